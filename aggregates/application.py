@@ -1,0 +1,239 @@
+"""`Routes`: the eventsourcing application that opens, commands, saves and reads routes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from aggregates.chain import GENESIS, link
+from aggregates.commands import Change, Command, Context, OpenRoute
+from aggregates.errors import (
+    CommandReuseError,
+    ConflictError,
+    RouteExistsError,
+    RouteNotFoundError,
+)
+from aggregates.events import RouteEvent, RouteOpened
+from aggregates.persistence import OrjsonTranscoder, PydanticMapper, RouteSnapshot
+from aggregates.profiles import ProfileCatalogue
+from aggregates.route import Route
+from aggregates.values import Actor
+
+ROUTE_NAMESPACE = UUID("6f1d3c8e-5a1b-4c1e-9d7a-1c0e5b2a9f40")
+
+
+def route_id_for(route_key: str) -> UUID:
+    """The route id that follows from the portal's own key: a retried open finds the route."""
+    return uuid.uuid5(ROUTE_NAMESPACE, route_key)
+
+
+def utc_now() -> datetime:
+    """The current moment, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def project_route(route: Route | None, events: Iterable[Any]) -> Route | None:
+    """The route after `events` (and snapshots), from `route` or from nothing."""
+    for event in events:
+        route = event.mutate(route)
+    return route
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a command left: the route's id and version, the events it appended (none when a
+    command id already applied is replayed)."""
+
+    route_id: UUID
+    version: int
+    events: list[str] = field(default_factory=list)
+    replayed: bool = False
+
+
+class Routes(Application[UUID]):
+    """Teachers' routes, each an event-sourced aggregate under its region's regulation."""
+
+    env: ClassVar[dict[str, str]] = {
+        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
+        "MAPPER_TOPIC": get_topic(PydanticMapper),
+        "AGGREGATE_CACHE_MAXSIZE": "1000",
+    }
+    is_snapshotting_enabled = True
+    snapshot_class = RouteSnapshot  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        profiles: ProfileCatalogue,
+        clock: Callable[[], datetime] = utc_now,
+        snapshot_interval: int = 50,
+    ) -> None:
+        super().__init__(env)
+        self.profiles = profiles
+        self.clock = clock
+        self.snapshot_interval = snapshot_interval
+
+    def open(
+        self, command: OpenRoute, actor: Actor, command_id: str, causation_id: str | None = None
+    ) -> Receipt:
+        """Open a route under the newest edition of its region's profile. Opening again with the
+        same command id answers with the route; another command for the same key is refused."""
+        route_id = route_id_for(command.route_key)
+        fingerprint = command.fingerprint(actor)
+        try:
+            existing = self._load(route_id)
+        except RouteNotFoundError:
+            existing = None
+        if existing is not None:
+            return self._replay(existing, command_id, fingerprint) or self._exists(command)
+        context = Context(actor, self.clock())
+        changes = command.decide_open(self.profiles.latest(command.region), context)
+        try:
+            return self._append(
+                None, route_id, changes, context, command_id, causation_id, fingerprint
+            )
+        except ConflictError:
+            return self._replay(self._load(route_id), command_id, fingerprint) or self._exists(
+                command
+            )
+
+    def execute(
+        self,
+        route_id: UUID,
+        command: Command,
+        actor: Actor,
+        command_id: str,
+        causation_id: str | None = None,
+    ) -> Receipt:
+        """Decide `command` on the route and save what it appends, all or nothing. A command id
+        already applied answers with its earlier receipt and appends nothing."""
+        fingerprint = command.fingerprint(actor)
+        route = self._load(route_id)
+        earlier = self._replay(route, command_id, fingerprint)
+        if earlier is not None:
+            return earlier
+        context = Context(actor, self.clock())
+        changes = command.decide(route, context)
+        try:
+            return self._append(
+                route, route_id, changes, context, command_id, causation_id, fingerprint
+            )
+        except ConflictError:
+            replayed = self._replay(self._load(route_id), command_id, fingerprint)
+            if replayed is None:
+                raise
+            return replayed
+
+    def route(self, route_id: UUID, *, version: int | None = None) -> Route:
+        """The route now, or as it was at `version`."""
+        return self._load(route_id, version)
+
+    def route_as_of(self, route_id: UUID, moment: datetime) -> Route:
+        """The route as it was at `moment` (an aware datetime)."""
+        events = [event for event in self.history(route_id) if event.timestamp <= moment]
+        route = project_route(None, events)
+        if route is None:
+            raise RouteNotFoundError(
+                "not_found", f"ИОМ {route_id} на {moment.isoformat()} ещё не был открыт"
+            )
+        return route
+
+    def history(self, route_id: UUID, *, version: int | None = None) -> list[RouteEvent]:
+        """Every event of the route, oldest first (up to `version`)."""
+        events = cast(list[RouteEvent], list(self.events.get(route_id, lte=version)))
+        if not events:
+            raise RouteNotFoundError("not_found", f"ИОМ {route_id} не найден")
+        return events
+
+    def route_ids(self, batch: int = 1000) -> Iterator[UUID]:
+        """Every route's id, in the order the routes were opened."""
+        topic = get_topic(RouteOpened)
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, batch, topics=[topic])
+            yield from (cast(UUID, n.originator_id) for n in page)
+            if len(page) < batch:
+                return
+            start = page[-1].id + 1
+
+    # Internals.
+
+    def _load(self, route_id: UUID, version: int | None = None) -> Route:
+        try:
+            return cast(
+                Route, self.repository.get(route_id, version=version, projector_func=project_route)
+            )
+        except AggregateNotFoundError:
+            at = f" (версия {version})" if version is not None else ""
+            raise RouteNotFoundError("not_found", f"ИОМ {route_id}{at} не найден") from None
+
+    @staticmethod
+    def _replay(route: Route, command_id: str, fingerprint: str) -> Receipt | None:
+        earlier = route.commands.get(command_id)
+        if earlier is None:
+            return None
+        if earlier.fingerprint != fingerprint:
+            raise CommandReuseError(
+                "command_id",
+                "этот идентификатор команды уже использован для другой команды",
+                "command_id",
+            )
+        return Receipt(route.id, earlier.version, replayed=True)
+
+    @staticmethod
+    def _exists(command: OpenRoute) -> Receipt:
+        raise RouteExistsError(
+            "route_key",
+            f"ИОМ с ключом «{command.route_key}» уже открыт другой командой",
+            "route_key",
+        )
+
+    def _append(
+        self,
+        route: Route | None,
+        route_id: UUID,
+        changes: list[Change],
+        context: Context,
+        command_id: str,
+        causation_id: str | None,
+        fingerprint: str,
+    ) -> Receipt:
+        """Build the events (metadata, chain), apply them, save them in one transaction."""
+        start = route.version if route else 0
+        head = route.chain_head if route else GENESIS
+        events: list[RouteEvent] = []
+        for offset, (event_class, fields) in enumerate(changes, start=1):
+            draft = event_class(
+                originator_id=route_id,
+                originator_version=start + offset,
+                timestamp=context.now,
+                actor=context.actor,
+                command_id=command_id,
+                causation_id=causation_id,
+                command_hash=fingerprint,
+                **fields,
+            )
+            head = link(head, draft.content())
+            event = draft.model_copy(update={"chain_hash": head})
+            route = event.mutate(route)
+            events.append(event)
+        assert route is not None
+        try:
+            self.save(*events)
+        except IntegrityError:
+            raise ConflictError(
+                "conflict", "ИОМ изменён параллельно другой командой; повторите"
+            ) from None
+        if start // self.snapshot_interval < route.version // self.snapshot_interval:
+            assert self.snapshots is not None
+            self.snapshots.put([RouteSnapshot.take(route)])
+        return Receipt(route_id, route.version, [type(e).__name__ for e in events])

@@ -1,0 +1,57 @@
+"""The commands of a route, each deciding which events it appends or why it is refused."""
+
+from aggregates.commands.base import Change, Command, Context
+from aggregates.commands.closing import (
+    AcknowledgeConclusions,
+    HoldFinalPublicEvent,
+    IssueCertificate,
+    RecordConclusions,
+    RecordFinalDiagnostic,
+    RecordSelfReflection,
+    SignConclusions,
+)
+from aggregates.commands.design import AgreeRoute, DesignRoute, ReturnRoute, SubmitRoute
+from aggregates.commands.implementation import (
+    AcknowledgeCorrection,
+    AgreeCorrection,
+    CompleteActivity,
+    CorrectRoute,
+    MarkActivityNotDone,
+    MarkActivityOverdue,
+    RecordInterimResult,
+)
+from aggregates.commands.opening import AssignMethodist, CancelRoute, OpenRoute, RecordDiagnostic
+
+COMMANDS: dict[str, type[Command]] = {
+    "assign_methodist": AssignMethodist,
+    "record_diagnostic": RecordDiagnostic,
+    "design_route": DesignRoute,
+    "submit_route": SubmitRoute,
+    "agree_route": AgreeRoute,
+    "return_route": ReturnRoute,
+    "complete_activity": CompleteActivity,
+    "mark_activity_not_done": MarkActivityNotDone,
+    "mark_activity_overdue": MarkActivityOverdue,
+    "record_interim_result": RecordInterimResult,
+    "correct_route": CorrectRoute,
+    "agree_correction": AgreeCorrection,
+    "acknowledge_correction": AcknowledgeCorrection,
+    "record_self_reflection": RecordSelfReflection,
+    "hold_final_public_event": HoldFinalPublicEvent,
+    "record_final_diagnostic": RecordFinalDiagnostic,
+    "record_conclusions": RecordConclusions,
+    "sign_conclusions": SignConclusions,
+    "acknowledge_conclusions": AcknowledgeConclusions,
+    "issue_certificate": IssueCertificate,
+    "cancel_route": CancelRoute,
+}
+"""Every command on an existing route, by the name the API, the CLI and the workflows use."""
+
+__all__ = [
+    "COMMANDS",
+    "Change",
+    "Command",
+    "Context",
+    "OpenRoute",
+    *[c.__name__ for c in COMMANDS.values()],
+]

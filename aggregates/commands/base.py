@@ -1,0 +1,95 @@
+"""What every command shares: the context it is decided in, the guards, the changes it makes."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from aggregates.errors import InvalidCommandError, RoleError, StageError
+from aggregates.profiles import Stage
+from aggregates.values import ROLE_TITLES, Actor, Role, Value
+
+if TYPE_CHECKING:
+    from aggregates.events import RouteEvent
+    from aggregates.route import Route
+
+Change = tuple["type[RouteEvent]", dict[str, Any]]
+"""An event to append, as its class and its own fields (metadata and chain are added on save)."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who issues the command, and when."""
+
+    actor: Actor
+    now: datetime
+
+    def today(self, route: Route) -> date:
+        """Today in the route's region: a date deadline is a date in the region's own zone."""
+        return self.now.astimezone(ZoneInfo(route.profile.time_zone)).date()
+
+
+class Command(Value):
+    """A request to change a route. `decide` refuses it or says which events it appends."""
+
+    title: ClassVar[str]  # the command's name in Russian, for refusals and the audit trail
+
+    def fingerprint(self, actor: Actor) -> str:
+        """A hash of what was asked and by whom: a command id reused for another ask is caught."""
+        body = {"command": type(self).__name__, "actor": actor.model_dump(mode="json")}
+        body |= self.model_dump(mode="json")
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        """The events this command appends to `route`, or a `DomainError` saying why not."""
+        raise NotImplementedError
+
+    # Guards shared by the commands.
+
+    def require_stage(self, route: Route, *stages: Stage) -> None:
+        """Refuse unless the route is in one of `stages`."""
+        if route.stage not in stages:
+            names = ", ".join(f"«{route.profile.stage_names[s]}»" for s in stages)
+            raise StageError(
+                "stage",
+                f"«{self.title}» недопустимо на этапе «{route.profile.stage_names[route.stage]}»;"
+                f" возможно на этапе {names}",
+            )
+
+    def require_role(self, route: Route, actor: Actor, roles: Iterable[Role]) -> None:
+        """Refuse unless the actor acts in one of `roles` and, if teacher or methodist, is the
+        route's own teacher or its assigned methodist."""
+        allowed = list(roles)
+        if actor.role not in allowed:
+            titles = ", ".join(ROLE_TITLES[r] for r in allowed)
+            raise RoleError(
+                "role", f"«{self.title}» выполняет {titles}, а не {ROLE_TITLES[actor.role]}"
+            )
+        if actor.role is Role.TEACHER and actor.id != route.teacher_id:
+            raise RoleError("own_route", "педагог действует только по своему ИОМ")
+        if actor.role is Role.METHODIST and route.methodist_id not in (None, actor.id):
+            raise RoleError("assigned_methodist", "действует только закреплённый за ИОМ методист")
+
+
+def invalid(field: str, message: str) -> InvalidCommandError:
+    """An error about one field of the command's content."""
+    return InvalidCommandError("content", message, field)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day where that month is shorter)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def term_bounds(starts_on: date, min_months: int, max_months: int) -> tuple[date, date]:
+    """The earliest and latest end dates of a term that starts on `starts_on`, inclusive."""
+    one_day = timedelta(days=1)
+    return add_months(starts_on, min_months) - one_day, add_months(starts_on, max_months) - one_day

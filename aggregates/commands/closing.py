@@ -1,0 +1,209 @@
+"""The final stage: self-reflection, the final public event and diagnostic, conclusions,
+their signatures and acknowledgement, the certificate."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
+
+from aggregates.commands.base import Change, Command, Context, invalid, term_bounds
+from aggregates.commands.opening import check_diagnostic
+from aggregates.errors import RoleError, StageError
+from aggregates.events import (
+    CertificateIssued,
+    ConclusionsAcknowledged,
+    ConclusionsRecorded,
+    ConclusionsSigned,
+    FinalDiagnosticRecorded,
+    FinalPublicEventHeld,
+    SelfReflectionRecorded,
+)
+from aggregates.profiles import Stage
+from aggregates.values import ROLE_TITLES, Diagnostic, Name, Outcome, Role, Text
+
+if TYPE_CHECKING:
+    from aggregates.route import Conclusions, Route
+
+
+class FinalCommand(Command):
+    """A command of the final stage: it begins once every activity has its mark."""
+
+    def require_final(self, route: Route, context: Context, roles: tuple[Role, ...]) -> None:
+        """Refuse before every activity is marked, after conclusions, or for the wrong role."""
+        self.require_stage(route, Stage.IMPLEMENTATION, Stage.FINAL)
+        self.require_role(route, context.actor, roles)
+        unmarked = sorted(i for i, record in route.activities.items() if record.status == "planned")
+        if unmarked:
+            raise StageError(
+                "activities_unmarked",
+                "итоговый этап начинается, когда у каждого мероприятия есть отметка о выполнении"
+                " или причина невыполнения; без отметки: " + ", ".join(unmarked),
+            )
+        if route.conclusions is not None:
+            raise StageError("conclusions_recorded", "выводы уже сформулированы")
+
+
+class RecordSelfReflection(FinalCommand):
+    """Саморефлексия педагога: профессиональный путь и эффективность ИОМ."""
+
+    title: ClassVar[str] = "Саморефлексия"
+
+    text: Text
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_final(route, context, (Role.TEACHER,))
+        return [(SelfReflectionRecorded, self.model_dump())]
+
+
+class HoldFinalPublicEvent(FinalCommand):
+    """Отметка о проведении заключительного публичного мероприятия."""
+
+    title: ClassVar[str] = "Заключительное публичное мероприятие"
+
+    held_on: date
+    result: Text
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_final(route, context, (Role.TEACHER, Role.METHODIST, Role.DEPUTY_HEAD))
+        if route.plan is None or route.plan.final_public_event is None:
+            raise invalid("held_on", "заключительное публичное мероприятие не запланировано")
+        if route.final_event is not None:
+            raise invalid("held_on", "проведение мероприятия уже отмечено")
+        if self.held_on > context.today(route):
+            raise invalid("held_on", "дата проведения ещё не наступила")
+        return [(FinalPublicEventHeld, self.model_dump())]
+
+
+class RecordFinalDiagnostic(FinalCommand):
+    """Внести результаты итоговой диагностики; динамика считается против входной."""
+
+    title: ClassVar[str] = "Результаты итоговой диагностики"
+
+    diagnostic: Diagnostic
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_final(route, context, (Role.METHODIST, Role.SYSTEM))
+        if route.final_diagnostic is not None:
+            raise invalid("diagnostic", "итоговая диагностика этого срока уже внесена")
+        check_diagnostic(self.diagnostic, route, context, "diagnostic")
+        if route.input_diagnostic and self.diagnostic.taken_on <= route.input_diagnostic.taken_on:
+            raise invalid("diagnostic.taken_on", "итоговая диагностика проводится после входной")
+        levels = self.diagnostic.competence_levels()
+        dynamics = {c: levels[c] - route.input_levels[c] for c in levels if c in route.input_levels}
+        fields = {"diagnostic": self.diagnostic, "levels": levels, "dynamics": dynamics}
+        return [(FinalDiagnosticRecorded, fields)]
+
+
+class RecordConclusions(FinalCommand):
+    """Выводы: успешное завершение ИОМ или пролонгация до новой даты."""
+
+    title: ClassVar[str] = "Выводы"
+
+    outcome: Outcome
+    text: Text
+    recommendations: str = ""  # рекомендации куратора
+    prolonged_until: date | None = None
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        profile = route.profile
+        self.require_final(route, context, (profile.conclusions_by,))
+        missing = [
+            title
+            for required, done, title in (
+                (
+                    profile.requires_final_public_event,
+                    route.final_event,
+                    "заключительное публичное мероприятие",
+                ),
+                (profile.requires_final_diagnostic, route.final_diagnostic, "итоговая диагностика"),
+                (profile.requires_self_reflection, route.self_reflection, "саморефлексия педагога"),
+            )
+            if required and done is None
+        ]
+        if missing:
+            raise StageError("final_incomplete", "до выводов нужны: " + ", ".join(missing))
+        if profile.requires_recommendations and not self.recommendations.strip():
+            raise invalid("recommendations", "регламент требует рекомендации куратора")
+        self.check_prolongation(route)
+        awaiting = [role for role in profile.conclusions_signers if role is not context.actor.role]
+        return [(ConclusionsRecorded, self.model_dump() | {"awaiting": awaiting})]
+
+    def check_prolongation(self, route: Route) -> None:
+        """A prolongation names a new end after the current one, within the longest term."""
+        assert route.plan is not None
+        if self.outcome == "completed":
+            if self.prolonged_until is not None:
+                raise invalid(
+                    "prolonged_until", "дата пролонгации указывается только при пролонгации"
+                )
+            return
+        if self.prolonged_until is None or self.prolonged_until <= route.plan.ends_on:
+            raise invalid(
+                "prolonged_until",
+                f"укажите новую дату завершения позже {route.plan.ends_on:%d.%m.%Y}",
+            )
+        _, latest = term_bounds(route.plan.starts_on, 1, route.profile.term_max_months)
+        if self.prolonged_until > latest:
+            raise invalid(
+                "prolonged_until", f"с пролонгацией ИОМ завершается не позднее {latest:%d.%m.%Y}"
+            )
+
+
+def recorded_conclusions(route: Route, command: Command) -> Conclusions:
+    """The conclusions of the current term, or a refusal naming the command."""
+    if route.conclusions is None:
+        raise StageError("conclusions_first", f"«{command.title}»: выводы ещё не сформулированы")
+    return route.conclusions
+
+
+class SignConclusions(Command):
+    """Подписать выводы (стороны, которые называет регламент)."""
+
+    title: ClassVar[str] = "Подпись выводов"
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, Stage.FINAL)
+        conclusions = recorded_conclusions(route, self)
+        if context.actor.role not in conclusions.awaiting:
+            waiting = ", ".join(ROLE_TITLES[r] for r in conclusions.awaiting) or "никого"
+            raise RoleError("turn", f"выводы ждут подписи: {waiting}")
+        self.require_role(route, context.actor, conclusions.awaiting)
+        return [(ConclusionsSigned, {"role": context.actor.role})]
+
+
+class AcknowledgeConclusions(Command):
+    """Отметка педагога об ознакомлении с выводами."""
+
+    title: ClassVar[str] = "Ознакомление с выводами"
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, Stage.FINAL)
+        self.require_role(route, context.actor, (Role.TEACHER,))
+        if recorded_conclusions(route, self).acknowledged:
+            raise invalid("conclusions", "отметка об ознакомлении уже сделана")
+        return [(ConclusionsAcknowledged, {})]
+
+
+class IssueCertificate(Command):
+    """Выдать сертификат о прохождении ИОМ."""
+
+    title: ClassVar[str] = "Выдача сертификата"
+
+    number: Name
+    issued_on: date
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, Stage.FINAL)
+        self.require_role(route, context.actor, (Role.CENTRE_HEAD,))
+        conclusions = recorded_conclusions(route, self)
+        if not route.profile.requires_certificate:
+            raise invalid("number", "регламент региона не предусматривает сертификат")
+        if conclusions.outcome != "completed" or not conclusions.settled:
+            raise StageError(
+                "conclusions_unsettled",
+                "сертификат выдаётся после выводов об успешном завершении, подписанных и"
+                " с отметкой педагога об ознакомлении",
+            )
+        if self.issued_on > context.today(route):
+            raise invalid("issued_on", "дата выдачи ещё не наступила")
+        return [(CertificateIssued, self.model_dump())]

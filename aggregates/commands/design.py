@@ -1,0 +1,205 @@
+"""Designing the plan and the agreement of the parties the regulation names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from aggregates.commands.base import Change, Command, Context, invalid, term_bounds
+from aggregates.errors import RoleError, StageError
+from aggregates.events import (
+    AgreementGiven,
+    RouteApproved,
+    RouteDesigned,
+    RouteReturned,
+    RouteSubmitted,
+)
+from aggregates.profiles import AgreementStep, Stage
+from aggregates.values import ROLE_TITLES, Plan, Text
+
+if TYPE_CHECKING:
+    from aggregates.route import Route
+
+
+def check_plan(plan: Plan, route: Route, field: str = "plan") -> None:
+    """Every rule a plan (designed or corrected) must keep under the route's regulation."""
+    profile = route.profile
+    earliest, latest = term_bounds(plan.starts_on, profile.term_min_months, profile.term_max_months)
+    if plan.ends_on < earliest:
+        raise invalid(
+            f"{field}.ends_on",
+            f"срок реализации ИОМ не менее {profile.term_min_months} мес.: завершение не ранее"
+            f" {earliest:%d.%m.%Y}",
+        )
+    if plan.ends_on > latest:
+        raise invalid(
+            f"{field}.ends_on",
+            f"срок реализации ИОМ не более {profile.term_max_months} мес.: завершение не позднее"
+            f" {latest:%d.%m.%Y}",
+        )
+    known = {entry.code for entry in profile.competences}
+    directions = {entry.code for entry in profile.directions}
+    ids = [activity.id for activity in plan.activities]
+    if len(ids) != len(set(ids)):
+        raise invalid(f"{field}.activities", "идентификаторы мероприятий повторяются")
+    for index, activity in enumerate(plan.activities):
+        where = f"{field}.activities[{index}]"
+        if activity.ends_on < activity.starts_on:
+            raise invalid(f"{where}.ends_on", "мероприятие заканчивается раньше, чем начинается")
+        if activity.starts_on < plan.starts_on or activity.ends_on > plan.ends_on:
+            raise invalid(f"{where}.starts_on", "сроки мероприятия выходят за срок реализации ИОМ")
+        unknown = sorted(set(activity.competences) - known)
+        if unknown:
+            raise invalid(
+                f"{where}.competences", f"компетенций {', '.join(unknown)} нет в регламенте"
+            )
+        if directions and activity.direction not in directions:
+            raise invalid(
+                f"{where}.direction",
+                "укажите направление дорожной карты: " + ", ".join(sorted(directions)),
+            )
+        if not directions and activity.direction is not None:
+            raise invalid(f"{where}.direction", "регламент не делит мероприятия по направлениям")
+    check_final_event(plan, route, field)
+    check_deficits(plan, route, field)
+
+
+def check_final_event(plan: Plan, route: Route, field: str) -> None:
+    """The final public event is planned where the regulation requires it, within the term."""
+    event = plan.final_public_event
+    if event is None:
+        if route.profile.requires_final_public_event:
+            raise invalid(
+                f"{field}.final_public_event",
+                "регламент требует заключительное публичное мероприятие",
+            )
+        return
+    if (
+        event.ends_on < event.starts_on
+        or event.starts_on < plan.starts_on
+        or event.ends_on > plan.ends_on
+    ):
+        raise invalid(
+            f"{field}.final_public_event.starts_on",
+            "сроки заключительного мероприятия выходят за срок реализации ИОМ",
+        )
+
+
+def check_deficits(plan: Plan, route: Route, field: str) -> None:
+    """The plan builds competences the diagnostic found lacking; lowest first where required."""
+    levels = route.input_levels
+    lacking = {code for code, level in levels.items() if level < len(route.profile.levels)}
+    built = {code for activity in plan.activities for code in activity.competences}
+    if lacking and not built & lacking:
+        raise invalid(
+            f"{field}.activities",
+            "ни одно мероприятие не направлено на дефициты, выявленные входной диагностикой",
+        )
+    if not route.profile.lowest_levels_first or not lacking:
+        return
+    lowest = min(levels[code] for code in lacking)
+    weakest = {code for code in lacking if levels[code] == lowest}
+    name = route.profile.level_name(lowest)
+    uncovered = sorted(weakest - built)
+    if uncovered:
+        names = ", ".join(route.profile.competence_name(code) for code in uncovered)
+        raise invalid(
+            f"{field}.activities",
+            f"не запланированы мероприятия по компетенциям уровня «{name}»: {names}",
+        )
+    first = min(plan.activities, key=lambda activity: activity.starts_on)
+    if not set(first.competences) & weakest:
+        raise invalid(
+            f"{field}.activities",
+            f"маршрут начинается с компетенций уровня «{name}»: первое мероприятие должно"
+            " быть направлено на них",
+        )
+
+
+class DesignRoute(Command):
+    """Спроектировать ИОМ: тема, цель, задачи, срок, мероприятия, заключительное мероприятие."""
+
+    title: ClassVar[str] = "Проектирование ИОМ"
+
+    plan: Plan
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, Stage.DESIGN)
+        self.require_role(route, context.actor, route.profile.designers)
+        if route.input_diagnostic is None:
+            raise StageError("diagnostic_first", "сначала внесите результаты входной диагностики")
+        check_plan(self.plan, route)
+        plan_hash = self.plan.content_hash()
+        if plan_hash == route.plan_hash:
+            raise invalid("plan", "эта редакция ИОМ уже сохранена")
+        fields = {"revision": route.revision + 1, "plan": self.plan, "plan_hash": plan_hash}
+        return [(RouteDesigned, fields)]
+
+
+class SubmitRoute(Command):
+    """Передать ИОМ на согласование: начинается новый круг согласования."""
+
+    title: ClassVar[str] = "Передача ИОМ на согласование"
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, Stage.DESIGN)
+        self.require_role(route, context.actor, route.profile.designers)
+        if route.plan is None or route.plan_hash is None:
+            raise StageError("plan_first", "ИОМ ещё не спроектирован")
+        if route.returns and route.returns[-1].revision == route.revision:
+            raise invalid(
+                "plan", "ИОМ возвращён с замечаниями: внесите изменения перед повторной передачей"
+            )
+        return [(RouteSubmitted, {"revision": route.revision, "plan_hash": route.plan_hash})]
+
+
+class AgreeRoute(Command):
+    """Подписать, рассмотреть, согласовать или утвердить ИОМ — ту редакцию, чей хеш указан."""
+
+    title: ClassVar[str] = "Согласование ИОМ"
+
+    plan_hash: str
+    comment: str = ""
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        step = self.party_step(route, context)
+        if self.plan_hash != route.plan_hash:
+            raise invalid("plan_hash", "согласуется не та редакция ИОМ: обновите и проверьте текст")
+        agreed = {
+            "role": step.role,
+            "action": step.action,
+            "revision": route.revision,
+            "plan_hash": route.plan_hash,
+            "comment": self.comment,
+        }
+        changes: list[Change] = [(AgreementGiven, agreed)]
+        if route.pending_parties() == [step.role] and step.round == max(
+            s.round for s in route.profile.agreement
+        ):
+            changes.append(
+                (RouteApproved, {"revision": route.revision, "plan_hash": route.plan_hash})
+            )
+        return changes
+
+    def party_step(self, route: Route, context: Context) -> AgreementStep:
+        """The actor's step in the agreement, if it is their turn."""
+        self.require_stage(route, Stage.AGREEMENT)
+        pending = route.pending_parties()
+        self.require_role(route, context.actor, [s.role for s in route.profile.agreement])
+        if context.actor.role not in pending:
+            waiting = ", ".join(ROLE_TITLES[role] for role in pending)
+            raise RoleError("turn", f"сейчас ИОМ ждёт ответа: {waiting}")
+        return next(s for s in route.profile.agreement if s.role is context.actor.role)
+
+
+class ReturnRoute(AgreeRoute):
+    """Вернуть ИОМ на доработку с замечаниями."""
+
+    title: ClassVar[str] = "Возврат ИОМ на доработку"
+
+    plan_hash: str = ""
+    comments: Text
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        step = self.party_step(route, context)
+        fields = {"role": step.role, "revision": route.revision, "comments": self.comments}
+        return [(RouteReturned, fields)]

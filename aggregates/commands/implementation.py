@@ -1,0 +1,201 @@
+"""Implementation: activities done or not, overdue marks, interim results, corrections."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
+
+from aggregates.commands.base import Change, Command, Context, invalid
+from aggregates.commands.design import check_plan
+from aggregates.errors import RoleError
+from aggregates.events import (
+    ActivityCompleted,
+    ActivityNotCompleted,
+    ActivityOverdue,
+    CorrectionAcknowledged,
+    CorrectionAgreed,
+    InterimResultRecorded,
+    RouteCorrected,
+)
+from aggregates.profiles import Stage
+from aggregates.values import ROLE_TITLES, Activity, Code, Plan, Role, Text
+
+if TYPE_CHECKING:
+    from aggregates.route import ActivityRecord, Route
+
+MARKERS = (Role.TEACHER, Role.METHODIST, Role.DEPUTY_HEAD)
+
+
+class ActivityCommand(Command):
+    """A mark on one planned activity that has none yet."""
+
+    activity_id: Code
+
+    def planned(
+        self, route: Route, context: Context, roles: tuple[Role, ...]
+    ) -> tuple[Activity, ActivityRecord]:
+        """The activity and its record, once stage, role and the activity itself allow a mark."""
+        self.require_stage(route, Stage.IMPLEMENTATION)
+        self.require_role(route, context.actor, roles)
+        activity = route.activity(self.activity_id)
+        if activity is None:
+            raise invalid("activity_id", f"в ИОМ нет мероприятия «{self.activity_id}»")
+        record = route.activities[self.activity_id]
+        if record.status != "planned":
+            raise invalid(
+                "activity_id", "отметка о выполнении уже сделана; изменить её можно корректировкой"
+            )
+        return activity, record
+
+
+class CompleteActivity(ActivityCommand):
+    """Отметить мероприятие выполненным: результат, продукт, самооценка и оценка работодателя."""
+
+    title: ClassVar[str] = "Отметка о выполнении мероприятия"
+
+    completed_on: date
+    result: Text
+    product: str = ""  # продукт, форма представления результата
+    self_assessment: str = ""
+    employer_assessment: str = ""
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        activity, _ = self.planned(route, context, MARKERS)
+        if self.completed_on > context.today(route):
+            raise invalid("completed_on", "дата выполнения ещё не наступила")
+        if self.completed_on < activity.starts_on:
+            raise invalid("completed_on", f"мероприятие начинается {activity.starts_on:%d.%m.%Y}")
+        if route.profile.directions and not self.product.strip():
+            raise invalid("product", "укажите продукт — форму представления результата работы")
+        if route.profile.requires_assessment:
+            for field in ("self_assessment", "employer_assessment"):
+                if not getattr(self, field).strip():
+                    raise invalid(field, "регламент требует самооценку и оценку работодателем")
+        return [(ActivityCompleted, self.model_dump())]
+
+
+class MarkActivityNotDone(ActivityCommand):
+    """Отметить мероприятие невыполненным с указанием причины."""
+
+    title: ClassVar[str] = "Отметка о невыполнении мероприятия"
+
+    reason: Text
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.planned(route, context, MARKERS)
+        return [(ActivityNotCompleted, self.model_dump())]
+
+
+class MarkActivityOverdue(ActivityCommand):
+    """Отметить, что срок мероприятия истёк без отметки о выполнении (таймер процесса)."""
+
+    title: ClassVar[str] = "Просрочка мероприятия"
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        activity, record = self.planned(route, context, (Role.SYSTEM, Role.OPERATOR))
+        if record.overdue:
+            raise invalid("activity_id", "просрочка уже отмечена")
+        if context.today(route) <= activity.ends_on:
+            raise invalid("activity_id", f"срок мероприятия истекает {activity.ends_on:%d.%m.%Y}")
+        return [(ActivityOverdue, {"activity_id": activity.id, "due_on": activity.ends_on})]
+
+
+class RecordInterimResult(Command):
+    """Зафиксировать промежуточный результат прохождения ИОМ."""
+
+    title: ClassVar[str] = "Промежуточный результат"
+
+    recorded_on: date
+    text: Text
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, Stage.IMPLEMENTATION)
+        self.require_role(route, context.actor, (Role.METHODIST, Role.DEPUTY_HEAD))
+        if self.recorded_on > context.today(route):
+            raise invalid("recorded_on", "дата ещё не наступила")
+        return [(InterimResultRecorded, self.model_dump())]
+
+
+class CorrectRoute(Command):
+    """Внести корректировку в ИОМ: дата, причина и ИОМ в новой редакции."""
+
+    title: ClassVar[str] = "Корректировка ИОМ"
+
+    corrected_on: date
+    reason: Text
+    plan: Plan
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, Stage.IMPLEMENTATION)
+        self.require_role(route, context.actor, route.profile.correctors)
+        assert route.plan is not None
+        if self.corrected_on > context.today(route):
+            raise invalid("corrected_on", "дата корректировки ещё не наступила")
+        check_plan(self.plan, route)
+        old = {activity.id: activity for activity in route.plan.activities}
+        new = {activity.id: activity for activity in self.plan.activities}
+        changed = sorted(i for i in old.keys() & new.keys() if old[i] != new[i])
+        removed, added = sorted(old.keys() - new.keys()), sorted(new.keys() - old.keys())
+        for activity_id in [*changed, *removed]:
+            if route.activities[activity_id].status != "planned":
+                raise invalid(
+                    "plan.activities",
+                    f"мероприятие «{activity_id}» уже отмечено: его нельзя изменить или удалить",
+                )
+        plan_hash = self.plan.content_hash()
+        if plan_hash == route.plan_hash:
+            raise invalid("plan", "корректировка ничего не меняет")
+        awaiting = [r for r in route.profile.correction_reagreement if r is not context.actor.role]
+        fields = {
+            "number": len(route.corrections) + 1,
+            "corrected_on": self.corrected_on,
+            "reason": self.reason,
+            "plan": self.plan,
+            "plan_hash": plan_hash,
+            "added": added,
+            "removed": removed,
+            "changed": changed,
+            "awaiting": awaiting,
+        }
+        return [(RouteCorrected, fields)]
+
+
+class CorrectionCommand(Command):
+    """An answer to one correction, by its number."""
+
+    number: int
+
+    def correction_awaiting(self, route: Route) -> list[Role]:
+        """The parties that have still to agree the correction; refuses an unknown number."""
+        if not 1 <= self.number <= len(route.corrections):
+            raise invalid("number", f"корректировки №{self.number} нет")
+        return route.corrections[self.number - 1].awaiting
+
+
+class AgreeCorrection(CorrectionCommand):
+    """Согласовать корректировку (стороны, которые регламент называет)."""
+
+    title: ClassVar[str] = "Согласование корректировки"
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, Stage.IMPLEMENTATION, Stage.FINAL)
+        awaiting = self.correction_awaiting(route)
+        if context.actor.role not in awaiting:
+            waiting = ", ".join(ROLE_TITLES[r] for r in awaiting) or "никого"
+            raise RoleError("turn", f"корректировка ждёт согласования: {waiting}")
+        self.require_role(route, context.actor, awaiting)
+        return [(CorrectionAgreed, {"number": self.number, "role": context.actor.role})]
+
+
+class AcknowledgeCorrection(CorrectionCommand):
+    """Отметка педагога об ознакомлении с корректировкой."""
+
+    title: ClassVar[str] = "Ознакомление с корректировкой"
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, Stage.IMPLEMENTATION, Stage.FINAL)
+        self.require_role(route, context.actor, (Role.TEACHER,))
+        self.correction_awaiting(route)
+        if route.corrections[self.number - 1].acknowledged:
+            raise invalid("number", "отметка об ознакомлении уже сделана")
+        return [(CorrectionAcknowledged, {"number": self.number})]

@@ -1,0 +1,123 @@
+"""Opening a route, assigning its methodist, the input diagnostic, cancellation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from aggregates.commands.base import Change, Command, Context, invalid
+from aggregates.errors import RoleError
+from aggregates.events import DiagnosticRecorded, MethodistAssigned, RouteCancelled, RouteOpened
+from aggregates.profiles import Profile, Stage
+from aggregates.values import Code, Diagnostic, Ident, Name, Role, Text
+
+if TYPE_CHECKING:
+    from aggregates.route import Route
+
+OPENERS = (
+    Role.TEACHER,
+    Role.METHODIST,
+    Role.DEPUTY_HEAD,
+    Role.SCHOOL_HEAD,
+    Role.CENTRE_HEAD,
+    Role.OPERATOR,
+    Role.SYSTEM,
+)
+LIVE = (
+    Stage.OPENED,
+    Stage.DIAGNOSTIC,
+    Stage.DESIGN,
+    Stage.AGREEMENT,
+    Stage.IMPLEMENTATION,
+    Stage.FINAL,
+)
+
+
+class OpenRoute(Command):
+    """Открыть ИОМ педагога под регламентом региона. The route id follows from `route_key`."""
+
+    title: ClassVar[str] = "Открытие ИОМ"
+
+    route_key: Ident  # the portal's own key of this route
+    region: Code  # the regulation profile id, e.g. `sakha`
+    teacher_id: Ident
+    school_id: Ident
+    municipality_id: Ident
+    subject: Name  # преподаваемый предмет
+
+    def decide_open(self, profile: Profile, context: Context) -> list[Change]:
+        """The opening event, under the profile's current edition copied in whole."""
+        actor = context.actor
+        if actor.role not in OPENERS:
+            raise RoleError("role", "открыть ИОМ может педагог, методист или руководитель")
+        if actor.role is Role.TEACHER and actor.id != self.teacher_id:
+            raise RoleError("own_route", "педагог открывает только свой ИОМ")
+        fields = self.model_dump(exclude={"region"}) | {"profile": profile}
+        return [(RouteOpened, fields)]
+
+
+class AssignMethodist(Command):
+    """Закрепить (или заменить) методиста распорядительным актом."""
+
+    title: ClassVar[str] = "Закрепление методиста"
+
+    methodist_id: Ident
+    order: Name  # распорядительный акт: номер и дата
+    reason: str = ""
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, *LIVE)
+        self.require_role(
+            route, context.actor, [*route.profile.methodist_assigned_by, Role.OPERATOR]
+        )
+        if self.methodist_id == route.methodist_id:
+            raise invalid("methodist_id", "этот методист уже закреплён за ИОМ")
+        if route.methodist_id is not None and not self.reason.strip():
+            raise invalid("reason", "при замене методиста укажите причину")
+        return [(MethodistAssigned, self.model_dump())]
+
+
+class RecordDiagnostic(Command):
+    """Внести результаты входной диагностики профессиональных дефицитов."""
+
+    title: ClassVar[str] = "Результаты входной диагностики"
+
+    diagnostic: Diagnostic
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, Stage.DIAGNOSTIC, Stage.DESIGN)
+        self.require_role(route, context.actor, [Role.METHODIST, Role.SYSTEM])
+        if route.plan is not None:
+            raise invalid("diagnostic", "ИОМ уже спроектирован по прежней диагностике")
+        check_diagnostic(self.diagnostic, route, context, "diagnostic")
+        levels = self.diagnostic.competence_levels()
+        return [(DiagnosticRecorded, {"diagnostic": self.diagnostic, "levels": levels})]
+
+
+def check_diagnostic(diagnostic: Diagnostic, route: Route, context: Context, field: str) -> None:
+    """A diagnostic names known competences, unique tasks, and no date ahead of today."""
+    known = {entry.code for entry in route.profile.competences}
+    numbers = [task.number for task in diagnostic.tasks]
+    if len(numbers) != len(set(numbers)):
+        raise invalid(f"{field}.tasks", "номера заданий повторяются")
+    for index, task in enumerate(diagnostic.tasks):
+        unknown = sorted(set(task.competences) - known)
+        if unknown:
+            raise invalid(
+                f"{field}.tasks[{index}].competences",
+                f"компетенции {', '.join(unknown)} нет в регламенте; известны: {', '.join(sorted(known))}",
+            )
+    if diagnostic.taken_on > context.today(route):
+        raise invalid(f"{field}.taken_on", "дата диагностики ещё не наступила")
+
+
+class CancelRoute(Command):
+    """Отменить ИОМ с указанием причины."""
+
+    title: ClassVar[str] = "Отмена ИОМ"
+
+    reason: Text
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, *LIVE)
+        self.require_role(route, context.actor, [Role.CENTRE_HEAD, Role.OPERATOR, Role.METHODIST])
+        return [(RouteCancelled, self.model_dump())]

@@ -1,0 +1,360 @@
+"""The events of a route. Five carry the design card's names: `DiagnosticRecorded`,
+`RouteApproved`, `ActivityCompleted`, `RouteCorrected`, `FinalDiagnosticRecorded`.
+
+Every event carries who did it (`actor`), the command that caused it (`command_id`, and the
+process step that caused that, `causation_id`), when (`timestamp`), and its link in the route's
+hash chain (`chain_hash`). Events carry the teacher's id, never personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from aggregates.profiles import AgreementAction, Profile, Stage
+from aggregates.route import (
+    ActivityRecord,
+    Agreement,
+    CertificateRecord,
+    CommandRecord,
+    Conclusions,
+    Correction,
+    FinalEventRecord,
+    InterimResult,
+    Return,
+    Route,
+)
+from aggregates.values import Actor, Diagnostic, Ident, Name, Outcome, Plan, Role
+
+
+class RouteEvent(BaseModel):
+    """What every event of a route records besides its own facts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    actor: Actor
+    command_id: str
+    causation_id: str | None = None
+    command_hash: str  # fingerprint of the command: a reused command id is caught
+    chain_hash: str = ""
+
+    def content(self) -> dict[str, Any]:
+        """Everything the chain hash covers: the type and every field but the hash itself."""
+        return {"type": type(self).__name__} | self.model_dump(mode="json", exclude={"chain_hash"})
+
+    def mutate(self, route: Route | None) -> Route:
+        """The route after this event (the repository's projector calls this)."""
+        if route is None:
+            raise TypeError(f"{type(self).__name__} cannot start a route")
+        self.apply(route)
+        return self.record(route)
+
+    def record(self, route: Route) -> Route:
+        """Note the event on the route: its version, time, chain head, and the command."""
+        route.version = self.originator_version
+        route.modified_on = self.timestamp
+        route.chain_head = self.chain_hash
+        route.commands[self.command_id] = CommandRecord(
+            version=self.originator_version, fingerprint=self.command_hash
+        )
+        return route
+
+    def apply(self, route: Route) -> None:
+        """The event's effect on the route's state."""
+        raise NotImplementedError
+
+
+class RouteOpened(RouteEvent):
+    """ИОМ открыт: the route exists, under the region's regulation copied in whole."""
+
+    route_key: Ident
+    profile: Profile
+    teacher_id: Ident
+    school_id: Ident
+    municipality_id: Ident
+    subject: Name
+
+    def mutate(self, route: Route | None) -> Route:
+        return self.record(Route.open(self))
+
+
+class MethodistAssigned(RouteEvent):
+    """Методист закреплён (распорядительным актом) or reassigned."""
+
+    methodist_id: Ident
+    order: Name  # распорядительный акт
+    reason: str = ""
+
+    def apply(self, route: Route) -> None:
+        route.methodist_id = self.methodist_id
+        if route.stage is Stage.OPENED:
+            route.stage = Stage.DIAGNOSTIC
+
+
+class DiagnosticRecorded(RouteEvent):
+    """Результаты входной диагностики профессиональных дефицитов."""
+
+    diagnostic: Diagnostic
+    levels: dict[str, int]
+
+    def apply(self, route: Route) -> None:
+        route.input_diagnostic = self.diagnostic
+        route.input_levels = dict(self.levels)
+        route.stage = Stage.DESIGN
+
+
+class RouteDesigned(RouteEvent):
+    """ИОМ спроектирован: a new revision of the plan."""
+
+    revision: int
+    plan: Plan
+    plan_hash: str
+
+    def apply(self, route: Route) -> None:
+        route.plan = self.plan
+        route.revision = self.revision
+        route.plan_hash = self.plan_hash
+        route.activities = {a.id: ActivityRecord() for a in self.plan.activities}
+
+
+class RouteSubmitted(RouteEvent):
+    """ИОМ передан на согласование: a new agreement round on one revision."""
+
+    revision: int
+    plan_hash: str
+
+    def apply(self, route: Route) -> None:
+        route.stage = Stage.AGREEMENT
+        route.agreements = []
+
+
+class AgreementGiven(RouteEvent):
+    """One party signed, reviewed, agreed or approved the exact revision it names."""
+
+    role: Role
+    action: AgreementAction
+    revision: int
+    plan_hash: str
+    comment: str = ""
+
+    def apply(self, route: Route) -> None:
+        route.agreements.append(Agreement.of(self))
+
+
+class RouteReturned(RouteEvent):
+    """Возвращён на доработку с замечаниями: back to design, a new round later."""
+
+    role: Role
+    revision: int
+    comments: str
+
+    def apply(self, route: Route) -> None:
+        route.stage = Stage.DESIGN
+        route.agreements = []
+        route.returns.append(Return.of(self))
+
+
+class RouteApproved(RouteEvent):
+    """ИОМ утверждён: the last required party agreed; implementation begins."""
+
+    revision: int
+    plan_hash: str
+
+    def apply(self, route: Route) -> None:
+        route.stage = Stage.IMPLEMENTATION
+        route.approved_revision = self.revision
+
+
+class ActivityCompleted(RouteEvent):
+    """Мероприятие выполнено: its result, product and assessments."""
+
+    activity_id: str
+    completed_on: date
+    result: str
+    product: str
+    self_assessment: str = ""
+    employer_assessment: str = ""
+
+    def apply(self, route: Route) -> None:
+        route.activities[self.activity_id] = ActivityRecord(
+            status="done",
+            overdue=route.activities[self.activity_id].overdue,
+            on=self.completed_on,
+            result=self.result,
+            product=self.product,
+            self_assessment=self.self_assessment,
+            employer_assessment=self.employer_assessment,
+        )
+
+
+class ActivityNotCompleted(RouteEvent):
+    """Мероприятие не выполнено: the reason (причины невыполнения)."""
+
+    activity_id: str
+    reason: str
+
+    def apply(self, route: Route) -> None:
+        route.activities[self.activity_id] = ActivityRecord(
+            status="not_done",
+            overdue=route.activities[self.activity_id].overdue,
+            reason=self.reason,
+        )
+
+
+class ActivityOverdue(RouteEvent):
+    """An activity's end date passed with no mark."""
+
+    activity_id: str
+    due_on: date
+
+    def apply(self, route: Route) -> None:
+        record = route.activities[self.activity_id]
+        route.activities[self.activity_id] = record.model_copy(update={"overdue": True})
+
+
+class InterimResultRecorded(RouteEvent):
+    """Промежуточный результат прохождения ИОМ."""
+
+    recorded_on: date
+    text: str
+
+    def apply(self, route: Route) -> None:
+        route.interim_results.append(InterimResult(on=self.recorded_on, text=self.text))
+
+
+class RouteCorrected(RouteEvent):
+    """Корректировка ИОМ: date, reason, what changed, and the plan as it now stands."""
+
+    number: int
+    corrected_on: date
+    reason: str
+    plan: Plan
+    plan_hash: str
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    awaiting: list[Role]  # parties that must agree this correction
+
+    def apply(self, route: Route) -> None:
+        for removed in self.removed:
+            del route.activities[removed]
+        for added in self.added:
+            route.activities[added] = ActivityRecord()
+        route.plan = self.plan
+        route.plan_hash = self.plan_hash
+        route.corrections.append(Correction.of(self))
+
+
+class CorrectionAgreed(RouteEvent):
+    """A party named by the regulation agreed a correction."""
+
+    number: int
+    role: Role
+
+    def apply(self, route: Route) -> None:
+        correction = route.corrections[self.number - 1]
+        correction.awaiting.remove(self.role)
+
+
+class CorrectionAcknowledged(RouteEvent):
+    """Отметка педагога об ознакомлении с корректировкой."""
+
+    number: int
+
+    def apply(self, route: Route) -> None:
+        route.corrections[self.number - 1].acknowledged = True
+
+
+class SelfReflectionRecorded(RouteEvent):
+    """Саморефлексия профессионального пути и эффективности ИОМ."""
+
+    text: str
+
+    def apply(self, route: Route) -> None:
+        route.self_reflection = self.text
+
+
+class FinalPublicEventHeld(RouteEvent):
+    """Заключительное публичное мероприятие проведено."""
+
+    held_on: date
+    result: str
+
+    def apply(self, route: Route) -> None:
+        route.stage = Stage.FINAL
+        route.final_event = FinalEventRecord(on=self.held_on, result=self.result)
+
+
+class FinalDiagnosticRecorded(RouteEvent):
+    """Результаты итоговой диагностики, with the dynamics against the input one."""
+
+    diagnostic: Diagnostic
+    levels: dict[str, int]
+    dynamics: dict[str, int]  # final minus input level, per competence tested both times
+
+    def apply(self, route: Route) -> None:
+        route.stage = Stage.FINAL
+        route.final_diagnostic = self.diagnostic
+        route.final_levels = dict(self.levels)
+
+
+class ConclusionsRecorded(RouteEvent):
+    """Выводы: completed successfully, or prolonged (пролонгация) to a new end date."""
+
+    outcome: Outcome
+    text: str
+    recommendations: str = ""  # рекомендации куратора
+    prolonged_until: date | None = None
+    awaiting: list[Role]  # who must still sign
+
+    def apply(self, route: Route) -> None:
+        route.stage = Stage.FINAL
+        route.conclusions = Conclusions.of(self)
+        route.settle()
+
+
+class ConclusionsSigned(RouteEvent):
+    """A party named by the regulation signed the conclusions."""
+
+    role: Role
+
+    def apply(self, route: Route) -> None:
+        assert route.conclusions is not None
+        route.conclusions.awaiting.remove(self.role)
+        route.settle()
+
+
+class ConclusionsAcknowledged(RouteEvent):
+    """Отметка педагога об ознакомлении с выводами."""
+
+    def apply(self, route: Route) -> None:
+        assert route.conclusions is not None
+        route.conclusions.acknowledged = True
+        route.settle()
+
+
+class CertificateIssued(RouteEvent):
+    """Сертификат о прохождении ИОМ выдан."""
+
+    number: Name
+    issued_on: date
+
+    def apply(self, route: Route) -> None:
+        route.certificate = CertificateRecord(number=self.number, issued_on=self.issued_on)
+        route.settle()
+
+
+class RouteCancelled(RouteEvent):
+    """ИОМ отменён, with the reason."""
+
+    reason: str
+
+    def apply(self, route: Route) -> None:
+        route.stage = Stage.CANCELLED
+        route.cancel_reason = self.reason

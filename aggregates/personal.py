@@ -1,0 +1,479 @@
+"""The teacher's personal data (152-ФЗ): the information sheet, kept apart from events.
+
+The information sheet (информационная справка / сведения об авторе) never goes into an event:
+events carry the teacher's id only. The sheet lives in three tables of its own, next to the event
+store and in the same database:
+
+- `iom_pd_keys`: one random 256-bit AES key per teacher. With a master key configured, each
+  teacher key is stored wrapped (AES-GCM under the master key). A stored key is one format byte
+  followed by the key material: `0x00 + key` (plain) or `0x01 + nonce(12) + AES-GCM(key)`
+  (wrapped; associated data `iom_pd_keys:<teacher id>`).
+- `iom_pd_sheets`: the sheet as JSON, encrypted with the teacher's key (AES-GCM, a fresh 96-bit
+  nonce per write, the teacher id as associated data).
+- `iom_pd_erasures`: who destroyed whose data, when and why. No personal data.
+
+Erasure is crypto-shredding: deleting the teacher's key row makes every copy of the sheet
+unreadable for good, including the copies in old backups of the sheet table. Events and hash
+chains stay intact and become anonymous. An erased teacher id is never written again.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol, Self, cast
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import AwareDatetime, Field, StringConstraints, TypeAdapter, model_validator
+
+from aggregates.values import Actor, Ident, Name, Role, Text, Value
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Years = Annotated[int, Field(ge=0, le=70)]
+Items = Annotated[list[Text], Field(max_length=100)]
+
+Dialect = Literal["sqlite", "postgres"]
+Status = Literal["present", "erased", "absent"]
+
+KEY_FORMAT_PLAIN = 0x00
+"""A stored teacher key that is the raw key (no master key configured)."""
+KEY_FORMAT_WRAPPED = 0x01
+"""A stored teacher key wrapped with the master key: nonce (12 bytes) and AES-GCM ciphertext."""
+
+_NONCE_BYTES = 12
+_KEY_BYTES = 32
+_PG_LOCK_NAMESPACE = 0x494F4D50  # "IOMP": the advisory-lock space of personal data
+_TEACHER_ID: TypeAdapter[str] = TypeAdapter(Ident)
+
+
+class TeacherSheet(Value):
+    """Информационная справка педагога (сведения об авторе ИОМ). Personal data: never in events."""
+
+    full_name: Name = Field(description="Фамилия, имя, отчество")
+    school_name: Text = Field(
+        description="Образовательная организация (полное наименование, место работы)"
+    )
+    position: Name = Field(description="Должность")
+    subject: Name = Field(description="Преподаваемый предмет")
+    education: Text = Field(
+        description="Образование (уровень, учебное заведение, год окончания, специальность)"
+    )
+    teaching_experience_years: Years = Field(description="Педагогический стаж, лет")
+    management_experience_years: Years | None = Field(
+        default=None, description="Управленческий стаж, лет (если есть)"
+    )
+    category: OptionalText = Field(
+        default="", description="Квалификационная категория (пусто — без категории)"
+    )
+    category_date: date | None = Field(
+        default=None, description="Дата присвоения квалификационной категории"
+    )
+    attestation_date: date | None = Field(default=None, description="Дата аттестации")
+    retraining: Items = Field(default_factory=list, description="Профессиональная переподготовка")
+    courses: Items = Field(
+        default_factory=list,
+        description="Курсы повышения квалификации за последние 3 года",
+    )
+    awards: Items = Field(default_factory=list, description="Звания, награды, поощрения")
+    extra: OptionalText = Field(default="", description="Дополнительные сведения")
+
+    @model_validator(mode="after")
+    def _category_date_needs_category(self) -> Self:
+        if self.category_date is not None and not self.category:
+            raise ValueError(
+                "category_date: дата присвоения указана, а квалификационная категория — нет"
+            )
+        return self
+
+
+class PersonalRecord(Value):
+    """What the store holds for a teacher: the sheet, the fact of its erasure, or nothing."""
+
+    teacher_id: str = Field(description="Идентификатор педагога")
+    status: Status = Field(
+        description="present — сведения есть; erased — уничтожены (152-ФЗ); absent — не вносились"
+    )
+    sheet: TeacherSheet | None = Field(default=None, description="Информационная справка")
+    erased_at: datetime | None = Field(default=None, description="Когда сведения уничтожены")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.status == "present") != (self.sheet is not None):
+            raise ValueError("sheet: the sheet is given if and only if the status is present")
+        if (self.status == "erased") != (self.erased_at is not None):
+            raise ValueError("erased_at: the time is given if and only if the status is erased")
+        return self
+
+
+class Erasure(Value):
+    """The record of a teacher's personal data destroyed: who, when and why. No personal data."""
+
+    teacher_id: Ident = Field(description="Идентификатор педагога")
+    erased_at: AwareDatetime = Field(description="Когда сведения уничтожены")
+    actor: Actor = Field(description="Кто уничтожил сведения")
+    reason: Text = Field(
+        description="Основание (например, отзыв согласия на обработку персональных данных)"
+    )
+
+
+class PersonalDataErasedError(Exception):
+    """A sheet was written for a teacher whose personal data were destroyed (152-ФЗ)."""
+
+    def __init__(self, teacher_id: str) -> None:
+        self.teacher_id = teacher_id
+        self.message = (
+            f"Персональные данные педагога {teacher_id} уничтожены в соответствии с 152-ФЗ; "
+            "повторно записать сведения под этим идентификатором нельзя."
+        )
+        super().__init__(self.message)
+
+
+class PersonalDataUnreadableError(Exception):
+    """The stored sheet or key cannot be decrypted.
+
+    A wrong or missing master key, or a key row removed other than by `erase`.
+    """
+
+    def __init__(self, teacher_id: str, detail: str) -> None:
+        self.teacher_id = teacher_id
+        self.message = (
+            f"Персональные данные педагога {teacher_id} не удаётся расшифровать: {detail}"
+        )
+        super().__init__(self.message)
+
+
+class _Cursor(Protocol):
+    """The part of a DB-API cursor the store uses (sqlite3 via eventsourcing, psycopg 3)."""
+
+    def execute(self, query: str, params: Sequence[object], /) -> object:
+        """Run one statement with its parameters."""
+
+    def fetchone(self) -> object:
+        """The next row, or None."""
+
+    def fetchall(self) -> object:
+        """The remaining rows."""
+
+
+class Datastore(Protocol):
+    """An eventsourcing datastore: `SQLiteDatastore` or `PostgresDatastore`."""
+
+    def transaction(self, *, commit: bool) -> AbstractContextManager[_Cursor]:
+        """A cursor in a transaction, committed on exit if `commit`, else rolled back."""
+
+
+def _as_dict(row: object) -> dict[str, object] | None:
+    """A result row as a dict: psycopg's rows are dicts already, sqlite3's are `sqlite3.Row`."""
+    if row is None:
+        return None
+    if isinstance(row, sqlite3.Row):
+        return dict(zip(row.keys(), tuple(row), strict=True))
+    if isinstance(row, Mapping):
+        return {str(key): value for key, value in row.items()}
+    raise TypeError(f"unexpected row type {type(row).__name__}")
+
+
+def _rows(rows: object) -> list[dict[str, object]]:
+    if not isinstance(rows, Iterable):
+        raise TypeError(f"unexpected result type {type(rows).__name__}")
+    return [row for row in map(_as_dict, rows) if row is not None]
+
+
+def _bytes(value: object) -> bytes:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(f"expected bytes from the database, got {type(value).__name__}")
+
+
+def _str(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"expected text from the database, got {type(value).__name__}")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PersonalDataStore:
+    """Teachers' information sheets, each encrypted with the teacher's own key (crypto-shredding).
+
+    It shares the event store's database through the eventsourcing datastore (its connection
+    pool and transactions). Call `create_tables()` once before use.
+    """
+
+    def __init__(
+        self,
+        datastore: Datastore,
+        dialect: Dialect,
+        master_key: bytes | None = None,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        schema: str = "public",
+    ) -> None:
+        """Use `datastore` (of `dialect`) for the tables.
+
+        `master_key` (32 bytes) wraps every teacher key before it is stored; `clock` gives the
+        aware time of writes and erasures; `schema` is the PostgreSQL schema of the tables
+        (ignored on SQLite).
+        """
+        if dialect not in ("sqlite", "postgres"):
+            raise ValueError(f"dialect: expected 'sqlite' or 'postgres', got {dialect!r}")
+        if master_key is not None and len(master_key) != _KEY_BYTES:
+            raise ValueError(f"master_key: expected {_KEY_BYTES} bytes, got {len(master_key)}")
+        self.datastore = datastore
+        self.dialect: Dialect = dialect
+        self.clock = clock
+        self._master = AESGCM(master_key) if master_key is not None else None
+        self._p = "?" if dialect == "sqlite" else "%s"
+        prefix = "" if dialect == "sqlite" else '"' + schema.replace('"', '""') + '".'
+        self.keys_table = f"{prefix}iom_pd_keys"
+        self.sheets_table = f"{prefix}iom_pd_sheets"
+        self.erasures_table = f"{prefix}iom_pd_erasures"
+
+    @classmethod
+    def from_recorder(cls, recorder: object, master_key: bytes | None = None) -> Self:
+        """The store in the database of an eventsourcing recorder (e.g. `app.recorder`)."""
+        datastore: object = getattr(recorder, "datastore", None)
+        names = {klass.__name__ for klass in type(datastore).__mro__}
+        if "SQLiteDatastore" in names:
+            dialect: Dialect = "sqlite"
+        elif "PostgresDatastore" in names:
+            dialect = "postgres"
+        else:
+            raise TypeError(
+                f"recorder {type(recorder).__name__}: expected a recorder on an eventsourcing "
+                f"SQLite or PostgreSQL datastore, got {type(datastore).__name__}"
+            )
+        if not callable(getattr(datastore, "transaction", None)):
+            raise TypeError(f"{type(datastore).__name__} has no transaction()")
+        schema = getattr(datastore, "schema", "public")
+        return cls(
+            cast("Datastore", datastore),  # checked above: by its class and its transaction()
+            dialect,
+            master_key,
+            schema=schema if isinstance(schema, str) and schema else "public",
+        )
+
+    def create_tables(self) -> None:
+        """Create the three tables if they do not exist (idempotent)."""
+        blob = "BLOB" if self.dialect == "sqlite" else "BYTEA"
+        statements = (
+            (
+                f"CREATE TABLE IF NOT EXISTS {self.keys_table} ("
+                f"teacher_id TEXT PRIMARY KEY, wrapped_key {blob} NOT NULL)"
+            ),
+            (
+                f"CREATE TABLE IF NOT EXISTS {self.sheets_table} ("
+                f"teacher_id TEXT PRIMARY KEY, nonce {blob} NOT NULL, "
+                f"ciphertext {blob} NOT NULL, updated_at TEXT NOT NULL)"
+            ),
+            (
+                f"CREATE TABLE IF NOT EXISTS {self.erasures_table} ("
+                "teacher_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL, "
+                "actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, reason TEXT NOT NULL)"
+            ),
+        )
+        with self.datastore.transaction(commit=True) as cursor:
+            for statement in statements:
+                cursor.execute(statement, ())
+
+    def put(self, teacher_id: str, sheet: TeacherSheet) -> None:
+        """Write (or replace) the teacher's sheet, creating the teacher's key on first write.
+
+        Raises `PersonalDataErasedError` if the teacher's data were erased, and
+        `PersonalDataUnreadableError` if the stored key cannot be unwrapped with this master key.
+        """
+        teacher_id = _TEACHER_ID.validate_python(teacher_id)
+        if not isinstance(sheet, TeacherSheet):
+            raise TypeError(f"sheet: expected TeacherSheet, got {type(sheet).__name__}")
+        p = self._p
+        plaintext = sheet.model_dump_json().encode()
+        with self.datastore.transaction(commit=True) as cursor:
+            self._lock(cursor, teacher_id)
+            # A write first: on SQLite it makes this transaction the writer from the start.
+            cursor.execute(
+                f"INSERT INTO {self.keys_table} (teacher_id, wrapped_key) VALUES ({p}, {p}) "
+                "ON CONFLICT (teacher_id) DO NOTHING",
+                (teacher_id, self._wrap(teacher_id, AESGCM.generate_key(bit_length=256))),
+            )
+            cursor.execute(
+                f"SELECT teacher_id FROM {self.erasures_table} WHERE teacher_id = {p}",
+                (teacher_id,),
+            )
+            if cursor.fetchone() is not None:
+                raise PersonalDataErasedError(teacher_id)  # rolls the key row back
+            cursor.execute(
+                f"SELECT wrapped_key FROM {self.keys_table} WHERE teacher_id = {p}",
+                (teacher_id,),
+            )
+            row = _as_dict(cursor.fetchone())
+            if row is None:  # pragma: no cover - inserted above in this transaction
+                raise PersonalDataUnreadableError(teacher_id, "нет ключа")
+            key = self._unwrap(teacher_id, _bytes(row["wrapped_key"]))
+            nonce = os.urandom(_NONCE_BYTES)
+            ciphertext = AESGCM(key).encrypt(nonce, plaintext, teacher_id.encode())
+            cursor.execute(
+                f"INSERT INTO {self.sheets_table} (teacher_id, nonce, ciphertext, updated_at) "
+                f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (teacher_id) DO UPDATE SET "
+                "nonce = excluded.nonce, ciphertext = excluded.ciphertext, "
+                "updated_at = excluded.updated_at",
+                (teacher_id, nonce, ciphertext, self._now().isoformat()),
+            )
+
+    def get(self, teacher_id: str) -> PersonalRecord:
+        """The teacher's record: the decrypted sheet, the time of its erasure, or absent.
+
+        Raises `PersonalDataUnreadableError` if a stored sheet cannot be decrypted (a wrong or
+        missing master key, or a key removed other than by `erase`).
+        """
+        teacher_id = _TEACHER_ID.validate_python(teacher_id)
+        p = self._p
+        # One statement, so one snapshot: never a key from before an erasure and a sheet after.
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT e.erased_at, k.wrapped_key, s.nonce, s.ciphertext "
+                f"FROM (SELECT CAST({p} AS TEXT) AS teacher_id) AS t "
+                f"LEFT JOIN {self.erasures_table} AS e ON e.teacher_id = t.teacher_id "
+                f"LEFT JOIN {self.keys_table} AS k ON k.teacher_id = t.teacher_id "
+                f"LEFT JOIN {self.sheets_table} AS s ON s.teacher_id = t.teacher_id",
+                (teacher_id,),
+            )
+            row = _as_dict(cursor.fetchone())
+        if row is None:  # pragma: no cover - the outer select always yields one row
+            return PersonalRecord(teacher_id=teacher_id, status="absent")
+        if row["erased_at"] is not None:
+            erased_at = datetime.fromisoformat(_str(row["erased_at"]))
+            return PersonalRecord(teacher_id=teacher_id, status="erased", erased_at=erased_at)
+        if row["ciphertext"] is None:
+            return PersonalRecord(teacher_id=teacher_id, status="absent")
+        if row["wrapped_key"] is None:
+            raise PersonalDataUnreadableError(
+                teacher_id, "ключ педагога удалён без записи об уничтожении"
+            )
+        key = self._unwrap(teacher_id, _bytes(row["wrapped_key"]))
+        try:
+            plaintext = AESGCM(key).decrypt(
+                _bytes(row["nonce"]), _bytes(row["ciphertext"]), teacher_id.encode()
+            )
+        except InvalidTag as error:
+            raise PersonalDataUnreadableError(
+                teacher_id, "шифротекст не соответствует ключу педагога"
+            ) from error
+        sheet = TeacherSheet.model_validate_json(plaintext)
+        return PersonalRecord(teacher_id=teacher_id, status="present", sheet=sheet)
+
+    def erase(self, teacher_id: str, actor: Actor, reason: str) -> Erasure:
+        """Destroy the teacher's personal data for good (152-ФЗ) and record who did it and why.
+
+        In one transaction: records the erasure, deletes the teacher's key (which makes every
+        copy of the sheet unreadable, backups included) and the sheet. Erasing again returns
+        the first erasure and changes nothing. Erasing a teacher with no data still records the
+        erasure, so the id cannot be reused for personal data.
+        """
+        erasure = Erasure(teacher_id=teacher_id, erased_at=self._now(), actor=actor, reason=reason)
+        teacher_id = erasure.teacher_id
+        p = self._p
+        with self.datastore.transaction(commit=True) as cursor:
+            self._lock(cursor, teacher_id)
+            cursor.execute(
+                f"INSERT INTO {self.erasures_table} "
+                "(teacher_id, erased_at, actor_id, actor_role, reason) "
+                f"VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT (teacher_id) DO NOTHING",
+                (
+                    teacher_id,
+                    erasure.erased_at.isoformat(),
+                    erasure.actor.id,
+                    erasure.actor.role.value,
+                    erasure.reason,
+                ),
+            )
+            # After a first erasure both rows are gone already: these delete nothing then.
+            cursor.execute(f"DELETE FROM {self.keys_table} WHERE teacher_id = {p}", (teacher_id,))
+            cursor.execute(f"DELETE FROM {self.sheets_table} WHERE teacher_id = {p}", (teacher_id,))
+            first = self._select_erasure(cursor, teacher_id)
+        if first is None:  # pragma: no cover - inserted above in this transaction
+            raise RuntimeError(f"the erasure of {teacher_id} was not recorded")
+        return first
+
+    def erasure(self, teacher_id: str) -> Erasure | None:
+        """The record of the teacher's erasure, or None if the data were never erased."""
+        teacher_id = _TEACHER_ID.validate_python(teacher_id)
+        with self.datastore.transaction(commit=False) as cursor:
+            return self._select_erasure(cursor, teacher_id)
+
+    def erased_teachers(self) -> set[str]:
+        """The ids of every teacher whose personal data were erased."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT teacher_id FROM {self.erasures_table}", ())
+            rows = _rows(cursor.fetchall())
+        return {_str(row["teacher_id"]) for row in rows}
+
+    def _select_erasure(self, cursor: _Cursor, teacher_id: str) -> Erasure | None:
+        cursor.execute(
+            "SELECT teacher_id, erased_at, actor_id, actor_role, reason "
+            f"FROM {self.erasures_table} WHERE teacher_id = {self._p}",
+            (teacher_id,),
+        )
+        row = _as_dict(cursor.fetchone())
+        if row is None:
+            return None
+        return Erasure(
+            teacher_id=_str(row["teacher_id"]),
+            erased_at=datetime.fromisoformat(_str(row["erased_at"])),
+            actor=Actor(id=_str(row["actor_id"]), role=Role(_str(row["actor_role"]))),
+            reason=_str(row["reason"]),
+        )
+
+    def _lock(self, cursor: _Cursor, teacher_id: str) -> None:
+        """Serialise the writers of one teacher.
+
+        SQLite has one writer at a time anyway; PostgreSQL takes a transaction-scoped advisory
+        lock, so a `put` and an `erase` of the same teacher never interleave.
+        """
+        if self.dialect == "postgres":
+            cursor.execute(
+                f"SELECT pg_advisory_xact_lock({_PG_LOCK_NAMESPACE}, hashtext(%s))",
+                (teacher_id,),
+            )
+
+    def _now(self) -> datetime:
+        now = self.clock()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("clock: expected an aware datetime")
+        return now
+
+    def _wrap(self, teacher_id: str, key: bytes) -> bytes:
+        if self._master is None:
+            return bytes([KEY_FORMAT_PLAIN]) + key
+        nonce = os.urandom(_NONCE_BYTES)
+        wrapped = self._master.encrypt(nonce, key, _key_context(teacher_id))
+        return bytes([KEY_FORMAT_WRAPPED]) + nonce + wrapped
+
+    def _unwrap(self, teacher_id: str, stored: bytes) -> bytes:
+        if stored[:1] == bytes([KEY_FORMAT_PLAIN]) and len(stored) == 1 + _KEY_BYTES:
+            return stored[1:]
+        if stored[:1] != bytes([KEY_FORMAT_WRAPPED]):
+            raise PersonalDataUnreadableError(teacher_id, "неизвестный формат ключа")
+        if self._master is None:
+            raise PersonalDataUnreadableError(
+                teacher_id, "ключ педагога зашифрован мастер-ключом, а мастер-ключ не задан"
+            )
+        nonce, wrapped = stored[1 : 1 + _NONCE_BYTES], stored[1 + _NONCE_BYTES :]
+        try:
+            return self._master.decrypt(nonce, wrapped, _key_context(teacher_id))
+        except InvalidTag as error:
+            raise PersonalDataUnreadableError(
+                teacher_id, "мастер-ключ не подходит к ключу педагога"
+            ) from error
+
+
+def _key_context(teacher_id: str) -> bytes:
+    """The associated data of a wrapped teacher key: binds it to its table and teacher."""
+    return b"iom_pd_keys:" + teacher_id.encode()

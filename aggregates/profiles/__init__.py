@@ -1,0 +1,191 @@
+"""Regulation profiles: each region's rules for a route, as versioned data files.
+
+A profile is the regulation (`shared/seeds/`) turned into data: the level scale, the competences,
+the roadmap directions, the agreement parties and their order, the term bounds, what the route must
+end with, the calendars, the time zone and the methodist capacity. Adding a region is adding a YAML
+file here (or in a folder named by the `IOM_PROFILES_DIR` setting), not code. A route copies the
+whole profile into its opening event, so a later edit of the file never changes an existing route.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import Field, field_validator, model_validator
+
+from aggregates.values import Code, Name, Role, Text, Value
+
+
+class Stage(StrEnum):
+    """The stages every region shares, under regional names (see `Profile.stage_names`)."""
+
+    OPENED = "opened"  # the route exists; its methodist is not yet assigned
+    DIAGNOSTIC = "diagnostic"  # входная диагностика
+    DESIGN = "design"  # проектирование
+    AGREEMENT = "agreement"  # согласование и утверждение
+    IMPLEMENTATION = "implementation"  # реализация
+    FINAL = "final"  # итоговая диагностика, заключительное мероприятие, выводы
+    COMPLETED = "completed"  # завершён
+    CANCELLED = "cancelled"  # отменён
+
+
+class Entry(Value):
+    """A named item of a profile's list: a competence or a roadmap direction."""
+
+    code: Code
+    name: Name
+
+
+AgreementAction = Literal["sign", "review", "agree", "approve"]
+
+ACTION_TITLES: dict[str, str] = {
+    "sign": "подписано",
+    "review": "рассмотрено",
+    "agree": "согласовано",
+    "approve": "утверждено",
+}
+
+
+class AgreementStep(Value):
+    """One party of the agreement (согласование): who, what they do, how long they have."""
+
+    role: Role
+    action: AgreementAction
+    round: Annotated[
+        int, Field(ge=1, le=10)
+    ]  # parties of one round answer together, rounds in order
+    days_to_answer: Annotated[int, Field(ge=1, le=90)]
+    remind_days_before: Annotated[int, Field(ge=0, le=30)]
+    escalate_to: Role | None = None
+
+
+class Calendars(Value):
+    """Recurring dates of the regulation (Sakha 5.1, 5.3, 6.2)."""
+
+    diagnostics_per_year: Annotated[int, Field(ge=0, le=12)]
+    diagnostic_notice_days: Annotated[int, Field(ge=0, le=60)]
+    report_months: list[Annotated[int, Field(ge=1, le=12)]]
+
+
+class Profile(Value):
+    """A region's regulation as data. `id` and `version` together name one edition."""
+
+    id: Code
+    version: Annotated[int, Field(ge=1)]
+    region: Name  # the region or municipality, in Russian
+    regulation: Text  # the document and its date, in Russian
+    time_zone: str
+    levels: Annotated[list[Name], Field(min_length=4, max_length=4)]  # lowest first
+    competences: Annotated[list[Entry], Field(min_length=1)]
+    directions: list[Entry]  # roadmap directions; empty when the region does not group activities
+    stage_names: dict[Stage, Name]
+    designers: Annotated[list[Role], Field(min_length=1)]  # who designs and submits the plan
+    methodist_assigned_by: list[Role]
+    agreement: Annotated[list[AgreementStep], Field(min_length=1)]
+    correctors: Annotated[list[Role], Field(min_length=1)]  # who makes a correction
+    correction_reagreement: list[Role]  # who must agree a correction again
+    conclusions_by: Role
+    conclusions_signers: list[Role]  # who signs the conclusions besides their author
+    term_min_months: Annotated[int, Field(ge=1, le=120)]
+    term_max_months: Annotated[int, Field(ge=1, le=120)]
+    requires_final_public_event: bool
+    requires_final_diagnostic: bool
+    requires_certificate: bool
+    requires_self_reflection: bool  # саморефлексия (Sovetsky, section 4)
+    requires_recommendations: bool  # рекомендации куратора (Sovetsky, section 5)
+    requires_assessment: bool  # самооценка и оценка работодателем of every activity done (Balakhta)
+    lowest_levels_first: bool  # the route targets the lowest-level competences first (Chelyabinsk)
+    calendars: Calendars
+    methodist_capacity: Annotated[int, Field(ge=1)]  # teachers one methodist serves at most
+
+    @property
+    def key(self) -> str:
+        """`id@version`, the name a route pins."""
+        return f"{self.id}@{self.version}"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Profile:
+        if self.term_min_months > self.term_max_months:
+            raise ValueError("term_min_months is greater than term_max_months")
+        if set(self.stage_names) != set(Stage):
+            raise ValueError("stage_names must name every stage: " + ", ".join(Stage))
+        rounds = sorted({step.round for step in self.agreement})
+        if rounds != list(range(1, len(rounds) + 1)):
+            raise ValueError("agreement rounds must be numbered 1, 2, … without gaps")
+        roles = [step.role for step in self.agreement]
+        if len(roles) != len(set(roles)):
+            raise ValueError("a role may appear only once in the agreement")
+        for name, entries in (("competences", self.competences), ("directions", self.directions)):
+            codes = [entry.code for entry in entries]
+            if len(codes) != len(set(codes)):
+                raise ValueError(f"{name} codes must be unique")
+        return self
+
+    def level_name(self, level: int) -> str:
+        """The region's own name of a level 1..4."""
+        return self.levels[level - 1]
+
+    def competence_name(self, code: str) -> str:
+        """The Russian name of a competence code."""
+        return next((entry.name for entry in self.competences if entry.code == code), code)
+
+
+class UnknownProfileError(LookupError):
+    """No profile with that id (and version)."""
+
+
+def _parse(data: bytes, source: str) -> Profile:
+    try:
+        return Profile.model_validate(yaml.safe_load(data.decode("utf-8")))
+    except (
+        ValueError,
+        yaml.YAMLError,
+    ) as error:  # ValidationError, UnicodeDecodeError are ValueErrors
+        raise ValueError(f"profile {source}: {error}") from error
+
+
+def load_profiles(extra_dir: Path | None = None) -> dict[str, Profile]:
+    """Every profile edition shipped with the package and in `extra_dir`, keyed `id@version`."""
+    found: dict[str, Profile] = {}
+    shipped = resources.files(__package__)
+    sources = [(item.name, item.read_bytes()) for item in shipped.iterdir()]
+    if extra_dir is not None:
+        sources += [(path.name, path.read_bytes()) for path in sorted(extra_dir.glob("*.yaml"))]
+    for name, text in sources:
+        if name.endswith(".yaml"):
+            profile = _parse(text, name)
+            found[profile.key] = profile
+    return found
+
+
+class ProfileCatalogue:
+    """The profiles a deployment knows; the newest edition of a region opens new routes."""
+
+    def __init__(self, profiles: dict[str, Profile]) -> None:
+        self._profiles = profiles
+
+    def latest(self, profile_id: str) -> Profile:
+        """The newest edition of a region's profile."""
+        editions = [p for p in self._profiles.values() if p.id == profile_id]
+        if not editions:
+            known = ", ".join(sorted({p.id for p in self._profiles.values()}))
+            raise UnknownProfileError(f"нет регламента «{profile_id}»; известны: {known}")
+        return max(editions, key=lambda p: p.version)
+
+    def ids(self) -> list[str]:
+        """The region profile ids, sorted."""
+        return sorted({p.id for p in self._profiles.values()})

@@ -1,0 +1,263 @@
+"""The state of one route (ИОМ), rebuilt from its events; the decisions live in `commands/`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from aggregates.profiles import Profile, Stage
+from aggregates.values import Activity, Actor, Diagnostic, Outcome, Plan, Role
+
+if TYPE_CHECKING:
+    from aggregates.events import (
+        AgreementGiven,
+        ConclusionsRecorded,
+        RouteCorrected,
+        RouteOpened,
+        RouteReturned,
+    )
+
+
+class Record(BaseModel):
+    """A part of the state; mutable, never stored apart from its route."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ActivityRecord(Record):
+    """Мониторинг: an activity's mark, result and assessments."""
+
+    status: Literal["planned", "done", "not_done"] = "planned"
+    overdue: bool = False
+    on: date | None = None
+    result: str = ""
+    product: str = ""
+    self_assessment: str = ""
+    employer_assessment: str = ""
+    reason: str = ""
+
+
+class Agreement(Record):
+    """One party's answer in the current agreement round."""
+
+    role: Role
+    action: str
+    actor_id: str
+    at: datetime
+    comment: str
+
+    @classmethod
+    def of(cls, event: AgreementGiven) -> Agreement:
+        return cls(
+            role=event.role,
+            action=event.action,
+            actor_id=event.actor.id,
+            at=event.timestamp,
+            comment=event.comment,
+        )
+
+
+class Return(Record):
+    """A return to design with the party's comments."""
+
+    role: Role
+    revision: int
+    comments: str
+    at: datetime
+
+    @classmethod
+    def of(cls, event: RouteReturned) -> Return:
+        return cls(
+            role=event.role, revision=event.revision, comments=event.comments, at=event.timestamp
+        )
+
+
+class InterimResult(Record):
+    """Промежуточный результат."""
+
+    on: date
+    text: str
+
+
+class Correction(Record):
+    """Сведения о корректировке ИОМ."""
+
+    number: int
+    on: date
+    reason: str
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    by: Actor
+    awaiting: list[Role]
+    acknowledged: bool = False
+
+    @classmethod
+    def of(cls, event: RouteCorrected) -> Correction:
+        return cls(
+            number=event.number,
+            on=event.corrected_on,
+            reason=event.reason,
+            added=list(event.added),
+            removed=list(event.removed),
+            changed=list(event.changed),
+            by=event.actor,
+            awaiting=list(event.awaiting),
+        )
+
+
+class FinalEventRecord(Record):
+    """Отметка о проведении заключительного публичного мероприятия."""
+
+    on: date
+    result: str
+
+
+class Conclusions(Record):
+    """Выводы and who has still to sign or acknowledge them."""
+
+    outcome: Outcome
+    text: str
+    recommendations: str
+    prolonged_until: date | None
+    author: Actor
+    awaiting: list[Role]
+    acknowledged: bool = False
+
+    @classmethod
+    def of(cls, event: ConclusionsRecorded) -> Conclusions:
+        return cls(
+            outcome=event.outcome,
+            text=event.text,
+            recommendations=event.recommendations,
+            prolonged_until=event.prolonged_until,
+            author=event.actor,
+            awaiting=list(event.awaiting),
+        )
+
+    @property
+    def settled(self) -> bool:
+        """Signed by everyone the regulation names and acknowledged by the teacher."""
+        return not self.awaiting and self.acknowledged
+
+
+class CertificateRecord(Record):
+    """Сертификат о прохождении ИОМ."""
+
+    number: str
+    issued_on: date
+
+
+class CommandRecord(Record):
+    """A command already applied: the version it left and a fingerprint of its content."""
+
+    version: int
+    fingerprint: str
+
+
+class Route(BaseModel):
+    """One teacher's route: everything its events established, nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: UUID
+    version: int
+    created_on: datetime
+    modified_on: datetime
+    chain_head: str
+    route_key: str
+    profile: Profile
+    teacher_id: str
+    school_id: str
+    municipality_id: str
+    subject: str
+    stage: Stage = Stage.OPENED
+    term: int = 1
+    methodist_id: str | None = None
+    input_diagnostic: Diagnostic | None = None
+    input_levels: dict[str, int] = {}
+    plan: Plan | None = None
+    revision: int = 0
+    plan_hash: str | None = None
+    agreements: list[Agreement] = []
+    returns: list[Return] = []
+    approved_revision: int | None = None
+    activities: dict[str, ActivityRecord] = {}
+    interim_results: list[InterimResult] = []
+    corrections: list[Correction] = []
+    self_reflection: str | None = None
+    final_event: FinalEventRecord | None = None
+    final_diagnostic: Diagnostic | None = None
+    final_levels: dict[str, int] = {}
+    conclusions: Conclusions | None = None
+    past_conclusions: list[Conclusions] = []
+    certificate: CertificateRecord | None = None
+    cancel_reason: str | None = None
+    commands: dict[str, CommandRecord] = {}
+
+    @classmethod
+    def open(cls, event: RouteOpened) -> Route:
+        """The route as its opening event leaves it."""
+        return cls(
+            id=event.originator_id,
+            version=event.originator_version,
+            created_on=event.timestamp,
+            modified_on=event.timestamp,
+            chain_head=event.chain_hash,
+            route_key=event.route_key,
+            profile=event.profile,
+            teacher_id=event.teacher_id,
+            school_id=event.school_id,
+            municipality_id=event.municipality_id,
+            subject=event.subject,
+        )
+
+    def activity(self, activity_id: str) -> Activity | None:
+        """The planned activity with that id, if the current plan has it."""
+        if self.plan is None:
+            return None
+        return next((a for a in self.plan.activities if a.id == activity_id), None)
+
+    def pending_parties(self) -> list[Role]:
+        """The parties of the current agreement round that have not answered yet."""
+        if self.stage is not Stage.AGREEMENT:
+            return []
+        answered = {agreement.role for agreement in self.agreements}
+        for number in sorted({step.round for step in self.profile.agreement}):
+            waiting = [
+                step.role
+                for step in self.profile.agreement
+                if step.round == number and step.role not in answered
+            ]
+            if waiting:
+                return waiting
+        return []
+
+    def settle(self) -> None:
+        """Move on once the conclusions are signed and acknowledged (and certified, if due)."""
+        conclusions = self.conclusions
+        if conclusions is None or not conclusions.settled:
+            return
+        if conclusions.outcome == "prolonged" and conclusions.prolonged_until is not None:
+            assert self.plan is not None
+            self.plan = self.plan.model_copy(update={"ends_on": conclusions.prolonged_until})
+            self.past_conclusions.append(conclusions)
+            self.conclusions = None
+            self.final_event = None
+            self.final_diagnostic = None
+            self.final_levels = {}
+            self.self_reflection = None
+            self.term += 1
+            self.stage = Stage.IMPLEMENTATION
+        elif not self.profile.requires_certificate or self.certificate is not None:
+            self.stage = Stage.COMPLETED
+
+    def summary(self) -> dict[str, Any]:
+        """The state as plain JSON-ready data (what `iom audit show --json` prints)."""
+        return self.model_dump(mode="json", exclude={"commands", "profile"}) | {
+            "profile": self.profile.key,
+            "stage_name": self.profile.stage_names[self.stage],
+        }

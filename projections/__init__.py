@@ -1,0 +1,1 @@
+"""Read models: monitoring tables and the audit trail."""

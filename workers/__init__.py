@@ -1,0 +1,1 @@
+"""The composition root: settings, logging, the processes and the `iom` command line."""

@@ -1,0 +1,69 @@
+"""Settings of the engine, read from the environment (prefix `IOM_`) and a `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the engine, with its default for the embedded single-machine run."""
+
+    model_config = SettingsConfigDict(env_prefix="IOM_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/iom.sqlite3",
+        description="Event store: `sqlite:///path` (embedded default) or `postgresql://…`.",
+    )
+    encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 AES key (16, 24 or 32 bytes) to encrypt stored events at rest.",
+    )
+    pd_master_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 32-byte key that wraps each teacher's personal-data key.",
+    )
+    profiles_dir: Path | None = Field(
+        default=None, description="A folder of extra regulation profiles (*.yaml)."
+    )
+    snapshot_interval: int = Field(default=50, ge=2, description="Events between snapshots.")
+    log_format: str = Field(default="auto", description="`json`, `console` or `auto`.")
+
+
+class UnsupportedDatabaseError(ValueError):
+    """The database URL names neither SQLite nor PostgreSQL."""
+
+
+def store_env(database_url: str, encryption_key: str | None = None) -> dict[str, str]:
+    """The eventsourcing environment for a database URL (and an optional at-rest key)."""
+    parts = urlsplit(database_url)
+    env: dict[str, str] = {}
+    if parts.scheme == "sqlite":
+        path = Path(unquote(parts.path.removeprefix("/"))) if parts.path else Path()
+        if str(path) in ("", ".", ":memory:"):
+            env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+    elif parts.scheme in ("postgresql", "postgres"):
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parts.path.removeprefix("/")) or "iom",
+            "POSTGRES_HOST": parts.hostname or "localhost",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_PRE_PING": "y",
+        }
+    else:
+        raise UnsupportedDatabaseError(
+            f"IOM_DATABASE_URL: expected sqlite:///path or postgresql://…, got {parts.scheme!r}"
+        )
+    if encryption_key:
+        env |= {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": encryption_key}
+    return env
