@@ -201,6 +201,89 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class _Statements:
+    """Every statement of the store, for one dialect and schema.
+
+    The templates are constants; only the placeholder style, the binary column type and the
+    (quoted) schema are filled in. Values always travel as parameters.
+    """
+
+    CREATE_KEYS = (
+        "CREATE TABLE IF NOT EXISTS {keys} (teacher_id TEXT PRIMARY KEY, "
+        "wrapped_key {blob} NOT NULL)"
+    )
+    CREATE_SHEETS = (
+        "CREATE TABLE IF NOT EXISTS {sheets} (teacher_id TEXT PRIMARY KEY, nonce {blob} NOT NULL, "
+        "ciphertext {blob} NOT NULL, updated_at TEXT NOT NULL)"
+    )
+    CREATE_ERASURES = (
+        "CREATE TABLE IF NOT EXISTS {erasures} (teacher_id TEXT PRIMARY KEY, "
+        "erased_at TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, "
+        "reason TEXT NOT NULL)"
+    )
+    INSERT_KEY = (
+        "INSERT INTO {keys} (teacher_id, wrapped_key) VALUES ({p}, {p}) "
+        "ON CONFLICT (teacher_id) DO NOTHING"
+    )
+    SELECT_KEY = "SELECT wrapped_key FROM {keys} WHERE teacher_id = {p}"
+    DELETE_KEY = "DELETE FROM {keys} WHERE teacher_id = {p}"
+    UPSERT_SHEET = (
+        "INSERT INTO {sheets} (teacher_id, nonce, ciphertext, updated_at) "
+        "VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (teacher_id) DO UPDATE SET "
+        "nonce = excluded.nonce, ciphertext = excluded.ciphertext, "
+        "updated_at = excluded.updated_at"
+    )
+    DELETE_SHEET = "DELETE FROM {sheets} WHERE teacher_id = {p}"
+    # One statement, so one snapshot: never a key from before an erasure and a sheet after.
+    SELECT_RECORD = (
+        "SELECT e.erased_at, k.wrapped_key, s.nonce, s.ciphertext "
+        "FROM (SELECT CAST({p} AS TEXT) AS teacher_id) AS t "
+        "LEFT JOIN {erasures} AS e ON e.teacher_id = t.teacher_id "
+        "LEFT JOIN {keys} AS k ON k.teacher_id = t.teacher_id "
+        "LEFT JOIN {sheets} AS s ON s.teacher_id = t.teacher_id"
+    )
+    INSERT_ERASURE = (
+        "INSERT INTO {erasures} (teacher_id, erased_at, actor_id, actor_role, reason) "
+        "VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT (teacher_id) DO NOTHING"
+    )
+    SELECT_ERASURE = (
+        "SELECT teacher_id, erased_at, actor_id, actor_role, reason "
+        "FROM {erasures} WHERE teacher_id = {p}"
+    )
+    SELECT_ERASED_IDS = "SELECT teacher_id FROM {erasures}"
+    # PostgreSQL only: a transaction-scoped lock per teacher, in a namespace of its own.
+    LOCK_TEACHER = "SELECT pg_advisory_xact_lock({lock_space}, hashtext({p}))"
+
+    def __init__(self, dialect: Dialect, schema: str) -> None:
+        prefix = "" if dialect == "sqlite" else '"' + schema.replace('"', '""') + '".'
+        self.keys_table = prefix + "iom_pd_keys"
+        self.sheets_table = prefix + "iom_pd_sheets"
+        self.erasures_table = prefix + "iom_pd_erasures"
+        names = {
+            "keys": self.keys_table,
+            "sheets": self.sheets_table,
+            "erasures": self.erasures_table,
+            "p": "?" if dialect == "sqlite" else "%s",
+            "blob": "BLOB" if dialect == "sqlite" else "BYTEA",
+            "lock_space": str(_PG_LOCK_NAMESPACE),
+        }
+
+        def fill(template: str) -> str:
+            return template.format_map(names)
+
+        self.create = tuple(map(fill, (self.CREATE_KEYS, self.CREATE_SHEETS, self.CREATE_ERASURES)))
+        self.insert_key = fill(self.INSERT_KEY)
+        self.select_key = fill(self.SELECT_KEY)
+        self.delete_key = fill(self.DELETE_KEY)
+        self.upsert_sheet = fill(self.UPSERT_SHEET)
+        self.delete_sheet = fill(self.DELETE_SHEET)
+        self.select_record = fill(self.SELECT_RECORD)
+        self.insert_erasure = fill(self.INSERT_ERASURE)
+        self.select_erasure = fill(self.SELECT_ERASURE)
+        self.select_erased_ids = fill(self.SELECT_ERASED_IDS)
+        self.lock_teacher = fill(self.LOCK_TEACHER) if dialect == "postgres" else None
+
+
 class PersonalDataStore:
     """Teachers' information sheets, each encrypted with the teacher's own key (crypto-shredding).
 
@@ -231,11 +314,10 @@ class PersonalDataStore:
         self.dialect: Dialect = dialect
         self.clock = clock
         self._master = AESGCM(master_key) if master_key is not None else None
-        self._p = "?" if dialect == "sqlite" else "%s"
-        prefix = "" if dialect == "sqlite" else '"' + schema.replace('"', '""') + '".'
-        self.keys_table = f"{prefix}iom_pd_keys"
-        self.sheets_table = f"{prefix}iom_pd_sheets"
-        self.erasures_table = f"{prefix}iom_pd_erasures"
+        self._sql = _Statements(dialect, schema)
+        self.keys_table = self._sql.keys_table
+        self.sheets_table = self._sql.sheets_table
+        self.erasures_table = self._sql.erasures_table
 
     @classmethod
     def from_recorder(cls, recorder: object, master_key: bytes | None = None) -> Self:
@@ -263,25 +345,8 @@ class PersonalDataStore:
 
     def create_tables(self) -> None:
         """Create the three tables if they do not exist (idempotent)."""
-        blob = "BLOB" if self.dialect == "sqlite" else "BYTEA"
-        statements = (
-            (
-                f"CREATE TABLE IF NOT EXISTS {self.keys_table} ("
-                f"teacher_id TEXT PRIMARY KEY, wrapped_key {blob} NOT NULL)"
-            ),
-            (
-                f"CREATE TABLE IF NOT EXISTS {self.sheets_table} ("
-                f"teacher_id TEXT PRIMARY KEY, nonce {blob} NOT NULL, "
-                f"ciphertext {blob} NOT NULL, updated_at TEXT NOT NULL)"
-            ),
-            (
-                f"CREATE TABLE IF NOT EXISTS {self.erasures_table} ("
-                "teacher_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL, "
-                "actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, reason TEXT NOT NULL)"
-            ),
-        )
         with self.datastore.transaction(commit=True) as cursor:
-            for statement in statements:
+            for statement in self._sql.create:
                 cursor.execute(statement, ())
 
     def put(self, teacher_id: str, sheet: TeacherSheet) -> None:
@@ -293,26 +358,19 @@ class PersonalDataStore:
         teacher_id = _TEACHER_ID.validate_python(teacher_id)
         if not isinstance(sheet, TeacherSheet):
             raise TypeError(f"sheet: expected TeacherSheet, got {type(sheet).__name__}")
-        p = self._p
+        sql = self._sql
         plaintext = sheet.model_dump_json().encode()
         with self.datastore.transaction(commit=True) as cursor:
             self._lock(cursor, teacher_id)
             # A write first: on SQLite it makes this transaction the writer from the start.
             cursor.execute(
-                f"INSERT INTO {self.keys_table} (teacher_id, wrapped_key) VALUES ({p}, {p}) "
-                "ON CONFLICT (teacher_id) DO NOTHING",
+                sql.insert_key,
                 (teacher_id, self._wrap(teacher_id, AESGCM.generate_key(bit_length=256))),
             )
-            cursor.execute(
-                f"SELECT teacher_id FROM {self.erasures_table} WHERE teacher_id = {p}",
-                (teacher_id,),
-            )
+            cursor.execute(sql.select_erasure, (teacher_id,))
             if cursor.fetchone() is not None:
                 raise PersonalDataErasedError(teacher_id)  # rolls the key row back
-            cursor.execute(
-                f"SELECT wrapped_key FROM {self.keys_table} WHERE teacher_id = {p}",
-                (teacher_id,),
-            )
+            cursor.execute(sql.select_key, (teacher_id,))
             row = _as_dict(cursor.fetchone())
             if row is None:  # pragma: no cover - inserted above in this transaction
                 raise PersonalDataUnreadableError(teacher_id, "нет ключа")
@@ -320,10 +378,7 @@ class PersonalDataStore:
             nonce = os.urandom(_NONCE_BYTES)
             ciphertext = AESGCM(key).encrypt(nonce, plaintext, teacher_id.encode())
             cursor.execute(
-                f"INSERT INTO {self.sheets_table} (teacher_id, nonce, ciphertext, updated_at) "
-                f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (teacher_id) DO UPDATE SET "
-                "nonce = excluded.nonce, ciphertext = excluded.ciphertext, "
-                "updated_at = excluded.updated_at",
+                sql.upsert_sheet,
                 (teacher_id, nonce, ciphertext, self._now().isoformat()),
             )
 
@@ -334,17 +389,8 @@ class PersonalDataStore:
         missing master key, or a key removed other than by `erase`).
         """
         teacher_id = _TEACHER_ID.validate_python(teacher_id)
-        p = self._p
-        # One statement, so one snapshot: never a key from before an erasure and a sheet after.
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                "SELECT e.erased_at, k.wrapped_key, s.nonce, s.ciphertext "
-                f"FROM (SELECT CAST({p} AS TEXT) AS teacher_id) AS t "
-                f"LEFT JOIN {self.erasures_table} AS e ON e.teacher_id = t.teacher_id "
-                f"LEFT JOIN {self.keys_table} AS k ON k.teacher_id = t.teacher_id "
-                f"LEFT JOIN {self.sheets_table} AS s ON s.teacher_id = t.teacher_id",
-                (teacher_id,),
-            )
+            cursor.execute(self._sql.select_record, (teacher_id,))
             row = _as_dict(cursor.fetchone())
         if row is None:  # pragma: no cover - the outer select always yields one row
             return PersonalRecord(teacher_id=teacher_id, status="absent")
@@ -379,13 +425,11 @@ class PersonalDataStore:
         """
         erasure = Erasure(teacher_id=teacher_id, erased_at=self._now(), actor=actor, reason=reason)
         teacher_id = erasure.teacher_id
-        p = self._p
+        sql = self._sql
         with self.datastore.transaction(commit=True) as cursor:
             self._lock(cursor, teacher_id)
             cursor.execute(
-                f"INSERT INTO {self.erasures_table} "
-                "(teacher_id, erased_at, actor_id, actor_role, reason) "
-                f"VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT (teacher_id) DO NOTHING",
+                sql.insert_erasure,
                 (
                     teacher_id,
                     erasure.erased_at.isoformat(),
@@ -395,8 +439,8 @@ class PersonalDataStore:
                 ),
             )
             # After a first erasure both rows are gone already: these delete nothing then.
-            cursor.execute(f"DELETE FROM {self.keys_table} WHERE teacher_id = {p}", (teacher_id,))
-            cursor.execute(f"DELETE FROM {self.sheets_table} WHERE teacher_id = {p}", (teacher_id,))
+            cursor.execute(sql.delete_key, (teacher_id,))
+            cursor.execute(sql.delete_sheet, (teacher_id,))
             first = self._select_erasure(cursor, teacher_id)
         if first is None:  # pragma: no cover - inserted above in this transaction
             raise RuntimeError(f"the erasure of {teacher_id} was not recorded")
@@ -411,16 +455,12 @@ class PersonalDataStore:
     def erased_teachers(self) -> set[str]:
         """The ids of every teacher whose personal data were erased."""
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT teacher_id FROM {self.erasures_table}", ())
+            cursor.execute(self._sql.select_erased_ids, ())
             rows = _rows(cursor.fetchall())
         return {_str(row["teacher_id"]) for row in rows}
 
     def _select_erasure(self, cursor: _Cursor, teacher_id: str) -> Erasure | None:
-        cursor.execute(
-            "SELECT teacher_id, erased_at, actor_id, actor_role, reason "
-            f"FROM {self.erasures_table} WHERE teacher_id = {self._p}",
-            (teacher_id,),
-        )
+        cursor.execute(self._sql.select_erasure, (teacher_id,))
         row = _as_dict(cursor.fetchone())
         if row is None:
             return None
@@ -437,11 +477,8 @@ class PersonalDataStore:
         SQLite has one writer at a time anyway; PostgreSQL takes a transaction-scoped advisory
         lock, so a `put` and an `erase` of the same teacher never interleave.
         """
-        if self.dialect == "postgres":
-            cursor.execute(
-                f"SELECT pg_advisory_xact_lock({_PG_LOCK_NAMESPACE}, hashtext(%s))",
-                (teacher_id,),
-            )
+        if self._sql.lock_teacher is not None:
+            cursor.execute(self._sql.lock_teacher, (teacher_id,))
 
     def _now(self) -> datetime:
         now = self.clock()
