@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -12,7 +13,7 @@ from aggregates.audit import digest, verify_routes
 from aggregates.errors import RouteNotFoundError
 from aggregates.summaries import describe
 from workers.cli.output import emit_json, emit_table, fail
-from workers.context import build_routes
+from workers.context import build_personal_data, build_routes
 from workers.settings import Settings
 
 audit = typer.Typer(help="For auditors: replay and verify routes.", no_args_is_help=True)
@@ -67,7 +68,8 @@ def show(
         raise fail("укажите --version или --as-of, не оба")
     if as_of is not None and as_of.tzinfo is None:
         raise fail("--as-of: укажите часовой пояс, например 2026-03-01T12:00:00+09:00")
-    routes = build_routes(Settings())
+    settings = Settings()
+    routes = build_routes(settings)
     try:
         route = (
             routes.route_as_of(route_id, as_of)
@@ -76,7 +78,13 @@ def show(
         )
     except RouteNotFoundError as error:
         raise fail(error.message, 1) from None
-    summary = route.summary()
+    personal = build_personal_data(routes, settings).get(route.teacher_id)
+    teacher = {
+        "present": personal.sheet.full_name if personal.sheet else "",
+        "erased": "персональные данные уничтожены (152-ФЗ)",
+        "absent": "сведения не внесены",
+    }[personal.status]
+    summary = route.summary() | {"teacher": {"status": personal.status, "shown_as": teacher}}
     if as_json:
         emit_json(summary)
         return
@@ -86,6 +94,7 @@ def show(
         ("этап", summary["stage_name"]),
         ("регламент", route.profile.key),
         ("педагог (id)", route.teacher_id),
+        ("педагог", teacher),
         ("методист (id)", route.methodist_id or "—"),
         ("тема", route.plan.topic if route.plan else "—"),
         ("мероприятия выполнены", f"{done} из {len(route.activities)}"),
@@ -113,7 +122,7 @@ def verify(
     if not route_ids and not all_routes:
         raise fail("укажите id маршрутов или --all")
     ids = list(routes.route_ids()) if all_routes else list(route_ids or [])
-    with typer.progressbar(ids, label="Проверка цепочек", file=None) as progress:
+    with typer.progressbar(ids, label="Проверка цепочек", file=sys.stderr) as progress:
         reports = verify_routes(routes, progress)
     broken = [r for r in reports if not r.intact]
     actual = digest(reports)

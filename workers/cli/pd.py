@@ -30,7 +30,8 @@ def put(
     Example: iom pd put teacher-0001 sheet.json
     """
     settings = Settings()
-    store = build_personal_data(build_routes(settings), settings)
+    routes = build_routes(settings)  # keep it: the store shares its connections
+    store = build_personal_data(routes, settings)
     try:
         store.put(teacher_id, TeacherSheet.model_validate(json.loads(sheet_file.read_text("utf-8"))))
     except ValidationError as error:
@@ -47,7 +48,8 @@ def show(teacher_id: TeacherArg) -> None:
     Example: iom pd show teacher-0001
     """
     settings = Settings()
-    record = build_personal_data(build_routes(settings), settings).get(teacher_id)
+    routes = build_routes(settings)  # keep it: the store shares its connections
+    record = build_personal_data(routes, settings).get(teacher_id)
     emit_json(record.model_dump(mode="json"))
     if record.status == "absent":
         raise typer.Exit(1)
@@ -65,7 +67,8 @@ def erase(
     Example: iom pd erase teacher-0001 --reason "заявление № 17 от 20.11.2026"
     """
     settings = Settings()
-    store = build_personal_data(build_routes(settings), settings)
+    routes = build_routes(settings)  # keep it: the store shares its connections
+    store = build_personal_data(routes, settings)
     try:
         erasure = store.erase(teacher_id, Actor(id=actor, role=Role.OPERATOR), reason)
     except ValidationError as error:
