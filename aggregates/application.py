@@ -58,6 +58,16 @@ class Receipt:
     replayed: bool = False
 
 
+@dataclass(frozen=True)
+class Issue:
+    """Who issued a command, when, under which id and causation, and its fingerprint."""
+
+    context: Context
+    command_id: str
+    causation_id: str | None
+    fingerprint: str
+
+
 class Routes(Application[UUID]):
     """Teachers' routes, each an event-sourced aggregate under its region's regulation."""
 
@@ -67,7 +77,7 @@ class Routes(Application[UUID]):
         "AGGREGATE_CACHE_MAXSIZE": "1000",
     }
     is_snapshotting_enabled = True
-    snapshot_class = RouteSnapshot  # type: ignore[assignment]
+    snapshot_class = RouteSnapshot
 
     def __init__(
         self,
@@ -99,7 +109,7 @@ class Routes(Application[UUID]):
         changes = command.decide_open(self.profiles.latest(command.region), context)
         try:
             return self._append(
-                None, route_id, changes, context, command_id, causation_id, fingerprint
+                None, route_id, changes, Issue(context, command_id, causation_id, fingerprint)
             )
         except ConflictError:
             return self._replay(self._load(route_id), command_id, fingerprint) or self._exists(
@@ -125,7 +135,7 @@ class Routes(Application[UUID]):
         changes = command.decide(route, context)
         try:
             return self._append(
-                route, route_id, changes, context, command_id, causation_id, fingerprint
+                route, route_id, changes, Issue(context, command_id, causation_id, fingerprint)
             )
         except ConflictError:
             replayed = self._replay(self._load(route_id), command_id, fingerprint)
@@ -169,9 +179,7 @@ class Routes(Application[UUID]):
 
     def _load(self, route_id: UUID, version: int | None = None) -> Route:
         try:
-            return cast(
-                Route, self.repository.get(route_id, version=version, projector_func=project_route)
-            )
+            return self.repository.get(route_id, version=version, projector_func=project_route)
         except AggregateNotFoundError:
             at = f" (версия {version})" if version is not None else ""
             raise RouteNotFoundError("not_found", f"ИОМ {route_id}{at} не найден") from None
@@ -202,10 +210,7 @@ class Routes(Application[UUID]):
         route: Route | None,
         route_id: UUID,
         changes: list[Change],
-        context: Context,
-        command_id: str,
-        causation_id: str | None,
-        fingerprint: str,
+        issue: Issue,
     ) -> Receipt:
         """Build the events (metadata, chain), apply them, save them in one transaction."""
         start = route.version if route else 0
@@ -215,11 +220,11 @@ class Routes(Application[UUID]):
             draft = event_class(
                 originator_id=route_id,
                 originator_version=start + offset,
-                timestamp=context.now,
-                actor=context.actor,
-                command_id=command_id,
-                causation_id=causation_id,
-                command_hash=fingerprint,
+                timestamp=issue.context.now,
+                actor=issue.context.actor,
+                command_id=issue.command_id,
+                causation_id=issue.causation_id,
+                command_hash=issue.fingerprint,
                 **fields,
             )
             head = link(head, draft.content())

@@ -80,7 +80,7 @@ class RouteOpened(RouteEvent):
     municipality_id: Ident
     subject: Name
 
-    def mutate(self, route: Route | None) -> Route:
+    def mutate(self, route: Route | None) -> Route:  # noqa: ARG002 - it starts the route
         return self.record(Route.open(self))
 
 

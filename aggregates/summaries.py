@@ -34,9 +34,13 @@ _LINES: dict[type[ev.RouteEvent], Callable[[Any, Profile], str]] = {
         f"Мероприятие {e.activity_id} выполнено {e.completed_on:%d.%m.%Y}: {e.result}"
     ),
     ev.ActivityNotCompleted: lambda e, p: f"Мероприятие {e.activity_id} не выполнено: {e.reason}",
-    ev.ActivityOverdue: lambda e, p: f"Мероприятие {e.activity_id} просрочено (срок {e.due_on:%d.%m.%Y})",
+    ev.ActivityOverdue: lambda e, p: (
+        f"Мероприятие {e.activity_id} просрочено (срок {e.due_on:%d.%m.%Y})"
+    ),
     ev.InterimResultRecorded: lambda e, p: f"Промежуточный результат: {e.text}",
-    ev.RouteCorrected: lambda e, p: f"Корректировка №{e.number} от {e.corrected_on:%d.%m.%Y}: {e.reason}",
+    ev.RouteCorrected: lambda e, p: (
+        f"Корректировка №{e.number} от {e.corrected_on:%d.%m.%Y}: {e.reason}"
+    ),
     ev.CorrectionAgreed: lambda e, p: (
         f"Корректировка №{e.number} согласована: {ROLE_TITLES[e.role]}"
     ),

@@ -288,7 +288,9 @@ class DemoRoute:
             recommendations=recommendations if self.profile.requires_recommendations else "",
         )
         self.run(conclusions, self.profile.conclusions_by, "conclusions")
-        for role in self._route().conclusions.awaiting if self._route().conclusions else []:
+        recorded = self._route().conclusions
+        assert recorded is not None
+        for role in list(recorded.awaiting):
             self.run(SignConclusions(), role, f"sign-{role}")
         self.run(AcknowledgeConclusions(), Role.TEACHER, "conclusions-ack")
         if self.profile.requires_certificate:

@@ -65,5 +65,8 @@ def store_env(database_url: str, encryption_key: str | None = None) -> dict[str,
             f"IOM_DATABASE_URL: expected sqlite:///path or postgresql://…, got {parts.scheme!r}"
         )
     if encryption_key:
-        env |= {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": encryption_key}
+        env |= {
+            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+            "CIPHER_KEY": encryption_key,
+        }
     return env

@@ -104,7 +104,8 @@ def check_diagnostic(diagnostic: Diagnostic, route: Route, context: Context, fie
         if unknown:
             raise invalid(
                 f"{field}.tasks[{index}].competences",
-                f"компетенции {', '.join(unknown)} нет в регламенте; известны: {', '.join(sorted(known))}",
+                f"компетенции {', '.join(unknown)} нет в регламенте;"
+                f" известны: {', '.join(sorted(known))}",
             )
     if diagnostic.taken_on > context.today(route):
         raise invalid(f"{field}.taken_on", "дата диагностики ещё не наступила")

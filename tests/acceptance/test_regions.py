@@ -96,7 +96,7 @@ def test_balakhta_reviewed_by_the_mo_in_seven_directions_six_months_at_least(app
 
 def test_sovetsky_a_year_at_least_with_curator_recommendations(app: Routes) -> None:
     _, route_id = drive(app, "sovetsky")
-    route, history = finished(app, route_id)
+    route, _ = finished(app, route_id)
     assert route.conclusions is not None and route.conclusions.recommendations
     assert route.self_reflection
     error = refused_term(app, "sovetsky", 11)
@@ -111,7 +111,9 @@ def test_chelyabinsk_names_its_levels_and_targets_the_lowest_first(app: Routes) 
     lowest = min(route.input_levels.values())
     first = min(route.plan.activities, key=lambda a: a.starts_on)
     assert any(route.input_levels[c] == lowest for c in first.competences)
-    summary = describe(next(e for e in history if type(e).__name__ == "DiagnosticRecorded"), route.profile)
+    summary = describe(
+        next(e for e in history if type(e).__name__ == "DiagnosticRecorded"), route.profile
+    )
     assert route.profile.level_name(lowest) in summary
     assert route.final_diagnostic is not None
     assert [p for p, _ in parties(history)] == ["methodist"]
@@ -120,7 +122,7 @@ def test_chelyabinsk_names_its_levels_and_targets_the_lowest_first(app: Routes) 
 def test_the_algorithm_goes_through_its_three_stages(app: Routes) -> None:
     _, route_id = drive(app, "algorithm")
     route, history = finished(app, route_id)
-    names = []
+    names: list[str] = []
     for version in range(1, len(history) + 1):
         state = app.route(route_id, version=version)
         if state.stage not in (Stage.OPENED, Stage.COMPLETED):

@@ -41,7 +41,9 @@ def test_demo_routes_replay_for_the_auditor_at_any_version() -> None:
     assert (then["version"], then["stage"]) == (3, "design")
     now = json.loads(iom("audit", "show", ids[0], "--json"))
     assert now["stage_name"] == "ИОМ завершён"
-    assert "ещё не был открыт" in iom("audit", "show", ids[0], "--as-of", "2000-01-01T00:00:00+00:00", code=1)
+    assert "ещё не был открыт" in iom(
+        "audit", "show", ids[0], "--as-of", "2000-01-01T00:00:00+00:00", code=1
+    )
     assert "часовой пояс" in iom("audit", "show", ids[0], "--as-of", "2026-01-01T00:00:00", code=2)
 
 

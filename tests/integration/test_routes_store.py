@@ -15,6 +15,7 @@ from aggregates.audit import digest, verify_route
 from aggregates.chain import link
 from aggregates.commands import RecordInterimResult
 from aggregates.errors import ConflictError
+from aggregates.events import ActivityCompleted
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Actor, Role
 from workers.demo import write_demo
@@ -101,7 +102,9 @@ def test_the_route_at_any_version_or_moment_is_its_events_replayed(database_url:
 
 def test_events_can_be_encrypted_at_rest(database_url: str) -> None:
     key = base64.b64encode(bytes(range(32))).decode()
-    app = make_app(database_url, Clock(), CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=key)
+    app = make_app(
+        database_url, Clock(), CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=key
+    )
     (route_id,) = write_demo(app, "sovetsky", 1, until=Stage.AGREEMENT)
     stored = app.recorder.select_events(route_id)
     assert stored and all("Советский".encode() not in s.state for s in stored)
@@ -116,9 +119,13 @@ def tamper(app: Routes, route_id: UUID, version: int, old: bytes, new: bytes) ->
     table = app.recorder.events_table_name  # type: ignore[attr-defined]
     with app.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
         cursor.execute(
-            f"UPDATE {table} SET state = {placeholder} "  # noqa: S608 - test's own table name
+            f"UPDATE {table} SET state = {placeholder} "
             f"WHERE originator_id = {placeholder} AND originator_version = {placeholder}",
-            (stored.state.replace(old, new), route_id if placeholder == "%s" else route_id.hex, version),
+            (
+                stored.state.replace(old, new),
+                route_id if placeholder == "%s" else route_id.hex,
+                version,
+            ),
         )
 
 
@@ -127,8 +134,14 @@ def test_an_altered_event_breaks_the_chain_and_a_rehashed_one_the_digest(databas
     route_id, other = write_demo(app, "chelyabinsk", 2)
     assert all(verify_route(app, r).intact for r in (route_id, other))
 
-    result_event = next(e for e in app.history(route_id) if type(e).__name__ == "ActivityCompleted")
-    tamper(app, route_id, result_event.originator_version, result_event.result.encode(), "Подделка".encode())
+    result_event = next(e for e in app.history(route_id) if isinstance(e, ActivityCompleted))
+    tamper(
+        app,
+        route_id,
+        result_event.originator_version,
+        result_event.result.encode(),
+        "Подделка".encode(),
+    )
     report = verify_route(app, route_id)
     assert (report.intact, report.broken_at) == (False, result_event.originator_version)
     assert verify_route(app, other).intact

@@ -33,7 +33,9 @@ def _configure() -> None:
 def demo(
     region: Annotated[str, typer.Option(help="sakha, balakhta, sovetsky, chelyabinsk, algorithm")],
     routes: Annotated[int, typer.Option("--routes", min=1, max=10_000, help="How many.")] = 1,
-    until: Annotated[Stage, typer.Option(help="Drive each route up to this stage.")] = Stage.COMPLETED,
+    until: Annotated[
+        Stage, typer.Option(help="Drive each route up to this stage.")
+    ] = Stage.COMPLETED,
     seed: Annotated[int, typer.Option(help="Content seed.")] = 0,
 ) -> None:
     """Write demo routes of a region, each through every stage to its conclusion; print their ids.

@@ -129,7 +129,8 @@ def verify(
     result = {
         "routes": len(reports),
         "broken": [
-            {"route_id": str(r.route_id), "version": r.broken_at, "reason": r.reason} for r in broken
+            {"route_id": str(r.route_id), "version": r.broken_at, "reason": r.reason}
+            for r in broken
         ],
         "digest": actual,
         "digest_matches": None if expected is None else expected == actual,

@@ -33,7 +33,9 @@ def put(
     routes = build_routes(settings)  # keep it: the store shares its connections
     store = build_personal_data(routes, settings)
     try:
-        store.put(teacher_id, TeacherSheet.model_validate(json.loads(sheet_file.read_text("utf-8"))))
+        store.put(
+            teacher_id, TeacherSheet.model_validate(json.loads(sheet_file.read_text("utf-8")))
+        )
     except ValidationError as error:
         raise fail(f"сведения не приняты: {error}") from None
     except PersonalDataErasedError as error:
@@ -73,4 +75,5 @@ def erase(
         erasure = store.erase(teacher_id, Actor(id=actor, role=Role.OPERATOR), reason)
     except ValidationError as error:
         raise fail(f"удаление не выполнено: {error}") from None
-    typer.echo(f"персональные данные педагога {teacher_id} уничтожены {erasure.erased_at:%d.%m.%Y %H:%M} UTC")
+    when = f"{erasure.erased_at:%d.%m.%Y %H:%M} UTC"
+    typer.echo(f"персональные данные педагога {teacher_id} уничтожены {when}")

@@ -1,0 +1,61 @@
+"""The event-store benchmark's measuring functions run at a tiny size and give whole results."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bench.store import (
+    CACHE_OFF,
+    CACHE_ON,
+    Report,
+    Stats,
+    Store,
+    build_long_route,
+    measure_commands,
+    measure_reads,
+    open_routes,
+    render,
+    replay,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _positive(stats: Stats, samples: int) -> None:
+    assert stats.samples == samples
+    assert 0 < stats.median_ms <= stats.p95_ms
+    assert stats.per_second > 0
+
+
+def test_measuring_functions_at_a_tiny_size(tmp_path: Path) -> None:
+    store = Store("sqlite", f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+
+    commands = [
+        measure_commands(store, cache=cache, commands=20, routes=2, rounds=2, warmup=2)
+        for cache in (CACHE_ON, CACHE_OFF)
+    ]
+    for result in commands:
+        _positive(result.domain, 20)
+        _positive(result.bare, 20)
+        assert result.ratio > 0
+    assert [c.cache for c in commands] == [CACHE_ON, "off"]
+
+    reads = measure_reads(store, events=60, samples=10, replays=2, rounds=2, warmup=2)
+    assert (reads.events, reads.snapshot_version, reads.matches_replay) == (60, 50, True)
+    for stats, samples in ((reads.latest, 10), (reads.old, 10), (reads.raw, 10), (reads.replay, 2)):
+        _positive(stats, samples)
+    assert min(reads.latest_ratio, reads.old_ratio, reads.replay_ratio) > 0
+
+    app = open_routes(store, CACHE_OFF)
+    try:
+        route_id = build_long_route(app, store, 60)
+        from_snapshot = app.route(route_id)
+        assert from_snapshot.version == 60
+        assert from_snapshot == replay(app, route_id)
+        assert app.route(route_id, version=55) == replay(app, route_id, 55)
+    finally:
+        app.close()
+
+    table = render(Report(commands, [reads]))
+    assert table.count("| sqlite |") == 2 + 4
