@@ -34,6 +34,11 @@ class Context:
         """Today in the route's region: a date deadline is a date in the region's own zone."""
         return self.now.astimezone(ZoneInfo(route.profile.time_zone)).date()
 
+    def require_past(self, route: Route, day: date, field: str, what: str = "дата") -> None:
+        """Refuse a date that has not yet come in the route's region."""
+        if day > self.today(route):
+            raise invalid(field, f"{what} ещё не наступила")
+
 
 class Command(Value):
     """A request to change a route. `decide` refuses it or says which events it appends."""

@@ -69,8 +69,7 @@ class HoldFinalPublicEvent(FinalCommand):
             raise invalid("held_on", "заключительное публичное мероприятие не запланировано")
         if route.final_event is not None:
             raise invalid("held_on", "проведение мероприятия уже отмечено")
-        if self.held_on > context.today(route):
-            raise invalid("held_on", "дата проведения ещё не наступила")
+        context.require_past(route, self.held_on, "held_on", "дата проведения")
         return [(FinalPublicEventHeld, self.model_dump())]
 
 
@@ -204,6 +203,5 @@ class IssueCertificate(Command):
                 "сертификат выдаётся после выводов об успешном завершении, подписанных и"
                 " с отметкой педагога об ознакомлении",
             )
-        if self.issued_on > context.today(route):
-            raise invalid("issued_on", "дата выдачи ещё не наступила")
+        context.require_past(route, self.issued_on, "issued_on", "дата выдачи")
         return [(CertificateIssued, self.model_dump())]

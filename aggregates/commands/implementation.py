@@ -61,8 +61,7 @@ class CompleteActivity(ActivityCommand):
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         activity, _ = self.planned(route, context, MARKERS)
-        if self.completed_on > context.today(route):
-            raise invalid("completed_on", "дата выполнения ещё не наступила")
+        context.require_past(route, self.completed_on, "completed_on", "дата выполнения")
         if self.completed_on < activity.starts_on:
             raise invalid("completed_on", f"мероприятие начинается {activity.starts_on:%d.%m.%Y}")
         if route.profile.directions and not self.product.strip():
@@ -111,8 +110,7 @@ class RecordInterimResult(Command):
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, Stage.IMPLEMENTATION)
         self.require_role(route, context.actor, (Role.METHODIST, Role.DEPUTY_HEAD))
-        if self.recorded_on > context.today(route):
-            raise invalid("recorded_on", "дата ещё не наступила")
+        context.require_past(route, self.recorded_on, "recorded_on")
         return [(InterimResultRecorded, self.model_dump())]
 
 
@@ -129,8 +127,7 @@ class CorrectRoute(Command):
         self.require_stage(route, Stage.IMPLEMENTATION)
         self.require_role(route, context.actor, route.profile.correctors)
         assert route.plan is not None
-        if self.corrected_on > context.today(route):
-            raise invalid("corrected_on", "дата корректировки ещё не наступила")
+        context.require_past(route, self.corrected_on, "corrected_on", "дата корректировки")
         check_plan(self.plan, route)
         old = {activity.id: activity for activity in route.plan.activities}
         new = {activity.id: activity for activity in self.plan.activities}

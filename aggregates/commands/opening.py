@@ -107,8 +107,7 @@ def check_diagnostic(diagnostic: Diagnostic, route: Route, context: Context, fie
                 f"компетенции {', '.join(unknown)} нет в регламенте;"
                 f" известны: {', '.join(sorted(known))}",
             )
-    if diagnostic.taken_on > context.today(route):
-        raise invalid(f"{field}.taken_on", "дата диагностики ещё не наступила")
+    context.require_past(route, diagnostic.taken_on, f"{field}.taken_on", "дата диагностики")
 
 
 class CancelRoute(Command):
