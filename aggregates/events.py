@@ -259,7 +259,8 @@ class CorrectionAgreed(RouteEvent):
 
     def apply(self, route: Route) -> None:
         correction = route.corrections[self.number - 1]
-        correction.awaiting.remove(self.role)
+        awaiting = [role for role in correction.awaiting if role is not self.role]
+        route.corrections[self.number - 1] = correction.model_copy(update={"awaiting": awaiting})
 
 
 class CorrectionAcknowledged(RouteEvent):
@@ -268,7 +269,8 @@ class CorrectionAcknowledged(RouteEvent):
     number: int
 
     def apply(self, route: Route) -> None:
-        route.corrections[self.number - 1].acknowledged = True
+        correction = route.corrections[self.number - 1]
+        route.corrections[self.number - 1] = correction.model_copy(update={"acknowledged": True})
 
 
 class SelfReflectionRecorded(RouteEvent):
@@ -326,7 +328,8 @@ class ConclusionsSigned(RouteEvent):
 
     def apply(self, route: Route) -> None:
         assert route.conclusions is not None
-        route.conclusions.awaiting.remove(self.role)
+        awaiting = [role for role in route.conclusions.awaiting if role is not self.role]
+        route.conclusions = route.conclusions.model_copy(update={"awaiting": awaiting})
         route.settle()
 
 
@@ -335,7 +338,7 @@ class ConclusionsAcknowledged(RouteEvent):
 
     def apply(self, route: Route) -> None:
         assert route.conclusions is not None
-        route.conclusions.acknowledged = True
+        route.conclusions = route.conclusions.model_copy(update={"acknowledged": True})
         route.settle()
 
 

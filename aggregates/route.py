@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from aggregates.profiles import Profile, Stage
-from aggregates.values import Activity, Actor, Diagnostic, Outcome, Plan, Role
+from aggregates.values import Activity, Actor, Diagnostic, Outcome, Plan, Role, Value
 
 if TYPE_CHECKING:
     from aggregates.events import (
@@ -21,10 +21,8 @@ if TYPE_CHECKING:
     )
 
 
-class Record(BaseModel):
-    """A part of the state; mutable, never stored apart from its route."""
-
-    model_config = ConfigDict(extra="forbid")
+class Record(Value):
+    """A part of the state, never stored apart from its route; replaced, never changed."""
 
 
 class ActivityRecord(Record):
@@ -214,6 +212,17 @@ class Route(BaseModel):
             municipality_id=event.municipality_id,
             subject=event.subject,
         )
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Route:
+        # Everything inside a route is an immutable value; only the route's own lists and
+        # dicts change. Copying just those keeps a command on a long route cheap (the
+        # repository copies the cached route for every command).
+        containers = {
+            name: type(value)(value)
+            for name, value in self.__dict__.items()
+            if isinstance(value, list | dict)
+        }
+        return self.model_copy(update=containers)
 
     def activity(self, activity_id: str) -> Activity | None:
         """The planned activity with that id, if the current plan has it."""

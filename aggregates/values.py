@@ -6,7 +6,7 @@ import hashlib
 import json
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -20,6 +20,11 @@ class Value(BaseModel):
     """An immutable value that refuses unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        # Immutable: a copy of a route (the repository copies cached routes for each command)
+        # shares its values instead of copying them, which keeps commands cheap on long routes.
+        return self
 
 
 class Role(StrEnum):

@@ -58,7 +58,6 @@ def store_env(database_url: str, encryption_key: str | None = None) -> dict[str,
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
-            "POSTGRES_PRE_PING": "y",
         }
     else:
         raise UnsupportedDatabaseError(

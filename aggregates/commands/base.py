@@ -49,7 +49,7 @@ class Command(Value):
         """A hash of what was asked and by whom: a command id reused for another ask is caught."""
         body = {"command": type(self).__name__, "actor": actor.model_dump(mode="json")}
         body |= self.model_dump(mode="json")
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         """The events this command appends to `route`, or a `DomainError` saying why not."""
