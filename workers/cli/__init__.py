@@ -8,6 +8,7 @@ import typer
 
 from aggregates.profiles import Stage
 from workers.cli.audit import audit
+from workers.cli.docs import docs
 from workers.cli.output import emit_json, emit_table
 from workers.cli.pd import pd
 from workers.context import build_routes
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(audit, name="audit")
 app.add_typer(pd, name="pd")
+app.add_typer(docs, name="docs")
 
 
 @app.callback()

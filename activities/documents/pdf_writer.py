@@ -1,0 +1,141 @@
+"""Draws a `Document` as PDF (fpdf2) with the DejaVu fonts shipped in the package: tables with
+wrapped cells and header rows repeated on every page, the provenance footer on every page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from fpdf import FPDF, FontFace
+from fpdf.enums import XPos, YPos
+
+from activities.documents.model import Document, Paragraph, Section, Signature, Table
+
+FAMILY = "DejaVu"
+SIZES = {"body": 10, "note": 8, "strong": 10, "centered": 11, "large": 15}
+FOOTER_LINE = 3.2  # mm per footer line
+HEADING_FILL = (235, 235, 235)
+KEEP_WITH_NEXT = 30  # mm: a heading with less room than this below it starts the next page
+ALIGN = {"left": "L", "center": "C"}
+
+
+@contextmanager
+def font_files() -> Iterator[tuple[Path, Path]]:
+    """The regular and bold DejaVu Sans files shipped inside the package, as real files for
+    as long as the PDF is being made (fpdf2 wants paths; a zipped install has none)."""
+    fonts = resources.files("activities.documents") / "fonts"
+    with (
+        resources.as_file(fonts / "DejaVuSans.ttf") as regular,
+        resources.as_file(fonts / "DejaVuSans-Bold.ttf") as bold,
+    ):
+        yield regular, bold
+
+
+class _Pdf(FPDF):
+    """A page with the document's provenance lines and the page number at its foot."""
+
+    def __init__(self, document: Document, regular: Path, bold: Path) -> None:
+        super().__init__(orientation="L" if document.landscape else "P", unit="mm", format="A4")
+        self.footer_lines = document.footer
+        self.add_font(FAMILY, "", regular)
+        self.add_font(FAMILY, "B", bold)
+        self.set_margins(15, 12, 15)
+        self.set_auto_page_break(True, margin=10 + FOOTER_LINE * (len(document.footer) + 1))
+        self.set_title(document.title)
+        self.set_creator("iom-engine")
+
+    def footer(self) -> None:
+        self.set_y(-(6 + FOOTER_LINE * (len(self.footer_lines) + 1)))
+        self.set_font(FAMILY, "", 6.5)
+        self.set_text_color(70, 70, 70)
+        for line in self.footer_lines:
+            self.cell(0, FOOTER_LINE, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, FOOTER_LINE, f"Стр. {self.page_no()} из {{nb}}", align="R")
+        self.set_text_color(0, 0, 0)
+
+
+def write_pdf(document: Document) -> bytes:
+    """The document as a PDF file's bytes."""
+    with font_files() as (regular, bold):
+        pdf = _Pdf(document, regular, bold)
+        pdf.add_page()
+        for line in document.header_lines:
+            _line(pdf, line, 9, align="R")
+        pdf.ln(1)
+        _line(pdf, document.title, 13, bold=True, align="C")
+        for line in document.subtitle:
+            _line(pdf, line, 8, align="C")
+        for section in document.sections:
+            _section(pdf, section)
+        return bytes(pdf.output())
+
+
+def _line(pdf: FPDF, text: str, size: float, *, bold: bool = False, align: str = "L") -> None:
+    pdf.set_font(FAMILY, "B" if bold else "", size)
+    pdf.multi_cell(0, size * 0.5, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _section(pdf: FPDF, section: Section) -> None:
+    if section.heading:
+        _keep_with_next(pdf)
+        pdf.ln(2)
+        _line(pdf, section.heading, 11, bold=True)
+        pdf.ln(1)
+    for block in section.blocks:
+        if isinstance(block, Table):
+            _table(pdf, block)
+            pdf.ln(2)
+        elif isinstance(block, Signature):
+            pdf.ln(2)
+            _line(pdf, block.line, 10)
+        else:
+            _paragraph(pdf, block)
+
+
+def _keep_with_next(pdf: FPDF) -> None:
+    """A heading never ends a page: what it heads follows it."""
+    if pdf.will_page_break(KEEP_WITH_NEXT):
+        pdf.add_page()
+
+
+def _paragraph(pdf: FPDF, block: Paragraph) -> None:
+    if block.style == "strong":
+        _keep_with_next(pdf)
+    if block.style == "large":
+        pdf.ln(4)
+    align = "C" if block.style in ("centered", "large") else "L"
+    _line(pdf, block.text, SIZES[block.style], bold=block.style in ("strong", "large"), align=align)
+    pdf.ln(1)
+
+
+def _table(pdf: FPDF, table: Table) -> None:
+    size = 7.5 if table.compact else 9
+    pdf.set_font(FAMILY, "", size)
+    widths = tuple(pdf.epw * share for share in table.fractions())
+    heads = len(table.header)
+    label = FontFace(emphasis="B")
+    with pdf.table(
+        col_widths=widths,
+        width=pdf.epw,
+        first_row_as_headings=heads > 0,
+        num_heading_rows=max(heads, 1),
+        repeat_headings=1,  # on top of every page
+        headings_style=FontFace(emphasis="B", fill_color=HEADING_FILL),
+        line_height=size * 0.48,
+        text_align="LEFT",
+        v_align="TOP",
+        padding=1,
+    ) as grid:
+        for header_row in table.header:
+            row = grid.row()
+            for cell in header_row:
+                row.cell(
+                    cell.text, align="C", v_align="M", colspan=cell.colspan, rowspan=cell.rowspan
+                )
+        for body_row in table.rows:
+            row = grid.row()
+            for column, text in enumerate(body_row):
+                style = label if table.key_value and column == 0 else None
+                row.cell(text, style=style, align=ALIGN[table.column_align(column)])

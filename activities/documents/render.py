@@ -1,0 +1,103 @@
+"""Rendering a route's document from the store: the state at a version or a moment, the marks
+from the same events, the builder of the chosen form, and a writer for the chosen format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Literal, get_args
+from uuid import UUID
+
+from activities.documents.appendix2 import build_corrections, build_monitoring
+from activities.documents.campaign import CampaignOptions, build_campaign
+from activities.documents.closing import build_certificate, build_itogi
+from activities.documents.docx_writer import write_docx
+from activities.documents.model import Document
+from activities.documents.municipal import build_balakhta, build_sovetsky
+from activities.documents.pdf_writer import write_pdf
+from activities.documents.sakha import build_karta
+from activities.documents.sources import Options, marks_from_history
+from aggregates.application import Routes
+from aggregates.errors import RouteNotFoundError
+from aggregates.personal import PersonalRecord
+from aggregates.profiles import Profile
+from aggregates.route import Route
+
+RouteDocKind = Literal[
+    "karta", "corrections", "monitoring", "itogi", "certificate", "balakhta", "sovetsky"
+]
+Format = Literal["docx", "pdf"]
+Builder = Callable[[Route, Profile, PersonalRecord | None, Options], Document]
+
+ROUTE_DOCUMENTS: dict[RouteDocKind, Builder] = {
+    "karta": build_karta,
+    "corrections": build_corrections,
+    "monitoring": build_monitoring,
+    "itogi": build_itogi,
+    "certificate": build_certificate,
+    "balakhta": build_balakhta,
+    "sovetsky": build_sovetsky,
+}
+assert set(ROUTE_DOCUMENTS) == set(get_args(RouteDocKind))
+
+WRITERS: dict[Format, Callable[[Document], bytes]] = {"docx": write_docx, "pdf": write_pdf}
+
+
+def route_document(
+    routes: Routes,
+    route_id: UUID,
+    kind: RouteDocKind,
+    *,
+    version: int | None = None,
+    as_of: datetime | None = None,
+    personal: PersonalRecord | None = None,
+    generated_at: datetime | None = None,
+    centre: str | None = None,
+) -> Document:
+    """The document of a route as it stood at `version` or at `as_of` (now if neither).
+
+    `personal` is the teacher's record for an entitled viewer; without it the document shows
+    no personal data. Raises `RouteNotFoundError` if the route (at that version or moment) does
+    not exist.
+    """
+    if version is not None and as_of is not None:
+        raise ValueError("give a version or a moment, not both")
+    if as_of is not None:
+        history = [event for event in routes.history(route_id) if event.timestamp <= as_of]
+        route = routes.route_as_of(route_id, as_of)
+    else:
+        route = routes.route(route_id, version=version)
+        if version is not None and route.version != version:
+            # The store answers a version past the last with the last; a document must not.
+            raise RouteNotFoundError(
+                "not_found", f"ИОМ {route_id}: версии {version} нет, последняя — {route.version}"
+            )
+        history = routes.history(route_id, version=route.version)
+    options = Options(
+        marks=marks_from_history(history, route.profile.time_zone),
+        generated_at=generated_at,
+        centre=centre,
+    )
+    return ROUTE_DOCUMENTS[kind](route, route.profile, personal, options)
+
+
+def region_routes(routes: Routes, region: str) -> Iterator[Route]:
+    """Every route of a region, as it stands now."""
+    for route_id in routes.route_ids():
+        route = routes.route(route_id)
+        if route.profile.id == region:
+            yield route
+
+
+def campaign_document(routes: Routes, region: str, options: CampaignOptions) -> Document:
+    """The analytical report on the region's diagnostics in the options' period.
+
+    Raises `UnknownProfileError` for a region the deployment does not know.
+    """
+    profile = routes.profiles.latest(region)
+    return build_campaign(region_routes(routes, region), profile, options)
+
+
+def render(document: Document, fmt: Format) -> bytes:
+    """The document's file in `fmt`."""
+    return WRITERS[fmt](document)

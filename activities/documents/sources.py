@@ -1,0 +1,80 @@
+"""What a document is made from besides the route's state: the dates of signatures and
+acknowledgements (they live in the events' metadata, not in the state) and the caller's options."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from aggregates import events as ev
+from aggregates.profiles import Stage
+from aggregates.route import Route
+from aggregates.values import Role
+
+
+@dataclass(frozen=True)
+class Signed:
+    """Who signed (the actor's id, not personal data) and on which day."""
+
+    by: str
+    on: date
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Dates of the signatures and acknowledgements a form prints, in the region's calendar.
+
+    Taken from the same events as the route's state (up to the same version or moment), so a
+    document never shows a signature the state at that version did not have yet.
+    """
+
+    agreed: dict[Role, Signed] = field(default_factory=dict)  # the round that approved the plan
+    approved_on: date | None = None
+    corrections_acknowledged: dict[int, date] = field(default_factory=dict)
+    conclusions_signed: dict[Role, Signed] = field(default_factory=dict)  # the author's too
+    conclusions_acknowledged_on: date | None = None
+    completed_on: date | None = None
+
+
+def marks_from_history(history: Iterable[ev.RouteEvent], time_zone: str) -> Marks:
+    """The marks of a route from its events (oldest first, already cut at the wanted version)."""
+    zone = ZoneInfo(time_zone)
+    agreed: dict[Role, Signed] = {}
+    approved_on: date | None = None
+    acknowledged: dict[int, date] = {}
+    signed: dict[Role, Signed] = {}
+    conclusions_ack: date | None = None
+    completed_on: date | None = None
+    # A replay of its own, to see the moment the route became completed: no event says so.
+    route: Route | None = None
+    for event in history:
+        on = event.timestamp.astimezone(zone).date()
+        route = event.mutate(route)
+        if isinstance(event, ev.RouteSubmitted):
+            agreed = {}  # a new round: the earlier round's answers no longer count
+        elif isinstance(event, ev.AgreementGiven):
+            agreed[event.role] = Signed(event.actor.id, on)
+        elif isinstance(event, ev.RouteApproved):
+            approved_on = on
+        elif isinstance(event, ev.CorrectionAcknowledged):
+            acknowledged[event.number] = on
+        elif isinstance(event, ev.ConclusionsRecorded):
+            signed, conclusions_ack = {event.actor.role: Signed(event.actor.id, on)}, None
+        elif isinstance(event, ev.ConclusionsSigned):
+            signed[event.role] = Signed(event.actor.id, on)
+        elif isinstance(event, ev.ConclusionsAcknowledged):
+            conclusions_ack = on
+        if completed_on is None and route.stage is Stage.COMPLETED:
+            completed_on = on
+    return Marks(agreed, approved_on, acknowledged, signed, conclusions_ack, completed_on)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The caller's choices for a route's document."""
+
+    marks: Marks = field(default_factory=Marks)
+    generated_at: datetime | None = None  # printed in the footer when given
+    centre: str | None = None  # the issuing centre's name (certificate); the region's ЦНППМ if None

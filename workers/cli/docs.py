@@ -1,0 +1,167 @@
+"""`iom docs`: the documents of a route (at any version or moment) and campaign reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from uuid import UUID
+
+import typer
+
+from activities.documents import CampaignOptions, campaign_document, render, route_document
+from activities.documents.model import Document
+from aggregates.errors import RouteNotFoundError
+from aggregates.personal import PersonalDataUnreadableError
+from aggregates.profiles import UnknownProfileError
+from workers.cli.output import emit_json, fail
+from workers.context import build_personal_data, build_routes
+from workers.settings import Settings
+
+docs = typer.Typer(
+    help="Documents people sign and keep: Карта ИОМ, корректировки, мониторинг, итоги, "
+    "сертификат, the municipal formats, campaign reports; DOCX or PDF.",
+    no_args_is_help=True,
+)
+
+
+class DocKind(StrEnum):
+    """The forms of a route (see `activities.documents.ROUTE_DOCUMENTS`)."""
+
+    KARTA = "karta"  # Карта ИОМ (Саха, приложение 1)
+    CORRECTIONS = "corrections"  # Сведения о корректировке (приложение 2)
+    MONITORING = "monitoring"  # Мониторинг реализации мероприятий (приложение 2)
+    ITOGI = "itogi"  # Итоги прохождения ИОМ (приложение 3)
+    CERTIFICATE = "certificate"  # сертификат о прохождении ИОМ
+    BALAKHTA = "balakhta"  # three-part ИОМ (Балахтинский район)
+    SOVETSKY = "sovetsky"  # one-table format (Советский городской округ)
+
+
+class FileFormat(StrEnum):
+    """The file formats a document is written in."""
+
+    DOCX = "docx"
+    PDF = "pdf"
+
+
+class DiagnosticKind(StrEnum):
+    """Which diagnostic a campaign report covers."""
+
+    INPUT = "input"  # входная
+    FINAL = "final"  # итоговая
+
+
+RouteArg = Annotated[UUID, typer.Argument(help="The route id (UUID).")]
+FormatOpt = Annotated[FileFormat, typer.Option("--format", help="docx or pdf.")]
+OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="The file to write.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")]
+DATE_FORMATS = ["%Y-%m-%d"]
+
+
+def _write(document: Document, fmt: FileFormat, output: Path, as_json: bool) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    data = render(document, fmt.value)
+    output.write_bytes(data)
+    if as_json:
+        emit_json({"file": str(output), "bytes": len(data), "provenance": list(document.footer)})
+    else:
+        typer.echo(f"записан {output}: {document.footer[0]}")
+
+
+@docs.command(name="render")
+def render_route(  # typer passes every parameter by name
+    route_id: RouteArg,
+    *,
+    doc: Annotated[DocKind, typer.Option("--doc", help="Which form.")],
+    fmt: FormatOpt,
+    output: OutputOpt,
+    version: Annotated[int | None, typer.Option(help="The version to show.", min=1)] = None,
+    as_of: Annotated[
+        datetime | None, typer.Option("--as-of", help="The moment to show (ISO, with offset).")
+    ] = None,
+    with_personal_data: Annotated[
+        bool,
+        typer.Option(
+            "--with-personal-data",
+            help="Fill in the teacher's information sheet (for those entitled to see it).",
+        ),
+    ] = False,
+    centre: Annotated[
+        str | None, typer.Option(help="The issuing centre's name (certificate).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a route's document as it stood now, at a version, or at a moment.
+
+    Example: iom docs render ROUTE_ID --doc karta --version 12 --format pdf -o karta.pdf
+    """
+    if version is not None and as_of is not None:
+        raise fail("укажите --version или --as-of, не оба")
+    if as_of is not None and as_of.tzinfo is None:
+        raise fail("--as-of: укажите часовой пояс, например 2026-03-01T12:00:00+09:00")
+    settings = Settings()
+    routes = build_routes(settings)  # keep it: the personal-data store shares its connections
+    try:
+        personal = None
+        if with_personal_data:
+            teacher_id = routes.route(route_id, version=1).teacher_id
+            personal = build_personal_data(routes, settings).get(teacher_id)
+        document = route_document(
+            routes,
+            route_id,
+            doc.value,
+            version=version,
+            as_of=as_of,
+            personal=personal,
+            generated_at=routes.clock(),
+            centre=centre,
+        )
+    except (RouteNotFoundError, PersonalDataUnreadableError) as error:
+        raise fail(error.message, 1) from None
+    _write(document, fmt, output, as_json)
+
+
+@docs.command()
+def campaign(  # typer passes every parameter by name
+    *,
+    region: Annotated[str, typer.Option(help="sakha, balakhta, sovetsky, chelyabinsk, algorithm")],
+    fmt: FormatOpt,
+    output: OutputOpt,
+    starts_on: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=DATE_FORMATS, help="Diagnostics taken on or after (date)."),
+    ] = None,
+    ends_on: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=DATE_FORMATS, help="Diagnostics taken on or before (date)."),
+    ] = None,
+    kind: Annotated[
+        DiagnosticKind, typer.Option(help="input (входная) or final (итоговая).")
+    ] = DiagnosticKind.INPUT,
+    mass_share: Annotated[
+        float,
+        typer.Option(
+            min=0.01, max=1.0, help="Share at the lowest level that makes a mass deficit."
+        ),
+    ] = 0.3,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the analytical report of a region's diagnostic campaign: dates, participants,
+    levels of competences overall and by municipality, mass deficits for planning ДПП.
+
+    Example: iom docs campaign --region sakha --from 2025-09-01 --format pdf -o report.pdf
+    """
+    routes = build_routes(Settings())
+    options = CampaignOptions(
+        starts_on=starts_on.date() if starts_on else None,
+        ends_on=ends_on.date() if ends_on else None,
+        kind=kind.value,
+        mass_share=mass_share,
+        generated_at=routes.clock(),
+    )
+    try:
+        document = campaign_document(routes, region, options)
+    except UnknownProfileError as error:
+        raise fail(str(error)) from None
+    _write(document, fmt, output, as_json)
