@@ -18,12 +18,13 @@ from aggregates.commands import Change, Command, Context, OpenRoute
 from aggregates.errors import (
     CommandReuseError,
     ConflictError,
+    InvalidCommandError,
     RouteExistsError,
     RouteNotFoundError,
 )
 from aggregates.events import RouteEvent, RouteOpened
 from aggregates.persistence import OrjsonTranscoder, PydanticMapper, RouteSnapshot
-from aggregates.profiles import ProfileCatalogue
+from aggregates.profiles import ProfileCatalogue, UnknownProfileError
 from aggregates.route import Route
 from aggregates.values import Actor
 
@@ -106,7 +107,11 @@ class Routes(Application[UUID]):
         if existing is not None:
             return self._replay(existing, command_id, fingerprint) or self._exists(command)
         context = Context(actor, self.clock())
-        changes = command.decide_open(self.profiles.latest(command.region), context)
+        try:
+            profile = self.profiles.latest(command.region)
+        except UnknownProfileError as error:
+            raise InvalidCommandError("content", str(error), "region") from None
+        changes = command.decide_open(profile, context)
         try:
             return self._append(
                 None, route_id, changes, Issue(context, command_id, causation_id, fingerprint)

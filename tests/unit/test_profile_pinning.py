@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from aggregates.application import Routes
-from aggregates.commands import DesignRoute
+from aggregates.commands import DesignRoute, OpenRoute
 from aggregates.errors import InvalidCommandError
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
+from aggregates.values import Actor, Role
 from workers.demo import DemoRoute
 from workers.settings import store_env
 
@@ -52,3 +53,20 @@ def test_a_new_edition_rules_new_routes_only(tmp_path: Path) -> None:
     assert app.route(old_id).plan == seven_months, "edition 1 allows 6 months and more"
     with pytest.raises(InvalidCommandError, match=r"не менее 9 мес\."):
         new.run(DesignRoute(plan=seven_months), new.profile.designers[0], "design-7")
+
+
+def test_opening_under_an_unknown_region_names_the_field(tmp_path: Path) -> None:
+    app = routes(tmp_path / "iom.sqlite3", None)
+    command = OpenRoute(
+        route_key="k-1",
+        region="moscow",
+        teacher_id="t-1",
+        school_id="s-1",
+        municipality_id="m-1",
+        subject="физика",
+    )
+    with pytest.raises(InvalidCommandError) as refused:
+        app.open(command, Actor(id="c-1", role=Role.CENTRE_HEAD), "open-1")
+    assert refused.value.field == "region"
+    assert "известны: algorithm, balakhta" in refused.value.message
+    assert list(app.route_ids()) == []
