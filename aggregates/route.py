@@ -253,6 +253,7 @@ class Route(BaseModel):
         if conclusions.outcome == "prolonged" and conclusions.prolonged_until is not None:
             assert self.plan is not None
             self.plan = self.plan.model_copy(update={"ends_on": conclusions.prolonged_until})
+            self.plan_hash = self.plan.content_hash()
             self.past_conclusions.append(conclusions)
             self.conclusions = None
             self.final_event = None

@@ -78,7 +78,9 @@ class Command(Value):
             )
         if actor.role is Role.TEACHER and actor.id != route.teacher_id:
             raise RoleError("own_route", "педагог действует только по своему ИОМ")
-        if actor.role is Role.METHODIST and route.methodist_id not in (None, actor.id):
+        if actor.role is Role.METHODIST and route.methodist_id is None:
+            raise RoleError("assigned_methodist", "за ИОМ ещё не закреплён методист")
+        if actor.role is Role.METHODIST and route.methodist_id != actor.id:
             raise RoleError("assigned_methodist", "действует только закреплённый за ИОМ методист")
 
 

@@ -85,8 +85,14 @@ class RecordFinalDiagnostic(FinalCommand):
         if route.final_diagnostic is not None:
             raise invalid("diagnostic", "итоговая диагностика этого срока уже внесена")
         check_diagnostic(self.diagnostic, route, context, "diagnostic")
-        if route.input_diagnostic and self.diagnostic.taken_on <= route.input_diagnostic.taken_on:
+        earlier = route.input_diagnostic
+        if earlier and self.diagnostic.taken_on <= earlier.taken_on:
             raise invalid("diagnostic.taken_on", "итоговая диагностика проводится после входной")
+        if earlier and self.diagnostic.platform != earlier.platform:
+            raise invalid(
+                "diagnostic.platform",
+                f"итоговая диагностика проводится на платформе входной: «{earlier.platform}»",
+            )
         levels = self.diagnostic.competence_levels()
         dynamics = {c: levels[c] - route.input_levels[c] for c in levels if c in route.input_levels}
         fields = {"diagnostic": self.diagnostic, "levels": levels, "dynamics": dynamics}

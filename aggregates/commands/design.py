@@ -45,8 +45,14 @@ def check_plan(plan: Plan, route: Route, field: str = "plan") -> None:
         where = f"{field}.activities[{index}]"
         if activity.ends_on < activity.starts_on:
             raise invalid(f"{where}.ends_on", "мероприятие заканчивается раньше, чем начинается")
-        if activity.starts_on < plan.starts_on or activity.ends_on > plan.ends_on:
-            raise invalid(f"{where}.starts_on", "сроки мероприятия выходят за срок реализации ИОМ")
+        if activity.starts_on < plan.starts_on:
+            raise invalid(
+                f"{where}.starts_on", "мероприятие начинается раньше срока реализации ИОМ"
+            )
+        if activity.ends_on > plan.ends_on:
+            raise invalid(
+                f"{where}.ends_on", "мероприятие заканчивается позже срока реализации ИОМ"
+            )
         unknown = sorted(set(activity.competences) - known)
         if unknown:
             raise invalid(
@@ -73,15 +79,13 @@ def check_final_event(plan: Plan, route: Route, field: str) -> None:
                 "регламент требует заключительное публичное мероприятие",
             )
         return
-    if (
-        event.ends_on < event.starts_on
-        or event.starts_on < plan.starts_on
-        or event.ends_on > plan.ends_on
-    ):
-        raise invalid(
-            f"{field}.final_public_event.starts_on",
-            "сроки заключительного мероприятия выходят за срок реализации ИОМ",
-        )
+    where = f"{field}.final_public_event"
+    if event.ends_on < event.starts_on:
+        raise invalid(f"{where}.ends_on", "мероприятие заканчивается раньше, чем начинается")
+    if event.starts_on < plan.starts_on:
+        raise invalid(f"{where}.starts_on", "мероприятие начинается раньше срока реализации ИОМ")
+    if event.ends_on > plan.ends_on:
+        raise invalid(f"{where}.ends_on", "мероприятие заканчивается позже срока реализации ИОМ")
 
 
 def check_deficits(plan: Plan, route: Route, field: str) -> None:
