@@ -134,10 +134,14 @@ class DemoRoute:
         )
         self.run(RecordDiagnostic(diagnostic=diagnostic), Role.METHODIST, "diagnostic")
 
-    def _plan(self, starts_on: date, ends_on: date, extra: int = 0) -> Plan:
+    def plan(self, starts_on: date, ends_on: date) -> Plan:
+        """The plan this demo route designs for a term from `starts_on` to `ends_on`."""
         route = self._route()
         lacking = sorted((lvl, code) for code, lvl in route.input_levels.items() if lvl < 4)
-        chosen = [code for _, code in lacking][: 4 + extra] or [route.profile.competences[0].code]
+        # Every competence at the lowest level found is targeted (lowest first), then others.
+        lowest = [code for level, code in lacking if level == lacking[0][0]] if lacking else []
+        chosen = [code for _, code in lacking][: max(4, len(lowest))]
+        chosen = chosen or [route.profile.competences[0].code]
         span = (ends_on - starts_on).days // (len(chosen) + 1)
         directions = [entry.code for entry in self.profile.directions]
         activities = []
@@ -189,7 +193,7 @@ class DemoRoute:
 
     def _design(self, starts_on: date, ends_on: date) -> None:
         designer = self.profile.designers[0]
-        self.run(DesignRoute(plan=self._plan(starts_on, ends_on)), designer, "design")
+        self.run(DesignRoute(plan=self.plan(starts_on, ends_on)), designer, "design")
         self.run(SubmitRoute(), designer, "submit")
 
     def _agree(self) -> None:

@@ -51,7 +51,7 @@ def refused_term(app: Routes, region: str, months: int) -> InvalidCommandError:
     demo = DemoRoute(app, app.profiles.latest(region), 3, random.Random(region), TODAY.date())
     route = app.route(demo.drive(Stage.DESIGN))
     starts_on = date(2026, 1, 1)
-    plan = demo._plan(starts_on, add_months(starts_on, months) - (date(2026, 1, 2) - starts_on))
+    plan = demo.plan(starts_on, add_months(starts_on, months) - (date(2026, 1, 2) - starts_on))
     with pytest.raises(InvalidCommandError) as refused:
         demo.run(DesignRoute(plan=plan), demo.profile.designers[0], f"design-{months}")
     assert app.route(route.id).version == route.version

@@ -47,7 +47,7 @@ def test_a_new_edition_rules_new_routes_only(tmp_path: Path) -> None:
     new_id = new.drive(Stage.DESIGN)
     assert app.route(new_id).profile.key == "balakhta@2"
 
-    seven_months = old._plan(date(2026, 1, 1), date(2026, 7, 31))
+    seven_months = old.plan(date(2026, 1, 1), date(2026, 7, 31))
     old.app = app
     old.run(DesignRoute(plan=seven_months), old.profile.designers[0], "design-7")
     assert app.route(old_id).plan == seven_months, "edition 1 allows 6 months and more"

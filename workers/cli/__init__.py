@@ -11,6 +11,7 @@ from workers.cli.audit import audit
 from workers.cli.docs import docs
 from workers.cli.output import emit_json, emit_table
 from workers.cli.pd import pd
+from workers.cli.projections import monitor, projections, projector
 from workers.context import build_routes
 from workers.demo import write_demo
 from workers.logs import configure_logging
@@ -24,6 +25,9 @@ app = typer.Typer(
 app.add_typer(audit, name="audit")
 app.add_typer(pd, name="pd")
 app.add_typer(docs, name="docs")
+app.add_typer(projections, name="projections")
+app.add_typer(monitor, name="monitor")
+app.command()(projector)
 
 
 @app.callback()

@@ -1,0 +1,560 @@
+"""Projection benchmarks: catch-up speed, a full rebuild, and the monitoring queries.
+
+On each store (SQLite in a temporary folder, PostgreSQL in a database of its own):
+
+* **The log.** `--events` events (default 100,000) of demo routes of every region, each route
+  cloned from a template route driven through its regulation (ids, municipality, school,
+  methodist and subject varied; the chain hashes are the template's, so clones do not verify —
+  no projection checks them). Routes are written interleaved, cohort after cohort of
+  `--cohort` routes (round robin, as routes progress side by side in a real log), in
+  transactions of 250 events.
+* **Raw read**, the baseline: the whole notification log read page by page
+  (`select_notifications`, 1,000 a page, not deserialised), and the same read decoded into
+  route events.
+* **Catch-up**: each projection rebuilt exactly as `iom projections rebuild` does (reset without
+  its secondary indexes, applied from the first to the last event in batches of 1,000, indexes
+  built at the end). Ratio: events/s against the raw read. Targets: ≥ 0.4× the raw read,
+  ≥ 20k events/s on PostgreSQL.
+* **Full rebuild**: every projection one after the other; extrapolated linearly to 1M events
+  (target < 60 s). Linear is optimistic for indexes that grow and honest about everything else:
+  the per-event work does not depend on the log's length, only on how many routes are active
+  at once (the in-memory states).
+* **Queries**: the projected tables are scaled to `--routes` routes (default 100,000) by
+  cloning their rows in SQL (new route ids; municipalities and methodists varied; the sums
+  recomputed from the cloned rows), then each monitoring query of `iom monitor`, with its
+  default limit and random filter values, `--samples` times: p50 and p95 (target p95 < 50 ms).
+
+Run `python -m bench.projections [--backend sqlite|postgres|both] [--write BENCHMARKS.md]`.
+"""
+
+# ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from aggregates.application import Routes
+from aggregates.events import MethodistAssigned, RouteEvent, RouteOpened
+from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
+from projections import activities, agreement, audit, corrections, dynamics, routes
+from projections.catalog import PROJECTIONS, datastore_of, open_projection, rebuild
+from projections.feed import read_event
+from projections.runner import RunnerOptions
+from projections.tables import Db, Filters
+from projections.view import transaction_on
+from workers.demo import write_demo
+from workers.projector import tune_gc
+from workers.settings import store_env
+
+SECTION = "Projections"
+BEGIN, END = "<!-- projections:begin -->", "<!-- projections:end -->"
+PG_ADMIN_URL = os.environ.get(
+    "IOM_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REGIONS = ("sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm")
+LIVES = (Stage.COMPLETED,) * 3 + (Stage.FINAL, Stage.IMPLEMENTATION, Stage.AGREEMENT, Stage.DESIGN)
+SUBJECTS = ("математика", "русский язык", "физика", "история", "биология")
+NAMESPACE = UUID("0b6f7a4e-1c55-4c8b-9d0e-3f1a2b3c4d5e")
+EVENTS_PER_TRANSACTION = 250  # larger pipelined inserts of big events can stall psycopg here
+LIMIT = 1000  # `iom monitor`'s default
+TARGET_RATIO, TARGET_PG_RATE, TARGET_REBUILD_S, TARGET_P95_MS = 0.4, 20_000, 60.0, 50.0
+
+
+# The log.
+
+
+def templates() -> list[list[RouteEvent]]:
+    """A route of each region at each point of its life, driven by the demo in memory."""
+    app = Routes(store_env("sqlite:///:memory:"), profiles=ProfileCatalogue(load_profiles()))
+    lives = []
+    for region in REGIONS:
+        for index, until in enumerate(LIVES, start=1):
+            (route_id,) = write_demo(app, region, 1, until=until, first=index)
+            lives.append(app.history(route_id))
+    app.close()
+    return lives
+
+
+def clone(life: list[RouteEvent], number: int) -> list[RouteEvent]:
+    """A template route's events as those of route `number`."""
+    route_id = uuid.uuid5(NAMESPACE, f"bench-{number}")
+    opening = life[0]
+    assert isinstance(opening, RouteOpened)
+    region = opening.profile.id
+    place = number % 40
+    events = []
+    for event in life:
+        update: dict[str, Any] = {"originator_id": route_id}
+        if isinstance(event, RouteOpened):
+            update |= {
+                "route_key": f"bench-{number}",
+                "teacher_id": f"teacher-{number}",
+                "municipality_id": f"mun-{region}-{place:02d}",
+                "school_id": f"school-{region}-{place:02d}-{number % 23:02d}",
+                "subject": SUBJECTS[number % len(SUBJECTS)],
+            }
+        elif isinstance(event, MethodistAssigned):
+            update |= {"methodist_id": f"methodist-{region}-{number % 97:02d}"}
+        events.append(event.model_copy(update=update))
+    return events
+
+
+def write_log(app: Routes, total: int, cohort: int) -> int:
+    """`total` events of cloned routes, interleaved cohort by cohort; the number of routes."""
+    lives = templates()
+    written, number = 0, 0
+    while written < total:
+        group: list[list[RouteEvent]] = []
+        size = 0
+        while len(group) < cohort and written + size < total:
+            group.append(clone(lives[number % len(lives)], number))
+            size += len(group[-1])
+            number += 1
+        order = [life[k] for k in range(max(map(len, group))) for life in group if k < len(life)]
+        stored = [app.mapper.to_stored_event(e) for e in order[: total - written]]
+        for start in range(0, len(stored), EVENTS_PER_TRANSACTION):
+            app.recorder.insert_events(stored[start : start + EVENTS_PER_TRANSACTION])
+        written += len(stored)
+    return number
+
+
+# Measuring.
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Events handled in a time."""
+
+    events: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        """Events per second."""
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def read_log(app: Routes, *, decoded: bool) -> Rate:
+    """The whole notification log read page by page (and decoded, if asked)."""
+    started, count, position = time.perf_counter(), 0, 0
+    while True:
+        page = app.recorder.select_notifications(position, 1000, inclusive_of_start=False)
+        if not page:
+            break
+        if decoded:
+            for notification in page:
+                read_event(app.mapper, notification)
+        count += len(page)
+        position = page[-1].id
+    return Rate(count, time.perf_counter() - started)
+
+
+def catch_up(app: Routes, name: str, profile: cProfile.Profile | None = None) -> Rate:
+    """A projection rebuilt from the first event to the last, as `iom projections rebuild`
+    does: reset without secondary indexes, applied in batches of 1,000, indexes built last."""
+    head = app.recorder.max_notification_id() or 0
+    started = time.perf_counter()
+    if profile is not None:
+        profile.enable()
+    rebuild(app, name, options=RunnerOptions(batch_size=1000))
+    if profile is not None:
+        profile.disable()
+    return Rate(head, time.perf_counter() - started)
+
+
+def where_time_goes(profile: cProfile.Profile) -> dict[str, float]:
+    """Shares of the profiled time: database (driver and server waits), decoding (pydantic),
+    the projection's own Python, and the rest."""
+    stats = pstats.Stats(profile)
+    totals = dict.fromkeys(("database", "decoding", "projection", "other"), 0.0)
+    for (filename, _, function), row in stats.stats.items():  # type: ignore[attr-defined]
+        spent = row[2]
+        if "psycopg" in filename or "sqlite3" in function or "sqlite" in filename:
+            totals["database"] += spent
+        elif "validate_json" in function:
+            totals["decoding"] += spent
+        elif "/projections/" in filename or "/aggregates/" in filename or "pydantic" in function:
+            totals["projection"] += spent
+        else:
+            totals["other"] += spent
+    whole = sum(totals.values()) or 1.0
+    return {k: v / whole for k, v in totals.items()}
+
+
+# Scaling the tables for the queries.
+
+_PER_ROUTE = ("iom_routes", "iom_activities", "iom_agreement", "iom_corrections", "iom_dynamics")
+
+
+def _clone_id(db: Db) -> str:
+    if db.dialect == "postgres":
+        return "overlay(t.route_id::text placing lpad(c.g::text, 6, '0') from 31)::uuid"
+    return "substr(t.route_id, 1, 30) || printf('%06d', c.g)"
+
+
+def scale(app: Routes, routes_wanted: int) -> int:
+    """Clone the projected rows until the tables hold about `routes_wanted` routes."""
+    datastore = datastore_of(app)
+    with transaction_on(datastore, commit=False) as db:
+        have = int(db.fetchall("SELECT COUNT(*) AS n FROM iom_routes")[0]["n"])
+    copies = max(0, -(-routes_wanted // max(have, 1)) - 1)
+    with transaction_on(datastore, commit=True) as db:
+        db.execute("CREATE TEMP TABLE bench_copies (g INTEGER)")
+        db.executemany("INSERT INTO bench_copies VALUES (%s)", [(g,) for g in range(1, copies + 1)])
+        for cls in PROJECTIONS.values():
+            for table in cls.tables:
+                if table.counters:
+                    continue
+                varied = {
+                    "route_id": _clone_id(db),
+                    "municipality_id": "t.municipality_id || '.' || (c.g - c.g / 5 * 5)",
+                    "methodist_id": "t.methodist_id || '.' || (c.g - c.g / 2 * 2)",
+                }
+                names = table.names
+                select = ", ".join(varied.get(n, f"t.{n}") for n in names)
+                db.execute(
+                    f"INSERT INTO {table.name} ({', '.join(names)}) "
+                    f"SELECT {select} FROM {table.name} t CROSS JOIN bench_copies c"
+                )
+        _recount(db)
+        db.execute("DROP TABLE bench_copies")
+    with transaction_on(datastore, commit=True) as db:
+        db.execute("ANALYZE")
+    return have * (copies + 1)
+
+
+def _recount(db: Db) -> None:
+    """The sums, from the cloned rows."""
+    active = "CASE WHEN stage IN ('completed', 'cancelled') THEN 0 ELSE 1 END"
+    both = "input_level IS NOT NULL AND final_level IS NOT NULL"
+    statements = [
+        "DELETE FROM iom_methodist_load",
+        f"INSERT INTO iom_methodist_load SELECT profile_id, methodist_id, SUM({active}), COUNT(*) "
+        "FROM iom_routes WHERE methodist_id IS NOT NULL GROUP BY profile_id, methodist_id",
+        "DELETE FROM iom_deficits",
+        "INSERT INTO iom_deficits SELECT profile_id, municipality_id, subject, competence, "
+        "COUNT(*), SUM(CASE WHEN input_level = 1 THEN 1 ELSE 0 END) FROM iom_dynamics "
+        "WHERE input_level IS NOT NULL GROUP BY profile_id, municipality_id, subject, competence",
+        "DELETE FROM iom_dynamics_totals",
+        "INSERT INTO iom_dynamics_totals SELECT profile_id, municipality_id, school_id, subject, "
+        "competence, SUM(CASE WHEN input_level IS NULL THEN 0 ELSE 1 END), "
+        "SUM(COALESCE(input_level, 0)), "
+        f"SUM(CASE WHEN {both} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {both} THEN input_level ELSE 0 END), "
+        f"SUM(CASE WHEN {both} THEN final_level ELSE 0 END), "
+        f"SUM(CASE WHEN {both} AND final_level > input_level THEN 1 ELSE 0 END) "
+        "FROM iom_dynamics GROUP BY profile_id, municipality_id, school_id, subject, competence",
+        "DELETE FROM iom_dynamics_municipal",
+        "INSERT INTO iom_dynamics_municipal SELECT profile_id, municipality_id, subject, "
+        "competence, SUM(tested), SUM(input_sum), SUM(compared), SUM(compared_input_sum), "
+        "SUM(compared_final_sum), SUM(improved) FROM iom_dynamics_totals "
+        "GROUP BY profile_id, municipality_id, subject, competence",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+# The queries.
+
+Query = Callable[[Db, Filters], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class QueryStat:
+    """One monitoring query's latencies."""
+
+    name: str
+    rows: int
+    p50_ms: float
+    p95_ms: float
+
+
+def _values(db: Db, table: str, column: str) -> list[Any]:
+    rows = db.fetchall(f"SELECT DISTINCT {column} AS v FROM {table} LIMIT 5000")
+    return [r["v"] for r in rows if r["v"] is not None]
+
+
+def queries(db: Db, rng: random.Random) -> list[tuple[str, str, Query, Callable[[], Filters]]]:
+    """Each `iom monitor` query, its projection, and how to pick its filters."""
+    route_ids = [UUID(str(v)) for v in _values(db, "iom_routes", "route_id")]
+    regions = _values(db, "iom_routes", "profile_id")
+    places = _values(db, "iom_routes", "municipality_id")
+    schools = _values(db, "iom_routes", "school_id")
+    methodists = _values(db, "iom_routes", "methodist_id")
+
+    def pick(values: Sequence[Any]) -> Any:
+        return rng.choice(values)
+
+    def limited(ask: Callable[[Db, Filters, int | None], list[dict[str, Any]]]) -> Query:
+        return lambda db, filters: ask(db, filters, LIMIT)
+
+    def grouped(by: str) -> Query:
+        return lambda db, filters: dynamics.query_dynamics_by(db, by, filters, LIMIT)  # type: ignore[arg-type]
+
+    return [
+        ("routes (all)", "monitoring", limited(routes.query_routes), Filters),
+        ("routes --region", "monitoring", limited(routes.query_routes),
+         lambda: Filters(profile_id=pick(regions))),
+        ("routes --municipality", "monitoring", limited(routes.query_routes),
+         lambda: Filters(municipality_id=pick(places))),
+        ("routes --school", "monitoring", limited(routes.query_routes),
+         lambda: Filters(school_id=pick(schools))),
+        ("routes --methodist", "monitoring", limited(routes.query_routes),
+         lambda: Filters(methodist_id=pick(methodists))),
+        ("activities --route", "monitoring", limited(activities.query_activities),
+         lambda: Filters(route_id=pick(route_ids))),
+        ("activities --school", "monitoring", limited(activities.query_activities),
+         lambda: Filters(school_id=pick(schools))),
+        ("agreement --region", "monitoring", limited(agreement.query_agreement),
+         lambda: Filters(profile_id=pick(regions))),
+        ("corrections --region", "monitoring", limited(corrections.query_corrections),
+         lambda: Filters(profile_id=pick(regions))),
+        ("methodists --region", "monitoring", limited(routes.query_methodists),
+         lambda: Filters(profile_id=pick(regions))),
+        ("dynamics --route", "monitoring", limited(dynamics.query_dynamics),
+         lambda: Filters(route_id=pick(route_ids))),
+        ("dynamics --by school --region", "monitoring", grouped("school"),
+         lambda: Filters(profile_id=pick(regions))),
+        ("dynamics --by municipality", "monitoring", grouped("municipality"), Filters),
+        ("dynamics --by municipality --region", "monitoring", grouped("municipality"),
+         lambda: Filters(profile_id=pick(regions))),
+        ("deficits --region --subject", "monitoring", limited(dynamics.query_deficits),
+         lambda: Filters(profile_id=pick(regions), subject=pick(SUBJECTS))),
+        ("deficits (all)", "monitoring", limited(dynamics.query_deficits), Filters),
+        ("audit --route", "audit", lambda db, f: audit.query_audit(db, f, 200),
+         lambda: Filters(route_id=pick(route_ids))),
+        ("audit --region", "audit", lambda db, f: audit.query_audit(db, f, 200),
+         lambda: Filters(profile_id=pick(regions))),
+    ]  # fmt: skip
+
+
+def measure_queries(app: Routes, samples: int) -> list[QueryStat]:
+    """Each query `samples` times with random filters: p50 and p95."""
+    rng = random.Random(7)
+    view = open_projection(app, "monitoring").view
+    with view.transaction(commit=False) as db:
+        plan = queries(db, rng)
+    found = []
+    for name, projection, ask, filters in plan:
+        view = open_projection(app, projection).view
+        spent, rows = [], []
+        for _ in range(samples):
+            chosen = filters()
+            started = time.perf_counter_ns()
+            with view.transaction(commit=False) as db:
+                rows.append(len(ask(db, chosen)))
+            spent.append(time.perf_counter_ns() - started)
+        spent.sort()
+        found.append(
+            QueryStat(
+                name,
+                sorted(rows)[len(rows) // 2],
+                spent[len(spent) // 2] / 1e6,
+                spent[max(0, -(-95 * len(spent) // 100) - 1)] / 1e6,
+            )
+        )
+    return found
+
+
+# Running.
+
+
+@dataclass
+class Report:
+    """Every figure of one store."""
+
+    backend: str
+    events: int = 0
+    routes_written: int = 0
+    write_s: float = 0.0
+    raw: Rate = Rate(0, 0.0)
+    decoded: Rate = Rate(0, 0.0)
+    projections: dict[str, Rate] = field(default_factory=dict)
+    shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    query_routes: int = 0
+    queries: list[QueryStat] = field(default_factory=list)
+
+    @property
+    def rebuild_s(self) -> float:
+        """Every projection, one after the other."""
+        return sum(rate.seconds for rate in self.projections.values())
+
+
+@contextmanager
+def store(backend: str) -> Iterator[str]:
+    """A fresh store's URL: a SQLite file in a temporary folder, or a PostgreSQL database."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        return
+    name = f"iom_bench_projections_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(backend: str, events: int, cohort: int, routes_wanted: int, samples: int) -> Report:
+    """Every measurement on one store."""
+    report = Report(backend)
+    with store(backend) as url:
+        app = Routes(store_env(url), profiles=ProfileCatalogue(load_profiles()))
+        started = time.perf_counter()
+        report.routes_written = write_log(app, events, cohort)
+        report.write_s = time.perf_counter() - started
+        report.events = app.recorder.max_notification_id() or 0
+        report.raw = read_log(app, decoded=False)
+        report.decoded = read_log(app, decoded=True)
+        for name in PROJECTIONS:
+            report.projections[name] = catch_up(app, name)
+        for name in PROJECTIONS:  # again, profiled, for the shares only
+            profile = cProfile.Profile()
+            catch_up(app, name, profile)
+            report.shares[name] = where_time_goes(profile)
+        report.query_routes = scale(app, routes_wanted)
+        report.queries = measure_queries(app, samples)
+        app.close()
+    return report
+
+
+def render(reports: list[Report], config: str) -> str:
+    """The «Projections» section."""
+    lines = [
+        f"## {SECTION}",
+        "",
+        BEGIN,
+        "",
+        f"Produced by `python -m bench.projections {config}` on {time.strftime('%Y-%m-%d')}; "
+        "see the module's docstring for the method. SQLite is a file in a temporary folder, "
+        "PostgreSQL a database of its own. The projector's GC setting "
+        "(`workers.projector.tune_gc`) applies.",
+        "",
+        "### Catch-up against the raw read of the notification log",
+        "",
+        f"Targets: ≥ {TARGET_RATIO}× the raw read; ≥ {TARGET_PG_RATE:,} events/s on PostgreSQL.",
+        "",
+        "| store | events (routes) | raw read ev/s | read + decode ev/s | projection | "
+        "catch-up ev/s | ratio to raw | target met |",
+        "|---|---|---:|---:|---|---:|---:|---|",
+    ]
+    for r in reports:
+        for name, rate in r.projections.items():
+            ratio = rate.per_second / r.raw.per_second
+            met = ratio >= TARGET_RATIO and (
+                r.backend != "postgres" or rate.per_second >= TARGET_PG_RATE
+            )
+            lines.append(
+                f"| {r.backend} | {r.events:,} ({r.routes_written:,}) | {r.raw.per_second:,.0f} "
+                f"| {r.decoded.per_second:,.0f} | {name} | {rate.per_second:,.0f} "
+                f"| **{ratio:.2f}×** | {'yes' if met else '**no**'} |"
+            )
+    lines += [
+        "",
+        "Where a catch-up's time goes (cProfile of a second run, so Python-heavy parts are "
+        "over-weighted; indicative only):",
+        "",
+        "| store | projection | database (driver + server) | decoding (pydantic) | "
+        "projection logic | other |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in reports:
+        for name, share in r.shares.items():
+            parts = ("database", "decoding", "projection", "other")
+            cells = " | ".join(f"{share[k]:.0%}" for k in parts)
+            lines.append(f"| {r.backend} | {name} | {cells} |")
+    lines += [
+        "",
+        "### A full rebuild",
+        "",
+        f"Every projection rebuilt one after the other, extrapolated linearly to 1M events "
+        f"(target < {TARGET_REBUILD_S:.0f} s).",
+        "",
+        "| store | events | rebuild s | extrapolated to 1M events | target met |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for r in reports:
+        million = r.rebuild_s * 1_000_000 / max(r.events, 1)
+        verdict = "yes" if million < TARGET_REBUILD_S else "**no**"
+        lines.append(
+            f"| {r.backend} | {r.events:,} | {r.rebuild_s:.1f} | {million:.0f} s | {verdict} |"
+        )
+    lines += [
+        "",
+        "### Monitoring queries",
+        "",
+        f"Tables scaled to the routes shown by cloning projected rows; `iom monitor`'s default "
+        f"limit ({LIMIT} rows; 200 for the audit trail); random filter values. "
+        f"Target: p95 < {TARGET_P95_MS:.0f} ms.",
+        "",
+        "| store | routes | query | rows (median) | p50 ms | p95 ms | target met |",
+        "|---|---:|---|---:|---:|---:|---|",
+    ]
+    for r in reports:
+        for q in r.queries:
+            verdict = "yes" if q.p95_ms < TARGET_P95_MS else "**no**"
+            lines.append(
+                f"| {r.backend} | {r.query_routes:,} | `{q.name}` | {q.rows:,} | {q.p50_ms:.1f} "
+                f"| {q.p95_ms:.1f} | {verdict} |"
+            )
+    lines += ["", END, ""]
+    return "\n".join(lines)
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace this benchmark's own section (between its markers) and nothing else; the file is
+    read right before writing, since other benchmarks write their sections too."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    mine = re.compile(rf"(?ms)^## {SECTION}\n.*?{re.escape(END)}\n?")
+    if mine.search(text):
+        text = mine.sub(lambda _: section, text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmarks and print (and write) the section."""
+    parser = argparse.ArgumentParser(prog="python -m bench.projections", description=__doc__)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--events", type=int, default=100_000, help="events in the log")
+    parser.add_argument("--cohort", type=int, default=1000, help="routes written side by side")
+    parser.add_argument("--routes", type=int, default=100_000, help="routes for the queries")
+    parser.add_argument("--samples", type=int, default=100, help="runs of each query")
+    parser.add_argument("--write", type=Path, metavar="BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    tune_gc()
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    started = time.perf_counter()
+    reports = [
+        run(backend, args.events, args.cohort, args.routes, args.samples) for backend in backends
+    ]
+    config = f"--backend {args.backend} --events {args.events} --routes {args.routes}"
+    section = render(reports, config)
+    print(section)
+    print(f"({time.perf_counter() - started:.0f} s)")
+    if args.write:
+        write_section(args.write, section)
+        print(f"wrote «{SECTION}» to {args.write}")
+
+
+if __name__ == "__main__":
+    main()

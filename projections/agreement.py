@@ -1,0 +1,78 @@
+"""Согласование: which party holds each route in agreement, and since when.
+
+One row per route and party that must answer now: the parties of the current round of the
+regulation's agreement (those of one round answer together, rounds in order), the action it is
+asked for (sign, review, agree, approve), the revision, and since when it holds the route (the
+submission for the first round, the previous round's last answer for the next). Rows disappear
+when the party answers, and all of them when the route is approved, returned or cancelled.
+"""
+
+# ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.state import Family, RouteState, filters
+from projections.tables import (
+    FILTERS,
+    Column,
+    Db,
+    Filters,
+    Key,
+    Row,
+    Table,
+    limit_clause,
+    normalise_row,
+)
+
+AGREEMENT = Table(
+    "iom_agreement",
+    (
+        Column("route_id", "uuid", "ИОМ"),
+        Column("role", "text", "сторона"),
+        Column("profile_id", "text", "регион"),
+        Column("municipality_id", "text", "муниципалитет"),
+        Column("school_id", "text", "ОО"),
+        Column("subject", "text", "предмет"),
+        Column("methodist_id", "text", "методист"),
+        Column("round", "int", "круг"),
+        Column("action", "text", "действие"),
+        Column("revision", "int", "редакция"),
+        Column("since", "time", "с"),
+    ),
+    key=("route_id", "role"),
+    indexes=(("profile_id", "since"), ("municipality_id",), ("school_id",), ("since",)),
+)
+
+
+def agreement_rows(state: RouteState) -> dict[Key, Row]:
+    """The parties holding the route now (none outside the agreement stage)."""
+    route = state.route
+    where = filters(state)
+    steps = {step.role: step for step in route.profile.agreement}
+    return {
+        (route.id, role.value): (
+            route.id,
+            role.value,
+            *where,
+            steps[role].round,
+            steps[role].action,
+            route.revision,
+            since,
+        )
+        for role, since in state.pending_since.items()
+    }
+
+
+FAMILIES = (Family(AGREEMENT, agreement_rows),)
+
+
+def query_agreement(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+    """Who holds which route, the longest-waiting first."""
+    where, params = filters.where((*FILTERS, "route_id"))
+    rows = db.fetchall(
+        f"SELECT * FROM iom_agreement{where} ORDER BY since, route_id, role" + limit_clause(limit),
+        params,
+    )
+    return [normalise_row(AGREEMENT.kinds, r) for r in rows]

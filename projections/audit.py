@@ -1,0 +1,191 @@
+"""The audit trail: one row per event of every route, with its line in Russian.
+
+`iom_audit` — route, version, notification id, time, event type, who (actor id and role), the
+command id, the one-line description in the regulation's own terms
+(`aggregates.summaries.describe`), the event's link in the route's hash chain, and the route's
+region, municipality, school and subject (fixed when the route opens), so the trail filters like
+the monitoring tables (ids only, no personal data).
+
+`iom_audit_routes` — each route's regulation edition and filter columns, with its current
+methodist (which changes), so the trail can also be filtered by methodist.
+"""
+
+# ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, ClassVar
+from uuid import UUID
+
+import structlog
+
+from aggregates.events import MethodistAssigned, RouteOpened
+from aggregates.summaries import describe
+from projections.batch import BatchProjection, Item
+from projections.profiles import ProfileBook
+from projections.state import LruCache
+from projections.tables import Column, Db, Filters, Row, Table, limit_clause, normalise_row
+from projections.view import ProjectionView
+
+AUDIT = Table(
+    "iom_audit",
+    (
+        Column("route_id", "uuid", "ИОМ"),
+        Column("version", "int", "версия"),
+        Column("notification_id", "int", "№ в журнале"),
+        Column("recorded_at", "time", "время"),
+        Column("event_type", "text", "событие"),
+        Column("actor_id", "text", "кто"),
+        Column("role", "text", "роль"),
+        Column("command_id", "text", "команда"),
+        Column("summary", "text", "описание"),
+        Column("chain_hash", "text", "хеш цепочки"),
+        Column("profile_id", "text", "регион"),
+        Column("municipality_id", "text", "муниципалитет"),
+        Column("school_id", "text", "ОО"),
+        Column("subject", "text", "предмет"),
+    ),
+    key=("route_id", "version"),
+    indexes=(
+        ("notification_id",),
+        ("profile_id", "notification_id"),
+        ("municipality_id", "notification_id"),
+        ("school_id", "notification_id"),
+    ),
+)
+
+AUDIT_ROUTES = Table(
+    "iom_audit_routes",
+    (
+        Column("route_id", "uuid", "ИОМ"),
+        Column("profile_key", "text", "регламент"),
+        Column("profile_id", "text", "регион"),
+        Column("municipality_id", "text", "муниципалитет"),
+        Column("school_id", "text", "ОО"),
+        Column("subject", "text", "предмет"),
+        Column("methodist_id", "text", "методист"),
+    ),
+    key=("route_id",),
+    indexes=(("methodist_id",),),
+)
+
+
+class AuditProjection(BatchProjection):
+    """The audit trail (see the module's docstring)."""
+
+    name = "audit"
+    tables: ClassVar[tuple[Table, ...]] = (AUDIT, AUDIT_ROUTES)
+
+    def __init__(self, view: ProjectionView, cache_size: int = 10_000) -> None:
+        super().__init__(view)
+        self._routes: LruCache[UUID, Row] = LruCache(cache_size)
+        self._staged: dict[UUID, Row] = {}
+        self._profiles = ProfileBook()
+
+    def write(self, db: Db, batch: Sequence[Item]) -> None:
+        """One audit row per event; the routes' filter columns as they change."""
+        known = self._load(db, {e.originator_id for _, e in batch if e is not None})
+        changed: dict[UUID, Row] = {}
+        rows: list[Row] = []
+        for notification_id, event in batch:
+            if event is None:
+                continue
+            route_id = event.originator_id
+            if isinstance(event, RouteOpened):
+                self._profiles.remember(db, event.profile)
+                p = event.profile
+                known[route_id] = changed[route_id] = (
+                    route_id,
+                    p.key,
+                    p.id,
+                    event.municipality_id,
+                    event.school_id,
+                    event.subject,
+                    None,
+                )
+            elif route_id not in known:
+                structlog.get_logger().warning(
+                    "projection.route_unknown",
+                    projection=self.name,
+                    route_id=str(route_id),
+                    version=event.originator_version,
+                )
+                continue
+            elif isinstance(event, MethodistAssigned):
+                known[route_id] = changed[route_id] = (*known[route_id][:6], event.methodist_id)
+            profile = self._profiles.get(db, known[route_id][1])
+            rows.append(
+                (
+                    route_id,
+                    event.originator_version,
+                    notification_id,
+                    event.timestamp,
+                    type(event).__name__,
+                    event.actor.id,
+                    event.actor.role.value,
+                    event.command_id,
+                    describe(event, profile),
+                    event.chain_hash,
+                    *known[route_id][2:6],
+                )
+            )
+        db.write(AUDIT, rows, "insert")
+        db.write(AUDIT_ROUTES, list(changed.values()), "upsert")
+        self._staged = changed
+
+    def committed(self) -> None:
+        """Cache the routes' filter columns written."""
+        for route_id, row in self._staged.items():
+            self._routes.put(route_id, row)
+        self._staged = {}
+        self._profiles.committed()
+
+    def forget(self) -> None:
+        """Forget every cache."""
+        self._routes.clear()
+        self._staged = {}
+        self._profiles.forget()
+
+    def _load(self, db: Db, route_ids: set[UUID]) -> dict[UUID, Row]:
+        known: dict[UUID, Row] = {}
+        missing = []
+        for route_id in route_ids:
+            row = self._routes.get(route_id)
+            if row is None:
+                missing.append(route_id)
+            else:
+                known[route_id] = row
+        if missing:
+            condition, params = db.among("route_id", missing)
+            for found in db.fetchall(
+                f"SELECT {', '.join(AUDIT_ROUTES.names)} FROM iom_audit_routes WHERE {condition}",
+                params,
+            ):
+                row = tuple(found[name] for name in AUDIT_ROUTES.names)
+                route_id = row[0] if isinstance(row[0], UUID) else UUID(row[0])
+                known[route_id] = (route_id, *row[1:])
+                self._routes.put(route_id, known[route_id])
+        return known
+
+
+def query_audit(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+    """The trail, the latest event first, with each route's filter columns (its current
+    methodist among them)."""
+    by_methodist = filters.methodist_id
+    where, params = replace(filters, methodist_id=None).where(
+        ("profile_id", "municipality_id", "school_id", "subject", "route_id"), alias="a"
+    )
+    if by_methodist is not None:
+        where += " AND" if where else " WHERE"
+        where += " a.route_id IN (SELECT route_id FROM iom_audit_routes WHERE methodist_id = %s)"
+        params.append(by_methodist)
+    rows = db.fetchall(
+        "SELECT a.*, (SELECT r.methodist_id FROM iom_audit_routes r "
+        f"WHERE r.route_id = a.route_id) AS methodist_id FROM iom_audit a{where} "
+        "ORDER BY a.notification_id DESC" + limit_clause(limit),
+        params,
+    )
+    kinds = AUDIT.kinds | AUDIT_ROUTES.kinds
+    return [normalise_row(kinds, r) for r in rows]

@@ -1,0 +1,185 @@
+"""The projections this engine runs, and the operations on them: open, status, catch up, rebuild.
+
+Two projections, each with its own tables, tracking position and lease:
+
+- `monitoring`: routes, activities, agreement, corrections, competence dynamics, and the sums
+  (methodists' load, dynamics totals, mass deficits);
+- `audit`: the audit trail.
+
+Each shares the datastore of the `Routes` application it is opened on (keep that object
+referenced while the projection is in use).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from threading import Event
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore
+from psycopg.conninfo import make_conninfo
+
+from aggregates.application import Routes
+from aggregates.events import RouteEvent
+from projections.audit import AuditProjection
+from projections.batch import BatchProjection
+from projections.feed import read_event
+from projections.lease import AnyLease, Lease, NoLease, lease_holders
+from projections.monitoring import MonitoringProjection
+from projections.runner import Runner, RunnerOptions
+from projections.view import StaleProjectionError, open_view
+
+PROJECTIONS: dict[str, type[BatchProjection]] = {
+    MonitoringProjection.name: MonitoringProjection,
+    AuditProjection.name: AuditProjection,
+}
+
+
+class UnknownProjectionError(LookupError):
+    """No projection of that name."""
+
+
+def datastore_of(routes: Routes) -> Any:
+    """The datastore the routes' recorder uses (the projections share it)."""
+    return getattr(routes.recorder, "datastore")  # noqa: B009 - not on the abstract recorder type
+
+
+def open_projection(routes: Routes, name: str) -> BatchProjection:
+    """The projection `name` on the routes' store, its tables created if missing."""
+    try:
+        cls = PROJECTIONS[name]
+    except KeyError:
+        known = ", ".join(PROJECTIONS)
+        raise UnknownProjectionError(f"нет проекции «{name}»; известны: {known}") from None
+    view = open_view(datastore_of(routes), cls.spec(routes.name))
+    if cls is MonitoringProjection:
+        return MonitoringProjection(view, replay=history_of(routes))
+    return cls(view)
+
+
+def history_of(routes: Routes) -> Callable[[UUID, int], list[RouteEvent]]:
+    """How a projection replays a route from the event store: its known events up to a version."""
+
+    def replay(route_id: UUID, version: int) -> list[RouteEvent]:
+        stored = routes.recorder.select_events(route_id, lte=version)
+        return [e for e in (read_event(routes.mapper, s) for s in stored) if e is not None]
+
+    return replay
+
+
+def conninfo_of(routes: Routes) -> str | None:
+    """The PostgreSQL connection string of the routes' store (None on SQLite)."""
+    datastore = datastore_of(routes)
+    if not isinstance(datastore, PostgresDatastore):
+        return None
+    kwargs = datastore.pool.kwargs
+    given = kwargs() if callable(kwargs) else kwargs or {}
+    params = {k: v for k, v in given.items() if k != "row_factory"}
+    return make_conninfo(**params)
+
+
+def lease_for(routes: Routes, name: str, check_every: float = 1.0) -> AnyLease:
+    """The lease of a projection: an advisory lock on PostgreSQL, none on SQLite."""
+    conninfo = conninfo_of(routes)
+    return NoLease() if conninfo is None else Lease(conninfo, name, check_every)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a projection stands against the store."""
+
+    name: str
+    position: int
+    head: int
+    holder: str | None
+
+    @property
+    def lag(self) -> int:
+        """Notifications recorded but not yet applied."""
+        return max(self.head - self.position, 0)
+
+
+def statuses(routes: Routes) -> list[Status]:
+    """Each projection's position, the store's last notification id, and the lease holder."""
+    head = routes.recorder.max_notification_id() or 0
+    conninfo = conninfo_of(routes)
+    holders = lease_holders(conninfo, list(PROJECTIONS)) if conninfo else {}
+    return [
+        Status(name, open_projection(routes, name).view.position(), head, holders.get(name))
+        for name in PROJECTIONS
+    ]
+
+
+def catch_up(
+    routes: Routes,
+    name: str,
+    *,
+    until: int | None = None,
+    options: RunnerOptions | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Apply everything up to `until` (default: the store's last notification) in this process,
+    under the projection's lease; the position reached."""
+    head = (routes.recorder.max_notification_id() or 0) if until is None else until
+    lease = lease_for(routes, name)
+    if not lease.try_acquire():
+        raise LeaseHeldError(name)
+    try:
+        runner = Runner(
+            routes, open_projection(routes, name), lease=lease, options=options, on_batch=on_batch
+        )
+        return runner.run(until=head)
+    finally:
+        lease.release()
+
+
+class LeaseHeldError(RuntimeError):
+    """Another projector holds the projection's lease."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"проекцию «{name}» сейчас ведёт другой процесс iom projector")
+        self.name = name
+
+
+def rebuild(
+    routes: Routes,
+    name: str,
+    *,
+    options: RunnerOptions | None = None,
+    on_batch: Callable[[int], None] | None = None,
+    stop: Event | None = None,
+    wait: float = 0.25,
+) -> int:
+    """Drop the projection's tables and position, and apply the log again from the first event.
+
+    If no projector runs it, the rebuild happens here. If one does (it holds the lease, or on
+    SQLite it overtakes this call), the tables are reset under it: its next batch finds the
+    position moved, and it starts again from the first event; this call then follows its
+    progress. The store's last notification id when
+    the rebuild began is returned once the projection reaches it.
+    """
+    head = routes.recorder.max_notification_id() or 0
+    lease = lease_for(routes, name)
+    acquired = lease.try_acquire()
+    projection = open_projection(routes, name)
+    # Rows load faster without the secondary indexes; they are built once, at the end (and by
+    # the next `open_projection` if this process dies before).
+    projection.view.reset(indexes=False)
+    position = 0
+    try:
+        if acquired:
+            runner = Runner(routes, projection, lease=lease, options=options, on_batch=on_batch)
+            position = runner.run(until=head)
+    except StaleProjectionError:  # a projector (on SQLite, without a lease) applies it too
+        pass
+    finally:
+        lease.release()
+    stop = stop or Event()
+    while position < head and not stop.wait(wait):
+        position = projection.view.position()
+        if on_batch is not None:
+            on_batch(position)
+    projection.view.create_indexes()
+    return position

@@ -1,0 +1,86 @@
+"""Сведения о корректировке ИОМ: the corrections log of every route.
+
+One row per route and correction: its number and date, the reason, the activities added, removed
+and changed, who made it, the parties whose agreement it still awaits (the regulation's
+`correction_reagreement`), and the teacher's acknowledgement (отметка об ознакомлении).
+"""
+
+# ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.state import Family, RouteState, filters
+from projections.tables import (
+    FILTERS,
+    Column,
+    Db,
+    Filters,
+    Key,
+    Row,
+    Table,
+    limit_clause,
+    normalise_row,
+)
+
+CORRECTIONS = Table(
+    "iom_corrections",
+    (
+        Column("route_id", "uuid", "ИОМ"),
+        Column("number", "int", "№"),
+        Column("profile_id", "text", "регион"),
+        Column("municipality_id", "text", "муниципалитет"),
+        Column("school_id", "text", "ОО"),
+        Column("subject", "text", "предмет"),
+        Column("methodist_id", "text", "методист"),
+        Column("corrected_on", "date", "дата"),
+        Column("reason", "text", "причина"),
+        Column("added", "text", "добавлены"),
+        Column("removed", "text", "исключены"),
+        Column("changed", "text", "изменены"),
+        Column("author_id", "text", "автор"),
+        Column("author_role", "text", "роль автора"),
+        Column("awaiting", "text", "ожидает согласования"),
+        Column("acknowledged", "bool", "педагог ознакомлен"),
+    ),
+    key=("route_id", "number"),
+    indexes=(("profile_id", "corrected_on"), ("municipality_id",), ("school_id",)),
+)
+
+
+def correction_rows(state: RouteState) -> dict[Key, Row]:
+    """The route's corrections, by number."""
+    route = state.route
+    where = filters(state)
+    return {
+        (route.id, c.number): (
+            route.id,
+            c.number,
+            *where,
+            c.on,
+            c.reason,
+            ", ".join(c.added),
+            ", ".join(c.removed),
+            ", ".join(c.changed),
+            c.by.id,
+            c.by.role.value,
+            ", ".join(role.value for role in c.awaiting),
+            c.acknowledged,
+        )
+        for c in route.corrections
+    }
+
+
+FAMILIES = (Family(CORRECTIONS, correction_rows),)
+
+
+def query_corrections(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+    """Corrections, the latest first."""
+    where, params = filters.where((*FILTERS, "route_id"))
+    rows = db.fetchall(
+        f"SELECT * FROM iom_corrections{where} ORDER BY corrected_on DESC, route_id, number"
+        + limit_clause(limit),
+        params,
+    )
+    return [normalise_row(CORRECTIONS.kinds, r) for r in rows]

@@ -1,0 +1,239 @@
+"""Competence dynamics and mass deficits, from the input and final diagnostics.
+
+`iom_dynamics` — per route and competence: the input level, the final level (the last final
+diagnostic, kept after a prolongation), and their difference.
+
+`iom_dynamics_totals` and `iom_dynamics_municipal` — sums per region, municipality (and school),
+subject and competence, so the dynamics by school or municipality are read without scanning
+every route: routes tested at input and their levels, routes tested both times and their input
+and final levels, and how many improved.
+
+`iom_deficits` — массовые дефициты: per region, municipality, subject and competence, how many
+routes' input diagnostics tested it and how many found it at the lowest level (level 1:
+недостаточный / низкий). It feeds the planning of courses (ДПП).
+"""
+
+# ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from projections.state import Family, RouteState, filters
+from projections.tables import (
+    FILTERS,
+    Column,
+    Db,
+    Filters,
+    Key,
+    Row,
+    Table,
+    limit_clause,
+    normalise_row,
+)
+
+DYNAMICS = Table(
+    "iom_dynamics",
+    (
+        Column("route_id", "uuid", "ИОМ"),
+        Column("competence", "text", "компетенция"),
+        Column("profile_id", "text", "регион"),
+        Column("municipality_id", "text", "муниципалитет"),
+        Column("school_id", "text", "ОО"),
+        Column("subject", "text", "предмет"),
+        Column("methodist_id", "text", "методист"),
+        Column("input_level", "int", "входной уровень"),
+        Column("final_level", "int", "итоговый уровень"),
+        Column("change", "int", "динамика"),
+    ),
+    key=("route_id", "competence"),
+    indexes=(("profile_id", "route_id"), ("municipality_id",), ("school_id",), ("methodist_id",)),
+)
+
+_SUMS = (
+    Column("tested", "int"),
+    Column("input_sum", "int"),
+    Column("compared", "int"),
+    Column("compared_input_sum", "int"),
+    Column("compared_final_sum", "int"),
+    Column("improved", "int"),
+)
+
+DYNAMICS_TOTALS = Table(
+    "iom_dynamics_totals",
+    (
+        Column("profile_id", "text", "регион"),
+        Column("municipality_id", "text", "муниципалитет"),
+        Column("school_id", "text", "ОО"),
+        Column("subject", "text", "предмет"),
+        Column("competence", "text", "компетенция"),
+        *_SUMS,
+    ),
+    key=("profile_id", "municipality_id", "school_id", "subject", "competence"),
+    counters=True,
+)
+
+DYNAMICS_MUNICIPAL = Table(
+    "iom_dynamics_municipal",
+    (
+        Column("profile_id", "text", "регион"),
+        Column("municipality_id", "text", "муниципалитет"),
+        Column("subject", "text", "предмет"),
+        Column("competence", "text", "компетенция"),
+        *_SUMS,
+    ),
+    key=("profile_id", "municipality_id", "subject", "competence"),
+    counters=True,
+)
+
+DEFICITS = Table(
+    "iom_deficits",
+    (
+        Column("profile_id", "text", "регион"),
+        Column("municipality_id", "text", "муниципалитет"),
+        Column("subject", "text", "предмет"),
+        Column("competence", "text", "компетенция"),
+        Column("diagnosed", "int", "продиагностировано"),
+        Column("lowest", "int", "на низшем уровне"),
+    ),
+    key=("profile_id", "municipality_id", "subject", "competence"),
+    counters=True,
+)
+
+
+def _levels(state: RouteState) -> dict[str, tuple[int | None, int | None]]:
+    inputs, finals = state.route.input_levels, state.final_levels
+    return {c: (inputs.get(c), finals.get(c)) for c in sorted(set(inputs) | set(finals))}
+
+
+def dynamics_rows(state: RouteState) -> dict[Key, Row]:
+    """Input against final level, per competence tested."""
+    route = state.route
+    where = filters(state)
+    return {
+        (route.id, competence): (
+            route.id,
+            competence,
+            *where,
+            given,
+            final,
+            final - given if given is not None and final is not None else None,
+        )
+        for competence, (given, final) in _levels(state).items()
+    }
+
+
+def _sums(state: RouteState, *, by_school: bool) -> dict[Key, Row]:
+    profile_id, municipality_id, school_id, subject, _ = filters(state)
+    place = (profile_id, municipality_id, school_id) if by_school else (profile_id, municipality_id)
+    rows: dict[Key, Row] = {}
+    for competence, (given, final) in _levels(state).items():
+        both = given is not None and final is not None
+        rows[(*place, subject, competence)] = (
+            1 if given is not None else 0,
+            given or 0,
+            1 if both else 0,
+            (given or 0) if both else 0,
+            (final or 0) if both else 0,
+            1 if both and (final or 0) > (given or 0) else 0,
+        )
+    return rows
+
+
+def totals_rows(state: RouteState) -> dict[Key, Row]:
+    """What the route adds to the dynamics sums of its school."""
+    return _sums(state, by_school=True)
+
+
+def municipal_rows(state: RouteState) -> dict[Key, Row]:
+    """What the route adds to the dynamics sums of its municipality."""
+    return _sums(state, by_school=False)
+
+
+def deficit_rows(state: RouteState) -> dict[Key, Row]:
+    """What the route's input diagnostic adds to the deficits of its municipality."""
+    profile_id, municipality_id, _, subject, _ = filters(state)
+    return {
+        (profile_id, municipality_id, subject, competence): (1, 1 if level == 1 else 0)
+        for competence, level in state.route.input_levels.items()
+    }
+
+
+def _depends(state: RouteState) -> tuple[object, ...]:
+    # Both level maps are replaced by their events, never edited in place.
+    return (state.route.input_levels, state.final_levels, *filters(state))
+
+
+FAMILIES = (
+    Family(DYNAMICS, dynamics_rows, _depends),
+    Family(DYNAMICS_TOTALS, totals_rows, _depends),
+    Family(DYNAMICS_MUNICIPAL, municipal_rows, _depends),
+    Family(DEFICITS, deficit_rows, _depends),
+)
+
+
+def query_dynamics(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+    """Input against final level, per route and competence."""
+    where, params = filters.where((*FILTERS, "route_id"))
+    rows = db.fetchall(
+        f"SELECT * FROM iom_dynamics{where} ORDER BY route_id, competence" + limit_clause(limit),
+        params,
+    )
+    return [normalise_row(DYNAMICS.kinds, r) for r in rows]
+
+
+def query_dynamics_by(
+    db: Db, by: Literal["school", "municipality"], filters: Filters, limit: int | None
+) -> list[dict[str, Any]]:
+    """Mean input and final levels per competence, by school or by municipality."""
+    if by == "school":
+        groups, table = ["profile_id", "municipality_id", "school_id"], DYNAMICS_TOTALS
+    else:
+        groups, table = ["profile_id", "municipality_id"], DYNAMICS_MUNICIPAL
+    columns = ", ".join(groups)
+    where, params = filters.where([c.name for c in table.columns if c.name in FILTERS])
+    rows = db.fetchall(
+        f"SELECT {columns}, competence, SUM(tested) AS tested, SUM(input_sum) AS input_sum, "
+        "SUM(compared) AS compared, SUM(compared_input_sum) AS compared_input_sum, "
+        "SUM(compared_final_sum) AS compared_final_sum, SUM(improved) AS improved "
+        f"FROM {table.name}{where} GROUP BY {columns}, competence "
+        f"ORDER BY {columns}, competence" + limit_clause(limit),
+        params,
+    )
+    answer = []
+    for row in rows:
+        tested, compared = int(row["tested"]), int(row["compared"])
+        answer.append(
+            {name: row[name] for name in groups}
+            | {
+                "competence": row["competence"],
+                "tested": tested,
+                "mean_input": _mean(row["input_sum"], tested),
+                "compared": compared,
+                "mean_input_compared": _mean(row["compared_input_sum"], compared),
+                "mean_final": _mean(row["compared_final_sum"], compared),
+                "improved": int(row["improved"]),
+            }
+        )
+    return answer
+
+
+def query_deficits(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+    """Competences found at the lowest level, the most frequent first."""
+    where, params = filters.where(("profile_id", "municipality_id", "subject"))
+    rows = db.fetchall(
+        f"SELECT * FROM iom_deficits{where} "
+        "ORDER BY lowest DESC, profile_id, municipality_id, subject, competence"
+        + limit_clause(limit),
+        params,
+    )
+    answer = []
+    for row in rows:
+        found = normalise_row(DEFICITS.kinds, row)
+        found["lowest_share"] = _mean(found["lowest"], found["diagnosed"])
+        answer.append(found)
+    return answer
+
+
+def _mean(total: Any, count: int) -> float | None:
+    return round(int(total) / count, 3) if count else None

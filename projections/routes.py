@@ -1,0 +1,172 @@
+"""Monitoring of routes: one row per route (stage, term, progress, the next deadline), and the
+methodists' load against the regulation's norm.
+
+`iom_routes` — the route's stage (and the region's own name for it), its regulation edition, its
+term, when it was opened and approved, its methodist, the share of activities done, how many
+activities are overdue now (flagged overdue and still unmarked), and the next deadline: the
+earliest end date among unmarked activities, else the term end (none once completed or cancelled).
+
+`iom_methodist_load` — per region and methodist: routes assigned, and active routes (neither
+completed nor cancelled), held against the region's `methodist_capacity` (its newest edition).
+"""
+
+# ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
+
+from __future__ import annotations
+
+from typing import Any
+
+from aggregates.profiles import Stage
+from projections.state import Family, RouteState, filters
+from projections.tables import (
+    Column,
+    Db,
+    Filters,
+    Key,
+    Row,
+    Table,
+    limit_clause,
+    normalise_row,
+)
+
+ROUTES = Table(
+    "iom_routes",
+    (
+        Column("route_id", "uuid", "ИОМ"),
+        Column("route_key", "text", "ключ портала"),
+        Column("profile_id", "text", "регион"),
+        Column("municipality_id", "text", "муниципалитет"),
+        Column("school_id", "text", "ОО"),
+        Column("subject", "text", "предмет"),
+        Column("methodist_id", "text", "методист"),
+        Column("teacher_id", "text", "педагог (id)"),
+        Column("profile_key", "text", "регламент"),
+        Column("stage", "text", "этап"),
+        Column("stage_name", "text", "этап по регламенту"),
+        Column("term", "int", "срок №"),
+        Column("starts_on", "date", "начало"),
+        Column("ends_on", "date", "завершение"),
+        Column("opened_on", "date", "открыт"),
+        Column("approved_on", "date", "утверждён"),
+        Column("activities", "int", "мероприятий"),
+        Column("done", "int", "выполнено"),
+        Column("not_done", "int", "не выполнено"),
+        Column("share_done", "real", "доля выполненных"),
+        Column("overdue", "int", "просрочено"),
+        Column("next_deadline", "date", "ближайший срок"),
+        Column("corrections", "int", "корректировок"),
+        Column("version", "int", "версия"),
+        Column("updated_at", "time", "изменён"),
+    ),
+    key=("route_id",),
+    indexes=(
+        ("profile_id", "next_deadline"),
+        ("municipality_id", "next_deadline"),
+        ("school_id",),
+        ("methodist_id",),
+        ("subject",),
+        ("next_deadline", "route_id"),
+    ),
+)
+
+METHODIST_LOAD = Table(
+    "iom_methodist_load",
+    (
+        Column("profile_id", "text", "регион"),
+        Column("methodist_id", "text", "методист"),
+        Column("active_routes", "int", "активных ИОМ"),
+        Column("routes", "int", "всего ИОМ"),
+    ),
+    key=("profile_id", "methodist_id"),
+    counters=True,
+)
+
+_FINISHED = (Stage.COMPLETED, Stage.CANCELLED)
+
+
+def route_rows(state: RouteState) -> dict[Key, Row]:
+    """The route's row in `iom_routes`."""
+    route = state.route
+    plan = route.plan
+    planned = plan.activities if plan else []
+    records = [route.activities.get(a.id) for a in planned]
+    done = sum(1 for r in records if r is not None and r.status == "done")
+    not_done = sum(1 for r in records if r is not None and r.status == "not_done")
+    overdue = sum(1 for r in records if r is not None and r.overdue and r.status == "planned")
+    open_ends = [
+        a.ends_on
+        for a, r in zip(planned, records, strict=True)
+        if r is None or r.status == "planned"
+    ]
+    deadline = None
+    if plan is not None and route.stage not in _FINISHED:
+        deadline = min(open_ends) if open_ends else plan.ends_on
+    row = (
+        route.id,
+        route.route_key,
+        *filters(state)[:5],
+        route.teacher_id,
+        route.profile.key,
+        route.stage.value,
+        route.profile.stage_names[route.stage],
+        route.term,
+        plan.starts_on if plan else None,
+        plan.ends_on if plan else None,
+        state.local_date(route.created_on),
+        state.local_date(state.approved_at),
+        len(planned),
+        done,
+        not_done,
+        round(done / len(planned), 4) if planned else 0.0,
+        overdue,
+        deadline,
+        len(route.corrections),
+        route.version,
+        route.modified_on,
+    )
+    return {(route.id,): row}
+
+
+def load_rows(state: RouteState) -> dict[Key, Row]:
+    """What the route adds to its methodist's load: (active, assigned)."""
+    route = state.route
+    if route.methodist_id is None:
+        return {}
+    active = 0 if route.stage in _FINISHED else 1
+    return {(route.profile.id, route.methodist_id): (active, 1)}
+
+
+FAMILIES = (Family(ROUTES, route_rows), Family(METHODIST_LOAD, load_rows))
+
+
+def query_routes(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+    """Routes, the nearest deadline first."""
+    where, params = filters.where(
+        ("profile_id", "municipality_id", "school_id", "subject", "methodist_id", "route_id")
+    )
+    rows = db.fetchall(
+        f"SELECT * FROM iom_routes{where} ORDER BY next_deadline NULLS LAST, route_id"
+        + limit_clause(limit),
+        params,
+    )
+    return [normalise_row(ROUTES.kinds, r) for r in rows]
+
+
+def query_methodists(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+    """Each methodist's load against the norm of the region's newest edition."""
+    where, params = filters.where(("profile_id", "methodist_id"), alias="l")
+    rows = db.fetchall(
+        "SELECT l.profile_id, l.methodist_id, l.active_routes, l.routes, "
+        "(SELECT p.methodist_capacity FROM iom_profiles p WHERE p.profile_id = l.profile_id "
+        "ORDER BY p.version DESC LIMIT 1) AS capacity "
+        f"FROM iom_methodist_load l{where} ORDER BY l.profile_id, l.methodist_id"
+        + limit_clause(limit),
+        params,
+    )
+    answer = []
+    for row in rows:
+        found = normalise_row(METHODIST_LOAD.kinds, row)
+        capacity = found["capacity"]
+        found["over_capacity"] = capacity is not None and found["active_routes"] > capacity
+        answer.append(found)
+    return answer

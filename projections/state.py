@@ -1,0 +1,140 @@
+"""What the monitoring projection remembers of one route: the route's own state, rebuilt by the
+aggregate's own event handlers, and the few facts the monitoring shows that the route's state
+does not keep (when it was approved, since when each party holds it, the last final levels).
+
+Keeping the route's state (instead of re-implementing its stage rules) means the monitoring
+cannot drift from the aggregate: `event.mutate(route)` is exactly what the repository runs.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from aggregates import events as ev
+from aggregates.profiles import Profile
+from aggregates.route import Route
+from aggregates.values import Role
+from projections.tables import Key, Row, Table
+
+
+class RouteState:
+    """One route as the monitoring projection knows it."""
+
+    __slots__ = ("approved_at", "final_levels", "pending_since", "route")
+
+    def __init__(
+        self,
+        route: Route,
+        approved_at: datetime | None = None,
+        pending_since: dict[Role, datetime] | None = None,
+        final_levels: dict[str, int] | None = None,
+    ) -> None:
+        self.route = route
+        self.approved_at = approved_at
+        self.pending_since = pending_since or {}
+        self.final_levels = final_levels or {}
+
+    @classmethod
+    def opened(cls, event: ev.RouteOpened, profile: Profile) -> RouteState:
+        """The state a route starts with; `profile` is the shared instance of its edition."""
+        state = cls(event.mutate(None))
+        state.route.profile = profile
+        state.route.commands.clear()
+        return state
+
+    def apply(self, event: ev.RouteEvent) -> None:
+        """The route after `event`, and the monitoring's own facts about it."""
+        self.route = event.mutate(self.route)
+        self.route.commands.clear()  # the idempotency records are the write side's business
+        if isinstance(event, ev.RouteApproved):
+            self.approved_at = event.timestamp
+        elif isinstance(event, ev.FinalDiagnosticRecorded):
+            self.final_levels = dict(event.levels)
+        pending = self.route.pending_parties()
+        self.pending_since = {
+            role: self.pending_since.get(role, event.timestamp) for role in pending
+        }
+
+    @property
+    def profile(self) -> Profile:
+        """The regulation the route is pinned to."""
+        return self.route.profile
+
+    def local_date(self, moment: datetime | None) -> date | None:
+        """A moment as a date in the region's own time zone."""
+        if moment is None:
+            return None
+        return moment.astimezone(_zone(self.profile.time_zone)).date()
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """A bounded mapping that forgets the least recently used entries."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        """The entry, marked as recently used; None if absent."""
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        """Remember an entry, forgetting the oldest beyond the size."""
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True)
+class Family:
+    """A monitoring table and how one route's rows in it follow from the route's state. For a
+    counters table, each row's values are what the route adds to the sums under that key."""
+
+    table: Table
+    rows: Callable[[RouteState], dict[Key, Row]]
+    depends: Callable[[RouteState], tuple[object, ...]] | None = None
+    """What the rows follow from, as objects the route replaces (never edits) when they change:
+    while each is the same object, the rows are the same and need not be derived again."""
+
+
+def same(before: tuple[object, ...] | None, after: tuple[object, ...]) -> bool:
+    """The dependencies are the very same objects."""
+    return before is not None and all(a is b for a, b in zip(before, after, strict=True))
+
+
+def filters(state: RouteState) -> tuple[str, str, str, str, str | None]:
+    """The filter columns' values (see `projections.tables.FILTERS`) of a route."""
+    route = state.route
+    return (
+        route.profile.id,
+        route.municipality_id,
+        route.school_id,
+        route.subject,
+        route.methodist_id,
+    )

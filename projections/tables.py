@@ -1,0 +1,311 @@
+"""Read-model tables on both stores: column kinds, the SQL each dialect needs, and a cursor that
+speaks either.
+
+Every table is declared once as a `Table`; the statements for SQLite and PostgreSQL follow from
+it. PostgreSQL gets its native types (uuid, date, timestamptz, boolean); SQLite stores the same
+values as text and integers. Rows read back are *normalised* to the same JSON-ready values on both
+(ids and dates as ISO strings, times in UTC), so a query answers alike on either store.
+"""
+
+# ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+Dialect = Literal["sqlite", "postgres"]
+Kind = Literal["text", "int", "bool", "real", "date", "time", "uuid", "blob"]
+
+_TYPES: dict[Kind, tuple[str, str]] = {  # (SQLite, PostgreSQL)
+    "text": ("TEXT", "TEXT"),
+    "int": ("INTEGER", "BIGINT"),
+    "bool": ("INTEGER", "BOOLEAN"),
+    "real": ("REAL", "DOUBLE PRECISION"),
+    "date": ("TEXT", "DATE"),
+    "time": ("TEXT", "TIMESTAMPTZ"),
+    "uuid": ("TEXT", "UUID"),
+    "blob": ("BLOB", "BYTEA"),
+}
+
+FILTERS = ("profile_id", "municipality_id", "school_id", "subject", "methodist_id")
+"""The filter columns every per-route table carries: region (profile id), municipality, school,
+subject and methodist. Ids only: never a teacher's personal data."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, its kind, and its heading in a terminal table."""
+
+    name: str
+    kind: Kind
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A read-model table: columns, primary key, indexes; `counters` tables hold sums that each
+    batch adds to (their non-key columns are integers), rows of all zeros are removed."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+    counters: bool = False
+    kinds: dict[str, Kind] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kinds", {c.name: c.kind for c in self.columns})
+
+    def __hash__(self) -> int:  # tables are keys of per-batch dicts: hash the name only
+        return hash(self.name)
+
+    @property
+    def names(self) -> list[str]:
+        """The column names, in order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def values(self) -> list[str]:
+        """The non-key column names, in order."""
+        return [c.name for c in self.columns if c.name not in self.key]
+
+    def create(self, dialect: Dialect, *, indexes: bool = True) -> list[str]:
+        """CREATE TABLE (and CREATE INDEX) statements, idempotent."""
+        position = 0 if dialect == "sqlite" else 1
+        columns = ", ".join(f"{c.name} {_TYPES[c.kind][position]}" for c in self.columns)
+        key = ", ".join(self.key)
+        table = f"CREATE TABLE IF NOT EXISTS {self.name} ({columns}, PRIMARY KEY ({key}))"
+        return [table, *(self.create_indexes() if indexes else [])]
+
+    def create_indexes(self) -> list[str]:
+        """CREATE INDEX statements of the secondary indexes, idempotent."""
+        return [
+            f"CREATE INDEX IF NOT EXISTS {self.name}_{'_'.join(index)}_idx "
+            f"ON {self.name} ({', '.join(index)})"
+            for index in self.indexes
+        ]
+
+    def drop(self) -> str:
+        """DROP TABLE."""
+        return f"DROP TABLE IF EXISTS {self.name}"
+
+    def upsert(self) -> str:
+        """Insert a whole row, or replace the values of the row with its key."""
+        names = self.names
+        marks = ", ".join(["%s"] * len(names))
+        updates = ", ".join(f"{n} = excluded.{n}" for n in self.values)
+        return (
+            f"INSERT INTO {self.name} ({', '.join(names)}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {updates}"
+        )
+
+    def insert(self) -> str:
+        """Insert a whole row (a duplicate key is an error)."""
+        marks = ", ".join(["%s"] * len(self.columns))
+        return f"INSERT INTO {self.name} ({', '.join(self.names)}) VALUES ({marks})"
+
+    def delete(self) -> str:
+        """Delete the row with a key."""
+        return f"DELETE FROM {self.name} WHERE " + " AND ".join(f"{k} = %s" for k in self.key)
+
+    def increment(self) -> str:
+        """Add a vector to a counters row (created at zero)."""
+        names = self.names
+        marks = ", ".join(["%s"] * len(names))
+        updates = ", ".join(f"{n} = {self.name}.{n} + excluded.{n}" for n in self.values)
+        return (
+            f"INSERT INTO {self.name} ({', '.join(names)}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {updates}"
+        )
+
+    def merge(self, source: str, mode: Literal["upsert", "add", "insert"]) -> str:
+        """Move every row of `source` (a table of the same columns) into this table, as
+        `upsert()`, `increment()` or `insert()` would one by one."""
+        names = ", ".join(self.names)
+        statement = f"INSERT INTO {self.name} ({names}) SELECT {names} FROM {source}"
+        if mode == "insert":
+            return statement
+        if mode == "add":
+            updates = ", ".join(f"{n} = {self.name}.{n} + excluded.{n}" for n in self.values)
+        else:
+            updates = ", ".join(f"{n} = excluded.{n}" for n in self.values)
+        return f"{statement} ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {updates}"
+
+    def prune(self) -> str:
+        """Delete a counters row that holds only zeros (so live and rebuilt tables agree)."""
+        keys = " AND ".join(f"{k} = %s" for k in self.key)
+        zeros = " AND ".join(f"{n} = 0" for n in self.values)
+        return f"DELETE FROM {self.name} WHERE {keys} AND {zeros}"
+
+
+Key = tuple[Any, ...]
+Row = tuple[Any, ...]
+
+COPY_FROM = 64
+"""Rows from which a PostgreSQL write goes through COPY."""
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+_SQLITE: dict[type, Callable[[Any], Any]] = {
+    datetime: _utc_text,
+    date: date.isoformat,
+    UUID: str,
+    bool: int,
+}
+
+
+def adapt(value: Any) -> Any:
+    """A Python value as SQLite stores it (PostgreSQL takes the values as they are)."""
+    convert = _SQLITE.get(type(value))
+    return value if convert is None else convert(value)
+
+
+def _to_date(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _to_time(value: Any) -> Any:
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+
+
+_NORMAL: dict[Kind, Callable[[Any], Any]] = {
+    "bool": bool,
+    "uuid": str,
+    "text": str,
+    "date": _to_date,
+    "time": _to_time,
+    "real": float,
+    "int": int,
+    "blob": bytes,
+}
+
+
+def normalise(kind: Kind, value: Any) -> Any:
+    """A stored value as JSON-ready data, the same from either store."""
+    return None if value is None else _NORMAL[kind](value)
+
+
+class Db:
+    """A cursor inside a transaction of either store: statements are written with `%s` marks."""
+
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        self.cursor = cursor
+        self.dialect: Dialect = dialect
+
+    def _sql(self, text: str) -> str:
+        return text if self.dialect == "postgres" else text.replace("%s", "?")
+
+    def _params(self, params: Sequence[Any]) -> Sequence[Any]:
+        return params if self.dialect == "postgres" else [adapt(p) for p in params]
+
+    def execute(self, text: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement."""
+        self.cursor.execute(self._sql(text), self._params(params))
+
+    def executemany(self, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each row (nothing when there are no rows)."""
+        if rows:
+            self.cursor.executemany(self._sql(text), [self._params(r) for r in rows])
+
+    def write(
+        self, table: Table, rows: Sequence[Sequence[Any]], mode: Literal["upsert", "add", "insert"]
+    ) -> None:
+        """Write whole rows: upsert them, add them to counters, or insert them. On PostgreSQL a
+        large batch goes through COPY into a session-local staging table and one INSERT … SELECT
+        (several times faster than a statement per row); otherwise a statement per row."""
+        if not rows:
+            return
+        if self.dialect == "postgres" and len(rows) >= COPY_FROM:
+            names = ", ".join(table.names)
+            stage = f"iom_stage_{table.name}_{zlib.crc32(names.encode()):08x}"
+            self.cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name}) ON COMMIT DELETE ROWS"
+            )
+            with self.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            self.cursor.execute(table.merge(stage, mode))
+            self.cursor.execute(f"TRUNCATE {stage}")
+            return
+        statement = {"upsert": table.upsert, "add": table.increment, "insert": table.insert}
+        self.executemany(statement[mode](), rows)
+
+    def fetchall(self, text: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run a query; its rows as dicts."""
+        self.execute(text, params)
+        return [as_dict(row) for row in self.cursor.fetchall()]
+
+    def among(self, column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
+        """A condition `column` is one of `values`, and its parameters."""
+        items = list(values)
+        if self.dialect == "postgres":
+            return f"{column} = ANY(%s)", [items]
+        return f"{column} IN ({', '.join(['%s'] * len(items))})", items
+
+
+def as_dict(row: Any) -> dict[str, Any]:
+    """A row of either driver as a dict."""
+    if isinstance(row, sqlite3.Row):
+        return dict(zip(row.keys(), tuple(row), strict=True))
+    if isinstance(row, Mapping):
+        return dict(row)
+    raise TypeError(f"unexpected row type {type(row).__name__}")
+
+
+def normalise_row(kinds: Mapping[str, Kind], row: Mapping[str, Any]) -> dict[str, Any]:
+    """A fetched row as JSON-ready data; columns of no declared kind pass as they are."""
+    return {
+        name: normalise(kinds[name], value) if name in kinds else value
+        for name, value in row.items()
+    }
+
+
+def limit_clause(limit: int | None) -> str:
+    """` LIMIT n`, or nothing for every row."""
+    return f" LIMIT {int(limit)}" if limit is not None else ""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters of a monitoring query; each names a column every filtered table carries."""
+
+    profile_id: str | None = None
+    municipality_id: str | None = None
+    school_id: str | None = None
+    methodist_id: str | None = None
+    subject: str | None = None
+    route_id: UUID | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The filters that were given, by column."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    def where(self, allowed: Sequence[str], alias: str = "") -> tuple[str, list[Any]]:
+        """A WHERE clause (or "") and its parameters; a filter the query cannot apply is an
+        error naming it."""
+        given = self.given()
+        refused = sorted(set(given) - set(allowed))
+        if refused:
+            raise UnsupportedFilterError(refused)
+        prefix = f"{alias}." if alias else ""
+        if not given:
+            return "", []
+        clause = " AND ".join(f"{prefix}{column} = %s" for column in given)
+        return f" WHERE {clause}", list(given.values())
+
+
+class UnsupportedFilterError(ValueError):
+    """A filter was given that the asked table does not carry."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        super().__init__(", ".join(columns))

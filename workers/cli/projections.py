@@ -1,0 +1,561 @@
+"""`iom projector`, `iom projections status|rebuild`, `iom monitor …`: the read side's operations.
+
+`projector` runs the projections (each under its lease; as many processes as you like on
+PostgreSQL, one per store on SQLite). `projections` shows where each stands against the store and
+rebuilds one from the first event. `monitor` prints a monitoring table, filtered by region,
+municipality, school, methodist, subject or route, as a table, JSON or CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import typer
+
+from aggregates.application import Routes
+from projections import activities, agreement, audit, corrections, dynamics, refusals, routes
+from projections.catalog import PROJECTIONS, LeaseHeldError, catch_up, open_projection, statuses
+from projections.catalog import rebuild as rebuild_projection
+from projections.runner import RunnerOptions
+from projections.tables import Db, Filters, Table, UnsupportedFilterError
+from workers.cli.output import emit_json, emit_table, fail
+from workers.context import build_routes
+from workers.projector import Projector, tune_gc
+from workers.settings import Settings
+
+projections = typer.Typer(
+    help="Projections: where they stand, and rebuilding.", no_args_is_help=True
+)
+monitor = typer.Typer(
+    help="Monitoring tables (read models), filtered; a table, JSON or CSV.", no_args_is_help=True
+)
+
+NameOpt = Annotated[
+    list[str] | None, typer.Option("--only", help="Run only this projection (repeatable).")
+]
+
+
+def projector(
+    only: NameOpt = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Catch up to the store's last event and exit.")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Largest batch.")] = 1000,
+    poll_interval: Annotated[
+        float, typer.Option(min=0.01, help="Seconds between looks on SQLite (no subscriptions).")
+    ] = 0.2,
+) -> None:
+    """Run the projections until stopped (SIGINT, SIGTERM): monitoring tables and the audit
+    trail, exactly once, each under its lease on PostgreSQL.
+
+    Example: iom projector
+    """
+    settings = Settings()
+    names = _names(only)
+    tune_gc()
+    options = RunnerOptions(batch_size=batch_size, poll_interval=poll_interval)
+    if once:
+        application = build_routes(settings)
+        for name in names:
+            try:
+                position = catch_up(application, name, options=options)
+            except LeaseHeldError as error:
+                raise fail(str(error), 1) from None
+            typer.echo(f"{name}: {position}")
+        return
+    Projector(lambda: build_routes(settings), names, options=options).serve()
+
+
+@projections.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Each projection's position, the store's last notification id, the lag, the lease holder.
+
+    Example: iom projections status
+    """
+    found = statuses(build_routes(Settings()))
+    rows = [
+        {"projection": s.name, "position": s.position, "head": s.head, "lag": s.lag}
+        | {"holder": s.holder}
+        for s in found
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    emit_table(
+        "Проекции",
+        ["проекция", "позиция", "последнее событие", "отставание", "ведёт"],
+        [(r["projection"], r["position"], r["head"], r["lag"], r["holder"] or "—") for r in rows],
+    )
+
+
+@projections.command()
+def rebuild(
+    name: Annotated[str | None, typer.Argument(help="monitoring or audit; all if omitted.")] = None,
+) -> None:
+    """Drop a projection's tables and apply every event again from the first one. When a
+    projector is running it, it redoes the work and this command follows its progress.
+
+    Example: iom projections rebuild monitoring
+    """
+    application = build_routes(Settings())
+    tune_gc()
+    for each in _names([name] if name else None):
+        head = application.recorder.max_notification_id() or 0
+        with typer.progressbar(length=head, label=f"Пересборка {each}", file=sys.stderr) as bar:
+            done = [0]
+
+            def advance(position: int, done: list[int] = done, bar: Any = bar) -> None:
+                bar.update(max(position - done[0], 0))
+                done[0] = max(done[0], position)
+
+            position = rebuild_projection(application, each, on_batch=advance)
+        typer.echo(f"{each}: пересобрана до события {position}")
+
+
+def _names(only: Sequence[str] | None) -> list[str]:
+    names = list(only or PROJECTIONS)
+    unknown = [n for n in names if n not in PROJECTIONS]
+    if unknown:
+        raise fail(f"нет проекции «{unknown[0]}»; известны: {', '.join(PROJECTIONS)}")
+    return names
+
+
+# Monitoring.
+
+Region = Annotated[str | None, typer.Option("--region", help="Region (profile id), e.g. sakha.")]
+Municipality = Annotated[str | None, typer.Option("--municipality", help="Municipality id.")]
+School = Annotated[str | None, typer.Option("--school", help="School id.")]
+Methodist = Annotated[str | None, typer.Option("--methodist", help="Methodist id.")]
+Subject = Annotated[str | None, typer.Option("--subject", help="Subject, e.g. математика.")]
+RouteOpt = Annotated[UUID | None, typer.Option("--route", help="Route id (UUID).")]
+Limit = Annotated[
+    int, typer.Option("--limit", min=0, help="At most this many rows (0: all of them).")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+AsCsv = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
+
+Query = Callable[[Db, Filters, int | None], list[dict[str, Any]]]
+
+
+def _show(
+    title: str,
+    query: Query,
+    shown: Sequence[tuple[str, str]],
+    filters: Filters,
+    limit: int,
+    *,
+    as_json: bool,
+    as_csv: bool,
+    projection: str = "monitoring",
+) -> None:
+    if as_json and as_csv:
+        raise fail("укажите --json или --csv, не оба")
+    application = build_routes(Settings())  # keep it: the view shares its datastore
+    view = open_projection(application, projection).view
+    try:
+        with view.transaction(commit=False) as db:
+            rows = query(db, filters, limit or None)
+    except UnsupportedFilterError as error:
+        raise fail(f"фильтр {', '.join(error.columns)} не применим к «{title}»") from None
+    _emit(title, rows, shown, as_json=as_json, as_csv=as_csv, application=application)
+
+
+def _emit(
+    title: str,
+    rows: list[dict[str, Any]],
+    shown: Sequence[tuple[str, str]],
+    *,
+    as_json: bool,
+    as_csv: bool,
+    application: Routes,
+) -> None:
+    if as_json:
+        emit_json(rows)
+    elif as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        if rows:
+            writer.writerow(list(rows[0]))
+            writer.writerows([list(r.values()) for r in rows])
+        sys.stdout.flush()
+    else:
+        names = {p: application.profiles.latest(p) for p in application.profiles.ids()}
+        emit_table(
+            f"{title}: {len(rows)}",
+            [heading for _, heading in shown],
+            [[_cell(column, row, names) for column, _ in shown] for row in rows],
+        )
+
+
+def _cell(column: str, row: dict[str, Any], profiles: dict[str, Any]) -> str:
+    value = row.get(column)
+    if column == "competence" and row.get("profile_id") in profiles:
+        return str(profiles[row["profile_id"]].competence_name(value))
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    if isinstance(value, float):
+        return f"{value:.0%}" if column.endswith("share_done") else f"{value:.2f}"
+    if isinstance(value, str) and column.endswith("_at"):
+        return value[:16].replace("T", " ")
+    return "—" if value is None or value == "" else str(value)
+
+
+def _headings(table: Table, columns: Sequence[str]) -> list[tuple[str, str]]:
+    titles = {c.name: c.title or c.name for c in table.columns}
+    return [(c, titles.get(c, c)) for c in columns]
+
+
+@monitor.command("routes")
+def monitor_routes(
+    *,
+    region: Region = None,
+    municipality: Municipality = None,
+    school: School = None,
+    methodist: Methodist = None,
+    subject: Subject = None,
+    route: RouteOpt = None,
+    limit: Limit = 1000,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
+) -> None:
+    """Routes: stage, term, share done, overdue, the next deadline (nearest first).
+
+    Example: iom monitor routes --region sakha --municipality mun-sakha-01
+    """
+    shown = [
+        "route_id",
+        "profile_id",
+        "municipality_id",
+        "school_id",
+        "methodist_id",
+        "stage_name",
+        "ends_on",
+        "share_done",
+        "overdue",
+        "next_deadline",
+    ]
+    filters = Filters(region, municipality, school, methodist, subject, route)
+    _show(
+        "ИОМ",
+        routes.query_routes,
+        _headings(routes.ROUTES, shown),
+        filters,
+        limit,
+        as_json=as_json,
+        as_csv=as_csv,
+    )
+
+
+@monitor.command("activities")
+def monitor_activities(
+    *,
+    region: Region = None,
+    municipality: Municipality = None,
+    school: School = None,
+    methodist: Methodist = None,
+    subject: Subject = None,
+    route: RouteOpt = None,
+    limit: Limit = 1000,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
+) -> None:
+    """Мониторинг реализации мероприятий ИОМ: each activity, its mark, result and product.
+
+    Example: iom monitor activities --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
+    """
+    shown = [
+        "route_id",
+        "activity_id",
+        "title",
+        "level",
+        "ends_on",
+        "result_form",
+        "done",
+        "reason",
+        "product",
+        "overdue",
+    ]
+    filters = Filters(region, municipality, school, methodist, subject, route)
+    _show(
+        "Мероприятия",
+        activities.query_activities,
+        _headings(activities.ACTIVITIES, shown),
+        filters,
+        limit,
+        as_json=as_json,
+        as_csv=as_csv,
+    )
+
+
+@monitor.command("agreement")
+def monitor_agreement(
+    *,
+    region: Region = None,
+    municipality: Municipality = None,
+    school: School = None,
+    methodist: Methodist = None,
+    subject: Subject = None,
+    route: RouteOpt = None,
+    limit: Limit = 1000,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
+) -> None:
+    """Who holds each route in agreement, and since when (the longest-waiting first).
+
+    Example: iom monitor agreement --region balakhta
+    """
+    shown = ["route_id", "role", "action", "round", "revision", "since", "school_id"]
+    filters = Filters(region, municipality, school, methodist, subject, route)
+    _show(
+        "Согласование",
+        agreement.query_agreement,
+        _headings(agreement.AGREEMENT, shown),
+        filters,
+        limit,
+        as_json=as_json,
+        as_csv=as_csv,
+    )
+
+
+@monitor.command("corrections")
+def monitor_corrections(
+    *,
+    region: Region = None,
+    municipality: Municipality = None,
+    school: School = None,
+    methodist: Methodist = None,
+    subject: Subject = None,
+    route: RouteOpt = None,
+    limit: Limit = 1000,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
+) -> None:
+    """Сведения о корректировке ИОМ: number, date, reason, changes, awaiting, acknowledged.
+
+    Example: iom monitor corrections --region sakha
+    """
+    shown = [
+        "route_id",
+        "number",
+        "corrected_on",
+        "reason",
+        "added",
+        "removed",
+        "changed",
+        "awaiting",
+        "acknowledged",
+    ]
+    filters = Filters(region, municipality, school, methodist, subject, route)
+    _show(
+        "Корректировки",
+        corrections.query_corrections,
+        _headings(corrections.CORRECTIONS, shown),
+        filters,
+        limit,
+        as_json=as_json,
+        as_csv=as_csv,
+    )
+
+
+@monitor.command("methodists")
+def monitor_methodists(
+    *,
+    region: Region = None,
+    methodist: Methodist = None,
+    limit: Limit = 1000,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
+) -> None:
+    """Methodists' load: active routes against the regulation's norm, flagged when over.
+
+    Example: iom monitor methodists --region sakha
+    """
+    shown = [
+        ("profile_id", "регион"),
+        ("methodist_id", "методист"),
+        ("active_routes", "активных ИОМ"),
+        ("routes", "всего ИОМ"),
+        ("capacity", "норма"),
+        ("over_capacity", "перегрузка"),
+    ]
+    filters = Filters(profile_id=region, methodist_id=methodist)
+    _show(
+        "Нагрузка методистов",
+        routes.query_methodists,
+        shown,
+        filters,
+        limit,
+        as_json=as_json,
+        as_csv=as_csv,
+    )
+
+
+@monitor.command("dynamics")
+def monitor_dynamics(
+    *,
+    by: Annotated[
+        Literal["route", "school", "municipality"],
+        typer.Option("--by", help="route (each route), or means by school or municipality."),
+    ] = "route",
+    region: Region = None,
+    municipality: Municipality = None,
+    school: School = None,
+    methodist: Methodist = None,
+    subject: Subject = None,
+    route: RouteOpt = None,
+    limit: Limit = 1000,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
+) -> None:
+    """Competence dynamics: input against final level, per route or by school or municipality.
+
+    Example: iom monitor dynamics --by municipality --region chelyabinsk
+    """
+    filters = Filters(region, municipality, school, methodist, subject, route)
+    if by == "route":
+        shown = _headings(
+            dynamics.DYNAMICS,
+            ["route_id", "competence", "school_id", "input_level", "final_level", "change"],
+        )
+        _show(
+            "Динамика",
+            dynamics.query_dynamics,
+            shown,
+            filters,
+            limit,
+            as_json=as_json,
+            as_csv=as_csv,
+        )
+        return
+    group: Literal["school", "municipality"] = "school" if by == "school" else "municipality"
+    place = f"{group}_id"
+    shown = [
+        ("profile_id", "регион"),
+        (place, "ОО" if by == "school" else "муниципалитет"),
+        ("competence", "компетенция"),
+        ("tested", "продиагностировано"),
+        ("mean_input", "средний входной"),
+        ("compared", "с итоговой"),
+        ("mean_final", "средний итоговый"),
+        ("improved", "с ростом"),
+    ]
+
+    def grouped(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+        return dynamics.query_dynamics_by(db, group, filters, limit)
+
+    _show(
+        f"Динамика по {'ОО' if by == 'school' else 'муниципалитетам'}",
+        grouped,
+        shown,
+        filters,
+        limit,
+        as_json=as_json,
+        as_csv=as_csv,
+    )
+
+
+@monitor.command("deficits")
+def monitor_deficits(
+    *,
+    region: Region = None,
+    municipality: Municipality = None,
+    subject: Subject = None,
+    limit: Limit = 1000,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
+) -> None:
+    """Mass deficits: competences at the lowest level in input diagnostics, by municipality and
+    subject, the most frequent first.
+
+    Example: iom monitor deficits --region sakha --subject математика
+    """
+    shown = [
+        ("profile_id", "регион"),
+        ("municipality_id", "муниципалитет"),
+        ("subject", "предмет"),
+        ("competence", "компетенция"),
+        ("diagnosed", "продиагностировано"),
+        ("lowest", "на низшем уровне"),
+        ("lowest_share", "доля"),
+    ]
+    filters = Filters(profile_id=region, municipality_id=municipality, subject=subject)
+    _show(
+        "Массовые дефициты",
+        dynamics.query_deficits,
+        shown,
+        filters,
+        limit,
+        as_json=as_json,
+        as_csv=as_csv,
+    )
+
+
+@monitor.command("audit")
+def monitor_audit(
+    *,
+    region: Region = None,
+    municipality: Municipality = None,
+    school: School = None,
+    methodist: Methodist = None,
+    subject: Subject = None,
+    route: RouteOpt = None,
+    limit: Limit = 200,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
+) -> None:
+    """The audit trail: every event, the latest first, with its line in Russian.
+
+    Example: iom monitor audit --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
+    """
+    shown = _headings(
+        audit.AUDIT,
+        ["recorded_at", "route_id", "version", "event_type", "actor_id", "role", "summary"],
+    )
+    filters = Filters(region, municipality, school, methodist, subject, route)
+    _show(
+        "Журнал аудита",
+        audit.query_audit,
+        shown,
+        filters,
+        limit,
+        as_json=as_json,
+        as_csv=as_csv,
+        projection="audit",
+    )
+
+
+@monitor.command("refusals")
+def monitor_refusals(
+    *,
+    route: RouteOpt = None,
+    limit: Limit = 200,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
+) -> None:
+    """Refused commands: who tried what, and the rule that refused it (the latest first).
+
+    Example: iom monitor refusals --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
+    """
+    if as_json and as_csv:
+        raise fail("укажите --json или --csv, не оба")
+    application = build_routes(Settings())
+    refusals.create_table(application)
+    view = open_projection(application, "audit").view
+    with view.transaction(commit=False) as db:
+        rows = refusals.query_refusals(db, Filters(route_id=route), limit or None)
+    shown = [
+        ("refused_at", "время"),
+        ("route_id", "ИОМ"),
+        ("actor_id", "кто"),
+        ("role", "роль"),
+        ("command", "команда"),
+        ("rule", "правило"),
+        ("field", "поле"),
+        ("message", "сообщение"),
+    ]
+    _emit(
+        "Отклонённые команды", rows, shown, as_json=as_json, as_csv=as_csv, application=application
+    )

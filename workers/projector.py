@@ -1,0 +1,189 @@
+"""The projector process (`iom projector`): every projection, each under its lease, for as long
+as the process runs, surviving dropped connections.
+
+Each projection runs in a thread of its own (`ProjectionWorker`) that loops:
+
+1. build the store's application (`connect()`) and the projection's lease;
+2. wait, on standby, until the lease is free (another projector may hold it; on SQLite there is
+   no lease and one projector per store is assumed);
+3. run the projection from its tracked position until asked to stop;
+4. on any failure — a dropped connection, the lease lost, the view reset by a rebuild — log it,
+   close everything, pause (doubling from `first_pause` to `longest_pause` while failures
+   repeat), and start again at 1. Nothing is carried over: the tracked position in the database
+   is where the next run resumes, so no event is missed and none is applied twice.
+"""
+
+from __future__ import annotations
+
+import gc
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from threading import Event, Lock, Thread
+from types import FrameType
+
+import structlog
+
+from aggregates.application import Routes
+from projections.catalog import PROJECTIONS, lease_for, open_projection
+from projections.lease import AnyLease, LeaseLostError
+from projections.runner import Runner, RunnerOptions
+from projections.view import StaleProjectionError
+
+_CONNECTING = Lock()
+
+
+def tune_gc() -> None:
+    """Collect the young generation less often: a projector keeps thousands of route states in
+    memory, and the default thresholds make the collector walk them over and over (about a
+    third of a catch-up's time here). Call once, in the process that projects."""
+    gc.set_threshold(50_000, 20, 100)
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """How a worker waits and retries: the lease poll on standby, the lease check while running,
+    and the pause after a failure (doubling up to the longest)."""
+
+    lease_poll: float = 0.5
+    lease_check: float = 1.0
+    first_pause: float = 0.2
+    longest_pause: float = 5.0
+
+
+class ProjectionWorker:
+    """Runs one projection under supervision (see the module's docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        connect: Callable[[], Routes],
+        stop: Event,
+        *,
+        options: RunnerOptions | None = None,
+        supervision: Supervision | None = None,
+    ) -> None:
+        self.name = name
+        self.connect = connect
+        self.stop = stop
+        self.options = options or RunnerOptions()
+        self.supervision = supervision or Supervision()
+        self.holding = Event()
+        self.lease: AnyLease | None = None
+        self.routes: Routes | None = None  # the application of the current run, if any
+        self.failures = 0
+        self.thread = Thread(target=self.run, name=f"projection-{name}", daemon=True)
+
+    def run(self) -> None:
+        """Loop until stopped: wait for the lease, run, recover (see the module's docstring)."""
+        log = structlog.get_logger().bind(projection=self.name)
+        pause = self.supervision.first_pause
+        while not self.stop.is_set():
+            routes: Routes | None = None
+            processed = 0
+            try:
+                with _CONNECTING:  # the library's CREATE OR REPLACE FUNCTION races itself
+                    routes = self.routes = self.connect()
+                self.lease = lease_for(routes, self.name, self.supervision.lease_check)
+                if not self._wait_for_lease():
+                    return
+                log.info("projection.lease_acquired", backend=self.lease.backend_pid)
+                self.holding.set()
+                runner = Runner(
+                    routes,
+                    open_projection(routes, self.name),
+                    lease=self.lease,
+                    options=self.options,
+                )
+                try:
+                    position = runner.run(self.stop)
+                finally:
+                    processed = runner.processed
+                log.info("projection.stopped", position=position)
+            except (LeaseLostError, StaleProjectionError) as error:
+                log.warning("projection.restarting", reason=str(error))
+                pause = self.supervision.first_pause
+                self.stop.wait(pause)
+            except Exception as error:  # supervise: whatever failed, start again from the table
+                self.failures += 1
+                log.error("projection.failed", error=f"{type(error).__name__}: {error}")
+                pause = self.supervision.first_pause if processed else pause
+                self.stop.wait(pause)
+                pause = min(pause * 2, self.supervision.longest_pause)
+            finally:
+                self.holding.clear()
+                if self.lease is not None:
+                    self.lease.release()
+                if routes is not None:
+                    routes.close()
+
+    def _wait_for_lease(self) -> bool:
+        assert self.lease is not None
+        while not self.lease.try_acquire():
+            if self.stop.wait(self.supervision.lease_poll):
+                return False
+        return True
+
+
+class Projector:
+    """Every named projection, each in its worker thread."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Routes],
+        names: Sequence[str] = tuple(PROJECTIONS),
+        *,
+        options: RunnerOptions | None = None,
+        supervision: Supervision | None = None,
+    ) -> None:
+        self.stop_event = Event()
+        self.workers = [
+            ProjectionWorker(
+                name, connect, self.stop_event, options=options, supervision=supervision
+            )
+            for name in names
+        ]
+
+    def start(self) -> None:
+        """Start every worker."""
+        for worker in self.workers:
+            worker.thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask every worker to stop, and wait for them."""
+        self.stop_event.set()
+        for worker in self.workers:
+            if worker.thread.is_alive():
+                worker.thread.join(timeout)
+
+    def serve(self) -> None:
+        """Run until SIGINT or SIGTERM (call from the main thread)."""
+
+        def _stop(signum: int, _: FrameType | None) -> None:
+            structlog.get_logger().info("projector.stopping", signal=signal.Signals(signum).name)
+            self.stop_event.set()
+
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+        self.start()
+        while not self.stop_event.wait(1.0):
+            pass
+        self.stop()
+
+    def __enter__(self) -> Projector:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+if __name__ == "__main__":
+    import typer
+
+    from workers.cli.projections import projector
+    from workers.logs import configure_logging
+    from workers.settings import Settings
+
+    configure_logging(Settings().log_format)
+    typer.run(projector)
