@@ -17,6 +17,7 @@ from typing import Any
 from aggregates.route import ActivityRecord
 from projections.state import Family, RouteState, filters
 from projections.tables import (
+    FILTER_COLUMNS,
     FILTERS,
     Column,
     Db,
@@ -33,11 +34,7 @@ ACTIVITIES = Table(
     (
         Column("route_id", "uuid", "ИОМ"),
         Column("activity_id", "text", "№"),
-        Column("profile_id", "text", "регион"),
-        Column("municipality_id", "text", "муниципалитет"),
-        Column("school_id", "text", "ОО"),
-        Column("subject", "text", "предмет"),
-        Column("methodist_id", "text", "методист"),
+        *FILTER_COLUMNS,
         Column("position", "int", "порядок"),
         Column("title", "text", "мероприятие"),
         Column("competences", "text", "компетенции"),

@@ -15,6 +15,7 @@ from typing import Any
 
 from projections.state import Family, RouteState, filters
 from projections.tables import (
+    FILTER_COLUMNS,
     FILTERS,
     Column,
     Db,
@@ -31,11 +32,7 @@ AGREEMENT = Table(
     (
         Column("route_id", "uuid", "ИОМ"),
         Column("role", "text", "сторона"),
-        Column("profile_id", "text", "регион"),
-        Column("municipality_id", "text", "муниципалитет"),
-        Column("school_id", "text", "ОО"),
-        Column("subject", "text", "предмет"),
-        Column("methodist_id", "text", "методист"),
+        *FILTER_COLUMNS,
         Column("round", "int", "круг"),
         Column("action", "text", "действие"),
         Column("revision", "int", "редакция"),

@@ -26,7 +26,16 @@ from aggregates.summaries import describe
 from projections.batch import BatchProjection, Item
 from projections.profiles import ProfileBook
 from projections.state import LruCache
-from projections.tables import Column, Db, Filters, Row, Table, limit_clause, normalise_row
+from projections.tables import (
+    FILTER_COLUMNS,
+    Column,
+    Db,
+    Filters,
+    Row,
+    Table,
+    limit_clause,
+    normalise_row,
+)
 from projections.view import ProjectionView
 
 AUDIT = Table(
@@ -61,11 +70,7 @@ AUDIT_ROUTES = Table(
     (
         Column("route_id", "uuid", "ИОМ"),
         Column("profile_key", "text", "регламент"),
-        Column("profile_id", "text", "регион"),
-        Column("municipality_id", "text", "муниципалитет"),
-        Column("school_id", "text", "ОО"),
-        Column("subject", "text", "предмет"),
-        Column("methodist_id", "text", "методист"),
+        *FILTER_COLUMNS,
     ),
     key=("route_id",),
     indexes=(("methodist_id",),),

@@ -13,6 +13,7 @@ from typing import Any
 
 from projections.state import Family, RouteState, filters
 from projections.tables import (
+    FILTER_COLUMNS,
     FILTERS,
     Column,
     Db,
@@ -29,11 +30,7 @@ CORRECTIONS = Table(
     (
         Column("route_id", "uuid", "ИОМ"),
         Column("number", "int", "№"),
-        Column("profile_id", "text", "регион"),
-        Column("municipality_id", "text", "муниципалитет"),
-        Column("school_id", "text", "ОО"),
-        Column("subject", "text", "предмет"),
-        Column("methodist_id", "text", "методист"),
+        *FILTER_COLUMNS,
         Column("corrected_on", "date", "дата"),
         Column("reason", "text", "причина"),
         Column("added", "text", "добавлены"),

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from projections.state import Family, RouteState, filters
 from projections.tables import (
+    FILTER_COLUMNS,
     FILTERS,
     Column,
     Db,
@@ -37,11 +38,7 @@ DYNAMICS = Table(
     (
         Column("route_id", "uuid", "ИОМ"),
         Column("competence", "text", "компетенция"),
-        Column("profile_id", "text", "регион"),
-        Column("municipality_id", "text", "муниципалитет"),
-        Column("school_id", "text", "ОО"),
-        Column("subject", "text", "предмет"),
-        Column("methodist_id", "text", "методист"),
+        *FILTER_COLUMNS,
         Column("input_level", "int", "входной уровень"),
         Column("final_level", "int", "итоговый уровень"),
         Column("change", "int", "динамика"),

@@ -19,6 +19,7 @@ from typing import Any
 from aggregates.profiles import Stage
 from projections.state import Family, RouteState, filters
 from projections.tables import (
+    FILTER_COLUMNS,
     Column,
     Db,
     Filters,
@@ -34,11 +35,7 @@ ROUTES = Table(
     (
         Column("route_id", "uuid", "ИОМ"),
         Column("route_key", "text", "ключ портала"),
-        Column("profile_id", "text", "регион"),
-        Column("municipality_id", "text", "муниципалитет"),
-        Column("school_id", "text", "ОО"),
-        Column("subject", "text", "предмет"),
-        Column("methodist_id", "text", "методист"),
+        *FILTER_COLUMNS,
         Column("teacher_id", "text", "педагог (id)"),
         Column("profile_key", "text", "регламент"),
         Column("stage", "text", "этап"),

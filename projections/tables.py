@@ -47,6 +47,16 @@ class Column:
     title: str = ""
 
 
+FILTER_COLUMNS = (
+    Column("profile_id", "text", "регион"),
+    Column("municipality_id", "text", "муниципалитет"),
+    Column("school_id", "text", "ОО"),
+    Column("subject", "text", "предмет"),
+    Column("methodist_id", "text", "методист"),
+)
+"""The `FILTERS` columns as every per-route table declares them."""
+
+
 @dataclass(frozen=True)
 class Table:
     """A read-model table: columns, primary key, indexes; `counters` tables hold sums that each
