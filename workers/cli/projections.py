@@ -208,156 +208,142 @@ def _headings(table: Table, columns: Sequence[str]) -> list[tuple[str, str]]:
     return [(c, titles.get(c, c)) for c in columns]
 
 
-@monitor.command("routes")
-def monitor_routes(
+def _table_command(
+    name: str,
+    title: str,
+    query: Query,
+    headings: list[tuple[str, str]],
+    doc: str,
     *,
-    region: Region = None,
-    municipality: Municipality = None,
-    school: School = None,
-    methodist: Methodist = None,
-    subject: Subject = None,
-    route: RouteOpt = None,
-    limit: Limit = 1000,
-    as_json: AsJson = False,
-    as_csv: AsCsv = False,
+    default_limit: int,
 ) -> None:
+    """Register `iom monitor NAME`: a per-route table with every filter (one signature for all)."""
+
+    def command(
+        *,
+        region: Region = None,
+        municipality: Municipality = None,
+        school: School = None,
+        methodist: Methodist = None,
+        subject: Subject = None,
+        route: RouteOpt = None,
+        limit: Limit = default_limit,
+        as_json: AsJson = False,
+        as_csv: AsCsv = False,
+    ) -> None:
+        filters = Filters(region, municipality, school, methodist, subject, route)
+        _show(title, query, headings, filters, limit, as_json=as_json, as_csv=as_csv)
+
+    command.__doc__ = doc
+    monitor.command(name)(command)
+
+
+_table_command(
+    "routes",
+    "ИОМ",
+    routes.query_routes,
+    _headings(
+        routes.ROUTES,
+        [
+            "route_id",
+            "profile_id",
+            "municipality_id",
+            "school_id",
+            "methodist_id",
+            "stage_name",
+            "ends_on",
+            "share_done",
+            "overdue",
+            "next_deadline",
+        ],
+    ),
     """Routes: stage, term, share done, overdue, the next deadline (nearest first).
 
     Example: iom monitor routes --region sakha --municipality mun-sakha-01
-    """
-    shown = [
-        "route_id",
-        "profile_id",
-        "municipality_id",
-        "school_id",
-        "methodist_id",
-        "stage_name",
-        "ends_on",
-        "share_done",
-        "overdue",
-        "next_deadline",
-    ]
-    filters = Filters(region, municipality, school, methodist, subject, route)
-    _show(
-        "ИОМ",
-        routes.query_routes,
-        _headings(routes.ROUTES, shown),
-        filters,
-        limit,
-        as_json=as_json,
-        as_csv=as_csv,
-    )
+    """,
+    default_limit=1000,
+)
 
-
-@monitor.command("activities")
-def monitor_activities(
-    *,
-    region: Region = None,
-    municipality: Municipality = None,
-    school: School = None,
-    methodist: Methodist = None,
-    subject: Subject = None,
-    route: RouteOpt = None,
-    limit: Limit = 1000,
-    as_json: AsJson = False,
-    as_csv: AsCsv = False,
-) -> None:
+_table_command(
+    "activities",
+    "Мероприятия",
+    activities.query_activities,
+    _headings(
+        activities.ACTIVITIES,
+        [
+            "route_id",
+            "activity_id",
+            "title",
+            "level",
+            "ends_on",
+            "result_form",
+            "done",
+            "reason",
+            "product",
+            "overdue",
+        ],
+    ),
     """Мониторинг реализации мероприятий ИОМ: each activity, its mark, result and product.
 
     Example: iom monitor activities --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
-    """
-    shown = [
-        "route_id",
-        "activity_id",
-        "title",
-        "level",
-        "ends_on",
-        "result_form",
-        "done",
-        "reason",
-        "product",
-        "overdue",
-    ]
-    filters = Filters(region, municipality, school, methodist, subject, route)
-    _show(
-        "Мероприятия",
-        activities.query_activities,
-        _headings(activities.ACTIVITIES, shown),
-        filters,
-        limit,
-        as_json=as_json,
-        as_csv=as_csv,
-    )
+    """,
+    default_limit=1000,
+)
 
-
-@monitor.command("agreement")
-def monitor_agreement(
-    *,
-    region: Region = None,
-    municipality: Municipality = None,
-    school: School = None,
-    methodist: Methodist = None,
-    subject: Subject = None,
-    route: RouteOpt = None,
-    limit: Limit = 1000,
-    as_json: AsJson = False,
-    as_csv: AsCsv = False,
-) -> None:
+_table_command(
+    "agreement",
+    "Согласование",
+    agreement.query_agreement,
+    _headings(
+        agreement.AGREEMENT,
+        ["route_id", "role", "action", "round", "revision", "since", "school_id"],
+    ),
     """Who holds each route in agreement, and since when (the longest-waiting first).
 
     Example: iom monitor agreement --region balakhta
-    """
-    shown = ["route_id", "role", "action", "round", "revision", "since", "school_id"]
-    filters = Filters(region, municipality, school, methodist, subject, route)
-    _show(
-        "Согласование",
-        agreement.query_agreement,
-        _headings(agreement.AGREEMENT, shown),
-        filters,
-        limit,
-        as_json=as_json,
-        as_csv=as_csv,
-    )
+    """,
+    default_limit=1000,
+)
 
-
-@monitor.command("corrections")
-def monitor_corrections(
-    *,
-    region: Region = None,
-    municipality: Municipality = None,
-    school: School = None,
-    methodist: Methodist = None,
-    subject: Subject = None,
-    route: RouteOpt = None,
-    limit: Limit = 1000,
-    as_json: AsJson = False,
-    as_csv: AsCsv = False,
-) -> None:
+_table_command(
+    "corrections",
+    "Корректировки",
+    corrections.query_corrections,
+    _headings(
+        corrections.CORRECTIONS,
+        [
+            "route_id",
+            "number",
+            "corrected_on",
+            "reason",
+            "added",
+            "removed",
+            "changed",
+            "awaiting",
+            "acknowledged",
+        ],
+    ),
     """Сведения о корректировке ИОМ: number, date, reason, changes, awaiting, acknowledged.
 
     Example: iom monitor corrections --region sakha
-    """
-    shown = [
-        "route_id",
-        "number",
-        "corrected_on",
-        "reason",
-        "added",
-        "removed",
-        "changed",
-        "awaiting",
-        "acknowledged",
-    ]
-    filters = Filters(region, municipality, school, methodist, subject, route)
-    _show(
-        "Корректировки",
-        corrections.query_corrections,
-        _headings(corrections.CORRECTIONS, shown),
-        filters,
-        limit,
-        as_json=as_json,
-        as_csv=as_csv,
-    )
+    """,
+    default_limit=1000,
+)
+
+_table_command(
+    "audit",
+    "Журнал аудита",
+    audit.query_audit,
+    _headings(
+        audit.AUDIT,
+        ["recorded_at", "route_id", "version", "event_type", "actor_id", "role", "summary"],
+    ),
+    """The audit trail: every event, the latest first, with its line in Russian.
+
+    Example: iom monitor audit --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
+    """,
+    default_limit=200,
+)
 
 
 @monitor.command("methodists")
@@ -490,40 +476,6 @@ def monitor_deficits(
         limit,
         as_json=as_json,
         as_csv=as_csv,
-    )
-
-
-@monitor.command("audit")
-def monitor_audit(
-    *,
-    region: Region = None,
-    municipality: Municipality = None,
-    school: School = None,
-    methodist: Methodist = None,
-    subject: Subject = None,
-    route: RouteOpt = None,
-    limit: Limit = 200,
-    as_json: AsJson = False,
-    as_csv: AsCsv = False,
-) -> None:
-    """The audit trail: every event, the latest first, with its line in Russian.
-
-    Example: iom monitor audit --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
-    """
-    shown = _headings(
-        audit.AUDIT,
-        ["recorded_at", "route_id", "version", "event_type", "actor_id", "role", "summary"],
-    )
-    filters = Filters(region, municipality, school, methodist, subject, route)
-    _show(
-        "Журнал аудита",
-        audit.query_audit,
-        shown,
-        filters,
-        limit,
-        as_json=as_json,
-        as_csv=as_csv,
-        projection="audit",
     )
 
 
