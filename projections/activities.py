@@ -8,8 +8,6 @@ assessments, and whether its end date passed unmarked (overdue, kept once flagge
 keeps it).
 """
 
-# ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
-
 from __future__ import annotations
 
 from typing import Any
@@ -18,15 +16,12 @@ from aggregates.route import ActivityRecord
 from projections.state import Family, RouteState, filters
 from projections.tables import (
     FILTER_COLUMNS,
-    FILTERS,
     Column,
     Db,
     Filters,
     Key,
     Row,
     Table,
-    limit_clause,
-    normalise_row,
 )
 
 ACTIVITIES = Table(
@@ -112,9 +107,4 @@ FAMILIES = (Family(ACTIVITIES, activity_rows, _depends),)
 
 def query_activities(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Activities, route by route in plan order."""
-    where, params = filters.where((*FILTERS, "route_id"))
-    rows = db.fetchall(
-        f"SELECT * FROM iom_activities{where} ORDER BY route_id, position" + limit_clause(limit),
-        params,
-    )
-    return [normalise_row(ACTIVITIES.kinds, r) for r in rows]
+    return ACTIVITIES.select(db, filters, "route_id, position", limit)

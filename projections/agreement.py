@@ -7,8 +7,6 @@ submission for the first round, the previous round's last answer for the next). 
 when the party answers, and all of them when the route is approved, returned or cancelled.
 """
 
-# ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
-
 from __future__ import annotations
 
 from typing import Any
@@ -16,15 +14,12 @@ from typing import Any
 from projections.state import Family, RouteState, filters
 from projections.tables import (
     FILTER_COLUMNS,
-    FILTERS,
     Column,
     Db,
     Filters,
     Key,
     Row,
     Table,
-    limit_clause,
-    normalise_row,
 )
 
 AGREEMENT = Table(
@@ -67,9 +62,4 @@ FAMILIES = (Family(AGREEMENT, agreement_rows),)
 
 def query_agreement(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Who holds which route, the longest-waiting first."""
-    where, params = filters.where((*FILTERS, "route_id"))
-    rows = db.fetchall(
-        f"SELECT * FROM iom_agreement{where} ORDER BY since, route_id, role" + limit_clause(limit),
-        params,
-    )
-    return [normalise_row(AGREEMENT.kinds, r) for r in rows]
+    return AGREEMENT.select(db, filters, "since, route_id, role", limit)

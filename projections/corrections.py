@@ -5,8 +5,6 @@ and changed, who made it, the parties whose agreement it still awaits (the regul
 `correction_reagreement`), and the teacher's acknowledgement (отметка об ознакомлении).
 """
 
-# ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
-
 from __future__ import annotations
 
 from typing import Any
@@ -14,15 +12,12 @@ from typing import Any
 from projections.state import Family, RouteState, filters
 from projections.tables import (
     FILTER_COLUMNS,
-    FILTERS,
     Column,
     Db,
     Filters,
     Key,
     Row,
     Table,
-    limit_clause,
-    normalise_row,
 )
 
 CORRECTIONS = Table(
@@ -74,10 +69,4 @@ FAMILIES = (Family(CORRECTIONS, correction_rows),)
 
 def query_corrections(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Corrections, the latest first."""
-    where, params = filters.where((*FILTERS, "route_id"))
-    rows = db.fetchall(
-        f"SELECT * FROM iom_corrections{where} ORDER BY corrected_on DESC, route_id, number"
-        + limit_clause(limit),
-        params,
-    )
-    return [normalise_row(CORRECTIONS.kinds, r) for r in rows]
+    return CORRECTIONS.select(db, filters, "corrected_on DESC, route_id, number", limit)

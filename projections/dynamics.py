@@ -30,7 +30,6 @@ from projections.tables import (
     Row,
     Table,
     limit_clause,
-    normalise_row,
 )
 
 DYNAMICS = Table(
@@ -171,12 +170,7 @@ FAMILIES = (
 
 def query_dynamics(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Input against final level, per route and competence."""
-    where, params = filters.where((*FILTERS, "route_id"))
-    rows = db.fetchall(
-        f"SELECT * FROM iom_dynamics{where} ORDER BY route_id, competence" + limit_clause(limit),
-        params,
-    )
-    return [normalise_row(DYNAMICS.kinds, r) for r in rows]
+    return DYNAMICS.select(db, filters, "route_id, competence", limit)
 
 
 def query_dynamics_by(
@@ -217,16 +211,10 @@ def query_dynamics_by(
 
 def query_deficits(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Competences found at the lowest level, the most frequent first."""
-    where, params = filters.where(("profile_id", "municipality_id", "subject"))
-    rows = db.fetchall(
-        f"SELECT * FROM iom_deficits{where} "
-        "ORDER BY lowest DESC, profile_id, municipality_id, subject, competence"
-        + limit_clause(limit),
-        params,
-    )
+    order = "lowest DESC, profile_id, municipality_id, subject, competence"
+    allowed = ("profile_id", "municipality_id", "subject")
     answer = []
-    for row in rows:
-        found = normalise_row(DEFICITS.kinds, row)
+    for found in DEFICITS.select(db, filters, order, limit, allowed=allowed):
         found["lowest_share"] = _mean(found["lowest"], found["diagnosed"])
         answer.append(found)
     return answer

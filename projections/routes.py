@@ -138,15 +138,7 @@ FAMILIES = (Family(ROUTES, route_rows), Family(METHODIST_LOAD, load_rows))
 
 def query_routes(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Routes, the nearest deadline first."""
-    where, params = filters.where(
-        ("profile_id", "municipality_id", "school_id", "subject", "methodist_id", "route_id")
-    )
-    rows = db.fetchall(
-        f"SELECT * FROM iom_routes{where} ORDER BY next_deadline NULLS LAST, route_id"
-        + limit_clause(limit),
-        params,
-    )
-    return [normalise_row(ROUTES.kinds, r) for r in rows]
+    return ROUTES.select(db, filters, "next_deadline NULLS LAST, route_id", limit)
 
 
 def query_methodists(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:

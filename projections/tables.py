@@ -101,6 +101,19 @@ class Table:
             for index in self.indexes
         ]
 
+    def select(
+        self,
+        db: Db,
+        filters: Filters,
+        order_by: str,
+        limit: int | None,
+        allowed: Sequence[str] = (*FILTERS, "route_id"),
+    ) -> list[dict[str, Any]]:
+        """The rows that match `filters` (on the `allowed` columns), in order, normalised."""
+        where, params = filters.where(allowed)
+        text = f"SELECT * FROM {self.name}{where} ORDER BY {order_by}" + limit_clause(limit)
+        return [normalise_row(self.kinds, row) for row in db.fetchall(text, params)]
+
     def drop(self) -> str:
         """DROP TABLE."""
         return f"DROP TABLE IF EXISTS {self.name}"

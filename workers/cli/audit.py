@@ -11,6 +11,7 @@ import typer
 
 from aggregates.audit import digest, verify_routes
 from aggregates.errors import RouteNotFoundError
+from aggregates.events import RouteOpened
 from aggregates.summaries import describe
 from workers.cli.output import emit_json, emit_table, fail
 from workers.context import build_personal_data, build_routes
@@ -33,7 +34,9 @@ def history(route_id: RouteArg, as_json: JsonOpt = False) -> None:
         events = routes.history(route_id)
     except RouteNotFoundError as error:
         raise fail(error.message, 1) from None
-    profile = routes.route(route_id, version=1).profile
+    opening = events[0]
+    assert isinstance(opening, RouteOpened)
+    profile = opening.profile  # the edition the route was opened under
     rows = [
         {
             "version": e.originator_version,
