@@ -128,15 +128,20 @@ class Routes(Application[UUID]):
         actor: Actor,
         command_id: str,
         causation_id: str | None = None,
+        *,
+        now: datetime | None = None,
     ) -> Receipt:
         """Decide `command` on the route and save what it appends, all or nothing. A command id
-        already applied answers with its earlier receipt and appends nothing."""
+        already applied answers with its earlier receipt and appends nothing. `now` is the
+        moment the command is decided at when the caller's clock rules (a workflow's timer);
+        by default the application's clock."""
         fingerprint = command.fingerprint(actor)
         route = self._load(route_id)
         earlier = self._replay(route, command_id, fingerprint)
         if earlier is not None:
             return earlier
-        context = Context(actor, self.clock())
+        command.require_running(route)
+        context = Context(actor, now or self.clock())
         changes = command.decide(route, context)
         try:
             return self._append(

@@ -26,6 +26,7 @@ from aggregates.route import (
     InterimResult,
     Return,
     Route,
+    SentNotice,
 )
 from aggregates.values import Actor, Diagnostic, Ident, Name, Outcome, Plan, Role
 
@@ -90,6 +91,7 @@ class MethodistAssigned(RouteEvent):
     methodist_id: Ident
     order: Name  # распорядительный акт
     reason: str = ""
+    ticket: str = ""  # the operator's ticket, when an operator reassigned
 
     def apply(self, route: Route) -> None:
         route.methodist_id = self.methodist_id
@@ -132,6 +134,11 @@ class RouteSubmitted(RouteEvent):
     def apply(self, route: Route) -> None:
         route.stage = Stage.AGREEMENT
         route.agreements = []
+        route.submissions += 1
+        route.round_started = self.timestamp
+        route.extensions = {
+            key: day for key, day in route.extensions.items() if not key.startswith("agreement:")
+        }
 
 
 class AgreementGiven(RouteEvent):
@@ -144,7 +151,10 @@ class AgreementGiven(RouteEvent):
     comment: str = ""
 
     def apply(self, route: Route) -> None:
+        waiting = route.pending_parties()
         route.agreements.append(Agreement.of(self))
+        if waiting == [self.role]:  # the round is complete: the next one starts now
+            route.round_started = self.timestamp
 
 
 class RouteReturned(RouteEvent):
@@ -157,6 +167,7 @@ class RouteReturned(RouteEvent):
     def apply(self, route: Route) -> None:
         route.stage = Stage.DESIGN
         route.agreements = []
+        route.round_started = None
         route.returns.append(Return.of(self))
 
 
@@ -169,6 +180,8 @@ class RouteApproved(RouteEvent):
     def apply(self, route: Route) -> None:
         route.stage = Stage.IMPLEMENTATION
         route.approved_revision = self.revision
+        route.approved_at = self.timestamp
+        route.round_started = None
 
 
 class ActivityCompleted(RouteEvent):
@@ -357,7 +370,63 @@ class RouteCancelled(RouteEvent):
     """ИОМ отменён, with the reason."""
 
     reason: str
+    ticket: str = ""  # the operator's ticket, when an operator cancelled
 
     def apply(self, route: Route) -> None:
         route.stage = Stage.CANCELLED
         route.cancel_reason = self.reason
+
+
+class DeadlineExtended(RouteEvent):
+    """An operator extended a deadline (an activity's, a party's answer, the conclusions)."""
+
+    deadline: str  # `activity:<id>`, `agreement:<role>`, `correction:<n>:<role>`, `conclusions`
+    until: date
+    reason: str
+    ticket: str
+
+    def apply(self, route: Route) -> None:
+        route.extensions[self.deadline] = self.until
+        activity_id = self.deadline.removeprefix("activity:")
+        if activity_id != self.deadline and activity_id in route.activities:
+            record = route.activities[activity_id]
+            route.activities[activity_id] = record.model_copy(update={"overdue": False})
+
+
+class RoutePaused(RouteEvent):
+    """An operator paused the route: its timers stop, only operators act on it."""
+
+    reason: str
+    ticket: str
+
+    def apply(self, route: Route) -> None:
+        route.paused = True
+
+
+class RouteResumed(RouteEvent):
+    """An operator resumed a paused route."""
+
+    reason: str
+    ticket: str
+
+    def apply(self, route: Route) -> None:
+        route.paused = False
+
+
+class NoticeSent(RouteEvent):
+    """A notice went to the route's parties: a request, reminder, escalation or overdue notice,
+    or an operator's re-sending of one."""
+
+    key: str
+    kind: str
+    recipients: list[Role]
+    due_on: date | None = None
+    resent: bool = False  # an operator's re-sending of the notice sent under `key`
+    reason: str = ""
+    ticket: str = ""
+
+    def apply(self, route: Route) -> None:
+        if not self.resent:
+            route.notices[self.key] = SentNotice(
+                kind=self.kind, recipients=self.recipients, due_on=self.due_on, at=self.timestamp
+            )

@@ -92,6 +92,7 @@ class Correction(Record):
     by: Actor
     awaiting: list[Role]
     acknowledged: bool = False
+    at: datetime | None = None  # when it was recorded (routes of older code: unknown)
 
     @classmethod
     def of(cls, event: RouteCorrected) -> Correction:
@@ -104,6 +105,7 @@ class Correction(Record):
             changed=list(event.changed),
             by=event.actor,
             awaiting=list(event.awaiting),
+            at=event.timestamp,
         )
 
 
@@ -124,6 +126,7 @@ class Conclusions(Record):
     author: Actor
     awaiting: list[Role]
     acknowledged: bool = False
+    at: datetime | None = None  # when they were recorded
 
     @classmethod
     def of(cls, event: ConclusionsRecorded) -> Conclusions:
@@ -134,6 +137,7 @@ class Conclusions(Record):
             prolonged_until=event.prolonged_until,
             author=event.actor,
             awaiting=list(event.awaiting),
+            at=event.timestamp,
         )
 
     @property
@@ -147,6 +151,15 @@ class CertificateRecord(Record):
 
     number: str
     issued_on: date
+
+
+class SentNotice(Record):
+    """A notice the route sent: what kind, to whom, for which due date, when."""
+
+    kind: str
+    recipients: list[Role]
+    due_on: date | None
+    at: datetime
 
 
 class CommandRecord(Record):
@@ -180,6 +193,9 @@ class Route(BaseModel):
     plan: Plan | None = None
     revision: int = 0
     plan_hash: str | None = None
+    submissions: int = 0  # agreement rounds started so far (each submission starts one)
+    round_started: datetime | None = None  # when the current agreement round began
+    approved_at: datetime | None = None
     agreements: list[Agreement] = []
     returns: list[Return] = []
     approved_revision: int | None = None
@@ -194,6 +210,9 @@ class Route(BaseModel):
     past_conclusions: list[Conclusions] = []
     certificate: CertificateRecord | None = None
     cancel_reason: str | None = None
+    paused: bool = False  # an operator paused the route: no timers, no commands but operators'
+    extensions: dict[str, date] = {}  # deadline key → the date an operator extended it to
+    notices: dict[str, SentNotice] = {}  # notice key → the notice first sent under it
     commands: dict[str, CommandRecord] = {}
 
     @classmethod
@@ -229,6 +248,15 @@ class Route(BaseModel):
         if self.plan is None:
             return None
         return next((a for a in self.plan.activities if a.id == activity_id), None)
+
+    def due_on(self, activity: Activity) -> date:
+        """An activity's deadline: its end date, or the date an operator extended it to."""
+        return self.extensions.get(f"activity:{activity.id}", activity.ends_on)
+
+    @property
+    def closed(self) -> bool:
+        """Completed or cancelled: nothing more happens to the route."""
+        return self.stage in (Stage.COMPLETED, Stage.CANCELLED)
 
     def pending_parties(self) -> list[Role]:
         """The parties of the current agreement round that have not answered yet."""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aggregates import events as ev
+from aggregates.notices import NOTICE_TITLES
 from aggregates.profiles import ACTION_TITLES, Profile
 from aggregates.values import ROLE_TITLES
 
@@ -19,7 +20,11 @@ def _levels(levels: dict[str, int], profile: Profile) -> str:
 
 _LINES: dict[type[ev.RouteEvent], Callable[[Any, Profile], str]] = {
     ev.RouteOpened: lambda e, p: f"ИОМ открыт: {p.region}, регламент {p.key}",
-    ev.MethodistAssigned: lambda e, p: f"Закреплён методист {e.methodist_id} ({e.order})",
+    ev.MethodistAssigned: lambda e, p: (
+        f"Закреплён методист {e.methodist_id} ({e.order})"
+        + (f": {e.reason}" if e.reason else "")
+        + _ticket(e)
+    ),
     ev.DiagnosticRecorded: lambda e, p: "Входная диагностика: " + _levels(e.levels, p),
     ev.RouteDesigned: lambda e, p: f"ИОМ спроектирован (редакция {e.revision}): «{e.plan.topic}»",
     ev.RouteSubmitted: lambda e, p: f"ИОМ передан на согласование (редакция {e.revision})",
@@ -58,8 +63,24 @@ _LINES: dict[type[ev.RouteEvent], Callable[[Any, Profile], str]] = {
     ev.ConclusionsSigned: lambda e, p: f"Выводы подписаны: {ROLE_TITLES[e.role]}",
     ev.ConclusionsAcknowledged: lambda e, p: "Педагог ознакомлен с выводами",
     ev.CertificateIssued: lambda e, p: f"Выдан сертификат о прохождении ИОМ № {e.number}",
-    ev.RouteCancelled: lambda e, p: f"ИОМ отменён: {e.reason}",
+    ev.RouteCancelled: lambda e, p: f"ИОМ отменён: {e.reason}" + _ticket(e),
+    ev.DeadlineExtended: lambda e, p: (
+        f"Срок «{e.deadline}» продлён до {e.until:%d.%m.%Y}: {e.reason}" + _ticket(e)
+    ),
+    ev.RoutePaused: lambda e, p: f"ИОМ приостановлен: {e.reason}" + _ticket(e),
+    ev.RouteResumed: lambda e, p: f"ИОМ возобновлён: {e.reason}" + _ticket(e),
+    ev.NoticeSent: lambda e, p: (
+        ("Повторно направлено" if e.resent else "Направлено")
+        + f" уведомление «{NOTICE_TITLES.get(e.kind, e.kind)}»: "
+        + ", ".join(ROLE_TITLES[r] for r in e.recipients)
+        + (f" — {e.reason}" if e.reason else "")
+        + _ticket(e)
+    ),
 }
+
+
+def _ticket(event: Any) -> str:
+    return f" (заявка {event.ticket})" if event.ticket else ""
 
 
 def describe(event: ev.RouteEvent, profile: Profile) -> str:

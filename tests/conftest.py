@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.servers import Receiver, Smtp, start_receiver, start_smtp
 from workers.settings import store_env
 
 PG_ADMIN_URL = os.environ.get(
@@ -53,3 +54,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def store(database_url: str) -> dict[str, str]:
     """The eventsourcing environment for `database_url`."""
     return store_env(database_url)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real webhook receiver on 127.0.0.1 and a free port, for one test."""
+    yield from start_receiver()
+
+
+@pytest.fixture
+def smtp() -> Iterator[Smtp]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that accepts everything, for one test."""
+    yield from start_smtp()

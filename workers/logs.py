@@ -8,6 +8,16 @@ import sys
 import structlog
 
 
+class CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written (a test runner may swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(log_format: str = "auto", level: int = logging.INFO) -> None:
     """Configure structlog (and the standard library's root logger) for this process."""
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
@@ -22,7 +32,7 @@ def configure_logging(log_format: str = "auto", level: int = logging.INFO) -> No
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)

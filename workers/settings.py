@@ -31,6 +31,32 @@ class Settings(BaseSettings):
     )
     snapshot_interval: int = Field(default=50, ge=2, description="Events between snapshots.")
     log_format: str = Field(default="auto", description="`json`, `console` or `auto`.")
+    temporal_address: str = Field(
+        default="localhost:7233", description="The Temporal frontend, `host:port`."
+    )
+    temporal_namespace: str = Field(default="default", description="The Temporal namespace.")
+    task_queue: str = Field(
+        default="iom-routes", description="The task queue of the route workflows and activities."
+    )
+    webhook_url: str | None = Field(
+        default=None, description="The portal's endpoint for notices (JSON, HMAC-SHA256 signed)."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="The shared secret that signs each webhook delivery."
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        description="Mail server for notices: `smtp://host:port` (or `smtps://`, with"
+        " `user:password@` when it asks for a login).",
+    )
+    mail_from: str = Field(
+        default="iom@localhost", description="The sender address of notice e-mails."
+    )
+    mail_to: str = Field(
+        default="{role}@localhost",
+        description="The address a notice goes to, per role: `{role}`, `{region}`, `{school}` and"
+        " `{municipality}` are filled in (ids only, never a person's name).",
+    )
 
 
 class UnsupportedDatabaseError(ValueError):

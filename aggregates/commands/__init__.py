@@ -21,6 +21,14 @@ from aggregates.commands.implementation import (
     RecordInterimResult,
 )
 from aggregates.commands.opening import AssignMethodist, CancelRoute, OpenRoute, RecordDiagnostic
+from aggregates.commands.operations import (
+    ExtendDeadline,
+    PauseRoute,
+    ReassignMethodist,
+    ResendNotice,
+    ResumeRoute,
+    SendNotice,
+)
 
 COMMANDS: dict[str, type[Command]] = {
     "assign_methodist": AssignMethodist,
@@ -47,8 +55,19 @@ COMMANDS: dict[str, type[Command]] = {
 }
 """Every command on an existing route, by the name the API, the CLI and the workflows use."""
 
+OPERATIONS: dict[str, type[Command]] = {
+    "extend_deadline": ExtendDeadline,
+    "reassign_methodist": ReassignMethodist,
+    "pause": PauseRoute,
+    "resume": ResumeRoute,
+    "cancel": CancelRoute,
+    "resend_notice": ResendNotice,
+}
+"""The operators' signals to a route's workflow, by signal name; each is recorded as an event."""
+
 __all__ = [
     "COMMANDS",
+    "OPERATIONS",
     "AcknowledgeConclusions",
     "AcknowledgeCorrection",
     "AgreeCorrection",
@@ -61,17 +80,23 @@ __all__ = [
     "Context",
     "CorrectRoute",
     "DesignRoute",
+    "ExtendDeadline",
     "HoldFinalPublicEvent",
     "IssueCertificate",
     "MarkActivityNotDone",
     "MarkActivityOverdue",
     "OpenRoute",
+    "PauseRoute",
+    "ReassignMethodist",
     "RecordConclusions",
     "RecordDiagnostic",
     "RecordFinalDiagnostic",
     "RecordInterimResult",
     "RecordSelfReflection",
+    "ResendNotice",
+    "ResumeRoute",
     "ReturnRoute",
+    "SendNotice",
     "SignConclusions",
     "SubmitRoute",
 ]

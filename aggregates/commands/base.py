@@ -44,6 +44,8 @@ class Command(Value):
     """A request to change a route. `decide` refuses it or says which events it appends."""
 
     title: ClassVar[str]  # the command's name in Russian, for refusals and the audit trail
+    by_person: ClassVar[bool] = True  # a person sends it (timers and operators have their own)
+    allowed_when_paused: ClassVar[bool] = False  # a paused route takes only operators' commands
 
     def fingerprint(self, actor: Actor) -> str:
         """A hash of what was asked and by whom: a command id reused for another ask is caught."""
@@ -56,6 +58,14 @@ class Command(Value):
         raise NotImplementedError
 
     # Guards shared by the commands.
+
+    def require_running(self, route: Route) -> None:
+        """Refuse while an operator has paused the route, unless the command may act then."""
+        if route.paused and not self.allowed_when_paused:
+            raise StageError(
+                "paused",
+                f"«{self.title}» невозможно: ИОМ приостановлен оператором до его возобновления",
+            )
 
     def require_stage(self, route: Route, *stages: Stage) -> None:
         """Refuse unless the route is in one of `stages`."""

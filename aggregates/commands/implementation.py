@@ -89,14 +89,16 @@ class MarkActivityOverdue(ActivityCommand):
     """Отметить, что срок мероприятия истёк без отметки о выполнении (таймер процесса)."""
 
     title: ClassVar[str] = "Просрочка мероприятия"
+    by_person: ClassVar[bool] = False
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         activity, record = self.planned(route, context, (Role.SYSTEM, Role.OPERATOR))
         if record.overdue:
             raise invalid("activity_id", "просрочка уже отмечена")
-        if context.today(route) <= activity.ends_on:
-            raise invalid("activity_id", f"срок мероприятия истекает {activity.ends_on:%d.%m.%Y}")
-        return [(ActivityOverdue, {"activity_id": activity.id, "due_on": activity.ends_on})]
+        due_on = route.due_on(activity)
+        if context.today(route) <= due_on:
+            raise invalid("activity_id", f"срок мероприятия истекает {due_on:%d.%m.%Y}")
+        return [(ActivityOverdue, {"activity_id": activity.id, "due_on": due_on})]
 
 
 class RecordInterimResult(Command):

@@ -114,10 +114,14 @@ class CancelRoute(Command):
     """Отменить ИОМ с указанием причины."""
 
     title: ClassVar[str] = "Отмена ИОМ"
+    allowed_when_paused: ClassVar[bool] = True
 
     reason: Text
+    ticket: str = ""  # an operator cancels under a ticket
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, *LIVE)
         self.require_role(route, context.actor, [Role.CENTRE_HEAD, Role.OPERATOR, Role.METHODIST])
+        if context.actor.role is Role.OPERATOR and not self.ticket.strip():
+            raise invalid("ticket", "оператор отменяет ИОМ по заявке: укажите её номер")
         return [(RouteCancelled, self.model_dump())]

@@ -1,0 +1,302 @@
+"""The route workflow's activities: load a route, execute a command on it, fire a timer, apply an
+operator's signal, deliver a notice. Thin adapters over the `Routes` application.
+
+Every command is executed under its command id, so a retried activity appends nothing twice (the
+application answers a command id already applied with its earlier receipt). A refused command is
+recorded (who, what, which rule) before the activity fails without retry, because Temporal keeps
+no record of it. Commands are decided at the moment Temporal scheduled the attempt: the cluster's
+clock, the same one the workflow's timers run on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from typing import Any, NoReturn
+from uuid import UUID
+
+import structlog
+from pydantic import ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.notify import Channel, PermanentDeliveryError
+from aggregates.application import Receipt, Routes
+from aggregates.commands import COMMANDS, OPERATIONS, Command, SendNotice
+from aggregates.deadlines import Calendar, deadlines, timers, waiting
+from aggregates.errors import ConflictError, DomainError, InvalidCommandError
+from aggregates.events import NoticeSent
+from aggregates.notices import compose
+from aggregates.route import Route
+from aggregates.values import Actor, Role
+from projections.refusals import record_refusal
+from workflows.contracts import (
+    CommandRequest,
+    Delivery,
+    Execution,
+    Firing,
+    Notice,
+    Operation,
+    Outcome,
+    RouteInput,
+    RouteView,
+    TimerView,
+)
+
+PERSON_COMMANDS = sorted(name for name, command in COMMANDS.items() if command.by_person)
+"""The updates a person may send to a route's workflow."""
+TIMER_ACTOR = Actor(id="route-workflow", role=Role.SYSTEM)
+NOTICE_NAMESPACE = UUID("3a0f6a52-8f0e-4c59-9d4b-6c1f2f7e8a11")
+
+log = structlog.get_logger("iom.activities")
+
+
+def route_view(route: Route, now: datetime) -> RouteView:
+    """What the route's workflow needs of the route."""
+    held, since = waiting(route, now)
+    open_deadlines = deadlines(route)
+    calendar = Calendar(route)
+    return RouteView(
+        route_id=route.id,
+        version=route.version,
+        profile_id=route.profile.id,
+        stage=route.stage.value,
+        paused=route.paused,
+        closed=route.closed,
+        methodist_id=route.methodist_id,
+        waiting_on=[role.value for role in held],
+        waiting_since=since,
+        next_deadline=calendar.at(open_deadlines[0].due_on, time()) if open_deadlines else None,
+        timers=[TimerView(key=t.key, at=t.at) for t in timers(route)],
+        commands=PERSON_COMMANDS,
+    )
+
+
+def refusal_details(error: DomainError) -> dict[str, Any]:
+    """A refusal as the workflow passes it back to the caller."""
+    return {"rule": error.rule, "field": error.field, "message": error.message}
+
+
+class RouteActivities:
+    """The activities, bound to one `Routes` application and the notice channels."""
+
+    def __init__(self, routes: Routes, channels: dict[str, Channel]) -> None:
+        self.routes = routes
+        self.channels = channels
+
+    @activity.defn(name="load_route")
+    def load_route(self, start: RouteInput) -> RouteView:
+        """The route's view now (at the workflow's start and every continue-as-new)."""
+        self._bind(start.route_id)
+        return route_view(self.routes.route(start.route_id), self._now())
+
+    @activity.defn(name="execute_command")
+    def execute_command(self, execution: Execution) -> Outcome:
+        """A person's command, decided on the route and saved; a refusal is recorded."""
+        request = execution.request
+        self._bind(execution.route_id, command=execution.name, command_id=request.command_id)
+        try:
+            command = self._command(execution.name, request.payload, person=True)
+            actor = self._actor(request.actor_id, request.role)
+            receipt = self.routes.execute(
+                execution.route_id,
+                command,
+                actor,
+                request.command_id,
+                execution.causation_id,
+                now=self._now(),
+            )
+        except ConflictError:
+            raise  # another writer won: a retry decides again on the fresh route
+        except DomainError as error:
+            self._refuse(execution.route_id, execution.name, request, error)
+        log.info("command executed", version=receipt.version, replayed=receipt.replayed)
+        return self._outcome(execution.route_id, receipt)
+
+    @activity.defn(name="operate")
+    def operate(self, operation: Operation) -> Outcome:
+        """An operator's signal, recorded on the route as an event with reason and ticket."""
+        payload = dict(operation.payload)
+        request = CommandRequest(
+            actor_id=str(payload.pop("operator_id", "") or "?"),
+            role=Role.OPERATOR.value,
+            command_id=str(payload.pop("command_id", "") or operation.causation_id),
+        )
+        self._bind(operation.route_id, signal=operation.name, command_id=request.command_id)
+        try:
+            command = self._command(operation.name, payload, person=False)
+            actor = self._actor(request.actor_id, request.role)
+            receipt = self.routes.execute(
+                operation.route_id,
+                command,
+                actor,
+                request.command_id,
+                operation.causation_id,
+                now=self._now(),
+            )
+        except ConflictError:
+            raise
+        except DomainError as error:
+            self._refuse(operation.route_id, operation.name, request, error)
+        log.info("signal applied", version=receipt.version, replayed=receipt.replayed)
+        return self._outcome(operation.route_id, receipt)
+
+    @activity.defn(name="fire_timer")
+    def fire_timer(self, firing: Firing) -> Outcome:
+        """A timer came due: record its notice (and an overdue mark) once, return the notice."""
+        self._bind(firing.route_id, timer=firing.key)
+        try:
+            receipt = self.routes.execute(
+                firing.route_id,
+                SendNotice(key=firing.key),
+                TIMER_ACTOR,
+                f"timer:{firing.key}",
+                firing.causation_id,
+                now=self._now(),
+            )
+        except ConflictError:
+            raise
+        except DomainError as error:
+            log.warning("timer refused", rule=error.rule, reason=error.message)
+            raise ApplicationError(
+                error.message, refusal_details(error), type=type(error).__name__, non_retryable=True
+            ) from None
+        return self._outcome(firing.route_id, receipt)
+
+    @activity.defn(name="deliver_notice")
+    def deliver_notice(self, delivery: Delivery) -> None:
+        """Send a notice on one channel; a failure is retried by the activity's retry policy."""
+        notice = delivery.notice
+        self._bind(notice.route_id, channel=delivery.channel, notice=notice.id)
+        channel = self.channels.get(delivery.channel)
+        if channel is None:
+            raise ApplicationError(
+                f"channel {delivery.channel!r} is not configured on this worker",
+                type="UnknownChannel",
+                non_retryable=True,
+            )
+        try:
+            channel.send(notice)
+        except PermanentDeliveryError as error:
+            log.error("notice undeliverable", error=str(error))
+            raise ApplicationError(str(error), type="Undeliverable", non_retryable=True) from None
+        log.info("notice delivered", kind=notice.kind)
+
+    # Internals.
+
+    @staticmethod
+    def _now() -> datetime:
+        return activity.info().current_attempt_scheduled_time
+
+    @staticmethod
+    def _bind(route_id: UUID, **values: object) -> None:
+        info = activity.info()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            route_id=str(route_id),
+            workflow_id=info.workflow_id,
+            run_id=info.workflow_run_id,
+            activity=info.activity_type,
+            attempt=info.attempt,
+            **values,
+        )
+
+    @staticmethod
+    def _command(name: str, payload: dict[str, Any], *, person: bool) -> Command:
+        """The command a name and JSON payload ask for, or a refusal naming the field."""
+        known = COMMANDS if person else OPERATIONS
+        command_class = known.get(name)
+        if command_class is None or (person and not command_class.by_person):
+            names = ", ".join(n for n, c in known.items() if c.by_person or not person)
+            raise InvalidCommandError("command", f"нет команды «{name}»; есть: {names}", "name")
+        try:
+            return command_class.model_validate(payload)
+        except ValidationError as error:
+            raise invalid_payload(error) from None
+
+    @staticmethod
+    def _actor(actor_id: str, role: str) -> Actor:
+        try:
+            return Actor(id=actor_id, role=Role(role))
+        except ValueError:
+            roles = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
+            raise InvalidCommandError(
+                "content", f"неизвестная роль «{role}»; роли: {roles}", "role"
+            ) from None
+
+    def _refuse(
+        self, route_id: UUID, name: str, request: CommandRequest, error: DomainError
+    ) -> NoReturn:
+        record_refusal(
+            self.routes,
+            route_id=route_id,
+            refused_at=self._now(),
+            actor_id=request.actor_id,
+            role=request.role,
+            command=name,
+            rule=error.rule,
+            message=error.message,
+            field=error.field,
+            command_id=request.command_id,
+        )
+        log.info("command refused", rule=error.rule, field=error.field)
+        raise ApplicationError(
+            error.message, refusal_details(error), type=type(error).__name__, non_retryable=True
+        )
+
+    def _outcome(self, route_id: UUID, receipt: Receipt) -> Outcome:
+        route = self.routes.route(route_id)
+        notice = None
+        last = receipt.events[-1:] if not receipt.replayed else []
+        if receipt.replayed or last == [NoticeSent.__name__]:
+            notice = self._notice(route, receipt.version)
+        return Outcome(
+            version=receipt.version,
+            events=receipt.events,
+            replayed=receipt.replayed,
+            view=route_view(route, self._now()),
+            notice=notice,
+            channels=sorted(self.channels) if notice else [],
+        )
+
+    def _notice(self, route: Route, version: int) -> Notice | None:
+        """The notice a `NoticeSent` at `version` sent (none when another event is there)."""
+        event = next(iter(self.routes.events.get(route.id, gt=version - 1, lte=version)), None)
+        if not isinstance(event, NoticeSent):
+            return None
+        subject, text = compose(route, event.key, event.kind, event.due_on)
+        return Notice(
+            id=str(uuid.uuid5(NOTICE_NAMESPACE, f"{route.id}:{version}")),
+            route_id=route.id,
+            key=event.key,
+            kind=event.kind,
+            profile_id=route.profile.id,
+            municipality_id=route.municipality_id,
+            school_id=route.school_id,
+            teacher_id=route.teacher_id,
+            methodist_id=route.methodist_id,
+            recipients=[role.value for role in event.recipients],
+            due_on=event.due_on,
+            subject=("Повторно: " if event.resent else "") + subject,
+            text=text,
+            created_at=event.timestamp,
+        )
+
+
+PYDANTIC_MESSAGES = {
+    "missing": "обязательное поле не заполнено",
+    "extra_forbidden": "такого поля у команды нет",
+    "string_too_short": "значение слишком короткое",
+    "string_too_long": "значение слишком длинное",
+    "date_from_datetime_parsing": "ожидается дата ГГГГ-ММ-ДД",
+    "date_parsing": "ожидается дата ГГГГ-ММ-ДД",
+    "int_parsing": "ожидается целое число",
+}
+
+
+def invalid_payload(error: ValidationError) -> InvalidCommandError:
+    """The first problem of a malformed payload, naming its field, in Russian where known."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "payload"
+    message = PYDANTIC_MESSAGES.get(first["type"], first["msg"])
+    return InvalidCommandError("content", f"поле «{field}»: {message}", field)

@@ -1,0 +1,140 @@
+"""Operators' commands (each with a reason and a ticket) and the notices of the route's timers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
+
+from aggregates.commands.base import Change, Command, Context, invalid
+from aggregates.commands.implementation import MarkActivityOverdue
+from aggregates.commands.opening import LIVE
+from aggregates.deadlines import deadlines, timers
+from aggregates.events import (
+    DeadlineExtended,
+    MethodistAssigned,
+    NoticeSent,
+    RoutePaused,
+    RouteResumed,
+)
+from aggregates.values import Ident, Name, Role, Text
+
+if TYPE_CHECKING:
+    from aggregates.route import Route
+
+
+class OperatorCommand(Command):
+    """An operator's intervention, with the reason and the ticket it answers."""
+
+    allowed_when_paused: ClassVar[bool] = True
+    by_person: ClassVar[bool] = False
+
+    reason: Text
+    ticket: Name
+
+    def require_operator(self, route: Route, context: Context) -> None:
+        """Refuse unless an operator acts on a live route."""
+        self.require_stage(route, *LIVE)
+        self.require_role(route, context.actor, (Role.OPERATOR,))
+
+    def signed(self, **fields: object) -> dict[str, object]:
+        """The event's fields with the reason and the ticket."""
+        return {"reason": self.reason, "ticket": self.ticket, **fields}
+
+
+class ExtendDeadline(OperatorCommand):
+    """Продлить срок: мероприятия, ответа стороны согласования или выводов."""
+
+    title: ClassVar[str] = "Продление срока"
+
+    deadline: str  # a key of `aggregates.deadlines.deadlines(route)`, e.g. `activity:A1`
+    until: date
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_operator(route, context)
+        current = {d.key: d for d in deadlines(route)}
+        if self.deadline not in current:
+            known = ", ".join(sorted(current)) or "нет открытых сроков"
+            raise invalid("deadline", f"нет открытого срока «{self.deadline}»; открыты: {known}")
+        if self.until <= current[self.deadline].due_on:
+            due = current[self.deadline].due_on
+            raise invalid("until", f"новый срок должен быть позже нынешнего ({due:%d.%m.%Y})")
+        return [(DeadlineExtended, self.signed(deadline=self.deadline, until=self.until))]
+
+
+class ReassignMethodist(OperatorCommand):
+    """Заменить закреплённого методиста по распорядительному акту."""
+
+    title: ClassVar[str] = "Замена методиста"
+
+    methodist_id: Ident
+    order: Name  # распорядительный акт
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_operator(route, context)
+        if self.methodist_id == route.methodist_id:
+            raise invalid("methodist_id", "этот методист уже закреплён за ИОМ")
+        fields = self.signed(methodist_id=self.methodist_id, order=self.order)
+        return [(MethodistAssigned, fields)]
+
+
+class PauseRoute(OperatorCommand):
+    """Приостановить ИОМ: сроки и напоминания не идут, действуют только операторы."""
+
+    title: ClassVar[str] = "Приостановка ИОМ"
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_operator(route, context)
+        if route.paused:
+            raise invalid("route", "ИОМ уже приостановлен")
+        return [(RoutePaused, self.signed())]
+
+
+class ResumeRoute(OperatorCommand):
+    """Возобновить приостановленный ИОМ; наступившие за паузу сроки сработают сразу."""
+
+    title: ClassVar[str] = "Возобновление ИОМ"
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_operator(route, context)
+        if not route.paused:
+            raise invalid("route", "ИОМ не приостановлен")
+        return [(RouteResumed, self.signed())]
+
+
+class ResendNotice(OperatorCommand):
+    """Направить повторно уведомление, уже направленное по ИОМ."""
+
+    title: ClassVar[str] = "Повторное уведомление"
+
+    key: str
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_operator(route, context)
+        sent = route.notices.get(self.key)
+        if sent is None:
+            known = ", ".join(route.notices) or "уведомлений ещё не было"
+            raise invalid("key", f"уведомление «{self.key}» не направлялось; направлены: {known}")
+        fields = self.signed(key=self.key, kind=sent.kind, recipients=sent.recipients)
+        return [(NoticeSent, fields | {"due_on": sent.due_on, "resent": True})]
+
+
+class SendNotice(Command):
+    """A timer of the route came due: send its notice (an overdue activity also gets its mark)."""
+
+    title: ClassVar[str] = "Уведомление по сроку"
+    by_person: ClassVar[bool] = False
+
+    key: str
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_role(route, context.actor, (Role.SYSTEM,))
+        timer = next((t for t in timers(route) if t.key == self.key), None)
+        if timer is None:
+            raise invalid("key", f"уведомление «{self.key}» не ожидается или уже направлено")
+        if timer.at > context.now:
+            raise invalid("key", f"срок уведомления наступит {timer.at:%d.%m.%Y %H:%M} UTC")
+        changes: list[Change] = []
+        if timer.activity_id and not route.activities[timer.activity_id].overdue:
+            changes += MarkActivityOverdue(activity_id=timer.activity_id).decide(route, context)
+        fields = {"key": timer.key, "kind": timer.kind, "recipients": timer.recipients}
+        return [*changes, (NoticeSent, fields | {"due_on": timer.due_on})]

@@ -1,0 +1,134 @@
+"""The agreement on Temporal: the profile's parties in their rounds, each told at once, reminded
+before their time runs out and escalated to their superior after; a return sends the route back
+to design; the last party's agreement approves it. Months pass on the time-skipping server."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from activities.notify import verify
+from aggregates.commands.base import add_months
+from aggregates.errors import RoleError
+from aggregates.events import NoticeSent, RouteApproved
+from aggregates.profiles import Stage
+from aggregates.values import Role
+from tests.support.servers import Receiver, Smtp
+from tests.workflows.conftest import SECRET, Stack
+from workers.demo import DemoRoute
+from workflows.contracts import CommandRequest, Notice
+
+
+async def eventually(check: Callable[[], bool], seconds: float = 15.0) -> None:
+    """Wait (in real time) until `check()` holds."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+def request(demo: DemoRoute, role: Role, step: str, **payload: Any) -> CommandRequest:
+    """A command request by the demo person in `role`."""
+    return CommandRequest(
+        actor_id=demo.actor(role).id,
+        role=role.value,
+        command_id=f"{demo.key}:{step}",
+        payload=payload,
+    )
+
+
+def notices(stack: Stack, route_id: UUID) -> list[tuple[str, list[Role]]]:
+    """The route's `NoticeSent` events: their kind and recipients."""
+    return [
+        (event.kind, list(event.recipients))
+        for event in stack.routes.history(route_id)
+        if isinstance(event, NoticeSent)
+    ]
+
+
+async def designed_route(stack: Stack, region: str, index: int) -> tuple[DemoRoute, UUID]:
+    """A route of `region` with its diagnostic, its workflow started from the store, and its
+    plan designed and submitted through the workflow."""
+    today = await stack.today()
+    profile = stack.routes.profiles.latest(region)
+    demo = DemoRoute(stack.routes, profile, index, random.Random(index), today)
+    route_id = demo.drive(until=Stage.DESIGN)
+    assert await stack.gateway.start(route_id)
+    starts = today + timedelta(days=30)
+    plan = demo.plan(starts, add_months(starts, 12) - timedelta(days=1))
+    designer = profile.designers[0]
+    gateway = stack.gateway
+    await gateway.execute(
+        route_id,
+        "design_route",
+        request(demo, designer, "design", plan=plan.model_dump(mode="json")),
+    )
+    await gateway.execute(route_id, "submit_route", request(demo, designer, "submit"))
+    return demo, route_id
+
+
+async def test_sakha_round_reminds_escalates_then_approves(
+    stack: Stack, receiver: Receiver, smtp: Smtp
+) -> None:
+    demo, route_id = await designed_route(stack, "sakha", 1)
+    gateway = stack.gateway
+    # Round 1: the methodist and the teacher sign together, 5 days each, reminded 2 days before.
+    await eventually(lambda: len(notices(stack, route_id)) == 2)
+    assert sorted(notices(stack, route_id)) == [
+        ("agreement_requested", [Role.METHODIST]),
+        ("agreement_requested", [Role.TEACHER]),
+    ]
+    await stack.env.sleep(timedelta(days=7))
+    await eventually(lambda: len(notices(stack, route_id)) == 6)
+    assert sorted(notices(stack, route_id))[:4] == [
+        ("agreement_escalated", [Role.CENTRE_HEAD, Role.METHODIST]),
+        ("agreement_escalated", [Role.CENTRE_HEAD, Role.TEACHER]),
+        ("agreement_reminder", [Role.METHODIST]),
+        ("agreement_reminder", [Role.TEACHER]),
+    ]
+    # Each notice reached the portal, signed, and the mailboxes of its roles.
+    await eventually(lambda: len(receiver.requests) == 6 and len(smtp.collector.envelopes) == 6)
+    for delivery in receiver.requests:
+        stamp, signature = delivery.headers["X-IOM-Timestamp"], delivery.headers["X-IOM-Signature"]
+        assert verify(SECRET.encode(), stamp, delivery.body, signature, now=float(stamp))
+        assert Notice.model_validate_json(delivery.body).route_id == route_id
+    escalations = [
+        e for e in smtp.collector.envelopes if "centre_head.sakha@cnppm.example" in e.rcpt_tos
+    ]
+    assert len(escalations) == 2
+
+    # The round's parties answer late; the next round starts; the wrong party is refused.
+    plan_hash = stack.routes.route(route_id).plan_hash
+    for role in (Role.METHODIST, Role.TEACHER):
+        await gateway.execute(
+            route_id, "agree_route", request(demo, role, f"agree-{role}", plan_hash=plan_hash)
+        )
+    with pytest.raises(RoleError, match="ждёт ответа: руководитель ЦНППМ"):
+        await gateway.execute(
+            route_id, "agree_route", request(demo, Role.SCHOOL_HEAD, "early", plan_hash=plan_hash)
+        )
+    await gateway.execute(
+        route_id,
+        "agree_route",
+        request(demo, Role.CENTRE_HEAD, "agree-centre", plan_hash=plan_hash),
+    )
+    version = await gateway.execute(
+        route_id,
+        "agree_route",
+        request(demo, Role.SCHOOL_HEAD, "agree-school", plan_hash=plan_hash),
+    )
+    route = stack.routes.route(route_id)
+    assert route.stage is Stage.IMPLEMENTATION
+    assert isinstance(stack.routes.history(route_id, version=version)[-1], RouteApproved)
+    await eventually(
+        lambda: ("route_approved", [Role.TEACHER, Role.METHODIST]) in notices(stack, route_id)
+    )
+    # The school head's early answer was refused and recorded with its rule.
+    assert route.commands.get(f"{demo.key}:early") is None

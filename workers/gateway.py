@@ -1,0 +1,178 @@
+"""The way in for the API and the command line: open a route and start its workflow, send a
+person's command as an update, an operator's signal, restart a route's workflow, list routes
+stuck waiting. Refusals come back as the aggregate's `DomainError`s (rule, field, Russian
+message); a refusal by the workflow's validator, which Temporal does not record, is recorded
+here."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from aggregates import errors
+from aggregates.application import Receipt, Routes
+from aggregates.commands import OpenRoute
+from aggregates.values import Actor
+from projections.refusals import record_refusal
+from workflows.contracts import (
+    METHODIST,
+    REGION,
+    ROUTE_WORKFLOW,
+    STATUS,
+    WAITING_ON,
+    WAITING_SINCE,
+    CommandRequest,
+    RouteInput,
+    workflow_id,
+)
+
+VALIDATOR_REJECTION = "Rejected"  # the type of the workflow validator's refusals
+
+
+@dataclass(frozen=True)
+class StuckRoute:
+    """A route whose workflow has waited on someone since `since`."""
+
+    route_id: str
+    status: str
+    region: str
+    methodist_id: str | None
+    waiting_on: list[str]
+    since: datetime
+
+
+class RouteGateway:
+    """Routes and their workflows, for one client and task queue."""
+
+    def __init__(self, client: Client, routes: Routes, task_queue: str) -> None:
+        self.client = client
+        self.routes = routes
+        self.task_queue = task_queue
+
+    async def open(self, command: OpenRoute, actor: Actor, command_id: str) -> Receipt:
+        """Open the route (a retry finds it) and start its workflow if it is not running."""
+        receipt = await asyncio.to_thread(self.routes.open, command, actor, command_id)
+        await self.start(receipt.route_id)
+        return receipt
+
+    async def start(self, route_id: UUID, continue_after: int | None = None) -> bool:
+        """Start the route's workflow from the event store; False when it is running already."""
+        await asyncio.to_thread(self.routes.route, route_id)  # refuses an unknown route
+        start = RouteInput(route_id=route_id)
+        if continue_after is not None:
+            start = RouteInput(route_id=route_id, continue_after=continue_after)
+        try:
+            await self.client.start_workflow(
+                ROUTE_WORKFLOW,
+                start,
+                id=workflow_id(route_id),
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            )
+        except WorkflowAlreadyStartedError:
+            return False
+        return True
+
+    async def execute(self, route_id: UUID, name: str, request: CommandRequest) -> int:
+        """Send a person's command to the route's workflow; the route's new version."""
+        handle = self.client.get_workflow_handle(workflow_id(route_id))
+        try:
+            version: int = await handle.execute_update(name, request, result_type=int)
+        except WorkflowUpdateFailedError as failure:
+            cause = failure.cause
+            if not isinstance(cause, ApplicationError):
+                raise
+            error = domain_error(cause)
+            if cause.type == VALIDATOR_REJECTION:
+                await asyncio.to_thread(self._record, route_id, name, request, error)
+            raise error from None
+        except RPCError as failure:
+            if failure.status is RPCStatusCode.NOT_FOUND:
+                raise not_running(route_id) from None
+            raise
+        return version
+
+    async def signal(self, route_id: UUID, name: str, payload: dict[str, Any]) -> None:
+        """Send an operator's signal (its payload as the README documents it)."""
+        handle = self.client.get_workflow_handle(workflow_id(route_id))
+        try:
+            await handle.signal(name, payload)
+        except RPCError as failure:
+            if failure.status is RPCStatusCode.NOT_FOUND:
+                raise not_running(route_id) from None
+            raise
+
+    async def stuck(self, older_than: timedelta, now: datetime | None = None) -> list[StuckRoute]:
+        """Running routes that have waited on someone for longer than `older_than`."""
+        cutoff = (now or datetime.now(UTC)) - older_than
+        query = (
+            f"WorkflowType = '{ROUTE_WORKFLOW}' AND ExecutionStatus = 'Running' "
+            f"AND {WAITING_SINCE.name} < '{cutoff.astimezone(UTC).isoformat()}'"
+        )
+        found = []
+        async for execution in self.client.list_workflows(query):
+            attributes = execution.typed_search_attributes
+            since = attributes.get(WAITING_SINCE)
+            if since is None:
+                continue
+            found.append(
+                StuckRoute(
+                    route_id=execution.id.removeprefix("route-"),
+                    status=attributes.get(STATUS) or "",
+                    region=attributes.get(REGION) or "",
+                    methodist_id=attributes.get(METHODIST),
+                    waiting_on=list(attributes.get(WAITING_ON) or []),
+                    since=since,
+                )
+            )
+        return sorted(found, key=lambda route: route.since)
+
+    def _record(
+        self, route_id: UUID, name: str, request: CommandRequest, error: errors.DomainError
+    ) -> None:
+        record_refusal(
+            self.routes,
+            route_id=route_id,
+            refused_at=datetime.now(UTC),
+            actor_id=request.actor_id,
+            role=request.role,
+            command=name,
+            rule=error.rule,
+            message=error.message,
+            field=error.field,
+            command_id=request.command_id,
+        )
+
+
+def domain_error(cause: ApplicationError) -> errors.DomainError:
+    """The refusal the workflow passed back, as the aggregate's error class of that name."""
+    details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+    error_class = getattr(errors, cause.type or "", None)
+    if cause.type == VALIDATOR_REJECTION:
+        stage = details.get("rule") in ("stage", "paused")
+        error_class = errors.StageError if stage else errors.InvalidCommandError
+    elif not (isinstance(error_class, type) and issubclass(error_class, errors.DomainError)):
+        error_class = errors.DomainError
+    return error_class(
+        str(details.get("rule") or "refused"),
+        str(details.get("message") or cause.message),
+        details.get("field"),
+    )
+
+
+def not_running(route_id: UUID) -> errors.DomainError:
+    """A route whose workflow is not running."""
+    return errors.StageError(
+        "not_running",
+        f"процесс ИОМ {route_id} не выполняется: ИОМ завершён, отменён или не запущен"
+        " (оператор может перезапустить его: iom ops resume)",
+    )

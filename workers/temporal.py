@@ -1,0 +1,95 @@
+"""Temporal for the engine: the client (pydantic data converter), the search attributes the
+route workflows publish, and the worker that runs the workflows and activities."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from activities.notify import build_channels
+from activities.routes import RouteActivities
+from aggregates.application import Routes
+from workers.settings import Settings
+from workflows.contracts import SEARCH_ATTRIBUTES
+from workflows.route import RouteWorkflow
+
+ACTIVITY_THREADS = 8  # sync activities (store, SMTP, HTTP) run on this many threads
+
+
+async def connect(settings: Settings) -> Client:
+    """A client of the configured Temporal, speaking pydantic."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def search_attribute_flags() -> list[str]:
+    """The `--search-attribute Name=Type` flags that register the route workflows' attributes
+    on `temporal server start-dev`."""
+    return [
+        f"--search-attribute={key.name}={key.indexed_value_type.name.title().replace('_', '')}"
+        for key in SEARCH_ATTRIBUTES
+    ]
+
+
+async def register_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Add the route workflows' search attributes to the namespace where missing; the names
+    added. (The time-skipping test server hangs on unregistered attributes.)"""
+    service = client.operator_service
+    try:
+        listed = await service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        known = set(listed.custom_attributes)
+    except RPCError as error:  # the time-skipping test server lists none: add them all
+        if error.status is not RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
+    missing = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type)
+        for key in SEARCH_ATTRIBUTES
+        if key.name not in known
+    }
+    if missing:
+        await service.add_search_attributes(
+            AddSearchAttributesRequest(search_attributes=missing, namespace=namespace)
+        )
+    return sorted(missing)
+
+
+def route_worker(client: Client, routes: Routes, settings: Settings) -> Worker:
+    """The worker of the route workflows and their activities on the configured task queue."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    channels = build_channels(
+        webhook_url=settings.webhook_url,
+        webhook_secret=secret,
+        smtp_url=settings.smtp_url,
+        mail_from=settings.mail_from,
+        mail_to=settings.mail_to,
+    )
+    handlers = RouteActivities(routes, channels)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[RouteWorkflow],
+        activities=[
+            handlers.load_route,
+            handlers.execute_command,
+            handlers.operate,
+            handlers.fire_timer,
+            handlers.deliver_notice,
+        ],
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+        max_concurrent_activities=ACTIVITY_THREADS,
+    )

@@ -1,0 +1,156 @@
+"""What crosses between a route's workflow, its activities and the clients that call it.
+
+Plain pydantic data: ids, roles, stages, dates and the Russian text of notices, never a
+teacher's personal data (workflow payloads and search attributes are stored unencrypted).
+The workflow reads only these; the activities build them from the route aggregate.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.common import SearchAttributeKey
+
+ROUTE_WORKFLOW = "RouteWorkflow"
+DEFAULT_TASK_QUEUE = "iom-routes"
+
+STATUS = SearchAttributeKey.for_keyword("IomStatus")
+"""The route's stage (`agreement`, `implementation`, …) or `paused`."""
+REGION = SearchAttributeKey.for_keyword("IomRegion")
+"""The regulation profile id, e.g. `sakha`."""
+METHODIST = SearchAttributeKey.for_keyword("IomMethodist")
+"""The assigned methodist's id."""
+NEXT_DEADLINE = SearchAttributeKey.for_datetime("IomNextDeadline")
+"""The nearest open deadline, as the start of its day in the region."""
+WAITING_ON = SearchAttributeKey.for_keyword_list("IomWaitingOn")
+"""The roles the route waits on (an answer due, or an activity past its date)."""
+WAITING_SINCE = SearchAttributeKey.for_datetime("IomWaitingSince")
+"""Since when it has waited on them."""
+SEARCH_ATTRIBUTES = (STATUS, REGION, METHODIST, NEXT_DEADLINE, WAITING_ON, WAITING_SINCE)
+
+
+def workflow_id(route_id: UUID | str) -> str:
+    """The id of a route's workflow: `route-<route id>`."""
+    return f"route-{route_id}"
+
+
+class Contract(BaseModel):
+    """A payload: immutable, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RouteInput(Contract):
+    """The route workflow's input, at start and at every continue-as-new: the route, and how
+    long a run's history may grow before it continues as new."""
+
+    route_id: UUID
+    continue_after: int = Field(default=10_000, ge=20, le=50_000)
+
+
+class TimerView(Contract):
+    """A notice or deadline action the workflow must fire at `at`."""
+
+    key: str
+    at: datetime
+
+
+class RouteView(Contract):
+    """What the workflow needs of the route's state: no rules, just what to wait for."""
+
+    route_id: UUID
+    version: int
+    profile_id: str
+    stage: str
+    paused: bool
+    closed: bool  # completed or cancelled: the workflow ends
+    methodist_id: str | None
+    waiting_on: list[str]
+    waiting_since: datetime | None
+    next_deadline: datetime | None
+    timers: list[TimerView]  # soonest first
+    commands: list[str]  # the update names a person may send
+
+    @property
+    def status(self) -> str:
+        """The search attribute `IomStatus`: the stage, or `paused`."""
+        return "paused" if self.paused else self.stage
+
+
+class CommandRequest(Contract):
+    """A person's command, sent as the update named after it (`agree_route`, …)."""
+
+    actor_id: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=40)
+    command_id: str = Field(min_length=1, max_length=200)
+    payload: dict[str, Any] = {}
+
+
+class Execution(Contract):
+    """The activity input of one command on a route."""
+
+    route_id: UUID
+    name: str
+    request: CommandRequest
+    causation_id: str
+
+
+class Outcome(Contract):
+    """What a command (or a fired timer, or an operator's signal) left on the route."""
+
+    version: int
+    events: list[str]
+    replayed: bool
+    view: RouteView
+    notice: Notice | None = None  # to deliver, when the step sent one
+    channels: list[str] = []  # the channels it goes out on
+
+
+class Operation(Contract):
+    """The activity input of an operator's signal: its name and its JSON as sent."""
+
+    route_id: UUID
+    name: str
+    payload: dict[str, Any]
+    causation_id: str
+
+
+class Firing(Contract):
+    """The activity input of a timer that came due."""
+
+    route_id: UUID
+    key: str
+    causation_id: str
+
+
+class Notice(Contract):
+    """A notice to the parties of a route, in Russian. `id` is the delivery id: the same on every
+    retry of one delivery, so a receiver can drop repeats."""
+
+    id: str
+    route_id: UUID
+    key: str  # which obligation and step, e.g. `a1:methodist:reminder`
+    kind: str  # agreement_requested, agreement_reminder, agreement_escalated, activity_overdue…
+    profile_id: str
+    municipality_id: str
+    school_id: str
+    teacher_id: str
+    methodist_id: str | None
+    recipients: list[str]  # roles; the portal knows the people
+    due_on: date | None
+    subject: str
+    text: str
+    created_at: datetime
+
+
+class Delivery(Contract):
+    """The activity input of one notice on one channel (`webhook`, `email`)."""
+
+    channel: str
+    notice: Notice
+
+
+Outcome.model_rebuild()

@@ -1,0 +1,299 @@
+"""The route's workflow: one per route, `route-<route id>`, for the whole life of the route.
+
+It holds no rules. The route aggregate says what is due when (its timers, from the regulation
+profile: agreement rounds, reminders, escalations, activities' dates, the term's end, the
+conclusions); the workflow keeps the route's single writer, sleeps durably until the soonest
+timer, has an activity fire it, and delivers the notice it produced on every channel. People's
+commands arrive as updates (named after the command) and operators' interventions as signals;
+both run an activity that executes them on the aggregate. The input is just the route id: at
+start and at every continue-as-new the state is loaded afresh from the event store, so a route's
+workflow can be started again at any time and new workflow code takes over old routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.contracts import (
+        METHODIST,
+        NEXT_DEADLINE,
+        REGION,
+        ROUTE_WORKFLOW,
+        STATUS,
+        WAITING_ON,
+        WAITING_SINCE,
+        CommandRequest,
+        Delivery,
+        Execution,
+        Firing,
+        Operation,
+        Outcome,
+        RouteInput,
+        RouteView,
+    )
+
+STORE_CALL = timedelta(seconds=30)
+COMMAND_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(milliseconds=200))
+"""A person waits on the answer: a few quick retries (a lost race, a blip of the store)."""
+DURABLE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
+)
+"""Timers and signals: retried until the store answers."""
+DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=10),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(hours=1),
+    maximum_attempts=30,
+)
+"""A notice: retried with back-off for about a day, then given up (and logged by the worker)."""
+
+
+@workflow.defn(name=ROUTE_WORKFLOW)
+class RouteWorkflow:
+    """One route's process: agreement, deadlines, notices, operators' signals."""
+
+    def __init__(self) -> None:
+        self.view: RouteView | None = None
+        self.signals: list[tuple[str, dict[str, Any]]] = []
+        self.changed = False
+        self.writer = asyncio.Lock()  # one command on the route at a time
+        self.deliveries: list[workflow.ActivityHandle[None]] = []
+        self.refused_timers: set[str] = set()
+        self.published: dict[str, Any] = {}
+
+    @workflow.run
+    async def run(self, start: RouteInput) -> str:
+        """Follow the route until it is completed or cancelled; returns its last stage."""
+        self.route_id = start.route_id
+        self.continue_after = start.continue_after
+        self.show(
+            await workflow.execute_activity(
+                "load_route",
+                start,
+                result_type=RouteView,
+                start_to_close_timeout=STORE_CALL,
+                retry_policy=DURABLE_RETRY,
+            )
+        )
+        while not self.current.closed:
+            if self.signals:
+                await self.operate(*self.signals.pop(0))
+                continue
+            if self.should_continue_as_new():
+                await self.finish_handlers()
+                workflow.continue_as_new(
+                    RouteInput(route_id=self.route_id, continue_after=self.continue_after)
+                )
+            due = next((t for t in self.current.timers if t.key not in self.refused_timers), None)
+            if due is not None and due.at <= workflow.now():
+                await self.fire(due.key)
+                continue
+            self.changed = False
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self.changed or bool(self.signals),
+                    timeout=(due.at - workflow.now()) if due else None,
+                    timeout_summary=due.key if due else None,
+                )
+        await self.finish_handlers()
+        return self.current.stage
+
+    # People's commands.
+
+    @workflow.update(dynamic=True, description="A person's command on the route.")
+    async def command(self, name: str, args: Sequence[RawValue]) -> int:
+        """Execute the command named `name` on the route; answers the route's new version."""
+        request = self.decode(args)
+        execution = Execution(
+            route_id=self.route_id,
+            name=name,
+            request=request,
+            causation_id=self.causation(f"update:{name}"),
+        )
+        async with self.writer:
+            try:
+                outcome: Outcome = await workflow.execute_activity(
+                    "execute_command",
+                    execution,
+                    result_type=Outcome,
+                    start_to_close_timeout=STORE_CALL,
+                    retry_policy=COMMAND_RETRY,
+                )
+            except ActivityError as error:
+                raise refusal(error) from None
+            self.apply(outcome)
+        return outcome.version
+
+    @command.validator
+    def validate(self, name: str, args: Sequence[RawValue]) -> None:
+        """Refuse at once what cannot be a command on this route (the activity decides the rest)."""
+        self.decode(args)
+        view = self.view
+        if view is None:
+            return
+        if name not in view.commands:
+            raise rejected(
+                "command", "name", f"нет команды «{name}»; есть: {', '.join(view.commands)}"
+            )
+        if view.closed:
+            raise rejected(
+                "stage", None, "ИОМ завершён или отменён: команды по нему не принимаются"
+            )
+        if view.paused:
+            raise rejected("paused", None, "ИОМ приостановлен оператором до его возобновления")
+
+    # Operators' signals.
+
+    @workflow.signal(dynamic=True, description="An operator's intervention (see README).")
+    def signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """Queue the operator's signal; the main loop applies it (and records a refusal)."""
+        payload: dict[str, Any]
+        try:
+            payload = workflow.payload_converter().from_payload(args[0].payload, dict)
+        except Exception:
+            payload = {"_malformed": True}
+        self.signals.append((name, payload if isinstance(payload, dict) else {"_malformed": True}))
+
+    async def operate(self, name: str, payload: dict[str, Any]) -> None:
+        operation = Operation(
+            route_id=self.route_id,
+            name=name,
+            payload=payload,
+            causation_id=self.causation(f"signal:{name}"),
+        )
+        async with self.writer:
+            try:
+                outcome: Outcome = await workflow.execute_activity(
+                    "operate",
+                    operation,
+                    result_type=Outcome,
+                    start_to_close_timeout=STORE_CALL,
+                    retry_policy=DURABLE_RETRY,
+                )
+            except ActivityError as error:
+                workflow.logger.warning("signal %s refused: %s", name, error.cause)
+                return
+            self.apply(outcome)
+
+    # Timers and notices.
+
+    async def fire(self, key: str) -> None:
+        firing = Firing(
+            route_id=self.route_id, key=key, causation_id=self.causation(f"timer:{key}")
+        )
+        async with self.writer:
+            try:
+                outcome: Outcome = await workflow.execute_activity(
+                    "fire_timer",
+                    firing,
+                    result_type=Outcome,
+                    start_to_close_timeout=STORE_CALL,
+                    retry_policy=DURABLE_RETRY,
+                )
+            except ActivityError as error:
+                workflow.logger.warning("timer %s refused: %s", key, error.cause)
+                self.refused_timers.add(key)
+                return
+            self.apply(outcome)
+
+    def apply(self, outcome: Outcome) -> None:
+        """Take the route's new view; send the notice the step produced, if any."""
+        notice = outcome.notice
+        if notice is not None and not outcome.replayed:
+            for channel in outcome.channels:
+                self.deliveries.append(
+                    workflow.start_activity(
+                        "deliver_notice",
+                        Delivery(channel=channel, notice=notice),
+                        start_to_close_timeout=STORE_CALL,
+                        retry_policy=DELIVERY_RETRY,
+                    )
+                )
+        self.show(outcome.view)
+
+    # State, search attributes, history.
+
+    @property
+    def current(self) -> RouteView:
+        assert self.view is not None
+        return self.view
+
+    def show(self, view: RouteView) -> None:
+        """Keep the view and publish what changed in it as search attributes."""
+        self.view = view
+        self.changed = True
+        wanted: list[tuple[SearchAttributeKey[Any], Any]] = [
+            (STATUS, view.status),
+            (REGION, view.profile_id),
+            (METHODIST, view.methodist_id),
+            (NEXT_DEADLINE, view.next_deadline),
+            (WAITING_ON, view.waiting_on or None),
+            (WAITING_SINCE, view.waiting_since),
+        ]
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key, value in wanted:
+            if key.name in self.published and self.published[key.name] == value:
+                continue
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+            self.published[key.name] = value
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    def should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > self.continue_after
+        )
+
+    async def finish_handlers(self) -> None:
+        """Let running updates and notice deliveries end before the run does."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        for delivery in self.deliveries:
+            try:
+                await delivery
+            except ActivityError as error:
+                workflow.logger.error("notice not delivered: %s", error.cause)
+        self.deliveries.clear()
+
+    def causation(self, step: str) -> str:
+        """What caused a command: this workflow run and the step in it."""
+        info = workflow.info()
+        return f"{info.workflow_id}/{info.run_id}/{step}"
+
+    @staticmethod
+    def decode(args: Sequence[RawValue]) -> CommandRequest:
+        """The update's argument as a command request, or a rejection naming the field."""
+        if len(args) != 1:
+            raise rejected("content", "request", "ожидается один аргумент: запрос команды")
+        try:
+            return workflow.payload_converter().from_payload(args[0].payload, CommandRequest)
+        except Exception as error:
+            raise rejected("content", "request", f"запрос команды не разобран: {error}") from None
+
+
+def rejected(rule: str, field: str | None, message: str) -> ApplicationError:
+    """A refusal as the caller receives it: the rule, the field and the Russian message."""
+    details = {"rule": rule, "field": field, "message": message}
+    return ApplicationError(message, details, type="Rejected", non_retryable=True)
+
+
+def refusal(error: ActivityError) -> ApplicationError:
+    """The activity's refusal passed on to the update's caller as it is."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
+    return ApplicationError(
+        "ИОМ временно недоступен; повторите запрос",
+        {"rule": "unavailable", "field": None, "message": str(cause)},
+        type="Unavailable",
+    )
