@@ -189,11 +189,11 @@ class RouteActivities:
         return activity.info().current_attempt_scheduled_time
 
     @staticmethod
-    def _bind(route_id: UUID, **values: object) -> None:
+    def _bind(route_id: UUID | None, **values: object) -> None:
         info = activity.info()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
-            route_id=str(route_id),
+            route_id=str(route_id) if route_id else None,
             workflow_id=info.workflow_id,
             run_id=info.workflow_run_id,
             activity=info.activity_type,

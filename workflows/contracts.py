@@ -131,13 +131,13 @@ class Notice(Contract):
     retry of one delivery, so a receiver can drop repeats."""
 
     id: str
-    route_id: UUID
+    route_id: UUID | None  # none for a region's calendar notice (a diagnostic campaign, reports)
     key: str  # which obligation and step, e.g. `a1:methodist:reminder`
     kind: str  # agreement_requested, agreement_reminder, agreement_escalated, activity_overdue…
     profile_id: str
-    municipality_id: str
-    school_id: str
-    teacher_id: str
+    municipality_id: str | None
+    school_id: str | None
+    teacher_id: str | None
     methodist_id: str | None
     recipients: list[str]  # roles; the portal knows the people
     due_on: date | None

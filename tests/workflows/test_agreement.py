@@ -4,10 +4,7 @@ to design; the last party's agreement approves it. Months pass on the time-skipp
 
 from __future__ import annotations
 
-import asyncio
 import random
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -21,17 +18,10 @@ from aggregates.events import NoticeSent, RouteApproved
 from aggregates.profiles import Stage
 from aggregates.values import Role
 from tests.support.servers import Receiver, Smtp
+from tests.support.waiting import eventually
 from tests.workflows.conftest import SECRET, Stack
 from workers.demo import DemoRoute
 from workflows.contracts import CommandRequest, Notice
-
-
-async def eventually(check: Callable[[], bool], seconds: float = 15.0) -> None:
-    """Wait (in real time) until `check()` holds."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
 
 
 def request(demo: DemoRoute, role: Role, step: str, **payload: Any) -> CommandRequest:

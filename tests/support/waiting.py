@@ -1,0 +1,15 @@
+"""Waiting in real time for what another process (a worker, a server) does."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+async def eventually(check: Callable[[], bool], seconds: float = 15.0) -> None:
+    """Wait until `check()` holds; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
