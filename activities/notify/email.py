@@ -129,7 +129,8 @@ def build_message(notice: Notice, mail_from: str, to: list[str]) -> EmailMessage
     created = notice.created_at
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
-    body = f"{notice.text}\n\nИОМ {notice.route_id}\nУведомление {notice.id}\n"
+    route = f"ИОМ {notice.route_id}\n" if notice.route_id else ""
+    body = f"{notice.text}\n\n{route}Уведомление {notice.id}\n"
     message = EmailMessage()
     try:
         message["Subject"] = notice.subject

@@ -95,8 +95,8 @@ def test_extension_moves_the_deadline_and_its_timers(app: Routes, clock: Clock) 
             route_id, ExtendDeadline(deadline="activity:a1", until=day, **SIGNED), OPERATOR, "x1"
         )
     assert unknown.value.field == "deadline"
+    extend = ExtendDeadline(deadline="agreement:teacher", until=day, **SIGNED)
     with pytest.raises(InvalidCommandError) as earlier:
-        extend = ExtendDeadline(deadline="agreement:teacher", until=day, **SIGNED)
         app.execute(route_id, extend, OPERATOR, "x2")
     assert earlier.value.field == "until"
     later = day + timedelta(days=15)
