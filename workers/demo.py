@@ -96,7 +96,7 @@ class DemoRoute:
             (Stage.AGREEMENT, lambda: self._design(starts_on, ends_on)),
             (Stage.IMPLEMENTATION, self._agree),
             (Stage.FINAL, self._implement),
-            (Stage.COMPLETED, lambda: self._conclude(ends_on)),
+            (Stage.COMPLETED, lambda: self.conclude(ends_on)),
         ]
         for stage, step in steps:
             if ORDER.index(stage) > ORDER.index(until):
@@ -258,7 +258,9 @@ class DemoRoute:
             self.run(AgreeCorrection(number=1), party, f"correction-agree-{party}")
         self.run(AcknowledgeCorrection(number=1), Role.TEACHER, "correction-ack")
 
-    def _conclude(self, ends_on: date) -> None:
+    def conclude(self, ends_on: date, prolonged_until: date | None = None) -> None:
+        """The final stage: final event and diagnostic, conclusions signed and acknowledged, the
+        certificate; a prolongation to `prolonged_until` instead when given (no certificate)."""
         route = self._route()
         assert route.plan is not None
         if self.profile.requires_self_reflection:
@@ -287,9 +289,10 @@ class DemoRoute:
             "Пройти курсы по наставничеству; транслировать опыт на муниципальном уровне"
         )
         conclusions = RecordConclusions(
-            outcome="completed",
+            outcome="prolonged" if prolonged_until else "completed",
             text="ИОМ пройден успешно: выбранная траектория оптимальна, дефициты преодолены",
             recommendations=recommendations if self.profile.requires_recommendations else "",
+            prolonged_until=prolonged_until,
         )
         self.run(conclusions, self.profile.conclusions_by, "conclusions")
         recorded = self._route().conclusions
@@ -297,7 +300,7 @@ class DemoRoute:
         for role in list(recorded.awaiting):
             self.run(SignConclusions(), role, f"sign-{role}")
         self.run(AcknowledgeConclusions(), Role.TEACHER, "conclusions-ack")
-        if self.profile.requires_certificate:
+        if self.profile.requires_certificate and prolonged_until is None:
             number = f"ИОМ-{self.profile.id.upper()}-{self.index:05d}"
             self.run(
                 IssueCertificate(number=number, issued_on=ends_on), Role.CENTRE_HEAD, "certificate"

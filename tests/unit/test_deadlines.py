@@ -159,3 +159,20 @@ def test_an_operator_cancels_under_a_ticket_and_the_route_has_no_deadlines(
     app.execute(route_id, CancelRoute(reason="Педагог уволился", ticket="OPS-13"), OPERATOR, "c1")
     route = app.route(route_id)
     assert route.closed and deadlines(route) == [] and timers(route) == []
+
+
+def test_a_prolonged_route_gets_the_new_terms_deadlines(app: Routes, clock: Clock) -> None:
+    profile = app.profiles.latest("sakha")
+    demo = DemoRoute(app, profile, 3, random.Random(3), clock.now.date())
+    route_id = demo.drive(until=Stage.FINAL)
+    first_end = app.route(route_id).plan.ends_on  # type: ignore[union-attr]
+    assert first_end < clock.now.date()
+    prolonged = add_months(first_end, 6)
+    demo.conclude(first_end, prolonged_until=prolonged)
+    route = app.route(route_id)
+    assert (route.stage, route.term) == (Stage.IMPLEMENTATION, 2)
+    keys = {t.key for t in timers(route)}
+    assert f"t2:{prolonged:%Y%m%d}:final_requested" in keys
+    assert f"t2:{prolonged:%Y%m%d}:term_ended" in keys
+    assert not any(key.startswith("t1:") for key in keys)
+    assert {d.key for d in deadlines(route)} == {"conclusions"}
