@@ -207,8 +207,8 @@ class RouteWorkflow:
 
     def apply(self, outcome: Outcome) -> None:
         """Take the route's new view; send the notice the step produced, if any."""
-        notice = outcome.notice
-        if notice is not None and not outcome.replayed:
+        notice = outcome.notice  # also on a replay: the attempt that saved it may not have sent it
+        if notice is not None:
             for channel in outcome.channels:
                 self.deliveries.append(
                     workflow.start_activity(
@@ -241,7 +241,7 @@ class RouteWorkflow:
         ]
         updates: list[SearchAttributeUpdate[Any]] = []
         for key, value in wanted:
-            if key.name in self.published and self.published[key.name] == value:
+            if self.published.get(key.name) == value:  # unchanged, or never set and still none
                 continue
             updates.append(key.value_unset() if value is None else key.value_set(value))
             self.published[key.name] = value

@@ -4,24 +4,28 @@ to design; the last party's agreement approves it. Months pass on the time-skipp
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
 from activities.notify import verify
+from aggregates.application import route_id_for
+from aggregates.commands import OpenRoute
 from aggregates.commands.base import add_months
-from aggregates.errors import RoleError
+from aggregates.errors import RoleError, RouteNotFoundError
 from aggregates.events import NoticeSent, RouteApproved
 from aggregates.profiles import Stage
-from aggregates.values import Role
+from aggregates.values import Actor, Role
 from tests.support.servers import Receiver, Smtp
 from tests.support.waiting import eventually
 from tests.workflows.conftest import SECRET, Stack
 from workers.demo import DemoRoute
-from workflows.contracts import CommandRequest, Notice
+from workflows.contracts import REGION, STATUS, CommandRequest, Notice
 
 
 def request(demo: DemoRoute, role: Role, step: str, **payload: Any) -> CommandRequest:
@@ -122,3 +126,30 @@ async def test_sakha_round_reminds_escalates_then_approves(
     )
     # The school head's early answer was refused and recorded with its rule.
     assert route.commands.get(f"{demo.key}:early") is None
+
+
+async def test_opening_a_route_starts_its_workflow_once(stack: Stack) -> None:
+    opening = OpenRoute(
+        route_key="portal-777",
+        region="chelyabinsk",
+        teacher_id="teacher-777",
+        school_id="school-7",
+        municipality_id="mun-7",
+        subject="физика",
+    )
+    opener = Actor(id="head-7", role=Role.SCHOOL_HEAD)
+    receipt = await stack.gateway.open(opening, opener, "open-777")
+    again = await stack.gateway.open(opening, opener, "open-777")
+    assert again.replayed and again.route_id == receipt.route_id
+    handle = stack.env.client.get_workflow_handle(f"route-{receipt.route_id}")
+    for _ in range(100):
+        described = await handle.describe()
+        if described.typed_search_attributes.get(STATUS):
+            break
+        await asyncio.sleep(0.05)
+    assert described.status is WorkflowExecutionStatus.RUNNING
+    assert described.typed_search_attributes.get(STATUS) == "opened"
+    assert described.typed_search_attributes.get(REGION) == "chelyabinsk"
+    assert not await stack.gateway.start(receipt.route_id)
+    with pytest.raises(RouteNotFoundError):
+        await stack.gateway.start(route_id_for("never-opened"))

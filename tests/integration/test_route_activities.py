@@ -1,0 +1,117 @@
+"""The route workflow's activities on both stores, run as Temporal runs them (the SDK's
+`ActivityEnvironment`): a retry after a crash — the attempt saved, its answer lost — appends
+nothing twice and hands back the same notice, so the workflow can still deliver it."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.notify import WebhookChannel
+from activities.routes import RouteActivities
+from aggregates.application import Routes, route_id_for
+from aggregates.commands import SubmitRoute
+from aggregates.commands.base import add_months
+from aggregates.events import NoticeSent
+from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
+from aggregates.values import Role
+from projections.refusals import query_refusals
+from projections.tables import Filters
+from projections.view import transaction_on
+from tests.support.servers import Receiver
+from workers.demo import DemoRoute
+from workflows.contracts import CommandRequest, Delivery, Execution, Firing, RouteInput
+
+NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def routes(store: dict[str, str]) -> Routes:
+    return Routes(store, profiles=ProfileCatalogue(load_profiles()), clock=lambda: NOW)
+
+
+def activity_env(at: datetime) -> ActivityEnvironment:
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(
+        env.info, current_attempt_scheduled_time=at, workflow_id="route-x"
+    )
+    return env
+
+
+def test_retried_activities_append_once(routes: Routes, receiver: Receiver) -> None:
+    profile = routes.profiles.latest("chelyabinsk")
+    demo = DemoRoute(routes, profile, 1, random.Random(1), NOW.date())
+    route_id = demo.drive(until=Stage.DESIGN)
+    starts = NOW.date() + timedelta(days=10)
+    plan = demo.plan(starts, add_months(starts, 6) - timedelta(days=1))
+    handlers = RouteActivities(routes, {"webhook": WebhookChannel(receiver.url, b"secret")})
+    env = activity_env(NOW)
+
+    execution = Execution(
+        route_id=route_id,
+        name="design_route",
+        request=CommandRequest(
+            actor_id=demo.actor(Role.TEACHER).id,
+            role="teacher",
+            command_id="design-1",
+            payload={"plan": plan.model_dump(mode="json")},
+        ),
+        causation_id="route-x/run/update:design_route",
+    )
+    first = env.run(handlers.execute_command, execution)
+    again = env.run(handlers.execute_command, execution)
+    assert (first.replayed, again.replayed, first.version) == (False, True, again.version)
+    assert [type(e).__name__ for e in routes.history(route_id)].count("RouteDesigned") == 1
+    assert routes.history(route_id)[-1].causation_id == execution.causation_id
+
+    demo.run(SubmitRoute(), Role.TEACHER, "submit")
+    view = env.run(handlers.load_route, RouteInput(route_id=route_id))
+    key = view.timers[0].key
+    firing = Firing(route_id=route_id, key=key, causation_id="route-x/run/timer")
+    fired = env.run(handlers.fire_timer, firing)
+    refired = env.run(handlers.fire_timer, firing)
+    assert fired.notice is not None and refired.notice == fired.notice
+    assert refired.replayed and fired.channels == ["webhook"]
+    assert sum(isinstance(e, NoticeSent) for e in routes.history(route_id)) == 1
+    assert key not in {t.key for t in refired.view.timers}
+    # Delivered on the channel, with its stable delivery id.
+    env.run(handlers.deliver_notice, Delivery(channel="webhook", notice=fired.notice))
+    assert receiver.requests[0].headers["X-IOM-Delivery"] == fired.notice.id
+    with pytest.raises(ApplicationError, match="not configured") as unknown:
+        env.run(handlers.deliver_notice, Delivery(channel="email", notice=fired.notice))
+    assert unknown.value.non_retryable
+
+
+def test_refusals_are_recorded_and_not_retried(routes: Routes) -> None:
+    profile = routes.profiles.latest("sakha")
+    demo = DemoRoute(routes, profile, 2, random.Random(2), NOW.date())
+    route_id = demo.drive(until=Stage.DESIGN)
+    handlers = RouteActivities(routes, {})
+    env = activity_env(NOW)
+    bad = Execution(
+        route_id=route_id,
+        name="submit_route",
+        request=CommandRequest(actor_id="teacher-x", role="teacher", command_id="submit-x"),
+        causation_id="c",
+    )
+    with pytest.raises(ApplicationError) as refused:
+        env.run(handlers.execute_command, bad)
+    assert refused.value.non_retryable and refused.value.type == "RoleError"
+    assert refused.value.details[0]["rule"] == "own_route"
+    request = bad.request.model_copy(update={"command_id": "overdue-x"})
+    unknown = bad.model_copy(update={"name": "mark_activity_overdue", "request": request})
+    with pytest.raises(ApplicationError) as not_a_person:
+        env.run(handlers.execute_command, unknown)
+    assert not_a_person.value.details[0]["field"] == "name"
+    datastore = getattr(routes.recorder, "datastore")  # noqa: B009
+    with transaction_on(datastore, commit=False) as db:
+        rows = query_refusals(db, Filters(route_id=route_id_for(demo.key)), None)
+    assert {(row["command_id"], row["rule"], row["field"]) for row in rows} == {
+        ("submit-x", "own_route", None),
+        ("overdue-x", "command", "name"),
+    }
