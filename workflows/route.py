@@ -90,9 +90,11 @@ class RouteWorkflow:
                 continue
             if self.should_continue_as_new():
                 await self.finish_handlers()
-                workflow.continue_as_new(
-                    RouteInput(route_id=self.route_id, continue_after=self.continue_after)
-                )
+                if not self.signals:  # a signal that came meanwhile is applied first
+                    workflow.continue_as_new(
+                        RouteInput(route_id=self.route_id, continue_after=self.continue_after)
+                    )
+                continue
             due = next((t for t in self.current.timers if t.key not in self.refused_timers), None)
             if due is not None and due.at <= workflow.now():
                 await self.fire(due.key)
