@@ -15,10 +15,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from activities.calendars import CalendarActivities
 from activities.notify import build_channels
 from activities.routes import RouteActivities
 from aggregates.application import Routes
 from workers.settings import Settings
+from workflows.calendars import RegionCalendarWorkflow
 from workflows.contracts import SEARCH_ATTRIBUTES
 from workflows.route import RouteWorkflow
 
@@ -79,11 +81,13 @@ def route_worker(client: Client, routes: Routes, settings: Settings) -> Worker:
         mail_to=settings.mail_to,
     )
     handlers = RouteActivities(routes, channels)
+    calendars = CalendarActivities(routes.profiles, sorted(channels))
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[RouteWorkflow],
+        workflows=[RouteWorkflow, RegionCalendarWorkflow],
         activities=[
+            calendars.calendar_notice,
             handlers.load_route,
             handlers.execute_command,
             handlers.operate,

@@ -8,7 +8,7 @@ The workflow reads only these; the activities build them from the route aggregat
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -154,3 +154,27 @@ class Delivery(Contract):
 
 
 Outcome.model_rebuild()
+
+
+CalendarKind = Literal["diagnostic_campaign", "methodist_report"]
+
+
+class CalendarInput(Contract):
+    """A region's calendar date came (a Temporal Schedule fired): which region, what, and how
+    many days ahead of the date itself the notice goes out."""
+
+    profile_id: str
+    kind: CalendarKind
+    notice_days: int = Field(default=0, ge=0, le=60)
+
+
+class CalendarNotice(Contract):
+    """The notice of a calendar date and the channels it goes out on."""
+
+    notice: Notice
+    channels: list[str]
+
+
+def calendar_schedule_id(profile_id: str, kind: str) -> str:
+    """The id of a region's calendar schedule, e.g. `calendar-sakha-diagnostic_campaign`."""
+    return f"calendar-{profile_id}-{kind}"
