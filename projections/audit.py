@@ -23,7 +23,8 @@ import structlog
 
 from aggregates.events import MethodistAssigned, RouteOpened
 from aggregates.summaries import describe
-from projections.batch import BatchProjection, Item
+from projections.batch import BatchProjection
+from projections.feed import Item
 from projections.profiles import ProfileBook
 from projections.state import LruCache
 from projections.tables import (
@@ -100,17 +101,17 @@ class AuditProjection(BatchProjection):
             route_id = event.originator_id
             if isinstance(event, RouteOpened):
                 self._profiles.remember(db, event.profile)
-                p = event.profile
-                known[route_id] = changed[route_id] = (
+                route: Row = (
                     route_id,
-                    p.key,
-                    p.id,
+                    event.profile.key,
+                    event.profile.id,
                     event.municipality_id,
                     event.school_id,
                     event.subject,
                     None,
                 )
-            elif route_id not in known:
+                known[route_id] = changed[route_id] = route
+            elif (found := known.get(route_id)) is None:
                 structlog.get_logger().warning(
                     "projection.route_unknown",
                     projection=self.name,
@@ -119,8 +120,9 @@ class AuditProjection(BatchProjection):
                 )
                 continue
             elif isinstance(event, MethodistAssigned):
-                known[route_id] = changed[route_id] = (*known[route_id][:6], event.methodist_id)
-            profile = self._profiles.get(db, known[route_id][1])
+                route = known[route_id] = changed[route_id] = (*found[:6], event.methodist_id)
+            else:
+                route = found
             rows.append(
                 (
                     route_id,
@@ -131,9 +133,9 @@ class AuditProjection(BatchProjection):
                     event.actor.id,
                     event.actor.role.value,
                     event.command_id,
-                    describe(event, profile),
+                    describe(event, self._profiles.get(db, route[1])),
                     event.chain_hash,
-                    *known[route_id][2:6],
+                    *route[2:6],
                 )
             )
         db.write(AUDIT, rows, "insert")

@@ -16,13 +16,10 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from aggregates.events import RouteEvent
+from projections.feed import Item
 from projections.profiles import PROFILES
 from projections.tables import Db, Table
-from projections.view import ProjectionView, ViewSpec
-
-Item = tuple[int, RouteEvent | None]
-"""A notification id and its event (None when the event's type is unknown)."""
+from projections.view import ProjectionView, StaleProjectionError, ViewSpec
 
 
 class BatchProjection(Projection[ProjectionView], ABC):
@@ -34,6 +31,10 @@ class BatchProjection(Projection[ProjectionView], ABC):
     def spec(cls, application_name: str) -> ViewSpec:
         """What the projection's view holds."""
         return ViewSpec(cls.name, cls.tables, (PROFILES,), application_name)
+
+    def position(self) -> int:
+        """The last notification id applied (0 before the first)."""
+        return self.view.position()
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Apply one event (the library's interface); batches go through `process`."""
@@ -60,3 +61,28 @@ class BatchProjection(Projection[ProjectionView], ABC):
     @abstractmethod
     def forget(self) -> None:
         """Drop every cache (after a failure, or when the view was reset)."""
+
+
+class Together:
+    """Several projections fed the same batches, each batch applied to each in a transaction of
+    its own (with its own position). One whose position moved under it (a projector applies it
+    too: SQLite has no leases) is left to that projector; when none is left, the batch fails
+    (`StaleProjectionError`)."""
+
+    def __init__(self, projections: Sequence[BatchProjection]) -> None:
+        self.projections = list(projections)
+        self.name = ", ".join(projection.name for projection in projections)
+
+    def position(self) -> int:
+        """Where the projection furthest behind stands."""
+        return min(projection.position() for projection in self.projections)
+
+    def process(self, batch: Sequence[Item], expected: int | None) -> None:
+        """Apply the batch to each projection still fed here."""
+        for projection in list(self.projections):
+            try:
+                projection.process(batch, expected)
+            except StaleProjectionError:
+                self.projections.remove(projection)
+        if not self.projections:
+            raise StaleProjectionError(f"projections {self.name}: all applied by a projector")

@@ -12,7 +12,7 @@ referenced while the projection is in use).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from threading import Event
 from typing import Any
@@ -24,11 +24,11 @@ from psycopg.conninfo import make_conninfo
 from aggregates.application import Routes
 from aggregates.events import RouteEvent
 from projections.audit import AuditProjection
-from projections.batch import BatchProjection
+from projections.batch import BatchProjection, Together
 from projections.feed import read_event
-from projections.lease import AnyLease, Lease, NoLease, lease_holders
+from projections.lease import AnyLease, Lease, Leases, NoLease, lease_holders
 from projections.monitoring import MonitoringProjection
-from projections.runner import Runner, RunnerOptions
+from projections.runner import CATCH_UP, Runner, RunnerOptions
 from projections.view import StaleProjectionError, open_view
 
 PROJECTIONS: dict[str, type[BatchProjection]] = {
@@ -121,15 +121,16 @@ def catch_up(
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
     """Apply everything up to `until` (default: the store's last notification) in this process,
-    under the projection's lease; the position reached."""
+    under the projection's lease, in batches of `options` (default `CATCH_UP`); the position
+    reached."""
     head = (routes.recorder.max_notification_id() or 0) if until is None else until
     lease = lease_for(routes, name)
     if not lease.try_acquire():
         raise LeaseHeldError(name)
     try:
-        runner = Runner(
-            routes, open_projection(routes, name), lease=lease, options=options, on_batch=on_batch
-        )
+        projection = open_projection(routes, name)
+        options = options or CATCH_UP
+        runner = Runner(routes, projection, lease=lease, options=options, on_batch=on_batch)
         return runner.run(until=head)
     finally:
         lease.release()
@@ -152,34 +153,74 @@ def rebuild(
     stop: Event | None = None,
     wait: float = 0.25,
 ) -> int:
-    """Drop the projection's tables and position, and apply the log again from the first event.
+    """Drop the projection's tables and position, and apply the log again from the first event
+    (see `rebuild_all`); the position reached."""
+    told = None if on_batch is None else (lambda _, position: on_batch(position))
+    reached = rebuild_all(routes, [name], options=options, on_batch=told, stop=stop, wait=wait)
+    return reached[name]
 
-    If no projector runs it, the rebuild happens here. If one does (it holds the lease, or on
-    SQLite it overtakes this call), the tables are reset under it: its next batch finds the
+
+def rebuild_all(
+    routes: Routes,
+    names: Sequence[str],
+    *,
+    options: RunnerOptions | None = None,
+    on_batch: Callable[[str, int], None] | None = None,
+    stop: Event | None = None,
+    wait: float = 0.25,
+) -> dict[str, int]:
+    """Drop the projections' tables and positions, and apply the log again from the first event
+    in one pass: each batch is read and decoded once, then applied to each projection in a
+    transaction of its own. Batches are those of `options` (default `CATCH_UP`).
+
+    A projection no projector runs is rebuilt here. One that a projector runs (it holds the
+    lease, or on SQLite it overtakes this call) is reset under it: its next batch finds the
     position moved, and it starts again from the first event; this call then follows its
-    progress. The store's last notification id when
-    the rebuild began is returned once the projection reaches it.
+    progress. Each projection's position is returned once it reaches the store's last
+    notification id when the rebuild began; `on_batch` hears each one's progress.
     """
     head = routes.recorder.max_notification_id() or 0
-    lease = lease_for(routes, name)
-    acquired = lease.try_acquire()
-    projection = open_projection(routes, name)
+    leases = {name: lease_for(routes, name) for name in names}
+    mine = [name for name, lease in leases.items() if lease.try_acquire()]
+    projections = {name: open_projection(routes, name) for name in names}
     # Rows load faster without the secondary indexes; they are built once, at the end (and by
     # the next `open_projection` if this process dies before).
-    projection.view.reset(indexes=False)
-    position = 0
+    for projection in projections.values():
+        projection.view.reset(indexes=False)
+    together = Together([projections[name] for name in mine])
+
+    def told(position: int) -> None:  # each projection still fed here is at `position`
+        for projection in together.projections:
+            if on_batch is not None:
+                on_batch(projection.name, position)
+
     try:
-        if acquired:
-            runner = Runner(routes, projection, lease=lease, options=options, on_batch=on_batch)
-            position = runner.run(until=head)
-    except StaleProjectionError:  # a projector (on SQLite, without a lease) applies it too
+        if mine:
+            lease = Leases([leases[name] for name in mine])
+            options = options or CATCH_UP
+            Runner(routes, together, lease=lease, options=options, on_batch=told).run(until=head)
+    except StaleProjectionError:  # projectors (on SQLite, without a lease) apply them all
         pass
     finally:
-        lease.release()
+        for each in leases.values():
+            each.release()
     stop = stop or Event()
+    return {name: _follow(p, head, on_batch, stop, wait) for name, p in projections.items()}
+
+
+def _follow(
+    projection: BatchProjection,
+    head: int,
+    on_batch: Callable[[str, int], None] | None,
+    stop: Event,
+    wait: float,
+) -> int:
+    """Wait until the projection reaches `head` (a projector applies it), then build its
+    indexes; the position reached."""
+    position = projection.position()
     while position < head and not stop.wait(wait):
-        position = projection.view.position()
+        position = projection.position()
         if on_batch is not None:
-            on_batch(position)
+            on_batch(projection.name, position)
     projection.view.create_indexes()
     return position

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 import zlib
+from collections.abc import Sequence
 from typing import Any, Self
 
 import psycopg
@@ -123,6 +124,18 @@ class NoLease:
 
 
 AnyLease = Lease | NoLease
+
+
+class Leases:
+    """The leases of projections fed together (a rebuild of several): lost when any is."""
+
+    def __init__(self, leases: Sequence[AnyLease]) -> None:
+        self.leases = list(leases)
+
+    def check(self, *, now: bool = False) -> None:
+        """Raise `LeaseLostError` unless every lease is still held."""
+        for lease in self.leases:
+            lease.check(now=now)
 
 
 def lease_holders(conninfo: str, projections: list[str]) -> dict[str, str | None]:

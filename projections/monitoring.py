@@ -1,12 +1,13 @@
 """The monitoring projection: routes, activities, agreement, corrections, dynamics, and the sums
 (methodists' load, dynamics totals, mass deficits), all kept in one transaction per batch.
 
-For each batch it takes the state of the routes the batch touches before it, applies the events
-with the aggregate's own handlers, derives each table's rows of those routes and writes only the
-difference against the rows derived before the batch: rows that changed are upserted, rows that
-vanished deleted, and the sums receive the difference of each route's contribution. Batch
-boundaries therefore never change the result: a rebuild in large batches equals the live tables
-row for row.
+For each batch it goes route by route: it takes the route's state before the batch, applies all
+of the route's events in the batch with the aggregate's own handlers, derives each table's rows
+of the route once, and writes only the difference against the rows derived before the batch:
+rows that changed are upserted, rows that vanished deleted, and the sums receive the difference
+of each route's contribution. Batch boundaries therefore never change the result: a rebuild in
+large batches equals the live tables row for row, and the larger the batch, the fewer rows are
+derived and written per event.
 
 The states are kept in memory (an LRU of `cache_size` routes, about 10 KB each) and trusted only
 once the batch that produced them committed. A route not in memory is replayed from the event
@@ -16,7 +17,9 @@ nothing besides the tables and the tracking position needs to be written per bat
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
+from operator import add
 from typing import ClassVar
 from uuid import UUID
 
@@ -24,7 +27,8 @@ import structlog
 
 from aggregates.events import RouteEvent, RouteOpened
 from projections import activities, agreement, corrections, dynamics, routes
-from projections.batch import BatchProjection, Item
+from projections.batch import BatchProjection
+from projections.feed import Item
 from projections.profiles import ProfileBook
 from projections.state import Family, LruCache, RouteState, same
 from projections.tables import Db, Key, Row, Table
@@ -88,45 +92,19 @@ class MonitoringProjection(BatchProjection):
         self._profiles = ProfileBook()
 
     def write(self, db: Db, batch: Sequence[Item]) -> None:
-        """Apply the batch to the routes it touches; write what changed."""
-        events = [event for _, event in batch if event is not None]
-        first: dict[UUID, int] = {}
-        for event in events:
-            first.setdefault(event.originator_id, event.originator_version)
-        entries = self._load(first)
-        before = {route_id: _Entry(e.state, e.rows, e.depends) for route_id, e in entries.items()}
-        touched: dict[UUID, _Entry] = {}
-        for event in events:
-            entry = self._apply(db, entries, event)
-            if entry is not None:
-                entries[event.originator_id] = touched[event.originator_id] = entry
+        """Apply the batch route by route: all of a route's events, then its rows derived once;
+        write what changed."""
         self._staged = {}
-        upserts: dict[Table, list[Row]] = {f.table: [] for f in FAMILIES}
-        deletes: dict[Table, list[Key]] = {f.table: [] for f in FAMILIES}
-        sums: dict[Table, dict[Key, list[int]]] = {f.table: {} for f in FAMILIES}
-        for route_id, entry in touched.items():
-            earlier = before.get(route_id)
-            derived = _Entry.derived(entry.state, earlier)
-            old_rows = earlier.rows if earlier else [{} for _ in FAMILIES]
-            for family, old, new in zip(FAMILIES, old_rows, derived.rows, strict=True):
-                if old == new:
-                    continue
-                if family.table.counters:
-                    _add(sums[family.table], new, 1)
-                    _add(sums[family.table], old, -1)
-                else:
-                    deletes[family.table] += [key for key in old if key not in new]
-                    upserts[family.table] += [
-                        row for key, row in new.items() if old.get(key) != row
-                    ]
-            self._staged[route_id] = derived
-        for family in FAMILIES:
-            table = family.table
-            if table.counters:
-                _write_sums(db, table, sums[table])
-            else:
-                db.executemany(table.delete(), deletes[table])
-                db.write(table, upserts[table], "upsert")
+        changes = _Changes()
+        for route_id, events in _by_route(batch).items():
+            before = self._load(route_id, events[0].originator_version)
+            state = self._applied(db, before.state if before else None, events)
+            if state is None:
+                continue
+            after = _Entry.derived(state, before)
+            changes.add(before.rows if before else _NO_ROWS, after.rows)
+            self._staged[route_id] = after
+        changes.write(db)
 
     def committed(self) -> None:
         """Cache the states written."""
@@ -141,18 +119,14 @@ class MonitoringProjection(BatchProjection):
         self._staged = {}
         self._profiles.forget()
 
-    def _load(self, first: dict[UUID, int]) -> dict[UUID, _Entry]:
-        """The routes' states before the batch: cached, or replayed from the event store up to
+    def _load(self, route_id: UUID, version: int) -> _Entry | None:
+        """The route's state before the batch: cached, or replayed from the event store up to
         the version before the batch's first event of the route."""
-        entries: dict[UUID, _Entry] = {}
-        for route_id, version in first.items():
-            entry = self._cache.get(route_id)
-            if entry is None and version > 1:
-                state = self._rebuilt(self._replay(route_id, version - 1))
-                entry = None if state is None else _Entry.derived(state)
-            if entry is not None:
-                entries[route_id] = entry
-        return entries
+        entry = self._cache.get(route_id)
+        if entry is None and version > 1:
+            state = self._rebuilt(self._replay(route_id, version - 1))
+            entry = None if state is None else _Entry.derived(state)
+        return entry
 
     def _rebuilt(self, history: list[RouteEvent]) -> RouteState | None:
         if not history or not isinstance(history[0], RouteOpened):
@@ -162,48 +136,91 @@ class MonitoringProjection(BatchProjection):
             state.apply(event)
         return state
 
-    def _apply(self, db: Db, entries: dict[UUID, _Entry], event: RouteEvent) -> _Entry | None:
-        entry = entries.get(event.originator_id)
-        log = structlog.get_logger()
-        if isinstance(event, RouteOpened):
-            if entry is not None:
-                log.warning(
-                    "projection.duplicate_open",
-                    projection=self.name,
-                    route_id=str(event.originator_id),
-                )
-                return None
-            self._profiles.remember(db, event.profile)
-            state = RouteState.opened(event, self._profiles.canonical(event.profile))
-            return _Entry(state, [{} for _ in FAMILIES])
-        if entry is None:
-            log.warning(
-                "projection.route_unknown",
-                projection=self.name,
-                route_id=str(event.originator_id),
-                version=event.originator_version,
-            )
-            return None
-        if event.originator_version <= entry.state.route.version:
-            log.warning(
-                "projection.event_already_applied",
-                projection=self.name,
-                route_id=str(event.originator_id),
-                version=event.originator_version,
-            )
-            return None
-        entry.state.apply(event)
-        return entry
+    def _applied(
+        self, db: Db, state: RouteState | None, events: list[RouteEvent]
+    ) -> RouteState | None:
+        """The route's state after its events of the batch (skipping, with a warning, those
+        that cannot apply)."""
+        for event in events:
+            if isinstance(event, RouteOpened):
+                if state is not None:
+                    self._skipped("projection.duplicate_open", event)
+                    continue
+                self._profiles.remember(db, event.profile)
+                state = RouteState.opened(event, self._profiles.canonical(event.profile))
+            elif state is None:
+                self._skipped("projection.route_unknown", event)
+            elif event.originator_version <= state.route.version:
+                self._skipped("projection.event_already_applied", event)
+            else:
+                state.apply(event)
+        return state
+
+    def _skipped(self, why: str, event: RouteEvent) -> None:
+        structlog.get_logger().warning(
+            why,
+            projection=self.name,
+            route_id=str(event.originator_id),
+            version=event.originator_version,
+        )
 
 
-def _add(sums: dict[Key, list[int]], rows: dict[Key, Row], sign: int) -> None:
+def _by_route(batch: Sequence[Item]) -> dict[UUID, list[RouteEvent]]:
+    """The batch's events route by route, each route's in order."""
+    routes: defaultdict[UUID, list[RouteEvent]] = defaultdict(list)
+    for _, event in batch:
+        if event is not None:
+            routes[event.originator_id].append(event)
+    return routes
+
+
+_NO_ROWS: tuple[dict[Key, Row], ...] = tuple({} for _ in FAMILIES)
+"""A route's rows before its opening: none in any family."""
+
+
+class _Changes:
+    """What a batch writes to each family's table: rows to upsert and keys to delete or, in a
+    counters table, what to add to each sum."""
+
+    def __init__(self) -> None:
+        self.upserts: list[list[Row]] = [[] for _ in FAMILIES]
+        self.deletes: list[list[Key]] = [[] for _ in FAMILIES]
+        self.sums: list[dict[Key, Row]] = [{} for _ in FAMILIES]
+
+    def add(self, before: Sequence[dict[Key, Row]], after: list[dict[Key, Row]]) -> None:
+        """A route's rows before the batch and after it."""
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            if old == new:
+                continue
+            if FAMILIES[index].table.counters:
+                _add(self.sums[index], new)
+                _add(self.sums[index], old, sign=-1)
+            elif not old:
+                self.upserts[index] += new.values()
+            else:
+                self.deletes[index] += [key for key in old if key not in new]
+                self.upserts[index] += [row for key, row in new.items() if old.get(key) != row]
+
+    def write(self, db: Db) -> None:
+        """Write every table's changes."""
+        for index, family in enumerate(FAMILIES):
+            table = family.table
+            if table.counters:
+                _write_sums(db, table, self.sums[index])
+            else:
+                db.executemany(table.delete(), self.deletes[index])
+                db.write(table, self.upserts[index], "upsert")
+
+
+def _add(sums: dict[Key, Row], rows: dict[Key, Row], sign: int = 1) -> None:
+    """Add each row's values (times `sign`) to the sums under its key."""
     for key, values in rows.items():
-        total = sums.setdefault(key, [0] * len(values))
-        for index, value in enumerate(values):
-            total[index] += sign * value
+        signed = values if sign == 1 else tuple(sign * value for value in values)
+        total = sums.get(key)
+        sums[key] = signed if total is None else tuple(map(add, total, signed))
 
 
-def _write_sums(db: Db, table: Table, sums: dict[Key, list[int]]) -> None:
+def _write_sums(db: Db, table: Table, sums: dict[Key, Row]) -> None:
     changes = [(key, values) for key, values in sums.items() if any(values)]
     db.write(table, [(*key, *values) for key, values in changes], "add")
     db.executemany(table.prune(), [key for key, values in changes if min(values) < 0])

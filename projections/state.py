@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from operator import is_
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -57,9 +58,10 @@ class RouteState:
         elif isinstance(event, ev.FinalDiagnosticRecorded):
             self.final_levels = dict(event.levels)
         pending = self.route.pending_parties()
-        self.pending_since = {
-            role: self.pending_since.get(role, event.timestamp) for role in pending
-        }
+        if pending or self.pending_since:
+            self.pending_since = {
+                role: self.pending_since.get(role, event.timestamp) for role in pending
+            }
 
     @property
     def profile(self) -> Profile:
@@ -125,7 +127,7 @@ class Family:
 
 def same(before: tuple[object, ...] | None, after: tuple[object, ...]) -> bool:
     """The dependencies are the very same objects."""
-    return before is not None and all(a is b for a, b in zip(before, after, strict=True))
+    return before is not None and len(before) == len(after) and all(map(is_, before, after))
 
 
 def filters(state: RouteState) -> tuple[str, str, str, str, str | None]:

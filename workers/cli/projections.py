@@ -18,9 +18,15 @@ import typer
 
 from aggregates.application import Routes
 from projections import activities, agreement, audit, corrections, dynamics, refusals, routes
-from projections.catalog import PROJECTIONS, LeaseHeldError, catch_up, open_projection, statuses
-from projections.catalog import rebuild as rebuild_projection
-from projections.runner import RunnerOptions
+from projections.catalog import (
+    PROJECTIONS,
+    LeaseHeldError,
+    catch_up,
+    open_projection,
+    rebuild_all,
+    statuses,
+)
+from projections.runner import CATCH_UP, RunnerOptions
 from projections.tables import Db, Filters, Table, UnsupportedFilterError
 from workers.cli.output import emit_json, emit_table, fail
 from workers.context import build_routes
@@ -44,7 +50,9 @@ def projector(
     once: Annotated[
         bool, typer.Option("--once", help="Catch up to the store's last event and exit.")
     ] = False,
-    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Largest batch.")] = 1000,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Largest batch (events read at once).")
+    ] = CATCH_UP.batch_size,
     poll_interval: Annotated[
         float, typer.Option(min=0.01, help="Seconds between looks on SQLite (no subscriptions).")
     ] = 0.2,
@@ -103,17 +111,19 @@ def rebuild(
     """
     application = build_routes(Settings())
     tune_gc()
-    for each in _names([name] if name else None):
-        head = application.recorder.max_notification_id() or 0
-        with typer.progressbar(length=head, label=f"Пересборка {each}", file=sys.stderr) as bar:
-            done = [0]
+    names = _names([name] if name else None)
+    head = application.recorder.max_notification_id() or 0
+    label = f"Пересборка {', '.join(names)}"
+    with typer.progressbar(length=head * len(names), label=label, file=sys.stderr) as bar:
+        done = dict.fromkeys(names, 0)
 
-            def advance(position: int, done: list[int] = done, bar: Any = bar) -> None:
-                bar.update(max(position - done[0], 0))
-                done[0] = max(done[0], position)
+        def advance(each: str, position: int) -> None:
+            bar.update(max(position - done[each], 0))
+            done[each] = max(done[each], position)
 
-            position = rebuild_projection(application, each, on_batch=advance)
-        typer.echo(f"{each}: пересобрана до события {position}")
+        reached = rebuild_all(application, names, on_batch=advance)
+    for each in names:
+        typer.echo(f"{each}: пересобрана до события {reached[each]}")
 
 
 def _names(only: Sequence[str] | None) -> list[str]:
