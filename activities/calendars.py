@@ -1,5 +1,12 @@
 """The activity of the regions' calendars: the notice of a diagnostic campaign (sent the
-regulation's number of days ahead) or of the methodists' half-year report, in Russian."""
+regulation's number of days ahead, Sakha диагностика 5.1, 5.3) or of the methodists' report
+(Sakha актив 6.2: June and December), in Russian, for the whole region.
+
+The dates follow from the moment the schedule fired, in the region's time zone: the campaign is
+held `notice_days` after it; the report is due by the end of the month it fired in. The notice's
+id is derived from the region, the kind and that date, so a retried or repeated delivery of one
+firing carries the same id and the portal drops the repeat.
+"""
 
 from __future__ import annotations
 
@@ -8,39 +15,70 @@ import uuid
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+import structlog
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from aggregates.profiles import Profile, ProfileCatalogue
-from workflows.contracts import CalendarInput, CalendarNotice, Notice
+from aggregates.profiles import Profile, ProfileCatalogue, UnknownProfileError
+from aggregates.values import Role
+from workflows.contracts import CalendarFiring, CalendarNotice, Notice
 
 CALENDAR_NAMESPACE = uuid.UUID("9d5c0f3e-2b7a-4f61-8e0d-4a3c1b2e7f90")
-CAMPAIGN_RECIPIENTS = ["teacher", "methodist", "deputy_head"]
-REPORT_RECIPIENTS = ["methodist", "centre_head"]
+CAMPAIGN_RECIPIENTS = [Role.TEACHER, Role.METHODIST, Role.DEPUTY_HEAD]
+REPORT_RECIPIENTS = [Role.METHODIST, Role.CENTRE_HEAD]
+REPORT_PERIODS = {1: "за год", 2: "за полугодие", 4: "за квартал", 12: "за месяц"}
+"""The period a report covers, by the number of report months a year."""
+
+log = structlog.get_logger("iom.activities")
+
+
+def days_phrase(days: int) -> str:
+    """`через 3 дня`, `через 5 дней`, `через 21 день`; `сегодня` for none."""
+    if days == 0:
+        return "сегодня"
+    if days % 10 == 1 and days % 100 != 11:
+        word = "день"
+    elif 2 <= days % 10 <= 4 and not 12 <= days % 100 <= 14:
+        word = "дня"
+    else:
+        word = "дней"
+    return f"через {days} {word}"
+
+
+def footer(profile: Profile) -> str:
+    """The region and its regulation, closing every calendar notice."""
+    return f"Регламент: {profile.region}; {profile.regulation}."
 
 
 def campaign_text(profile: Profile, held_on: date, notice_days: int) -> tuple[str, str]:
     """Subject and text of a diagnostic campaign's notice."""
-    subject = f"Диагностика профессиональных дефицитов {held_on:%d.%m.%Y}"
+    title = "Диагностика профессиональных дефицитов"
+    subject = f"{title} {held_on:%d.%m.%Y}"
     text = (
-        f"Через {notice_days} дн. ({held_on:%d.%m.%Y}) проводится диагностика профессиональных"
-        " дефицитов педагогических работников: входная — для новых ИОМ, итоговая — для ИОМ,"
-        " срок которых завершается.\n"
-        "Участники — педагогические работники, включённые в диагностику; методисты и"
-        " заместители руководителей ОО обеспечивают их участие.\n"
-        f"Регламент: {profile.regulation}."
+        f"{title}: {days_phrase(notice_days)} ({held_on:%d.%m.%Y}) проводится входная/итоговая"
+        " диагностика (входная — для педагогов, начинающих ИОМ, итоговая — для завершающих его);"
+        " участники — педагогические работники, включённые в диагностику. Методисты и"
+        " заместители руководителей ОО оповещают участников о месте и времени проведения"
+        " и обеспечивают их участие.\n\n" + footer(profile)
     )
     return subject, text
 
 
 def report_text(profile: Profile, due_on: date) -> tuple[str, str]:
-    """Subject and text of the methodists' half-year report notice."""
-    subject = f"Отчёт методиста о сопровождении ИОМ: срок {due_on:%d.%m.%Y}"
+    """Subject and text of the methodists' report notice."""
+    period = REPORT_PERIODS.get(len(profile.calendars.report_months), "за отчётный период")
+    title = f"Отчёт методиста о сопровождении ИОМ {period}"
     text = (
-        "Подготовьте отчёт о сопровождении индивидуальных образовательных маршрутов"
-        f" педагогических работников за полугодие; срок представления — {due_on:%d.%m.%Y}.\n"
-        f"Регламент: {profile.regulation}."
+        f"{title}: срок — {due_on:%d.%m.%Y}. Методист представляет в ЦНППМ информацию о"
+        " результатах своей деятельности по сопровождению индивидуальных образовательных"
+        " маршрутов педагогических работников.\n\n" + footer(profile)
     )
-    return subject, text
+    return f"{title}: срок {due_on:%d.%m.%Y}", text
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 class CalendarActivities:
@@ -51,20 +89,24 @@ class CalendarActivities:
         self.channels = channels
 
     @activity.defn(name="calendar_notice")
-    def calendar_notice(self, request: CalendarInput) -> CalendarNotice:
-        """The notice of the calendar date that made the schedule fire."""
-        profile = self.profiles.latest(request.profile_id)
-        fired = activity.info().current_attempt_scheduled_time
-        today = fired.astimezone(ZoneInfo(profile.time_zone)).date()
+    def calendar_notice(self, firing: CalendarFiring) -> CalendarNotice:
+        """The notice of the calendar date that made the schedule fire, and its channels."""
+        request = firing.request
+        try:
+            profile = self.profiles.latest(request.profile_id)
+        except UnknownProfileError as error:
+            raise ApplicationError(str(error), type="UnknownProfile", non_retryable=True) from None
+        today = firing.fired_at.astimezone(ZoneInfo(profile.time_zone)).date()
         if request.kind == "diagnostic_campaign":
             due_on = today + timedelta(days=request.notice_days)
             subject, text = campaign_text(profile, due_on, request.notice_days)
             recipients = CAMPAIGN_RECIPIENTS
         else:
-            due_on = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+            due_on = month_end(today)
             subject, text = report_text(profile, due_on)
             recipients = REPORT_RECIPIENTS
         key = f"calendar:{request.kind}:{due_on.isoformat()}"
+        log.info("calendar notice", profile=profile.key, key=key, channels=self.channels)
         notice = Notice(
             id=str(uuid.uuid5(CALENDAR_NAMESPACE, f"{profile.id}:{key}")),
             route_id=None,
@@ -75,10 +117,10 @@ class CalendarActivities:
             school_id=None,
             teacher_id=None,
             methodist_id=None,
-            recipients=recipients,
+            recipients=[role.value for role in recipients],
             due_on=due_on,
             subject=subject,
             text=text,
-            created_at=fired,
+            created_at=firing.fired_at,
         )
         return CalendarNotice(notice=notice, channels=self.channels)

@@ -1,18 +1,34 @@
 """A region's calendar date (a diagnostic campaign, the methodists' report): started by its
-Temporal Schedule, it has the notice built and delivers it on every channel."""
+Temporal Schedule (`workers/schedules.py`), it has the notice built and delivers it on every
+channel, with the route workflow's retry policy for notices.
+
+The firing's moment is the schedule's (the `TemporalScheduledStartTime` the server sets on the
+workflows a schedule starts), or the workflow's start when that is missing: the same on every
+replay and activity retry, so the notice's date and id are stable.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeKey
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import CalendarInput, CalendarNotice, Delivery
-    from workflows.route import DELIVERY_RETRY, STORE_CALL
+    from workflows.contracts import CalendarFiring, CalendarInput, CalendarNotice, Delivery
+    from workflows.route import DELIVERY_RETRY, DURABLE_RETRY, STORE_CALL
 
 CALENDAR_WORKFLOW = "RegionCalendarWorkflow"
+SCHEDULED_AT = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
+"""Set by the server on a workflow a schedule started: the firing's nominal time."""
+
+
+def fired_at() -> datetime:
+    """When the schedule fired this run (its start, when not started by a schedule)."""
+    info = workflow.info()
+    return info.typed_search_attributes.get(SCHEDULED_AT) or info.start_time
 
 
 @workflow.defn(name=CALENDAR_WORKFLOW)
@@ -21,22 +37,39 @@ class RegionCalendarWorkflow:
 
     @workflow.run
     async def run(self, request: CalendarInput) -> str:
-        """Send the date's notice; its key."""
+        """Build the date's notice and send it on every channel; its key."""
         built: CalendarNotice = await workflow.execute_activity(
             "calendar_notice",
-            request,
+            CalendarFiring(request=request, fired_at=fired_at()),
             result_type=CalendarNotice,
             start_to_close_timeout=STORE_CALL,
+            retry_policy=DURABLE_RETRY,
         )
-        await asyncio.gather(
+        await self.deliver(built)
+        return built.notice.key
+
+    async def deliver(self, built: CalendarNotice) -> None:
+        """Deliver on every channel at once; fail the run, after all have ended, if any failed."""
+        results = await asyncio.gather(
             *(
                 workflow.execute_activity(
                     "deliver_notice",
                     Delivery(channel=channel, notice=built.notice),
-                    start_to_close_timeout=timedelta(seconds=30),
+                    start_to_close_timeout=STORE_CALL,
                     retry_policy=DELIVERY_RETRY,
                 )
                 for channel in built.channels
-            )
+            ),
+            return_exceptions=True,
         )
-        return built.notice.key
+        failed = [
+            channel
+            for channel, result in zip(built.channels, results, strict=True)
+            if isinstance(result, BaseException)
+        ]
+        if failed:
+            raise ApplicationError(
+                f"notice {built.notice.key} not delivered on {', '.join(failed)}",
+                type="Undelivered",
+                non_retryable=True,
+            )

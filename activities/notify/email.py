@@ -85,35 +85,48 @@ def check_address(address: str, what: str) -> str:
     return address
 
 
-def check_template(template: str) -> None:
-    """`PermanentDeliveryError` unless the template's fields are all known placeholders."""
+def check_template(template: str) -> set[str]:
+    """The template's placeholders; `PermanentDeliveryError` unless all are known ones."""
     try:
-        fields = [field for _, field, _, _ in string.Formatter().parse(template)]
+        parsed = list(string.Formatter().parse(template))
     except ValueError as error:
         raise PermanentDeliveryError(f"malformed address template {template!r}: {error}") from error
-    unknown = sorted({f for f in fields if f is not None and f not in PLACEHOLDERS})
+    fields = {field for _, field, _, _ in parsed if field is not None}
+    unknown = sorted(fields - PLACEHOLDERS)
     if unknown:
         raise PermanentDeliveryError(
             f"address template {template!r}: unknown placeholders {unknown}, "
             f"known are {sorted(PLACEHOLDERS)}"
         )
+    return fields
+
+
+def template_values(template: str, notice: Notice) -> dict[str, str]:
+    """The values of the template's placeholders for `notice`. `{role}` is filled per recipient
+    and `{region}` is always known; `PermanentDeliveryError` when the template uses `{school}` or
+    `{municipality}` and the notice has none (a region-wide notice: a diagnostic campaign)."""
+    used = check_template(template)
+    values = {
+        "region": notice.profile_id,
+        "school": notice.school_id,
+        "municipality": notice.municipality_id,
+    }
+    missing = sorted(name for name in used if name in values and values[name] is None)
+    if missing:
+        raise PermanentDeliveryError(
+            f"notice {notice.id} has no {', '.join(missing)} for the address template {template!r}"
+        )
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def addresses(template: str, notice: Notice) -> list[str]:
     """The distinct addresses of the notice's recipient roles, in the notice's order."""
-    check_template(template)
+    values = template_values(template, notice)
     if not notice.recipients:
         raise PermanentDeliveryError(f"notice {notice.id} has no recipients")
     found: dict[str, None] = {}
     for role in notice.recipients:
-        address = template.format_map(
-            {
-                "role": role,
-                "region": notice.profile_id,
-                "school": notice.school_id,
-                "municipality": notice.municipality_id,
-            }
-        )
+        address = template.format_map({**values, "role": role})
         found[check_address(address, f"recipient ({role})")] = None
     return list(found)
 
