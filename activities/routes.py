@@ -31,7 +31,7 @@ from aggregates.route import Route
 from aggregates.values import Actor, Role
 from projections.refusals import record_refusal
 from workflows.contracts import (
-    CommandRequest,
+    ID_LENGTH,
     Delivery,
     Execution,
     Firing,
@@ -109,35 +109,42 @@ class RouteActivities:
         except ConflictError:
             raise  # another writer won: a retry decides again on the fresh route
         except DomainError as error:
-            self._refuse(execution.route_id, execution.name, request, error)
+            signed = (request.actor_id, request.role, request.command_id)
+            self._refuse(execution.route_id, execution.name, signed, error)
         log.info("command executed", version=receipt.version, replayed=receipt.replayed)
         return self._outcome(execution.route_id, receipt)
 
     @activity.defn(name="operate")
     def operate(self, operation: Operation) -> Outcome:
         """An operator's signal, recorded on the route as an event with reason and ticket."""
-        payload = dict(operation.payload)
-        request = CommandRequest(
-            actor_id=str(payload.pop("operator_id", "") or "?"),
-            role=Role.OPERATOR.value,
-            command_id=str(payload.pop("command_id", "") or operation.causation_id),
-        )
-        self._bind(operation.route_id, signal=operation.name, command_id=request.command_id)
+        payload = dict(operation.payload or {})
+        operator_id = str(payload.pop("operator_id", "") or "")
+        command_id = str(payload.pop("command_id", "") or operation.causation_id)
+        self._bind(operation.route_id, signal=operation.name, command_id=command_id)
         try:
+            if operation.payload is None:
+                raise InvalidCommandError(
+                    "content", "ввод сигнала должен быть JSON-объектом (см. README)", "payload"
+                )
+            if len(command_id) > ID_LENGTH:
+                raise InvalidCommandError(
+                    "content", f"поле «command_id»: не длиннее {ID_LENGTH} знаков", "command_id"
+                )
             command = self._command(operation.name, payload, person=False)
-            actor = self._actor(request.actor_id, request.role)
+            actor = self._actor(operator_id, Role.OPERATOR.value, field="operator_id")
             receipt = self.routes.execute(
                 operation.route_id,
                 command,
                 actor,
-                request.command_id,
+                command_id,
                 operation.causation_id,
                 now=self._now(),
             )
         except ConflictError:
             raise
         except DomainError as error:
-            self._refuse(operation.route_id, operation.name, request, error)
+            signed = (operator_id[:ID_LENGTH], Role.OPERATOR.value, command_id[:ID_LENGTH])
+            self._refuse(operation.route_id, operation.name, signed, error)
         log.info("signal applied", version=receipt.version, replayed=receipt.replayed)
         return self._outcome(operation.route_id, receipt)
 
@@ -215,29 +222,44 @@ class RouteActivities:
             raise invalid_payload(error) from None
 
     @staticmethod
-    def _actor(actor_id: str, role: str) -> Actor:
+    def _actor(actor_id: str, role: str, *, field: str = "actor_id") -> Actor:
+        """The actor, or a refusal naming the field at fault: the role or the id (`field`)."""
         try:
-            return Actor(id=actor_id, role=Role(role))
+            known = Role(role)
         except ValueError:
             roles = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
             raise InvalidCommandError(
                 "content", f"неизвестная роль «{role}»; роли: {roles}", "role"
             ) from None
+        if not actor_id:
+            raise InvalidCommandError("content", f"поле «{field}»: обязательное поле", field)
+        try:
+            return Actor(id=actor_id, role=known)
+        except ValidationError:
+            raise InvalidCommandError(
+                "content",
+                f"поле «{field}»: идентификатор «{actor_id}» недопустим (латиница, цифры и . _ : -,"
+                " до 128 знаков, начинается с буквы или цифры)",
+                field,
+            ) from None
 
     def _refuse(
-        self, route_id: UUID, name: str, request: CommandRequest, error: DomainError
+        self, route_id: UUID, name: str, signed: tuple[str, str, str], error: DomainError
     ) -> NoReturn:
+        """Record the refusal (`signed`: who, in which role, under which command id), then
+        refuse for good: a retry would be refused again."""
+        actor_id, role, command_id = signed
         record_refusal(
             self.routes,
             route_id=route_id,
             refused_at=self._now(),
-            actor_id=request.actor_id,
-            role=request.role,
+            actor_id=actor_id,
+            role=role,
             command=name,
             rule=error.rule,
             message=error.message,
             field=error.field,
-            command_id=request.command_id,
+            command_id=command_id,
         )
         log.info("command refused", rule=error.rule, field=error.field)
         raise ApplicationError(

@@ -80,12 +80,16 @@ class RouteView(Contract):
         return "paused" if self.paused else self.stage
 
 
+ID_LENGTH = 200
+"""The longest actor or command id a request may carry."""
+
+
 class CommandRequest(Contract):
     """A person's command, sent as the update named after it (`agree_route`, …)."""
 
-    actor_id: str = Field(min_length=1, max_length=200)
+    actor_id: str = Field(min_length=1, max_length=ID_LENGTH)
     role: str = Field(min_length=1, max_length=40)
-    command_id: str = Field(min_length=1, max_length=200)
+    command_id: str = Field(min_length=1, max_length=ID_LENGTH)
     payload: dict[str, Any] = {}
 
 
@@ -110,11 +114,12 @@ class Outcome(Contract):
 
 
 class Operation(Contract):
-    """The activity input of an operator's signal: its name and its JSON as sent."""
+    """The activity input of an operator's signal: its name and its JSON as sent (None: the
+    signal's input was not a JSON object)."""
 
     route_id: UUID
     name: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None
     causation_id: str
 
 
@@ -166,6 +171,14 @@ class CalendarInput(Contract):
     profile_id: str
     kind: CalendarKind
     notice_days: int = Field(default=0, ge=0, le=60)
+
+
+class CalendarFiring(Contract):
+    """The activity input of a calendar schedule's firing: its request and when it fired (the
+    schedule's time, the same on every retry, so the notice's date and id are too)."""
+
+    request: CalendarInput
+    fired_at: datetime
 
 
 class CalendarNotice(Contract):

@@ -61,9 +61,12 @@ DELIVERY_RETRY = RetryPolicy(
 class RouteWorkflow:
     """One route's process: agreement, deadlines, notices, operators' signals."""
 
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, start: RouteInput) -> None:
+        self.route_id = start.route_id  # known to an update that arrives before `run` starts
+        self.continue_after = start.continue_after
         self.view: RouteView | None = None
-        self.signals: list[tuple[str, dict[str, Any]]] = []
+        self.signals: list[tuple[str, dict[str, Any] | None, str]] = []
         self.changed = False
         self.writer = asyncio.Lock()  # one command on the route at a time
         self.deliveries: list[workflow.ActivityHandle[None]] = []
@@ -73,8 +76,6 @@ class RouteWorkflow:
     @workflow.run
     async def run(self, start: RouteInput) -> str:
         """Follow the route until it is completed or cancelled; returns its last stage."""
-        self.route_id = start.route_id
-        self.continue_after = start.continue_after
         self.show(
             await workflow.execute_activity(
                 "load_route",
@@ -157,20 +158,22 @@ class RouteWorkflow:
 
     @workflow.signal(dynamic=True, description="An operator's intervention (see README).")
     def signal(self, name: str, args: Sequence[RawValue]) -> None:
-        """Queue the operator's signal; the main loop applies it (and records a refusal)."""
-        payload: dict[str, Any]
-        try:
-            payload = workflow.payload_converter().from_payload(args[0].payload, dict)
-        except Exception:
-            payload = {"_malformed": True}
-        self.signals.append((name, payload if isinstance(payload, dict) else {"_malformed": True}))
+        """Queue the operator's signal; the main loop applies it (and records a refusal).
 
-    async def operate(self, name: str, payload: dict[str, Any]) -> None:
+        Each signal is its own step: one without a `command_id` is told apart from the next of
+        the same name by a deterministic id (the same on a replay)."""
+        payload: Any = None
+        with contextlib.suppress(Exception):  # not JSON: refused by the activity, on record
+            payload = workflow.payload_converter().from_payload(args[0].payload)
+        given = payload if isinstance(payload, dict) else None
+        self.signals.append((name, given, str(workflow.uuid4())))
+
+    async def operate(self, name: str, payload: dict[str, Any] | None, step: str) -> None:
         operation = Operation(
             route_id=self.route_id,
             name=name,
             payload=payload,
-            causation_id=self.causation(f"signal:{name}"),
+            causation_id=self.causation(f"signal:{name}:{step}"),
         )
         async with self.writer:
             try:

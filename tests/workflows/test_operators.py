@@ -66,17 +66,38 @@ async def test_pause_holds_deadlines_and_people_until_resume(stack: Stack) -> No
     assert len(events_named(stack, rid, "RouteResumed")) == 1
 
 
+async def test_signals_without_a_command_id_are_each_applied(stack: Stack) -> None:
+    _, rid = await designed_route(stack, "balakhta", 23)
+    for name in ("pause", "resume", "pause"):  # the second pause is not a retry of the first
+        await stack.gateway.signal(rid, name, SIGNED)
+    await eventually(lambda: len(events_named(stack, rid, "RoutePaused")) == 2)
+    assert len(events_named(stack, rid, "RouteResumed")) == 1
+
+
 async def test_malformed_and_unknown_signals_are_refused_and_recorded(stack: Stack) -> None:
     _, rid = await designed_route(stack, "balakhta", 22)
     await stack.gateway.signal(rid, "pause", {"operator_id": "op-7", "command_id": "no-reason"})
     await stack.gateway.signal(rid, "reboot", SIGNED | {"command_id": "unknown"})
+    unsigned = {"reason": "Сбой", "ticket": "OPS-1", "command_id": "unsigned"}
+    await stack.gateway.signal(rid, "pause", unsigned)
+    await stack.gateway.signal(rid, "pause", SIGNED | {"operator_id": "оператор 7"})
+    handle = stack.env.client.get_workflow_handle(f"route-{rid}")
+    await handle.signal("pause", "приостановить")  # not a JSON object
+    await stack.gateway.signal(rid, "pause", SIGNED | {"command_id": "x" * 201})
     await stack.gateway.signal(
         rid, "cancel", SIGNED | {"command_id": "cancel", "reason": "Увольнение"}
     )
-    handle = stack.env.client.get_workflow_handle(f"route-{rid}")
     assert await handle.result() == "cancelled"
     rows = {row["command_id"]: row for row in refusals(stack, rid)}
     assert (rows["no-reason"]["field"], rows["no-reason"]["rule"]) == ("reason", "content")
     assert (rows["unknown"]["field"], rows["unknown"]["command"]) == ("name", "reboot")
+    assert (rows["unsigned"]["field"], rows["unsigned"]["message"]) == (
+        "operator_id",
+        "поле «operator_id»: обязательное поле",
+    )
+    unnamed = [row for key, row in rows.items() if key.startswith(f"route-{rid}/")]
+    assert sorted(row["field"] for row in unnamed) == ["operator_id", "payload"]
+    assert rows["x" * 200]["field"] == "command_id"  # recorded cut to the longest id
+    assert len(rows) == 6
     [cancelled] = events_named(stack, rid, "RouteCancelled")
     assert (cancelled.reason, cancelled.ticket) == ("Увольнение", "OPS-21")

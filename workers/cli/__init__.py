@@ -9,9 +9,11 @@ import typer
 from aggregates.profiles import Stage
 from workers.cli.audit import audit
 from workers.cli.docs import docs
+from workers.cli.ops import ops
 from workers.cli.output import emit_json, emit_table
 from workers.cli.pd import pd
 from workers.cli.projections import monitor, projections, projector
+from workers.cli.worker import worker
 from workers.context import build_routes
 from workers.demo import write_demo
 from workers.logs import configure_logging
@@ -27,7 +29,9 @@ app.add_typer(pd, name="pd")
 app.add_typer(docs, name="docs")
 app.add_typer(projections, name="projections")
 app.add_typer(monitor, name="monitor")
+app.add_typer(ops, name="ops")
 app.command()(projector)
+app.command()(worker)
 
 
 @app.callback()

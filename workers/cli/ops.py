@@ -1,0 +1,497 @@
+"""`iom ops …`: operators' hands on the route workflows.
+
+One command per operator signal (`extend-deadline`, `reassign-methodist`, `pause`, `unpause`
+— the `resume` signal —, `cancel`, `resend-notice`): the payload is checked here with the
+command's own model (bad input exits 2 and sends nothing), sent as the signal, and then the
+event store is watched until the command id is applied on the route or refused. `resume` starts
+a route's workflow afresh from the event store; `stuck` lists routes waiting on someone too long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from pydantic import ValidationError
+
+from activities.routes import invalid_payload
+from aggregates.application import Routes
+from aggregates.commands import OPERATIONS
+from aggregates.errors import DomainError, RouteNotFoundError
+from aggregates.values import Actor, Role
+from projections.refusals import create_table, query_refusals
+from projections.tables import Filters
+from projections.view import transaction_on
+from workers.cli.output import emit_json, emit_table, fail
+from workers.cli.worker import reach
+from workers.context import build_routes
+from workers.gateway import RouteGateway, StuckRoute
+from workers.settings import Settings
+
+ops = typer.Typer(
+    help="For operators: a signal to a route's workflow, one command each (`unpause` sends the"
+    " `resume` signal that lifts a pause); `resume` starts a route's workflow afresh from the"
+    " event store; `stuck` lists routes waiting too long. Signals exit 0 applied, 1 refused,"
+    " 2 bad input (nothing sent), 3 Temporal unreachable, 4 pending.",
+    no_args_is_help=True,
+)
+
+POLL = 0.2  # seconds between looks at the event store
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+EXIT_PENDING = 4
+DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+OPTIONS = {"operator_id": "--operator", "methodist_id": "--methodist-id"}
+
+RouteArg = Annotated[UUID, typer.Argument(help="The route id (UUID).")]
+OperatorOpt = Annotated[str, typer.Option("--operator", help="Who acts: the operator's id.")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why; recorded on the route.")]
+TicketOpt = Annotated[str, typer.Option("--ticket", help="The ticket it answers, e.g. OPS-12.")]
+CommandIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--command-id",
+        help="Idempotency key: one id is applied once. Default: a new UUID, printed on stderr,"
+        " so a script can retry with it.",
+    ),
+]
+WaitOpt = Annotated[
+    float,
+    typer.Option("--wait", min=0, max=600, help="Seconds to wait for the outcome."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON object.")]
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One operator's signal as the command line was given it."""
+
+    route_id: UUID
+    signal: str
+    fields: dict[str, Any]
+    operator: str
+    command_id: str | None
+    wait: float
+    as_json: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What became of a signal: applied (at a version), refused (a rule), or still pending."""
+
+    status: str
+    version: int | None = None
+    rule: str | None = None
+    field: str | None = None
+    message: str | None = None
+    refusal_id: int | None = None
+
+
+# The signals.
+
+
+@ops.command("extend-deadline")
+def extend_deadline(  # typer passes every parameter by name
+    route_id: RouteArg,
+    *,
+    deadline: Annotated[
+        str,
+        typer.Option(
+            "--deadline",
+            help="The open deadline: activity:A1, agreement:methodist, … (refused naming them).",
+        ),
+    ],
+    until: Annotated[str, typer.Option("--until", help="The new date, YYYY-MM-DD.")],
+    operator: OperatorOpt,
+    reason: ReasonOpt,
+    ticket: TicketOpt,
+    command_id: CommandIdOpt = None,
+    wait: WaitOpt = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Extend an open deadline (signal `extend_deadline`).
+
+    The deadline of an activity, of a party's answer or of the conclusions; a key not open is
+    refused naming the open ones.
+
+    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
+    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
+
+    Example: iom ops extend-deadline 3f2a… --deadline activity:A1 --until 2027-03-01 \\
+      --operator op-1 --reason "Больничный" --ticket OPS-12
+    """
+    fields = {"deadline": deadline, "until": until, "reason": reason, "ticket": ticket}
+    send(Ask(route_id, "extend_deadline", fields, operator, command_id, wait, as_json))
+
+
+@ops.command("reassign-methodist")
+def reassign_methodist(  # typer passes every parameter by name
+    route_id: RouteArg,
+    *,
+    methodist_id: Annotated[str, typer.Option("--methodist-id", help="The new methodist's id.")],
+    order: Annotated[str, typer.Option("--order", help="The order (распорядительный акт).")],
+    operator: OperatorOpt,
+    reason: ReasonOpt,
+    ticket: TicketOpt,
+    command_id: CommandIdOpt = None,
+    wait: WaitOpt = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Assign another methodist to the route under an order (signal `reassign_methodist`).
+
+    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
+    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
+
+    Example: iom ops reassign-methodist 3f2a… --methodist-id m-17 --order "Приказ № 5" \\
+      --operator op-1 --reason "Увольнение методиста" --ticket OPS-12
+    """
+    fields = {"methodist_id": methodist_id, "order": order, "reason": reason, "ticket": ticket}
+    send(Ask(route_id, "reassign_methodist", fields, operator, command_id, wait, as_json))
+
+
+@ops.command("pause")
+def pause(  # typer passes every parameter by name
+    route_id: RouteArg,
+    *,
+    operator: OperatorOpt,
+    reason: ReasonOpt,
+    ticket: TicketOpt,
+    command_id: CommandIdOpt = None,
+    wait: WaitOpt = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pause the route (signal `pause`).
+
+    While paused no deadline runs, no reminder goes out and people's commands are refused; lift
+    it with `iom ops unpause`.
+
+    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
+    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
+
+    Example: iom ops pause 3f2a… --operator op-1 --reason "Больничный" --ticket OPS-12
+    """
+    fields = {"reason": reason, "ticket": ticket}
+    send(Ask(route_id, "pause", fields, operator, command_id, wait, as_json))
+
+
+@ops.command("unpause")
+def unpause(  # typer passes every parameter by name
+    route_id: RouteArg,
+    *,
+    operator: OperatorOpt,
+    reason: ReasonOpt,
+    ticket: TicketOpt,
+    command_id: CommandIdOpt = None,
+    wait: WaitOpt = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Lift an operator's pause (signal `resume`).
+
+    What came due during the pause fires at once. Not to be confused with `iom ops resume`,
+    which starts a route's workflow afresh.
+
+    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
+    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
+
+    Example: iom ops unpause 3f2a… --operator op-1 --reason "Вышла на работу" --ticket OPS-12
+    """
+    fields = {"reason": reason, "ticket": ticket}
+    send(Ask(route_id, "resume", fields, operator, command_id, wait, as_json))
+
+
+@ops.command("cancel")
+def cancel(  # typer passes every parameter by name
+    route_id: RouteArg,
+    *,
+    operator: OperatorOpt,
+    reason: ReasonOpt,
+    ticket: TicketOpt,
+    command_id: CommandIdOpt = None,
+    wait: WaitOpt = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancel the route (signal `cancel`); its workflow ends.
+
+    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
+    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
+
+    Example: iom ops cancel 3f2a… --operator op-1 --reason "Увольнение педагога" --ticket OPS-12
+    """
+    fields = {"reason": reason, "ticket": ticket}
+    send(Ask(route_id, "cancel", fields, operator, command_id, wait, as_json))
+
+
+@ops.command("resend-notice")
+def resend_notice(  # typer passes every parameter by name
+    route_id: RouteArg,
+    *,
+    key: Annotated[
+        str, typer.Option("--key", help="The notice's key, e.g. a1:methodist:requested.")
+    ],
+    operator: OperatorOpt,
+    reason: ReasonOpt,
+    ticket: TicketOpt,
+    command_id: CommandIdOpt = None,
+    wait: WaitOpt = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send again a notice the route has sent already (signal `resend_notice`).
+
+    It goes out on every channel, marked as a repeat; a key never sent is refused naming the
+    keys sent.
+
+    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
+    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
+
+    Example: iom ops resend-notice 3f2a… --key a1:methodist:requested \\
+      --operator op-1 --reason "Письмо не дошло" --ticket OPS-12
+    """
+    fields = {"key": key, "reason": reason, "ticket": ticket}
+    send(Ask(route_id, "resend_notice", fields, operator, command_id, wait, as_json))
+
+
+def send(ask: Ask) -> None:
+    """Check the signal, send it, wait for its outcome, report it; exit with its code."""
+    payload = checked(ask)
+    command_id = ask.command_id or str(uuid.uuid4())
+    settings = Settings()
+    routes = build_routes(settings)
+    try:
+        known_route(routes, ask.route_id)
+        create_table(routes)
+        earlier = refusal_of(routes, ask.route_id, command_id)
+        typer.echo(f"идентификатор команды: {command_id}", err=True)
+        payload |= {"operator_id": ask.operator, "command_id": command_id}
+        answer = asyncio.run(deliver(settings, routes, ask, payload))
+        if answer is None:
+            answer = outcome(routes, ask, command_id, earlier)
+    finally:
+        routes.close()
+    report(ask, command_id, answer)
+
+
+def checked(ask: Ask) -> dict[str, Any]:
+    """The signal's payload as its command's model reads it, or exit 2 naming the field."""
+    try:
+        Actor(id=ask.operator, role=Role.OPERATOR)
+    except ValidationError:
+        raise fail(
+            "поле «operator_id»: ожидается идентификатор из латинских букв, цифр и ._:-"
+            " (--operator)",
+            EXIT_BAD_INPUT,
+        ) from None
+    if not str(ask.fields.get("ticket", "")).strip():
+        raise fail("поле «ticket»: укажите номер заявки (--ticket)", EXIT_BAD_INPUT)
+    try:
+        command = OPERATIONS[ask.signal].model_validate(ask.fields)
+    except ValidationError as error:
+        refusal = invalid_payload(error)
+        option = OPTIONS.get(refusal.field or "", "--" + (refusal.field or "").replace("_", "-"))
+        raise fail(f"{refusal.message} ({option})", EXIT_BAD_INPUT) from None
+    return command.model_dump(mode="json")
+
+
+def known_route(routes: Routes, route_id: UUID) -> None:
+    """Exit 2 unless the route is in the event store."""
+    try:
+        routes.route(route_id)
+    except RouteNotFoundError as error:
+        raise fail(error.message, EXIT_BAD_INPUT) from None
+
+
+async def deliver(
+    settings: Settings, routes: Routes, ask: Ask, payload: dict[str, Any]
+) -> Answer | None:
+    """Send the signal; an answer only when the workflow cannot take it (not running)."""
+    gateway = RouteGateway(await reach(settings), routes, settings.task_queue)
+    try:
+        await gateway.signal(ask.route_id, ask.signal, payload)
+    except DomainError as error:
+        return Answer("refused", rule=error.rule, field=error.field, message=error.message)
+    return None
+
+
+def outcome(routes: Routes, ask: Ask, command_id: str, earlier: Answer | None) -> Answer:
+    """Watch the store until the command is applied or newly refused, for `ask.wait` seconds.
+    A refusal recorded before this send is the answer only if nothing else comes by then."""
+    deadline = time.monotonic() + ask.wait
+    while True:
+        record = routes.route(ask.route_id).commands.get(command_id)
+        if record is not None:
+            return Answer("applied", version=record.version)
+        refusal = refusal_of(routes, ask.route_id, command_id)
+        if refusal is not None and refusal != earlier:
+            return refusal
+        if time.monotonic() >= deadline:
+            return earlier or Answer("pending")
+        time.sleep(POLL)
+
+
+def refusal_of(routes: Routes, route_id: UUID, command_id: str) -> Answer | None:
+    """The recorded refusal of the command id on the route, if any."""
+    with transaction_on(getattr(routes.recorder, "datastore"), commit=False) as db:  # noqa: B009
+        rows = query_refusals(db, Filters(route_id=route_id), None)
+    row = next((r for r in rows if r["command_id"] == command_id), None)
+    if row is None:
+        return None
+    return Answer(
+        "refused",
+        rule=row["rule"],
+        field=row["field"],
+        message=row["message"],
+        refusal_id=row["id"],
+    )
+
+
+def report(ask: Ask, command_id: str, answer: Answer) -> None:
+    """Print the outcome (a line, or a JSON object) and exit with its code."""
+    if ask.as_json:
+        found: dict[str, Any] = {"version": answer.version} if answer.status == "applied" else {}
+        if answer.status == "refused":
+            found = {"rule": answer.rule, "field": answer.field, "message": answer.message}
+        head = {"route_id": str(ask.route_id), "signal": ask.signal, "command_id": command_id}
+        emit_json(head | {"status": answer.status} | found)
+    elif answer.status == "applied":
+        typer.echo(f"применено: {ask.signal}, ИОМ {ask.route_id}, версия {answer.version}")
+    elif answer.status == "refused":
+        where = f", поле {answer.field}" if answer.field else ""
+        typer.echo(f"отклонено: {answer.message} (правило {answer.rule}{where})")
+    else:
+        typer.echo(
+            f"ожидает: за {ask.wait:g} с сигнал {ask.signal} не применён и не отклонён; запущен"
+            f" ли iom worker? Повторите с --command-id {command_id}"
+        )
+    codes = {"applied": 0, "refused": EXIT_REFUSED, "pending": EXIT_PENDING}
+    if codes[answer.status]:
+        raise typer.Exit(codes[answer.status])
+
+
+# The workflows.
+
+
+@ops.command("resume")
+def resume(route_id: RouteArg, as_json: JsonOpt = False) -> None:
+    """Start the route's workflow afresh from the event store.
+
+    For a workflow that was terminated, failed or lost; a running one is left alone. Nothing is
+    done twice: what was done (notices sent, timers fired) is in the store. Not to be confused
+    with `iom ops unpause`, which lifts an operator's pause.
+
+    Exit codes: 0 started, or running already; 1 the route is completed or cancelled;
+    2 no such route; 3 Temporal unreachable.
+
+    Example: iom ops resume 3f2a…
+    """
+    settings = Settings()
+    routes = build_routes(settings)
+    try:
+        try:
+            route = routes.route(route_id)
+        except RouteNotFoundError as error:
+            raise fail(error.message, EXIT_BAD_INPUT) from None
+        if route.closed:
+            raise fail(f"ИОМ {route_id} завершён или отменён: его процесс не запускается", 1)
+        started = asyncio.run(start(settings, routes, route_id))
+    finally:
+        routes.close()
+    status = "started" if started else "running"
+    if as_json:
+        emit_json({"route_id": str(route_id), "status": status})
+    elif started:
+        typer.echo(f"запущен: процесс ИОМ {route_id} начат заново с состояния в хранилище")
+    else:
+        typer.echo(f"выполняется: процесс ИОМ {route_id} уже идёт, оставлен как есть")
+
+
+async def start(settings: Settings, routes: Routes, route_id: UUID) -> bool:
+    """Start the route's workflow; False when it runs already."""
+    gateway = RouteGateway(await reach(settings), routes, settings.task_queue)
+    return await gateway.start(route_id)
+
+
+@ops.command("stuck")
+def stuck(
+    older_than: Annotated[
+        str,
+        typer.Option("--older-than", help="How long waiting: 14d, 36h, 90m."),
+    ] = "14d",
+    as_json: JsonOpt = False,
+) -> None:
+    """Running routes waiting on someone for longer than --older-than, the longest first.
+
+    Waiting on an answer or on an overdue obligation, from Temporal's visibility store: route,
+    stage, region, methodist, whom, since when.
+
+    Exit codes: 0 listed (also when none); 2 a bad duration; 3 Temporal unreachable.
+
+    Example: iom ops stuck --older-than 14d --json
+    """
+    age = duration(older_than)
+    found = asyncio.run(list_stuck(Settings(), age))
+    if as_json:
+        emit_json([stuck_row(route) for route in found])
+        return
+    if not found:
+        typer.echo(f"нет ИОМ, ждущих дольше {older_than}")
+        return
+    emit_table(
+        f"ИОМ, ждущие дольше {older_than}: {len(found)}",
+        ["ИОМ", "этап", "регион", "методист", "ждёт", "с"],
+        [
+            (
+                r.route_id,
+                r.status,
+                r.region,
+                r.methodist_id or "—",
+                ", ".join(r.waiting_on),
+                since(r),
+            )
+            for r in found
+        ],
+    )
+
+
+def since(route: StuckRoute) -> str:
+    """Since when a stuck route has waited, in UTC to the minute."""
+    return f"{route.since.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def duration(text: str) -> timedelta:
+    """`14d`, `36h`, `90m` as a time span, or exit 2."""
+    match = DURATION.match(text)
+    if match is None:
+        raise fail(
+            f"--older-than: «{text}» не срок; примеры: 14d, 36h, 90m (дни, часы, минуты)",
+            EXIT_BAD_INPUT,
+        )
+    return timedelta(**{UNITS[match[2]]: int(match[1])})
+
+
+async def list_stuck(settings: Settings, age: timedelta) -> list[StuckRoute]:
+    """The routes waiting longer than `age`, from Temporal's visibility store."""
+    client = await reach(settings)
+    routes = build_routes(settings)
+    try:
+        return await RouteGateway(client, routes, settings.task_queue).stuck(age)
+    finally:
+        routes.close()
+
+
+def stuck_row(route: StuckRoute) -> dict[str, Any]:
+    """A stuck route as JSON."""
+    return {
+        "route_id": route.route_id,
+        "status": route.status,
+        "region": route.region,
+        "methodist_id": route.methodist_id,
+        "waiting_on": route.waiting_on,
+        "since": route.since.astimezone(UTC).isoformat(),
+    }
