@@ -153,3 +153,36 @@ async def test_opening_a_route_starts_its_workflow_once(stack: Stack) -> None:
     assert not await stack.gateway.start(receipt.route_id)
     with pytest.raises(RouteNotFoundError):
         await stack.gateway.start(route_id_for("never-opened"))
+
+
+@pytest.mark.parametrize("region", ["sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm"])
+async def test_each_region_agrees_in_its_profiles_order(stack: Stack, region: str) -> None:
+    demo, route_id = await designed_route(stack, region, 40)
+    agreement = stack.routes.profiles.latest(region).agreement
+    rounds = sorted({step.round for step in agreement})
+    plan_hash = stack.routes.route(route_id).plan_hash
+    asked: list[tuple[str, list[Role]]] = []
+    version = 0
+    for number in rounds:
+        parties = [step.role for step in agreement if step.round == number]
+        # The round's parties, and only they, are asked at once.
+        asked += [("agreement_requested", [role]) for role in parties]
+        expected = sorted(asked)
+        await eventually(lambda: sorted(notices(stack, route_id)) == expected)  # noqa: B023
+        later = [step.role for step in agreement if step.round > number]
+        if later:
+            with pytest.raises(RoleError):
+                await stack.gateway.execute(
+                    route_id,
+                    "agree_route",
+                    request(demo, later[0], f"early-{number}", plan_hash=plan_hash),
+                )
+        for role in parties:
+            version = await stack.gateway.execute(
+                route_id,
+                "agree_route",
+                request(demo, role, f"agree-{role}", plan_hash=plan_hash),
+            )
+    assert stack.routes.route(route_id).stage is Stage.IMPLEMENTATION
+    assert isinstance(stack.routes.history(route_id, version=version)[-1], RouteApproved)
+    await eventually(lambda: any(kind == "route_approved" for kind, _ in notices(stack, route_id)))
