@@ -1,15 +1,24 @@
 """Demo routes: a region's whole route, driven through every stage as its regulation says,
-with realistic content. `iom demo` writes them; the acceptance tests drive routes the same way."""
+with realistic content. `iom demo` writes them; the acceptance tests drive routes the same way.
+
+A route's steps are written once, as data (`DemoRoute.steps`), and taken in one of two ways:
+directly on the aggregate (`drive`), or as the route's people and an operator would, through
+the route's workflow on Temporal (`drive_through`: updates, and a signal waited on until
+applied)."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
 from aggregates.application import Routes, route_id_for
 from aggregates.commands import (
+    COMMANDS,
+    OPERATIONS,
     AcknowledgeConclusions,
     AcknowledgeCorrection,
     AgreeCorrection,
@@ -19,6 +28,7 @@ from aggregates.commands import (
     CompleteActivity,
     CorrectRoute,
     DesignRoute,
+    ExtendDeadline,
     HoldFinalPublicEvent,
     IssueCertificate,
     MarkActivityNotDone,
@@ -36,8 +46,26 @@ from aggregates.profiles import Profile, Stage
 from aggregates.route import Route
 from aggregates.values import Activity, Actor, Diagnostic, FinalPublicEvent, Plan, Role, TaskResult
 from workers.demo_content import ACTIVITIES, FINAL_EVENTS, GENERIC_ACTIVITY, RESULTS, TOPICS
+from workers.gateway import RouteGateway
+from workflows.contracts import CommandRequest
 
 ORDER = list(Stage)
+UPDATES = {command: name for name, command in COMMANDS.items() if command.by_person}
+"""The update that carries each person's command to a route's workflow."""
+SIGNALS = {command: name for name, command in OPERATIONS.items()}
+"""The signal that carries each operator's command."""
+SIGNAL_WAIT = 30.0  # seconds an operator's signal may take to be applied
+POLL = 0.05  # seconds between looks at the event store
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a demo route: the command, the role of the demo person who gives it, and
+    the step's name (its command id is `<route key>:<name>`)."""
+
+    command: Command
+    role: Role
+    name: str
 
 
 @dataclass
@@ -55,6 +83,11 @@ class DemoRoute:
         return f"demo-{self.profile.id}-{self.index:05d}"
 
     @property
+    def route_id(self) -> UUID:
+        """The route's id, from its key."""
+        return route_id_for(self.key)
+
+    @property
     def school(self) -> str:
         return f"school-{self.profile.id}-{self.index % 7 + 1:02d}"
 
@@ -64,14 +97,82 @@ class DemoRoute:
             Role.TEACHER: f"teacher-{self.profile.id}-{self.index:05d}",
             Role.METHODIST: f"methodist-{self.profile.id}-{self.index % 3 + 1:02d}",
             Role.CENTRE_HEAD: f"centre-head-{self.profile.id}",
+            Role.OPERATOR: f"operator-{self.profile.id}",
         }
         return Actor(id=ids.get(role, f"{role.value.replace('_', '-')}-{self.school}"), role=role)
 
+    def command_id(self, step: str) -> str:
+        """The command id of the route's step named `step`."""
+        return f"{self.key}:{step}"
+
+    # The two drivers.
+
     def run(self, command: Command, role: Role, step: str) -> None:
-        self.app.execute(route_id_for(self.key), command, self.actor(role), f"{self.key}:{step}")
+        """Execute one step directly on the aggregate."""
+        self.app.execute(self.route_id, command, self.actor(role), self.command_id(step))
+
+    def _take(self, steps: Iterable[Step]) -> None:
+        """Take `steps` directly on the aggregate, each before the next is drawn."""
+        for step in steps:
+            if isinstance(step.command, OpenRoute):
+                self.app.open(step.command, self.actor(step.role), self.command_id(step.name))
+            else:
+                self.run(step.command, step.role, step.name)
 
     def drive(self, until: Stage = Stage.COMPLETED) -> UUID:
-        """Drive the route through every stage up to `until`; its id."""
+        """Drive the route directly on the aggregate through every stage up to `until`; its id."""
+        self._take(self.steps(until))
+        return self.route_id
+
+    async def drive_through(self, gateway: RouteGateway, until: Stage = Stage.COMPLETED) -> UUID:
+        """Drive the route through every stage up to `until` as its people and an operator
+        would: opened by the gateway (which starts its workflow), each person's step as an
+        update, the operator's as a signal waited on until applied; its id. `gateway` works on
+        this route's event store, and a worker serves its task queue meanwhile."""
+        steps = self.steps(until, operators=True)
+        while (step := await asyncio.to_thread(next, steps, None)) is not None:
+            await self._send(gateway, step)
+        return self.route_id
+
+    async def _send(self, gateway: RouteGateway, step: Step) -> None:
+        """Give one step through the route's workflow."""
+        command, actor, command_id = step.command, self.actor(step.role), self.command_id(step.name)
+        signal = SIGNALS.get(type(command))
+        if isinstance(command, OpenRoute):
+            await gateway.open(command, actor, command_id)
+        elif signal is not None:
+            payload = command.model_dump(mode="json")
+            payload |= {"operator_id": actor.id, "command_id": command_id}
+            await gateway.signal(self.route_id, signal, payload)
+            await self._applied(command_id, signal)
+        else:
+            request = CommandRequest(
+                actor_id=actor.id,
+                role=actor.role.value,
+                command_id=command_id,
+                payload=command.model_dump(mode="json"),
+            )
+            await gateway.execute(self.route_id, UPDATES[type(command)], request)
+
+    async def _applied(self, command_id: str, signal: str) -> None:
+        """Wait until the signal's command is on the route: the workflow applies a signal after
+        taking it, and the next step must not overtake it."""
+        deadline = asyncio.get_running_loop().time() + SIGNAL_WAIT
+        while command_id not in (await asyncio.to_thread(self._route)).commands:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(
+                    f"сигнал «{signal}» по ИОМ {self.route_id} не применён за {SIGNAL_WAIT:g} с"
+                    " (отклонён? см. iom monitor refusals)"
+                )
+            await asyncio.sleep(POLL)
+
+    # The steps.
+
+    def steps(self, until: Stage = Stage.COMPLETED, *, operators: bool = False) -> Iterator[Step]:
+        """The steps that drive the route through every stage up to `until`, the opening first;
+        with `operators`, also what an operator does on a live route (an activity's deadline
+        extended). A step may depend on the route as the steps before it left it: draw each
+        only after the one before is applied."""
         profile, rng = self.profile, self.rng
         months = max(profile.term_min_months, 12)
         starts_on = add_months(self.today, -(months + 1)).replace(day=1)
@@ -89,32 +190,30 @@ class DemoRoute:
             municipality_id=f"mun-{profile.id}-{self.index % 3 + 1:02d}",
             subject=rng.choice(["математика", "русский язык", "физика", "история", "биология"]),
         )
-        self.app.open(opening, self.actor(opener), f"{self.key}:open")
-        steps = [
+        yield Step(opening, opener, "open")
+        stages: list[tuple[Stage, Callable[[], Iterator[Step]]]] = [
             (Stage.DIAGNOSTIC, self._assign),
             (Stage.DESIGN, lambda: self._diagnose(starts_on)),
             (Stage.AGREEMENT, lambda: self._design(starts_on, ends_on)),
             (Stage.IMPLEMENTATION, self._agree),
-            (Stage.FINAL, self._implement),
-            (Stage.COMPLETED, lambda: self.conclude(ends_on)),
+            (Stage.FINAL, lambda: self._implement(operators=operators)),
+            (Stage.COMPLETED, lambda: self._conclude(ends_on)),
         ]
-        for stage, step in steps:
+        for stage, stage_steps in stages:
             if ORDER.index(stage) > ORDER.index(until):
                 break
-            step()
-        return route_id_for(self.key)
+            yield from stage_steps()
 
     def _route(self) -> Route:
-        return self.app.route(route_id_for(self.key))
+        return self.app.route(self.route_id)
 
-    def _assign(self) -> None:
+    def _assign(self) -> Iterator[Step]:
         order = f"Распоряжение № {100 + self.index} от {self.today:%d.%m.%Y}"
         role = self.profile.methodist_assigned_by[0]
-        self.run(
-            AssignMethodist(methodist_id=self.actor(Role.METHODIST).id, order=order), role, "assign"
-        )
+        methodist = self.actor(Role.METHODIST).id
+        yield Step(AssignMethodist(methodist_id=methodist, order=order), role, "assign")
 
-    def _diagnose(self, starts_on: date) -> None:
+    def _diagnose(self, starts_on: date) -> Iterator[Step]:
         codes = [entry.code for entry in self.profile.competences]
         tasks = [
             TaskResult(
@@ -132,7 +231,7 @@ class DemoRoute:
             platform="РАС «Ситуационный центр»",
             tasks=tasks,
         )
-        self.run(RecordDiagnostic(diagnostic=diagnostic), Role.METHODIST, "diagnostic")
+        yield Step(RecordDiagnostic(diagnostic=diagnostic), Role.METHODIST, "diagnostic")
 
     def plan(self, starts_on: date, ends_on: date) -> Plan:
         """The plan this demo route designs for a term from `starts_on` to `ends_on`."""
@@ -191,25 +290,26 @@ class DemoRoute:
             else None,
         )
 
-    def _design(self, starts_on: date, ends_on: date) -> None:
+    def _design(self, starts_on: date, ends_on: date) -> Iterator[Step]:
         designer = self.profile.designers[0]
-        self.run(DesignRoute(plan=self.plan(starts_on, ends_on)), designer, "design")
-        self.run(SubmitRoute(), designer, "submit")
+        yield Step(DesignRoute(plan=self.plan(starts_on, ends_on)), designer, "design")
+        yield Step(SubmitRoute(), designer, "submit")
 
-    def _agree(self) -> None:
+    def _agree(self) -> Iterator[Step]:
         plan_hash = self._route().plan_hash or ""
         for step in self.profile.agreement:
             comment = "Согласовано без замечаний" if step.action != "sign" else ""
-            self.run(
-                AgreeRoute(plan_hash=plan_hash, comment=comment), step.role, f"agree-{step.role}"
-            )
+            agree = AgreeRoute(plan_hash=plan_hash, comment=comment)
+            yield Step(agree, step.role, f"agree-{step.role}")
 
-    def _implement(self) -> None:
+    def _implement(self, *, operators: bool) -> Iterator[Step]:
         route = self._route()
         assert route.plan is not None
         plan = route.plan
+        if operators:
+            yield self._extension(route, plan.activities[0])
         if self.index % 2 == 0 and len(plan.activities) > 1:
-            self._correct(plan)
+            yield from self._correct(plan)
             plan = self._route().plan or plan
         for number, activity in enumerate(plan.activities):
             if (
@@ -218,13 +318,13 @@ class DemoRoute:
                 and self.index % 3 == 0
             ):
                 reason = "Курсы перенесены организатором на следующий учебный год"
-                self.run(
+                yield Step(
                     MarkActivityNotDone(activity_id=activity.id, reason=reason),
                     Role.METHODIST,
                     f"not-done-{activity.id}",
                 )
                 continue
-            self.run(
+            yield Step(
                 CompleteActivity(
                     activity_id=activity.id,
                     completed_on=activity.ends_on,
@@ -238,37 +338,51 @@ class DemoRoute:
             )
             if number == 0:
                 text = "Педагог применяет освоенные приёмы; отмечена положительная динамика"
-                self.run(
+                yield Step(
                     RecordInterimResult(recorded_on=activity.ends_on, text=text),
                     Role.METHODIST,
                     "interim",
                 )
 
-    def _correct(self, plan: Plan) -> None:
+    def _extension(self, route: Route, activity: Activity) -> Step:
+        """An operator extends the activity's deadline by two weeks, on the organiser's word."""
+        extend = ExtendDeadline(
+            deadline=f"activity:{activity.id}",
+            until=route.due_on(activity) + timedelta(days=14),
+            reason="Организатор перенёс сроки мероприятия на две недели",
+            ticket=f"OPS-{self.index}",
+        )
+        return Step(extend, Role.OPERATOR, f"extend-{activity.id}")
+
+    def _correct(self, plan: Plan) -> Iterator[Step]:
         last = plan.activities[-1]
         moved = last.model_copy(update={"organiser": "ЦНППМ (перенос по графику)"})
         new_plan = plan.model_copy(update={"activities": [*plan.activities[:-1], moved]})
         role = self.profile.correctors[0]
         corrected_on = plan.activities[0].ends_on
         reason = "Изменение графика курсов у организатора"
-        self.run(
+        yield Step(
             CorrectRoute(corrected_on=corrected_on, reason=reason, plan=new_plan), role, "correct"
         )
         for party in self._route().corrections[-1].awaiting:
-            self.run(AgreeCorrection(number=1), party, f"correction-agree-{party}")
-        self.run(AcknowledgeCorrection(number=1), Role.TEACHER, "correction-ack")
+            yield Step(AgreeCorrection(number=1), party, f"correction-agree-{party}")
+        yield Step(AcknowledgeCorrection(number=1), Role.TEACHER, "correction-ack")
 
     def conclude(self, ends_on: date, prolonged_until: date | None = None) -> None:
-        """The final stage: final event and diagnostic, conclusions signed and acknowledged, the
-        certificate; a prolongation to `prolonged_until` instead when given (no certificate)."""
+        """The final stage, directly on the aggregate: final event and diagnostic, conclusions
+        signed and acknowledged, the certificate; a prolongation to `prolonged_until` instead
+        when given (no certificate)."""
+        self._take(self._conclude(ends_on, prolonged_until))
+
+    def _conclude(self, ends_on: date, prolonged_until: date | None = None) -> Iterator[Step]:
         route = self._route()
         assert route.plan is not None
         if self.profile.requires_self_reflection:
             text = "Маршрут помог систематизировать работу; освоенные приёмы применяю на уроках"
-            self.run(RecordSelfReflection(text=text), Role.TEACHER, "reflection")
+            yield Step(RecordSelfReflection(text=text), Role.TEACHER, "reflection")
         if route.plan.final_public_event is not None:
             held_on = route.plan.final_public_event.starts_on
-            self.run(
+            yield Step(
                 HoldFinalPublicEvent(held_on=held_on, result="Проведено для 24 педагогов района"),
                 Role.TEACHER,
                 "final-event",
@@ -284,7 +398,7 @@ class DemoRoute:
                 platform=route.input_diagnostic.platform,
                 tasks=tasks,
             )
-            self.run(RecordFinalDiagnostic(diagnostic=final), Role.METHODIST, "final-diagnostic")
+            yield Step(RecordFinalDiagnostic(diagnostic=final), Role.METHODIST, "final-diagnostic")
         recommendations = (
             "Пройти курсы по наставничеству; транслировать опыт на муниципальном уровне"
         )
@@ -294,17 +408,26 @@ class DemoRoute:
             recommendations=recommendations if self.profile.requires_recommendations else "",
             prolonged_until=prolonged_until,
         )
-        self.run(conclusions, self.profile.conclusions_by, "conclusions")
+        yield Step(conclusions, self.profile.conclusions_by, "conclusions")
         recorded = self._route().conclusions
         assert recorded is not None
         for role in list(recorded.awaiting):
-            self.run(SignConclusions(), role, f"sign-{role}")
-        self.run(AcknowledgeConclusions(), Role.TEACHER, "conclusions-ack")
+            yield Step(SignConclusions(), role, f"sign-{role}")
+        yield Step(AcknowledgeConclusions(), Role.TEACHER, "conclusions-ack")
         if self.profile.requires_certificate and prolonged_until is None:
             number = f"ИОМ-{self.profile.id.upper()}-{self.index:05d}"
-            self.run(
+            yield Step(
                 IssueCertificate(number=number, issued_on=ends_on), Role.CENTRE_HEAD, "certificate"
             )
+
+
+def demo_routes(app: Routes, region: str, count: int, *, seed: int, first: int) -> list[DemoRoute]:
+    """The demo routes `first`, `first + 1`, … of `region`, their content drawn in turn from
+    one generator seeded with the region and `seed` (drive them in that order)."""
+    profile = app.profiles.latest(region)
+    rng = random.Random(f"{region}:{seed}")
+    today = app.clock().date()
+    return [DemoRoute(app, profile, index, rng, today) for index in range(first, first + count)]
 
 
 def write_demo(
@@ -317,10 +440,19 @@ def write_demo(
     first: int = 1,
 ) -> list[UUID]:
     """Write `count` demo routes of `region`, each driven up to `until`; their ids."""
-    profile = app.profiles.latest(region)
-    rng = random.Random(f"{region}:{seed}")
-    today = app.clock().date()
-    return [
-        DemoRoute(app, profile, index, rng, today).drive(until)
-        for index in range(first, first + count)
-    ]
+    return [demo.drive(until) for demo in demo_routes(app, region, count, seed=seed, first=first)]
+
+
+async def write_demo_through(
+    gateway: RouteGateway,
+    region: str,
+    count: int,
+    *,
+    seed: int = 0,
+    until: Stage = Stage.COMPLETED,
+    first: int = 1,
+) -> list[UUID]:
+    """Write `count` demo routes of `region` through their workflows, one after another, each
+    driven up to `until` (see `DemoRoute.drive_through`); their ids."""
+    demos = demo_routes(gateway.routes, region, count, seed=seed, first=first)
+    return [await demo.drive_through(gateway, until) for demo in demos]

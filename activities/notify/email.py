@@ -221,12 +221,23 @@ class EmailChannel:
             refused(self.server.where, rejected)
 
     def connect(self) -> smtplib.SMTP:
-        """An open session with the server: TLS from the start for `smtps://`."""
+        """An open session with the server: TLS from the start for `smtps://`. A greeting that
+        never comes (the server going away) closes the socket before raising."""
         server = self.server
-        if server.implicit_tls:
-            context = ssl.create_default_context()
-            return smtplib.SMTP_SSL(server.host, server.port, timeout=self.timeout, context=context)
-        return smtplib.SMTP(server.host, server.port, timeout=self.timeout)
+        smtp = (
+            smtplib.SMTP_SSL(timeout=self.timeout, context=ssl.create_default_context())
+            if server.implicit_tls
+            else smtplib.SMTP(timeout=self.timeout)
+        )
+        try:
+            code, reply = smtp.connect(server.host, server.port)
+        except BaseException:
+            smtp.close()
+            raise
+        if code != 220:
+            smtp.close()
+            raise smtplib.SMTPConnectError(code, reply)
+        return smtp
 
 
 def quit_quietly(smtp: smtplib.SMTP) -> None:

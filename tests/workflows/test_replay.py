@@ -1,15 +1,17 @@
 """Determinism: route workflow histories replay on the current workflow code.
 
-A live history (an agreement round with its notices, updates, a refused update, escalations and
-a signal) replays; so does a history recorded by an earlier version of the code and kept in
-`histories/`. If a change to `workflows/route.py` breaks the stored one, running routes would
+Live histories replay: an agreement round with its notices, updates, a refused update,
+escalations and a signal; and a whole route of each region driven to completion through its
+workflow. So do the histories recorded by earlier versions of the code and kept in
+`tests/replay/`. If a change to `workflows/route.py` breaks a stored one, running routes would
 fail on the new worker: guard the change with `workflow.patched()` or let the routes take it at
-their next continue-as-new — and record a new history with `IOM_RECORD_HISTORY=1`.
+their next continue-as-new — and record new histories with `IOM_RECORD_HISTORY=1`.
 """
 
 from __future__ import annotations
 
 import os
+import random
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,9 +25,11 @@ from aggregates.values import Role
 from tests.support.waiting import eventually
 from tests.workflows.conftest import Stack
 from tests.workflows.test_agreement import designed_route, notices, request
+from workers.demo import DemoRoute
 from workflows.route import RouteWorkflow
 
-STORED = Path(__file__).parent / "histories" / "sakha-agreement.json"
+RECORDED = Path(__file__).parents[1] / "replay"
+REGIONS = ["sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm"]
 
 
 def replayer() -> Replayer:
@@ -50,10 +54,33 @@ async def test_a_live_history_replays(stack: Stack) -> None:
     await eventually(lambda: stack.routes.route(rid).paused)
     history = await stack.env.client.get_workflow_handle(f"route-{rid}").fetch_history()
     await replayer().replay_workflow(history)
-    if os.environ.get("IOM_RECORD_HISTORY"):
-        STORED.write_text(history.to_json())
+    record(history, "sakha-agreement")
 
 
-async def test_a_recorded_history_replays_on_this_code() -> None:
-    history = WorkflowHistory.from_json("route-recorded", STORED.read_text())
+@pytest.mark.parametrize("region", REGIONS)
+async def test_a_finished_route_replays(stack: Stack, region: str) -> None:
+    profile = stack.routes.profiles.latest(region)
+    demo = DemoRoute(stack.routes, profile, 32, random.Random(32), await stack.today())
+    route_id = await demo.drive_through(stack.gateway)
+    handle = stack.env.client.get_workflow_handle(f"route-{route_id}")
+    assert await handle.result() == "completed"
+    history = await handle.fetch_history()
     await replayer().replay_workflow(history)
+    record(history, f"{region}-finished")
+
+
+async def test_the_recorded_histories_replay_on_this_code() -> None:
+    files = sorted(RECORDED.glob("*.json"))
+    assert [f.stem for f in files] == sorted(
+        ["sakha-agreement", *(f"{region}-finished" for region in REGIONS)]
+    )
+    for file in files:  # each raises on a nondeterministic command
+        await replayer().replay_workflow(
+            WorkflowHistory.from_json(f"route-{file.stem}", file.read_text())
+        )
+
+
+def record(history: WorkflowHistory, name: str) -> None:
+    """Keep `history` as `tests/replay/<name>.json` when asked to (`IOM_RECORD_HISTORY=1`)."""
+    if os.environ.get("IOM_RECORD_HISTORY"):
+        (RECORDED / f"{name}.json").write_text(history.to_json())
