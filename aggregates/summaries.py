@@ -8,7 +8,7 @@ from typing import Any
 from aggregates import events as ev
 from aggregates.notices import NOTICE_TITLES
 from aggregates.profiles import ACTION_TITLES, Profile
-from aggregates.values import ROLE_TITLES
+from aggregates.values import ROLE_TITLES, Role
 
 
 def _levels(levels: dict[str, int], profile: Profile) -> str:
@@ -29,11 +29,9 @@ _LINES: dict[type[ev.RouteEvent], Callable[[Any, Profile], str]] = {
     ev.RouteDesigned: lambda e, p: f"ИОМ спроектирован (редакция {e.revision}): «{e.plan.topic}»",
     ev.RouteSubmitted: lambda e, p: f"ИОМ передан на согласование (редакция {e.revision})",
     ev.AgreementGiven: lambda e, p: (
-        f"{ROLE_TITLES[e.role].capitalize()}: {ACTION_TITLES[e.action]} (редакция {e.revision})"
+        f"{_title(e.role)}: {ACTION_TITLES[e.action]} (редакция {e.revision})"
     ),
-    ev.RouteReturned: lambda e, p: (
-        f"{ROLE_TITLES[e.role].capitalize()}: возвращён на доработку — {e.comments}"
-    ),
+    ev.RouteReturned: lambda e, p: f"{_title(e.role)}: возвращён на доработку — {e.comments}",
     ev.RouteApproved: lambda e, p: f"ИОМ утверждён (редакция {e.revision})",
     ev.ActivityCompleted: lambda e, p: (
         f"Мероприятие {e.activity_id} выполнено {e.completed_on:%d.%m.%Y}: {e.result}"
@@ -87,3 +85,10 @@ def describe(event: ev.RouteEvent, profile: Profile) -> str:
     """The event in one Russian line, in the regulation's own terms."""
     line = _LINES.get(type(event))
     return line(event, profile) if line else type(event).__name__
+
+
+def _title(role: Role) -> str:
+    """The role's title at the start of a line: its first letter upper-cased, abbreviations
+    (ЦНППМ, ОО, МО) kept as they are."""
+    title = ROLE_TITLES[role]
+    return title[:1].upper() + title[1:]
