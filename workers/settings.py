@@ -57,6 +57,26 @@ class Settings(BaseSettings):
         description="The address a notice goes to, per role: `{role}`, `{region}`, `{school}` and"
         " `{municipality}` are filled in (ids only, never a person's name).",
     )
+    portal_jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="The secret shared with the portal: tokens signed HS256 are accepted with it.",
+    )
+    portal_jwt_public_key: str | None = Field(
+        default=None,
+        description="The portal's public key (PEM, or a path to a PEM file): tokens signed RS256"
+        " are accepted with it.",
+    )
+    portal_jwt_audience: str = Field(
+        default="iom-engine", description="The audience (`aud`) every portal token must name."
+    )
+    portal_jwt_max_age: int = Field(
+        default=900,
+        ge=1,
+        description="The longest lifetime (`exp` − `iat`, seconds) a portal token may have.",
+    )
+    portal_jwt_leeway: int = Field(
+        default=30, ge=0, le=300, description="Clock skew (seconds) allowed on `exp` and `iat`."
+    )
 
 
 class UnsupportedDatabaseError(ValueError):

@@ -27,12 +27,14 @@ from workflows.route import RouteWorkflow
 ACTIVITY_THREADS = 8  # sync activities (store, SMTP, HTTP) run on this many threads
 
 
-async def connect(settings: Settings) -> Client:
-    """A client of the configured Temporal, speaking pydantic."""
+async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+    """A client of the configured Temporal, speaking pydantic; `lazy` connects on first use
+    (the API starts, and says it is not ready, while Temporal is down)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        lazy=lazy,
     )
 
 

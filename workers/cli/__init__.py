@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
+from uuid import UUID
 
 import typer
+from temporalio.service import RPCError
 
+from aggregates.application import Routes
 from aggregates.profiles import Stage
+from workers.cli.api import api
 from workers.cli.audit import audit
 from workers.cli.docs import docs
 from workers.cli.ops import ops
-from workers.cli.output import emit_json, emit_table
+from workers.cli.output import emit_json, emit_table, fail
 from workers.cli.pd import pd
 from workers.cli.projections import monitor, projections, projector
-from workers.cli.worker import worker
+from workers.cli.worker import BAD_SETTINGS, reach, unreachable, worker
 from workers.context import build_routes
-from workers.demo import write_demo
+from workers.demo import write_demo, write_demo_through
+from workers.gateway import RouteGateway
 from workers.logs import configure_logging
 from workers.settings import Settings
+from workers.temporal import register_search_attributes, route_worker
 
 app = typer.Typer(
     name="iom",
@@ -32,6 +39,7 @@ app.add_typer(monitor, name="monitor")
 app.add_typer(ops, name="ops")
 app.command()(projector)
 app.command()(worker)
+app.command()(api)
 
 
 @app.callback()
@@ -47,19 +55,67 @@ def demo(
         Stage, typer.Option(help="Drive each route up to this stage.")
     ] = Stage.COMPLETED,
     seed: Annotated[int, typer.Option(help="Content seed.")] = 0,
+    via_workflows: Annotated[
+        bool,
+        typer.Option(
+            "--via-workflows",
+            help="Through each route's workflow on Temporal (IOM_TEMPORAL_ADDRESS): people's"
+            " steps as updates, an operator's as a signal, served by a worker of its own.",
+        ),
+    ] = False,
 ) -> None:
     """Write demo routes of a region, each through every stage to its conclusion; print their ids.
 
+    With --via-workflows the routes are opened and driven as people and an operator would:
+    every step through the route's workflow on IOM_TEMPORAL_ADDRESS and IOM_TASK_QUEUE, which
+    a worker of this command serves while it runs. Exit codes: 0 written; 2 an unknown region
+    or bad notice settings; 3 Temporal unreachable.
+
     Example: iom demo --region sakha --routes 3
     """
-    application = build_routes(Settings())
+    settings = Settings()
+    application = build_routes(settings)
     if region not in application.profiles.ids():
         known = ", ".join(application.profiles.ids())
         typer.echo(f"ошибка: нет регламента «{region}»; известны: {known}", err=True)
         raise typer.Exit(2)
     first = sum(1 for _ in application.route_ids()) + 1
-    for route_id in write_demo(application, region, routes, seed=seed, until=until, first=first):
+    if via_workflows:
+        written = asyncio.run(
+            demo_through_workflows(
+                settings, application, region, routes, until=until, seed=seed, first=first
+            )
+        )
+    else:
+        written = write_demo(application, region, routes, seed=seed, until=until, first=first)
+    for route_id in written:
         typer.echo(str(route_id))
+
+
+async def demo_through_workflows(
+    settings: Settings,
+    application: Routes,
+    region: str,
+    count: int,
+    *,
+    until: Stage,
+    seed: int,
+    first: int,
+) -> list[UUID]:
+    """Write the demo routes through their workflows while a worker of our own serves the task
+    queue; exit 3 when Temporal is unreachable."""
+    client = await reach(settings)
+    try:
+        await register_search_attributes(client, settings.temporal_namespace)
+    except RPCError as error:
+        raise unreachable(settings, f"атрибуты поиска не зарегистрированы: {error}") from None
+    try:
+        running = route_worker(client, application, settings)
+    except ValueError as error:  # a channel's settings: a webhook without its secret, …
+        raise fail(f"настройки уведомлений: {error}", BAD_SETTINGS) from None
+    gateway = RouteGateway(client, application, settings.task_queue)
+    async with running:
+        return await write_demo_through(gateway, region, count, seed=seed, until=until, first=first)
 
 
 @app.command()

@@ -1,0 +1,138 @@
+"""Authentication: the portal signs a short-lived JWT for each user action.
+
+Claims: `sub` (the portal's user id), `role`, `region` (the regulation profile id, the tenant),
+`school` (the school's id, for people of a school), `teacher_id` (for a teacher), `aud`, `exp`
+and, when present, `iat`. HS256 is checked with the secret shared with the portal
+(`IOM_PORTAL_JWT_SECRET`), RS256 with the portal's public key (`IOM_PORTAL_JWT_PUBLIC_KEY`); the
+key is chosen by the algorithm, never by anything else the token says. A missing, expired,
+foreign or forged token is a 401.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aggregates.values import Actor, Code, Ident, Role
+from workers.settings import Settings
+
+SCHOOL_ROLES = frozenset({Role.DEPUTY_HEAD, Role.MO_HEAD, Role.SCHOOL_HEAD})
+"""The roles of a school's people: their tokens name the school."""
+PORTAL_ROLES = tuple(role for role in Role if role is not Role.SYSTEM)
+"""The roles a portal token may carry (the workflow's own `system` role is not one)."""
+
+
+class AuthenticationError(Exception):
+    """No token, or one the API does not accept; `message` says why, in Russian."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class Principal(BaseModel):
+    """Who acts: the person behind the request as the portal's token names them."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    subject: Annotated[Ident, Field(alias="sub")]
+    role: Role
+    region: Code
+    school: Ident | None = None
+    teacher_id: Ident | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """The actor the route records: a teacher by their teacher id (the id routes carry),
+        everyone else by their portal user id."""
+        if self.role is Role.TEACHER and self.teacher_id is not None:
+            return Actor(id=self.teacher_id, role=self.role)
+        return Actor(id=self.subject, role=self.role)
+
+
+@dataclass(frozen=True)
+class TokenVerifier:
+    """Checks the portal's tokens: signature, audience, expiry, lifetime, claims."""
+
+    audience: str
+    secret: str | None = None
+    public_key: str | None = None
+    max_age: int = 900
+    leeway: int = 30
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenVerifier:
+        """The verifier the settings describe; a `ValueError` when no key is configured."""
+        secret = settings.portal_jwt_secret
+        key = settings.portal_jwt_public_key
+        if key is not None and not key.lstrip().startswith("-----BEGIN"):
+            key = Path(key).read_text(encoding="ascii")
+        if secret is None and key is None:
+            raise ValueError(
+                "set IOM_PORTAL_JWT_SECRET (HS256) or IOM_PORTAL_JWT_PUBLIC_KEY (RS256)"
+            )
+        return cls(
+            audience=settings.portal_jwt_audience,
+            secret=secret.get_secret_value() if secret else None,
+            public_key=key,
+            max_age=settings.portal_jwt_max_age,
+            leeway=settings.portal_jwt_leeway,
+        )
+
+    def verify(self, token: str) -> Principal:
+        """The principal a valid token names, or `AuthenticationError`."""
+        claims = self._decode(token)
+        issued, expires = claims.get("iat"), claims["exp"]
+        if isinstance(issued, int | float) and expires - issued > self.max_age + self.leeway:
+            raise AuthenticationError("lifetime", "срок действия токена слишком долгий")
+        if claims.get("role") == Role.SYSTEM.value:
+            raise AuthenticationError("claims", "роль «system» не выдаётся порталом")
+        try:
+            principal = Principal.model_validate(claims)
+        except ValidationError as error:
+            names = sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
+            raise AuthenticationError(
+                "claims", f"в токене неверные или пропущены утверждения: {', '.join(names)}"
+            ) from None
+        if principal.role is Role.TEACHER and principal.teacher_id is None:
+            raise AuthenticationError("claims", "в токене педагога нет teacher_id")
+        if principal.role in SCHOOL_ROLES and principal.school is None:
+            raise AuthenticationError("claims", "в токене руководителя ОО или МО нет school")
+        return principal
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        try:
+            algorithm = jwt.get_unverified_header(token).get("alg")
+        except jwt.PyJWTError:
+            raise AuthenticationError("malformed", "токен не разобран") from None
+        keys = {"HS256": self.secret, "RS256": self.public_key}
+        key = keys.get(str(algorithm))
+        if key is None:
+            raise AuthenticationError("algorithm", f"алгоритм подписи {algorithm} не принимается")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[str(algorithm)],
+                audience=self.audience,
+                leeway=self.leeway,
+                options={"require": ["exp", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthenticationError("expired", "срок действия токена истёк") from None
+        except jwt.InvalidAudienceError:
+            raise AuthenticationError("audience", "токен выдан не для этого сервиса") from None
+        except jwt.InvalidSignatureError:
+            raise AuthenticationError("signature", "подпись токена неверна") from None
+        except jwt.MissingRequiredClaimError as error:
+            raise AuthenticationError(
+                "claims", f"в токене нет обязательного утверждения {error.claim}"
+            ) from None
+        except jwt.PyJWTError:
+            raise AuthenticationError("malformed", "токен не принят") from None
+        return claims

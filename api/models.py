@@ -1,0 +1,210 @@
+"""What the API takes and gives beside the commands themselves (those are the route's own
+command models): opening a route, the answer to a command, a route's state."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aggregates.profiles import Stage
+from aggregates.route import (
+    ActivityRecord,
+    Agreement,
+    CertificateRecord,
+    Conclusions,
+    Correction,
+    FinalEventRecord,
+    InterimResult,
+    Return,
+    Route,
+)
+from aggregates.values import Diagnostic, Ident, Name, Plan, Role
+
+EXAMPLE_ROUTE_ID = "3f1c9a52-7d7e-5b1a-9c55-0e6a1f0a2b11"
+
+
+class OpenRouteRequest(BaseModel):
+    """Открыть ИОМ педагога. Регион берётся из токена; повторное открытие с тем же
+    `route_key` тем же запросом находит уже открытый ИОМ."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "route_key": "portal-2026-000451",
+                    "teacher_id": "teacher-000451",
+                    "school_id": "school-sakha-07",
+                    "municipality_id": "mun-sakha-yakutsk",
+                    "subject": "математика",
+                }
+            ]
+        },
+    )
+
+    route_key: Ident = Field(description="Ключ ИОМ в портале; идентификатор ИОМ выводится из него.")
+    teacher_id: Ident = Field(description="Идентификатор педагога (не ФИО).")
+    school_id: Ident = Field(description="Идентификатор образовательной организации.")
+    municipality_id: Ident = Field(description="Идентификатор муниципалитета.")
+    subject: Name = Field(description="Преподаваемый предмет.")
+
+
+class CommandAccepted(BaseModel):
+    """Команда принята и записана в ИОМ: его новая версия."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "route_id": EXAMPLE_ROUTE_ID,
+                    "command": "agree_route",
+                    "command_id": "api-5b0e3c1e-8c0f-5f47-a1b6-1f3a2c9d8e77",
+                    "version": 9,
+                }
+            ]
+        }
+    )
+
+    route_id: UUID = Field(description="Идентификатор ИОМ.")
+    command: str = Field(description="Выполненная команда.")
+    command_id: str = Field(
+        description="Идентификатор команды в журнале ИОМ (выводится из Idempotency-Key)."
+    )
+    version: int = Field(description="Версия ИОМ после команды.")
+
+
+class RouteState(BaseModel):
+    """ИОМ сейчас: этап, стороны, план, согласование, мониторинг, корректировки, итоги.
+    Персональных данных (ФИО и т. п.) здесь нет: только идентификаторы."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": EXAMPLE_ROUTE_ID,
+                    "version": 8,
+                    "region": "sakha",
+                    "profile": "sakha@1",
+                    "stage": "agreement",
+                    "stage_name": "Согласование и утверждение ИОМ",
+                    "route_key": "portal-2026-000451",
+                    "teacher_id": "teacher-000451",
+                    "school_id": "school-sakha-07",
+                    "municipality_id": "mun-sakha-yakutsk",
+                    "subject": "математика",
+                    "methodist_id": "methodist-sakha-02",
+                    "term": 1,
+                    "revision": 1,
+                    "plan_hash": "9d2f…",
+                    "pending_parties": ["centre_head"],
+                    "paused": False,
+                    "closed": False,
+                    "created_on": "2026-09-01T02:00:00Z",
+                    "modified_on": "2026-09-20T05:30:00Z",
+                    "chain_head": "4be1…",
+                }
+            ]
+        }
+    )
+
+    id: UUID = Field(description="Идентификатор ИОМ.")
+    version: int = Field(description="Версия: число событий ИОМ.")
+    region: str = Field(description="Код регламента региона.")
+    profile: str = Field(description="Редакция регламента, по которой идёт ИОМ (`код@версия`).")
+    stage: Stage = Field(description="Этап ИОМ.")
+    stage_name: str = Field(description="Название этапа по регламенту региона.")
+    route_key: str = Field(description="Ключ ИОМ в портале.")
+    teacher_id: str = Field(description="Идентификатор педагога.")
+    school_id: str = Field(description="Идентификатор образовательной организации.")
+    municipality_id: str = Field(description="Идентификатор муниципалитета.")
+    subject: str = Field(description="Преподаваемый предмет.")
+    methodist_id: str | None = Field(default=None, description="Закреплённый методист.")
+    term: int = Field(description="Срок ИОМ по счёту (после продления — 2 и далее).")
+    input_diagnostic: Diagnostic | None = Field(default=None, description="Входная диагностика.")
+    input_levels: dict[str, int] = Field(
+        default={}, description="Уровни компетенций по входной диагностике (1–4)."
+    )
+    plan: Plan | None = Field(default=None, description="Спроектированный ИОМ (Карта ИОМ).")
+    revision: int = Field(description="Редакция плана (растёт с каждым проектированием).")
+    plan_hash: str | None = Field(
+        default=None, description="Хэш плана: согласование подтверждает именно эту редакцию."
+    )
+    pending_parties: list[Role] = Field(
+        default=[], description="Стороны текущего круга согласования, чей ответ ожидается."
+    )
+    agreements: list[Agreement] = Field(default=[], description="Ответы сторон согласования.")
+    returns: list[Return] = Field(default=[], description="Возвраты на доработку с замечаниями.")
+    approved_at: datetime | None = Field(default=None, description="Когда ИОМ утверждён.")
+    activities: dict[str, ActivityRecord] = Field(
+        default={}, description="Мониторинг мероприятий по их идентификаторам."
+    )
+    interim_results: list[InterimResult] = Field(default=[], description="Промежуточные итоги.")
+    corrections: list[Correction] = Field(default=[], description="Корректировки ИОМ.")
+    self_reflection: str | None = Field(default=None, description="Саморефлексия педагога.")
+    final_event: FinalEventRecord | None = Field(
+        default=None, description="Заключительное публичное мероприятие."
+    )
+    final_diagnostic: Diagnostic | None = Field(default=None, description="Итоговая диагностика.")
+    final_levels: dict[str, int] = Field(
+        default={}, description="Уровни компетенций по итоговой диагностике (1–4)."
+    )
+    conclusions: Conclusions | None = Field(default=None, description="Выводы по ИОМ.")
+    certificate: CertificateRecord | None = Field(default=None, description="Сертификат.")
+    cancel_reason: str | None = Field(default=None, description="Причина отмены.")
+    deadline_extensions: dict[str, date] = Field(
+        default={}, description="Сроки, продлённые оператором: ключ срока → новая дата."
+    )
+    paused: bool = Field(description="Приостановлен оператором.")
+    closed: bool = Field(description="Завершён или отменён.")
+    created_on: datetime = Field(description="Когда открыт.")
+    modified_on: datetime = Field(description="Когда изменён последний раз.")
+    chain_head: str = Field(
+        description="Хэш последнего звена цепочки событий (проверка: iom audit verify)."
+    )
+
+    @classmethod
+    def of(cls, route: Route) -> RouteState:
+        """The state of `route` as the portal reads it."""
+        return cls(
+            id=route.id,
+            version=route.version,
+            region=route.profile.id,
+            profile=route.profile.key,
+            stage=route.stage,
+            stage_name=route.profile.stage_names[route.stage],
+            route_key=route.route_key,
+            teacher_id=route.teacher_id,
+            school_id=route.school_id,
+            municipality_id=route.municipality_id,
+            subject=route.subject,
+            methodist_id=route.methodist_id,
+            term=route.term,
+            input_diagnostic=route.input_diagnostic,
+            input_levels=route.input_levels,
+            plan=route.plan,
+            revision=route.revision,
+            plan_hash=route.plan_hash,
+            pending_parties=route.pending_parties(),
+            agreements=route.agreements,
+            returns=route.returns,
+            approved_at=route.approved_at,
+            activities=route.activities,
+            interim_results=route.interim_results,
+            corrections=route.corrections,
+            self_reflection=route.self_reflection,
+            final_event=route.final_event,
+            final_diagnostic=route.final_diagnostic,
+            final_levels=route.final_levels,
+            conclusions=route.conclusions,
+            certificate=route.certificate,
+            cancel_reason=route.cancel_reason,
+            deadline_extensions=route.extensions,
+            paused=route.paused,
+            closed=route.closed,
+            created_on=route.created_on,
+            modified_on=route.modified_on,
+            chain_head=route.chain_head,
+        )

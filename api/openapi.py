@@ -1,0 +1,76 @@
+"""The OpenAPI document (3.1) the portal's developers read: the endpoints' Russian docstrings,
+and for the models shared with the route, Russian descriptions and examples from
+`api.glossary`. FastAPI's own validation-error schema is replaced by problem details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api.glossary import EXAMPLES, FIELDS, MODELS
+from api.idempotency import HEADER
+
+DESCRIPTION = """\
+API движка индивидуальных образовательных маршрутов (ИОМ) педагогов для регионального портала.
+
+**Аутентификация.** Каждый запрос (кроме `/health/*`) несёт заголовок
+`Authorization: Bearer <JWT>`: короткоживущий токен, который портал подписывает для действия
+пользователя (HS256 общим секретом или RS256 ключом портала) с утверждениями `sub`, `role`,
+`region`, `school`, `teacher_id`, `aud`, `exp`. Без токена или с негодным — 401.
+
+**Доступ.** Регион из токена — граница данных: ИОМ другого региона не существует для
+пользователя. Педагог видит свои ИОМ, методист — закреплённые за ним, руководители ОО и МО —
+ИОМ своей ОО, руководитель ЦНППМ, аудитор и оператор — ИОМ региона. Чужой ИОМ — 404;
+действие, которое роль выполнить не может, — 403.
+
+**Команды.** Каждая команда — `POST` с заголовком `Idempotency-Key`: повтор с тем же ключом и
+телом возвращает первый ответ и ничего не записывает повторно; тот же ключ с другим телом — 422.
+
+**Ошибки** — RFC 9457 (`application/problem+json`): `type`, `title`, `status`, `detail`
+(по-русски), `rule` — нарушенное правило, `field` — поле запроса.
+"""
+
+
+def document(app: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI document with the Russian text and the examples filled in."""
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=DESCRIPTION,
+        routes=app.routes,
+    )
+    schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for path in doc.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == HEADER:  # checked by the API itself: a 400, not a 422
+                    parameter["required"] = True
+                    parameter["schema"] = {"type": "string", "minLength": 1, "maxLength": 128}
+            invalid = operation.get("responses", {}).get("422", {}).get("content", {})
+            for media in invalid.values():
+                media["schema"] = {"$ref": "#/components/schemas/Problem"}
+    for name, schema in schemas.items():
+        if name in MODELS:
+            schema["description"] = MODELS[name]
+        if "examples" not in schema and name in EXAMPLES:
+            schema["examples"] = [EXAMPLES[name]]
+        for field, prop in schema.get("properties", {}).items():
+            text = FIELDS.get(f"{name}.{field}") or FIELDS.get(field)
+            if text and "description" not in prop:
+                prop["description"] = text
+    return doc
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serve `document(app)` at `/openapi.json` (built once)."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document(app)
+        return app.openapi_schema
+
+    app.openapi = build  # type: ignore[method-assign]

@@ -1,0 +1,277 @@
+"""Every error as RFC 9457 problem details (`application/problem+json`).
+
+`type` names the kind of problem (`urn:iom:problem:<kind>`), `rule` the route's rule or the
+check that refused the request, `field` the field at fault (a dotted path into the body, as
+`plan.activities[0].title`), `detail` says it in Russian for the portal's users. A request
+refused this way wrote nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from temporalio.service import RPCError
+
+from aggregates import errors
+from api.auth import AuthenticationError
+
+MEDIA_TYPE = "application/problem+json"
+
+log = structlog.get_logger("iom.api")
+
+
+class FieldProblem(BaseModel):
+    """Одна ошибка во входных данных."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "field": "plan.activities[0].title",
+                    "rule": "string_too_short",
+                    "detail": "строка короче допустимого",
+                }
+            ]
+        }
+    )
+
+    field: str = Field(description="Поле запроса с ошибкой (путь через точку).")
+    rule: str = Field(description="Нарушенное правило проверки.")
+    detail: str = Field(description="Что не так, по-русски.")
+
+
+class Problem(BaseModel):
+    """Описание ошибки по RFC 9457: почему запрос отклонён и что исправить. Отклонённый
+    запрос ничего не записал."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:iom:problem:role",
+                    "title": "Действие не разрешено этой роли",
+                    "status": 403,
+                    "detail": "этап ждёт ответа: руководитель ЦНППМ",
+                    "rule": "agreement_order",
+                    "field": None,
+                    "errors": [],
+                }
+            ]
+        }
+    )
+
+    type: str = Field(description="Вид ошибки: `urn:iom:problem:<вид>`.")
+    title: str = Field(description="Краткое название вида ошибки.")
+    status: int = Field(description="HTTP-код ответа.")
+    detail: str = Field(description="Пояснение для пользователя портала.")
+    rule: str | None = Field(default=None, description="Правило, по которому отказано.")
+    field: str | None = Field(default=None, description="Поле запроса, к которому относится отказ.")
+    errors: list[FieldProblem] = Field(
+        default=[], description="Все ошибки во входных данных (при проверке запроса)."
+    )
+
+
+class ProblemError(Exception):
+    """A problem the API itself raises (not the route's rules)."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        *,
+        rule: str | None = None,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.problem = problem(status, kind, detail, rule=rule, field=field)
+        self.headers = headers or {}
+
+
+TITLES = {
+    "unauthenticated": "Требуется действительный токен портала",
+    "not-found": "ИОМ не найден",
+    "role": "Действие не разрешено этой роли",
+    "stage": "Действие невозможно на этом этапе",
+    "invalid-command": "Содержание команды неверно",
+    "invalid-request": "Запрос не прошёл проверку",
+    "command-reuse": "Идентификатор команды уже использован",
+    "route-exists": "ИОМ с этим ключом уже открыт",
+    "conflict": "ИОМ изменён параллельно; повторите запрос",
+    "idempotency-key-missing": "Нет заголовка Idempotency-Key",
+    "idempotency-key-reuse": "Ключ идемпотентности уже использован с другим запросом",
+    "unavailable": "Сервис временно недоступен",
+    "timeout": "Процесс ИОМ не ответил вовремя",
+    "refused": "Команда отклонена",
+    "internal": "Внутренняя ошибка",
+    "http": "Ошибка запроса",
+}
+
+DOMAIN_KINDS: list[tuple[type[errors.DomainError], int, str]] = [
+    (errors.RouteNotFoundError, 404, "not-found"),
+    (errors.RoleError, 403, "role"),
+    (errors.StageError, 409, "stage"),
+    (errors.RouteExistsError, 409, "route-exists"),
+    (errors.ConflictError, 409, "conflict"),
+    (errors.CommandReuseError, 422, "command-reuse"),
+    (errors.InvalidCommandError, 422, "invalid-command"),
+]
+
+
+def problem(
+    status: int,
+    kind: str,
+    detail: str,
+    *,
+    rule: str | None = None,
+    field: str | None = None,
+    errors_: list[FieldProblem] | None = None,
+) -> Problem:
+    """A problem of `kind`, titled in Russian."""
+    return Problem(
+        type=f"urn:iom:problem:{kind}",
+        title=TITLES.get(kind, TITLES["http"]),
+        status=status,
+        detail=detail,
+        rule=rule,
+        field=field,
+        errors=errors_ or [],
+    )
+
+
+def domain_problem(error: errors.DomainError) -> Problem:
+    """A route's refusal as a problem: its rule, field and Russian message."""
+    status, kind = next(
+        ((status, kind) for cls, status, kind in DOMAIN_KINDS if isinstance(error, cls)),
+        (422, "refused"),
+    )
+    return problem(status, kind, error.message, rule=error.rule, field=error.field)
+
+
+def respond(found: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The problem as its HTTP response."""
+    return JSONResponse(
+        found.model_dump(mode="json"),
+        status_code=found.status,
+        media_type=MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+# Russian for the checks a request body most often fails (pydantic's error types).
+CHECKS = {
+    "missing": "поле обязательно",
+    "extra_forbidden": "такого поля нет",
+    "string_too_short": "строка короче допустимого",
+    "string_too_long": "строка длиннее допустимого",
+    "string_pattern_mismatch": "значение не соответствует формату",
+    "string_type": "ожидается строка",
+    "int_parsing": "ожидается целое число",
+    "int_type": "ожидается целое число",
+    "greater_than_equal": "значение меньше допустимого",
+    "less_than_equal": "значение больше допустимого",
+    "too_short": "слишком мало элементов",
+    "too_long": "слишком много элементов",
+    "date_from_datetime_parsing": "ожидается дата ГГГГ-ММ-ДД",
+    "date_parsing": "ожидается дата ГГГГ-ММ-ДД",
+    "date_type": "ожидается дата ГГГГ-ММ-ДД",
+    "literal_error": "значение не из допустимых",
+    "enum": "значение не из допустимых",
+    "uuid_parsing": "ожидается UUID",
+    "model_type": "ожидается объект JSON",
+    "dict_type": "ожидается объект JSON",
+    "list_type": "ожидается список",
+    "json_invalid": "тело запроса — не JSON",
+    "value_error": "значение неверно",
+}
+
+
+def field_path(location: tuple[Any, ...] | list[Any]) -> str:
+    """A pydantic error location as a dotted path into the request (`body` left out)."""
+    parts = list(location)
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def validation_problem(error: RequestValidationError) -> Problem:
+    """A request that failed validation: each field and check, the first on top."""
+    found = [
+        FieldProblem(
+            field=field_path(e["loc"]),
+            rule=str(e["type"]),
+            detail=CHECKS.get(str(e["type"]), "значение не подходит"),
+        )
+        for e in error.errors()
+    ]
+    first = found[0] if found else FieldProblem(field="body", rule="invalid", detail="")
+    listed = "; ".join(f"{f.field}: {f.detail}" for f in found)
+    return problem(
+        422,
+        "invalid-request",
+        f"запрос не прошёл проверку: {listed}",
+        rule=first.rule,
+        field=first.field,
+        errors_=found,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error the API raises as problem details."""
+
+    async def on_domain(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, errors.DomainError)
+        return respond(domain_problem(error))
+
+    async def on_api(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ProblemError)
+        return respond(error.problem, error.headers)
+
+    async def on_authentication(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, AuthenticationError)
+        found = problem(401, "unauthenticated", error.message, rule=error.reason)
+        challenge = 'Bearer error="invalid_token"' if error.reason != "missing" else "Bearer"
+        return respond(found, {"WWW-Authenticate": challenge})
+
+    async def on_validation(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        return respond(validation_problem(error))
+
+    async def on_http(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, HTTPException)
+        kind = "not-found" if error.status_code == 404 else "http"
+        detail = "нет такого адреса" if error.status_code == 404 else str(error.detail)
+        return respond(problem(error.status_code, kind, detail), dict(error.headers or {}))
+
+    async def on_unreachable(_request: Request, _error: Exception) -> JSONResponse:
+        found = problem(503, "unavailable", "процессы ИОМ (Temporal) недоступны; повторите позже")
+        return respond(found, {"Retry-After": "5"})
+
+    async def on_failure(request: Request, error: Exception) -> JSONResponse:
+        # The error's class and the endpoint only: a message may quote the request's content.
+        route = request.scope.get("route")
+        log.error(
+            "request failed",
+            error=type(error).__name__,
+            endpoint=getattr(route, "path", None),
+        )
+        found = problem(500, "internal", "внутренняя ошибка сервиса; повторите позже")
+        return respond(found)
+
+    app.add_exception_handler(Exception, on_failure)
+    app.add_exception_handler(errors.DomainError, on_domain)
+    app.add_exception_handler(RPCError, on_unreachable)
+    app.add_exception_handler(ProblemError, on_api)
+    app.add_exception_handler(AuthenticationError, on_authentication)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)

@@ -1,0 +1,32 @@
+"""The error answers each endpoint documents (all RFC 9457 problem details)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.problems import MEDIA_TYPE, Problem
+
+WHEN = {
+    400: "Нет заголовка Idempotency-Key или он неверного вида.",
+    401: "Нет токена портала, или он просрочен, подписан не тем ключом, выдан не для этого"
+    " сервиса.",
+    403: "Роль не может выполнить это действие по этому ИОМ (правило — в `rule`).",
+    404: "ИОМ нет, или он вне досягаемости пользователя (другой регион, ОО, чужой ИОМ).",
+    409: "Действие невозможно на этом этапе ИОМ, или ИОМ изменён параллельно.",
+    422: "Входные данные неверны (поле — в `field`, правило — в `rule`), или ключ"
+    " идемпотентности уже использован с другим запросом.",
+    503: "Процессы ИОМ (Temporal) временно недоступны.",
+    504: "Процесс ИОМ не ответил вовремя: повторите с тем же Idempotency-Key.",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses` of an endpoint that may answer these problems."""
+    return {
+        status: {
+            "model": Problem,
+            "description": WHEN[status],
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,58 @@
+"""What the endpoints use, built once per app: the routes, the gateway to their workflows, the
+token verifier and the kept answers; and the dependencies that hand them out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from aggregates.application import Routes
+from api.auth import AuthenticationError, Principal, TokenVerifier
+from api.idempotency import IdempotencyStore
+from workers.gateway import RouteGateway
+
+
+@dataclass
+class Services:
+    """The API's parts (built by `api.app.create_app`, or handed to it by tests)."""
+
+    routes: Routes
+    gateway: RouteGateway
+    verifier: TokenVerifier
+    answers: IdempotencyStore
+
+
+def services(request: Request) -> Services:
+    """The app's services."""
+    found: Services = request.app.state.services
+    return found
+
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="portalToken",
+    bearerFormat="JWT",
+    description="Короткоживущий JWT, который портал подписывает для каждого действия"
+    " пользователя (HS256 общим секретом или RS256 ключом портала). Утверждения: `sub` —"
+    " идентификатор пользователя портала; `role` — роль (teacher, methodist, deputy_head,"
+    " mo_head, school_head, centre_head, auditor, operator); `region` — код регламента региона"
+    " (`sakha`, …); `school` — идентификатор ОО (для ролей ОО); `teacher_id` — идентификатор"
+    " педагога (для педагога); `aud`, `exp`, `iat`.",
+)
+
+
+def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The person the request's bearer token names; 401 without a valid one."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthenticationError("missing", "нужен заголовок Authorization: Bearer <токен>")
+    return services(request).verifier.verify(credentials.credentials)
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+PrincipalDep = Annotated[Principal, Depends(principal)]

@@ -1,0 +1,71 @@
+"""The OpenAPI document a portal developer reads, and the health probes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+import aggregates.profiles
+import aggregates.route
+import aggregates.values
+import api.models
+import api.problems
+import api.routes.health
+from aggregates.commands import COMMANDS
+from api.routes.commands import PERSON_COMMANDS
+from tests.api.conftest import Direct
+
+MODULES = (aggregates.values, aggregates.route, aggregates.profiles, api.models, api.problems)
+
+
+def model_named(name: str) -> Any:
+    """The class behind a component schema."""
+    by_command = {command.__name__: command for command in COMMANDS.values()}
+    if name in by_command:
+        return by_command[name]
+    for module in (*MODULES, api.routes.health):
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AssertionError(f"no model named {name}")
+
+
+async def test_the_document_is_complete(direct: Direct) -> None:
+    answer = await direct.client.get("/openapi.json")
+    assert answer.status_code == 200
+    doc = answer.json()
+    assert doc["openapi"].startswith("3.1")
+    assert "Idempotency-Key" in doc["info"]["description"]
+    paths = doc["paths"]
+    assert set(paths) >= {"/routes", "/routes/{route_id}", "/health/live", "/health/ready"}
+    for name in PERSON_COMMANDS:
+        operation = paths[f"/routes/{{route_id}}/commands/{name}"]["post"]
+        assert operation["operationId"] == name
+        assert operation["summary"] and operation["description"]
+        assert operation["security"] == [{"portalToken": []}]
+        key = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+        assert key["required"] is True
+        problem = operation["responses"]["422"]["content"]["application/problem+json"]
+        assert problem["schema"]["$ref"] == "#/components/schemas/Problem"
+    schemas = doc["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    for name, schema in schemas.items():
+        assert schema.get("description"), f"{name} has no description"
+        assert schema.get("examples"), f"{name} has no example"
+        for field, prop in schema.get("properties", {}).items():
+            assert prop.get("description"), f"{name}.{field} has no description"
+        for example in schema["examples"]:
+            TypeAdapter(model_named(name)).validate_python(example)
+
+
+@pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
+async def test_health_needs_no_token(direct: Direct, path: str) -> None:
+    answer = await direct.client.get(path)
+    if path == "/health/live":
+        assert (answer.status_code, answer.json()["status"]) == (200, "ok")
+        return
+    # No Temporal behind the in-process app: not ready, and it says which part.
+    assert answer.status_code == 503
+    assert answer.json()["checks"]["store"] == "ok"
+    assert answer.json()["checks"]["temporal"] != "ok"
