@@ -9,6 +9,8 @@ command at which stage is the route's own rule (the aggregate refuses with `Role
 only who may reach the route at all, and that an auditor only reads.
 
 The route's region, school, teacher and methodist are read from its state in the event store.
+The lists (monitoring tables, the audit trail) are held to the same reach by their filter
+columns (`list_scope`); the teacher's information sheet is for fewer roles still (`SHEET_ROLES`).
 """
 
 from __future__ import annotations
@@ -70,3 +72,53 @@ def require_may_open(principal: Principal, command: OpenRoute) -> None:
         raise RoleError("own_route", "педагог открывает только свой ИОМ", "teacher_id")
     if principal.role in SCHOOL_ROLES and command.school_id != principal.school:
         raise RoleError("own_school", "ИОМ открывается только для педагога своей ОО", "school_id")
+
+
+SCOPE_FIELDS = {"school_id": "school", "methodist_id": "methodist", "teacher_id": "teacher"}
+"""The query parameter of each column a scope fixes (none names the region: it is the token's)."""
+
+
+def list_scope(principal: Principal) -> dict[str, str]:
+    """The columns every list read by the principal is held to: the region always; a teacher's
+    own routes, a methodist's assigned ones, a school's people their school's."""
+    scope = {"profile_id": principal.region}
+    if principal.role is Role.TEACHER and principal.teacher_id is not None:
+        scope["teacher_id"] = principal.teacher_id
+    elif principal.role is Role.METHODIST:
+        scope["methodist_id"] = principal.subject
+    elif principal.role in SCHOOL_ROLES and principal.school is not None:
+        scope["school_id"] = principal.school
+    return scope
+
+
+SHEET_ROLES = frozenset({Role.TEACHER, Role.METHODIST, Role.SCHOOL_HEAD, Role.CENTRE_HEAD})
+"""Who may read a teacher's information sheet (personal data, 152-ФЗ: least access): the
+teacher, the methodist of one of their routes, the head of their route's school, the centre
+head of the route's region. The deputy head and the МО head work with the route itself, the
+auditor checks the record (events carry ids only), the operator runs processes: none of them
+needs the teacher's name, education or awards."""
+
+
+def require_sheet_role(principal: Principal) -> None:
+    """Refuse a role never entitled to a teacher's sheet (before anything is looked up)."""
+    if principal.role not in SHEET_ROLES:
+        raise RoleError(
+            "personal_data",
+            "информационная справка педагога (персональные данные, 152-ФЗ) доступна только"
+            " самому педагогу, его методисту, руководителю его ОО и руководителю ЦНППМ региона",
+        )
+
+
+def may_read_sheet(principal: Principal, teacher_id: str, routes: list[dict[str, str]]) -> bool:
+    """Whether the principal may read the sheet of `teacher_id`, whose routes in the
+    principal's region are `routes` (rows with `methodist_id` and `school_id`): a teacher
+    without a route in the region is out of everyone's reach there, as a route of another
+    region is."""
+    role = principal.role
+    if role is Role.TEACHER:
+        return principal.teacher_id == teacher_id and bool(routes)
+    if role is Role.METHODIST:
+        return any(r["methodist_id"] == principal.subject for r in routes)
+    if role is Role.SCHOOL_HEAD:
+        return any(r["school_id"] == principal.school for r in routes)
+    return role is Role.CENTRE_HEAD and bool(routes)

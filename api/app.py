@@ -15,10 +15,12 @@ from fastapi import FastAPI
 from api import problems
 from api.auth import TokenVerifier
 from api.idempotency import IdempotencyStore
+from api.limits import BodyLimit, RateLimiter
+from api.metrics import install_metrics
 from api.openapi import install_openapi
-from api.routes import commands, health, queries
+from api.routes import commands, health, monitoring, queries, teachers, webhooks
 from api.services import Services
-from workers.context import build_routes
+from workers.context import build_personal_data, build_routes
 from workers.gateway import RouteGateway
 from workers.settings import Settings
 from workers.temporal import connect
@@ -44,15 +46,24 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             answers = IdempotencyStore(routes)
             answers.create_table()
             gateway = RouteGateway(client, routes, settings.task_queue)
-            app.state.services = Services(routes, gateway, verifier, answers)
+            personal = build_personal_data(routes, settings)
+            app.state.services = Services(routes, gateway, verifier, answers, personal)
             yield
         finally:
             routes.close()
 
     app = FastAPI(title=TITLE, version=VERSION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.api_rate_per_minute)
+    app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
+    install_metrics(app)  # outermost: it measures the refused bodies too
     problems.install(app)
     app.include_router(commands.build_router())
     app.include_router(queries.build_router())
+    app.include_router(monitoring.build_router())
+    app.include_router(teachers.build_router())
+    app.include_router(webhooks.build_router())
+    webhooks.document_events(app)
     app.include_router(health.build_router())
     install_openapi(app)
     return app

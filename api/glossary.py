@@ -48,6 +48,8 @@ MODELS: dict[str, str] = {
     "Role": "Роль: teacher — педагог, methodist — методист, deputy_head — заместитель"
     " руководителя ОО, mo_head — руководитель МО, school_head — руководитель ОО, centre_head —"
     " руководитель ЦНППМ, auditor — аудитор, operator — оператор, system — процесс ИОМ.",
+    "TeacherSheet": "Информационная справка педагога (сведения об авторе ИОМ): персональные"
+    " данные, хранятся отдельно от событий, зашифрованы ключом педагога.",
     "Stage": "Этап ИОМ: opened — открыт, diagnostic — диагностика, design — разработка,"
     " agreement — согласование, implementation — реализация, final — заключительный этап,"
     " completed — завершён, cancelled — отменён.",
@@ -298,4 +300,20 @@ EXAMPLES: dict[str, Any] = {
     "CertificateRecord": {"number": "ИОМ-SAKHA-00451", "issued_on": "2027-09-30"},
     "Role": "methodist",
     "Stage": "agreement",
+    "TeacherSheet": {
+        "full_name": "Иванова Мария Петровна",
+        "school_name": "МБОУ «Средняя общеобразовательная школа № 7» г. Якутска",
+        "position": "учитель математики",
+        "subject": "математика",
+        "education": "высшее, СВФУ, 2012, учитель математики",
+        "teaching_experience_years": 12,
+        "management_experience_years": None,
+        "category": "первая",
+        "category_date": "2023-04-12",
+        "attestation_date": "2023-04-12",
+        "retraining": [],
+        "courses": ["Формирующее оценивание, 72 ч., 2025"],
+        "awards": ["Почётная грамота МО РС(Я), 2024"],
+        "extra": "",
+    },
 }

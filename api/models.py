@@ -4,6 +4,7 @@ command models): opening a route, the answer to a command, a route's state."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -208,3 +209,51 @@ class RouteState(BaseModel):
             modified_on=route.modified_on,
             chain_head=route.chain_head,
         )
+
+
+LINE_EXAMPLE: dict[str, Any] = {
+    "version": 9,
+    "recorded_at": "2026-09-25T03:10:00Z",
+    "event_type": "AgreementGiven",
+    "actor_id": "centre-head-sakha",
+    "role": "centre_head",
+    "command_id": "api-5b0e3c1e-8c0f-5f47-a1b6-1f3a2c9d8e77",
+    "summary": "Руководитель ЦНППМ: согласовано (редакция 1)",
+    "chain_hash": "4be1f0c2…",
+}
+
+
+class HistoryLine(BaseModel):
+    """Одно событие ИОМ в журнале: версия, время, тип, кто и в какой роли, строка по-русски,
+    звено цепочки хэшей."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [LINE_EXAMPLE]})
+
+    version: int = Field(description="Версия ИОМ после события.")
+    recorded_at: datetime = Field(description="Когда событие записано.")
+    event_type: str = Field(description="Тип события.")
+    actor_id: str = Field(description="Кто действовал (идентификатор).")
+    role: Role = Field(description="Роль действовавшего.")
+    command_id: str = Field(description="Идентификатор команды.")
+    summary: str = Field(description="Событие одной строкой по-русски, в терминах регламента.")
+    chain_hash: str = Field(description="Звено цепочки хэшей (проверка: iom audit verify).")
+
+
+class RouteHistory(BaseModel):
+    """История ИОМ из хранилища событий: каждое событие от открытия, старые первыми."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "route_id": EXAMPLE_ROUTE_ID,
+                    "version": 9,
+                    "events": [LINE_EXAMPLE],
+                }
+            ]
+        }
+    )
+
+    route_id: UUID = Field(description="Идентификатор ИОМ.")
+    version: int = Field(description="Текущая версия ИОМ.")
+    events: list[HistoryLine] = Field(description="События, старые первыми.")

@@ -98,6 +98,9 @@ class ProblemError(Exception):
 TITLES = {
     "unauthenticated": "Требуется действительный токен портала",
     "not-found": "ИОМ не найден",
+    "sheet-not-found": "Сведения о педагоге не найдены",
+    "erased": "Персональные данные уничтожены (152-ФЗ)",
+    "invalid-cursor": "Курсор страницы неверен",
     "role": "Действие не разрешено этой роли",
     "stage": "Действие невозможно на этом этапе",
     "invalid-command": "Содержание команды неверно",
@@ -112,6 +115,9 @@ TITLES = {
     "refused": "Команда отклонена",
     "internal": "Внутренняя ошибка",
     "http": "Ошибка запроса",
+    "payload-too-large": "Тело запроса слишком велико",
+    "rate-limited": "Слишком много запросов",
+    "webhook-not-found": "Подписка или доставка не найдена",
 }
 
 DOMAIN_KINDS: list[tuple[type[errors.DomainError], int, str]] = [
@@ -194,9 +200,10 @@ CHECKS = {
 
 
 def field_path(location: tuple[Any, ...] | list[Any]) -> str:
-    """A pydantic error location as a dotted path into the request (`body` left out)."""
+    """A pydantic error location as a dotted path into the request (`body`, `query` and
+    `path` left out: the field's own name)."""
     parts = list(location)
-    if parts and parts[0] == "body":
+    if parts and parts[0] in ("body", "query", "path"):
         parts = parts[1:]
     path = ""
     for part in parts:
@@ -249,9 +256,11 @@ def install(app: FastAPI) -> None:
 
     async def on_http(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)
-        kind = "not-found" if error.status_code == 404 else "http"
+        kind = {404: "not-found", 413: "payload-too-large"}.get(error.status_code, "http")
         detail = "нет такого адреса" if error.status_code == 404 else str(error.detail)
-        return respond(problem(error.status_code, kind, detail), dict(error.headers or {}))
+        rule = "max_body_bytes" if error.status_code == 413 else None
+        found = problem(error.status_code, kind, detail, rule=rule)
+        return respond(found, dict(error.headers or {}))
 
     async def on_unreachable(_request: Request, _error: Exception) -> JSONResponse:
         found = problem(503, "unavailable", "процессы ИОМ (Temporal) недоступны; повторите позже")

@@ -4,14 +4,18 @@ token verifier and the kept answers; and the dependencies that hand them out."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from aggregates.application import Routes
+from aggregates.personal import PersonalDataStore
 from api.auth import AuthenticationError, Principal, TokenVerifier
 from api.idempotency import IdempotencyStore
+from projections.catalog import open_projection
+from projections.view import ProjectionView
 from workers.gateway import RouteGateway
 
 
@@ -23,6 +27,18 @@ class Services:
     gateway: RouteGateway
     verifier: TokenVerifier
     answers: IdempotencyStore
+    personal: PersonalDataStore | None = None
+    """The teachers' information sheets (None: the API does not serve them)."""
+
+    @cached_property
+    def monitoring(self) -> ProjectionView:
+        """The monitoring tables (read only here: `iom projector` writes them)."""
+        return open_projection(self.routes, "monitoring").view
+
+    @cached_property
+    def audit(self) -> ProjectionView:
+        """The audit trail (read only here)."""
+        return open_projection(self.routes, "audit").view
 
 
 def services(request: Request) -> Services:
@@ -51,7 +67,9 @@ def principal(
     """The person the request's bearer token names; 401 without a valid one."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError("missing", "нужен заголовок Authorization: Bearer <токен>")
-    return services(request).verifier.verify(credentials.credentials)
+    found = services(request).verifier.verify(credentials.credentials)
+    request.app.state.limiter.charge(found)  # 429 past the user's rate (`api.limits`)
+    return found
 
 
 ServicesDep = Annotated[Services, Depends(services)]

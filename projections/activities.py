@@ -22,6 +22,7 @@ from projections.tables import (
     Key,
     Row,
     Table,
+    listing,
 )
 
 ACTIVITIES = Table(
@@ -105,6 +106,14 @@ def _depends(state: RouteState) -> tuple[object, ...]:
 FAMILIES = (Family(ACTIVITIES, activity_rows, _depends),)
 
 
+ACTIVITY_LIST = listing(
+    ACTIVITIES,
+    ("route_id", "position", "ends_on", "status", "school_id", "methodist_id"),
+    (("route_id", False), ("position", False)),
+)
+"""Activities, route by route in plan order."""
+
+
 def query_activities(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Activities, route by route in plan order."""
-    return ACTIVITIES.select(db, filters, "route_id, position", limit)
+    return ACTIVITY_LIST.select(db, filters, limit=limit)

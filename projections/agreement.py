@@ -20,6 +20,7 @@ from projections.tables import (
     Key,
     Row,
     Table,
+    listing,
 )
 
 AGREEMENT = Table(
@@ -60,6 +61,14 @@ def agreement_rows(state: RouteState) -> dict[Key, Row]:
 FAMILIES = (Family(AGREEMENT, agreement_rows),)
 
 
+AGREEMENT_LIST = listing(
+    AGREEMENT,
+    ("since", "role", "round", "school_id", "methodist_id"),
+    (("since", False),),
+)
+"""Who holds which route, the longest-waiting first."""
+
+
 def query_agreement(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Who holds which route, the longest-waiting first."""
-    return AGREEMENT.select(db, filters, "since, route_id, role", limit)
+    return AGREEMENT_LIST.select(db, filters, limit=limit)

@@ -7,7 +7,8 @@ region, municipality, school and subject (fixed when the route opens), so the tr
 the monitoring tables (ids only, no personal data).
 
 `iom_audit_routes` — each route's regulation edition and filter columns, with its current
-methodist (which changes), so the trail can also be filtered by methodist.
+methodist (which changes) and its teacher's id, so the trail can also be filtered by methodist
+and by teacher.
 """
 
 # ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
@@ -15,7 +16,6 @@ methodist (which changes), so the trail can also be filtered by methodist.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -29,13 +29,13 @@ from projections.profiles import ProfileBook
 from projections.state import LruCache
 from projections.tables import (
     FILTER_COLUMNS,
+    FILTERS,
     Column,
     Db,
     Filters,
+    Listing,
     Row,
     Table,
-    limit_clause,
-    normalise_row,
 )
 from projections.view import ProjectionView
 
@@ -109,6 +109,7 @@ class AuditProjection(BatchProjection):
                     event.school_id,
                     event.subject,
                     None,
+                    event.teacher_id,
                 )
                 known[route_id] = changed[route_id] = route
             elif (found := known.get(route_id)) is None:
@@ -120,7 +121,8 @@ class AuditProjection(BatchProjection):
                 )
                 continue
             elif isinstance(event, MethodistAssigned):
-                route = known[route_id] = changed[route_id] = (*found[:6], event.methodist_id)
+                route = (*found[:6], event.methodist_id, *found[7:])
+                known[route_id] = changed[route_id] = route
             else:
                 route = found
             rows.append(
@@ -177,22 +179,20 @@ class AuditProjection(BatchProjection):
         return known
 
 
+AUDIT_LIST = Listing(
+    f"(SELECT a.*, r.methodist_id, r.teacher_id FROM {AUDIT.name} a "
+    f"LEFT JOIN {AUDIT_ROUTES.name} r ON r.route_id = a.route_id) AS t",
+    AUDIT.kinds | {"methodist_id": "text", "teacher_id": "text"},
+    (*FILTERS, "route_id"),
+    ("notification_id", "recorded_at", "event_type", "role", "actor_id"),
+    (("notification_id", True),),
+    AUDIT.key,
+)
+"""The trail, the latest event first, with each route's filter columns (its current methodist
+among them)."""
+
+
 def query_audit(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """The trail, the latest event first, with each route's filter columns (its current
     methodist among them)."""
-    by_methodist = filters.methodist_id
-    where, params = replace(filters, methodist_id=None).where(
-        ("profile_id", "municipality_id", "school_id", "subject", "route_id"), alias="a"
-    )
-    if by_methodist is not None:
-        where += " AND" if where else " WHERE"
-        where += " a.route_id IN (SELECT route_id FROM iom_audit_routes WHERE methodist_id = %s)"
-        params.append(by_methodist)
-    rows = db.fetchall(
-        "SELECT a.*, (SELECT r.methodist_id FROM iom_audit_routes r "
-        f"WHERE r.route_id = a.route_id) AS methodist_id FROM iom_audit a{where} "
-        "ORDER BY a.notification_id DESC" + limit_clause(limit),
-        params,
-    )
-    kinds = AUDIT.kinds | AUDIT_ROUTES.kinds
-    return [normalise_row(kinds, r) for r in rows]
+    return AUDIT_LIST.select(db, filters, limit=limit)

@@ -1,10 +1,11 @@
 """The projections this engine runs, and the operations on them: open, status, catch up, rebuild.
 
-Two projections, each with its own tables, tracking position and lease:
+Three projections, each with its own tables, tracking position and lease:
 
 - `monitoring`: routes, activities, agreement, corrections, competence dynamics, and the sums
   (methodists' load, dynamics totals, mass deficits);
-- `audit`: the audit trail.
+- `audit`: the audit trail;
+- `webhooks`: the outbox of the portal's webhook subscriptions (`projections.webhooks`).
 
 Each shares the datastore of the `Routes` application it is opened on (keep that object
 referenced while the projection is in use).
@@ -30,10 +31,12 @@ from projections.lease import AnyLease, Lease, Leases, NoLease, lease_holders
 from projections.monitoring import MonitoringProjection
 from projections.runner import CATCH_UP, Runner, RunnerOptions
 from projections.view import StaleProjectionError, open_view
+from projections.webhooks import WebhookProjection
 
 PROJECTIONS: dict[str, type[BatchProjection]] = {
     MonitoringProjection.name: MonitoringProjection,
     AuditProjection.name: AuditProjection,
+    WebhookProjection.name: WebhookProjection,
 }
 
 

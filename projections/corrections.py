@@ -18,6 +18,7 @@ from projections.tables import (
     Key,
     Row,
     Table,
+    listing,
 )
 
 CORRECTIONS = Table(
@@ -67,6 +68,14 @@ def correction_rows(state: RouteState) -> dict[Key, Row]:
 FAMILIES = (Family(CORRECTIONS, correction_rows),)
 
 
+CORRECTION_LIST = listing(
+    CORRECTIONS,
+    ("corrected_on", "number", "school_id", "methodist_id"),
+    (("corrected_on", True),),
+)
+"""Corrections, the latest first."""
+
+
 def query_corrections(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Corrections, the latest first."""
-    return CORRECTIONS.select(db, filters, "corrected_on DESC, route_id, number", limit)
+    return CORRECTION_LIST.select(db, filters, limit=limit)

@@ -27,9 +27,11 @@ from projections.tables import (
     Db,
     Filters,
     Key,
+    Listing,
     Row,
     Table,
     limit_clause,
+    listing,
 )
 
 DYNAMICS = Table(
@@ -120,7 +122,7 @@ def dynamics_rows(state: RouteState) -> dict[Key, Row]:
 
 
 def _sums(state: RouteState, *, by_school: bool) -> dict[Key, Row]:
-    profile_id, municipality_id, school_id, subject, _ = filters(state)
+    profile_id, municipality_id, school_id, subject, *_ = filters(state)
     place = (profile_id, municipality_id, school_id) if by_school else (profile_id, municipality_id)
     rows: dict[Key, Row] = {}
     for competence, (given, final) in _levels(state).items():
@@ -148,7 +150,7 @@ def municipal_rows(state: RouteState) -> dict[Key, Row]:
 
 def deficit_rows(state: RouteState) -> dict[Key, Row]:
     """What the route's input diagnostic adds to the deficits of its municipality."""
-    profile_id, municipality_id, _, subject, _ = filters(state)
+    profile_id, municipality_id, _, subject, *_ = filters(state)
     return {
         (profile_id, municipality_id, subject, competence): (1, 1 if level == 1 else 0)
         for competence, level in state.route.input_levels.items()
@@ -168,9 +170,58 @@ FAMILIES = (
 )
 
 
+DYNAMICS_LIST = listing(
+    DYNAMICS,
+    ("route_id", "competence", "change", "input_level", "final_level", "school_id"),
+    (),
+)
+"""Input against final level, per route and competence."""
+
+
+def _share(row: dict[str, Any]) -> dict[str, Any]:
+    return row | {"lowest_share": _mean(row["lowest"], row["diagnosed"])}
+
+
+DEFICIT_LIST = Listing(
+    DEFICITS.name,
+    DEFICITS.kinds,
+    ("profile_id", "municipality_id", "subject"),
+    ("lowest", "diagnosed", "municipality_id", "subject", "competence"),
+    (("lowest", True),),
+    DEFICITS.key,
+    _share,
+)
+"""Competences found at the lowest level, the most frequent first."""
+
+
+def _means(row: dict[str, Any]) -> dict[str, Any]:
+    tested, compared = row["tested"], row["compared"]
+    return row | {
+        "mean_input": _mean(row["input_sum"], tested),
+        "mean_input_compared": _mean(row["compared_input_sum"], compared),
+        "mean_final": _mean(row["compared_final_sum"], compared),
+    }
+
+
+def _grouped(table: Table) -> Listing:
+    """A table of dynamics sums (per place, subject and competence) as a listing, its means
+    computed from the sums."""
+    filters = tuple(
+        c for c in ("profile_id", "municipality_id", "school_id", "subject") if c in table.kinds
+    )
+    sortable = (*filters[1:], "competence", "tested", "compared", "improved")
+    return Listing(table.name, table.kinds, filters, sortable, (), table.key, _means)
+
+
+SCHOOL_DYNAMICS_LIST = _grouped(DYNAMICS_TOTALS)
+"""Dynamics sums and means per school, subject and competence."""
+MUNICIPAL_DYNAMICS_LIST = _grouped(DYNAMICS_MUNICIPAL)
+"""Dynamics sums and means per municipality, subject and competence."""
+
+
 def query_dynamics(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Input against final level, per route and competence."""
-    return DYNAMICS.select(db, filters, "route_id, competence", limit)
+    return DYNAMICS_LIST.select(db, filters, limit=limit)
 
 
 def query_dynamics_by(
@@ -211,13 +262,7 @@ def query_dynamics_by(
 
 def query_deficits(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Competences found at the lowest level, the most frequent first."""
-    order = "lowest DESC, profile_id, municipality_id, subject, competence"
-    allowed = ("profile_id", "municipality_id", "subject")
-    answer = []
-    for found in DEFICITS.select(db, filters, order, limit, allowed=allowed):
-        found["lowest_share"] = _mean(found["lowest"], found["diagnosed"])
-        answer.append(found)
-    return answer
+    return DEFICIT_LIST.select(db, filters, limit=limit)
 
 
 def _mean(total: Any, count: int) -> float | None:

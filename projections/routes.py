@@ -24,10 +24,10 @@ from projections.tables import (
     Db,
     Filters,
     Key,
+    Listing,
     Row,
     Table,
-    limit_clause,
-    normalise_row,
+    listing,
 )
 
 ROUTES = Table(
@@ -36,7 +36,6 @@ ROUTES = Table(
         Column("route_id", "uuid", "ИОМ"),
         Column("route_key", "text", "ключ портала"),
         *FILTER_COLUMNS,
-        Column("teacher_id", "text", "педагог (id)"),
         Column("profile_key", "text", "регламент"),
         Column("stage", "text", "этап"),
         Column("stage_name", "text", "этап по регламенту"),
@@ -101,8 +100,7 @@ def route_rows(state: RouteState) -> dict[Key, Row]:
     row = (
         route.id,
         route.route_key,
-        *filters(state)[:5],
-        route.teacher_id,
+        *filters(state),
         route.profile.key,
         route.stage.value,
         route.profile.stage_names[route.stage],
@@ -136,26 +134,50 @@ def load_rows(state: RouteState) -> dict[Key, Row]:
 FAMILIES = (Family(ROUTES, route_rows), Family(METHODIST_LOAD, load_rows))
 
 
+ROUTE_LIST = listing(
+    ROUTES,
+    (
+        "next_deadline",
+        "opened_on",
+        "approved_on",
+        "ends_on",
+        "share_done",
+        "overdue",
+        "stage",
+        "municipality_id",
+        "school_id",
+        "methodist_id",
+        "updated_at",
+    ),
+    (("next_deadline", False),),
+)
+"""Routes, the nearest deadline first."""
+
+
+def _against_capacity(row: dict[str, Any]) -> dict[str, Any]:
+    capacity = row["capacity"]
+    return row | {"over_capacity": capacity is not None and row["active_routes"] > capacity}
+
+
+METHODIST_LIST = Listing(
+    "(SELECT l.*, (SELECT p.methodist_capacity FROM iom_profiles p "
+    "WHERE p.profile_id = l.profile_id ORDER BY p.version DESC LIMIT 1) AS capacity "
+    f"FROM {METHODIST_LOAD.name} l) AS t",
+    METHODIST_LOAD.kinds | {"capacity": "int"},
+    ("profile_id", "methodist_id"),
+    ("active_routes", "routes", "methodist_id"),
+    (),
+    METHODIST_LOAD.key,
+    _against_capacity,
+)
+"""Each methodist's load against the norm of the region's newest edition."""
+
+
 def query_routes(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Routes, the nearest deadline first."""
-    return ROUTES.select(db, filters, "next_deadline NULLS LAST, route_id", limit)
+    return ROUTE_LIST.select(db, filters, limit=limit)
 
 
 def query_methodists(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Each methodist's load against the norm of the region's newest edition."""
-    where, params = filters.where(("profile_id", "methodist_id"), alias="l")
-    rows = db.fetchall(
-        "SELECT l.profile_id, l.methodist_id, l.active_routes, l.routes, "
-        "(SELECT p.methodist_capacity FROM iom_profiles p WHERE p.profile_id = l.profile_id "
-        "ORDER BY p.version DESC LIMIT 1) AS capacity "
-        f"FROM iom_methodist_load l{where} ORDER BY l.profile_id, l.methodist_id"
-        + limit_clause(limit),
-        params,
-    )
-    answer = []
-    for row in rows:
-        found = normalise_row(METHODIST_LOAD.kinds, row)
-        capacity = found["capacity"]
-        found["over_capacity"] = capacity is not None and found["active_routes"] > capacity
-        answer.append(found)
-    return answer
+    return METHODIST_LIST.select(db, filters, limit=limit)

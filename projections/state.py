@@ -130,7 +130,7 @@ def same(before: tuple[object, ...] | None, after: tuple[object, ...]) -> bool:
     return before is not None and len(before) == len(after) and all(map(is_, before, after))
 
 
-def filters(state: RouteState) -> tuple[str, str, str, str, str | None]:
+def filters(state: RouteState) -> tuple[str, str, str, str, str | None, str]:
     """The filter columns' values (see `projections.tables.FILTERS`) of a route."""
     route = state.route
     return (
@@ -139,4 +139,5 @@ def filters(state: RouteState) -> tuple[str, str, str, str, str | None]:
         route.school_id,
         route.subject,
         route.methodist_id,
+        route.teacher_id,
     )

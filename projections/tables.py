@@ -33,9 +33,10 @@ _TYPES: dict[Kind, tuple[str, str]] = {  # (SQLite, PostgreSQL)
     "blob": ("BLOB", "BYTEA"),
 }
 
-FILTERS = ("profile_id", "municipality_id", "school_id", "subject", "methodist_id")
+FILTERS = ("profile_id", "municipality_id", "school_id", "subject", "methodist_id", "teacher_id")
 """The filter columns every per-route table carries: region (profile id), municipality, school,
-subject and methodist. Ids only: never a teacher's personal data."""
+subject, methodist and teacher (the API scopes a teacher's lists by it). Ids only: never a
+teacher's personal data."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ FILTER_COLUMNS = (
     Column("school_id", "text", "ОО"),
     Column("subject", "text", "предмет"),
     Column("methodist_id", "text", "методист"),
+    Column("teacher_id", "text", "педагог (id)"),
 )
 """The `FILTERS` columns as every per-route table declares them."""
 
@@ -322,6 +324,7 @@ class Filters:
     methodist_id: str | None = None
     subject: str | None = None
     route_id: UUID | None = None
+    teacher_id: str | None = None
 
     def given(self) -> dict[str, Any]:
         """The filters that were given, by column."""
@@ -347,3 +350,118 @@ class UnsupportedFilterError(ValueError):
     def __init__(self, columns: list[str]) -> None:
         self.columns = columns
         super().__init__(", ".join(columns))
+
+
+Sort = tuple[tuple[str, bool], ...]
+"""A sort order: (column, descending) pairs, NULLs last either way."""
+
+
+class BadPageError(ValueError):
+    """A sort column the list does not sort by, or a position that does not fit its order."""
+
+
+_TYPED: dict[Kind, Callable[[Any], Any]] = {
+    "text": str,
+    "int": int,
+    "real": float,
+    "bool": bool,
+    "uuid": lambda v: UUID(str(v)),
+    "date": lambda v: date.fromisoformat(str(v)),
+    "time": lambda v: datetime.fromisoformat(str(v)),
+}
+
+
+def typed(kind: Kind, value: Any) -> Any:
+    """A normalised value (as `normalise` gives it) as the Python value the store compares."""
+    if value is None:
+        return None
+    if (kind in ("int", "real") and isinstance(value, bool)) or kind == "blob":
+        raise BadPageError(f"no {kind} position")
+    if kind == "bool" and not isinstance(value, bool):
+        raise BadPageError("not a boolean")
+    if kind in ("int", "real") and not isinstance(value, int | float):
+        raise BadPageError("not a number")
+    try:
+        return _TYPED[kind](value)
+    except (TypeError, ValueError) as error:
+        raise BadPageError(str(error)) from None
+
+
+def keyset(order: Sort, after: Sequence[Any]) -> tuple[str, list[Any]]:
+    """The condition "strictly after `after`" (the last row's values of the `order` columns) in
+    that order with NULLs last, and its parameters: row by row, the first column that differs
+    decides."""
+    alternatives: list[str] = []
+    params: list[Any] = []
+    equal: list[str] = []
+    equal_params: list[Any] = []
+    for (column, descending), value in zip(order, after, strict=True):
+        if value is None:  # nothing sorts after NULL (NULLs last); equal means NULL too
+            equal.append(f"{column} IS NULL")
+            continue
+        beyond = f"({column} {'<' if descending else '>'} %s OR {column} IS NULL)"
+        alternatives.append("(" + " AND ".join([*equal, beyond]) + ")")
+        params += [*equal_params, value]
+        equal.append(f"{column} = %s")
+        equal_params.append(value)
+    return ("(" + " OR ".join(alternatives) + ")" if alternatives else "1 = 0"), params
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A read model as the API pages through it, by keyset: where its rows come from (a table,
+    or a parenthesised SELECT with an alias), the filters it takes, the columns it sorts by,
+    its default order and its unique key, which ends every order so that it is total. A page
+    continues strictly after the last row of the one before, so rows inserted meanwhile never
+    shift it: none is shown twice, none skipped that was there all along."""
+
+    source: str
+    kinds: Mapping[str, Kind]
+    filters: tuple[str, ...]
+    sortable: tuple[str, ...]
+    default: Sort
+    key: tuple[str, ...]
+    finish: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def order(self, sort: Sort = ()) -> Sort:
+        """`sort` (or the default), its key's columns appended: a total order."""
+        chosen = sort or self.default
+        refused = [column for column, _ in chosen if column not in self.sortable]
+        if refused:
+            raise BadPageError(f"not sortable by {', '.join(refused)}")
+        named = {column for column, _ in chosen}
+        return (*chosen, *((k, False) for k in self.key if k not in named))
+
+    def position(self, order: Sort, row: Mapping[str, Any]) -> list[Any]:
+        """Where `row` stands in `order`: its values of the order's columns (JSON-ready)."""
+        return [row[column] for column, _ in order]
+
+    def select(
+        self,
+        db: Db,
+        filters: Filters,
+        sort: Sort = (),
+        after: Sequence[Any] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The rows that match `filters`, in `sort` order (the default), after the position
+        `after` (one value per column of `order(sort)`), at most `limit`, normalised."""
+        order = self.order(sort)
+        where, params = filters.where(self.filters)
+        if after is not None:
+            if len(after) != len(order):
+                raise BadPageError("the position does not fit the order")
+            values = [typed(self.kinds[c], v) for (c, _), v in zip(order, after, strict=True)]
+            seek, more = keyset(order, values)
+            where = f"{where} AND {seek}" if where else f" WHERE {seek}"
+            params += more
+        ordered = ", ".join(f"{c} {'DESC' if d else 'ASC'} NULLS LAST" for c, d in order)
+        text = f"SELECT * FROM {self.source}{where} ORDER BY {ordered}" + limit_clause(limit)
+        rows = [normalise_row(self.kinds, row) for row in db.fetchall(text, params)]
+        return [self.finish(row) for row in rows] if self.finish else rows
+
+
+def listing(table: Table, sortable: Sequence[str], default: Sort) -> Listing:
+    """A table as a listing: its filter columns and route id as filters, its key."""
+    filters = tuple(name for name in (*FILTERS, "route_id") if name in table.kinds)
+    return Listing(table.name, table.kinds, filters, tuple(sortable), default, table.key)

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from eventsourcing.persistence import OperationalError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
@@ -275,7 +276,31 @@ def open_view(datastore: Any, spec: ViewSpec) -> ProjectionView:
             if "locked" not in str(error) or attempt == 49:
                 raise
             time.sleep(0.1)
+    outdated = outdated_tables(view)
+    if outdated:  # made by an earlier release: start again from the first event
+        structlog.get_logger().warning(
+            "projection.schema_changed", projection=view.spec.name, tables=outdated
+        )
+        view.reset()
     return view
+
+
+def outdated_tables(view: ProjectionView) -> list[str]:
+    """The view's own tables that lack a declared column (`CREATE TABLE IF NOT EXISTS` kept
+    an earlier release's table): its rows cannot be written until the view is rebuilt."""
+    if view.dialect == "postgres":
+        query = (
+            "SELECT column_name AS name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s"
+        )
+    else:
+        query = "SELECT name FROM pragma_table_info(%s)"
+    with view.transaction(commit=False) as db:
+        return [
+            table.name
+            for table in view.spec.tables
+            if not set(table.names) <= {row["name"] for row in db.fetchall(query, (table.name,))}
+        ]
 
 
 @contextmanager

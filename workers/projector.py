@@ -29,6 +29,7 @@ from projections.catalog import PROJECTIONS, lease_for, open_projection
 from projections.lease import AnyLease, LeaseLostError
 from projections.runner import Runner, RunnerOptions
 from projections.view import StaleProjectionError
+from workers.webhooks import DeliveryLoop, DeliveryPolicy
 
 _CONNECTING = Lock()
 
@@ -50,6 +51,13 @@ class Supervision:
     lease_check: float = 1.0
     first_pause: float = 0.2
     longest_pause: float = 5.0
+
+
+def connected(connect: Callable[[], Routes]) -> Routes:
+    """The store's application, built one thread at a time (the library's CREATE OR REPLACE
+    FUNCTION races itself)."""
+    with _CONNECTING:
+        return connect()
 
 
 class ProjectionWorker:
@@ -83,8 +91,7 @@ class ProjectionWorker:
             routes: Routes | None = None
             processed = 0
             try:
-                with _CONNECTING:  # the library's CREATE OR REPLACE FUNCTION races itself
-                    routes = self.routes = self.connect()
+                routes = self.routes = connected(self.connect)
                 self.lease = lease_for(routes, self.name, self.supervision.lease_check)
                 if not self._wait_for_lease():
                     return
@@ -127,7 +134,8 @@ class ProjectionWorker:
 
 
 class Projector:
-    """Every named projection, each in its worker thread."""
+    """Every named projection, each in its worker thread; with `webhooks` among them, the
+    delivery loop of the portal's subscriptions too (`workers.webhooks`)."""
 
     def __init__(
         self,
@@ -136,6 +144,7 @@ class Projector:
         *,
         options: RunnerOptions | None = None,
         supervision: Supervision | None = None,
+        delivery: DeliveryPolicy | None = None,
     ) -> None:
         self.stop_event = Event()
         self.workers = [
@@ -144,18 +153,27 @@ class Projector:
             )
             for name in names
         ]
+        self.deliveries = (
+            DeliveryLoop(lambda: connected(connect), self.stop_event, delivery)
+            if "webhooks" in names
+            else None
+        )
 
     def start(self) -> None:
-        """Start every worker."""
+        """Start every worker (and the delivery loop)."""
         for worker in self.workers:
             worker.thread.start()
+        if self.deliveries is not None:
+            self.deliveries.thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask every worker to stop, and wait for them."""
         self.stop_event.set()
-        for worker in self.workers:
-            if worker.thread.is_alive():
-                worker.thread.join(timeout)
+        threads = [worker.thread for worker in self.workers]
+        threads += [self.deliveries.thread] if self.deliveries is not None else []
+        for thread in threads:
+            if thread.is_alive():
+                thread.join(timeout)
 
     def serve(self) -> None:
         """Run until SIGINT or SIGTERM (call from the main thread)."""

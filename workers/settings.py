@@ -77,6 +77,36 @@ class Settings(BaseSettings):
     portal_jwt_leeway: int = Field(
         default=30, ge=0, le=300, description="Clock skew (seconds) allowed on `exp` and `iat`."
     )
+    api_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="The largest request body the API reads (413)."
+    )
+    api_rate_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="Requests per minute per token subject (a bucket of that many, refilled"
+        " evenly; per API process); 0 turns the limit off (429 with Retry-After).",
+    )
+    api_max_page: int = Field(
+        default=200, ge=1, description="The largest `limit` a list endpoint accepts."
+    )
+    api_default_page: int = Field(
+        default=50, ge=1, description="The `limit` of a list endpoint when none is given."
+    )
+    webhook_backoff_base: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds before the first retry of a portal subscription's delivery;"
+        " doubled at each further attempt.",
+    )
+    webhook_backoff_cap: float = Field(
+        default=3600.0, gt=0, description="The longest pause (seconds) between two attempts."
+    )
+    webhook_max_attempts: int = Field(
+        default=12, ge=1, description="Attempts of a delivery before it is marked failed."
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a subscriber's endpoint may take to answer."
+    )
 
 
 class UnsupportedDatabaseError(ValueError):

@@ -61,19 +61,74 @@ def redacted(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
+def check_url(url: str) -> None:
+    """Raise `ValueError` unless `url` is `http(s)://host[:port]/…` (the message redacted)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises here, not at send
+    except ValueError as error:
+        raise ValueError(f"webhook URL has a bad port: {redacted(url)!r}") from error
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"webhook URL must be http(s)://host/…, got {redacted(url)!r}")
+
+
+def signed_headers(
+    secret: bytes, body: bytes, *, delivery: str, event: str, timestamp: str
+) -> dict[str, str]:
+    """A delivery's headers: content type, delivery id, event kind, timestamp, signature."""
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "iom-engine",
+        "X-IOM-Delivery": delivery,
+        "X-IOM-Event": event,
+        "X-IOM-Timestamp": timestamp,
+        "X-IOM-Signature": sign(secret, timestamp, body),
+    }
+
+
+def post(url: str, secret: bytes, body: bytes, *, delivery: str, event: str, timeout: float) -> int:
+    """POST a signed JSON `body` to `url`; its 2xx status, or `DeliveryError` (retry) /
+    `PermanentDeliveryError` (give up) as `check` decides."""
+    headers = signed_headers(
+        secret, body, delivery=delivery, event=event, timestamp=str(int(time.time()))
+    )
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            response = client.post(url, content=body, headers=headers)
+    except httpx.UnsupportedProtocol as error:
+        raise PermanentDeliveryError(
+            f"webhook {redacted(url)}: unsupported URL ({error})"
+        ) from error
+    except httpx.TimeoutException as error:
+        raise DeliveryError(f"webhook {redacted(url)}: timed out after {timeout:g} s") from error
+    except httpx.TransportError as error:
+        raise DeliveryError(f"webhook {redacted(url)}: {type(error).__name__}: {error}") from error
+    check(url, response)
+    return response.status_code
+
+
+def check(url: str, response: httpx.Response) -> None:
+    """Return on 2xx; raise `DeliveryError` on 408/425/429/5xx, `PermanentDeliveryError` on a
+    redirect or any other 4xx."""
+    status = response.status_code
+    where = f"webhook {redacted(url)}"
+    if 200 <= status < 300:
+        return
+    if 300 <= status < 400:
+        location = response.headers.get("Location", "(none)")
+        raise PermanentDeliveryError(f"{where}: HTTP {status} redirect to {location} not followed")
+    if 400 <= status < 500 and status not in RETRYABLE_4XX:
+        raise PermanentDeliveryError(f"{where}: HTTP {status} {response.reason_phrase}")
+    raise DeliveryError(f"{where}: HTTP {status} {response.reason_phrase}")
+
+
 class WebhookChannel:
     """POSTs each notice to one URL, signed with a shared secret."""
 
     name = "webhook"
 
     def __init__(self, url: str, secret: bytes, timeout: float = 10.0) -> None:
-        parts = urlsplit(url)
-        try:
-            parts.port  # noqa: B018 - a port that is not a number raises here, not at send
-        except ValueError as error:
-            raise ValueError(f"webhook URL has a bad port: {redacted(url)!r}") from error
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"webhook URL must be http(s)://host/…, got {redacted(url)!r}")
+        check_url(url)
         if not secret:
             raise ValueError("webhook secret must not be empty")
         self.url = url
@@ -83,47 +138,16 @@ class WebhookChannel:
     def send(self, notice: Notice) -> None:
         """POST `notice` as JSON; return on 2xx, raise otherwise (see `check`)."""
         body = notice.model_dump_json().encode()
-        headers = self.headers(notice, body, str(int(time.time())))
-        try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
-                response = client.post(self.url, content=body, headers=headers)
-        except httpx.UnsupportedProtocol as error:
-            raise PermanentDeliveryError(
-                f"webhook {redacted(self.url)}: unsupported URL ({error})"
-            ) from error
-        except httpx.TimeoutException as error:
-            raise DeliveryError(
-                f"webhook {redacted(self.url)}: timed out after {self.timeout:g} s"
-            ) from error
-        except httpx.TransportError as error:
-            raise DeliveryError(
-                f"webhook {redacted(self.url)}: {type(error).__name__}: {error}"
-            ) from error
-        self.check(response)
+        post(
+            self.url, self.secret, body, delivery=notice.id, event=notice.kind, timeout=self.timeout
+        )
 
     def headers(self, notice: Notice, body: bytes, timestamp: str) -> dict[str, str]:
         """The request's headers: content type, delivery id, event kind, timestamp, signature."""
-        return {
-            "Content-Type": "application/json",
-            "User-Agent": "iom-engine",
-            "X-IOM-Delivery": notice.id,
-            "X-IOM-Event": notice.kind,
-            "X-IOM-Timestamp": timestamp,
-            "X-IOM-Signature": sign(self.secret, timestamp, body),
-        }
+        return signed_headers(
+            self.secret, body, delivery=notice.id, event=notice.kind, timestamp=timestamp
+        )
 
     def check(self, response: httpx.Response) -> None:
-        """Return on 2xx; raise `DeliveryError` on 408/425/429/5xx, `PermanentDeliveryError` on
-        a redirect or any other 4xx."""
-        status = response.status_code
-        where = f"webhook {redacted(self.url)}"
-        if 200 <= status < 300:
-            return
-        if 300 <= status < 400:
-            location = response.headers.get("Location", "(none)")
-            raise PermanentDeliveryError(
-                f"{where}: HTTP {status} redirect to {location} not followed"
-            )
-        if 400 <= status < 500 and status not in RETRYABLE_4XX:
-            raise PermanentDeliveryError(f"{where}: HTTP {status} {response.reason_phrase}")
-        raise DeliveryError(f"{where}: HTTP {status} {response.reason_phrase}")
+        """Return on 2xx; raise on anything else (see the module's `check`)."""
+        check(self.url, response)

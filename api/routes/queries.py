@@ -1,25 +1,105 @@
-"""Queries: a route now (later: at a version, as of a moment, its history, the monitoring
-tables, the audit trail)."""
+"""Queries on one route, read from the event store itself: the route now, at a version or as of
+a moment, and its history (every event with its Russian line and its link in the hash chain).
+
+Whether the route is within reach is decided on the route as it is now (its region, school,
+teacher and methodist today), whichever past state is asked for.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+from datetime import datetime
+from typing import Annotated
 
+from fastapi import APIRouter, Query
+
+from aggregates.application import Routes
+from aggregates.events import RouteOpened
+from aggregates.route import Route
+from aggregates.summaries import describe
 from api.access import visible_route
-from api.models import RouteState
+from api.models import HistoryLine, RouteHistory, RouteState
+from api.paging import invalid
 from api.routes.commands import RouteId
 from api.routes.responses import problems
 from api.services import PrincipalDep, ServicesDep
 
+Version = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        description="Версия ИОМ (число событий с открытия): ИОМ таким, каким он был.",
+        examples=[5],
+    ),
+]
+AsOf = Annotated[
+    datetime | None,
+    Query(
+        description="Момент (ISO 8601 с часовым поясом): ИОМ таким, каким он был тогда.",
+        examples=["2026-10-01T12:00:00+09:00"],
+    ),
+]
+
+
+def past(routes: Routes, now: Route, version: int | None, as_of: datetime | None) -> Route:
+    """The route at `version` or as of `as_of` (it is `now` when neither is given)."""
+    if version is not None and as_of is not None:
+        raise invalid("as_of", "one_of", "укажите version или as_of, не оба")
+    if version is not None:
+        if version > now.version:
+            raise invalid("version", "version_range", f"версия ИОМ — от 1 до {now.version}")
+        return routes.route(now.id, version=version)
+    if as_of is not None:
+        if as_of.tzinfo is None or as_of.utcoffset() is None:
+            raise invalid(
+                "as_of",
+                "timezone",
+                "укажите момент с часовым поясом, например 2026-10-01T12:00:00+09:00",
+            )
+        return routes.route_as_of(now.id, as_of)
+    return now
+
 
 async def get_route(
-    route_id: RouteId, principal: PrincipalDep, services: ServicesDep
+    route_id: RouteId,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    version: Version = None,
+    as_of: AsOf = None,
 ) -> RouteState:
-    """ИОМ сейчас: этап, стороны, план, согласование, мониторинг, корректировки, итоги.
-    Педагогу — только свой ИОМ, методисту — закреплённые за ним, руководителям ОО — ИОМ своей
-    ОО, руководителю ЦНППМ, аудитору и оператору — ИОМ своего региона."""
-    route = await visible_route(services.routes, principal, route_id)
+    """ИОМ сейчас, в версии `version` или на момент `as_of` (одно из двух): этап, стороны,
+    план, согласование, мониторинг, корректировки, итоги. Педагогу — только свой ИОМ,
+    методисту — закреплённые за ним, руководителям ОО — ИОМ своей ОО, руководителю ЦНППМ,
+    аудитору и оператору — ИОМ своего региона. На момент до открытия ИОМ — 404."""
+    now = await visible_route(services.routes, principal, route_id)
+    route = await asyncio.to_thread(past, services.routes, now, version, as_of)
     return RouteState.of(route)
+
+
+async def get_history(
+    route_id: RouteId, principal: PrincipalDep, services: ServicesDep
+) -> RouteHistory:
+    """История ИОМ из хранилища событий: каждое событие — версия, время, тип, кто и в какой
+    роли, строка по-русски в терминах регламента, звено цепочки хэшей. Доступ — как к ИОМ."""
+    await visible_route(services.routes, principal, route_id)
+    events = await asyncio.to_thread(services.routes.history, route_id)
+    opening = events[0]
+    assert isinstance(opening, RouteOpened)
+    profile = opening.profile  # the edition the route was opened under
+    lines = [
+        HistoryLine(
+            version=e.originator_version,
+            recorded_at=e.timestamp,
+            event_type=type(e).__name__,
+            actor_id=e.actor.id,
+            role=e.actor.role,
+            command_id=e.command_id,
+            summary=describe(e, profile),
+            chain_hash=e.chain_hash,
+        )
+        for e in events
+    ]
+    return RouteHistory(route_id=route_id, version=lines[-1].version, events=lines)
 
 
 def build_router() -> APIRouter:
@@ -32,7 +112,17 @@ def build_router() -> APIRouter:
         response_model=RouteState,
         response_description="Состояние ИОМ.",
         operation_id="get_route",
-        summary="ИОМ сейчас",
+        summary="ИОМ сейчас, в версии или на момент",
+        responses=problems(401, 404, 422),
+    )
+    router.add_api_route(
+        "/{route_id}/history",
+        get_history,
+        methods=["GET"],
+        response_model=RouteHistory,
+        response_description="События ИОМ, старые первыми.",
+        operation_id="get_route_history",
+        summary="История ИОМ",
         responses=problems(401, 404),
     )
     return router

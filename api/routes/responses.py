@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from api.problems import MEDIA_TYPE, Problem
@@ -13,19 +14,26 @@ WHEN = {
     403: "Роль не может выполнить это действие по этому ИОМ (правило — в `rule`).",
     404: "ИОМ нет, или он вне досягаемости пользователя (другой регион, ОО, чужой ИОМ).",
     409: "Действие невозможно на этом этапе ИОМ, или ИОМ изменён параллельно.",
+    410: "Персональные данные педагога уничтожены (152-ФЗ).",
     422: "Входные данные неверны (поле — в `field`, правило — в `rule`), или ключ"
     " идемпотентности уже использован с другим запросом.",
+    413: "Тело запроса больше допустимого (IOM_API_MAX_BODY_BYTES).",
+    429: "Слишком много запросов от пользователя: повторите через `Retry-After` секунд.",
     503: "Процессы ИОМ (Temporal) временно недоступны.",
     504: "Процесс ИОМ не ответил вовремя: повторите с тем же Idempotency-Key.",
 }
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The `responses` of an endpoint that may answer these problems."""
+def problems(
+    *statuses: int, when: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The `responses` of an endpoint that may answer these problems (`when` says it
+    otherwise for this endpoint)."""
+    said = {**WHEN, **(when or {})}
     return {
         status: {
             "model": Problem,
-            "description": WHEN[status],
+            "description": said[status],
             "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses

@@ -16,14 +16,16 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from aggregates.application import Routes
+from aggregates.personal import PersonalDataStore
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from api.app import create_app
 from api.auth import TokenVerifier
 from api.idempotency import IdempotencyStore
 from api.services import Services
+from projections.catalog import PROJECTIONS, catch_up
 from tests.api.support import DirectGateway, Portal
 from tests.workflows.conftest import dev_server, dev_stack  # noqa: F401 - fixtures used here
-from workers.demo import DemoRoute
+from workers.demo import DemoRoute, write_demo
 from workers.settings import store_env
 
 
@@ -60,7 +62,9 @@ def direct_app(routes: Routes, portal: Portal) -> tuple[FastAPI, DirectGateway]:
     """The app on `routes`, with a direct gateway."""
     gateway = DirectGateway(routes)
     verifier = TokenVerifier.from_settings(portal.settings())
-    services = Services(routes, gateway, verifier, IdempotencyStore(routes))
+    personal = PersonalDataStore.from_recorder(routes.recorder)
+    personal.create_tables()
+    services = Services(routes, gateway, verifier, IdempotencyStore(routes), personal)
     return create_app(portal.settings(), services), gateway
 
 
@@ -83,3 +87,42 @@ async def direct(
     async with serving(app) as client:
         yield Direct(app, client, routes, gateway)
     routes.close()
+
+
+@dataclass
+class Region:
+    """The API over a store with demo routes in implementation, projected: eight of Sakha
+    (teachers `teacher-sakha-0000N`, schools and methodists as `workers.demo` deals them) and
+    three of Balakhta."""
+
+    direct: Direct
+    sakha: list[UUID]
+    balakhta: list[UUID]
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        return self.direct.client
+
+    @property
+    def routes(self) -> Routes:
+        return self.direct.routes
+
+    def project(self) -> None:
+        """Bring both projections up to the store's last event."""
+        for name in PROJECTIONS:
+            catch_up(self.routes, name)
+
+
+def populate(direct: Direct) -> Region:
+    """Write the demo routes of `Region` and project them."""
+    sakha = write_demo(direct.routes, "sakha", 8, until=Stage.IMPLEMENTATION)
+    balakhta = write_demo(direct.routes, "balakhta", 3, until=Stage.IMPLEMENTATION)
+    region = Region(direct, sakha, balakhta)
+    region.project()
+    return region
+
+
+@pytest.fixture
+def region(direct: Direct) -> Region:
+    """`Region` on the in-process API's SQLite store."""
+    return populate(direct)

@@ -7,17 +7,30 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+import aggregates.personal
 import aggregates.profiles
 import aggregates.route
 import aggregates.values
 import api.models
 import api.problems
 import api.routes.health
+import api.routes.teachers
+import api.webhook_models
 from aggregates.commands import COMMANDS
+from api.listings import MODELS as LIST_MODELS
 from api.routes.commands import PERSON_COMMANDS
 from tests.api.conftest import Direct
 
-MODULES = (aggregates.values, aggregates.route, aggregates.profiles, api.models, api.problems)
+MODULES = (
+    aggregates.values,
+    aggregates.route,
+    aggregates.profiles,
+    aggregates.personal,
+    api.models,
+    api.problems,
+    api.routes.teachers,
+    api.webhook_models,
+)
 
 
 def model_named(name: str) -> Any:
@@ -25,6 +38,8 @@ def model_named(name: str) -> Any:
     by_command = {command.__name__: command for command in COMMANDS.values()}
     if name in by_command:
         return by_command[name]
+    if name in LIST_MODELS:
+        return LIST_MODELS[name]
     for module in (*MODULES, api.routes.health):
         if hasattr(module, name):
             return getattr(module, name)

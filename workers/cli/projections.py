@@ -32,6 +32,7 @@ from workers.cli.output import emit_json, emit_table, fail
 from workers.context import build_routes
 from workers.projector import Projector, tune_gc
 from workers.settings import Settings
+from workers.webhooks import DeliveryPolicy
 
 projections = typer.Typer(
     help="Projections: where they stand, and rebuilding.", no_args_is_help=True
@@ -57,8 +58,9 @@ def projector(
         float, typer.Option(min=0.01, help="Seconds between looks on SQLite (no subscriptions).")
     ] = 0.2,
 ) -> None:
-    """Run the projections until stopped (SIGINT, SIGTERM): monitoring tables and the audit
-    trail, exactly once, each under its lease on PostgreSQL.
+    """Run the projections until stopped (SIGINT, SIGTERM): monitoring tables, the audit
+    trail and the webhook outbox, exactly once, each under its lease on PostgreSQL; and the
+    delivery loop of the portal's webhook subscriptions (IOM_WEBHOOK_* settings).
 
     Example: iom projector
     """
@@ -75,7 +77,8 @@ def projector(
                 raise fail(str(error), 1) from None
             typer.echo(f"{name}: {position}")
         return
-    Projector(lambda: build_routes(settings), names, options=options).serve()
+    delivery = DeliveryPolicy.from_settings(settings)
+    Projector(lambda: build_routes(settings), names, options=options, delivery=delivery).serve()
 
 
 @projections.command()
@@ -102,7 +105,9 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 @projections.command()
 def rebuild(
-    name: Annotated[str | None, typer.Argument(help="monitoring or audit; all if omitted.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="monitoring, audit or webhooks; all if omitted.")
+    ] = None,
 ) -> None:
     """Drop a projection's tables and apply every event again from the first one. When a
     projector is running it, it redoes the work and this command follows its progress.

@@ -1,0 +1,209 @@
+"""What the webhook endpoints take and give: a subscription asked for, a subscription, a
+delivery (the secret is taken, never given back)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from activities.notify.webhook import check_url
+from aggregates.values import Actor
+from projections.feed import known_events
+
+EXAMPLE_WEBHOOK_ID = "0b7e9d1c-6a52-4f0e-8d3b-2c9f5e1a7b40"
+EXAMPLE_DELIVERY_ID = "c4a1e8f2-3b6d-5e9a-8f10-7d2c4b6a9e35"
+Status = Literal["pending", "delivered", "failed", "cancelled"]
+
+
+def event_names() -> set[str]:
+    """The route events a subscription may ask for."""
+    return {cls.__name__ for cls in known_events()}
+
+
+class WebhookRequest(BaseModel):
+    """Подписать адрес портала на события ИОМ своего региона (регион — из токена). Каждое
+    событие, записанное после регистрации, приходит POST-запросом с подписью HMAC-SHA256
+    (`X-IOM-Signature` = `v1=` + hex(HMAC(secret, timestamp + "." + тело))), метками времени
+    (`X-IOM-Timestamp`), доставки (`X-IOM-Delivery`) и типа события (`X-IOM-Event`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://portal.example.ru/iom/events",
+                    "secret": "3b1f0c2a9e8d7c6b5a4f3e2d1c0b9a88",
+                    "event_types": ["RouteApproved", "ConclusionsSigned"],
+                }
+            ]
+        },
+    )
+
+    url: Annotated[str, Field(max_length=2000)] = Field(
+        description="Адрес приёма событий: `http(s)://хост/…`."
+    )
+    secret: Annotated[str, Field(min_length=16, max_length=256)] = Field(
+        description="Общий секрет подписи (не менее 16 символов); в ответах не возвращается."
+    )
+    event_types: list[str] = Field(
+        default=[],
+        max_length=64,
+        description="Типы событий (`RouteApproved`, …); пустой список — все события.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            check_url(value)
+        except ValueError:
+            raise ValueError("ожидается адрес http(s)://хост/…") from None
+        return value
+
+    @field_validator("event_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - event_names())
+        if unknown:
+            raise ValueError(f"нет таких событий: {', '.join(unknown)}")
+        return sorted(set(value))
+
+
+class Webhook(BaseModel):
+    """Подписка портала на события ИОМ региона (секрет не показывается)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": EXAMPLE_WEBHOOK_ID,
+                    "region": "sakha",
+                    "url": "https://portal.example.ru/iom/events",
+                    "event_types": ["RouteApproved"],
+                    "created_by": "operator-sakha-1",
+                    "created_at": "2026-11-23T09:00:00Z",
+                }
+            ]
+        }
+    )
+
+    id: UUID = Field(description="Идентификатор подписки.")
+    region: str = Field(description="Код региона, чьи события приходят.")
+    url: str = Field(description="Адрес приёма событий.")
+    event_types: list[str] = Field(description="Типы событий; пустой список — все.")
+    created_by: str = Field(description="Кто зарегистрировал (идентификатор пользователя).")
+    created_at: datetime = Field(description="Когда зарегистрирована.")
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Webhook:
+        """A subscription as stored."""
+        return cls(
+            id=row["subscription_id"],
+            region=row["profile_id"],
+            url=row["url"],
+            event_types=row["event_types"],
+            created_by=row["created_by"],
+            created_at=row["created_at"],
+        )
+
+
+class WebhookDelivery(BaseModel):
+    """Доставка одного события ИОМ по подписке: состояние, попытки, последняя ошибка."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": EXAMPLE_DELIVERY_ID,
+                    "event_type": "RouteApproved",
+                    "route_id": "3f1c9a52-7d7e-5b1a-9c55-0e6a1f0a2b11",
+                    "version": 9,
+                    "status": "pending",
+                    "attempts": 2,
+                    "next_attempt_at": "2026-11-23T09:00:40Z",
+                    "last_status": None,
+                    "last_error": "webhook https://portal.example.ru/iom/events: HTTP 503",
+                    "created_at": "2026-11-23T09:00:00Z",
+                    "delivered_at": None,
+                }
+            ]
+        }
+    )
+
+    id: UUID = Field(description="Идентификатор доставки (заголовок `X-IOM-Delivery`).")
+    event_type: str = Field(description="Тип события.")
+    route_id: UUID = Field(description="Идентификатор ИОМ.")
+    version: int = Field(description="Версия ИОМ, которую записало событие.")
+    status: Status = Field(
+        description="`pending` — ждёт отправки, `delivered` — принята, `failed` — попытки"
+        " исчерпаны или адрес отказал, `cancelled` — подписка удалена."
+    )
+    attempts: int = Field(description="Сделано попыток.")
+    next_attempt_at: datetime | None = Field(
+        default=None, description="Когда следующая попытка (для `pending`)."
+    )
+    last_status: int | None = Field(default=None, description="HTTP-код последнего ответа.")
+    last_error: str | None = Field(default=None, description="Последняя ошибка доставки.")
+    created_at: datetime = Field(description="Когда доставка создана.")
+    delivered_at: datetime | None = Field(default=None, description="Когда принята.")
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> WebhookDelivery:
+        """A delivery as stored."""
+        return cls(
+            id=row["delivery_id"],
+            event_type=row["event_type"],
+            route_id=row["route_id"],
+            version=row["version"],
+            status=row["status"],
+            attempts=row["attempts"],
+            next_attempt_at=row["next_attempt_at"] if row["status"] == "pending" else None,
+            last_status=row["last_status"],
+            last_error=row["last_error"],
+            created_at=row["created_at"],
+            delivered_at=row["delivered_at"],
+        )
+
+
+class WebhookEvent(BaseModel):
+    """Событие ИОМ, которое приходит по подписке (тело POST-запроса). Подпись — в заголовке
+    `X-IOM-Signature`; повторы одной доставки отбрасываются по `X-IOM-Delivery`. Персональных
+    данных нет: только идентификаторы и содержание ИОМ."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "delivery_id": EXAMPLE_DELIVERY_ID,
+                    "subscription_id": EXAMPLE_WEBHOOK_ID,
+                    "event_type": "RouteApproved",
+                    "route_id": "3f1c9a52-7d7e-5b1a-9c55-0e6a1f0a2b11",
+                    "version": 9,
+                    "region": "sakha",
+                    "occurred_at": "2026-11-23T09:00:00+00:00",
+                    "actor": {"id": "centre-head-sakha", "role": "centre_head"},
+                    "command_id": "api-5b0e3c1e-8c0f-5f47-a1b6-1f3a2c9d8e77",
+                    "summary": "ИОМ утверждён (редакция 1)",
+                    "data": {"revision": 1},
+                }
+            ]
+        }
+    )
+
+    delivery_id: UUID = Field(description="Идентификатор доставки (как `X-IOM-Delivery`).")
+    subscription_id: UUID = Field(description="Идентификатор подписки.")
+    event_type: str = Field(description="Тип события (как `X-IOM-Event`).")
+    route_id: UUID = Field(description="Идентификатор ИОМ.")
+    version: int = Field(description="Версия ИОМ, которую записало событие.")
+    region: str = Field(description="Код региона.")
+    occurred_at: datetime = Field(description="Когда событие записано.")
+    actor: Actor = Field(description="Кто действовал: идентификатор и роль.")
+    command_id: str = Field(description="Идентификатор команды, записавшей событие.")
+    summary: str = Field(description="Событие одной строкой по-русски, в терминах регламента.")
+    data: dict[str, Any] = Field(
+        description="Поля события (у открытия ИОМ — редакция регламента `profile`)."
+    )

@@ -1,0 +1,280 @@
+"""Webhooks out against a real local receiver: registration, signed deliveries of the region's
+events only, retries with back-off, re-delivery, a delivery loop that dies and one that takes
+over, and a replayed projection that doubles nothing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from functools import partial
+from threading import Event
+from typing import Any
+from uuid import UUID
+
+import pytest
+import pytest_asyncio
+
+from activities.notify import verify
+from aggregates.application import Routes
+from aggregates.profiles import ProfileCatalogue, Stage
+from aggregates.values import Role
+from api.webhook_models import WebhookEvent
+from projections.catalog import catch_up, open_projection, rebuild
+from projections.runner import RunnerOptions
+from projections.subscriptions import Subscriptions
+from tests.api.conftest import Direct, direct_app, serving
+from tests.api.support import Portal
+from tests.support.servers import Receiver
+from workers.demo import write_demo
+from workers.projector import Projector
+from workers.settings import store_env
+from workers.webhooks import DeliveryLoop, DeliveryPolicy
+
+SECRET = "portal-webhook-secret-0001"
+
+
+@pytest_asyncio.fixture
+async def direct(
+    database_url: str, portal: Portal, catalogue: ProfileCatalogue
+) -> AsyncIterator[Direct]:
+    """The API in process, on each store in turn (the outbox's claims differ between them)."""
+    routes = Routes(store_env(database_url), profiles=catalogue)
+    app, gateway = direct_app(routes, portal)
+    async with serving(app) as client:
+        yield Direct(app, client, routes, gateway)
+    routes.close()
+
+
+QUICK = DeliveryPolicy(backoff_base=0.2, backoff_cap=1.0, max_attempts=5, timeout=5.0)
+
+
+def operator(portal: Portal, region: str = "sakha") -> dict[str, str]:
+    return portal.headers(portal.token(Role.OPERATOR, f"operator-{region}", region))
+
+
+async def register(direct: Direct, portal: Portal, url: str, **body: Any) -> dict[str, Any]:
+    answer = await direct.client.post(
+        "/webhooks", headers=operator(portal), json={"url": url, "secret": SECRET} | body
+    )
+    assert answer.status_code == 201, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def drain(routes: Routes, policy: DeliveryPolicy = QUICK) -> int:
+    """Project what is new, and send what is due, once."""
+    catch_up(routes, "webhooks")
+    return DeliveryLoop(lambda: routes, Event(), policy).deliver_due(Subscriptions(routes))
+
+
+def wait_for(check: Callable[[], bool], seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def drained(store: Subscriptions, subscription: UUID) -> bool:
+    rows = store.deliveries(subscription, None, 1000)
+    return bool(rows) and {r["status"] for r in rows} == {"delivered"}
+
+
+def signed(receiver: Receiver) -> list[dict[str, Any]]:
+    """Every body received, each checked against its signature."""
+    bodies = []
+    for request in receiver.requests:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        assert verify(
+            SECRET.encode(),
+            headers["x-iom-timestamp"],
+            request.body,
+            headers["x-iom-signature"],
+            now=time.time(),
+        )
+        body = json.loads(request.body)
+        assert headers["x-iom-delivery"] == body["delivery_id"]
+        assert headers["x-iom-event"] == body["event_type"]
+        WebhookEvent.model_validate(body)  # as the OpenAPI document describes it
+        bodies.append(body)
+    return bodies
+
+
+async def test_registration_is_for_managers_of_the_region(direct: Direct, portal: Portal) -> None:
+    made = await register(direct, portal, "https://portal.example/iom", event_types=["RouteOpened"])
+    assert made["region"] == "sakha" and made["event_types"] == ["RouteOpened"]
+    assert "secret" not in made
+    listed = await direct.client.get("/webhooks", headers=operator(portal))
+    assert [w["id"] for w in listed.json()] == [made["id"]]
+    # The centre head manages them too; a methodist does not; another region sees nothing.
+    head = portal.headers(portal.token(Role.CENTRE_HEAD, "centre-head-sakha"))
+    assert (await direct.client.get("/webhooks", headers=head)).status_code == 200
+    methodist = portal.headers(portal.token(Role.METHODIST, "methodist-sakha-01"))
+    refused = await direct.client.get("/webhooks", headers=methodist)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["rule"] == "manage_webhooks"
+    other = operator(portal, "balakhta")
+    assert (await direct.client.get("/webhooks", headers=other)).json() == []
+    path = f"/webhooks/{made['id']}"
+    assert (await direct.client.delete(path, headers=other)).status_code == 404
+    assert (await direct.client.get(f"{path}/deliveries", headers=other)).status_code == 404
+    # Bad input: named fields, in Russian.
+    bad = await direct.client.post(
+        "/webhooks",
+        headers=operator(portal),
+        json={"url": "ftp://x", "secret": "short", "event_types": ["RouteRenamed"]},
+    )
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"url", "secret", "event_types"}
+    assert (await direct.client.delete(path, headers=operator(portal))).status_code == 204
+    assert (await direct.client.get("/webhooks", headers=operator(portal))).json() == []
+
+
+async def test_a_failing_endpoint_is_retried_with_back_off(
+    direct: Direct, portal: Portal, receiver: Receiver
+) -> None:
+    made = await register(direct, portal, receiver.url, event_types=["RouteOpened"])
+    write_demo(direct.routes, "sakha", 1, until=Stage.DESIGN, first=6)
+    receiver.answer(503, 503)  # two failures, then taken
+    sent_at = []
+    while len(receiver.requests) < 3:
+        if drain(direct.routes):
+            sent_at.append(time.monotonic())
+        else:
+            time.sleep(0.01)
+    # The pause doubles: the base, then twice the base.
+    assert sent_at[1] - sent_at[0] >= QUICK.backoff_base * 0.9
+    assert sent_at[2] - sent_at[1] >= QUICK.backoff_base * 2 * 0.9
+    assert [QUICK.backoff(n) for n in (1, 2, 3, 4, 5)] == [0.2, 0.4, 0.8, 1.0, 1.0]
+    ids = {json.loads(r.body)["delivery_id"] for r in receiver.requests}
+    assert len(ids) == 1  # one delivery, under one id every time
+    path = f"/webhooks/{made['id']}/deliveries"
+    (row,) = (await direct.client.get(path, headers=operator(portal))).json()
+    assert (row["status"], row["attempts"], row["last_status"]) == ("delivered", 3, 200)
+    assert row["delivered_at"] is not None and row["last_error"] is None
+
+
+async def test_the_regions_events_arrive_signed(
+    direct: Direct, portal: Portal, receiver: Receiver
+) -> None:
+    routes = direct.routes
+    (before,) = write_demo(routes, "sakha", 1, until=Stage.DIAGNOSTIC, first=1)
+    made = await register(direct, portal, receiver.url)
+    (sakha,) = write_demo(routes, "sakha", 1, until=Stage.DESIGN, first=2)
+    write_demo(routes, "balakhta", 1, until=Stage.DESIGN, first=3)
+    wait_for(lambda: drain(routes) == 0)
+    path = f"/webhooks/{made['id']}/deliveries"
+    rows = (await direct.client.get(path, headers=operator(portal))).json()
+    version = routes.route(sakha).version
+    assert len(rows) == version  # every event of the route opened after registering
+    assert {r["route_id"] for r in rows} == {str(sakha)}
+    assert {r["status"] for r in rows} == {"delivered"}
+    first = next(r for r in rows if r["version"] == 1)
+    bodies = signed(receiver)
+    assert {b["route_id"] for b in bodies} == {str(sakha)} and str(before) not in str(bodies)
+    opened = bodies[0]
+    assert opened["event_type"] == "RouteOpened" and opened["version"] == 1
+    assert opened["region"] == "sakha" and opened["summary"].startswith("ИОМ открыт")
+    assert opened["data"]["profile"].startswith("sakha@")  # the edition, not its copy
+    assert opened["actor"]["role"] and opened["occurred_at"]
+    # Asked again: the same delivery id, sent at once, counted afresh.
+    again = await direct.client.post(f"{path}/{first['id']}/redeliver", headers=operator(portal))
+    assert again.status_code == 202
+    assert (again.json()["status"], again.json()["attempts"]) == ("pending", 0)
+    count = len(receiver.requests)
+    assert drain(routes) == 1
+    assert json.loads(receiver.requests[count].body)["delivery_id"] == first["id"]
+    missing = await direct.client.post(f"{path}/{UUID(int=1)}/redeliver", headers=operator(portal))
+    assert missing.status_code == 404
+    # Replayed from the first event: not one row more, delivered ones stay delivered.
+    rebuild(routes, "webhooks")
+    replayed = (await direct.client.get(path, headers=operator(portal))).json()
+    assert sorted(r["id"] for r in replayed) == sorted(r["id"] for r in rows)
+    assert {r["status"] for r in replayed} == {"delivered"}
+    assert drain(routes) == 0
+
+
+async def test_a_delivery_given_up_and_filtered(
+    direct: Direct, portal: Portal, receiver: Receiver
+) -> None:
+    made = await register(direct, portal, receiver.url, event_types=["RouteOpened"])
+    write_demo(direct.routes, "sakha", 1, until=Stage.DESIGN, first=4)
+    receiver.answer(410)  # gone: not retried
+    assert drain(direct.routes) == 1
+    path = f"/webhooks/{made['id']}/deliveries"
+    (row,) = (await direct.client.get(path, headers=operator(portal))).json()
+    assert (row["status"], row["attempts"], row["event_type"]) == ("failed", 1, "RouteOpened")
+    assert "410" in row["last_error"]
+    failed = await direct.client.get(f"{path}?status=failed", headers=operator(portal))
+    assert [r["id"] for r in failed.json()] == [row["id"]]
+    too_many = await direct.client.get(f"{path}?limit=100000", headers=operator(portal))
+    assert too_many.status_code == 422 and too_many.json()["rule"] == "page_size"
+    # Deleted: what is recorded afterwards is not sent.
+    gone = await direct.client.delete(f"/webhooks/{made['id']}", headers=operator(portal))
+    assert gone.status_code == 204
+    write_demo(direct.routes, "sakha", 1, until=Stage.DIAGNOSTIC, first=7)
+    assert drain(direct.routes) == 0
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.timeout(60)
+async def test_the_projector_resumes_what_a_dead_delivery_loop_left(
+    direct: Direct,
+    portal: Portal,
+    receiver: Receiver,
+    database_url: str,
+    catalogue: ProfileCatalogue,
+) -> None:
+    made = await register(direct, portal, receiver.url)
+    write_demo(direct.routes, "sakha", 1, until=Stage.DIAGNOSTIC, first=5)
+    catch_up(direct.routes, "webhooks")
+    store = Subscriptions(direct.routes)
+    # A loop claims two deliveries and dies before sending them; the others it never reached.
+    policy = DeliveryPolicy(backoff_base=0.1, timeout=0.2, poll_interval=0.05)
+    dead = store.claim(datetime.now(UTC), policy.hold, 2)
+    assert len(dead) == 2 and receiver.requests == []
+    # Meanwhile another route opens; `iom projector` projects it and sends everything.
+    (later,) = write_demo(direct.routes, "sakha", 1, until=Stage.DIAGNOSTIC, first=6)
+    connect = partial(Routes, store_env(database_url), profiles=catalogue)
+    options = RunnerOptions(batch_size=5, poll_interval=0.02, heartbeat=0.1)
+    with Projector(connect, ["webhooks"], options=options, delivery=policy) as projector:
+        assert projector.deliveries is not None
+        head = direct.routes.recorder.max_notification_id()
+        position = open_projection(direct.routes, "webhooks").view.position
+        wait_for(lambda: position() == head and drained(store, UUID(made["id"])))
+    ids = [json.loads(r.body)["delivery_id"] for r in receiver.requests]
+    total = len(store.deliveries(UUID(made["id"]), None, 100))
+    assert len(ids) == len(set(ids)) == total
+    assert {json.loads(r.body)["route_id"] for r in receiver.requests} >= {str(later)}
+    assert {str(c.delivery_id) for c in dead} <= set(ids)
+
+
+async def test_the_document_describes_what_a_subscription_receives(direct: Direct) -> None:
+    doc = (await direct.client.get("/openapi.json")).json()
+    operation = doc["webhooks"]["route-event"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"] == "#/components/schemas/WebhookEvent"
+    assert "X-IOM-Signature" in operation["description"]
+    assert {"/webhooks", "/webhooks/{webhook_id}/deliveries"} <= set(doc["paths"])
+
+
+def test_secrets_are_sealed_under_the_stores_key(
+    database_url: str, catalogue: ProfileCatalogue
+) -> None:
+    key = base64.b64encode(bytes(range(32))).decode()
+    routes = Routes(store_env(database_url, key), profiles=catalogue)
+    try:
+        store = Subscriptions(routes)
+        made = store.register("sakha", "http://127.0.0.1:9/x", SECRET, [], "operator-1")
+        with store.view.transaction(commit=False) as db:
+            (row,) = db.fetchall("SELECT secret FROM iom_webhook_subscriptions")
+        assert SECRET not in str(row["secret"]) and "secret" not in made
+        write_demo(routes, "sakha", 1, until=Stage.OPENED, first=8)
+        catch_up(routes, "webhooks")
+        (claimed,) = store.claim(datetime.now(UTC), 1.0, 10)
+        assert claimed.secret == SECRET
+    finally:
+        routes.close()
