@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from aggregates.application import Routes
+from aggregates.deadlines import timers
+from aggregates.profiles import ProfileCatalogue, load_profiles
+from bench import workflows
 from bench.store import (
     CACHE_OFF,
     CACHE_ON,
@@ -17,6 +22,7 @@ from bench.store import (
     render,
     replay,
 )
+from workers.settings import store_env
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -59,3 +65,22 @@ def test_measuring_functions_at_a_tiny_size(tmp_path: Path) -> None:
 
     table = render(Report(commands, [reads]))
     assert table.count("| sqlite |") == 2 + 4
+
+
+def test_route_workflow_bench_routes_and_report(tmp_path: Path) -> None:
+    """The route-workflow benchmark's routes (the servers' part runs as `--quick`)."""
+    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    due = workflows.template("chelyabinsk", 1, moment)
+    quiet = workflows.template("sakha", 2)
+    assert (due.due, quiet.due) == (1, 0)  # one request due at T; the others already sent
+    app = Routes(
+        store_env(f"sqlite:///{tmp_path / 'wf.sqlite3'}"),
+        profiles=ProfileCatalogue(load_profiles()),
+    )
+    try:
+        ids = workflows.write_clones(app, [due, quiet], ["due-1", "quiet-1", "due-2"])
+        assert len(set(ids)) == 3
+        assert timers(app.route(ids[2]))[0].at == moment
+        assert all(t.at > datetime.now(UTC) for t in timers(app.route(ids[1])))
+    finally:
+        app.close()
