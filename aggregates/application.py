@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
@@ -60,6 +60,17 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """A command decided on a route, not yet saved: the route after it, the events to save
+    (none when its command id was applied already) and the receipt they make."""
+
+    route: Route
+    events: list[RouteEvent]
+    receipt: Receipt
+    fingerprint: str
+
+
+@dataclass(frozen=True)
 class Issue:
     """Who issued a command, when, under which id and causation, and its fingerprint."""
 
@@ -98,28 +109,13 @@ class Routes(Application[UUID]):
     ) -> Receipt:
         """Open a route under the newest edition of its region's profile. Opening again with the
         same command id answers with the route; another command for the same key is refused."""
-        route_id = route_id_for(command.route_key)
-        fingerprint = command.fingerprint(actor)
+        decision = self.decide_open(command, actor, command_id, causation_id)
         try:
-            existing = self._load(route_id)
-        except RouteNotFoundError:
-            existing = None
-        if existing is not None:
-            return self._replay(existing, command_id, fingerprint) or self._exists(command)
-        context = Context(actor, self.clock())
-        try:
-            profile = self.profiles.latest(command.region)
-        except UnknownProfileError as error:
-            raise InvalidCommandError("content", str(error), "region") from None
-        changes = command.decide_open(profile, context)
-        try:
-            return self._append(
-                None, route_id, changes, Issue(context, command_id, causation_id, fingerprint)
-            )
+            self.save_decisions([decision])
         except ConflictError:
-            return self._replay(self._load(route_id), command_id, fingerprint) or self._exists(
-                command
-            )
+            route = self._load(decision.receipt.route_id)
+            return self._replay(route, command_id, decision.fingerprint) or self._exists(command)
+        return decision.receipt
 
     def execute(
         self,
@@ -135,23 +131,81 @@ class Routes(Application[UUID]):
         already applied answers with its earlier receipt and appends nothing. `now` is the
         moment the command is decided at when the caller's clock rules (a workflow's timer);
         by default the application's clock."""
+        decision = self.decide(route_id, command, actor, command_id, causation_id, now=now)
+        try:
+            self.save_decisions([decision])
+        except ConflictError:
+            replayed = self._replay(self._load(route_id), command_id, decision.fingerprint)
+            if replayed is None:
+                raise
+            return replayed
+        return decision.receipt
+
+    def decide_open(
+        self, command: OpenRoute, actor: Actor, command_id: str, causation_id: str | None = None
+    ) -> Decision:
+        """`open` decided, not saved (`save_decisions` saves it): a route already opened by
+        this command id is a decision with nothing to save."""
+        route_id = route_id_for(command.route_key)
+        fingerprint = command.fingerprint(actor)
+        try:
+            existing = self._load(route_id)
+        except RouteNotFoundError:
+            existing = None
+        if existing is not None:
+            receipt = self._replay(existing, command_id, fingerprint) or self._exists(command)
+            return Decision(existing, [], receipt, fingerprint)
+        context = Context(actor, self.clock())
+        try:
+            profile = self.profiles.latest(command.region)
+        except UnknownProfileError as error:
+            raise InvalidCommandError("content", str(error), "region") from None
+        changes = command.decide_open(profile, context)
+        issue = Issue(context, command_id, causation_id, fingerprint)
+        return self._draft(None, route_id, changes, issue)
+
+    def decide(
+        self,
+        route_id: UUID,
+        command: Command,
+        actor: Actor,
+        command_id: str,
+        causation_id: str | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> Decision:
+        """`execute` decided, not saved (`save_decisions` saves it)."""
         fingerprint = command.fingerprint(actor)
         route = self._load(route_id)
         earlier = self._replay(route, command_id, fingerprint)
         if earlier is not None:
-            return earlier
+            return Decision(route, [], earlier, fingerprint)
         command.require_running(route)
         context = Context(actor, now or self.clock())
         changes = command.decide(route, context)
+        issue = Issue(context, command_id, causation_id, fingerprint)
+        return self._draft(route, route_id, changes, issue)
+
+    def save_decisions(self, decisions: Sequence[Decision]) -> None:
+        """Save the events of several routes' decisions in one transaction, all or none: a
+        route written meanwhile by another writer fails the lot with `ConflictError`."""
+        events = [event for decision in decisions for event in decision.events]
+        if not events:
+            return
         try:
-            return self._append(
-                route, route_id, changes, Issue(context, command_id, causation_id, fingerprint)
-            )
-        except ConflictError:
-            replayed = self._replay(self._load(route_id), command_id, fingerprint)
-            if replayed is None:
-                raise
-            return replayed
+            self.save(*events)
+        except IntegrityError:
+            raise ConflictError(
+                "conflict", "ИОМ изменён параллельно другой командой; повторите"
+            ) from None
+        interval = self.snapshot_interval
+        for decision in decisions:
+            if not decision.events:
+                continue
+            start = decision.events[0].originator_version - 1
+            if start // interval < decision.route.version // interval:
+                assert self.snapshots is not None
+                self.snapshots.put([RouteSnapshot.take(decision.route)])
 
     def route(self, route_id: UUID, *, version: int | None = None) -> Route:
         """The route now, or as it was at `version`."""
@@ -215,14 +269,14 @@ class Routes(Application[UUID]):
             "route_key",
         )
 
-    def _append(
+    def _draft(
         self,
         route: Route | None,
         route_id: UUID,
         changes: list[Change],
         issue: Issue,
-    ) -> Receipt:
-        """Build the events (metadata, chain), apply them, save them in one transaction."""
+    ) -> Decision:
+        """Build the events (metadata, chain) and apply them to the route: not saved yet."""
         start = route.version if route else 0
         head = route.chain_head if route else GENESIS
         events: list[RouteEvent] = []
@@ -242,13 +296,5 @@ class Routes(Application[UUID]):
             route = event.mutate(route)
             events.append(event)
         assert route is not None
-        try:
-            self.save(*events)
-        except IntegrityError:
-            raise ConflictError(
-                "conflict", "ИОМ изменён параллельно другой командой; повторите"
-            ) from None
-        if start // self.snapshot_interval < route.version // self.snapshot_interval:
-            assert self.snapshots is not None
-            self.snapshots.put([RouteSnapshot.take(route)])
-        return Receipt(route_id, route.version, [type(e).__name__ for e in events])
+        receipt = Receipt(route_id, route.version, [type(e).__name__ for e in events])
+        return Decision(route, events, receipt, issue.fingerprint)

@@ -22,6 +22,7 @@ from aggregates.route import (
     Route,
 )
 from aggregates.values import Diagnostic, Ident, Name, Plan, Role
+from api.problems import Problem
 
 EXAMPLE_ROUTE_ID = "3f1c9a52-7d7e-5b1a-9c55-0e6a1f0a2b11"
 
@@ -257,3 +258,120 @@ class RouteHistory(BaseModel):
     route_id: UUID = Field(description="Идентификатор ИОМ.")
     version: int = Field(description="Текущая версия ИОМ.")
     events: list[HistoryLine] = Field(description="События, старые первыми.")
+
+
+BATCH_CEILING = 1000
+"""The most items a batch's schema admits; the setting `IOM_API_MAX_BATCH` may allow fewer."""
+
+DIAGNOSTIC_EXAMPLE: dict[str, Any] = {
+    "taken_on": "2026-09-10",
+    "platform": "ЦНППМ РС(Я)",
+    "tasks": [{"number": 1, "competences": ["subject"], "level": 2}],
+}
+
+
+class OpenRoutesRequest(BaseModel):
+    """Открыть ИОМ многим педагогам одним запросом (например, по итогам набора): каждый
+    элемент — как тело `POST /routes`, ответ — по каждому элементу отдельно."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "route_key": "portal-2026-000451",
+                            "teacher_id": "teacher-000451",
+                            "school_id": "school-sakha-07",
+                            "municipality_id": "mun-sakha-yakutsk",
+                            "subject": "математика",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+
+    items: list[OpenRouteRequest] = Field(
+        min_length=1, max_length=BATCH_CEILING, description="Открываемые ИОМ."
+    )
+
+
+class DiagnosticItem(BaseModel):
+    """Результаты входной диагностики одного педагога: его ИОМ и диагностика."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"route_id": EXAMPLE_ROUTE_ID, "diagnostic": DIAGNOSTIC_EXAMPLE}]
+        },
+    )
+
+    route_id: UUID = Field(description="Идентификатор ИОМ.")
+    diagnostic: Diagnostic = Field(description="Результаты диагностической работы.")
+
+
+class RecordDiagnosticsRequest(BaseModel):
+    """Результаты диагностической кампании: входная диагностика многих ИОМ одним запросом
+    (методист — по закреплённым за ним ИОМ на этапе диагностики)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"items": [{"route_id": EXAMPLE_ROUTE_ID, "diagnostic": DIAGNOSTIC_EXAMPLE}]}
+            ]
+        },
+    )
+
+    items: list[DiagnosticItem] = Field(
+        min_length=1, max_length=BATCH_CEILING, description="Диагностика по каждому ИОМ."
+    )
+
+
+ITEM_EXAMPLE: dict[str, Any] = {
+    "index": 0,
+    "status": 200,
+    "route_id": EXAMPLE_ROUTE_ID,
+    "command_id": "api-5b0e3c1e-8c0f-5f47-a1b6-1f3a2c9d8e77.0",
+    "version": 3,
+    "problem": None,
+}
+
+
+class BatchItemResult(BaseModel):
+    """Ответ по одному элементу пакета: принят (ИОМ и его версия) или отклонён (ошибка
+    с правилом и полем `items[i]…`). Отклонённый элемент ничего не записал."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ITEM_EXAMPLE]})
+
+    index: int = Field(description="Номер элемента в запросе (с нуля).")
+    status: int = Field(description="HTTP-код, который получил бы элемент отдельным запросом.")
+    route_id: UUID | None = Field(default=None, description="Идентификатор ИОМ.")
+    command_id: str | None = Field(default=None, description="Идентификатор команды элемента.")
+    version: int | None = Field(default=None, description="Версия ИОМ после команды.")
+    problem: Problem | None = Field(default=None, description="Почему элемент отклонён.")
+
+
+class BatchAccepted(BaseModel):
+    """Пакет обработан: ответ по каждому элементу в порядке запроса. Принятые элементы
+    записаны, отклонённые — нет."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "command": "record_diagnostic",
+                    "accepted": 1,
+                    "refused": 0,
+                    "items": [ITEM_EXAMPLE],
+                }
+            ]
+        }
+    )
+
+    command: str = Field(description="Команда элементов пакета.")
+    accepted: int = Field(description="Сколько элементов принято.")
+    refused: int = Field(description="Сколько элементов отклонено.")
+    items: list[BatchItemResult] = Field(description="Ответы по элементам, в порядке запроса.")

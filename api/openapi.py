@@ -11,6 +11,8 @@ from fastapi.openapi.utils import get_openapi
 
 from api.glossary import EXAMPLES, FIELDS, MODELS
 from api.idempotency import HEADER
+from api.problems import MEDIA_TYPE
+from api.routes.responses import WHEN
 
 DESCRIPTION = """\
 API движка индивидуальных образовательных маршрутов (ИОМ) педагогов для регионального портала.
@@ -35,6 +37,10 @@ API движка индивидуальных образовательных м�
 **Команды.** Каждая команда — `POST` с заголовком `Idempotency-Key`: повтор с тем же ключом и
 телом возвращает первый ответ и ничего не записывает повторно; тот же ключ с другим телом — 422.
 
+**Пакеты.** `POST /routes/batch` и `POST /diagnostics/batch` принимают много элементов
+одним запросом с одним `Idempotency-Key`; каждый элемент проверяется как отдельная команда и
+получает свой ответ (ошибка — с полем `items[i]…`); отклонённые элементы ничего не записывают.
+
 **Ошибки** — RFC 9457 (`application/problem+json`): `type`, `title`, `status`, `detail`
 (по-русски), `rule` — нарушенное правило, `field` — поле запроса.
 """
@@ -58,9 +64,12 @@ def document(app: FastAPI) -> dict[str, Any]:
                 if parameter["name"] == HEADER:  # checked by the API itself: a 400, not a 422
                     parameter["required"] = True
                     parameter["schema"] = {"type": "string", "minLength": 1, "maxLength": 128}
+            document_limits(operation)
             invalid = operation.get("responses", {}).get("422", {}).get("content", {})
             for media in invalid.values():
                 media["schema"] = {"$ref": "#/components/schemas/Problem"}
+            if invalid:  # FastAPI's own 422 names application/json: the answer is a problem
+                invalid[MEDIA_TYPE] = {"schema": {"$ref": "#/components/schemas/Problem"}}
     for name, schema in schemas.items():
         if name in MODELS:
             schema["description"] = MODELS[name]
@@ -71,6 +80,20 @@ def document(app: FastAPI) -> dict[str, Any]:
             if text and "description" not in prop:
                 prop["description"] = text
     return doc
+
+
+def document_limits(operation: dict[str, Any]) -> None:
+    """The limits every endpoint is held to (`api.limits`), documented on each: a body over
+    the limit (413) where the endpoint takes one, a user over their rate (429) where it takes
+    a token."""
+    responses = operation.setdefault("responses", {})
+    limits = {"413": "requestBody" in operation, "429": "security" in operation}
+    for status, applies in limits.items():
+        if applies and status not in responses:
+            responses[status] = {
+                "description": WHEN[int(status)],
+                "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
 
 
 def install_openapi(app: FastAPI) -> None:

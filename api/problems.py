@@ -256,6 +256,9 @@ def install(app: FastAPI) -> None:
 
     async def on_http(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)
+        if error.status_code == 400:  # FastAPI could not read the body (not UTF-8, say)
+            found = problem(422, "invalid-request", CHECKS["json_invalid"], rule="json_invalid")
+            return respond(found.model_copy(update={"field": "body"}))
         kind = {404: "not-found", 413: "payload-too-large"}.get(error.status_code, "http")
         detail = "нет такого адреса" if error.status_code == 404 else str(error.detail)
         rule = "max_body_bytes" if error.status_code == 413 else None

@@ -92,6 +92,16 @@ class Settings(BaseSettings):
     api_default_page: int = Field(
         default=50, ge=1, description="The `limit` of a list endpoint when none is given."
     )
+    api_max_batch: int = Field(
+        default=500,
+        ge=1,
+        le=1000,
+        description="The most items one batch request (`POST /routes/batch`,"
+        " `POST /diagnostics/batch`) may carry (422 beyond).",
+    )
+    api_batch_transaction: int = Field(
+        default=50, ge=1, description="The most routes a batch saves in one transaction."
+    )
     webhook_backoff_base: float = Field(
         default=10.0,
         gt=0,

@@ -105,6 +105,12 @@ class DirectGateway(RouteGateway):
     def __init__(self, routes: Routes) -> None:
         super().__init__(cast(Client, None), routes, "no-task-queue")
         self.executed: list[tuple[UUID, str, str]] = []
+        self.started: list[UUID] = []
+
+    async def start(self, route_id: UUID, continue_after: int | None = None) -> bool:
+        """Count the workflow a real gateway would start (a batch of openings starts them)."""
+        self.started.append(route_id)
+        return True
 
     async def open(self, command: OpenRoute, actor: Actor, command_id: str) -> Receipt:
         return await asyncio.to_thread(self.routes.open, command, actor, command_id)

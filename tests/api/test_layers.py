@@ -1,5 +1,5 @@
 """Imports flow one way: api/ uses the layers below it, none of them uses api/ (the `iom api`
-command, which serves the app, is the one exception)."""
+command, which serves the app, is the one exception; bench/ sits above everything it measures)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BELOW = ("aggregates", "activities", "workflows", "projections", "workers", "bench")
+BELOW = ("aggregates", "activities", "workflows", "projections", "workers")
 ALLOWED = {ROOT / "workers" / "cli" / "api.py"}
 
 

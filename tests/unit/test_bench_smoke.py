@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from aggregates.application import Routes
 from aggregates.deadlines import timers
 from aggregates.profiles import ProfileCatalogue, load_profiles
-from bench import workflows
+from bench import api, workflows
 from bench.store import (
     CACHE_OFF,
     CACHE_ON,
@@ -84,3 +84,20 @@ def test_route_workflow_bench_routes_and_report(tmp_path: Path) -> None:
         assert all(t.at > datetime.now(UTC) for t in timers(app.route(ids[1])))
     finally:
         app.close()
+
+
+def test_api_bench_percentiles_and_its_own_section(tmp_path: Path) -> None:
+    """The API benchmark's figures and section (the servers' part runs as `--quick`)."""
+    stats = api.Latencies.of([n * 1_000_000 for n in range(1, 101)], wall_s=2.0)
+    assert (stats.p50_ms, stats.p95_ms, stats.p99_ms, stats.per_second) == (50, 95, 99, 50)
+    level = api.Level(8, stats, stats, api.Latencies.of([10**6] * 4, 1.0))
+    report = api.Report([level], "--quick", 8, (10, 10), "idle", "2026-11-23 17:00 UTC")
+    section = api.render(report)
+    row = "| 8 | command through the API | 100 | 50.0 | 95.0 | 99.0 | 50 | **99.00×** | 0.0 / 0.0 "
+    assert row + "| 0.00 | yes |" in section
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
+    api.write_section(path, section)
+    api.write_section(path, section.replace("idle", "busy"))
+    text = path.read_text(encoding="utf-8")
+    assert text.count(api.BEGIN) == 1 and "busy" in text and "## Other\n\nkept\n" in text
