@@ -39,7 +39,7 @@ from tests.api.test_batch import batch_services
 from workers.demo import write_demo
 from workers.settings import store_env
 
-EXAMPLES = 30
+EXAMPLES = 50
 """Generated requests per operation and generation mode (a few thousand in all, well under a
 minute on two cores)."""
 CHECKS = [
