@@ -111,8 +111,9 @@ class RouteActivities:
         except DomainError as error:
             signed = (request.actor_id, request.role, request.command_id)
             self._refuse(execution.route_id, execution.name, signed, error)
+        outcome = self._outcome(execution.route_id, receipt)
         log.info("command executed", version=receipt.version, replayed=receipt.replayed)
-        return self._outcome(execution.route_id, receipt)
+        return outcome
 
     @activity.defn(name="operate")
     def operate(self, operation: Operation) -> Outcome:
@@ -145,8 +146,9 @@ class RouteActivities:
         except DomainError as error:
             signed = (operator_id[:ID_LENGTH], Role.OPERATOR.value, command_id[:ID_LENGTH])
             self._refuse(operation.route_id, operation.name, signed, error)
+        outcome = self._outcome(operation.route_id, receipt)
         log.info("signal applied", version=receipt.version, replayed=receipt.replayed)
-        return self._outcome(operation.route_id, receipt)
+        return outcome
 
     @activity.defn(name="fire_timer")
     def fire_timer(self, firing: Firing) -> Outcome:

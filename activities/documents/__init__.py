@@ -19,6 +19,7 @@ from activities.documents.render import (
     Format,
     RouteDocKind,
     campaign_document,
+    document_of,
     render,
     route_document,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "build_monitoring",
     "build_sovetsky",
     "campaign_document",
+    "document_of",
     "marks_from_history",
     "render",
     "route_document",

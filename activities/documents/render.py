@@ -63,7 +63,6 @@ def route_document(
     if version is not None and as_of is not None:
         raise ValueError("give a version or a moment, not both")
     if as_of is not None:
-        history = [event for event in routes.history(route_id) if event.timestamp <= as_of]
         route = routes.route_as_of(route_id, as_of)
     else:
         route = routes.route(route_id, version=version)
@@ -72,7 +71,27 @@ def route_document(
             raise RouteNotFoundError(
                 "not_found", f"ИОМ {route_id}: версии {version} нет, последняя — {route.version}"
             )
-        history = routes.history(route_id, version=route.version)
+    return document_of(
+        routes, route, kind, personal=personal, generated_at=generated_at, centre=centre
+    )
+
+
+def document_of(
+    routes: Routes,
+    route: Route,
+    kind: RouteDocKind,
+    *,
+    personal: PersonalRecord | None = None,
+    generated_at: datetime | None = None,
+    centre: str | None = None,
+) -> Document:
+    """The document of `route` as it stands (a state the caller has read: now, at a version or
+    as of a moment), the marks from its events up to that version.
+
+    `personal` is the teacher's record for an entitled viewer; without it the document shows
+    no personal data (an erased record shows the 152-ФЗ notice).
+    """
+    history = routes.history(route.id, version=route.version)
     options = Options(
         marks=marks_from_history(history, route.profile.time_zone),
         generated_at=generated_at,
