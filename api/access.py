@@ -122,3 +122,13 @@ def may_read_sheet(principal: Principal, teacher_id: str, routes: list[dict[str,
     if role is Role.SCHOOL_HEAD:
         return any(r["school_id"] == principal.school for r in routes)
     return role is Role.CENTRE_HEAD and bool(routes)
+
+
+def may_read_route_sheet(principal: Principal, route: Route) -> bool:
+    """Whether a document of `route` may show its teacher's sheet to the principal: the sheet's
+    own rule (`SHEET_ROLES`, `may_read_sheet`), the route within reach being one of the
+    teacher's routes in the principal's region."""
+    if principal.role not in SHEET_ROLES or not may_see(principal, route):
+        return False
+    row = {"methodist_id": route.methodist_id or "", "school_id": route.school_id}
+    return may_read_sheet(principal, route.teacher_id, [row])

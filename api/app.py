@@ -18,7 +18,16 @@ from api.idempotency import IdempotencyStore
 from api.limits import BodyLimit, RateLimiter
 from api.metrics import install_metrics
 from api.openapi import install_openapi
-from api.routes import batch, commands, health, monitoring, queries, teachers, webhooks
+from api.routes import (
+    batch,
+    commands,
+    documents,
+    health,
+    monitoring,
+    queries,
+    teachers,
+    webhooks,
+)
 from api.services import Services
 from workers.context import build_personal_data, build_routes
 from workers.gateway import RouteGateway
@@ -61,6 +70,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(commands.build_router())
     app.include_router(batch.build_router())
     app.include_router(queries.build_router())
+    app.include_router(documents.build_router())
     app.include_router(monitoring.build_router())
     app.include_router(teachers.build_router())
     app.include_router(webhooks.build_router())

@@ -118,6 +118,7 @@ TITLES = {
     "payload-too-large": "Тело запроса слишком велико",
     "rate-limited": "Слишком много запросов",
     "webhook-not-found": "Подписка или доставка не найдена",
+    "not-acceptable": "Документ не выдаётся в запрошенном формате",
 }
 
 DOMAIN_KINDS: list[tuple[type[errors.DomainError], int, str]] = [

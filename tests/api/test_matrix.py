@@ -112,6 +112,7 @@ TABLE: dict[str, Rule] = {
     },
     "get_route": READ_ROUTE,
     "get_route_history": READ_ROUTE,
+    "get_route_document": READ_ROUTE,
     "list_routes": PER_ROUTE_LIST,
     "list_activities": PER_ROUTE_LIST,
     "list_agreement": PER_ROUTE_LIST,
@@ -355,6 +356,7 @@ def request_for(name: str, target: Target) -> Request:
         .replace("{teacher_id}", target.teacher_id)
         .replace("{webhook_id}", target.webhook_id)
         .replace("{delivery_id}", target.delivery_id)
+        .replace("{doc}", "karta")
     )
     assert "{" not in filled, f"{name}: a path parameter the matrix does not fill: {filled}"
     asked = Request(method, filled, body=example(op))

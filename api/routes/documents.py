@@ -1,0 +1,203 @@
+"""A route's documents as files: `GET /routes/{route_id}/documents/{doc}`, the form `doc` of
+the route now, at `?version=` or as of `?as_of=` (parsed and checked as `GET /routes/{id}` does),
+as DOCX or PDF by the `Accept` header (PDF for `*/*` or no header; 406 when neither is
+acceptable).
+
+The route is within reach as for `GET /routes/{id}` (`api.access`). The teacher's information
+sheet (personal data, 152-ФЗ) is filled in only for the roles entitled to the sheet itself
+(`api.access.may_read_route_sheet`); after its erasure the document says so; everyone else gets
+the document without personal fields. The builders and writers are those of `iom docs render`
+(`activities.documents`); rendering is CPU work and runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from activities.documents import Format, RouteDocKind, document_of, render
+from aggregates.personal import PersonalDataUnreadableError, PersonalRecord
+from aggregates.route import Route
+from api.access import may_read_route_sheet, visible_route
+from api.auth import Principal
+from api.problems import ProblemError
+from api.routes.commands import RouteId
+from api.routes.queries import AsOf, Version, past
+from api.routes.responses import problems
+from api.services import PrincipalDep, Services, ServicesDep
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
+MEDIA_TYPES: dict[Format, str] = {"pdf": PDF, "docx": DOCX}
+"""The formats in the server's order of preference (the first wins a tie, as for `*/*`)."""
+
+DocKind = Annotated[
+    RouteDocKind,
+    Path(
+        description="Форма: `karta` — Карта ИОМ (Саха, приложение 1), `corrections` — сведения"
+        " о корректировке, `monitoring` — мониторинг реализации мероприятий (приложение 2),"
+        " `itogi` — итоги прохождения ИОМ (приложение 3), `certificate` — сертификат,"
+        " `balakhta` — ИОМ по форме Балахтинского района, `sovetsky` — по форме Советского"
+        " городского округа."
+    ),
+]
+
+
+def not_acceptable() -> ProblemError:
+    """No format the request's `Accept` header takes."""
+    return ProblemError(
+        406,
+        "not-acceptable",
+        f"заголовок Accept: документ выдаётся как {PDF} или {DOCX}",
+        rule="not_acceptable",
+        field="Accept",
+    )
+
+
+def media_ranges(accept: str) -> list[tuple[str, float]]:
+    """The header's media ranges with their weights (a range with a malformed weight is left
+    out)."""
+    ranges = []
+    for part in accept.split(","):
+        media, *parameters = (piece.strip() for piece in part.split(";"))
+        if not media:
+            continue
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value.strip())
+                except ValueError:
+                    weight = -1.0
+        if 0.0 <= weight <= 1.0:
+            ranges.append((media.lower(), weight))
+    return ranges
+
+
+def weight_of(ranges: list[tuple[str, float]], media_type: str) -> float:
+    """The weight the most specific matching range gives `media_type` (0: none matches)."""
+    kind = media_type.split("/", 1)[0]
+    specific = {media_type: 3, f"{kind}/*": 2, "*/*": 1}
+    matches = [(specific[media], weight) for media, weight in ranges if media in specific]
+    return max(matches)[1] if matches else 0.0
+
+
+def negotiate(accept: str | None) -> Format:
+    """The format the `Accept` header prefers (PDF without a header or for `*/*`)."""
+    if accept is None or not accept.strip():
+        return "pdf"
+    ranges = media_ranges(accept)
+    best: Format | None = None
+    best_weight = 0.0
+    for fmt, media_type in MEDIA_TYPES.items():
+        weight = weight_of(ranges, media_type)
+        if weight > best_weight:
+            best, best_weight = fmt, weight
+    if best is None:
+        raise not_acceptable()
+    return best
+
+
+def personal_of(services: Services, principal: Principal, route: Route) -> PersonalRecord | None:
+    """The teacher's record for a principal entitled to the sheet, else None (blocking)."""
+    if not may_read_route_sheet(principal, route):
+        return None
+    if services.personal is None:
+        raise ProblemError(503, "unavailable", "сведения о педагогах сейчас недоступны")
+    try:
+        return services.personal.get(route.teacher_id)
+    except PersonalDataUnreadableError:
+        raise ProblemError(
+            503, "unavailable", "сведения о педагогах сейчас недоступны", rule="unreadable"
+        ) from None
+
+
+def make(
+    services: Services,
+    principal: Principal,
+    now: Route,
+    *,
+    doc: RouteDocKind,
+    fmt: Format,
+    version: int | None,
+    as_of: datetime | None,
+) -> tuple[bytes, int]:
+    """The file and the version it shows (blocking, CPU-bound: run it in a thread)."""
+    routes = services.routes
+    route = past(routes, now, version, as_of)
+    personal = personal_of(services, principal, now)
+    document = document_of(routes, route, doc, personal=personal, generated_at=routes.clock())
+    return render(document, fmt), route.version
+
+
+async def get_document(
+    route_id: RouteId,
+    doc: DocKind,
+    request: Request,
+    *,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    version: Version = None,
+    as_of: AsOf = None,
+) -> Response:
+    """Документ ИОМ (Карта ИОМ, корректировки, мониторинг, итоги, сертификат, формы
+    муниципалитетов) сейчас, в версии `version` или на момент `as_of` (одно из двух), файлом
+    DOCX или PDF — по заголовку `Accept` (`*/*` или без заголовка — PDF; ни один не подходит —
+    406). Доступ — как к ИОМ. Сведения из информационной справки педагога (персональные
+    данные, 152-ФЗ) заполнены только для тех, кому доступна справка: самому педагогу, методисту
+    ИОМ, руководителю ОО и руководителю ЦНППМ; после уничтожения по 152-ФЗ — отметка об этом;
+    остальным — документ без персональных данных. В подвале — ИОМ, версия и хэш цепочки."""
+    fmt = negotiate(request.headers.get("accept"))
+    now = await visible_route(services.routes, principal, route_id)
+    data, shown = await asyncio.to_thread(
+        make, services, principal, now, doc=doc, fmt=fmt, version=version, as_of=as_of
+    )
+    filename = f"{doc}-{route_id}-v{shown}.{fmt}"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }
+    return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Файл документа: PDF или DOCX, по заголовку `Accept`.",
+        "content": {PDF: BINARY, DOCX: BINARY},
+        "headers": {
+            "Content-Disposition": {
+                "description": '`attachment; filename="<форма>-<ИОМ>-v<версия>.<pdf|docx>"`.',
+                "schema": {"type": "string"},
+            },
+            "Cache-Control": {
+                "description": "`no-store`: документ может нести персональные данные.",
+                "schema": {"type": "string"},
+            },
+        },
+    }
+}
+WHEN = {
+    406: "Заголовок `Accept` не допускает ни `application/pdf`, ни DOCX (`field`: `Accept`).",
+    503: "Сведения о педагогах (персональные данные) временно недоступны.",
+}
+
+
+def build_router() -> APIRouter:
+    """The documents' router."""
+    router = APIRouter(prefix="/routes", tags=["Документы"])
+    router.add_api_route(
+        "/{route_id}/documents/{doc}",
+        get_document,
+        methods=["GET"],
+        response_class=Response,
+        operation_id="get_route_document",
+        summary="Документ ИОМ: DOCX или PDF",
+        responses={**ANSWER, **problems(401, 404, 406, 422, 503, when=WHEN)},
+    )
+    return router
