@@ -157,76 +157,59 @@ def reassign_methodist(  # typer passes every parameter by name
     send(Ask(route_id, "reassign_methodist", fields, operator, command_id, wait, as_json))
 
 
-@ops.command("pause")
-def pause(  # typer passes every parameter by name
-    route_id: RouteArg,
-    *,
-    operator: OperatorOpt,
-    reason: ReasonOpt,
-    ticket: TicketOpt,
-    command_id: CommandIdOpt = None,
-    wait: WaitOpt = 10.0,
-    as_json: JsonOpt = False,
-) -> None:
+def _plain_signal(name: str, signal: str, doc: str) -> None:
+    """Register `iom ops NAME`: a signal whose payload is only the reason and the ticket (one
+    signature for pause, unpause and cancel)."""
+
+    def command(  # typer passes every parameter by name
+        route_id: RouteArg,
+        *,
+        operator: OperatorOpt,
+        reason: ReasonOpt,
+        ticket: TicketOpt,
+        command_id: CommandIdOpt = None,
+        wait: WaitOpt = 10.0,
+        as_json: JsonOpt = False,
+    ) -> None:
+        fields = {"reason": reason, "ticket": ticket}
+        send(Ask(route_id, signal, fields, operator, command_id, wait, as_json))
+
+    command.__doc__ = f"{doc}{EXIT_CODES}\n    Example: iom ops {name}{EXAMPLES[name]}"
+    ops.command(name)(command)
+
+
+EXIT_CODES = """
+
+    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
+    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
+"""
+EXAMPLES = {
+    "pause": ' 3f2a… --operator op-1 --reason "Больничный" --ticket OPS-12',
+    "unpause": ' 3f2a… --operator op-1 --reason "Вышла на работу" --ticket OPS-12',
+    "cancel": ' 3f2a… --operator op-1 --reason "Увольнение педагога" --ticket OPS-12',
+}
+
+_plain_signal(
+    "pause",
+    "pause",
     """Pause the route (signal `pause`).
 
     While paused no deadline runs, no reminder goes out and people's commands are refused; lift
-    it with `iom ops unpause`.
-
-    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
-    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
-
-    Example: iom ops pause 3f2a… --operator op-1 --reason "Больничный" --ticket OPS-12
-    """
-    fields = {"reason": reason, "ticket": ticket}
-    send(Ask(route_id, "pause", fields, operator, command_id, wait, as_json))
-
-
-@ops.command("unpause")
-def unpause(  # typer passes every parameter by name
-    route_id: RouteArg,
-    *,
-    operator: OperatorOpt,
-    reason: ReasonOpt,
-    ticket: TicketOpt,
-    command_id: CommandIdOpt = None,
-    wait: WaitOpt = 10.0,
-    as_json: JsonOpt = False,
-) -> None:
+    it with `iom ops unpause`.""",
+)
+_plain_signal(
+    "unpause",
+    "resume",
     """Lift an operator's pause (signal `resume`).
 
     What came due during the pause fires at once. Not to be confused with `iom ops resume`,
-    which starts a route's workflow afresh.
-
-    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
-    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
-
-    Example: iom ops unpause 3f2a… --operator op-1 --reason "Вышла на работу" --ticket OPS-12
-    """
-    fields = {"reason": reason, "ticket": ticket}
-    send(Ask(route_id, "resume", fields, operator, command_id, wait, as_json))
-
-
-@ops.command("cancel")
-def cancel(  # typer passes every parameter by name
-    route_id: RouteArg,
-    *,
-    operator: OperatorOpt,
-    reason: ReasonOpt,
-    ticket: TicketOpt,
-    command_id: CommandIdOpt = None,
-    wait: WaitOpt = 10.0,
-    as_json: JsonOpt = False,
-) -> None:
-    """Cancel the route (signal `cancel`); its workflow ends.
-
-    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
-    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
-
-    Example: iom ops cancel 3f2a… --operator op-1 --reason "Увольнение педагога" --ticket OPS-12
-    """
-    fields = {"reason": reason, "ticket": ticket}
-    send(Ask(route_id, "cancel", fields, operator, command_id, wait, as_json))
+    which starts a route's workflow afresh.""",
+)
+_plain_signal(
+    "cancel",
+    "cancel",
+    """Cancel the route (signal `cancel`); its workflow ends.""",
+)
 
 
 @ops.command("resend-notice")
