@@ -40,7 +40,6 @@ import logging
 import math
 import os
 import random
-import re
 import socket
 import sys
 import threading
@@ -64,6 +63,7 @@ from aggregates.events import InterimResultRecorded
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Role
 from api.app import create_app
+from bench.sections import write_section
 from bench.store import machine, postgres_store
 from workers.demo import DemoRoute
 from workers.gateway import RouteGateway
@@ -531,18 +531,6 @@ def reading(report: Report) -> list[str]:
     return found
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's own section (its heading to its end marker) and nothing else;
-    the file is read right before writing, since other benchmarks write theirs too."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    mine = re.compile(rf"(?ms)^## {SECTION}\n.*?{re.escape(END)}\n?")
-    if mine.search(text):
-        text = mine.sub(lambda _: section, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 # Command line.
 
 
@@ -638,7 +626,7 @@ def main(argv: list[str] | None = None) -> None:
     section = render(report)
     print(section)
     if args.write:
-        write_section(args.write, section)
+        write_section(args.write, SECTION, END, section)
         print(f"wrote «{SECTION}» to {args.write}")
 
 

@@ -38,7 +38,6 @@ import cProfile
 import os
 import pstats
 import random
-import re
 import sys
 import tempfile
 import threading
@@ -56,6 +55,7 @@ import psycopg
 from aggregates.application import Routes
 from aggregates.events import MethodistAssigned, RouteEvent, RouteOpened
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
+from bench.sections import write_section
 from projections import activities, agreement, audit, corrections, dynamics, routes
 from projections.catalog import PROJECTIONS, datastore_of, open_projection, rebuild, rebuild_all
 from projections.feed import read_event
@@ -604,18 +604,6 @@ def notes(reports: list[Report]) -> list[str]:
     return [*lines, "", BOUND, "", WOULD_TAKE]
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's own section (between its markers) and nothing else; the file is
-    read right before writing, since other benchmarks write their sections too."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    mine = re.compile(rf"(?ms)^## {SECTION}\n.*?{re.escape(END)}\n?")
-    if mine.search(text):
-        text = mine.sub(lambda _: section, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmarks and print (and write) the section."""
     parser = argparse.ArgumentParser(prog="python -m bench.projections", description=__doc__)
@@ -637,7 +625,7 @@ def main(argv: list[str] | None = None) -> None:
     print(section)
     print(f"({time.perf_counter() - started:.0f} s)")
     if args.write:
-        write_section(args.write, section)
+        write_section(args.write, SECTION, END, section)
         print(f"wrote «{SECTION}» to {args.write}")
 
 

@@ -82,6 +82,7 @@ with workflow.unsafe.imports_passed_through():
     from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
     from aggregates.values import Role
     from bench.projections import profiling
+    from bench.sections import write_section
     from bench.store import Stats, machine, postgres_store
     from workers.cli.worker import run_until_stopped
     from workers.context import build_routes
@@ -953,18 +954,6 @@ PROFILE_NOTES = [
 reading in the projections' section."""
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's own section (between its markers) and nothing else; the file is
-    read right before writing, since other benchmarks write their sections too."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    mine = re.compile(rf"(?ms)^## {SECTION}\n.*?{re.escape(END)}\n?")
-    if mine.search(text):
-        text = mine.sub(lambda _: section, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 # Command line.
 
 
@@ -1083,7 +1072,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.profile and args.profile.exists():
         pstats.Stats(str(args.profile)).sort_stats("tottime").print_stats(40)
     if args.write:
-        write_section(args.write, section)
+        write_section(args.write, SECTION, END, section)
         print(f"wrote «{SECTION}» to {args.write}")
 
 

@@ -9,6 +9,7 @@ from aggregates.application import Routes
 from aggregates.deadlines import timers
 from aggregates.profiles import ProfileCatalogue, load_profiles
 from bench import api, workflows
+from bench.sections import write_section
 from bench.store import (
     CACHE_OFF,
     CACHE_ON,
@@ -97,7 +98,7 @@ def test_api_bench_percentiles_and_its_own_section(tmp_path: Path) -> None:
     assert row + "| 0.00 | yes |" in section
     path = tmp_path / "BENCHMARKS.md"
     path.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
-    api.write_section(path, section)
-    api.write_section(path, section.replace("idle", "busy"))
+    write_section(path, api.SECTION, api.END, section)
+    write_section(path, api.SECTION, api.END, section.replace("idle", "busy"))
     text = path.read_text(encoding="utf-8")
     assert text.count(api.BEGIN) == 1 and "busy" in text and "## Other\n\nkept\n" in text
