@@ -52,7 +52,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         routes = build_routes(settings)
         try:
             client = await connect(settings, lazy=True)
-            answers = IdempotencyStore(routes)
+            answers = IdempotencyStore.from_settings(routes, settings)
             answers.create_table()
             gateway = RouteGateway(client, routes, settings.task_queue)
             personal = build_personal_data(routes, settings)

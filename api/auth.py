@@ -10,6 +10,7 @@ foreign or forged token is a 401.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -136,3 +137,35 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise AuthenticationError("malformed", "токен не принят") from None
         return claims
+
+
+def portal_claims(
+    role: Role | str,
+    subject: str,
+    region: str,
+    *,
+    audience: str,
+    lifetime: int,
+    school: str | None = None,
+    teacher_id: str | None = None,
+) -> dict[str, Any]:
+    """The claims the portal puts in a token for one user action (see the module's text)."""
+    issued = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "role": str(role),
+        "region": region,
+        "aud": audience,
+        "iat": issued,
+        "exp": issued + lifetime,
+    }
+    if school is not None:
+        claims["school"] = school
+    if teacher_id is not None:
+        claims["teacher_id"] = teacher_id
+    return claims
+
+
+def sign_hs256(claims: dict[str, Any], secret: str) -> str:
+    """A token of `claims` signed with the shared secret, as the portal signs it (HS256)."""
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -7,6 +7,14 @@ the route, but under one command id derived from the actor and the key: the rout
 once and answers the second with the first's version (its own idempotency), and the first
 answer kept is the one both get. An answer that may change on a retry (a conflict, Temporal
 unreachable, a route whose process is not running or is paused) is not kept.
+
+Answers are kept `ttl` (`IOM_API_IDEMPOTENCY_TTL_HOURS`, 72 by default: the IETF draft on the
+header expects keys to expire): an older answer is not found, so its key is new again, and the
+rows older than that are deleted on a write, at most once per `PURGE_EVERY` per process (one
+DELETE on the index of `answered_at`). The command id a key stands for does not expire: a route
+never applies one command id twice, so a key reused after its answer expired is answered by the
+route's own idempotency (the same command: its first version again, nothing written; another
+command on that route: 422). Each action gets a fresh key.
 """
 
 # ruff: noqa: S608 - SQL built from the declared table name; values are parameters
@@ -17,21 +25,24 @@ import asyncio
 import hashlib
 import json
 import re
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 import structlog
+from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 
 from aggregates import errors
 from aggregates.application import Routes
 from api.auth import Principal
-from api.problems import MEDIA_TYPE, ProblemError, domain_problem
+from api.problems import MEDIA_TYPE, Problem, ProblemError, domain_problem, note_refusal
 from projections.tables import Db
 from projections.view import transaction_on
+from workers.settings import Settings
 
 log = structlog.get_logger("iom.api")
 
@@ -42,6 +53,28 @@ KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, as a UUID 
 COMMAND_NAMESPACE = uuid.UUID("0c5e2a44-7d0b-4f7e-9a53-2b8f4b1d6e90")
 DDL_LOCK = "SELECT pg_advisory_xact_lock(1229933892)"  # the projections' lock: "IOMD"
 TRANSIENT_RULES = frozenset({"conflict", "not_running", "paused"})
+EXAMPLE_KEY = "7f0b7d2e-6f0a-4b8e-9a57-3d2c4a1e5b90"
+TTL = timedelta(hours=72)
+"""How long an answer is kept by default (`IOM_API_IDEMPOTENCY_TTL_HOURS`)."""
+PURGE_EVERY = timedelta(minutes=10)
+"""The least time between two purges of expired answers by one process."""
+
+
+def key_header(description: str) -> Any:
+    """The `Idempotency-Key` header of a command, described for its endpoint."""
+    return Header(alias=HEADER, description=description, examples=[EXAMPLE_KEY])
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    key_header(
+        "Ключ идемпотентности (например, UUID), свой для каждого действия пользователя:"
+        " повтор с тем же ключом и тем же телом получает первый ответ и ничего не записывает"
+        " повторно; тот же ключ с другим телом — ошибка 422. Ключ хранится"
+        " IOM_API_IDEMPOTENCY_TTL_HOURS часов (по умолчанию 72), после — считается новым."
+    ),
+]
+"""The header of a single command."""
 
 
 @dataclass(frozen=True)
@@ -60,14 +93,33 @@ def create_statements(db: Db) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {TABLE} (actor_id TEXT NOT NULL, key TEXT NOT NULL, "
         f"request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, "
         f"answered_at {moment} NOT NULL, PRIMARY KEY (actor_id, key))",
+        f"CREATE INDEX IF NOT EXISTS {TABLE}_answered_at_idx ON {TABLE} (answered_at)",
     ]
 
 
 class IdempotencyStore:
-    """The kept answers, in the routes' database."""
+    """The kept answers, in the routes' database, each for `ttl` (see the module's docstring);
+    `clock` tells the time (UTC)."""
 
-    def __init__(self, routes: Routes) -> None:
+    def __init__(
+        self,
+        routes: Routes,
+        ttl: timedelta = TTL,
+        *,
+        purge_every: timedelta = PURGE_EVERY,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.datastore = getattr(routes.recorder, "datastore")  # noqa: B009
+        self.ttl = ttl
+        self.purge_every = purge_every
+        self.clock = clock
+        self._purged_at: datetime | None = None
+        self._purging = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, routes: Routes, settings: Settings) -> IdempotencyStore:
+        """The store keeping answers `IOM_API_IDEMPOTENCY_TTL_HOURS`."""
+        return cls(routes, timedelta(hours=settings.api_idempotency_ttl_hours))
 
     def create_table(self) -> None:
         """Create the table if missing (on PostgreSQL one schema change at a time: API
@@ -79,11 +131,12 @@ class IdempotencyStore:
                 db.execute(statement)
 
     def find(self, actor_id: str, key: str) -> Answer | None:
-        """The answer kept under the actor's key, if any."""
+        """The answer kept under the actor's key within the TTL, if any."""
         with transaction_on(self.datastore, commit=False) as db:
             rows = db.fetchall(
-                f"SELECT request_hash, status, body FROM {TABLE} WHERE actor_id = %s AND key = %s",
-                (actor_id, key),
+                f"SELECT request_hash, status, body FROM {TABLE} "
+                "WHERE actor_id = %s AND key = %s AND answered_at >= %s",
+                (actor_id, key, self.clock() - self.ttl),
             )
         if not rows:
             return None
@@ -91,23 +144,52 @@ class IdempotencyStore:
         return Answer(int(row["status"]), json.loads(row["body"]), str(row["request_hash"]))
 
     def keep(self, actor_id: str, key: str, answer: Answer) -> Answer:
-        """Keep `answer` unless one is kept already; the answer kept."""
+        """Keep `answer` unless one is kept already within the TTL (an expired one is
+        replaced); the answer kept. Expired answers are purged now and then."""
+        now = self.clock()
         with transaction_on(self.datastore, commit=True) as db:
             db.execute(
                 f"INSERT INTO {TABLE} (actor_id, key, request_hash, status, body, answered_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (actor_id, key) DO UPDATE SET "
+                "request_hash = excluded.request_hash, status = excluded.status, "
+                "body = excluded.body, answered_at = excluded.answered_at "
+                f"WHERE {TABLE}.answered_at < %s",
                 (
                     actor_id,
                     key,
                     answer.request_hash,
                     answer.status,
                     json.dumps(answer.body, ensure_ascii=False),
-                    datetime.now(UTC),
+                    now,
+                    now - self.ttl,
                 ),
             )
+        if self._purge_due(now):
+            try:
+                self.purge(now)
+            except Exception as error:  # the answer is kept: the next purge tries again
+                log.warning("idempotency.purge_failed", error=type(error).__name__)
         kept = self.find(actor_id, key)
         assert kept is not None
         return kept
+
+    def _purge_due(self, now: datetime) -> bool:
+        """Whether this process purges now (then not again for `purge_every`)."""
+        with self._purging:
+            if self._purged_at is not None and now - self._purged_at < self.purge_every:
+                return False
+            self._purged_at = now
+            return True
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Delete the answers older than the TTL; how many were deleted."""
+        cutoff = (now or self.clock()) - self.ttl
+        with transaction_on(self.datastore, commit=True) as db:
+            db.execute(f"DELETE FROM {TABLE} WHERE answered_at < %s", (cutoff,))
+            deleted = db.rowcount()
+        if deleted:
+            log.info("idempotency.purged", deleted=deleted)
+        return deleted
 
 
 def command_id_for(actor_id: str, key: str) -> str:
@@ -165,29 +247,41 @@ def response(answer: Answer, *, replayed: bool) -> JSONResponse:
     )
 
 
+@dataclass(frozen=True)
+class Keyed:
+    """A command asked under an `Idempotency-Key`: the request, the kept answers, who asked,
+    the key (`require_key` checked it) and the hash of what was asked (`request_hash`)."""
+
+    request: Request
+    store: IdempotencyStore
+    principal: Principal
+    key: str
+    asked: str
+
+
 async def answer_once(
-    store: IdempotencyStore,
-    principal: Principal,
-    key: str,
-    asked: str,
+    keyed: Keyed,
     run: Callable[[str], Awaitable[tuple[int, dict[str, Any]]]],
     *,
     command: str,
     route_id: str | None = None,
 ) -> JSONResponse:
-    """Run the command under the key's command id once, and answer as the first time."""
-    actor_id = principal.actor.id
+    """Run the command (`run`, given the key's command id) once, and answer as the first time
+    (`command` names it in the log). A route's refusal answered now is noted for the metrics,
+    a replayed one is not."""
+    actor_id, key, asked = keyed.principal.actor.id, keyed.key, keyed.asked
     command_id = command_id_for(actor_id, key)
     logged = log.bind(
-        command=command, route_id=route_id, command_id=command_id, role=principal.role.value
+        command=command, route_id=route_id, command_id=command_id, role=keyed.principal.role.value
     )
-    found = await asyncio.to_thread(store.find, actor_id, key)
+    found = await asyncio.to_thread(keyed.store.find, actor_id, key)
     if found is not None:
         if found.request_hash != asked:
             logged.info("idempotency key reused for another request")
             raise reuse(key)
         logged.info("command answered again", status=found.status)
         return response(found, replayed=True)
+    refusal: Problem | None = None
     try:
         status, body = await run(command_id)
     except errors.CommandReuseError:
@@ -201,8 +295,10 @@ async def answer_once(
             raise
         refusal = domain_problem(error)
         status, body = refusal.status, refusal.model_dump(mode="json")
-    kept = await asyncio.to_thread(store.keep, actor_id, key, Answer(status, body, asked))
+    kept = await asyncio.to_thread(keyed.store.keep, actor_id, key, Answer(status, body, asked))
     if kept.request_hash != asked:
         raise reuse(key)
+    if refusal is not None and kept.body == body:
+        note_refusal(keyed.request, refusal)
     logged.info("command answered", status=kept.status, rule=kept.body.get("rule"))
     return response(kept, replayed=kept.body != body)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from aggregates.values import Role
 from api.access import REGION_ROLES
-from api.models import EXAMPLE_ROUTE_ID
+from api.models import EXAMPLE_ROUTE_ID, LINE_EXAMPLE
 from projections import activities, agreement, audit, corrections, dynamics, routes
 from projections.tables import Kind, Listing
 
@@ -89,6 +89,10 @@ FIELDS: dict[str, str] = {
     "input_level": "Уровень по входной диагностике (1–4).",
     "final_level": "Уровень по итоговой диагностике (1–4).",
     "change": "Динамика: итоговый уровень минус входной.",
+    "input_on": "Дата входной диагностики.",
+    "input_platform": "Платформа входной диагностики.",
+    "final_on": "Дата итоговой диагностики (последней, и после пролонгации).",
+    "final_platform": "Платформа итоговой диагностики.",
     "active_routes": "Активных ИОМ (не завершённых и не отменённых).",
     "routes": "Всего закреплённых ИОМ.",
     "capacity": "Норма нагрузки по действующей редакции регламента.",
@@ -198,7 +202,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "acknowledged": False,
     },
     "dynamics": ROUTE_WITH_TEACHER
-    | {"competence": "К1", "input_level": 1, "final_level": 3, "change": 2},
+    | {
+        "competence": "К1",
+        "input_level": 1,
+        "final_level": 3,
+        "change": 2,
+        "input_on": "2026-09-10",
+        "input_platform": "ЦНППМ: диагностика профессиональных дефицитов",
+        "final_on": "2027-05-14",
+        "final_platform": "ЦНППМ: диагностика профессиональных дефицитов",
+    },
     "methodists": {
         "profile_id": "sakha",
         "methodist_id": "methodist-sakha-02",
@@ -229,18 +242,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "mean_input_compared": 1.625,
         "mean_final": 2.75,
     },
-    "audit": ROUTE_WITH_TEACHER
-    | {
-        "version": 9,
-        "notification_id": 12045,
-        "recorded_at": "2026-09-25T03:10:00Z",
-        "event_type": "AgreementGiven",
-        "actor_id": "centre-head-sakha",
-        "role": "centre_head",
-        "command_id": "api-5b0e3c1e-8c0f-5f47-a1b6-1f3a2c9d8e77",
-        "summary": "Руководитель ЦНППМ: согласовано (редакция 1)",
-        "chain_hash": "4be1f0c2…",
-    },
+    "audit": ROUTE_WITH_TEACHER | LINE_EXAMPLE | {"notification_id": 12045},
 }
 
 

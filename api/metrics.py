@@ -3,20 +3,24 @@
 - `iom_api_requests_total{method, route, status}` and `iom_api_request_seconds{method, route}`:
   every request, by the route's template (`/routes/{route_id}`, never the id itself; a path no
   route matches is `unmatched`);
-- `iom_api_refusals_total{route, kind, rule}`: the problems answered to commands (`POST`), by
-  kind and the rule that refused (a replayed answer is not counted again);
+- `iom_api_refusals_total{command, kind, rule}`: the commands (`POST`) refused by a rule, by
+  the command (the endpoint's operation id: `submit_route`, `open_routes`, …), the problem's
+  kind and the rule: the route's own rules (stage, role, content, a command id reused), the
+  reach and role checks before them, and a batch's items refused so; not a request refused
+  before any rule (401, 400, 413, 422 of its shape, 429), not a conflict to retry, not a
+  replayed answer (`api.problems.note_refusal` notes what is counted);
 - `iom_projection_position{projection}`, `iom_projection_lag{projection}`: where each
   projection stands and how many notifications it is behind (`projections.catalog.statuses`,
   read at each scrape).
 
-Labels are templates, methods, statuses, kinds, rules and projection names: a bounded set,
-never a route id, a user or anything a person typed. Each app has its own registry.
+Labels are templates, methods, statuses, operation ids, kinds, rules and projection names: a
+bounded set, never a route id, a user or anything a person typed. Each app has its own
+registry.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable, Iterator
 
@@ -35,8 +39,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aggregates.application import Routes
-from api.idempotency import REPLAYED_HEADER
-from api.problems import MEDIA_TYPE
+from api.problems import REFUSALS
 from projections.catalog import statuses
 
 log = structlog.get_logger("iom.api")
@@ -90,8 +93,8 @@ class Metrics:
         )
         self.refusals = Counter(
             "iom_api_refusals",
-            "Commands refused, by problem kind and rule",
-            ["route", "kind", "rule"],
+            "Commands refused by a rule, by command, problem kind and rule",
+            ["command", "kind", "rule"],
             registry=self.registry,
         )
         self.registry.register(ProjectionLag(routes))
@@ -110,37 +113,24 @@ class Measured:
             return
         started = time.perf_counter()
         status = 500
-        problem: list[bytes] | None = None  # the body of a refused command, collected
 
         async def watched(message: Message) -> None:
-            nonlocal status, problem
+            nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                headers = {k.decode().lower(): v.decode() for k, v in message["headers"]}
-                refused = scope["method"] == "POST" and status >= 400
-                if refused and headers.get("content-type", "").startswith(MEDIA_TYPE):
-                    problem = [] if REPLAYED_HEADER.lower() not in headers else None
-            elif message["type"] == "http.response.body" and problem is not None:
-                problem.append(message.get("body", b""))
             await send(message)
 
         try:
             await self.app(scope, receive, watched)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            found = scope.get("route")
+            route = getattr(found, "path", None) or "unmatched"
             method = scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
-            if problem is not None and status < 500:
-                self._refused(route, b"".join(problem))
-
-    def _refused(self, route: str, body: bytes) -> None:
-        try:
-            found = json.loads(body)
-        except ValueError:
-            return
-        kind = str(found.get("type", "")).rsplit(":", 1)[-1]
-        self.metrics.refusals.labels(route, kind, str(found.get("rule") or "")).inc()
+            command = getattr(found, "operation_id", None) or getattr(found, "name", route)
+            for kind, rule in scope.get(REFUSALS, ()) if status < 500 else ():
+                self.metrics.refusals.labels(command, kind, rule).inc()
 
 
 def install_metrics(app: FastAPI) -> Metrics:

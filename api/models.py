@@ -4,7 +4,7 @@ command models): opening a route, the answer to a command, a route's state."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +25,13 @@ from aggregates.values import Diagnostic, Ident, Name, Plan, Role
 from api.problems import Problem
 
 EXAMPLE_ROUTE_ID = "3f1c9a52-7d7e-5b1a-9c55-0e6a1f0a2b11"
+OPEN_EXAMPLE: dict[str, Any] = {
+    "route_key": "portal-2026-000451",
+    "teacher_id": "teacher-000451",
+    "school_id": "school-sakha-07",
+    "municipality_id": "mun-sakha-yakutsk",
+    "subject": "математика",
+}
 
 
 class OpenRouteRequest(BaseModel):
@@ -34,17 +41,7 @@ class OpenRouteRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "route_key": "portal-2026-000451",
-                    "teacher_id": "teacher-000451",
-                    "school_id": "school-sakha-07",
-                    "municipality_id": "mun-sakha-yakutsk",
-                    "subject": "математика",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [OPEN_EXAMPLE]},
     )
 
     route_key: Ident = Field(description="Ключ ИОМ в портале; идентификатор ИОМ выводится из него.")
@@ -260,6 +257,8 @@ class RouteHistory(BaseModel):
     events: list[HistoryLine] = Field(description="События, старые первыми.")
 
 
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
 BATCH_CEILING = 1000
 """The most items a batch's schema admits; the setting `IOM_API_MAX_BATCH` may allow fewer."""
 
@@ -270,31 +269,25 @@ DIAGNOSTIC_EXAMPLE: dict[str, Any] = {
 }
 
 
-class OpenRoutesRequest(BaseModel):
+class BatchRequest(BaseModel, Generic[ItemT]):
+    """A batch: its items, each decided as its single command would be (the subclasses name
+    the item's model and describe the batch)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[ItemT] = Field(
+        min_length=1,
+        max_length=BATCH_CEILING,
+        description="Элементы пакета: каждый — как отдельная команда, с отдельным ответом.",
+    )
+
+
+class OpenRoutesRequest(BatchRequest[OpenRouteRequest]):
     """Открыть ИОМ многим педагогам одним запросом (например, по итогам набора): каждый
     элемент — как тело `POST /routes`, ответ — по каждому элементу отдельно."""
 
     model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "items": [
-                        {
-                            "route_key": "portal-2026-000451",
-                            "teacher_id": "teacher-000451",
-                            "school_id": "school-sakha-07",
-                            "municipality_id": "mun-sakha-yakutsk",
-                            "subject": "математика",
-                        }
-                    ]
-                }
-            ]
-        },
-    )
-
-    items: list[OpenRouteRequest] = Field(
-        min_length=1, max_length=BATCH_CEILING, description="Открываемые ИОМ."
+        json_schema_extra={"examples": [{"items": [OPEN_EXAMPLE]}]},
     )
 
 
@@ -312,21 +305,16 @@ class DiagnosticItem(BaseModel):
     diagnostic: Diagnostic = Field(description="Результаты диагностической работы.")
 
 
-class RecordDiagnosticsRequest(BaseModel):
+class RecordDiagnosticsRequest(BatchRequest[DiagnosticItem]):
     """Результаты диагностической кампании: входная диагностика многих ИОМ одним запросом
     (методист — по закреплённым за ним ИОМ на этапе диагностики)."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"items": [{"route_id": EXAMPLE_ROUTE_ID, "diagnostic": DIAGNOSTIC_EXAMPLE}]}
             ]
         },
-    )
-
-    items: list[DiagnosticItem] = Field(
-        min_length=1, max_length=BATCH_CEILING, description="Диагностика по каждому ИОМ."
     )
 
 

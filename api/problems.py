@@ -162,6 +162,27 @@ def domain_problem(error: errors.DomainError) -> Problem:
     return problem(status, kind, error.message, rule=error.rule, field=error.field)
 
 
+REFUSALS = "iom.refusals"
+"""The scope key listing a request's refusals by a rule, as (kind, rule), for the metrics."""
+REFUSAL_KINDS = frozenset(
+    {"not-found", "role", "stage", "route-exists", "command-reuse", "invalid-command", "refused"}
+)
+"""The kinds of the refusals by a rule: reach, role, stage, content, a command id reused
+(not a conflict to retry, nor a request the API refused before any rule: 400, 401, 413, 422,
+429)."""
+OPERATIONAL_RULES = frozenset({"not_running"})
+"""Rules that say the route's process is down, not that a rule refused the command."""
+
+
+def note_refusal(request: Request, found: Problem) -> None:
+    """Note `found` among the request's refusals when a command (a POST) was refused by a
+    rule: `iom_api_refusals_total` counts what is noted (`api.metrics`)."""
+    kind = found.type.rsplit(":", 1)[-1]
+    if request.method != "POST" or kind not in REFUSAL_KINDS or found.rule in OPERATIONAL_RULES:
+        return
+    request.scope.setdefault(REFUSALS, []).append((kind, found.rule or ""))
+
+
 def respond(found: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
     """The problem as its HTTP response."""
     return JSONResponse(
@@ -237,9 +258,11 @@ def validation_problem(error: RequestValidationError) -> Problem:
 def install(app: FastAPI) -> None:
     """Answer every error the API raises as problem details."""
 
-    async def on_domain(_request: Request, error: Exception) -> JSONResponse:
+    async def on_domain(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, errors.DomainError)
-        return respond(domain_problem(error))
+        found = domain_problem(error)
+        note_refusal(request, found)
+        return respond(found)
 
     async def on_api(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ProblemError)

@@ -4,10 +4,10 @@ delivery (the secret is taken, never given back)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from activities.notify.webhook import check_url
 from aggregates.values import Actor
@@ -73,7 +73,19 @@ class WebhookRequest(BaseModel):
         return sorted(set(value))
 
 
-class Webhook(BaseModel):
+class Stored(BaseModel):
+    """A model read from a stored row: each field from the column of its name, or of the name
+    `COLUMNS` gives it."""
+
+    COLUMNS: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Self:
+        """The model of a stored row."""
+        return cls(**{name: row[cls.COLUMNS.get(name, name)] for name in cls.model_fields})
+
+
+class Webhook(Stored):
     """Подписка портала на события ИОМ региона (секрет не показывается)."""
 
     model_config = ConfigDict(
@@ -98,20 +110,10 @@ class Webhook(BaseModel):
     created_by: str = Field(description="Кто зарегистрировал (идентификатор пользователя).")
     created_at: datetime = Field(description="Когда зарегистрирована.")
 
-    @classmethod
-    def of(cls, row: dict[str, Any]) -> Webhook:
-        """A subscription as stored."""
-        return cls(
-            id=row["subscription_id"],
-            region=row["profile_id"],
-            url=row["url"],
-            event_types=row["event_types"],
-            created_by=row["created_by"],
-            created_at=row["created_at"],
-        )
+    COLUMNS: ClassVar[dict[str, str]] = {"id": "subscription_id", "region": "profile_id"}
 
 
-class WebhookDelivery(BaseModel):
+class WebhookDelivery(Stored):
     """Доставка одного события ИОМ по подписке: состояние, попытки, последняя ошибка."""
 
     model_config = ConfigDict(
@@ -151,22 +153,13 @@ class WebhookDelivery(BaseModel):
     created_at: datetime = Field(description="Когда доставка создана.")
     delivered_at: datetime | None = Field(default=None, description="Когда принята.")
 
-    @classmethod
-    def of(cls, row: dict[str, Any]) -> WebhookDelivery:
-        """A delivery as stored."""
-        return cls(
-            id=row["delivery_id"],
-            event_type=row["event_type"],
-            route_id=row["route_id"],
-            version=row["version"],
-            status=row["status"],
-            attempts=row["attempts"],
-            next_attempt_at=row["next_attempt_at"] if row["status"] == "pending" else None,
-            last_status=row["last_status"],
-            last_error=row["last_error"],
-            created_at=row["created_at"],
-            delivered_at=row["delivered_at"],
-        )
+    COLUMNS: ClassVar[dict[str, str]] = {"id": "delivery_id"}
+
+    @model_validator(mode="after")
+    def _next_only_pending(self) -> Self:
+        if self.status != "pending":
+            self.next_attempt_at = None
+        return self
 
 
 class WebhookEvent(BaseModel):

@@ -21,9 +21,14 @@ from projections.tables import (
     Filters,
     Key,
     Row,
+    Sort,
     Table,
+    keyset_indexes,
     listing,
 )
+
+ACTIVITY_SORTS = ("route_id", "position", "ends_on", "status", "school_id", "methodist_id")
+ACTIVITY_ORDER: Sort = (("route_id", False), ("position", False))
 
 ACTIVITIES = Table(
     "iom_activities",
@@ -52,11 +57,11 @@ ACTIVITIES = Table(
     ),
     key=("route_id", "activity_id"),
     indexes=(
-        ("profile_id", "route_id"),
         ("municipality_id", "route_id"),
         ("school_id",),
         ("methodist_id",),
         ("subject",),
+        *keyset_indexes(ACTIVITY_SORTS, ACTIVITY_ORDER, ("route_id", "activity_id")),
     ),
 )
 
@@ -106,11 +111,7 @@ def _depends(state: RouteState) -> tuple[object, ...]:
 FAMILIES = (Family(ACTIVITIES, activity_rows, _depends),)
 
 
-ACTIVITY_LIST = listing(
-    ACTIVITIES,
-    ("route_id", "position", "ends_on", "status", "school_id", "methodist_id"),
-    (("route_id", False), ("position", False)),
-)
+ACTIVITY_LIST = listing(ACTIVITIES, ACTIVITY_SORTS, ACTIVITY_ORDER)
 """Activities, route by route in plan order."""
 
 

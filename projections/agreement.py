@@ -19,9 +19,14 @@ from projections.tables import (
     Filters,
     Key,
     Row,
+    Sort,
     Table,
+    keyset_indexes,
     listing,
 )
+
+AGREEMENT_SORTS = ("since", "role", "round", "school_id", "methodist_id")
+AGREEMENT_ORDER: Sort = (("since", False),)
 
 AGREEMENT = Table(
     "iom_agreement",
@@ -35,7 +40,12 @@ AGREEMENT = Table(
         Column("since", "time", "с"),
     ),
     key=("route_id", "role"),
-    indexes=(("profile_id", "since"), ("municipality_id",), ("school_id",), ("since",)),
+    indexes=(
+        ("municipality_id",),
+        ("school_id",),
+        ("since",),
+        *keyset_indexes(AGREEMENT_SORTS, AGREEMENT_ORDER, ("route_id", "role")),
+    ),
 )
 
 
@@ -61,11 +71,7 @@ def agreement_rows(state: RouteState) -> dict[Key, Row]:
 FAMILIES = (Family(AGREEMENT, agreement_rows),)
 
 
-AGREEMENT_LIST = listing(
-    AGREEMENT,
-    ("since", "role", "round", "school_id", "methodist_id"),
-    (("since", False),),
-)
+AGREEMENT_LIST = listing(AGREEMENT, AGREEMENT_SORTS, AGREEMENT_ORDER)
 """Who holds which route, the longest-waiting first."""
 
 

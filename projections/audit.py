@@ -35,9 +35,14 @@ from projections.tables import (
     Filters,
     Listing,
     Row,
+    Sort,
     Table,
+    keyset_indexes,
 )
 from projections.view import ProjectionView
+
+AUDIT_SORTS = ("notification_id", "recorded_at", "event_type", "role", "actor_id")
+AUDIT_ORDER: Sort = (("notification_id", True),)
 
 AUDIT = Table(
     "iom_audit",
@@ -60,9 +65,9 @@ AUDIT = Table(
     key=("route_id", "version"),
     indexes=(
         ("notification_id",),
-        ("profile_id", "notification_id"),
         ("municipality_id", "notification_id"),
         ("school_id", "notification_id"),
+        *keyset_indexes(AUDIT_SORTS, AUDIT_ORDER, ("route_id", "version")),
     ),
 )
 
@@ -184,8 +189,8 @@ AUDIT_LIST = Listing(
     f"LEFT JOIN {AUDIT_ROUTES.name} r ON r.route_id = a.route_id) AS t",
     AUDIT.kinds | {"methodist_id": "text", "teacher_id": "text"},
     (*FILTERS, "route_id"),
-    ("notification_id", "recorded_at", "event_type", "role", "actor_id"),
-    (("notification_id", True),),
+    AUDIT_SORTS,
+    AUDIT_ORDER,
     AUDIT.key,
 )
 """The trail, the latest event first, with each route's filter columns (its current methodist

@@ -17,9 +17,14 @@ from projections.tables import (
     Filters,
     Key,
     Row,
+    Sort,
     Table,
+    keyset_indexes,
     listing,
 )
+
+CORRECTION_SORTS = ("corrected_on", "number", "school_id", "methodist_id")
+CORRECTION_ORDER: Sort = (("corrected_on", True),)
 
 CORRECTIONS = Table(
     "iom_corrections",
@@ -38,7 +43,11 @@ CORRECTIONS = Table(
         Column("acknowledged", "bool", "педагог ознакомлен"),
     ),
     key=("route_id", "number"),
-    indexes=(("profile_id", "corrected_on"), ("municipality_id",), ("school_id",)),
+    indexes=(
+        ("municipality_id",),
+        ("school_id",),
+        *keyset_indexes(CORRECTION_SORTS, CORRECTION_ORDER, ("route_id", "number")),
+    ),
 )
 
 
@@ -68,11 +77,7 @@ def correction_rows(state: RouteState) -> dict[Key, Row]:
 FAMILIES = (Family(CORRECTIONS, correction_rows),)
 
 
-CORRECTION_LIST = listing(
-    CORRECTIONS,
-    ("corrected_on", "number", "school_id", "methodist_id"),
-    (("corrected_on", True),),
-)
+CORRECTION_LIST = listing(CORRECTIONS, CORRECTION_SORTS, CORRECTION_ORDER)
 """Corrections, the latest first."""
 
 

@@ -1,7 +1,8 @@
 """Competence dynamics and mass deficits, from the input and final diagnostics.
 
 `iom_dynamics` — per route and competence: the input level, the final level (the last final
-diagnostic, kept after a prolongation), and their difference.
+diagnostic, kept after a prolongation), and their difference; the day and platform of each
+diagnostic, so a diagnostic campaign's figures are read for a period (`projections.campaign`).
 
 `iom_dynamics_totals` and `iom_dynamics_municipal` — sums per region, municipality (and school),
 subject and competence, so the dynamics by school or municipality are read without scanning
@@ -29,10 +30,24 @@ from projections.tables import (
     Key,
     Listing,
     Row,
+    Sort,
     Table,
+    keyset_indexes,
     limit_clause,
     listing,
 )
+
+DYNAMICS_SORTS = ("route_id", "competence", "change", "input_level", "final_level", "school_id")
+SUM_SORTS = ("competence", "tested", "compared", "improved")
+"""What the lists of sums sort by beside their place columns."""
+DEFICIT_SORTS = ("lowest", "diagnosed", "municipality_id", "subject", "competence")
+DEFICIT_ORDER: Sort = (("lowest", True),)
+
+
+def _sums_indexes(key: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The keyset indexes of a table of sums keyed by region, place, subject and competence."""
+    return keyset_indexes((*key[1:-1], *SUM_SORTS), (), key)
+
 
 DYNAMICS = Table(
     "iom_dynamics",
@@ -43,9 +58,20 @@ DYNAMICS = Table(
         Column("input_level", "int", "входной уровень"),
         Column("final_level", "int", "итоговый уровень"),
         Column("change", "int", "динамика"),
+        Column("input_on", "date", "входная диагностика"),
+        Column("input_platform", "text", "платформа входной"),
+        Column("final_on", "date", "итоговая диагностика"),
+        Column("final_platform", "text", "платформа итоговой"),
     ),
     key=("route_id", "competence"),
-    indexes=(("profile_id", "route_id"), ("municipality_id",), ("school_id",), ("methodist_id",)),
+    indexes=(
+        *keyset_indexes(DYNAMICS_SORTS, (), ("route_id", "competence")),
+        ("profile_id", "input_on"),
+        ("profile_id", "final_on"),
+        ("municipality_id",),
+        ("school_id",),
+        ("methodist_id",),
+    ),
 )
 
 _SUMS = (
@@ -68,6 +94,7 @@ DYNAMICS_TOTALS = Table(
         *_SUMS,
     ),
     key=("profile_id", "municipality_id", "school_id", "subject", "competence"),
+    indexes=_sums_indexes(("profile_id", "municipality_id", "school_id", "subject", "competence")),
     counters=True,
 )
 
@@ -81,6 +108,7 @@ DYNAMICS_MUNICIPAL = Table(
         *_SUMS,
     ),
     key=("profile_id", "municipality_id", "subject", "competence"),
+    indexes=_sums_indexes(("profile_id", "municipality_id", "subject", "competence")),
     counters=True,
 )
 
@@ -95,6 +123,9 @@ DEFICITS = Table(
         Column("lowest", "int", "на низшем уровне"),
     ),
     key=("profile_id", "municipality_id", "subject", "competence"),
+    indexes=keyset_indexes(
+        DEFICIT_SORTS, DEFICIT_ORDER, ("profile_id", "municipality_id", "subject", "competence")
+    ),
     counters=True,
 )
 
@@ -105,9 +136,17 @@ def _levels(state: RouteState) -> dict[str, tuple[int | None, int | None]]:
 
 
 def dynamics_rows(state: RouteState) -> dict[Key, Row]:
-    """Input against final level, per competence tested."""
+    """Input against final level, per competence tested, with each diagnostic's day and
+    platform."""
     route = state.route
     where = filters(state)
+    entry, closing = route.input_diagnostic, state.final_diagnostic
+    taken = (
+        entry.taken_on if entry else None,
+        entry.platform if entry else None,
+        closing.taken_on if closing else None,
+        closing.platform if closing else None,
+    )
     return {
         (route.id, competence): (
             route.id,
@@ -116,6 +155,7 @@ def dynamics_rows(state: RouteState) -> dict[Key, Row]:
             given,
             final,
             final - given if given is not None and final is not None else None,
+            *taken,
         )
         for competence, (given, final) in _levels(state).items()
     }
@@ -158,8 +198,15 @@ def deficit_rows(state: RouteState) -> dict[Key, Row]:
 
 
 def _depends(state: RouteState) -> tuple[object, ...]:
-    # Both level maps are replaced by their events, never edited in place.
-    return (state.route.input_levels, state.final_levels, *filters(state))
+    # The diagnostics and their level maps are replaced by their events, never edited in place.
+    route = state.route
+    return (
+        route.input_diagnostic,
+        route.input_levels,
+        state.final_diagnostic,
+        state.final_levels,
+        *filters(state),
+    )
 
 
 FAMILIES = (
@@ -170,11 +217,7 @@ FAMILIES = (
 )
 
 
-DYNAMICS_LIST = listing(
-    DYNAMICS,
-    ("route_id", "competence", "change", "input_level", "final_level", "school_id"),
-    (),
-)
+DYNAMICS_LIST = listing(DYNAMICS, DYNAMICS_SORTS, ())
 """Input against final level, per route and competence."""
 
 
@@ -186,8 +229,8 @@ DEFICIT_LIST = Listing(
     DEFICITS.name,
     DEFICITS.kinds,
     ("profile_id", "municipality_id", "subject"),
-    ("lowest", "diagnosed", "municipality_id", "subject", "competence"),
-    (("lowest", True),),
+    DEFICIT_SORTS,
+    DEFICIT_ORDER,
     DEFICITS.key,
     _share,
 )
@@ -209,7 +252,7 @@ def _grouped(table: Table) -> Listing:
     filters = tuple(
         c for c in ("profile_id", "municipality_id", "school_id", "subject") if c in table.kinds
     )
-    sortable = (*filters[1:], "competence", "tested", "compared", "improved")
+    sortable = (*filters[1:], *SUM_SORTS)
     return Listing(table.name, table.kinds, filters, sortable, (), table.key, _means)
 
 

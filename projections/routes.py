@@ -26,9 +26,26 @@ from projections.tables import (
     Key,
     Listing,
     Row,
+    Sort,
     Table,
+    keyset_indexes,
     listing,
 )
+
+ROUTE_SORTS = (
+    "next_deadline",
+    "opened_on",
+    "approved_on",
+    "ends_on",
+    "share_done",
+    "overdue",
+    "stage",
+    "municipality_id",
+    "school_id",
+    "methodist_id",
+    "updated_at",
+)
+ROUTE_ORDER: Sort = (("next_deadline", False),)
 
 ROUTES = Table(
     "iom_routes",
@@ -56,14 +73,16 @@ ROUTES = Table(
     ),
     key=("route_id",),
     indexes=(
-        ("profile_id", "next_deadline"),
         ("municipality_id", "next_deadline"),
         ("school_id",),
         ("methodist_id",),
         ("subject",),
         ("next_deadline", "route_id"),
+        *keyset_indexes(ROUTE_SORTS, ROUTE_ORDER, ("route_id",)),
     ),
 )
+
+METHODIST_SORTS = ("active_routes", "routes", "methodist_id")
 
 METHODIST_LOAD = Table(
     "iom_methodist_load",
@@ -74,6 +93,7 @@ METHODIST_LOAD = Table(
         Column("routes", "int", "всего ИОМ"),
     ),
     key=("profile_id", "methodist_id"),
+    indexes=keyset_indexes(METHODIST_SORTS, (), ("profile_id", "methodist_id")),
     counters=True,
 )
 
@@ -134,23 +154,7 @@ def load_rows(state: RouteState) -> dict[Key, Row]:
 FAMILIES = (Family(ROUTES, route_rows), Family(METHODIST_LOAD, load_rows))
 
 
-ROUTE_LIST = listing(
-    ROUTES,
-    (
-        "next_deadline",
-        "opened_on",
-        "approved_on",
-        "ends_on",
-        "share_done",
-        "overdue",
-        "stage",
-        "municipality_id",
-        "school_id",
-        "methodist_id",
-        "updated_at",
-    ),
-    (("next_deadline", False),),
-)
+ROUTE_LIST = listing(ROUTES, ROUTE_SORTS, ROUTE_ORDER)
 """Routes, the nearest deadline first."""
 
 
@@ -165,7 +169,7 @@ METHODIST_LIST = Listing(
     f"FROM {METHODIST_LOAD.name} l) AS t",
     METHODIST_LOAD.kinds | {"capacity": "int"},
     ("profile_id", "methodist_id"),
-    ("active_routes", "routes", "methodist_id"),
+    METHODIST_SORTS,
     (),
     METHODIST_LOAD.key,
     _against_capacity,

@@ -1,6 +1,7 @@
 """What the monitoring projection remembers of one route: the route's own state, rebuilt by the
 aggregate's own event handlers, and the few facts the monitoring shows that the route's state
-does not keep (when it was approved, since when each party holds it, the last final levels).
+does not keep (when it was approved, since when each party holds it, the last final diagnostic
+and its levels, kept after a prolongation clears the route's own).
 
 Keeping the route's state (instead of re-implementing its stage rules) means the monitoring
 cannot drift from the aggregate: `event.mutate(route)` is exactly what the repository runs.
@@ -20,14 +21,14 @@ from zoneinfo import ZoneInfo
 from aggregates import events as ev
 from aggregates.profiles import Profile
 from aggregates.route import Route
-from aggregates.values import Role
+from aggregates.values import Diagnostic, Role
 from projections.tables import Key, Row, Table
 
 
 class RouteState:
     """One route as the monitoring projection knows it."""
 
-    __slots__ = ("approved_at", "final_levels", "pending_since", "route")
+    __slots__ = ("approved_at", "final_diagnostic", "final_levels", "pending_since", "route")
 
     def __init__(
         self,
@@ -35,11 +36,13 @@ class RouteState:
         approved_at: datetime | None = None,
         pending_since: dict[Role, datetime] | None = None,
         final_levels: dict[str, int] | None = None,
+        final_diagnostic: Diagnostic | None = None,
     ) -> None:
         self.route = route
         self.approved_at = approved_at
         self.pending_since = pending_since or {}
         self.final_levels = final_levels or {}
+        self.final_diagnostic = final_diagnostic
 
     @classmethod
     def opened(cls, event: ev.RouteOpened, profile: Profile) -> RouteState:
@@ -57,6 +60,7 @@ class RouteState:
             self.approved_at = event.timestamp
         elif isinstance(event, ev.FinalDiagnosticRecorded):
             self.final_levels = dict(event.levels)
+            self.final_diagnostic = event.diagnostic
         pending = self.route.pending_parties()
         if pending or self.pending_since:
             self.pending_since = {

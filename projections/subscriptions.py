@@ -31,6 +31,7 @@ from typing import Any
 from uuid import UUID
 
 from aggregates.application import Routes
+from aggregates.errors import CommandReuseError
 from projections.catalog import open_projection
 from projections.tables import Db, limit_clause
 from projections.view import ProjectionView
@@ -76,28 +77,43 @@ class Subscriptions:
         self.view: ProjectionView = open_projection(routes, "webhooks").view
 
     def register(
-        self, region: str, url: str, secret: str, event_types: Sequence[str], created_by: str
+        self,
+        region: str,
+        url: str,
+        secret: str,
+        event_types: Sequence[str],
+        created_by: str,
+        *,
+        subscription_id: UUID | None = None,
     ) -> dict[str, Any]:
-        """A new subscription of the region, receiving events recorded from now on."""
-        subscription_id = uuid.uuid4()
+        """A new subscription of the region, receiving events recorded from now on. Under a
+        given `subscription_id` (the API derives it from the request's idempotency key) it is
+        registered once: a subscription already there by that id is answered if it is the same
+        (live, of the region, the same address, event types and author), else
+        `CommandReuseError`."""
+        chosen = subscription_id or uuid.uuid4()
+        types = sorted(set(event_types))
         with self.view.transaction(commit=True) as db:
             start = self._hold_position(db)
             db.execute(
                 f"INSERT INTO {S} (subscription_id, profile_id, url, secret, event_types, "
-                "created_by, created_at, start_after) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                "created_by, created_at, start_after) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (subscription_id) DO NOTHING",
                 (
-                    subscription_id,
+                    chosen,
                     region,
                     url,
                     self._seal(secret),
-                    json.dumps(sorted(set(event_types))),
+                    json.dumps(types),
                     created_by,
                     datetime.now(UTC),
                     start,
                 ),
             )
-        found = self.subscription(region, subscription_id)
-        assert found is not None
+        found = self.subscription(region, chosen)
+        same = (url, types, created_by)
+        if found is None or (found["url"], found["event_types"], found["created_by"]) != same:
+            raise CommandReuseError("command_reuse", "ключ уже использован для другой подписки")
         return found
 
     def subscriptions(self, region: str) -> list[dict[str, Any]]:

@@ -33,6 +33,9 @@ _TYPES: dict[Kind, tuple[str, str]] = {  # (SQLite, PostgreSQL)
     "blob": ("BLOB", "BYTEA"),
 }
 
+MAX_NAME = 63
+"""The longest identifier PostgreSQL keeps whole."""
+
 FILTERS = ("profile_id", "municipality_id", "school_id", "subject", "methodist_id", "teacher_id")
 """The filter columns every per-route table carries: region (profile id), municipality, school,
 subject, methodist and teacher (the API scopes a teacher's lists by it). Ids only: never a
@@ -103,10 +106,19 @@ class Table:
     def create_indexes(self) -> list[str]:
         """CREATE INDEX statements of the secondary indexes, idempotent."""
         return [
-            f"CREATE INDEX IF NOT EXISTS {self.name}_{'_'.join(index)}_idx "
+            f"CREATE INDEX IF NOT EXISTS {self.index_name(index)} "
             f"ON {self.name} ({', '.join(index)})"
             for index in self.indexes
         ]
+
+    def index_name(self, index: Sequence[str]) -> str:
+        """An index's name: the table's and the columns', or, past PostgreSQL's 63 bytes
+        (where a longer name is cut, and two cut alike would be taken for one), a digest of
+        the columns in their place."""
+        name = f"{self.name}_{'_'.join(index)}_idx"
+        if len(name) <= MAX_NAME:
+            return name
+        return f"{self.name}_{zlib.crc32(','.join(index).encode()):08x}_idx"
 
     def select(
         self,
@@ -127,13 +139,7 @@ class Table:
 
     def upsert(self) -> str:
         """Insert a whole row, or replace the values of the row with its key."""
-        names = self.names
-        marks = ", ".join(["%s"] * len(names))
-        updates = ", ".join(f"{n} = excluded.{n}" for n in self.values)
-        return (
-            f"INSERT INTO {self.name} ({', '.join(names)}) VALUES ({marks}) "
-            f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {updates}"
-        )
+        return self.insert() + self._on_conflict(add=False)
 
     def insert(self) -> str:
         """Insert a whole row (a duplicate key is an error)."""
@@ -146,26 +152,22 @@ class Table:
 
     def increment(self) -> str:
         """Add a vector to a counters row (created at zero)."""
-        names = self.names
-        marks = ", ".join(["%s"] * len(names))
-        updates = ", ".join(f"{n} = {self.name}.{n} + excluded.{n}" for n in self.values)
-        return (
-            f"INSERT INTO {self.name} ({', '.join(names)}) VALUES ({marks}) "
-            f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {updates}"
-        )
+        return self.insert() + self._on_conflict(add=True)
 
     def merge(self, source: str, mode: Literal["upsert", "add", "insert"]) -> str:
         """Move every row of `source` (a table of the same columns) into this table, as
         `upsert()`, `increment()` or `insert()` would one by one."""
         names = ", ".join(self.names)
         statement = f"INSERT INTO {self.name} ({names}) SELECT {names} FROM {source}"
-        if mode == "insert":
-            return statement
-        if mode == "add":
-            updates = ", ".join(f"{n} = {self.name}.{n} + excluded.{n}" for n in self.values)
-        else:
-            updates = ", ".join(f"{n} = excluded.{n}" for n in self.values)
-        return f"{statement} ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {updates}"
+        return statement if mode == "insert" else statement + self._on_conflict(mode == "add")
+
+    def _on_conflict(self, add: bool) -> str:
+        """The clause that makes an insert an upsert: each value replaced, or `add`ed to."""
+        updates = ", ".join(
+            f"{n} = {self.name}.{n} + excluded.{n}" if add else f"{n} = excluded.{n}"
+            for n in self.values
+        )
+        return f" ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {updates}"
 
     def prune(self) -> str:
         """Delete a counters row that holds only zeros (so live and rebuilt tables agree)."""
@@ -278,6 +280,11 @@ class Db:
             copy.set_types(table.pg_types)
             for row in rows:
                 copy.write_row(row)
+
+    def rowcount(self) -> int:
+        """The rows the last statement changed (eventsourcing's SQLite cursor wraps the
+        driver's)."""
+        return int(getattr(self.cursor, "sqlite_cursor", self.cursor).rowcount)
 
     def fetchall(self, text: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run a query; its rows as dicts."""
@@ -429,8 +436,7 @@ class Listing:
         refused = [column for column, _ in chosen if column not in self.sortable]
         if refused:
             raise BadPageError(f"not sortable by {', '.join(refused)}")
-        named = {column for column, _ in chosen}
-        return (*chosen, *((k, False) for k in self.key if k not in named))
+        return total_order(chosen, self.key)
 
     def position(self, order: Sort, row: Mapping[str, Any]) -> list[Any]:
         """Where `row` stands in `order`: its values of the order's columns (JSON-ready)."""
@@ -459,6 +465,30 @@ class Listing:
         text = f"SELECT * FROM {self.source}{where} ORDER BY {ordered}" + limit_clause(limit)
         rows = [normalise_row(self.kinds, row) for row in db.fetchall(text, params)]
         return [self.finish(row) for row in rows] if self.finish else rows
+
+
+def total_order(sort: Sort, key: Sequence[str]) -> Sort:
+    """`sort`, the columns of `key` it does not name appended (ascending): a total order."""
+    named = {column for column, _ in sort}
+    return (*sort, *((k, False) for k in key if k not in named))
+
+
+def keyset_index(sort: Sort, key: Sequence[str], region: str = "profile_id") -> tuple[str, ...]:
+    """The index a listing held to one region pages through in `sort` order by keyset: the
+    region, then the columns of the total order (`total_order`)."""
+    columns = (region, *(column for column, _ in total_order(sort, key)))
+    return tuple(dict.fromkeys(columns))
+
+
+def keyset_indexes(
+    sortable: Sequence[str], default: Sort, key: Sequence[str]
+) -> tuple[tuple[str, ...], ...]:
+    """The indexes of a listing's orders held to one region: its default order and each
+    sortable column's (`keyset_index`), leaving out what the primary key `key` serves (an
+    index that is the start of it)."""
+    wanted = [keyset_index(default, key), *(keyset_index(((c, False),), key) for c in sortable)]
+    served = [index for index in dict.fromkeys(wanted) if tuple(key[: len(index)]) != index]
+    return tuple(served)
 
 
 def listing(table: Table, sortable: Sequence[str], default: Sort) -> Listing:

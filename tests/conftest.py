@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.artifacts import ARTIFACTS, made_since
 from tests.support.servers import Receiver, Smtp, start_receiver, start_smtp
 from workers.settings import store_env
 
@@ -66,3 +68,19 @@ def receiver() -> Iterator[Receiver]:
 def smtp() -> Iterator[Smtp]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that accepts everything, for one test."""
     yield from start_smtp()
+
+
+_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the folder of the artefacts this run made (the documents' pages as PNG), so a CI
+    log says where to find them."""
+    made = made_since(_STARTED)
+    if made:
+        folders = sorted({str(path.parent) for path in made})
+        terminalreporter.write_sep("-", "test artefacts")
+        terminalreporter.write_line(f"{len(made)} files under {ARTIFACTS}:")
+        for folder in folders:
+            count = sum(1 for path in made if str(path.parent) == folder)
+            terminalreporter.write_line(f"  {folder} ({count})")

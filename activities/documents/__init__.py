@@ -2,9 +2,10 @@
 chosen version or moment, and the report of a diagnostic campaign, as DOCX or PDF.
 
 One neutral model (`model.Document`), a builder per form (`sakha`, `closing`, `municipal`,
-`campaign`), two writers (`docx_writer`, `pdf_writer`). Every document names the route, version
-and chain hash it was made from. Personal data come only from a `PersonalRecord` the caller
-passes.
+`campaign`), two writers (`docx_writer`, `pdf_writer`). Every route's document names the route,
+version and chain hash it was made from; the campaign report, summed from the monitoring
+projection, names the projection and its position. Personal data come only from a
+`PersonalRecord` the caller passes.
 """
 
 from activities.documents.appendix2 import build_corrections, build_monitoring

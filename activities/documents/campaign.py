@@ -1,23 +1,27 @@
-"""The analytical report of a diagnostic campaign across many routes: when, who took part, the
-levels of competences overall and by group, and the mass deficits that feed the planning of ДПП."""
+"""The analytical report of a diagnostic campaign across a region: when, who took part, the
+levels of competences overall and by group (municipality, subject), and the mass deficits that
+feed the planning of ДПП.
+
+Built from the figures the monitoring projection holds (`projections.campaign`), never by
+replaying the region's routes, so it scales with the region. The report names what it was made
+from: the projection, its tracking position, how far the store had gone, and the time made.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Literal
 
 from activities.documents.model import Block, Cell, Document, Paragraph, Section, Table
 from activities.documents.wording import capital, day, plural
 from aggregates.profiles import Profile
-from aggregates.route import Route
-from aggregates.values import Diagnostic
+from projections.campaign import PROJECTION, CampaignFigures, GroupCount, Kind, LevelCount
 
-Kind = Literal["input", "final"]
 KIND_TITLES: dict[Kind, str] = {"input": "входная диагностика", "final": "итоговая диагностика"}
+SHOWN_DATES = 6
+"""Up to this many days of diagnostics are listed; more are given as a range."""
 
 
 @dataclass(frozen=True)
@@ -31,52 +35,36 @@ class CampaignOptions:
     generated_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Participant:
-    """One route's diagnostic in the campaign."""
-
-    route: Route
-    diagnostic: Diagnostic
-    levels: dict[str, int]
-
-
-def participants(
-    routes: Iterable[Route], profile: Profile, options: CampaignOptions
-) -> list[Participant]:
-    """The routes of the profile's region whose diagnostic of that kind falls in the period."""
-    found = []
-    for route in routes:
-        diagnostic = route.input_diagnostic if options.kind == "input" else route.final_diagnostic
-        if route.profile.id != profile.id or diagnostic is None:
-            continue
-        if options.starts_on and diagnostic.taken_on < options.starts_on:
-            continue
-        if options.ends_on and diagnostic.taken_on > options.ends_on:
-            continue
-        found.append(Participant(route, diagnostic, diagnostic.competence_levels()))
-    return found
-
-
 def _share(count: int, total: int) -> str:
-    return f"{count} ({_percent(count, total)})" if total else "0"
-
-
-def _percent(count: int, total: int) -> str:
-    return f"{round(100 * count / total)} %"
+    return f"{count} ({round(100 * count / total)} %)" if total else "0"
 
 
 def _people(count: int) -> str:
     return plural(count, "участник", "участника", "участников")
 
 
-def _level_table(group: Sequence[Participant], profile: Profile) -> Table:
+def _competences(profile: Profile, levels: Iterable[LevelCount]) -> list[str]:
+    """The competences counted, in the regulation's order (any unknown code last)."""
+    found = {row.competence for row in levels}
+    known = [e.code for e in profile.competences if e.code in found]
+    return known + sorted(found - set(known))
+
+
+def _counts(levels: Iterable[LevelCount]) -> Counter[tuple[str, int]]:
+    """Participants per (competence, level), summed over the rows given."""
+    counts: Counter[tuple[str, int]] = Counter()
+    for row in levels:
+        counts[(row.competence, row.level)] += row.count
+    return counts
+
+
+def _level_table(levels: list[LevelCount], profile: Profile) -> Table:
     """Per competence: how many participants at each of the region's four levels."""
-    codes = [e.code for e in profile.competences if any(e.code in p.levels for p in group)]
+    counts = _counts(levels)
     rows = []
-    for code in codes:
-        counts = Counter(p.levels[code] for p in group if code in p.levels)
-        total = sum(counts.values())
-        cells = tuple(_share(counts[level], total) for level in range(1, 5))
+    for code in _competences(profile, levels):
+        total = sum(counts[(code, level)] for level in range(1, 5))
+        cells = tuple(_share(counts[(code, level)], total) for level in range(1, 5))
         rows.append((profile.competence_name(code), *cells, str(total)))
     return Table(
         widths=(3.2, 1.6, 1.6, 1.6, 1.6, 1),
@@ -93,56 +81,96 @@ def _level_table(group: Sequence[Participant], profile: Profile) -> Table:
     )
 
 
-def _digest(group: Sequence[Participant]) -> str:
-    """The formula of `aggregates.audit.digest`, over these routes' heads."""
-    lines = sorted(f"{p.route.id}:{p.route.version}:{p.route.chain_head}" for p in group)
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+def _by(
+    figures: CampaignFigures,
+    profile: Profile,
+    key: Callable[[LevelCount | GroupCount], str],
+    label: str,
+) -> list[Block]:
+    """A level table per group (municipality or subject), headed by its participants."""
+    blocks: list[Block] = []
+    for group, count in figures.participants_by(key).items():
+        members = [row for row in figures.levels if key(row) == group]
+        blocks += [
+            Paragraph(f"{label} {group}: {_people(count)}", "strong"),
+            _level_table(members, profile),
+        ]
+    return blocks or [Paragraph("Диагностика в периоде не проводилась.", "note")]
 
 
-def build_campaign(routes: Iterable[Route], profile: Profile, options: CampaignOptions) -> Document:
-    """Аналитический отчёт по результатам диагностики профессиональных дефицитов."""
-    group = participants(routes, profile, options)
-    dates = sorted({p.diagnostic.taken_on for p in group})
-    schools = Counter((p.route.municipality_id, p.route.school_id) for p in group)
-    municipalities: dict[str, list[Participant]] = defaultdict(list)
-    for p in group:
-        municipalities[p.route.municipality_id].append(p)
-    held = ", ".join(map(day, dates)) if len(dates) <= 6 else f"{day(dates[0])} – {day(dates[-1])}"
-    platforms = ", ".join(sorted({p.diagnostic.platform for p in group})) or "—"
+def _mass(figures: CampaignFigures, profile: Profile, share: float) -> list[tuple[str, ...]]:
+    """Competences at the lowest level in at least `share` of those measured on them."""
+    counts = _counts(figures.levels)
+    mass: list[tuple[str, ...]] = []
+    for code in _competences(profile, figures.levels):
+        measured = sum(counts[(code, level)] for level in range(1, 5))
+        lowest = counts[(code, 1)]
+        if measured and lowest / measured >= share:
+            mass.append((profile.competence_name(code), str(lowest), _share(lowest, measured)))
+    return mass
+
+
+def _moment(value: datetime) -> str:
+    return f"{value.astimezone(UTC):%d.%m.%Y %H:%M} UTC"
+
+
+def provenance_lines(
+    figures: CampaignFigures, head: int | None, generated_at: datetime | None
+) -> tuple[str, ...]:
+    """Where the report came from: the projection and its position (and the store's head), the
+    time made, and how to check it."""
+    behind = ""
+    if head is not None:
+        lag = max(head - figures.position, 0)
+        behind = f" из {head} событий хранилища" + (f" (отставание {lag})" if lag else "")
+    lines = [
+        f"Отчёт по {figures.participants} ИОМ · проекция {PROJECTION} · позиция"
+        f" {figures.position}{behind}",
+        f"Проверка: iom projections status; пересчёт: iom projections rebuild {PROJECTION}",
+    ]
+    if generated_at is not None:
+        lines.append(f"Сформировано {_moment(generated_at)}")
+    return tuple(lines)
+
+
+def build_campaign(
+    figures: CampaignFigures,
+    profile: Profile,
+    options: CampaignOptions,
+    head: int | None = None,
+) -> Document:
+    """Аналитический отчёт по результатам диагностики профессиональных дефицитов, from the
+    figures read at one projection position (`head`: the store's last notification id then)."""
+    dates = figures.dates
+    held = (
+        ", ".join(map(day, dates))
+        if len(dates) <= SHOWN_DATES
+        else f"{day(dates[0])} – {day(dates[-1])} ({len(dates)} дней)"
+    )
+    platforms = ", ".join(figures.platforms) or "—"
+    schools = figures.participants_by(lambda g: (g.municipality_id, g.school_id))
+    municipalities = figures.participants_by(lambda g: g.municipality_id)
     who = Table(
         widths=(2, 3, 1.2),
         align=("left", "left", "center"),
         header=((Cell("Муниципалитет"), Cell("Образовательная организация"), Cell("Участников")),),
         rows=(
-            *((m, s, str(n)) for (m, s), n in sorted(schools.items())),
-            ("Итого", f"ОО: {len(schools)}", str(len(group))),
+            *((m, s, str(n)) for (m, s), n in schools.items()),
+            ("Итого", f"ОО: {len(schools)}", str(figures.participants)),
         ),
     )
     overview: tuple[Block, ...] = (
         Paragraph(f"Даты проведения: {held or 'диагностика в периоде не проводилась'}"),
         Paragraph(f"Платформа: {platforms}"),
         Paragraph(
-            f"Участников: {plural(len(group), 'педагог', 'педагога', 'педагогов')} "
+            f"Участников: {plural(figures.participants, 'педагог', 'педагога', 'педагогов')} "
             f"из {len(schools)} ОО; муниципалитетов: {len(municipalities)}"
         ),
         who,
     )
-    by_group: list[Block] = []
-    for municipality, members in sorted(municipalities.items()):
-        by_group += [
-            Paragraph(f"Муниципалитет {municipality}: {_people(len(members))}", "strong"),
-            _level_table(members, profile),
-        ]
     lowest = profile.levels[0]
-    mass = []
-    for code in (e.code for e in profile.competences):
-        measured = [p for p in group if code in p.levels]
-        at_lowest = sum(1 for p in measured if p.levels[code] == 1)
-        if measured and at_lowest / len(measured) >= options.mass_share:
-            mass.append(
-                (profile.competence_name(code), str(at_lowest), _share(at_lowest, len(measured)))
-            )
     threshold = round(options.mass_share * 100)
+    mass = _mass(figures, profile, options.mass_share)
     deficits: list[Block] = [
         Paragraph(
             f"Компетенции, по которым на уровне «{lowest}» не менее {threshold} % участников; "
@@ -161,40 +189,42 @@ def build_campaign(routes: Iterable[Route], profile: Profile, options: CampaignO
         )
     else:
         deficits.append(Paragraph("Массовых дефицитов не выявлено.", "note"))
+    made = options.generated_at
     sources = Table(
-        widths=(0.6, 3.2, 0.9, 5.5),
-        header=((Cell("№"), Cell("ИОМ"), Cell("Версия"), Cell("Хеш цепочки")),),
-        rows=tuple(
-            (f"{n}.", str(p.route.id), str(p.route.version), p.route.chain_head)
-            for n, p in enumerate(sorted(group, key=lambda p: str(p.route.id)), start=1)
+        widths=(2, 3),
+        key_value=True,
+        rows=(
+            ("Проекция", f"{PROJECTION} (мониторинг: динамика компетенций)"),
+            ("Позиция проекции", str(figures.position)),
+            ("Событий в хранилище", str(head) if head is not None else "—"),
+            ("Сформировано", _moment(made) if made else "—"),
+            ("Проверка", "iom projections status; iom audit verify --all"),
         ),
     )
     period_line = f"Период: {day(options.starts_on) if options.starts_on else 'с начала'} – " + (
         day(options.ends_on) if options.ends_on else "по настоящее время"
     )
-    footer = [
-        f"Отчёт по {len(group)} ИОМ · дайджест {_digest(group)}",
-        "Проверка: iom audit verify --all (ИОМ и версии — в разделе «Источники данных»)",
-    ]
-    if options.generated_at is not None:
-        footer.append(f"Сформировано {options.generated_at.astimezone(UTC):%d.%m.%Y %H:%M} UTC")
     return Document(
         title="Аналитический отчёт по результатам диагностики профессиональных дефицитов "
         "педагогических работников",
-        subtitle=(profile.region, capital(KIND_TITLES[options.kind]), period_line),
+        subtitle=(profile.region, capital(KIND_TITLES[figures.kind]), period_line),
         sections=(
             Section("1. Сроки проведения и участники диагностики", overview),
             Section(
                 "2. Уровень сформированности профессиональных компетенций",
-                (_level_table(group, profile),),
+                (_level_table(list(figures.levels), profile),),
             ),
             Section(
-                "3. Уровень сформированности компетенций по группам (муниципалитетам)",
-                tuple(by_group),
+                "3. Уровень сформированности компетенций по муниципалитетам",
+                tuple(_by(figures, profile, lambda row: row.municipality_id, "Муниципалитет")),
             ),
-            Section("4. Массовые дефициты", tuple(deficits)),
+            Section(
+                "4. Уровень сформированности компетенций по предметам",
+                tuple(_by(figures, profile, lambda row: row.subject, "Предмет:")),
+            ),
+            Section("5. Массовые дефициты", tuple(deficits)),
             Section("Источники данных", (sources,)),
         ),
-        footer=tuple(footer),
+        footer=provenance_lines(figures, head, made),
         name="campaign",
     )

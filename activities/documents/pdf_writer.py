@@ -79,7 +79,10 @@ def _line(pdf: FPDF, text: str, size: float, *, bold: bool = False, align: str =
 
 def _section(pdf: FPDF, section: Section) -> None:
     if section.heading:
-        _keep_with_next(pdf)
+        first = section.blocks[0] if section.blocks else None
+        # A subheading right below keeps with what it heads too: room for both.
+        subheaded = isinstance(first, Paragraph) and first.style == "strong"
+        _keep_with_next(pdf, KEEP_WITH_NEXT * (2 if subheaded else 1))
         pdf.ln(2)
         _line(pdf, section.heading, 11, bold=True)
         pdf.ln(1)
@@ -94,9 +97,9 @@ def _section(pdf: FPDF, section: Section) -> None:
             _paragraph(pdf, block)
 
 
-def _keep_with_next(pdf: FPDF) -> None:
+def _keep_with_next(pdf: FPDF, room: float = KEEP_WITH_NEXT) -> None:
     """A heading never ends a page: what it heads follows it."""
-    if pdf.will_page_break(KEEP_WITH_NEXT):
+    if pdf.will_page_break(room):
         pdf.add_page()
 
 

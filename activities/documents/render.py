@@ -3,7 +3,7 @@ from the same events, the builder of the chosen form, and a writer for the chose
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, get_args
 from uuid import UUID
@@ -22,6 +22,9 @@ from aggregates.errors import RouteNotFoundError
 from aggregates.personal import PersonalRecord
 from aggregates.profiles import Profile
 from aggregates.route import Route
+from projections.campaign import PROJECTION, campaign_figures
+from projections.catalog import open_projection
+from projections.view import ProjectionView
 
 RouteDocKind = Literal[
     "karta", "corrections", "monitoring", "itogi", "certificate", "balakhta", "sovetsky"
@@ -100,21 +103,26 @@ def document_of(
     return ROUTE_DOCUMENTS[kind](route, route.profile, personal, options)
 
 
-def region_routes(routes: Routes, region: str) -> Iterator[Route]:
-    """Every route of a region, as it stands now."""
-    for route_id in routes.route_ids():
-        route = routes.route(route_id)
-        if route.profile.id == region:
-            yield route
+def campaign_document(
+    routes: Routes,
+    region: str,
+    options: CampaignOptions,
+    view: ProjectionView | None = None,
+) -> Document:
+    """The analytical report on the region's diagnostics in the options' period, from the
+    monitoring projection (`view`, or opened on the routes' store) at its current position.
 
-
-def campaign_document(routes: Routes, region: str, options: CampaignOptions) -> Document:
-    """The analytical report on the region's diagnostics in the options' period.
-
-    Raises `UnknownProfileError` for a region the deployment does not know.
+    Raises `UnknownProfileError` for a region the deployment does not know and
+    `ProjectionNotReadyError` when the projection has not been built.
     """
     profile = routes.profiles.latest(region)
-    return build_campaign(region_routes(routes, region), profile, options)
+    head = routes.recorder.max_notification_id() or 0
+    if view is None:
+        view = open_projection(routes, PROJECTION).view
+    figures = campaign_figures(
+        view, region, kind=options.kind, starts_on=options.starts_on, ends_on=options.ends_on
+    )
+    return build_campaign(figures, profile, options, head=max(head, figures.position))
 
 
 def render(document: Document, fmt: Format) -> bytes:

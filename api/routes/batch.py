@@ -34,13 +34,14 @@ item whose route has timers either side is refused (`batch_timers`): send it as 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from aggregates.application import Decision, Receipt, Routes
@@ -49,26 +50,26 @@ from aggregates.deadlines import timers
 from aggregates.errors import ConflictError, DomainError, RouteNotFoundError, StageError
 from api.access import may_see, not_found, require_may_open, require_writer
 from api.auth import Principal
-from api.idempotency import HEADER, answer_once, request_hash, require_key
+from api.idempotency import Keyed, answer_once, key_header, request_hash, require_key
 from api.models import (
     BatchAccepted,
     BatchItemResult,
+    BatchRequest,
     OpenRoutesRequest,
     RecordDiagnosticsRequest,
 )
-from api.problems import ProblemError, domain_problem
+from api.problems import ProblemError, domain_problem, note_refusal
 from api.routes.responses import problems
-from api.services import PrincipalDep, ServicesDep
+from api.services import PrincipalDep, Services, ServicesDep
 from projections.refusals import record_refusal
 from workers.settings import Settings
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(
-        alias=HEADER,
-        description="Ключ идемпотентности всего пакета: повтор с тем же ключом и телом получает"
-        " первый ответ и ничего не записывает повторно; тот же ключ с другим телом — 422.",
-        examples=["3b8e2c4a-1f0d-4d7e-8a65-0c9b7e2f4d10"],
+    key_header(
+        "Ключ идемпотентности всего пакета: повтор с тем же ключом и телом получает первый"
+        " ответ и ничего не записывает повторно; тот же ключ с другим телом — 422. Ключ"
+        " хранится IOM_API_IDEMPOTENCY_TTL_HOURS часов (по умолчанию 72)."
     ),
 ]
 STARTS_AT_ONCE = 16
@@ -120,6 +121,20 @@ def require_size(count: int, settings: Settings) -> None:
         )
 
 
+def once(seen: set[Any], value: Any, field: str, named: str) -> None:
+    """Refuse an item whose `field` repeats an earlier item's (`named` says it, `{}` standing
+    for the value); else note its value as seen."""
+    if value in seen:
+        raise ProblemError(
+            422,
+            "invalid-request",
+            f"{named.format(value)} уже есть в этом пакете",
+            rule="duplicate",
+            field=field,
+        )
+    seen.add(value)
+
+
 def save(
     routes: Routes,
     items: Sequence[Item],
@@ -165,15 +180,7 @@ def decide_openings(
         items.append(item)
         command = OpenRoute(region=principal.region, **asked.model_dump())
         try:
-            if command.route_key in seen:
-                raise ProblemError(
-                    422,
-                    "invalid-request",
-                    f"ключ ИОМ «{command.route_key}» уже есть в этом пакете",
-                    rule="duplicate",
-                    field=f"items[{index}].route_key",
-                )
-            seen.add(command.route_key)
+            once(seen, command.route_key, f"items[{index}].route_key", "ключ ИОМ «{}»")
             require_may_open(principal, command)
             item.decision = routes.decide_open(command, principal.actor, item.command_id)
         except ProblemError as error:
@@ -199,15 +206,7 @@ def decide_diagnostics(
         item = Item(index, f"{command_id}.{index}")
         items.append(item)
         try:
-            if asked.route_id in seen:
-                raise ProblemError(
-                    422,
-                    "invalid-request",
-                    f"ИОМ {asked.route_id} уже есть в этом пакете",
-                    rule="duplicate",
-                    field=f"items[{index}].route_id",
-                )
-            seen.add(asked.route_id)
+            once(seen, asked.route_id, f"items[{index}].route_id", "ИОМ {}")
             route = routes.route(asked.route_id)
             if not may_see(principal, route):
                 raise RouteNotFoundError("not_found", "", "route_id")
@@ -254,9 +253,60 @@ def decide_diagnostics(
     return items
 
 
+@dataclass(frozen=True)
+class Batch:
+    """A batch asked, and how it is carried out: its items' command, the status of an accepted
+    item, how the items are decided (`decide`, given the batch's command id), how one is redone
+    on its own (`redo`: its transaction lost a race), and what follows the save (`then`)."""
+
+    body: BatchRequest[Any]
+    command: str
+    status: int
+    decide: Callable[[str], list[Item]]
+    redo: Callable[[Item], Receipt]
+    then: Callable[[list[Item]], Awaitable[None]] | None = None
+
+
+async def answer_batch(
+    batch: Batch,
+    request: Request,
+    principal: Principal,
+    services: Services,
+    idempotency_key: str | None,
+) -> JSONResponse:
+    """The batch answered once under its key (its endpoint's operation id naming it in the
+    log): the checks before any item (the key, a role that writes, the size), then the items
+    decided, the accepted ones saved and followed up; each item refused by a rule is noted for
+    the metrics."""
+    key = require_key(idempotency_key)
+    require_writer(principal)
+    settings: Settings = request.app.state.settings
+    require_size(len(batch.body.items), settings)
+    path = request.scope["route"].path
+    asked = request_hash(principal, "POST", path, batch.body.model_dump(mode="json"))
+
+    def decide_and_save(command_id: str) -> list[Item]:
+        items = batch.decide(command_id)
+        save(services.routes, items, settings.api_batch_transaction, batch.redo, batch.status)
+        return items
+
+    async def run(command_id: str) -> tuple[int, dict[str, Any]]:
+        items = await asyncio.to_thread(decide_and_save, command_id)
+        if batch.then is not None:
+            await batch.then(items)
+        for item in items:
+            if item.result is not None and item.result.problem is not None:
+                note_refusal(request, item.result.problem)
+        return 200, answer(batch.command, items)
+
+    keyed = Keyed(request, services.answers, principal, key, asked)
+    return await answer_once(keyed, run, command=request.scope["route"].operation_id)
+
+
 async def open_routes(
     body: OpenRoutesRequest,
     request: Request,
+    *,
     principal: PrincipalDep,
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
@@ -264,24 +314,13 @@ async def open_routes(
     """Открыть ИОМ многим педагогам одним запросом и запустить их процессы. Каждый элемент
     проверяется как отдельный `POST /routes` (те же права: руководитель ОО — только педагогам
     своей ОО) и получает свой ответ; отклонённые элементы ничего не записывают."""
-    key = require_key(idempotency_key)
-    require_writer(principal)
-    settings: Settings = request.app.state.settings
-    require_size(len(body.items), settings)
-    asked = request_hash(principal, "POST", "/routes/batch", body.model_dump(mode="json"))
     routes = services.routes
 
     def redo(item: Item) -> Receipt:
         command = OpenRoute(region=principal.region, **body.items[item.index].model_dump())
         return routes.open(command, principal.actor, item.command_id)
 
-    def decide_and_save(command_id: str) -> list[Item]:
-        items = decide_openings(routes, principal, body, command_id)
-        save(routes, items, settings.api_batch_transaction, redo, 201)
-        return items
-
-    async def run(command_id: str) -> tuple[int, dict[str, Any]]:
-        items = await asyncio.to_thread(decide_and_save, command_id)
+    async def start_workflows(items: list[Item]) -> None:
         gate = asyncio.Semaphore(STARTS_AT_ONCE)
 
         async def start(route_id: UUID) -> None:
@@ -290,14 +329,16 @@ async def open_routes(
 
         opened = [i.result.route_id for i in items if i.result and i.result.problem is None]
         await asyncio.gather(*(start(route_id) for route_id in opened if route_id))
-        return 200, answer("open_route", items)
 
-    return await answer_once(services.answers, principal, key, asked, run, command="open_routes")
+    decide = partial(decide_openings, routes, principal, body)
+    batch = Batch(body, "open_route", 201, decide, redo, start_workflows)
+    return await answer_batch(batch, request, principal, services, idempotency_key)
 
 
 async def record_diagnostics(
     body: RecordDiagnosticsRequest,
     request: Request,
+    *,
     principal: PrincipalDep,
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
@@ -306,11 +347,6 @@ async def record_diagnostics(
     кампания). Каждый элемент проверяется как отдельная команда `record_diagnostic` (вносит
     закреплённый методист, ИОМ на этапе диагностики) и получает свой ответ; отклонённые
     элементы ничего не записывают."""
-    key = require_key(idempotency_key)
-    require_writer(principal)
-    settings: Settings = request.app.state.settings
-    require_size(len(body.items), settings)
-    asked = request_hash(principal, "POST", "/diagnostics/batch", body.model_dump(mode="json"))
     routes = services.routes
 
     def redo(item: Item) -> Receipt:
@@ -318,18 +354,9 @@ async def record_diagnostics(
         command = RecordDiagnostic(diagnostic=given.diagnostic)
         return routes.execute(given.route_id, command, principal.actor, item.command_id)
 
-    def decide_and_save(command_id: str) -> list[Item]:
-        items = decide_diagnostics(routes, principal, body, command_id)
-        save(routes, items, settings.api_batch_transaction, redo, 200)
-        return items
-
-    async def run(command_id: str) -> tuple[int, dict[str, Any]]:
-        items = await asyncio.to_thread(decide_and_save, command_id)
-        return 200, answer("record_diagnostic", items)
-
-    return await answer_once(
-        services.answers, principal, key, asked, run, command="record_diagnostics"
-    )
+    decide = partial(decide_diagnostics, routes, principal, body)
+    batch = Batch(body, "record_diagnostic", 200, decide, redo)
+    return await answer_batch(batch, request, principal, services, idempotency_key)
 
 
 def build_router() -> APIRouter:

@@ -15,12 +15,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from aggregates.commands import COMMANDS, Command, OpenRoute
 from api.access import require_may_open, require_writer, visible_route
-from api.idempotency import HEADER, answer_once, request_hash, require_key
+from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
 from api.models import CommandAccepted, OpenRouteRequest
 from api.problems import ProblemError
 from api.routes.responses import problems
@@ -32,16 +32,6 @@ PERSON_COMMANDS: dict[str, type[Command]] = {
 }
 """The commands a person sends on a route, by the name of the workflow's update."""
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias=HEADER,
-        description="Ключ идемпотентности (например, UUID), свой для каждого действия"
-        " пользователя: повтор с тем же ключом и тем же телом получает первый ответ и ничего"
-        " не записывает повторно; тот же ключ с другим телом — ошибка 422.",
-        examples=["7f0b7d2e-6f0a-4b8e-9a57-3d2c4a1e5b90"],
-    ),
-]
 RouteId = Annotated[UUID, Path(description="Идентификатор ИОМ.")]
 COMMAND_TIMEOUT = 30.0
 """Seconds a command may wait on the route's workflow (no worker running, say) before the
@@ -61,6 +51,7 @@ def pending() -> ProblemError:
 
 async def open_route(
     body: OpenRouteRequest,
+    request: Request,
     principal: PrincipalDep,
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
@@ -72,6 +63,7 @@ async def open_route(
     command = OpenRoute(region=principal.region, **body.model_dump())
     require_may_open(principal, command)
     asked = request_hash(principal, "POST", "/routes", body.model_dump(mode="json"))
+    keyed = Keyed(request, services.answers, principal, key, asked)
 
     async def run(command_id: str) -> tuple[int, dict[str, Any]]:
         receipt = await services.gateway.open(command, principal.actor, command_id)
@@ -83,7 +75,7 @@ async def open_route(
         )
         return 201, answer.model_dump(mode="json")
 
-    return await answer_once(services.answers, principal, key, asked, run, command="open_route")
+    return await answer_once(keyed, run, command="open_route")
 
 
 def command_endpoint(name: str, command_class: type[Command]) -> Callable[..., Awaitable[Any]]:
@@ -92,6 +84,8 @@ def command_endpoint(name: str, command_class: type[Command]) -> Callable[..., A
     async def endpoint(
         route_id: RouteId,
         body: Command,
+        http: Request,
+        *,
         principal: PrincipalDep,
         services: ServicesDep,
         idempotency_key: IdempotencyKey = None,
@@ -101,6 +95,7 @@ def command_endpoint(name: str, command_class: type[Command]) -> Callable[..., A
         require_writer(principal)
         payload = body.model_dump(mode="json")
         asked = request_hash(principal, "POST", f"/routes/{route_id}/commands/{name}", payload)
+        keyed = Keyed(http, services.answers, principal, key, asked)
 
         async def run(command_id: str) -> tuple[int, dict[str, Any]]:
             request = CommandRequest(
@@ -120,9 +115,7 @@ def command_endpoint(name: str, command_class: type[Command]) -> Callable[..., A
             )
             return 200, answer.model_dump(mode="json")
 
-        return await answer_once(
-            services.answers, principal, key, asked, run, command=name, route_id=str(route_id)
-        )
+        return await answer_once(keyed, run, command=name, route_id=str(route_id))
 
     # FastAPI reads the body's model from the signature: the command's own class.
     signature = inspect.signature(endpoint)

@@ -8,27 +8,41 @@ sheet (personal data, 152-ФЗ) is filled in only for the roles entitled to the 
 (`api.access.may_read_route_sheet`); after its erasure the document says so; everyone else gets
 the document without personal fields. The builders and writers are those of `iom docs render`
 (`activities.documents`); rendering is CPU work and runs in a thread.
+
+`GET /reports/campaign` is the analytical report of `iom docs campaign` for the token's region,
+read from the monitoring projection, to the roles that plan region-wide (the centre head, the
+auditor, the operator); anyone else gets 403 before anything is read.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from activities.documents import Format, RouteDocKind, document_of, render
+from activities.documents import (
+    CampaignOptions,
+    Format,
+    RouteDocKind,
+    campaign_document,
+    document_of,
+    render,
+)
+from aggregates.errors import RoleError
 from aggregates.personal import PersonalDataUnreadableError, PersonalRecord
 from aggregates.route import Route
-from api.access import may_read_route_sheet, visible_route
+from api.access import REGION_ROLES, may_read_route_sheet, visible_route
 from api.auth import Principal
+from api.paging import invalid
 from api.problems import ProblemError
 from api.routes.commands import RouteId
 from api.routes.queries import AsOf, Version, past
 from api.routes.responses import problems
 from api.services import PrincipalDep, Services, ServicesDep
+from projections.campaign import ProjectionNotReadyError
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"
@@ -188,11 +202,121 @@ WHEN = {
 }
 
 
+StartsOn = Annotated[
+    date | None,
+    Query(
+        alias="from",
+        description="Диагностики, проведённые в этот день или позже (дата, `ГГГГ-ММ-ДД`).",
+    ),
+]
+EndsOn = Annotated[
+    date | None,
+    Query(
+        alias="to",
+        description="Диагностики, проведённые в этот день или раньше (дата, `ГГГГ-ММ-ДД`).",
+    ),
+]
+DiagnosticKind = Annotated[
+    Literal["input", "final"],
+    Query(description="Какая диагностика: `input` — входная, `final` — итоговая."),
+]
+
+
+def require_region_role(principal: Principal) -> None:
+    """Refuse a role that does not plan region-wide (before anything is read)."""
+    if principal.role not in REGION_ROLES:
+        raise RoleError(
+            "report_role",
+            "аналитический отчёт по диагностике региона доступен руководителю ЦНППМ, аудитору"
+            " и оператору",
+        )
+
+
+def make_campaign(services: Services, region: str, options: CampaignOptions, fmt: Format) -> bytes:
+    """The report's file (blocking, CPU-bound: run it in a thread)."""
+    try:
+        document = campaign_document(services.routes, region, options, services.monitoring)
+    except ProjectionNotReadyError as error:
+        raise ProblemError(503, "unavailable", error.message, rule="projection_not_ready") from None
+    return render(document, fmt)
+
+
+async def get_campaign_report(
+    request: Request,
+    *,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    starts_on: StartsOn = None,
+    ends_on: EndsOn = None,
+    kind: DiagnosticKind = "input",
+) -> Response:
+    """Аналитический отчёт по результатам диагностики профессиональных дефицитов педагогов
+    региона из токена (как `iom docs campaign`): сроки проведения и участники, уровни
+    сформированности компетенций в целом, по муниципалитетам и по предметам, массовые
+    дефициты для планирования ДПП. Период — `from` и `to` (даты диагностики, включительно).
+    Файлом DOCX или PDF — по заголовку `Accept` (`*/*` или без заголовка — PDF; ни один не
+    подходит — 406). Только руководителю ЦНППМ, аудитору и оператору; остальным — 403.
+    Строится по проекции мониторинга (её ведёт `iom projector`), без обхода всех ИОМ; в
+    документе — имя проекции, её позиция, число событий хранилища и время формирования.
+    Персональных данных в отчёте нет: только идентификаторы муниципалитетов и ОО."""
+    require_region_role(principal)
+    fmt = negotiate(request.headers.get("accept"))
+    if starts_on is not None and ends_on is not None and starts_on > ends_on:
+        raise invalid("to", "period", "конец периода (to) раньше его начала (from)")
+    options = CampaignOptions(
+        starts_on=starts_on, ends_on=ends_on, kind=kind, generated_at=services.routes.clock()
+    )
+    data = await asyncio.to_thread(make_campaign, services, principal.region, options, fmt)
+    period = "-".join(str(d) for d in (starts_on, ends_on) if d is not None)
+    filename = f"campaign-{principal.region}-{kind}{'-' + period if period else ''}.{fmt}"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }
+    return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+REPORT_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Файл отчёта: PDF или DOCX, по заголовку `Accept`.",
+        "content": {PDF: BINARY, DOCX: BINARY},
+        "headers": {
+            "Content-Disposition": {
+                "description": '`attachment; filename="campaign-<регион>-<input|final>'
+                '[-<from>][-<to>].<pdf|docx>"`.',
+                "schema": {"type": "string"},
+            },
+            "Cache-Control": {
+                "description": "`no-store`: отчёт отражает текущую позицию проекции.",
+                "schema": {"type": "string"},
+            },
+        },
+    }
+}
+REPORT_WHEN = {
+    403: "Отчёт по региону доступен только руководителю ЦНППМ, аудитору и оператору"
+    " (`rule`: `report_role`).",
+    406: WHEN[406],
+    422: "Неверная дата или период: `to` раньше `from` (поле — в `field`).",
+    503: "Проекция мониторинга ещё не построена: запустите `iom projector` или"
+    " `iom projections rebuild monitoring` (`rule`: `projection_not_ready`).",
+}
+
+
 def build_router() -> APIRouter:
-    """The documents' router."""
-    router = APIRouter(prefix="/routes", tags=["Документы"])
+    """The documents' router: a route's documents and the campaign report."""
+    router = APIRouter(tags=["Документы"])
     router.add_api_route(
-        "/{route_id}/documents/{doc}",
+        "/reports/campaign",
+        get_campaign_report,
+        methods=["GET"],
+        response_class=Response,
+        operation_id="get_campaign_report",
+        summary="Аналитический отчёт по диагностике: DOCX или PDF",
+        responses={**REPORT_ANSWER, **problems(401, 403, 406, 422, 503, when=REPORT_WHEN)},
+    )
+    router.add_api_route(
+        "/routes/{route_id}/documents/{doc}",
         get_document,
         methods=["GET"],
         response_class=Response,

@@ -5,18 +5,26 @@ Integrations are managed by the roles that act for the whole region: the operato
 centre head (руководитель ЦНППМ). Anyone else is refused (403); a subscription of another
 region does not exist for the caller (404). The deliveries themselves are written by the
 `webhooks` projection and sent by the delivery loop of `iom projector` (`workers.webhooks`).
+
+Registering is a command: it carries an `Idempotency-Key` (`api.idempotency`), a retry with the
+same key and body gets the first answer, another body 422. The subscription's id is derived
+from the key's command id, so requests racing with one key register one subscription.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import uuid
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
+from aggregates.errors import RoleError
 from aggregates.values import Role
 from api.auth import Principal
+from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
 from api.limits import page_limit
 from api.problems import ProblemError
 from api.routes.responses import problems
@@ -27,6 +35,9 @@ from workers.settings import Settings
 
 MANAGERS = frozenset({Role.OPERATOR, Role.CENTRE_HEAD})
 """The roles that manage the region's integrations."""
+
+SUBSCRIPTION_NAMESPACE = uuid.UUID("6d3f0e2b-9a41-4c58-b7e6-1f2a3c4d5e60")
+"""Subscription ids are uuid5 of the registering command's id in this namespace."""
 
 WebhookId = Annotated[UUID, Path(description="Идентификатор подписки.")]
 DeliveryId = Annotated[UUID, Path(description="Идентификатор доставки.")]
@@ -39,11 +50,8 @@ WHEN = {
 def manager(principal: PrincipalDep) -> Principal:
     """The caller, if their role manages integrations; else 403."""
     if principal.role not in MANAGERS:
-        raise ProblemError(
-            403,
-            "role",
-            "подписками на события управляют оператор и руководитель ЦНППМ",
-            rule="manage_webhooks",
+        raise RoleError(
+            "manage_webhooks", "подписками на события управляют оператор и руководитель ЦНППМ"
         )
     return principal
 
@@ -65,18 +73,36 @@ def missing() -> ProblemError:
     return ProblemError(404, "webhook-not-found", "подписка или доставка не найдена")
 
 
-async def register(body: WebhookRequest, principal: ManagerDep, found: StoreDep) -> Webhook:
+async def register(
+    body: WebhookRequest,
+    request: Request,
+    *,
+    principal: ManagerDep,
+    services: ServicesDep,
+    found: StoreDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Зарегистрировать адрес портала для событий ИОМ региона из токена. Приходят события,
-    записанные после регистрации, с подписью HMAC-SHA256 и повторами с нарастающей паузой."""
-    row = await asyncio.to_thread(
-        found.register,
-        principal.region,
-        body.url,
-        body.secret,
-        body.event_types,
-        principal.subject,
-    )
-    return Webhook.of(row)
+    записанные после регистрации, с подписью HMAC-SHA256 и повторами с нарастающей паузой.
+    Повтор с тем же Idempotency-Key и тем же телом получает первый ответ (вторая подписка
+    не создаётся), тот же ключ с другим телом — 422."""
+    key = require_key(idempotency_key)
+    asked = request_hash(principal, "POST", "/webhooks", body.model_dump(mode="json"))
+    keyed = Keyed(request, services.answers, principal, key, asked)
+
+    async def run(command_id: str) -> tuple[int, dict[str, Any]]:
+        row = await asyncio.to_thread(
+            found.register,
+            principal.region,
+            body.url,
+            body.secret,
+            body.event_types,
+            principal.subject,
+            subscription_id=uuid.uuid5(SUBSCRIPTION_NAMESPACE, command_id),
+        )
+        return 201, Webhook.of(row).model_dump(mode="json")
+
+    return await answer_once(keyed, run, command="register_webhook")
 
 
 async def list_webhooks(principal: ManagerDep, found: StoreDep) -> list[Webhook]:
@@ -156,7 +182,7 @@ def build_router() -> APIRouter:
         response_description="Подписка зарегистрирована.",
         operation_id="register_webhook",
         summary="Зарегистрировать подписку",
-        responses=problems(401, 403, 422, 429, when=WHEN),
+        responses=problems(400, 401, 403, 422, 429, when=WHEN),
     )
     router.add_api_route(
         "",

@@ -77,16 +77,25 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+@asynccontextmanager
+async def direct_on(url: str, portal: Portal, catalogue: ProfileCatalogue) -> AsyncIterator[Direct]:
+    """The API in process on the store at `url` (closed at the end)."""
+    routes = Routes(store_env(url), profiles=catalogue)
+    app, gateway = direct_app(routes, portal)
+    try:
+        async with serving(app) as client:
+            yield Direct(app, client, routes, gateway)
+    finally:
+        routes.close()
+
+
 @pytest_asyncio.fixture
 async def direct(
     sqlite_url: str, portal: Portal, catalogue: ProfileCatalogue
 ) -> AsyncIterator[Direct]:
     """The API in process on a fresh SQLite store."""
-    routes = Routes(store_env(sqlite_url), profiles=catalogue)
-    app, gateway = direct_app(routes, portal)
-    async with serving(app) as client:
-        yield Direct(app, client, routes, gateway)
-    routes.close()
+    async with direct_on(sqlite_url, portal, catalogue) as found:
+        yield found
 
 
 @dataclass

@@ -4,7 +4,6 @@ the event store directly (the access and idempotency rules without a Temporal se
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 from uuid import UUID
@@ -17,6 +16,7 @@ from temporalio.client import Client
 from aggregates.application import Receipt, Routes
 from aggregates.commands import COMMANDS, OpenRoute
 from aggregates.values import Actor, Role
+from api.auth import portal_claims
 from workers.gateway import RouteGateway
 from workers.settings import Settings
 from workflows.contracts import CommandRequest
@@ -69,19 +69,15 @@ class Portal:
         **claims: Any,
     ) -> str:
         """A token for one user action."""
-        now = int(time.time())
-        body: dict[str, Any] = {
-            "sub": subject,
-            "role": str(role),
-            "region": region,
-            "aud": self.audience,
-            "iat": now,
-            "exp": now + lifetime,
-        }
-        if school is not None:
-            body["school"] = school
-        if teacher_id is not None:
-            body["teacher_id"] = teacher_id
+        body = portal_claims(
+            role,
+            subject,
+            region,
+            audience=self.audience,
+            lifetime=lifetime,
+            school=school,
+            teacher_id=teacher_id,
+        )
         body |= claims
         key: Any = self.secret if algorithm == "HS256" else self.key
         return jwt.encode(body, key, algorithm=algorithm)

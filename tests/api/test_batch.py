@@ -74,6 +74,16 @@ async def batches(
     routes.close()
 
 
+def refusals(metrics: httpx.Response) -> dict[str, float]:
+    """The samples of `iom_api_refusals_total`, by their labels."""
+    name = "iom_api_refusals_total{"
+    lines = [line for line in metrics.text.splitlines() if line.startswith(name)]
+    return dict(
+        (labels, float(count))
+        for labels, count in (line.removeprefix(name).rsplit("} ", 1) for line in lines)
+    )
+
+
 def opening(number: int, school: str = SCHOOL) -> dict[str, str]:
     return {
         "route_key": f"campaign-2026-{number:04d}",
@@ -208,6 +218,11 @@ async def test_each_item_is_refused_on_its_own_naming_its_index(batches: Batches
         assert batches.routes.route(route_id).version == versions[route_id]
     for route_id in (ids[0], ids[3]):
         assert batches.routes.route(route_id).version == versions[route_id] + 1
+    # Each item refused by a rule is a refusal of the batch's command (the duplicate is not).
+    assert refusals(await batches.client.get("/metrics")) == {
+        'command="record_diagnostics",kind="invalid-command",rule="content"': 2.0,
+        'command="record_diagnostics",kind="not-found",rule="not_found"': 2.0,
+    }
 
     # A body not of the batch's shape is refused whole, naming the item's field.
     nine = [{"number": 1, "competences": ["subject"], "level": 9}]

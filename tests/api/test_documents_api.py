@@ -1,26 +1,33 @@
 """A route's documents through the API: `GET /routes/{route_id}/documents/{doc}` answers the
 file of `iom docs render` (DOCX or PDF by `Accept`), at a version or a moment as
 `GET /routes/{id}` takes them, the teacher's sheet only for the roles entitled to it, the
-152-ФЗ notice after erasure, 406 for a format neither, 404 beyond reach."""
+152-ФЗ notice after erasure, 406 for a format neither, 404 beyond reach. And the campaign's
+analytical report, `GET /reports/campaign`, from the monitoring projection, to the roles that plan
+the region only."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from uuid import UUID
 
 import httpx
 import pytest
 
+from aggregates.application import Routes
 from aggregates.personal import PersonalDataStore, TeacherSheet
+from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Actor, Role
 from api.access import SHEET_ROLES
 from api.auth import PORTAL_ROLES
 from api.glossary import EXAMPLES
 from api.problems import MEDIA_TYPE, ProblemError
 from api.routes.documents import DOCX, PDF, negotiate
-from tests.api.conftest import Region
+from tests.api.conftest import Region, direct_app, serving
 from tests.api.support import Portal
 from tests.api.test_access import token_for
 from tests.integration.test_documents import ERASED, flat, pdf_pages, word
+from workers.demo import write_demo
+from workers.settings import store_env
 
 SHEET = TeacherSheet.model_validate(EXAMPLES["TeacherSheet"])
 
@@ -193,3 +200,99 @@ async def test_404_beyond_reach(region: Region, portal: Portal) -> None:
     unknown = await fetch(region, headers(portal, Role.CENTRE_HEAD, region), "passport")
     assert unknown.status_code == 422, unknown.text
     assert unknown.json()["field"] == "doc"
+
+
+# The campaign's analytical report: `GET /reports/campaign`.
+
+REPORT_ROLES = (Role.CENTRE_HEAD, Role.AUDITOR, Role.OPERATOR)
+
+
+async def report(region: Region, asked: dict[str, str], **params: str) -> httpx.Response:
+    return await region.client.get("/reports/campaign", params=params, headers=asked)
+
+
+@pytest.mark.parametrize("role", REPORT_ROLES)
+async def test_the_campaign_report_for_the_roles_that_plan_the_region(
+    region: Region, portal: Portal, role: Role
+) -> None:
+    head = region.routes.recorder.max_notification_id()
+    made = f"Отчёт по 8 ИОМ · проекция monitoring · позиция {head} из {head} событий хранилища"
+    pdf = await report(region, headers(portal, role, region, PDF))
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == PDF
+    assert pdf.headers["content-disposition"] == 'attachment; filename="campaign-sakha-input.pdf"'
+    assert pdf.headers["cache-control"] == "no-store"
+    pages = pdf_pages(pdf.content)
+    assert all(made in page for page in pages)
+    text = flat(" ".join(pages))
+    assert "Аналитический отчёт по результатам диагностики" in text
+    assert "Республика Саха (Якутия)" in text and "Балахт" not in text
+
+    docx = await report(region, headers(portal, role, region, DOCX), **{"from": "2020-01-01"})
+    assert docx.status_code == 200, docx.text
+    assert docx.headers["content-disposition"] == (
+        'attachment; filename="campaign-sakha-input-2020-01-01.docx"'
+    )
+    tables, text = word(docx.content)
+    participants = tables[0]
+    assert participants[-1][0] == "Итого" and participants[-1][2] == "8"
+    schools = {region.routes.route(i).school_id for i in region.sakha}
+    assert {row[1] for row in participants[1:-1]} == schools
+    assert made in text and "Период: 01.01.2020 – по настоящее время" in text
+    routes = [region.routes.route(i) for i in region.sakha]
+    assert not any(r.teacher_id in text for r in routes)  # ids of places only, no teachers
+
+    balakhta = portal.token(role, f"{role.value}-balakhta", "balakhta")
+    other = await report(region, portal.headers(balakhta) | {"Accept": DOCX})
+    assert other.status_code == 200, other.text
+    tables, text = word(other.content)
+    assert tables[0][-1][2] == "3" and "Балахтинский район" in text
+
+
+@pytest.mark.parametrize("role", [r for r in PORTAL_ROLES if r not in REPORT_ROLES])
+async def test_the_campaign_report_refused_to_other_roles(
+    region: Region, portal: Portal, role: Role
+) -> None:
+    answer = await report(region, headers(portal, role, region, PDF))
+    assert answer.status_code == 403, answer.text
+    assert answer.headers["content-type"] == MEDIA_TYPE
+    problem = answer.json()
+    assert (problem["type"], problem["rule"]) == ("urn:iom:problem:role", "report_role")
+    assert "руководителю ЦНППМ, аудитору и оператору" in problem["detail"]
+
+
+async def test_the_campaign_report_period_format_and_projection(
+    region: Region, portal: Portal, tmp_path: Path, catalogue: ProfileCatalogue
+) -> None:
+    centre = headers(portal, Role.CENTRE_HEAD, region, PDF)
+    backwards = await report(region, centre, **{"from": "2026-12-01", "to": "2026-01-01"})
+    assert backwards.status_code == 422, backwards.text
+    assert (backwards.json()["field"], backwards.json()["rule"]) == ("to", "period")
+    wrong = await report(region, centre, **{"from": "2026-13-01"})
+    assert wrong.status_code == 422, wrong.text
+    assert wrong.json()["field"] == "from"
+    final = await report(region, centre, kind="final")
+    assert final.status_code == 200, final.text
+    assert "Участников: 0 педагогов" in flat(" ".join(pdf_pages(final.content)))
+    refused = await report(region, headers(portal, Role.CENTRE_HEAD, region, "text/html"))
+    assert refused.status_code == 406 and refused.json()["field"] == "Accept"
+
+    # A store whose projection was never built: say so, and what to run.
+    store = store_env(f"sqlite:///{tmp_path / 'unprojected.sqlite3'}")
+    routes = Routes(store, profiles=catalogue)
+    write_demo(routes, "sakha", 1, until=Stage.DESIGN)
+    app, _ = direct_app(routes, portal)
+    operator = portal.headers(portal.token(Role.OPERATOR, "operator-1")) | {"Accept": PDF}
+    try:
+        async with serving(app) as client:
+            fresh = await client.get("/reports/campaign", headers=operator)
+    finally:
+        routes.close()
+    assert fresh.status_code == 503, fresh.text
+    problem = fresh.json()
+    assert (problem["type"], problem["rule"]) == (
+        "urn:iom:problem:unavailable",
+        "projection_not_ready",
+    )
+    assert "iom projector" in problem["detail"]
+    assert "iom projections rebuild monitoring" in problem["detail"]

@@ -122,10 +122,54 @@ async def test_metrics_move_with_requests_and_refusals(direct: Direct, portal: P
         == value(before, "iom_api_requests_total", **asked) + 1
     )
     assert value(after, "iom_api_request_seconds_count", method="GET", route=template) >= 1
-    command = "/routes/{route_id}/commands/submit_route"
-    refusal = {"route": command, "kind": "stage"}
-    assert value(after, "iom_api_refusals_total", **refusal) == 1
+    refusal = {"command": "submit_route", "kind": "stage", "rule": "stage"}
+    assert value(after, "iom_api_refusals_total", **refusal) == 1, after
     assert str(route_id) not in after  # ids never become labels
     lags = dict((labels["projection"], v) for labels, v in samples(after, "iom_projection_lag"))
     assert set(lags) == {"monitoring", "audit", "webhooks"}
     assert lags["audit"] == direct.routes.recorder.max_notification_id()
+
+
+async def test_refusals_count_the_rules_refusals_only(direct: Direct, portal: Portal) -> None:
+    """A refusal by a rule moves `iom_api_refusals_total` once (not again when replayed); a
+    request refused before any rule (401, 413, 400, 422 of its shape, 429) does not."""
+    _, route_id = direct.route_in_agreement()
+    path = f"/routes/{route_id}/commands/submit_route"
+
+    async def refusals() -> float:
+        return value((await direct.client.get("/metrics")).text, "iom_api_refusals_total")
+
+    async for client in limited(direct.routes, portal, api_max_body_bytes=1024):
+        assert (await client.post(path, json={})).status_code == 401
+        bad = {"Authorization": "Bearer not-a-token", "Idempotency-Key": "k-401"}
+        assert (await client.post(path, headers=bad, json={})).status_code == 401
+        big = {"comment": "x" * 2000}
+        assert (await client.post(path, headers=teacher(portal), json=big)).status_code == 413
+        keyless = teacher(portal) | {"Idempotency-Key": " "}
+        assert (await client.post(path, headers=keyless, json={})).status_code == 400
+        opened = await client.post("/routes", headers=teacher(portal), json={"route_key": 1})
+        assert opened.status_code == 422
+        metrics = (await client.get("/metrics")).text
+        assert value(metrics, "iom_api_refusals_total") == 0, metrics
+    async for client in limited(direct.routes, portal, api_rate_per_minute=1):
+        await client.get(f"/routes/{route_id}", headers=teacher(portal))
+        assert (await client.post(path, headers=teacher(portal), json={})).status_code == 429
+        assert value((await client.get("/metrics")).text, "iom_api_refusals_total") == 0
+
+    assert await refusals() == 0
+    refused = await direct.client.post(path, headers=teacher(portal), json={})
+    assert refused.status_code == 409
+    replayed = await direct.client.post(path, headers=teacher(portal), json={})
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    auditor = portal.headers(portal.token(Role.AUDITOR, "auditor-1"), "audit-1")
+    read_only = await direct.client.post(path, headers=auditor, json={})
+    assert read_only.status_code == 403
+    text = (await direct.client.get("/metrics")).text
+    counted = {
+        (labels["command"], labels["kind"], labels["rule"]): v
+        for labels, v in samples(text, "iom_api_refusals_total")
+    }
+    assert counted == {
+        ("submit_route", "stage", "stage"): 1.0,
+        ("submit_route", "role", "read_only"): 1.0,
+    }

@@ -57,7 +57,9 @@ from workers.settings import Settings, store_env
 
 Case = Literal["own", "other_school", "other_region"]
 CASES: tuple[Case, ...] = ("own", "other_school", "other_region")
-Kind = Literal["route", "diagnostics", "opening", "list", "teacher", "webhook", "webhooks"]
+Kind = Literal[
+    "route", "diagnostics", "opening", "list", "teacher", "webhook", "webhooks", "region"
+]  # region: a report of the token's region, no target to name
 
 REGION_WIDE = frozenset({Role.CENTRE_HEAD, Role.AUDITOR, Role.OPERATOR})
 MANAGERS = frozenset({Role.OPERATOR, Role.CENTRE_HEAD})
@@ -130,6 +132,7 @@ TABLE: dict[str, Rule] = {
         frozenset({Role.DEPUTY_HEAD, Role.MO_HEAD, Role.AUDITOR, Role.OPERATOR}),
         reads=True,
     ),
+    "get_campaign_report": Rule("region", EVERYONE - REGION_WIDE, reads=True),
     "list_webhooks": Rule("webhooks", WEBHOOK_ROLES, reads=True),
     "register_webhook": Rule("webhooks", WEBHOOK_ROLES),
     "delete_webhook": Rule("webhook", WEBHOOK_ROLES),
@@ -399,8 +402,8 @@ def in_reach(name: str, role: Role, case: Case) -> bool:
         if role is Role.TEACHER or role in SCHOOL_ROLES:  # people for their school
             return case == "own"
         return True
-    if case == "other_region":
-        return kind == "webhooks"  # no target: the region's own subscriptions, always
+    if case == "other_region":  # no target: the region's own subscriptions or report, always
+        return kind in {"webhooks", "region"}
     if case == "own" or kind in {"webhook", "webhooks"}:
         return True
     if kind == "teacher":
@@ -545,7 +548,7 @@ def check(
         return
     if in_reach(name, role, case):
         assert answer.status != 401, f"{where}: {answer.text}"
-        if rule.kind == "webhooks" and case == "other_region":  # nothing of another region
+        if rule.kind in {"webhooks", "region"} and case == "other_region":  # nothing of it
             for secret in target.secrets():
                 assert secret not in answer.text, f"{where}: leaks {secret}"
         if rule.reads:

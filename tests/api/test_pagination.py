@@ -12,14 +12,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Role
-from tests.api.conftest import Direct, Region, direct_app, populate, serving
+from tests.api.conftest import Region, direct_on, populate
 from tests.api.support import Portal
 from tests.api.test_monitoring import walk
 from workers.demo import write_demo
-from workers.settings import store_env
 
 
 def headers(portal: Portal, region: str = "sakha") -> dict[str, str]:
@@ -159,11 +157,8 @@ async def pg_region(
     pg_url: str, portal: Portal, catalogue: ProfileCatalogue
 ) -> AsyncIterator[Region]:
     """`Region` on PostgreSQL."""
-    routes = Routes(store_env(pg_url), profiles=catalogue)
-    app, gateway = direct_app(routes, portal)
-    async with serving(app) as client:
-        yield populate(Direct(app, client, routes, gateway))
-    routes.close()
+    async with direct_on(pg_url, portal, catalogue) as found:
+        yield populate(found)
 
 
 @pytest.mark.parametrize("sort", ["next_deadline", "-share_done,school_id", "-updated_at"])

@@ -33,6 +33,7 @@ from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Role
 from api.app import create_app
 from api.problems import MEDIA_TYPE
+from projections.catalog import catch_up
 from tests.api.conftest import Direct
 from tests.api.support import Portal
 from tests.api.test_batch import batch_services
@@ -67,6 +68,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, 
         profiles=ProfileCatalogue(load_profiles()),
     )
     write_demo(routes, "sakha", 3, until=Stage.IMPLEMENTATION)
+    catch_up(routes, "monitoring")  # the lists and the campaign report read it
     portal = Portal()
     services, _ = batch_services(routes, portal)
     app = create_app(portal.settings(api_rate_per_minute=0, api_max_body_bytes=MAX_BODY), services)

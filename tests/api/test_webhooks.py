@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import partial
 from threading import Event
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 import pytest_asyncio
@@ -25,7 +25,8 @@ from api.webhook_models import WebhookEvent
 from projections.catalog import catch_up, open_projection, rebuild
 from projections.runner import RunnerOptions
 from projections.subscriptions import Subscriptions
-from tests.api.conftest import Direct, direct_app, serving
+from projections.view import transaction_on
+from tests.api.conftest import Direct, direct_on
 from tests.api.support import Portal
 from tests.support.servers import Receiver
 from workers.demo import write_demo
@@ -41,23 +42,22 @@ async def direct(
     database_url: str, portal: Portal, catalogue: ProfileCatalogue
 ) -> AsyncIterator[Direct]:
     """The API in process, on each store in turn (the outbox's claims differ between them)."""
-    routes = Routes(store_env(database_url), profiles=catalogue)
-    app, gateway = direct_app(routes, portal)
-    async with serving(app) as client:
-        yield Direct(app, client, routes, gateway)
-    routes.close()
+    async with direct_on(database_url, portal, catalogue) as found:
+        yield found
 
 
 QUICK = DeliveryPolicy(backoff_base=0.2, backoff_cap=1.0, max_attempts=5, timeout=5.0)
 
 
-def operator(portal: Portal, region: str = "sakha") -> dict[str, str]:
-    return portal.headers(portal.token(Role.OPERATOR, f"operator-{region}", region))
+def operator(portal: Portal, region: str = "sakha", key: str | None = None) -> dict[str, str]:
+    return portal.headers(portal.token(Role.OPERATOR, f"operator-{region}", region), key)
 
 
 async def register(direct: Direct, portal: Portal, url: str, **body: Any) -> dict[str, Any]:
     answer = await direct.client.post(
-        "/webhooks", headers=operator(portal), json={"url": url, "secret": SECRET} | body
+        "/webhooks",
+        headers=operator(portal, key=str(uuid4())),
+        json={"url": url, "secret": SECRET} | body,
     )
     assert answer.status_code == 201, answer.text
     found: dict[str, Any] = answer.json()
@@ -124,13 +124,71 @@ async def test_registration_is_for_managers_of_the_region(direct: Direct, portal
     # Bad input: named fields, in Russian.
     bad = await direct.client.post(
         "/webhooks",
-        headers=operator(portal),
+        headers=operator(portal, key="bad-1"),
         json={"url": "ftp://x", "secret": "short", "event_types": ["RouteRenamed"]},
     )
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} == {"url", "secret", "event_types"}
     assert (await direct.client.delete(path, headers=operator(portal))).status_code == 204
     assert (await direct.client.get("/webhooks", headers=operator(portal))).json() == []
+
+
+async def test_registration_is_answered_once_per_idempotency_key(
+    direct: Direct, portal: Portal
+) -> None:
+    body = {"url": "https://portal.example/iom", "secret": SECRET, "event_types": ["RouteOpened"]}
+    missing = await direct.client.post("/webhooks", headers=operator(portal), json=body)
+    assert missing.status_code == 400
+    assert missing.json()["type"] == "urn:iom:problem:idempotency-key-missing"
+    first = await direct.client.post("/webhooks", headers=operator(portal, key="reg-1"), json=body)
+    assert first.status_code == 201, first.text
+    again = await direct.client.post("/webhooks", headers=operator(portal, key="reg-1"), json=body)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = body | {"event_types": ["RouteApproved"]}
+    reused = await direct.client.post(
+        "/webhooks", headers=operator(portal, key="reg-1"), json=other
+    )
+    assert reused.status_code == 422
+    assert reused.json()["type"] == "urn:iom:problem:idempotency-key-reuse"
+    listed = (await direct.client.get("/webhooks", headers=operator(portal))).json()
+    assert [w["id"] for w in listed] == [first.json()["id"]]  # one subscription, not two
+    # The same key of another user, or a new key: a subscription of its own.
+    head = portal.headers(portal.token(Role.CENTRE_HEAD, "centre-head-sakha"), "reg-1")
+    theirs = await direct.client.post("/webhooks", headers=head, json=body)
+    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+    listed = (await direct.client.get("/webhooks", headers=operator(portal))).json()
+    assert len(listed) == 2
+
+
+def forget_answers(direct: Direct) -> None:
+    """Delete every kept answer."""
+    with transaction_on(direct.app.state.services.answers.datastore, commit=True) as db:
+        db.execute("DELETE FROM api_idempotency")
+
+
+async def test_a_key_registers_one_subscription_even_when_its_answer_is_lost(
+    direct: Direct, portal: Portal
+) -> None:
+    """Requests racing with one key (or one retried after its answer expired) reach the store
+    under one subscription id: the same body finds the subscription, another is refused."""
+    body = {"url": "https://portal.example/iom", "secret": SECRET, "event_types": []}
+    first = await direct.client.post("/webhooks", headers=operator(portal, key="reg-2"), json=body)
+    assert first.status_code == 201
+    forget_answers(direct)  # as if the kept answer had expired
+    again = await direct.client.post("/webhooks", headers=operator(portal, key="reg-2"), json=body)
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert "Idempotent-Replayed" not in again.headers
+    forget_answers(direct)
+    other = body | {"url": "https://portal.example/other"}
+    refused = await direct.client.post(
+        "/webhooks", headers=operator(portal, key="reg-2"), json=other
+    )
+    assert refused.status_code == 422
+    assert refused.json()["type"] == "urn:iom:problem:idempotency-key-reuse"
+    listed = (await direct.client.get("/webhooks", headers=operator(portal))).json()
+    assert [w["id"] for w in listed] == [first.json()["id"]]
 
 
 async def test_a_failing_endpoint_is_retried_with_back_off(

@@ -1,13 +1,19 @@
 """The documents people sign and keep, made from demo routes of each region at chosen versions:
-read back from Word with python-docx and from PDF with pypdf, every PDF page drawn to PNG."""
+read back from Word with python-docx and from PDF with pypdf, every PDF page drawn to PNG and
+kept under `var/test-artifacts/documents` (or `$IOM_TEST_ARTIFACTS/documents`; the session's
+summary names the folder). The campaign report is read from the monitoring projection, built
+here by the projector on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import random
+from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -32,13 +38,16 @@ from aggregates.application import Routes
 from aggregates.audit import verify_route
 from aggregates.personal import PersonalDataStore, PersonalRecord, TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
+from aggregates.route import Route
 from aggregates.values import Actor, Role
-from workers.cli.docs import docs
+from projections.campaign import ProjectionNotReadyError
+from projections.catalog import catch_up
+from tests.support.artifacts import artifacts
+from workers.cli.docs import DocKind, docs
 from workers.demo import DemoRoute, write_demo
 from workers.settings import store_env
 
 TODAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts" / "documents"
 ERASED = "персональные данные уничтожены (152-ФЗ)"
 SHEET = TeacherSheet(
     full_name="Иванова Мария Петровна",
@@ -103,17 +112,19 @@ def pdf_pages(data: bytes) -> list[str]:
 
 
 def snapshot(data: bytes, name: str) -> list[Path]:
-    """Draw every page to PNG under var/test-artifacts; each must exist and show something."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for stale in ARTIFACTS.glob(f"{name}-p*.png"):
+    """Draw every page to PNG in the documents' artefacts folder (the PDF beside them); each
+    page must exist and show something."""
+    folder = artifacts("documents")
+    for stale in folder.glob(f"{name}-p*.png"):
         stale.unlink()
+    (folder / f"{name}.pdf").write_bytes(data)
     pdf = pdfium.PdfDocument(data)
     paths = []
     try:
         for index in range(len(pdf)):
             page = pdf[index]
             bitmap = page.render(scale=1.2)
-            path = ARTIFACTS / f"{name}-p{index + 1}.png"
+            path = folder / f"{name}-p{index + 1}.png"
             bitmap.to_pil().save(path)
             bitmap.close()
             page.close()
@@ -127,11 +138,26 @@ def snapshot(data: bytes, name: str) -> list[Path]:
     return paths
 
 
+def pdf_fonts(data: bytes) -> set[str]:
+    """The base names of the fonts a PDF uses, each marked if it is not embedded."""
+    found = set()
+    for page in PdfReader(BytesIO(data)).pages:
+        fonts: Any = page["/Resources"]["/Font"]  # type: ignore[index]
+        for ref in fonts.values():
+            font = ref.get_object()
+            descendant = font["/DescendantFonts"][0].get_object()
+            embedded = "/FontFile2" in descendant["/FontDescriptor"].get_object()
+            found.add(f"{str(font['/BaseFont']).split('+')[-1]}{'' if embedded else ' (absent)'}")
+    return found
+
+
 def both(document: Document, name: str) -> tuple[Tables, str, list[str]]:
-    """The document written both ways: Word's tables and text, PDF's pages (drawn to PNG)."""
+    """The document written both ways: Word's tables and text, PDF's pages (drawn to PNG).
+    The PDF's Cyrillic is drawn in the DejaVu fonts the package ships, embedded."""
     tables, text = word(render(document, "docx"))
     data = render(document, "pdf")
     snapshot(data, name)
+    assert pdf_fonts(data) <= {"DejaVuSansBook", "DejaVuSansBold"}, pdf_fonts(data)
     return tables, text, pdf_pages(data)
 
 
@@ -173,8 +199,22 @@ def test_karta_lists_the_plan_as_it_stood_at_each_version(app: Routes) -> None:
     assert [row[1] for row in activities[1:]] == [a.title for a in route.plan.activities]
     assert [row[4] for row in activities[1:]] == [a.organiser for a in route.plan.activities]
     assert activities[-1][4] == "ЦНППМ (перенос по графику)"
-    assert final[0][0].startswith("Мероприятие, демонстрирующее повышение")
-    assert "Региональный методист" in text and "Педагогический работник" in text
+    assert final[0] == [
+        "Мероприятие, демонстрирующее повышение уровня профессиональных компетенций",
+        "Уровень проведения",
+        "Сроки проведения",
+    ]
+    event = route.plan.final_public_event
+    assert event is not None
+    assert final[1][0] == f"{event.form}: «{event.title}»"
+    assert final[1][2] == f"{event.starts_on:%d.%m.%Y} – {event.ends_on:%d.%m.%Y}"
+    assert f"Начало работы по реализации ИОМ - « {route.plan.starts_on:%d} »" in text
+    assert "Завершение работы по реализации ИОМ - « " in text
+    assert "Региональный методист __________ / methodist-sakha-01 / " in text
+    assert "Педагогический работник __________ / teacher-sakha-00006 / " in text
+    assert "1. Информационная справка о педагоге" in text
+    assert "2. Результаты входной диагностики профессиональных дефицитов" in text
+    assert "4. Заключительное публичное мероприятие" in text
     pdf = flat(" ".join(pages))
     for expected in (
         "Карта индивидуального образовательного маршрута педагога",
@@ -234,10 +274,23 @@ def test_monitoring_marks_each_activity_as_of_any_moment(app: Routes) -> None:
     route = app.route(route_id)
     tables, _, pages = both(route_document(app, route_id, "monitoring"), "monitoring-sakha")
     table = tables[0]
-    assert table[0][6:] == [
+    assert table[0] == [
+        "№",
+        "Мероприятия, обеспечивающие повышение уровня профессиональных компетенций",
+        "Формируемые компетенции",
+        "Уровень мероприятия",
+        "Организатор мероприятия",
+        "Сроки проведения",
         "Отметка о выполнении",
         "Причины невыполнения",
         "Результат / форма представления результата",
+    ]
+    assert route.plan is not None
+    assert [row[1] for row in table[1:]] == [a.title for a in route.plan.activities]
+    assert tables[1][0] == [  # приложение 2, п. 3: the final public event, its mark
+        "Мероприятие, демонстрирующее повышение уровня профессиональных компетенций",
+        "Уровень проведения",
+        "Сроки проведения",
     ]
     assert table[1][6].startswith("выполнено ")
     assert table[-1][6:8] == [
@@ -248,7 +301,10 @@ def test_monitoring_marks_each_activity_as_of_any_moment(app: Routes) -> None:
     first = route.plan.activities[0]
     record = route.activities[first.id]
     assert table[1][8] == f"{record.result} / {record.product}"
+    assert route.final_event is not None
+    held = f"Отметка о выполнении: проведено {route.final_event.on:%d.%m.%Y}"
     pdf = flat(" ".join(pages))
+    assert held in pdf
     assert "Курсы перенесены организатором на следующий учебный год" in pdf
     assert "Мониторинг реализации мероприятий индивидуального образовательного маршрута" in pdf
 
@@ -302,6 +358,17 @@ def test_balakhta_three_parts_with_the_seven_directions_and_its_own_levels(app: 
     assert route.plan is not None
     tables, text, pages = both(route_document(app, route_id, "balakhta"), "balakhta")
     authors, note, roadmap = tables
+    assert [row[0] for row in authors] == [  # the Положение's form, part 1
+        "Ф.И.О.",
+        "Образовательная организация",
+        "Занимаемая должность",
+        "Преподаваемый предмет",
+        "Образование",
+        "Управленческий стаж / Педагогический стаж",
+        "Квалификационная категория, дата присвоения",
+        "Сведения о профессиональной переподготовке",
+        "Курсы повышения квалификации за последние 3 года",
+    ]
     assert authors[0] == ["Ф.И.О.", "teacher-balakhta-00006"]
     assert [row[0] for row in note] == [
         "Тема ИОМ",
@@ -318,7 +385,20 @@ def test_balakhta_three_parts_with_the_seven_directions_and_its_own_levels(app: 
         "Самооценка/оценка эффективности",
         "Продукт (форма представления результата работы)",
     ]
-    assert [row[0] for row in roadmap[1:]] == [d.name for d in route.profile.directions]
+    # The seven organisational directions, as the Положение's form prints them, in its order.
+    assert [row[0] for row in roadmap[1:]] == [
+        "Самообразование и саморазвитие",
+        "Организационная и научно-методическая работа образовательной организации",
+        "Методическая помощь наставника/куратора",
+        "Участие в деятельности профессиональных сообществ, проектных и рабочих групп (очное)",
+        "Участие в деятельности сетевых сообществ",
+        "Представление своей профессиональной деятельности",
+        "Курсы повышения квалификации, стажировки (по теме ИОМ)",
+    ]
+    for row in roadmap[1:]:  # each activity in the row of its own direction
+        direction = next(d.code for d in route.profile.directions if d.name == row[0])
+        titles = [a.title for a in route.plan.activities if a.direction == direction]
+        assert all(title in row[1] for title in titles), row[0]
     contents = "\n".join(row[1] for row in roadmap[1:])
     assert all(a.title in contents for a in route.plan.activities)
     assert "Самооценка: Цель мероприятия достигнута" in roadmap[1][2]
@@ -385,39 +465,155 @@ def test_certificate_names_number_date_topic_term_and_centre(app: Routes) -> Non
     assert "Сертификат не выдан" in text and "ИОМ-SAKHA-00006" not in text
 
 
-def test_campaign_report_counts_participants_levels_and_mass_deficits(app: Routes) -> None:
-    ids = write_demo(app, "sakha", 3, until=Stage.DESIGN)
+@pytest.fixture
+def any_store(database_url: str) -> Iterator[Routes]:
+    """A store on SQLite, then on PostgreSQL, with the ticking clock."""
+    application = Routes(
+        store_env(database_url), profiles=ProfileCatalogue(load_profiles()), clock=Ticking()
+    )
+    yield application
+    application.close()
+
+
+def head_of(app: Routes) -> int:
+    return app.recorder.max_notification_id() or 0
+
+
+def level_counts(routes: list[Route], code: str, final: bool = False) -> list[int]:
+    """How many of the routes have the competence at each of the four levels."""
+    levels = [(r.final_levels if final else r.input_levels).get(code) for r in routes]
+    return [sum(1 for level in levels if level == n) for n in range(1, 5)]
+
+
+def counted(row: list[str]) -> list[int]:
+    """«2 (67 %)» cells as their counts."""
+    return [int(cell.split()[0]) for cell in row]
+
+
+def test_campaign_report_is_read_from_the_monitoring_projection(
+    any_store: Routes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = any_store
+    ids = write_demo(app, "sakha", 4, until=Stage.DESIGN)
     drive(app, "balakhta", Stage.DESIGN)  # another region: not in the report
     routes = [app.route(i) for i in ids]
-    document = campaign_document(app, "sakha", CampaignOptions(mass_share=0.5))
-    tables, text, pages = both(document, "campaign")
-    participants, overall, *groups, sources = tables
-    assert participants[-1] == ["Итого", "ОО: 3", "3"]
-    assert overall[1][1:5] == ["Недостаточный", "Достаточный", "Оптимальный", "Высокий"]
+    options = CampaignOptions(mass_share=0.5, generated_at=TODAY)
+
+    with pytest.raises(ProjectionNotReadyError) as refused:
+        campaign_document(app, "sakha", options)
+    assert "iom projector" in refused.value.message
+    assert "iom projections rebuild monitoring" in refused.value.message
+
+    position = catch_up(app, "monitoring")
+    assert position == head_of(app)
+    # The report never replays a route: every figure comes from the projection's tables.
+    with monkeypatch.context() as patched:
+        patched.setattr(Routes, "route", lambda *_, **__: pytest.fail("a route was replayed"))
+        patched.setattr(Routes, "history", lambda *_, **__: pytest.fail("a route was replayed"))
+        document = campaign_document(app, "sakha", options)
+    store = "postgres" if "Postgres" in type(app.recorder).__name__ else "sqlite"
+    tables, text, pages = both(document, f"campaign-{store}")
     profile = app.profiles.latest("sakha")
-    assert [row[0] for row in overall[2:]] == [e.name for e in profile.competences]
-    for row, entry in zip(overall[2:], profile.competences, strict=True):
-        counts = [sum(1 for r in routes if r.input_levels[entry.code] == n) for n in range(1, 5)]
-        assert [int(cell.split()[0]) for cell in row[1:5]] == counts and row[5] == "3"
+    names = [e.name for e in profile.competences]
+    municipalities = sorted({r.municipality_id for r in routes})
+    subjects = sorted({r.subject for r in routes})
+    participants, overall, *groups = tables
+    sources = groups.pop()
     mass = {
         profile.competence_name(code)
         for code in routes[0].input_levels
-        if sum(1 for r in routes if r.input_levels[code] == 1) / 3 >= 0.5
+        if level_counts(routes, code)[0] / len(routes) >= 0.5
     }
     deficits = groups.pop() if mass else None
-    assert deficits is None or {row[0] for row in deficits[1:]} == mass
-    assert len(groups) == len({r.municipality_id for r in routes})
-    assert sorted(row[1] for row in sources[1:]) == sorted(str(i) for i in ids)
-    assert "Участников: 3" in text and "4. Массовые дефициты" in text
-    pdf = flat(" ".join(pages))
-    assert "Аналитический отчёт по результатам диагностики" in pdf
-    assert "Отчёт по 3 ИОМ · дайджест" in pages[-1]
+    by_municipality, by_subject = groups[: len(municipalities)], groups[len(municipalities) :]
 
-    empty = campaign_document(
-        app, "sakha", CampaignOptions(starts_on=TODAY.date() + timedelta(days=1))
+    # 1. Participants: one row per school, the total last.
+    schools = Counter((r.municipality_id, r.school_id) for r in routes)
+    assert participants[0] == ["Муниципалитет", "Образовательная организация", "Участников"]
+    assert participants[1:-1] == [[m, s, str(n)] for (m, s), n in sorted(schools.items())]
+    assert participants[-1] == ["Итого", f"ОО: {len(schools)}", "4"]
+    taken = sorted({r.input_diagnostic.taken_on for r in routes if r.input_diagnostic})
+    assert f"Даты проведения: {', '.join(f'{d:%d.%m.%Y}' for d in taken)}" in text
+    assert "Платформа: РАС «Ситуационный центр»" in text
+    # 2. Levels overall: the region's four level names, each competence's counts.
+    assert header(overall) == ["Компетенции", "Уровень (число педагогов, доля)", "Всего"]
+    assert overall[1][1:5] == ["Недостаточный", "Достаточный", "Оптимальный", "Высокий"]
+    assert [row[0] for row in overall[2:]] == names
+    for row, entry in zip(overall[2:], profile.competences, strict=True):
+        assert counted(row[1:5]) == level_counts(routes, entry.code) and row[5] == "4"
+    # 3 and 4. By municipality and by subject: the same counts within each group.
+    assert len(by_municipality) == len(municipalities) and len(by_subject) == len(subjects)
+    pairs = [*zip(municipalities, by_municipality, strict=True)]
+    for group, table in [*pairs, *zip(subjects, by_subject, strict=True)]:
+        members = [r for r in routes if group in (r.municipality_id, r.subject)]
+        for row, entry in zip(table[2:], profile.competences, strict=True):
+            assert counted(row[1:5]) == level_counts(members, entry.code), (group, entry.code)
+        assert f"{group}: {len(members)} участник" in text
+    # 5. Mass deficits: at the lowest level in at least half of the participants.
+    assert deficits is None or {row[0] for row in deficits[1:]} == mass
+    assert ("Массовых дефицитов не выявлено." in text) is (deficits is None)
+    # Where it came from: the projection, its position, the store's head, the time made.
+    assert dict(row[:2] for row in sources) == {
+        "Проекция": "monitoring (мониторинг: динамика компетенций)",
+        "Позиция проекции": str(position),
+        "Событий в хранилище": str(position),
+        "Сформировано": "23.11.2026 09:00 UTC",
+        "Проверка": "iom projections status; iom audit verify --all",
+    }
+    line = f"Отчёт по 4 ИОМ · проекция monitoring · позиция {position} из {position} событий"
+    assert all(line in page for page in pages), "the provenance on every page"
+    assert line in text
+    pdf = flat(" ".join(pages))
+    for heading in (
+        "Аналитический отчёт по результатам диагностики",
+        "1. Сроки проведения и участники диагностики",
+        "2. Уровень сформированности профессиональных компетенций",
+        "3. Уровень сформированности компетенций по муниципалитетам",
+        "4. Уровень сформированности компетенций по предметам",
+        "5. Массовые дефициты",
+    ):
+        assert heading in pdf and heading in text
+
+    # A route recorded after the projection's position is not in the report until projected;
+    # the report says how far the projection trails the store.
+    routes += [app.route(i) for i in write_demo(app, "sakha", 1, until=Stage.DESIGN, first=9)]
+    trailing = campaign_document(app, "sakha", options)
+    lag = head_of(app) - position
+    assert f"позиция {position} из {head_of(app)} событий хранилища (отставание {lag})" in (
+        trailing.text()
     )
-    assert "Участников: 0" in empty.text()
+    assert "Участников: 4 педагога" in trailing.text()
+    assert catch_up(app, "monitoring") == head_of(app)
+    assert "Участников: 5 педагогов" in campaign_document(app, "sakha", options).text()
+
+    # The period: none taken after the last day; an empty report still renders.
+    later = CampaignOptions(starts_on=taken[-1] + timedelta(days=1))
+    empty = campaign_document(app, "sakha", later)
+    assert "Участников: 0 педагогов" in empty.text()
+    assert "диагностика в периоде не проводилась" in empty.text()
     assert render(empty, "pdf").startswith(b"%PDF")
+    assert render(empty, "docx").startswith(b"PK")
+    only_first = CampaignOptions(starts_on=taken[0], ends_on=taken[0])
+    first_day = sum(
+        1 for r in routes if r.input_diagnostic and r.input_diagnostic.taken_on == taken[0]
+    )
+    assert f"Отчёт по {first_day} ИОМ" in campaign_document(app, "sakha", only_first).text()
+
+
+def test_campaign_report_of_final_diagnostics(app: Routes) -> None:
+    done = [drive(app, "sakha"), *write_demo(app, "sakha", 1, until=Stage.DESIGN, first=3)][:1]
+    catch_up(app, "monitoring")
+    route = app.route(done[0])
+    assert route.final_diagnostic is not None
+    document = campaign_document(app, "sakha", CampaignOptions(kind="final"))
+    tables, text, _ = both(document, "campaign-final")
+    assert "Итоговая диагностика" in text and "Участников: 1 педагог " in text
+    overall = tables[1]
+    profile = app.profiles.latest("sakha")
+    for row in overall[2:]:
+        code = next(e.code for e in profile.competences if e.name == row[0])
+        assert counted(row[1:5]) == level_counts([route], code, final=True)
+    assert f"Даты проведения: {route.final_diagnostic.taken_on:%d.%m.%Y}" in text
 
 
 def test_personal_data_only_when_passed_and_never_after_erasure(app: Routes) -> None:
@@ -482,12 +678,25 @@ def test_every_page_names_the_route_version_and_chain_hash_of_the_store(app: Rou
 @pytest.mark.parametrize("kind", list(ROUTE_DOCUMENTS))
 def test_every_form_renders_a_route_just_opened(app: Routes, kind: RouteDocKind) -> None:
     route_id = drive(app, "sakha", Stage.OPENED)
+    route = app.route(route_id)
     document = route_document(app, route_id, kind)
     _, text, pages = both(document, f"{kind}-opened")
-    assert f"ИОМ {route_id} · версия 1 ·" in text and f"ИОМ {route_id} · версия 1 ·" in pages[0]
+    provenance = f"ИОМ {route_id} · версия 1 · хеш цепочки {route.chain_head}"
+    assert provenance in text and all(provenance in page for page in pages)
+
+    # And at the route's end, every page of the file names that version and its hash.
+    finished = drive(app, "sakha")
+    last = app.route(finished)
+    data = render(route_document(app, finished, kind), "pdf")
+    provenance = f"ИОМ {finished} · версия {last.version} · хеш цепочки {last.chain_head}"
+    assert all(provenance in page for page in pdf_pages(data))
 
 
 runner = CliRunner()
+
+
+def test_the_cli_offers_every_form() -> None:
+    assert {kind.value for kind in DocKind} == set(ROUTE_DOCUMENTS)
 
 
 def iom_docs(*args: str, code: int = 0) -> str:
@@ -549,20 +758,16 @@ def test_cli_renders_route_documents_and_campaigns(
     assert "версия 8 ·" in pdf_pages(out.read_bytes())[0]
 
     out = tmp_path / "campaign.docx"
-    iom_docs(
-        "campaign",
-        "--region",
-        "sakha",
-        "--from",
-        "2025-01-01",
-        "--to",
-        "2026-12-31",
-        "--format",
-        "docx",
-        "-o",
-        str(out),
-    )
+    campaign = ("campaign", "--region", "sakha", "--format", "docx", "-o", str(out))
+    period = ("--from", "2025-01-01", "--to", "2026-12-31")
+    assert "iom projections rebuild monitoring" in flat(iom_docs(*campaign, *period, code=1))
+    assert not out.exists()
+    catch_up(app, "monitoring")
+    said = iom_docs(*campaign, *period)
+    assert f"Отчёт по 1 ИОМ · проекция monitoring · позиция {head_of(app)}" in said
     assert "Участников: 1" in word(out.read_bytes())[1]
+    backwards = ("--from", "2026-12-31", "--to", "2026-01-01")
+    assert "--from позже --to" in iom_docs(*campaign, *backwards, code=2)
 
     usage = ("render", str(route_id), "--doc", "karta", "--format", "pdf", "-o", str(out))
     assert "не оба" in iom_docs(*usage, "--version", "3", "--as-of", moment, code=2)

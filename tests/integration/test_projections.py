@@ -354,7 +354,7 @@ def test_a_rebuild_equals_the_live_tables_row_for_row(database_url: str, app: Ro
     for name in PROJECTIONS:
         assert rebuild(app, name, options=RunnerOptions(batch_size=1000)) == head(app)
     assert snapshot(app) == live
-    assert indexed(app, "iom_audit_profile_id_notification_id_idx")
+    assert indexed(app, "iom_audit_profile_id_notification_id_route_id_version_idx")
     assert indexed(app, "iom_routes_next_deadline_route_id_idx")
 
 

@@ -15,13 +15,15 @@ from activities.documents.model import Document
 from aggregates.errors import RouteNotFoundError
 from aggregates.personal import PersonalDataUnreadableError
 from aggregates.profiles import UnknownProfileError
-from workers.cli.output import emit_json, fail
+from projections.campaign import ProjectionNotReadyError
+from workers.cli.output import database_errors, emit_json, fail
 from workers.context import build_personal_data, build_routes
 from workers.settings import Settings
 
 docs = typer.Typer(
     help="Documents people sign and keep: Карта ИОМ, корректировки, мониторинг, итоги, "
-    "сертификат, the municipal formats, campaign reports; DOCX or PDF.",
+    "сертификат, the municipal formats, campaign reports; DOCX or PDF.\n\n"
+    "Example: iom docs render ROUTE_ID --doc karta --format pdf -o karta.pdf",
     no_args_is_help=True,
 )
 
@@ -70,6 +72,7 @@ def _write(document: Document, fmt: FileFormat, output: Path, as_json: bool) -> 
 
 
 @docs.command(name="render")
+@database_errors
 def render_route(  # typer passes every parameter by name
     route_id: RouteArg,
     *,
@@ -93,6 +96,10 @@ def render_route(  # typer passes every parameter by name
     as_json: JsonOpt = False,
 ) -> None:
     """Write a route's document as it stood now, at a version, or at a moment.
+
+    Exit codes: 0 written; 1 no such route, or no such version or moment of it; 2 bad usage
+    (both --version and --as-of, an unknown form, a file that cannot be written); 3 the
+    database unreachable.
 
     Example: iom docs render ROUTE_ID --doc karta --version 12 --format pdf -o karta.pdf
     """
@@ -123,6 +130,7 @@ def render_route(  # typer passes every parameter by name
 
 
 @docs.command()
+@database_errors
 def campaign(  # typer passes every parameter by name
     *,
     region: Annotated[str, typer.Option(help="sakha, balakhta, sovetsky, chelyabinsk, algorithm")],
@@ -148,10 +156,17 @@ def campaign(  # typer passes every parameter by name
     as_json: JsonOpt = False,
 ) -> None:
     """Write the analytical report of a region's diagnostic campaign: dates, participants,
-    levels of competences overall and by municipality, mass deficits for planning ДПП.
+    levels of competences overall and by municipality and subject, mass deficits for planning
+    ДПП. Read from the monitoring projection (keep `iom projector` running, or run
+    `iom projections rebuild monitoring`); the report names the projection position it shows.
+
+    Exit codes: 0 written; 1 the projection is not built yet (the message says what to run);
+    2 bad usage (an unknown region, --from after --to); 3 the database unreachable.
 
     Example: iom docs campaign --region sakha --from 2025-09-01 --format pdf -o report.pdf
     """
+    if starts_on is not None and ends_on is not None and starts_on > ends_on:
+        raise fail("--from позже --to: укажите период с начала по конец")
     routes = build_routes(Settings())
     options = CampaignOptions(
         starts_on=starts_on.date() if starts_on else None,
@@ -164,4 +179,6 @@ def campaign(  # typer passes every parameter by name
         document = campaign_document(routes, region, options)
     except UnknownProfileError as error:
         raise fail(str(error)) from None
+    except ProjectionNotReadyError as error:
+        raise fail(error.message, 1) from None
     _write(document, fmt, output, as_json)
