@@ -124,6 +124,16 @@ class DemoRoute:
         self._take(self.steps(until))
         return self.route_id
 
+    def drive_to(self, stage: Stage) -> UUID:
+        """Drive the route directly on the aggregate, step by step, until it stands in `stage`
+        (its first step there taken: the final stage begins with the final event or
+        diagnostic); its id."""
+        for step in self.steps():
+            self._take([step])
+            if self._route().stage is stage:
+                break
+        return self.route_id
+
     async def drive_through(self, gateway: RouteGateway, until: Stage = Stage.COMPLETED) -> UUID:
         """Drive the route through every stage up to `until` as its people and an operator
         would: opened by the gateway (which starts its workflow), each person's step as an
@@ -438,9 +448,15 @@ def write_demo(
     seed: int = 0,
     until: Stage = Stage.COMPLETED,
     first: int = 1,
+    advance: Callable[[], None] = lambda: None,
 ) -> list[UUID]:
-    """Write `count` demo routes of `region`, each driven up to `until`; their ids."""
-    return [demo.drive(until) for demo in demo_routes(app, region, count, seed=seed, first=first)]
+    """Write `count` demo routes of `region`, each driven up to `until` (calling `advance`
+    after each); their ids."""
+    written = []
+    for demo in demo_routes(app, region, count, seed=seed, first=first):
+        written.append(demo.drive(until))
+        advance()
+    return written
 
 
 async def write_demo_through(
@@ -451,8 +467,13 @@ async def write_demo_through(
     seed: int = 0,
     until: Stage = Stage.COMPLETED,
     first: int = 1,
+    advance: Callable[[], None] = lambda: None,
 ) -> list[UUID]:
     """Write `count` demo routes of `region` through their workflows, one after another, each
-    driven up to `until` (see `DemoRoute.drive_through`); their ids."""
-    demos = demo_routes(gateway.routes, region, count, seed=seed, first=first)
-    return [await demo.drive_through(gateway, until) for demo in demos]
+    driven up to `until` (see `DemoRoute.drive_through`; `advance` called after each); their
+    ids."""
+    written = []
+    for demo in demo_routes(gateway.routes, region, count, seed=seed, first=first):
+        written.append(await demo.drive_through(gateway, until))
+        advance()
+    return written

@@ -185,6 +185,9 @@ class Projector:
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
         self.start()
+        structlog.get_logger().info(
+            "projector.ready", projections=[worker.name for worker in self.workers]
+        )
         while not self.stop_event.wait(1.0):
             pass
         self.stop()

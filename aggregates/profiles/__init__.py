@@ -148,6 +148,11 @@ class UnknownProfileError(LookupError):
     """No profile with that id (and version)."""
 
 
+class InvalidProfileError(ValueError):
+    """A profile file that does not parse or breaks a rule; the message names the file and
+    the field."""
+
+
 def _parse(data: bytes, source: str) -> Profile:
     try:
         return Profile.model_validate(yaml.safe_load(data.decode("utf-8")))
@@ -155,14 +160,18 @@ def _parse(data: bytes, source: str) -> Profile:
         ValueError,
         yaml.YAMLError,
     ) as error:  # ValidationError, UnicodeDecodeError are ValueErrors
-        raise ValueError(f"profile {source}: {error}") from error
+        raise InvalidProfileError(f"profile {source}: {error}") from error
 
 
 def load_profiles(extra_dir: Path | None = None) -> dict[str, Profile]:
     """Every profile edition shipped with the package and in `extra_dir`, keyed `id@version`."""
     found: dict[str, Profile] = {}
     shipped = resources.files(__package__)
-    sources = [(item.name, item.read_bytes()) for item in shipped.iterdir()]
+    sources = [
+        (item.name, item.read_bytes())
+        for item in shipped.iterdir()
+        if item.name.endswith(".yaml") and item.is_file()  # not __pycache__/
+    ]
     if extra_dir is not None:
         sources += [(path.name, path.read_bytes()) for path in sorted(extra_dir.glob("*.yaml"))]
     for name, text in sources:

@@ -81,7 +81,7 @@ def test_erasing_personal_data_leaves_routes_intact_and_anonymous(tmp_path: Path
     assert "Иванова" not in iom("audit", "history", route_id, "--json")
 
     iom("pd", "erase", teacher, "--reason", "заявление № 17 от 20.11.2026")
-    assert json.loads(iom("pd", "show", teacher))["status"] == "erased"
+    assert json.loads(iom("pd", "show", teacher, "--json"))["status"] == "erased"
     shown = json.loads(iom("audit", "show", route_id, "--json"))["teacher"]
     assert shown["status"] == "erased" and "152-ФЗ" in shown["shown_as"]
     assert "Цепочки целы: 1" in iom("audit", "verify", "--all")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -206,3 +209,17 @@ def test_unparsable_yaml_is_refused_naming_the_file(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match=r"garbled\.yaml"):
         load_profiles(tmp_path)
+
+
+def test_the_command_line_names_a_broken_profile_and_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "garbled.yaml").write_text("id: [sakha\nversion: 1\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "profiles"],
+        env={**os.environ, "IOM_PROFILES_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "регламент не загружен: profile garbled.yaml" in done.stderr
+    assert "Traceback" not in done.stderr

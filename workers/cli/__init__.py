@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
 import typer
+from pydantic import ValidationError
 from temporalio.service import RPCError
 
 from aggregates.application import Routes
-from aggregates.profiles import Stage
-from workers.cli.api import api
+from aggregates.profiles import InvalidProfileError, Stage
+from workers.cli.api import api, token
 from workers.cli.audit import audit
 from workers.cli.docs import docs
+from workers.cli.health import health
 from workers.cli.ops import ops
-from workers.cli.output import emit_json, emit_table, fail
+from workers.cli.output import database_errors, emit_json, emit_table, fail, progress
 from workers.cli.pd import pd
 from workers.cli.projections import monitor, projections, projector
+from workers.cli.up import up
 from workers.cli.worker import BAD_SETTINGS, reach, unreachable, worker
 from workers.context import build_routes
 from workers.demo import write_demo, write_demo_through
@@ -28,7 +32,9 @@ from workers.temporal import register_search_attributes, route_worker
 
 app = typer.Typer(
     name="iom",
-    help="ИОМ engine: teachers' individual educational routes, event-sourced.",
+    help="ИОМ engine: teachers' individual educational routes, event-sourced. Exit codes: 0"
+    " success, 1 a finding (not found, a broken chain), 2 bad usage or settings, 3 a service"
+    " unreachable; each command's --help says more.\n\nExample: iom up --demo",
     no_args_is_help=True,
 )
 app.add_typer(audit, name="audit")
@@ -40,14 +46,25 @@ app.add_typer(ops, name="ops")
 app.command()(projector)
 app.command()(worker)
 app.command()(api)
+app.command()(health)
+app.command()(up)
+app.command()(token)
 
 
 @app.callback()
 def _configure() -> None:
-    configure_logging(Settings().log_format)
+    try:
+        settings = Settings()
+    except ValidationError as error:  # a bad IOM_… variable or .env line: say which
+        wrong = "; ".join(
+            f"IOM_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        raise fail(f"настройки: {wrong} (см. README, «Settings»)", BAD_SETTINGS) from None
+    configure_logging(settings.log_format)
 
 
 @app.command()
+@database_errors
 def demo(
     region: Annotated[str, typer.Option(help="sakha, balakhta, sovetsky, chelyabinsk, algorithm")],
     routes: Annotated[int, typer.Option("--routes", min=1, max=10_000, help="How many.")] = 1,
@@ -80,14 +97,24 @@ def demo(
         typer.echo(f"ошибка: нет регламента «{region}»; известны: {known}", err=True)
         raise typer.Exit(2)
     first = sum(1 for _ in application.route_ids()) + 1
-    if via_workflows:
-        written = asyncio.run(
-            demo_through_workflows(
-                settings, application, region, routes, until=until, seed=seed, first=first
+    with progress(routes, f"Демо «{region}»") as advance:
+        if via_workflows:
+            written = asyncio.run(
+                demo_through_workflows(
+                    settings,
+                    application,
+                    region,
+                    routes,
+                    until=until,
+                    seed=seed,
+                    first=first,
+                    advance=advance,
+                )
             )
-        )
-    else:
-        written = write_demo(application, region, routes, seed=seed, until=until, first=first)
+        else:
+            written = write_demo(
+                application, region, routes, seed=seed, until=until, first=first, advance=advance
+            )
     for route_id in written:
         typer.echo(str(route_id))
 
@@ -101,6 +128,7 @@ async def demo_through_workflows(
     until: Stage,
     seed: int,
     first: int,
+    advance: Callable[[], None],
 ) -> list[UUID]:
     """Write the demo routes through their workflows while a worker of our own serves the task
     queue; exit 3 when Temporal is unreachable."""
@@ -115,14 +143,21 @@ async def demo_through_workflows(
         raise fail(f"настройки уведомлений: {error}", BAD_SETTINGS) from None
     gateway = RouteGateway(client, application, settings.task_queue)
     async with running:
-        return await write_demo_through(gateway, region, count, seed=seed, until=until, first=first)
+        return await write_demo_through(
+            gateway, region, count, seed=seed, until=until, first=first, advance=advance
+        )
 
 
 @app.command()
-def profiles(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """The regulation profiles this deployment knows.
+@database_errors
+def profiles(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """The regulation profiles this deployment knows (the package's and IOM_PROFILES_DIR's).
 
-    Example: iom profiles
+    Exit codes: 0 listed; 2 a profile file is broken (its name and field are shown).
+
+    Example: iom profiles --json
     """
     catalogue = build_routes(Settings()).profiles
     rows = [catalogue.latest(profile_id) for profile_id in catalogue.ids()]
@@ -137,5 +172,11 @@ def profiles(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 def main() -> None:
-    """The `iom` entry point."""
-    app()
+    """The `iom` entry point: a broken regulation profile, which every command loads, is an
+    error to fix (exit 2), not a traceback."""
+    try:
+        app(prog_name="iom")
+    except InvalidProfileError as error:
+        typer.echo(f"ошибка: регламент не загружен: {error}", err=True)
+        typer.echo("Исправьте файл (см. README, «Adding a region») и повторите.", err=True)
+        raise SystemExit(2) from None

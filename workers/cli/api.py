@@ -1,4 +1,5 @@
-"""`iom api`: serves the portal's HTTP API (uvicorn) on the configured store and Temporal."""
+"""`iom api`: serves the portal's HTTP API (uvicorn) on the configured store and Temporal;
+`iom token`: a portal token, to try the API as the portal would."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import structlog
 import typer
 import uvicorn
 
+from aggregates.values import Role
 from api.app import create_app
-from workers.cli.output import fail
+from api.auth import PORTAL_ROLES, SCHOOL_ROLES, portal_claims, sign_hs256
+from workers.cli.output import BAD_USAGE, fail
 from workers.settings import Settings
+from workers.up import development_secret
 
 BAD_SETTINGS = 2
 
@@ -18,8 +22,12 @@ log = structlog.get_logger("iom.api")
 
 
 def api(
-    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="The port to listen on.")] = 8000,
+    host: Annotated[
+        str | None, typer.Option(help="The address to listen on (IOM_API_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="The port (IOM_API_PORT, 8000).")
+    ] = None,
 ) -> None:
     """Serve the HTTP API for the regional portal until stopped (Ctrl-C, SIGTERM): commands,
     the route's state, /health/live, /health/ready, the OpenAPI document at /openapi.json.
@@ -32,6 +40,8 @@ def api(
     Example: IOM_PORTAL_JWT_SECRET=… iom api --host 0.0.0.0 --port 8000
     """
     settings = Settings()
+    host = settings.api_host if host is None else host
+    port = settings.api_port if port is None else port
     try:
         app = create_app(settings)
     except (ValueError, OSError) as error:
@@ -46,3 +56,53 @@ def api(
     # Logging is structlog's (configured by the `iom` callback); uvicorn's access log is off:
     # each request's outcome is the portal's to log, the engine's own record is the route.
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def token(  # typer passes every parameter by name
+    *,
+    role: Annotated[Role, typer.Option(help="The user's role, as the portal says it.")],
+    region: Annotated[str, typer.Option(help="The region (regulation profile id): the tenant.")],
+    subject: Annotated[
+        str | None, typer.Option("--sub", help="The portal's user id (default: the role).")
+    ] = None,
+    school: Annotated[str | None, typer.Option(help="The school id (people of a school).")] = None,
+    teacher_id: Annotated[
+        str | None, typer.Option("--teacher-id", help="The teacher id (for a teacher).")
+    ] = None,
+    lifetime: Annotated[int, typer.Option(min=1, help="Seconds the token lives.")] = 900,
+) -> None:
+    """Print a portal token (JWT, HS256) for one user, to try the API as the portal would:
+    signed with IOM_PORTAL_JWT_SECRET or, when none is set, the development secret `iom up`
+    keeps in the data folder. A development tool: a real portal signs its own tokens. Exit 2
+    when the API checks RS256 tokens only (the portal's private key is not ours).
+
+    Example: TOKEN=$(iom token --role methodist --sub methodist-sakha-01 --region sakha)
+    """
+    settings = Settings()
+    if role not in PORTAL_ROLES:
+        raise fail(f"--role: роль «{role.value}» портал не выдаёт", BAD_USAGE)
+    if role is Role.TEACHER and teacher_id is None:
+        raise fail("--teacher-id: токен педагога называет его teacher_id", BAD_USAGE)
+    if role in SCHOOL_ROLES and school is None:
+        raise fail("--school: токен руководителя ОО или МО называет школу", BAD_USAGE)
+    if settings.portal_jwt_secret is not None:
+        secret = settings.portal_jwt_secret.get_secret_value()
+    elif settings.portal_jwt_public_key is None:
+        secret = development_secret(settings)
+    else:
+        raise fail(
+            "API проверяет только токены RS256 (IOM_PORTAL_JWT_PUBLIC_KEY): их подписывает"
+            " портал своим закрытым ключом; для проверки задайте IOM_PORTAL_JWT_SECRET",
+            BAD_USAGE,
+        )
+    lifetime = min(lifetime, settings.portal_jwt_max_age)
+    claims = portal_claims(
+        role,
+        subject or role.value.replace("_", "-"),
+        region,
+        audience=settings.portal_jwt_audience,
+        lifetime=lifetime,
+        school=school,
+        teacher_id=teacher_id,
+    )
+    typer.echo(sign_hs256(claims, secret))

@@ -1,33 +1,49 @@
-"""`iom audit`: a route's history, its state at any version or moment, the chain checks."""
+"""`iom audit`: a route's history, its state at any version or moment, the chain checks, and
+a route's self-contained, verifiable bundle for an auditor outside the engine.
+
+Exit codes of every `iom audit` command: 0 success (intact); 1 a finding (no such route or
+version, a broken chain, a digest mismatch, a bundle that does not check out); 2 bad usage;
+3 the database unreachable (IOM_DATABASE_URL).
+"""
 
 from __future__ import annotations
 
-import sys
-from datetime import datetime
-from typing import Annotated
+import os
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated, Any
 from uuid import UUID
 
 import typer
 
-from aggregates.audit import digest, verify_routes
+from aggregates.audit import ChainReport, digest, verify_route
+from aggregates.bundle import BundleError, check_bundle, export_route, stored_head
 from aggregates.errors import RouteNotFoundError
 from aggregates.events import RouteOpened
 from aggregates.summaries import describe
-from workers.cli.output import emit_json, emit_table, fail
+from workers.cli.output import database_errors, emit_json, emit_table, fail, progress
 from workers.context import build_personal_data, build_routes
 from workers.settings import Settings
 
-audit = typer.Typer(help="For auditors: replay and verify routes.", no_args_is_help=True)
+audit = typer.Typer(
+    help="For auditors: replay and verify routes, export a route's verifiable bundle.\n\n"
+    "Example: iom audit verify --all",
+    no_args_is_help=True,
+)
 
 RouteArg = Annotated[UUID, typer.Argument(help="The route id (UUID).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 @audit.command()
+@database_errors
 def history(route_id: RouteArg, as_json: JsonOpt = False) -> None:
     """Every event of a route: version, time, type, actor, role, a line in Russian.
 
-    Example: iom audit history 94945806-cc6b-57a5-ba14-12c4c914e5f9
+    Exit codes: 0 listed; 1 no such route; 3 the database unreachable.
+
+    Example: iom audit history 94945806-cc6b-57a5-ba14-12c4c914e5f9 --json
     """
     routes = build_routes(Settings())
     try:
@@ -55,6 +71,7 @@ def history(route_id: RouteArg, as_json: JsonOpt = False) -> None:
 
 
 @audit.command()
+@database_errors
 def show(
     route_id: RouteArg,
     version: Annotated[int | None, typer.Option(help="The version to show.", min=1)] = None,
@@ -63,7 +80,12 @@ def show(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A route's state now, at a version, or as of a moment.
+    """A route's state now, at a version, or as of a moment (the teacher by name only while
+    the personal data exists; shown as erased after 152-ФЗ erasure).
+
+    Exit codes: 0 shown; 1 no such route, or not open yet at that version or moment; 2 bad
+    usage (both --version and --as-of, a moment without its time zone); 3 the database
+    unreachable.
 
     Example: iom audit show ROUTE_ID --as-of 2026-03-01T12:00:00+09:00
     """
@@ -108,6 +130,7 @@ def show(
 
 
 @audit.command()
+@database_errors
 def verify(
     route_ids: Annotated[list[UUID] | None, typer.Argument(help="Routes to verify.")] = None,
     all_routes: Annotated[bool, typer.Option("--all", help="Verify every route.")] = False,
@@ -116,17 +139,23 @@ def verify(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recompute the hash chains. Exit 0 when intact; 1 naming the first altered event of each
-    broken route (or a digest mismatch).
+    """Recompute the hash chains from the stored events, with a progress bar on a terminal.
+
+    Exit codes: 0 every chain intact (and the digest matches); 1 naming the first altered
+    event of each broken route, or a digest mismatch; 2 neither route ids nor --all; 3 the
+    database unreachable.
 
     Example: iom audit verify --all --digest 3f2a…
     """
     routes = build_routes(Settings())
     if not route_ids and not all_routes:
-        raise fail("укажите id маршрутов или --all")
+        raise fail("укажите id маршрутов или --all: iom audit verify --all")
     ids = list(routes.route_ids()) if all_routes else list(route_ids or [])
-    with typer.progressbar(ids, label="Проверка цепочек", file=sys.stderr) as progress:
-        reports = verify_routes(routes, progress)
+    reports: list[ChainReport] = []
+    with progress(len(ids), "Проверка цепочек") as advance:
+        for route_id in ids:
+            reports.append(verify_route(routes, route_id))
+            advance()
     broken = [r for r in reports if not r.intact]
     actual = digest(reports)
     result = {
@@ -152,14 +181,173 @@ def verify(
 
 
 @audit.command(name="digest")
-def digest_command() -> None:
-    """One digest over every route's head; keep it outside the database.
+@database_errors
+def digest_command(as_json: JsonOpt = False) -> None:
+    """One digest over every route's head; keep it outside the database, and later compare
+    with iom audit verify --all --digest D.
+
+    Exit codes: 0 printed; 1 a chain is broken (no digest then: run iom audit verify --all);
+    3 the database unreachable.
 
     Example: iom audit digest > digest-2026-11-23.txt
     """
     routes = build_routes(Settings())
-    reports = verify_routes(routes, routes.route_ids())
+    ids = list(routes.route_ids())
+    reports: list[ChainReport] = []
+    with progress(len(ids), "Проверка цепочек") as advance:
+        for route_id in ids:
+            reports.append(verify_route(routes, route_id))
+            advance()
     broken = [r for r in reports if not r.intact]
     if broken:
         raise fail(f"цепочки нарушены в {len(broken)} ИОМ: сначала iom audit verify --all", 1)
-    typer.echo(digest(reports))
+    if as_json:
+        emit_json({"routes": len(reports), "digest": digest(reports)})
+    else:
+        typer.echo(digest(reports))
+
+
+@audit.command()
+@database_errors
+def export(
+    route_id: RouteArg,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The bundle to write (.zip).", dir_okay=False)
+    ],
+    version: Annotated[
+        int | None, typer.Option(help="The last version to include (default: all).", min=1)
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print what was written as JSON.")
+    ] = False,
+) -> None:
+    """Write a self-contained, verifiable bundle (.zip) of a route's events and hash chain, for
+    an auditor outside the engine: each event in the exact bytes its hash covers, with its
+    chain hash; a manifest (route, head version and hash, the sha256 of every file); a README
+    in Russian; and verify.py, which recomputes the chain with nothing but Python
+    (python3 verify.py). Events carry ids only: no personal data goes into a bundle.
+
+    Exit codes: 0 written; 1 no such route or version, or the stored chain is broken (the
+    bundle is written as it is, as evidence); 2 bad usage; 3 the database unreachable.
+
+    Example: iom audit export 94945806-cc6b-57a5-ba14-12c4c914e5f9 -o route.zip --version 12
+    """
+    routes = build_routes(Settings())
+    try:
+        bundle = export_route(
+            routes,
+            route_id,
+            version=version,
+            engine_version=_engine_version(),
+            exported_at=datetime.now(UTC),
+        )
+    except RouteNotFoundError as error:
+        raise fail(error.message, 1) from None
+    except BundleError as error:
+        raise fail(str(error), 1) from None
+    try:
+        partial = output.with_name(f".{output.name}.partial")
+        partial.write_bytes(bundle.data)
+        os.replace(partial, output)
+    except OSError as error:
+        raise fail(f"пакет не записан: {error}") from None
+    written = {
+        "file": str(output),
+        "route_id": str(route_id),
+        "head_version": bundle.head_version,
+        "head_chain_hash": bundle.head,
+        "store_version": bundle.store_version,
+        "broken_at": bundle.broken_at,
+    }
+    if as_json:
+        emit_json(written)
+    else:
+        typer.echo(
+            f"пакет ИОМ {route_id}, события 1–{bundle.head_version}, записан в {output};"
+            f" хеш головы {bundle.head}"
+        )
+    if bundle.broken_at is not None:
+        typer.echo(
+            f"НАРУШЕНА цепочка ИОМ {route_id}: событие {bundle.broken_at} — пакет записан как"
+            " есть, как свидетельство",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+@audit.command("verify-bundle")
+@database_errors
+def verify_bundle(
+    bundle: Annotated[
+        Path, typer.Argument(help="A bundle written by iom audit export.", dir_okay=False)
+    ],
+    against_store: Annotated[
+        bool,
+        typer.Option(
+            "--against-store",
+            help="Also compare the bundle's head with the store's event at that version.",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a bundle of iom audit export with the engine's own code: recompute its hash chain,
+    check every file against the manifest, and with --against-store compare its head with the
+    event store (a bundle rebuilt whole with forged events passes alone, not against the store).
+
+    Exit codes: 0 intact (and matching the store); 1 naming the first altered event, a file
+    that does not match, or a head the store does not hold; 2 not a bundle; 3 the database
+    unreachable.
+
+    Example: iom audit verify-bundle route.zip --against-store
+    """
+    try:
+        report = check_bundle(bundle)
+    except BundleError as error:
+        raise fail(f"{bundle}: {error}") from None
+    store: dict[str, Any] | None = None
+    if against_store:
+        try:
+            bundled_id = UUID(report.route_id)
+        except ValueError:
+            raise fail(f"{bundle}: в манифесте не id ИОМ: «{report.route_id}»", 1) from None
+        held = stored_head(build_routes(Settings()), bundled_id, report.head_version)
+        store = {"chain_hash": held, "matches": held is not None and held == report.head}
+    findings = list(report.problems)
+    if report.broken_at is not None:
+        findings.insert(0, f"НАРУШЕНА цепочка: событие {report.broken_at} — {report.reason}")
+    if store is not None and not store["matches"]:
+        findings.append(
+            f"НЕТ в хранилище: у ИОМ {report.route_id} нет версии {report.head_version}"
+            if store["chain_hash"] is None
+            else f"НЕ СОВПАДАЕТ с хранилищем: голова версии {report.head_version} в хранилище"
+            f" {store['chain_hash']}"
+        )
+    if as_json:
+        emit_json(
+            {
+                "route_id": report.route_id,
+                "head_version": report.head_version,
+                "head_chain_hash": report.head,
+                "intact": report.intact,
+                "broken_at": report.broken_at,
+                "reason": report.reason or None,
+                "problems": list(report.problems),
+                "store": store,
+            }
+        )
+    else:
+        typer.echo(f"Пакет аудита ИОМ {report.route_id}")
+        for finding in findings:
+            typer.echo(finding)
+        if not findings:
+            where = ", совпадает с хранилищем" if store else ""
+            typer.echo(f"ЦЕЛ: события 1–{report.head_version}, хеш головы {report.head}{where}")
+    if findings:
+        raise typer.Exit(1)
+
+
+def _engine_version() -> str:
+    try:
+        return metadata.version("iom-engine")
+    except metadata.PackageNotFoundError:
+        return "unknown"

@@ -39,7 +39,8 @@ ops = typer.Typer(
     help="For operators: a signal to a route's workflow, one command each (`unpause` sends the"
     " `resume` signal that lifts a pause); `resume` starts a route's workflow afresh from the"
     " event store; `stuck` lists routes waiting too long. Signals exit 0 applied, 1 refused,"
-    " 2 bad input (nothing sent), 3 Temporal unreachable, 4 pending.",
+    " 2 bad input (nothing sent), 3 Temporal unreachable, 4 pending.\n\n"
+    "Example: iom ops pause ROUTE_ID --operator op-1 --reason «Больничный» --ticket OPS-12",
     no_args_is_help=True,
 )
 

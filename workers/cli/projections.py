@@ -4,6 +4,10 @@
 PostgreSQL, one per store on SQLite). `projections` shows where each stands against the store and
 rebuilds one from the first event. `monitor` prints a monitoring table, filtered by region,
 municipality, school, methodist, subject or route, as a table, JSON or CSV.
+
+Exit codes of these commands: 0 success; 1 a finding (a projection's lease held elsewhere);
+2 bad usage (an unknown projection, a filter a table does not have, both --json and --csv);
+3 the database unreachable (IOM_DATABASE_URL).
 """
 
 from __future__ import annotations
@@ -28,18 +32,34 @@ from projections.catalog import (
 )
 from projections.runner import CATCH_UP, RunnerOptions
 from projections.tables import Db, Filters, Table, UnsupportedFilterError
-from workers.cli.output import emit_json, emit_table, fail
+from workers.cli.output import (
+    database_errors,
+    database_guard,
+    emit_json,
+    emit_table,
+    fail,
+    progress,
+)
 from workers.context import build_routes
 from workers.projector import Projector, tune_gc
 from workers.settings import Settings
 from workers.webhooks import DeliveryPolicy
 
 projections = typer.Typer(
-    help="Projections: where they stand, and rebuilding.", no_args_is_help=True
+    help="Projections: where they stand, and rebuilding.\n\nExample: iom projections status",
+    no_args_is_help=True,
 )
 monitor = typer.Typer(
-    help="Monitoring tables (read models), filtered; a table, JSON or CSV.", no_args_is_help=True
+    help="Monitoring tables (read models), filtered; a table, JSON or CSV.\n\n"
+    "Example: iom monitor routes --region sakha --json",
+    no_args_is_help=True,
 )
+
+MONITOR_EXIT_CODES = """
+
+    Exit codes: 0 printed (also when no row matches); 2 bad usage (a filter this table does not
+    have, both --json and --csv); 3 the database unreachable (IOM_DATABASE_URL).
+"""
 
 NameOpt = Annotated[
     list[str] | None, typer.Option("--only", help="Run only this projection (repeatable).")
@@ -62,8 +82,18 @@ def projector(
     trail and the webhook outbox, exactly once, each under its lease on PostgreSQL; and the
     delivery loop of the portal's webhook subscriptions (IOM_WEBHOOK_* settings).
 
+    Exit codes: 0 stopped, or caught up (--once); 1 --once while another process holds a
+    projection's lease; 2 an unknown projection; 3 the database unreachable.
+
     Example: iom projector
     """
+    with database_guard():
+        _project(only, once=once, batch_size=batch_size, poll_interval=poll_interval)
+
+
+def _project(
+    only: Sequence[str] | None, *, once: bool, batch_size: int, poll_interval: float
+) -> None:
     settings = Settings()
     names = _names(only)
     tune_gc()
@@ -82,10 +112,15 @@ def projector(
 
 
 @projections.command()
-def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+@database_errors
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """Each projection's position, the store's last notification id, the lag, the lease holder.
 
-    Example: iom projections status
+    Exit codes: 0 printed; 3 the database unreachable.
+
+    Example: iom projections status --json
     """
     found = statuses(build_routes(Settings()))
     rows = [
@@ -104,29 +139,32 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @projections.command()
+@database_errors
 def rebuild(
     name: Annotated[
         str | None, typer.Argument(help="monitoring, audit or webhooks; all if omitted.")
     ] = None,
 ) -> None:
     """Drop a projection's tables and apply every event again from the first one. When a
-    projector is running it, it redoes the work and this command follows its progress.
+    projector is running it, it redoes the work and this command follows its progress. A
+    progress bar on stderr when it is a terminal.
+
+    Exit codes: 0 rebuilt; 2 an unknown projection; 3 the database unreachable.
 
     Example: iom projections rebuild monitoring
     """
+    names = _names([name] if name else None)
     application = build_routes(Settings())
     tune_gc()
-    names = _names([name] if name else None)
     head = application.recorder.max_notification_id() or 0
-    label = f"Пересборка {', '.join(names)}"
-    with typer.progressbar(length=head * len(names), label=label, file=sys.stderr) as bar:
+    with progress(head * len(names), f"Пересборка {', '.join(names)}") as advance:
         done = dict.fromkeys(names, 0)
 
-        def advance(each: str, position: int) -> None:
-            bar.update(max(position - done[each], 0))
+        def moved(each: str, position: int) -> None:
+            advance(max(position - done[each], 0))
             done[each] = max(done[each], position)
 
-        reached = rebuild_all(application, names, on_batch=advance)
+        reached = rebuild_all(application, names, on_batch=moved)
     for each in names:
         typer.echo(f"{each}: пересобрана до события {reached[each]}")
 
@@ -231,9 +269,11 @@ def _table_command(
     doc: str,
     *,
     default_limit: int,
+    projection: str = "monitoring",
 ) -> None:
     """Register `iom monitor NAME`: a per-route table with every filter (one signature for all)."""
 
+    @database_errors
     def command(
         *,
         region: Region = None,
@@ -247,10 +287,37 @@ def _table_command(
         as_csv: AsCsv = False,
     ) -> None:
         filters = Filters(region, municipality, school, methodist, subject, route)
-        _show(title, query, headings, filters, limit, as_json=as_json, as_csv=as_csv)
+        _show(
+            title,
+            query,
+            headings,
+            filters,
+            limit,
+            as_json=as_json,
+            as_csv=as_csv,
+            projection=projection,
+        )
 
-    command.__doc__ = doc
+    command.__doc__ = _with_exit_codes(doc)
     monitor.command(name)(command)
+
+
+def _with_exit_codes(doc: str) -> str:
+    """A monitor command's docstring with the exit codes before its example."""
+    text, example = doc.rstrip().rsplit("\n\n", 1)
+    return f"{text}{MONITOR_EXIT_CODES}\n{example}\n"
+
+
+def _monitor_command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """`@monitor.command(name)` for a hand-written table command: exit codes documented, an
+    unreachable database said in Russian."""
+
+    def register(command: Callable[..., None]) -> Callable[..., None]:
+        guarded = database_errors(command)
+        guarded.__doc__ = _with_exit_codes(command.__doc__ or "")
+        return monitor.command(name)(guarded)
+
+    return register
 
 
 _table_command(
@@ -358,10 +425,11 @@ _table_command(
     Example: iom monitor audit --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
     """,
     default_limit=200,
+    projection="audit",
 )
 
 
-@monitor.command("methodists")
+@_monitor_command("methodists")
 def monitor_methodists(
     *,
     region: Region = None,
@@ -394,7 +462,7 @@ def monitor_methodists(
     )
 
 
-@monitor.command("dynamics")
+@_monitor_command("dynamics")
 def monitor_dynamics(
     *,
     by: Annotated[
@@ -458,7 +526,7 @@ def monitor_dynamics(
     )
 
 
-@monitor.command("deficits")
+@_monitor_command("deficits")
 def monitor_deficits(
     *,
     region: Region = None,
@@ -494,7 +562,7 @@ def monitor_deficits(
     )
 
 
-@monitor.command("refusals")
+@_monitor_command("refusals")
 def monitor_refusals(
     *,
     route: RouteOpt = None,
