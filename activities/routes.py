@@ -5,9 +5,7 @@ Every command is executed under its command id, so a retried activity appends no
 application answers a command id already applied with its earlier receipt). A refused command is
 recorded (who, what, which rule) before the activity fails without retry, because Temporal keeps
 no record of it. Commands are decided at the moment Temporal scheduled the attempt: the cluster's
-clock, the same one the workflow's timers run on. A person's command runs as a local activity,
-whose scheduled time is the worker's clock: the workflow passes its own time instead
-(`Execution.at`).
+clock, the same one the workflow's timers run on.
 """
 
 from __future__ import annotations
@@ -97,7 +95,6 @@ class RouteActivities:
         """A person's command, decided on the route and saved; a refusal is recorded."""
         request = execution.request
         self._bind(execution.route_id, command=execution.name, command_id=request.command_id)
-        now = execution.at or self._now()  # `at`: a local activity, told the workflow's time
         try:
             command = self._command(execution.name, request.payload, person=True)
             actor = self._actor(request.actor_id, request.role)
@@ -107,14 +104,14 @@ class RouteActivities:
                 actor,
                 request.command_id,
                 execution.causation_id,
-                now=now,
+                now=self._now(),
             )
         except ConflictError:
             raise  # another writer won: a retry decides again on the fresh route
         except DomainError as error:
             signed = (request.actor_id, request.role, request.command_id)
-            self._refuse(execution.route_id, execution.name, signed, error, now)
-        outcome = self._outcome(execution.route_id, receipt, now)
+            self._refuse(execution.route_id, execution.name, signed, error)
+        outcome = self._outcome(execution.route_id, receipt)
         log.info("command executed", version=receipt.version, replayed=receipt.replayed)
         return outcome
 
@@ -249,12 +246,7 @@ class RouteActivities:
             ) from None
 
     def _refuse(
-        self,
-        route_id: UUID,
-        name: str,
-        signed: tuple[str, str, str],
-        error: DomainError,
-        now: datetime | None = None,
+        self, route_id: UUID, name: str, signed: tuple[str, str, str], error: DomainError
     ) -> NoReturn:
         """Record the refusal (`signed`: who, in which role, under which command id), then
         refuse for good: a retry would be refused again."""
@@ -262,7 +254,7 @@ class RouteActivities:
         record_refusal(
             self.routes,
             route_id=route_id,
-            refused_at=now or self._now(),
+            refused_at=self._now(),
             actor_id=actor_id,
             role=role,
             command=name,
@@ -276,7 +268,7 @@ class RouteActivities:
             error.message, refusal_details(error), type=type(error).__name__, non_retryable=True
         )
 
-    def _outcome(self, route_id: UUID, receipt: Receipt, now: datetime | None = None) -> Outcome:
+    def _outcome(self, route_id: UUID, receipt: Receipt) -> Outcome:
         route = self.routes.route(route_id)
         notice = None
         last = receipt.events[-1:] if not receipt.replayed else []
@@ -286,7 +278,7 @@ class RouteActivities:
             version=receipt.version,
             events=receipt.events,
             replayed=receipt.replayed,
-            view=route_view(route, now or self._now()),
+            view=route_view(route, self._now()),
             notice=notice,
             channels=sorted(self.channels) if notice else [],
         )
