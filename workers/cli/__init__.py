@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
@@ -173,10 +174,14 @@ def profiles(
 
 def main() -> None:
     """The `iom` entry point: a broken regulation profile, which every command loads, is an
-    error to fix (exit 2), not a traceback."""
+    error to fix (exit 2), not a traceback. On the way out, what the command left is collected
+    while the interpreter is whole: a Temporal client released later, by the SDK's native
+    threads during the interpreter's finalisation, aborts the process (exit 134)."""
     try:
         app(prog_name="iom")
     except InvalidProfileError as error:
         typer.echo(f"ошибка: регламент не загружен: {error}", err=True)
         typer.echo("Исправьте файл (см. README, «Adding a region») и повторите.", err=True)
         raise SystemExit(2) from None
+    finally:
+        gc.collect()

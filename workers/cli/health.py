@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import socket
 import sqlite3
 import threading
@@ -146,10 +145,6 @@ async def run_checks(
         Part.PROJECTIONS: lambda: check_projections(settings, timeout, max_lag),
     }
     results = await asyncio.gather(*(outcome_of(probes[part]()) for part in chosen))
-    # Drop the Temporal client now, while the interpreter is whole: the SDK's native threads
-    # must not release it during the interpreter's finalisation (an abort, exit code 134).
-    client = None
-    gc.collect()
     return dict(zip(chosen, results, strict=True))
 
 
