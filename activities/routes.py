@@ -5,7 +5,9 @@ Every command is executed under its command id, so a retried activity appends no
 application answers a command id already applied with its earlier receipt). A refused command is
 recorded (who, what, which rule) before the activity fails without retry, because Temporal keeps
 no record of it. Commands are decided at the moment Temporal scheduled the attempt: the cluster's
-clock, the same one the workflow's timers run on.
+clock, the same one the workflow's timers run on. A person's command runs as a local activity,
+whose scheduled time is the worker's clock: the workflow passes its own time instead
+(`Execution.at`).
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ class RouteActivities:
         """A person's command, decided on the route and saved; a refusal is recorded."""
         request = execution.request
         self._bind(execution.route_id, command=execution.name, command_id=request.command_id)
+        now = execution.at or self._now()  # `at`: a local activity, told the workflow's time
         try:
             command = self._command(execution.name, request.payload, person=True)
             actor = self._actor(request.actor_id, request.role)
@@ -104,14 +107,14 @@ class RouteActivities:
                 actor,
                 request.command_id,
                 execution.causation_id,
-                now=self._now(),
+                now=now,
             )
         except ConflictError:
             raise  # another writer won: a retry decides again on the fresh route
         except DomainError as error:
             signed = (request.actor_id, request.role, request.command_id)
-            self._refuse(execution.route_id, execution.name, signed, error)
-        outcome = self._outcome(execution.route_id, receipt)
+            self._refuse(execution.route_id, execution.name, signed, error, now)
+        outcome = self._outcome(execution.route_id, receipt, now)
         log.info("command executed", version=receipt.version, replayed=receipt.replayed)
         return outcome
 
@@ -246,7 +249,12 @@ class RouteActivities:
             ) from None
 
     def _refuse(
-        self, route_id: UUID, name: str, signed: tuple[str, str, str], error: DomainError
+        self,
+        route_id: UUID,
+        name: str,
+        signed: tuple[str, str, str],
+        error: DomainError,
+        now: datetime | None = None,
     ) -> NoReturn:
         """Record the refusal (`signed`: who, in which role, under which command id), then
         refuse for good: a retry would be refused again."""
@@ -254,7 +262,7 @@ class RouteActivities:
         record_refusal(
             self.routes,
             route_id=route_id,
-            refused_at=self._now(),
+            refused_at=now or self._now(),
             actor_id=actor_id,
             role=role,
             command=name,
@@ -268,7 +276,7 @@ class RouteActivities:
             error.message, refusal_details(error), type=type(error).__name__, non_retryable=True
         )
 
-    def _outcome(self, route_id: UUID, receipt: Receipt) -> Outcome:
+    def _outcome(self, route_id: UUID, receipt: Receipt, now: datetime | None = None) -> Outcome:
         route = self.routes.route(route_id)
         notice = None
         last = receipt.events[-1:] if not receipt.replayed else []
@@ -278,7 +286,7 @@ class RouteActivities:
             version=receipt.version,
             events=receipt.events,
             replayed=receipt.replayed,
-            view=route_view(route, self._now()),
+            view=route_view(route, now or self._now()),
             notice=notice,
             channels=sorted(self.channels) if notice else [],
         )

@@ -12,7 +12,8 @@ separate API and worker processes would show on the same cores.
 * **The command.** `POST /routes/{id}/commands/record_interim_result` by the route's methodist:
   the token checked, the route read from the store to check it is within reach, the
   idempotency answer claimed and kept in PostgreSQL, the workflow's update (its validator, the
-  `execute_command` activity deciding and saving the event, the answer). Each client drives
+  `execute_command` local activity deciding and saving the event in the workflow task that
+  accepted the update, the answer). Each client drives
   routes of its own (sakha demo routes written to implementation directly on the aggregate, their
   workflows started by `RouteGateway.start`), one request after another, each with a fresh token
   and a fresh `Idempotency-Key`; p50 / p95 / p99 (nearest rank). Target: p99 < 100 ms at 8.
@@ -29,13 +30,16 @@ and the logs are at WARNING (the per-command INFO lines would go to the terminal
 phases the worker is let settle: the demo's terms lie in the past, so each workflow started
 fires its overdue reminders first.
 
-Run `python -m bench.api [--requests N] [--clients 1,8,32] [--quick] [--write BENCHMARKS.md]`.
+Run `python -m bench.api [--requests N] [--clients 1,8,32] [--quick] [--write BENCHMARKS.md]`
+(`--save FILE.json` keeps the figures, `--render FILE.json` writes them again).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import logging
 import math
 import os
@@ -55,6 +59,7 @@ from uuid import UUID
 import httpx
 import jwt
 import uvicorn
+from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -70,7 +75,7 @@ from workers.gateway import RouteGateway
 from workers.logs import configure_logging
 from workers.settings import Settings, store_env
 from workers.temporal import register_search_attributes, route_worker
-from workflows.contracts import CommandRequest
+from workflows.contracts import CommandRequest, workflow_id
 
 SECTION = "HTTP API"
 BEGIN, END = "<!-- api:begin -->", "<!-- api:end -->"
@@ -413,6 +418,23 @@ class Report:
     events: tuple[int, int]  # interim results recorded: expected, found
     where: str
     date: str
+    local: bool = False  # the commands ran as local activities (seen in a route's history)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Report:
+        data = json.loads(text)
+        levels = [
+            Level(
+                clients=level["clients"],
+                **{kind: Latencies(**level[kind]) for kind in ("command", "health", "gateway")},
+            )
+            for level in data.pop("levels")
+        ]
+        expected, found = data.pop("events")
+        return cls(levels=levels, events=(expected, found), **data)
 
 
 def _met(ok: bool) -> str:
@@ -481,25 +503,122 @@ def render(report: Report) -> str:
         "sent (warm-ups included).",
         *reading(report),
         "",
-        "What limits the latency is CPU, not waiting: every command costs tens of milliseconds "
-        "of it, about half in the dev server (the update accepted, two workflow tasks and an "
-        "activity task, each persisted in its store) and half in this process (the worker: the "
-        "workflow task in the sandbox, the activity loading the route, deciding and saving; the "
-        "API: the token, the body's model, the route read to check its reach, the idempotency "
-        "answer looked up and kept — two more PostgreSQL round trips — and the JSON). With every "
-        "client waiting for its answer the commands queue for the cores, so the round trip grows "
-        "with the clients at the throughput's pace; the gateway's baseline, without the API, "
-        "queues the same way. The API's own cost is the difference between the two columns of "
-        "CPU per request; the HTTP round trip itself (`/health/live`) is a millisecond or two "
-        "while the cores are free. What would meet the target: fewer server round trips per "
-        "command (the command as a local activity, or eager activity execution: see «Route "
-        "workflows»), the API and the worker in processes of their own on more than 2 shared "
-        "cores, and a Temporal server that is not the dev server.",
+        limits(report),
         "",
         END,
         "",
     ]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Before:
+    """The command through the API before it ran as a local activity: the same benchmark, run
+    on the code as it was just before, back to back with the run after; kept by hand."""
+
+    date: str
+    clients: tuple[int, ...]
+    p50_ms: tuple[float, ...]
+    p95_ms: tuple[float, ...]
+    p99_ms: tuple[float, ...]
+    per_second: tuple[float, ...]
+    ours_ms: tuple[float, ...]  # this process's CPU per command
+    server_ms: tuple[float, ...]  # the dev server's
+    busy: tuple[float, ...]
+
+
+BEFORE: Before | None = Before(
+    date="2026-11-23 20:16 UTC",
+    clients=(1, 8, 32),
+    p50_ms=(51.5, 235.6, 824.0),
+    p95_ms=(77.7, 320.4, 1099.2),
+    p99_ms=(92.2, 392.5, 1227.6),
+    per_second=(18.5, 33.1, 37.8),
+    ours_ms=(23.0, 26.6, 23.8),
+    server_ms=(23.0, 20.4, 18.7),
+    busy=(1.76, 1.65, 1.72),
+)
+
+
+def before_and_after(report: Report) -> str:
+    """The figures before the change against this run's, level by level."""
+    if BEFORE is None:
+        return ""
+    now = {level.clients: level.command for level in report.levels}
+    parts = []
+    for n, clients in enumerate(BEFORE.clients):
+        after = now.get(clients)
+        if after is None:
+            continue
+        parts.append(
+            f"{clients} client(s): p50 / p95 / p99 {BEFORE.p50_ms[n]:.0f} / {BEFORE.p95_ms[n]:.0f}"
+            f" / {BEFORE.p99_ms[n]:.0f} ms → {after.p50_ms:.0f} / {after.p95_ms:.0f} / "
+            f"{after.p99_ms:.0f} ms, {BEFORE.per_second[n]:.0f} → {after.per_second:.0f} "
+            f"commands/s, CPU ms per command ours / server {BEFORE.ours_ms[n]:.1f} / "
+            f"{BEFORE.server_ms[n]:.1f} → {after.ours_ms:.1f} / {after.server_ms:.1f} (machine "
+            f"busy {BEFORE.busy[n]:.2f} → {after.busy_cores:.2f} cores)"
+        )
+    return (
+        "Before the command ran as a local activity (the same benchmark on the code just before, "
+        f"{BEFORE.date}, run back to back with this one): " + "; ".join(parts) + "."
+    )
+
+
+def limits(report: Report) -> str:
+    """What limits the latency, and what is left to meet the target."""
+    if not report.local:
+        return (
+            "What limits the latency is CPU, not waiting. In this run the commands ran as "
+            "activity tasks (the update accepted, two workflow tasks and an activity task, each "
+            "persisted by the dev server): see «Route workflows» for the local activity that "
+            "takes one workflow task."
+        )
+    target = next((lv for lv in report.levels if lv.clients == TARGET_CLIENTS), None)
+    verdict = ""
+    if target is not None:
+        cpu = target.command.ours_ms + target.command.server_ms
+        wanted = 1e3 * TARGET_CLIENTS / TARGET_P99_MS
+        budget = 2e3 / wanted
+        if target.command.p99_ms < TARGET_P99_MS:
+            verdict = (
+                f" The target is met at {TARGET_CLIENTS} clients: p99 "
+                f"{target.command.p99_ms:.0f} ms, {cpu:.0f} ms of CPU per command."
+            )
+        else:
+            api = target.command.ours_ms - target.gateway.ours_ms
+            ours, rate = target.command.ours_ms, target.command.per_second
+            verdict = (
+                f" The target is not met at {TARGET_CLIENTS} clients (p99 "
+                f"{target.command.p99_ms:.0f} ms): {cpu:.0f} ms of CPU per command against the "
+                f"{budget:.0f} ms that 2 idle cores allow, and this process alone caps the "
+                f"throughput: {ours:.0f} ms of its CPU per command under one GIL allow at most "
+                f"{1e3 / ours:.0f} commands/s, measured {rate:.0f}/s ({ours * rate / 1e3:.2f} of "
+                "a core) — the dev server's share is no longer what limits. What is left: the "
+                "API's own "
+                f"{api:.0f} ms (the token, the route read to check its reach, the idempotency "
+                "answer's two PostgreSQL round trips, the models and the JSON) and the worker's "
+                "workflow task in the sandbox share one GIL with the clients here; in production "
+                "the API and the worker run as processes of their own, on more than 2 shared "
+                "cores, against a Temporal server that is not the dev server (whose share of "
+                "every command is CPU this machine's 2 cores must give)."
+            )
+    return (
+        "What limits the latency is CPU, not waiting. A command takes one workflow task now: "
+        "the task that accepts the update runs the `execute_command` local activity (the route "
+        "loaded, the command decided and saved) and answers the update (`workflows.route`, the "
+        "patch `command-as-local-activity`), so the dev server persists the update and one "
+        "task, where it persisted the update, two workflow tasks and an activity task before. "
+        "The rest is this process: the worker (the workflow task in the sandbox, the local "
+        "activity) and the API (the token, the body's model, the route read to check its "
+        "reach, the idempotency answer looked up and kept — two more PostgreSQL round trips — "
+        "and the JSON). With every client waiting for its answer the commands queue for the "
+        "cores, so the round trip grows with the clients at the throughput's pace; the "
+        "gateway's baseline, without the API, queues the same way. The API's own cost is the "
+        "difference between the two columns of CPU per request; the HTTP round trip itself "
+        "(`/health/live`) is a millisecond or two while the cores are free. "
+        + before_and_after(report)
+        + verdict
+    )
 
 
 def reading(report: Report) -> list[str]:
@@ -556,7 +675,7 @@ async def run(levels: list[int], samples: int, warmup: int) -> Report:
             )
             app = Routes(store_env(store.url), profiles=ProfileCatalogue(load_profiles()))
             try:
-                levels_done, sent, found, routes = await _measure(
+                levels_done, sent, found, routes, local = await _measure(
                     env, app, settings, levels=levels, samples=samples, warmup=warmup
                 )
             finally:
@@ -566,7 +685,7 @@ async def run(levels: list[int], samples: int, warmup: int) -> Report:
     config = f"--clients {','.join(map(str, levels))} --requests {samples}"
     where = watch.summary()
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    return Report(levels_done, config, routes, (sent, found), where, date)
+    return Report(levels_done, config, routes, (sent, found), where, date, local)
 
 
 async def _measure(
@@ -577,7 +696,7 @@ async def _measure(
     levels: list[int],
     samples: int,
     warmup: int,
-) -> tuple[list[Level], int, int, int]:
+) -> tuple[list[Level], int, int, int, bool]:
     clients = await asyncio.to_thread(prepare, app, max(levels))
     gateway = RouteGateway(env.client, app, settings.task_queue)
     async with route_worker(env.client, app, settings), Served(settings) as served:
@@ -604,7 +723,23 @@ async def _measure(
         for client in clients
         for event in app.history(client.route_id)
     )
-    return done, sent, found, len(clients)
+    history = await env.client.get_workflow_handle(workflow_id(clients[0].route_id)).fetch_history()
+    return done, sent, found, len(clients), locally(history)
+
+
+def locally(history: WorkflowHistory) -> bool:
+    """Whether the route's commands ran as local activities: their markers, no activity task."""
+    markers = tasks = 0
+    for event in history.events:
+        if event.HasField("marker_recorded_event_attributes"):
+            marker = event.marker_recorded_event_attributes
+            details = marker.details.get("data")
+            if marker.marker_name == "core_local_activity" and details is not None:
+                markers += b'"execute_command"' in details.payloads[0].data
+        elif event.HasField("activity_task_scheduled_event_attributes"):
+            scheduled = event.activity_task_scheduled_event_attributes
+            tasks += scheduled.activity_type.name == "execute_command"
+    return markers > tasks
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -617,12 +752,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured first, per client")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument("--write", type=Path, metavar="BENCHMARKS.md")
+    parser.add_argument("--save", type=Path, metavar="FILE.json", help="keep the figures")
+    parser.add_argument("--render", type=Path, metavar="FILE.json", help="write saved figures")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.clients.split(",")]
     if args.quick:
         levels, args.requests, args.warmup = [1, 4], 16, 1
     configure_logging("auto", logging.WARNING)
-    report = asyncio.run(run(levels, args.requests, args.warmup))
+    if args.render:
+        report = Report.from_json(args.render.read_text(encoding="utf-8"))
+    else:
+        report = asyncio.run(run(levels, args.requests, args.warmup))
+    if args.save:
+        args.save.write_text(report.to_json(), encoding="utf-8")
     section = render(report)
     print(section)
     if args.write:

@@ -95,6 +95,10 @@ with workflow.unsafe.imports_passed_through():
 
 SECTION = "Route workflows"
 BEGIN, END = "<!-- workflows:begin -->", "<!-- workflows:end -->"
+COMMANDS_BEGIN = "<!-- workflows:commands:begin -->"
+COMMANDS_END = "<!-- workflows:commands:end -->"
+"""The command's part of the section, which `--only commands` rewrites alone."""
+LOCAL_ACTIVITY_MARKER = "core_local_activity"  # the marker a local activity's result is kept in
 DEV_SERVER = Path(sys.executable).parent / "temporal"
 REGIONS = ("sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm")
 SINGLE_PARTY = ("balakhta", "sovetsky", "chelyabinsk", "algorithm")  # one party in round 1
@@ -438,6 +442,9 @@ class Commands:
     routes: int
     activity_ms: float  # median execute_command activity, started → completed (server clock)
     update_ms: float  # median update, accepted → completed in the workflow's history
+    task_ms: float = 0.0  # median: the workflow task that took the update started → answered
+    bare_task_ms: float = 0.0  # the same for the bare update
+    local: bool = False  # execute_command ran as a local activity (no activity_ms then)
 
     @property
     def ratio(self) -> float:
@@ -492,13 +499,25 @@ async def measure_commands(
                 bare_ns.append(other)
         for handle in bare:
             await handle.signal(UpdateWorkflow.stop)
-        activity_ms, update_ms = [], []
+        activity_ms, update_ms, task_ms, bare_task_ms = [], [], [], []
+        locally = 0
         for _, route_id in prepared:
             history = await env.client.get_workflow_handle(workflow_id(route_id)).fetch_history()
             activity_ms += activity_spans(history, "execute_command")
+            locally += local_activities(history, "execute_command")
             update_ms += update_spans(history)
+            task_ms += task_spans(history)
+        for handle in bare:
+            bare_task_ms += task_spans(await handle.fetch_history())
     return Commands(
-        Stats.of(domain_ns), Stats.of(bare_ns), routes, median(activity_ms), median(update_ms)
+        Stats.of(domain_ns),
+        Stats.of(bare_ns),
+        routes,
+        median(activity_ms),
+        median(update_ms),
+        median(task_ms),
+        median(bare_task_ms),
+        locally > len(activity_ms),
     )
 
 
@@ -519,6 +538,41 @@ def activity_spans(history: WorkflowHistory, activity_type: str) -> list[float]:
             scheduled = event.activity_task_completed_event_attributes.scheduled_event_id
             if kinds.get(scheduled) == activity_type and scheduled in started:
                 found.append(stamp - started[scheduled])
+    return found
+
+
+def local_activities(history: WorkflowHistory, activity_type: str) -> int:
+    """How many local activities of a type the history records (their markers). A marker keeps
+    the attempt, not how long it ran: its times are the workflow's and the worker's clocks."""
+    found = 0
+    for event in history.events:
+        if not event.HasField("marker_recorded_event_attributes"):
+            continue
+        marker = event.marker_recorded_event_attributes
+        if marker.marker_name == LOCAL_ACTIVITY_MARKER and "data" in marker.details:
+            data = json.loads(marker.details["data"].payloads[0].data)
+            found += data.get("activity_type") == activity_type
+    return found
+
+
+def task_spans(history: WorkflowHistory) -> list[float]:
+    """Milliseconds from the start of the workflow task that accepted each update to the
+    update's completion (the server's clock): one workflow task when the command runs as a local
+    activity, two and an activity task between them when it does not."""
+    task_started = 0.0
+    accepted: dict[str, float] = {}
+    found = []
+    for event in history.events:
+        stamp = event.event_time.ToMilliseconds()
+        if event.HasField("workflow_task_started_event_attributes"):
+            task_started = stamp
+        elif event.HasField("workflow_execution_update_accepted_event_attributes"):
+            attributes = event.workflow_execution_update_accepted_event_attributes
+            accepted[attributes.accepted_request.meta.update_id] = task_started
+        elif event.HasField("workflow_execution_update_completed_event_attributes"):
+            update_id = event.workflow_execution_update_completed_event_attributes.meta.update_id
+            if update_id in accepted:
+                found.append(stamp - accepted[update_id])
     return found
 
 
@@ -772,7 +826,7 @@ class Report:
     """Everything one run measured, and where."""
 
     commands: Commands
-    deadlines: Deadlines
+    deadlines: Deadlines | None  # None: the commands alone (`--only commands`)
     config: str
     seconds: float
     load: tuple[float, float]
@@ -792,7 +846,8 @@ class Report:
         domain, bare = Stats(**c.pop("domain")), Stats(**c.pop("bare"))
         commands = Commands(domain=domain, bare=bare, **c)
         low, high = data.pop("load")
-        return cls(commands=commands, deadlines=Deadlines(**d), load=(low, high), **data)
+        deadlines = Deadlines(**d) if d is not None else None
+        return cls(commands=commands, deadlines=deadlines, load=(low, high), **data)
 
 
 def _met(ok: bool) -> str:
@@ -800,14 +855,9 @@ def _met(ok: bool) -> str:
 
 
 def render(report: Report) -> str:
-    """The «Route workflows» section."""
-    c, d = report.commands, report.deadlines
-    ours = (
-        f"{report.ours:.2f} of them this benchmark's processes (itself, its workers, the dev "
-        "server; PostgreSQL's share not counted as ours)"
-        if 0 < report.ours <= report.busy
-        else "this benchmark's own share not recorded in this run"
-    )
+    """The «Route workflows» section (a run of both benchmarks)."""
+    d = report.deadlines
+    assert d is not None, "a run of the commands alone writes only their part (`commands_part`)"
     lines = [
         f"## {SECTION}",
         "",
@@ -821,31 +871,9 @@ def render(report: Report) -> str:
         "own (`route_worker`, as `iom worker` runs it, JSON logs to a file), notices delivered "
         "by webhook to a receiver in the benchmark's process.",
         "",
-        f"Sharing the 2 cores meanwhile: the machine was busy {report.busy:.2f} cores on average "
-        f"over the run, {ours}; load average "
-        f"{report.load[0]:.1f} at the start, {report.load[1]:.1f} at the end; long-lived other "
-        f"processes, in cores: {report.others or 'none above 0.5 CPU-s'} (others' test runs, "
-        "with Temporal servers of their own, come and go between these snapshots).",
+        f"Sharing the 2 cores meanwhile: {sharing(report)}.",
         "",
-        "### A process command against a bare update round trip",
-        "",
-        "`record_interim_result` by the methodist through `RouteGateway.execute` (update, "
-        "validator, `execute_command` activity saving to PostgreSQL, answer) against an update "
-        "that does nothing on a trivial workflow of the same worker process; sent alternately, "
-        f"one at a time, over {c.routes} routes in implementation and {c.routes} trivial "
-        f"workflows. Target: p95 < {TARGET_P95_MS:.0f} ms.",
-        "",
-        "| round trip | samples | p50 ms | p95 ms | p95 / bare p95 | target met |",
-        "|---|---:|---:|---:|---:|---|",
-        f"| process command (update → activity → saved event) | {c.domain.samples} "
-        f"| {c.domain.median_ms:.1f} | {c.domain.p95_ms:.1f} | **{c.ratio:.2f}×** "
-        f"| {_met(c.domain.p95_ms < TARGET_P95_MS)} |",
-        f"| baseline: bare update | {c.bare.samples} | {c.bare.median_ms:.1f} "
-        f"| {c.bare.p95_ms:.1f} | 1.00× |  |",
-        "",
-        f"Inside the command (the workflows' histories, the server's clock, medians): the update "
-        f"from accepted to completed {c.update_ms:.1f} ms, of which the `execute_command` "
-        f"activity from started to completed {c.activity_ms:.1f} ms.",
+        *commands_part(report, alone=False),
         "",
         "### Open route workflows on one worker, and deadlines falling due at once",
         "",
@@ -887,28 +915,123 @@ def render(report: Report) -> str:
     return "\n".join(lines)
 
 
+def sharing(report: Report) -> str:
+    """How busy the 2 cores were over the run, and with what."""
+    ours = (
+        f"{report.ours:.2f} of them this benchmark's processes (itself, its workers, the dev "
+        "server; PostgreSQL's share not counted as ours)"
+        if 0 < report.ours <= report.busy
+        else "this benchmark's own share not recorded in this run"
+    )
+    return (
+        f"the machine was busy {report.busy:.2f} cores on average over the run, {ours}; load "
+        f"average {report.load[0]:.1f} at the start, {report.load[1]:.1f} at the end; "
+        f"long-lived other processes, in cores: {report.others or 'none above 0.5 CPU-s'} "
+        "(others' test runs, with Temporal servers of their own, come and go between these "
+        "snapshots)"
+    )
+
+
+def commands_part(report: Report, *, alone: bool) -> list[str]:
+    """The command's part of the section, between its own markers; `alone`: measured by a run
+    of the commands only (`--only commands`), which rewrites this part and nothing else."""
+    c = report.commands
+    lines = [COMMANDS_BEGIN, "", "### A process command against a bare update round trip", ""]
+    if alone:
+        lines += [
+            f"Measured apart from the rest of this section, by `python -m bench.workflows "
+            f"{report.config}` on {report.date} in {report.seconds:.0f} s (a dev server, a "
+            "database and a worker process of its own, as above). Sharing the 2 cores "
+            f"meanwhile: {sharing(report)}.",
+            "",
+        ]
+    how = "local activity" if c.local else "activity"
+    lines += [
+        "`record_interim_result` by the methodist through `RouteGateway.execute` (update, "
+        f"validator, `execute_command` {how} saving to PostgreSQL, answer) against an update "
+        "that does nothing on a trivial workflow of the same worker process; sent alternately, "
+        f"one at a time, over {c.routes} routes in implementation and {c.routes} trivial "
+        f"workflows. Target: p95 < {TARGET_P95_MS:.0f} ms.",
+        "",
+        "| round trip | samples | p50 ms | p95 ms | p95 / bare p95 | target met |",
+        "|---|---:|---:|---:|---:|---|",
+        f"| process command (update → {how} → saved event) | {c.domain.samples} "
+        f"| {c.domain.median_ms:.1f} | {c.domain.p95_ms:.1f} | **{c.ratio:.2f}×** "
+        f"| {_met(c.domain.p95_ms < TARGET_P95_MS)} |",
+        f"| baseline: bare update | {c.bare.samples} | {c.bare.median_ms:.1f} "
+        f"| {c.bare.p95_ms:.1f} | 1.00× |  |",
+        "",
+    ]
+    if c.local:
+        lines.append(
+            "Inside the command (the workflows' histories, the server's clock, medians): the "
+            "workflow task that took the update, from its start to the update's answer — the "
+            f"`execute_command` local activity included — {c.task_ms:.1f} ms, against "
+            f"{c.bare_task_ms:.1f} ms for the bare update's task."
+        )
+    else:
+        lines.append(
+            "Inside the command (the workflows' histories, the server's clock, medians): from the "
+            f"start of the workflow task that took the update to its answer {c.task_ms:.1f} ms "
+            f"(the bare update's task {c.bare_task_ms:.1f} ms); the update from accepted to "
+            f"completed {c.update_ms:.1f} ms, of which the `execute_command` activity from "
+            f"started to completed {c.activity_ms:.1f} ms."
+        )
+    lines += ["", *command_reading(c), "", COMMANDS_END]
+    return lines
+
+
+def command_reading(c: Commands) -> list[str]:
+    """What the command's figures say."""
+    outside = c.domain.median_ms - c.task_ms
+    extra = c.domain.median_ms - c.bare.median_ms
+    if not c.local:
+        return [
+            f"The command costs {extra:.0f} ms more than a bare update at the median. Inside the "
+            f"update ({c.update_ms:.0f} ms from accepted to completed) the activity itself runs "
+            f"{c.activity_ms:.0f} ms (the route from the repository's cache, the command "
+            "decided, the save in PostgreSQL, the route loaded again for its view); the rest is "
+            "Temporal's round trips that a bare update does not make: the workflow task that "
+            "schedules the activity, the activity task's dispatch, the workflow task that takes "
+            f"its result and answers. Outside the update, {outside:.0f} ms: the client's call to "
+            "the server and the workflow task's dispatch, as for the bare update. What would cut "
+            "it: the command as a local activity (run inside the workflow task that accepted the "
+            "update: no activity dispatch, one workflow task fewer), or eager activity execution "
+            "(`system.enableActivityEagerExecution` on the server); either leaves about the bare "
+            "update plus the activity's own time."
+        ]
+    return [
+        f"The command costs {extra:.0f} ms more than a bare update at the median. It runs as a "
+        "local activity (`workflows.route`, behind the patch `command-as-local-activity`): the "
+        "workflow task that accepts the update runs `execute_command` in the worker and answers "
+        "the update in the same task — one workflow task, no activity task, no second workflow "
+        f"task. That task takes {c.task_ms:.0f} ms from its start to the answer against "
+        f"{c.bare_task_ms:.0f} ms for the bare update's: the difference is the local activity "
+        "(the route from the repository's cache, the command decided, the save in PostgreSQL, "
+        "the route loaded again for its view) and the route's view taken in (search "
+        f"attributes); the rest of the round trip, {outside:.0f} ms, is the client's call to the "
+        "server and the workflow task's dispatch, as for the bare update."
+        + (f" {COMMAND_BEFORE}" if COMMAND_BEFORE else "")
+    ]
+
+
+COMMAND_BEFORE = (
+    "Before it ran as a local activity (the same benchmark on the code just before, 2026-11-23 "
+    "20:18 UTC, run back to back with this one): p50 36.3 ms, p95 46.6 ms against a bare "
+    "update's 11.2 / 16.0 ms; from the start of the workflow task that took the update to its "
+    "answer 31 ms — that task, the `execute_command` activity task (10 ms from started to "
+    "completed) and the workflow task that took its result and answered."
+)
+"""The same benchmark's figures before the command ran as a local activity; kept by hand."""
+
+
 def reading(report: Report) -> list[str]:
     """What the figures say, and what limits them (the profile: a run with `--profile`)."""
-    c, d = report.commands, report.deadlines
-    outside = c.domain.median_ms - c.update_ms
+    d = report.deadlines
+    assert d is not None
     return [
         "### Reading the figures",
         "",
-        f"- **The command** costs {c.domain.median_ms - c.bare.median_ms:.0f} ms more than a bare "
-        f"update at the median. Inside the update ({c.update_ms:.0f} ms from accepted to "
-        f"completed) the activity itself runs {c.activity_ms:.0f} ms (the route from the "
-        "repository's cache, the command decided, the save in PostgreSQL, the route loaded again "
-        "for its view); the rest is Temporal's round trips that a bare update does not make: "
-        "the workflow task that schedules the activity, the activity task's dispatch, the "
-        "workflow task that takes its result and answers. Outside the update, "
-        f"{outside:.0f} ms: the client's call to the server and the workflow task that accepts "
-        "it (the validator), as for the bare update. The p95 moves between runs with the load "
-        "others put on the 2 cores (two earlier full runs on 2026-11-23, 16:28 and 16:45 UTC: "
-        "p95 47.8 and 63.0 ms, against a bare update's 16.8 and 19.6 ms). What would cut it: the "
-        "command as a local activity (run inside the workflow task that accepted the update: no "
-        "activity dispatch, one workflow task fewer), or eager activity execution "
-        "(`system.enableActivityEagerExecution` on the server); either leaves about the bare "
-        "update plus the activity's own time.",
         f"- **Memory** is bounded by the worker's workflow cache, not by the routes open: "
         f"{d.rss_ready_mib:,.0f} MiB ready, {d.rss_calibrated_mib:,.0f} MiB with "
         f"{d.calibrated:,} open, {d.rss_open_mib:,.0f} MiB with {d.routes:,} open; the SDK keeps "
@@ -992,17 +1115,19 @@ async def run(args: argparse.Namespace) -> Report:
                     warmup=args.warmup,
                 )
                 print(f"commands: {commands}", flush=True)
-                deadlines = await measure_deadlines(
-                    env,
-                    app,
-                    folder,
-                    worker_env,
-                    receiver,
-                    routes=args.routes,
-                    deadlines=args.deadlines,
-                    profile=args.profile,
-                )
-                print(f"deadlines: {deadlines}", flush=True)
+                deadlines = None
+                if args.only != "commands":
+                    deadlines = await measure_deadlines(
+                        env,
+                        app,
+                        folder,
+                        worker_env,
+                        receiver,
+                        routes=args.routes,
+                        deadlines=args.deadlines,
+                        profile=args.profile,
+                    )
+                    print(f"deadlines: {deadlines}", flush=True)
             finally:
                 app.close()
         seconds = time.perf_counter() - started
@@ -1018,6 +1143,10 @@ async def run(args: argparse.Namespace) -> Report:
         f"--routes {args.routes} --deadlines {args.deadlines} --commands {args.commands} "
         f"--command-routes {args.command_routes}"
     )
+    if args.only == "commands":
+        config = (
+            f"--only commands --commands {args.commands} --command-routes {args.command_routes}"
+        )
     load_end = os.getloadavg()[0]
     return Report(
         commands,
@@ -1048,6 +1177,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--profile", type=Path, metavar="FILE.pstats", help="cProfile the routes' worker"
     )
+    parser.add_argument(
+        "--only",
+        choices=["commands"],
+        help="only the process command against the bare update; --write then rewrites only "
+        "the command's part of the section",
+    )
     parser.add_argument("--serve", metavar="BARE_QUEUE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -1067,6 +1202,13 @@ def main(argv: list[str] | None = None) -> None:
         report = asyncio.run(run(args))
     if args.save:
         args.save.write_text(report.to_json(), encoding="utf-8")
+    if report.deadlines is None:
+        part = "\n".join(commands_part(report, alone=True)) + "\n"
+        print(part)
+        if args.write:
+            write_commands_part(args.write, part)
+            print(f"wrote the command's part of «{SECTION}» to {args.write}")
+        return
     section = render(report)
     print(section)
     if args.profile and args.profile.exists():
@@ -1074,6 +1216,19 @@ def main(argv: list[str] | None = None) -> None:
     if args.write:
         write_section(args.write, SECTION, END, section)
         print(f"wrote «{SECTION}» to {args.write}")
+
+
+def write_commands_part(path: Path, part: str) -> None:
+    """Replace the command's part of the section (between its markers) with `part`; the rest
+    of the section, measured by an earlier run of both benchmarks, stays as it is."""
+    text = path.read_text(encoding="utf-8")
+    mine = re.compile(rf"(?ms)^{re.escape(COMMANDS_BEGIN)}\n.*?{re.escape(COMMANDS_END)}\n?")
+    if not mine.search(text):
+        raise SystemExit(
+            f"{path} has no command's part ({COMMANDS_BEGIN}): run both benchmarks once to "
+            "write the whole section"
+        )
+    path.write_text(mine.sub(lambda _: part, text, count=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ from workflows.contracts import SEARCH_ATTRIBUTES
 from workflows.route import RouteWorkflow
 
 ACTIVITY_THREADS = 8  # sync activities (store, SMTP, HTTP) run on this many threads
+LOCAL_THREADS = 4
+"""Threads of their own for people's commands, which run as local activities: a burst of slow
+notice deliveries cannot make a command queue for a thread while its timeout runs."""
 
 
 async def connect(settings: Settings, *, lazy: bool = False) -> Client:
@@ -108,6 +111,7 @@ def route_worker(client: Client, routes: Routes, settings: Settings) -> Worker:
             handlers.fire_timer,
             handlers.deliver_notice,
         ],
-        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS + LOCAL_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
+        max_concurrent_local_activities=LOCAL_THREADS,
     )

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 from temporalio.common import SearchAttributeKey
 
 ROUTE_WORKFLOW = "RouteWorkflow"
@@ -94,12 +94,25 @@ class CommandRequest(Contract):
 
 
 class Execution(Contract):
-    """The activity input of one command on a route."""
+    """The activity input of one command on a route; `at`: the moment to decide it at, the
+    workflow task's time (a local activity's own scheduled time is the worker's clock; None:
+    the activity task's scheduled time, the cluster's clock)."""
 
     route_id: UUID
     name: str
     request: CommandRequest
     causation_id: str
+    at: datetime | None = None
+
+    @model_serializer(mode="wrap")
+    def _at_only_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without `at`, the payload is the one workers older than it accept (their contract
+        refuses unknown fields): an activity task of a run from before the patch may reach one
+        while the workers are replaced."""
+        data: dict[str, Any] = handler(self)
+        if data.get("at") is None:
+            data.pop("at", None)
+        return data
 
 
 class Outcome(Contract):

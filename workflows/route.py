@@ -5,7 +5,8 @@ profile: agreement rounds, reminders, escalations, activities' dates, the term's
 conclusions); the workflow keeps the route's single writer, sleeps durably until the soonest
 timer, has an activity fire it, and delivers the notice it produced on every channel. People's
 commands arrive as updates (named after the command) and operators' interventions as signals;
-both run an activity that executes them on the aggregate. The input is just the route id: at
+both run an activity that executes them on the aggregate (a command a local activity, so that
+the workflow task that accepts the update answers it too). The input is just the route id: at
 start and at every continue-as-new the state is loaded afresh from the event store, so a route's
 workflow can be started again at any time and new workflow code takes over old routes.
 """
@@ -47,6 +48,9 @@ COMMAND_CALL = timedelta(seconds=10)
 (the retry replays what the lost attempt may have saved)."""
 COMMAND_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(milliseconds=200))
 """A person waits on the answer: a few quick retries (a lost race, a blip of the store)."""
+COMMAND_LOCALLY = "command-as-local-activity"
+"""The patch that runs a person's command as a local activity. Runs that took a command before
+it went on with an activity task; every run since takes its commands locally."""
 DURABLE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
@@ -79,15 +83,15 @@ class RouteWorkflow:
     @workflow.run
     async def run(self, start: RouteInput) -> str:
         """Follow the route until it is completed or cancelled; returns its last stage."""
-        self.show(
-            await workflow.execute_activity(
-                "load_route",
-                start,
-                result_type=RouteView,
-                start_to_close_timeout=STORE_CALL,
-                retry_policy=DURABLE_RETRY,
-            )
+        loaded: RouteView = await workflow.execute_activity(
+            "load_route",
+            start,
+            result_type=RouteView,
+            start_to_close_timeout=STORE_CALL,
+            retry_policy=DURABLE_RETRY,
         )
+        if not self.fresher_than(loaded):
+            self.show(loaded)
         while not self.current.closed:
             if self.signals:
                 await self.operate(*self.signals.pop(0))
@@ -117,23 +121,42 @@ class RouteWorkflow:
 
     @workflow.update(dynamic=True, description="A person's command on the route.")
     async def command(self, name: str, args: Sequence[RawValue]) -> int:
-        """Execute the command named `name` on the route; answers the route's new version."""
+        """Execute the command named `name` on the route; answers the route's new version.
+
+        The command runs as a local activity: in the workflow task that accepted the update,
+        which answers it too (no activity task, no second workflow task). Its attempts run on
+        the worker's clock, so the workflow tells it the moment to decide at: the workflow
+        task's time, the cluster's clock, as an activity task's scheduled time was. A worker
+        lost mid-command loses its workflow task with it; the task is retried after its
+        timeout (and the update delivered again), the command executed again under its id."""
         request = self.decode(args)
+        causation_id = self.causation(f"update:{name}")
+        locally = workflow.patched(COMMAND_LOCALLY)
         execution = Execution(
             route_id=self.route_id,
             name=name,
             request=request,
-            causation_id=self.causation(f"update:{name}"),
+            causation_id=causation_id,
+            at=workflow.now() if locally else None,
         )
         async with self.writer:
             try:
-                outcome: Outcome = await workflow.execute_activity(
-                    "execute_command",
-                    execution,
-                    result_type=Outcome,
-                    start_to_close_timeout=COMMAND_CALL,
-                    retry_policy=COMMAND_RETRY,
-                )
+                if locally:
+                    outcome: Outcome = await workflow.execute_local_activity(
+                        "execute_command",
+                        execution,
+                        result_type=Outcome,
+                        start_to_close_timeout=COMMAND_CALL,
+                        retry_policy=COMMAND_RETRY,
+                    )
+                else:  # a run that took a command before the patch
+                    outcome = await workflow.execute_activity(
+                        "execute_command",
+                        execution,
+                        result_type=Outcome,
+                        start_to_close_timeout=COMMAND_CALL,
+                        retry_policy=COMMAND_RETRY,
+                    )
             except ActivityError as error:
                 raise refusal(error) from None
             self.apply(outcome)
@@ -172,6 +195,10 @@ class RouteWorkflow:
         self.signals.append((name, given, str(workflow.uuid4())))
 
     async def operate(self, name: str, payload: dict[str, Any] | None, step: str) -> None:
+        # Signals and timers keep activity tasks: nobody waits on their answer, and they are
+        # retried until the store answers (a local activity retried that long would hold the
+        # workflow task through its first minute of retries, then back off on workflow timers,
+        # a marker and a timer in the history for each attempt).
         operation = Operation(
             route_id=self.route_id,
             name=name,
@@ -255,6 +282,18 @@ class RouteWorkflow:
             self.published[key.name] = value
         if updates:
             workflow.upsert_search_attributes(updates)
+
+    def fresher_than(self, loaded: RouteView) -> bool:
+        """Whether a command that came while the route was loading left a newer view than the
+        one loaded. A local activity answers long before the `load_route` activity task that
+        was scheduled first: its view is kept. (Runs from before the patch took the loaded view
+        in any case; the patch's answer here is the one the command already had.)"""
+        current = self.view
+        return (
+            current is not None
+            and current.version > loaded.version
+            and workflow.patched(COMMAND_LOCALLY)
+        )
 
     def should_continue_as_new(self) -> bool:
         info = workflow.info()

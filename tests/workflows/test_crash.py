@@ -5,10 +5,11 @@ one event per command, versions without gaps, no notice twice; the route's workf
 The kill falls inside the activities by holding locks in PostgreSQL from the test (no hooks in
 the engine), in two windows at once: one command's event is committed but its activity has not
 answered (it waits to read the route after its save), another's activity has started and saved
-nothing (it waits to read the route first). `pg_stat_activity` shows both waiting. Nothing
-tells Temporal that a killed worker's activity is gone: its attempt times out after the
-activity's start-to-close timeout (10 s, `workflows.route.COMMAND_CALL`), then the retry runs on
-the new worker; that wait is most of the first test's time.
+nothing (it waits to read the route first). `pg_stat_activity` shows both waiting. A command
+runs as a local activity, inside the workflow task that took its update: nothing tells Temporal
+that a killed worker's task is gone, so it times out (the workflow task timeout, 10 s), then the
+new worker takes the task again, the update with it, and runs the command again — a first
+attempt of its own; that wait is most of the first test's time.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from workflows.contracts import STATUS, CommandRequest, workflow_id
 from workflows.route import RouteWorkflow
 
 SIGNED = {"operator_id": "op-7", "reason": "Педагог на больничном", "ticket": "OPS-40"}
-RETRY_WAIT = 45.0  # seconds: the 10 s timeout of the killed attempt, its retry, the answer
+RETRY_WAIT = 45.0  # seconds: the 10 s timeout of the killed task, its retry, the answer
 
 
 def assert_one_run_per_command(events: list[RouteEvent]) -> None:
@@ -241,12 +242,13 @@ async def test_worker_killed_mid_command_then_restarted(
             assert saved_version == again_version == before[saved.route_id] + 1
             assert unsaved_version == before[unsaved.route_id] + 1
             # The new worker replayed the first twice (the retry, the portal's request) and
-            # saved the second: the killed one never got past reading its route.
+            # saved the second: the killed one never got past reading its route. Each ran as the
+            # first attempt of a local activity in the new worker's workflow task.
             killed, restarted = started[0].executed, started[1].executed
             assert killed(unsaved_request.command_id) == []
             await eventually(lambda: len(restarted(saved_request.command_id)) == 2)
-            assert restarted(saved_request.command_id) == [(2, True), (1, True)]
-            assert restarted(unsaved_request.command_id) == [(2, False)]
+            assert restarted(saved_request.command_id) == [(1, True), (1, True)]
+            assert restarted(unsaved_request.command_id) == [(1, False)]
             for demo, asked in ((saved, saved_request), (unsaved, unsaved_request)):
                 [event] = with_command(routes, demo.route_id, asked.command_id)
                 assert event.originator_version == before[demo.route_id] + 1

@@ -1,0 +1,167 @@
+"""A person's command as a local activity (the patch `command-as-local-activity`), with fake
+activities that force the orders a real worker only sometimes takes: the command answered in the
+workflow task that accepted its update, a refusal passed on as it is, and a command that comes
+while the workflow is still loading its route, whose newer view the older one loaded does not
+replace (it did once: the route then waited on nothing, its notices never sent)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import pytest
+import pytest_asyncio
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.support.waiting import until
+from workflows.contracts import (
+    ROUTE_WORKFLOW,
+    STATUS,
+    CommandRequest,
+    Execution,
+    Outcome,
+    RouteInput,
+    RouteView,
+    workflow_id,
+)
+from workflows.route import RouteWorkflow
+
+MESSAGE = "сейчас ИОМ ждёт ответа: методист"
+REFUSAL = {"rule": "turn", "field": None, "message": MESSAGE}
+
+
+def view(route_id: UUID, version: int, stage: str) -> RouteView:
+    """A route's view with no timers: the workflow waits for commands."""
+    return RouteView(
+        route_id=route_id,
+        version=version,
+        profile_id="sakha",
+        stage=stage,
+        paused=False,
+        closed=False,
+        methodist_id="methodist-1",
+        waiting_on=[],
+        waiting_since=None,
+        next_deadline=None,
+        timers=[],
+        commands=["record_interim_result"],
+    )
+
+
+@dataclass
+class Fakes:
+    """`load_route` reads the route at version 1 and answers when released; `execute_command`
+    saves version 2 at once, or refuses a command whose id says so."""
+
+    loading: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    executions: list[Execution] = field(default_factory=list)
+
+    @activity.defn(name="load_route")
+    async def load_route(self, start: RouteInput) -> RouteView:
+        loaded = view(start.route_id, 1, "design")
+        self.loading.set()
+        await self.release.wait()
+        return loaded
+
+    @activity.defn(name="execute_command")
+    async def execute_command(self, execution: Execution) -> Outcome:
+        self.executions.append(execution)
+        if execution.request.command_id == "refused":
+            raise ApplicationError(MESSAGE, REFUSAL, type="RoleError", non_retryable=True)
+        answer = view(execution.route_id, 2, "implementation")
+        return Outcome(version=2, events=["InterimResultRecorded"], replayed=False, view=answer)
+
+
+@dataclass
+class Route:
+    """The route's workflow on a worker with the fakes."""
+
+    handle: WorkflowHandle[object, object]
+    fakes: Fakes
+
+    async def command(self, command_id: str) -> int:
+        request = CommandRequest(actor_id="methodist-1", role="methodist", command_id=command_id)
+        version: int = await self.handle.execute_update(
+            "record_interim_result", request, result_type=int
+        )
+        return version
+
+    async def events(self) -> list[EventType.ValueType]:
+        return [event.event_type for event in (await self.handle.fetch_history()).events]
+
+
+@pytest_asyncio.fixture
+async def route(skipping: WorkflowEnvironment) -> AsyncIterator[Route]:
+    """A route's workflow started on the fakes, its `load_route` running and not yet answered."""
+    fakes = Fakes()
+    queue = f"iom-local-{uuid.uuid4().hex[:8]}"
+    activities: list[Callable[..., Any]] = [fakes.load_route, fakes.execute_command]
+    async with Worker(
+        skipping.client, task_queue=queue, workflows=[RouteWorkflow], activities=activities
+    ):
+        route_id = uuid.uuid4()
+        handle = await skipping.client.start_workflow(
+            ROUTE_WORKFLOW,
+            RouteInput(route_id=route_id),
+            id=workflow_id(route_id),
+            task_queue=queue,
+        )
+        await asyncio.wait_for(fakes.loading.wait(), 15)
+        yield Route(handle, fakes)
+        fakes.release.set()
+        await handle.terminate()
+
+
+async def test_a_command_is_answered_in_the_task_that_accepted_it(route: Route) -> None:
+    assert await route.command("first") == 2
+    [execution] = route.fakes.executions
+    assert execution.at is not None  # decided at the workflow's time, not the worker's clock
+    events = await route.events()
+    accepted = events.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+    completed = events.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)
+    assert EventType.EVENT_TYPE_MARKER_RECORDED in events[accepted:completed]
+    assert EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED not in events[accepted:completed]
+    assert events.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 1  # load_route only
+
+
+async def test_a_refusal_reaches_the_caller_as_it_is(route: Route) -> None:
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await route.command("refused")
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert (cause.type, cause.message, cause.details) == (
+        "RoleError",
+        REFUSAL["message"],
+        (REFUSAL,),
+    )
+    assert cause.non_retryable
+    assert len(route.fakes.executions) == 1  # refused for good: not retried
+
+
+async def test_the_route_loaded_late_does_not_replace_a_newer_command(route: Route) -> None:
+    assert await route.command("first") == 2  # while load_route still holds version 1
+
+    async def status() -> str | None:
+        return (await route.handle.describe()).typed_search_attributes.get(STATUS)
+
+    assert await status() == "implementation"
+    route.fakes.release.set()
+
+    async def loaded() -> bool:  # the workflow task that took load_route's answer completed
+        events = await route.events()
+        done = EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+        tasks = EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+        return done in events and tasks in events[events.index(done) :]
+
+    await until(loaded)
+    assert await status() == "implementation"  # version 2 kept, not the loaded version 1
