@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from aggregates.profiles import Profile, Stage
 from aggregates.values import Activity, Actor, Diagnostic, Outcome, Plan, Role, Value
@@ -170,7 +170,11 @@ class CommandRecord(Record):
 
 
 class Route(BaseModel):
-    """One teacher's route: everything its events established, nothing else."""
+    """One teacher's route: everything its events established, nothing else.
+
+    Its lists and dicts default to fresh empty ones by factory rather than by an `= []` default,
+    which pydantic would deep-copy for every route opened: several times slower, and routes are
+    opened for every command's replay and every projected route."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -189,31 +193,33 @@ class Route(BaseModel):
     term: int = 1
     methodist_id: str | None = None
     input_diagnostic: Diagnostic | None = None
-    input_levels: dict[str, int] = {}
+    input_levels: dict[str, int] = Field(default_factory=dict)
     plan: Plan | None = None
     revision: int = 0
     plan_hash: str | None = None
     submissions: int = 0  # agreement rounds started so far (each submission starts one)
     round_started: datetime | None = None  # when the current agreement round began
     approved_at: datetime | None = None
-    agreements: list[Agreement] = []
-    returns: list[Return] = []
+    agreements: list[Agreement] = Field(default_factory=list)
+    returns: list[Return] = Field(default_factory=list)
     approved_revision: int | None = None
-    activities: dict[str, ActivityRecord] = {}
-    interim_results: list[InterimResult] = []
-    corrections: list[Correction] = []
+    activities: dict[str, ActivityRecord] = Field(default_factory=dict)
+    interim_results: list[InterimResult] = Field(default_factory=list)
+    corrections: list[Correction] = Field(default_factory=list)
     self_reflection: str | None = None
     final_event: FinalEventRecord | None = None
     final_diagnostic: Diagnostic | None = None
-    final_levels: dict[str, int] = {}
+    final_levels: dict[str, int] = Field(default_factory=dict)
     conclusions: Conclusions | None = None
-    past_conclusions: list[Conclusions] = []
+    past_conclusions: list[Conclusions] = Field(default_factory=list)
     certificate: CertificateRecord | None = None
     cancel_reason: str | None = None
     paused: bool = False  # an operator paused the route: no timers, no commands but operators'
-    extensions: dict[str, date] = {}  # deadline key → the date an operator extended it to
-    notices: dict[str, SentNotice] = {}  # notice key → the notice first sent under it
-    commands: dict[str, CommandRecord] = {}
+    # deadline key → the date an operator extended it to
+    extensions: dict[str, date] = Field(default_factory=dict)
+    # notice key → the notice first sent under it
+    notices: dict[str, SentNotice] = Field(default_factory=dict)
+    commands: dict[str, CommandRecord] = Field(default_factory=dict)
 
     @classmethod
     def open(cls, event: RouteOpened) -> Route:

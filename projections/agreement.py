@@ -51,6 +51,8 @@ AGREEMENT = Table(
 
 def agreement_rows(state: RouteState) -> dict[Key, Row]:
     """The parties holding the route now (none outside the agreement stage)."""
+    if not state.pending_since:
+        return {}
     route = state.route
     where = filters(state)
     steps = {step.role: step for step in route.profile.agreement}

@@ -10,7 +10,7 @@ committed; after any failure it is forgotten and read again from the tables.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking
@@ -19,7 +19,10 @@ from eventsourcing.projection import Projection
 from projections.feed import Item
 from projections.profiles import PROFILES
 from projections.tables import Db, Table
-from projections.view import ProjectionView, StaleProjectionError, ViewSpec
+from projections.view import ProjectionView, StaleProjectionError, ViewSpec, Write
+
+Commit = Callable[[int | None], None]
+"""A prepared batch's transaction, given the position the batch continues from."""
 
 
 class BatchProjection(Projection[ProjectionView], ABC):
@@ -42,13 +45,28 @@ class BatchProjection(Projection[ProjectionView], ABC):
 
     def process(self, batch: Sequence[Item], expected: int | None) -> None:
         """Apply a batch continuing from position `expected`, rows and position together."""
-        tracking = Tracking(self.view.spec.application_name, batch[-1][0])
         try:
-            self.view.project(expected, tracking, lambda db: self.write(db, batch))
+            self.prepare(batch)(expected)
         except BaseException:
             self.forget()
             raise
         self.committed()
+
+    def prepare(self, batch: Sequence[Item]) -> Commit:
+        """The batch worked out as far as it can be before its transaction, and the
+        transaction: `commit(expected)` writes the rows and the position; then `committed()`
+        or, if anything failed, `forget()`. Python work done here is not done while the
+        transaction holds its locks (nor counted by PostgreSQL's idle-in-transaction
+        timeout)."""
+        write = self.prepared(batch)
+        tracking = Tracking(self.view.spec.application_name, batch[-1][0])
+        return lambda expected: self.view.project(expected, tracking, write)
+
+    def prepared(self, batch: Sequence[Item]) -> Write:
+        """What writes the batch's rows inside its transaction. By default all the work is
+        done there (`write`); a projection that needs no database to work out its rows does
+        that here, ahead of the transaction."""
+        return lambda db: self.write(db, batch)
 
     @abstractmethod
     def write(self, db: Db, batch: Sequence[Item]) -> None:
@@ -72,6 +90,7 @@ class Together:
     def __init__(self, projections: Sequence[BatchProjection]) -> None:
         self.projections = list(projections)
         self.name = ", ".join(projection.name for projection in projections)
+        self._stale: list[BatchProjection] = []
 
     def position(self) -> int:
         """Where the projection furthest behind stands."""
@@ -79,10 +98,41 @@ class Together:
 
     def process(self, batch: Sequence[Item], expected: int | None) -> None:
         """Apply the batch to each projection still fed here."""
-        for projection in list(self.projections):
-            try:
-                projection.process(batch, expected)
-            except StaleProjectionError:
+        try:
+            self.prepare(batch)(expected)
+        except BaseException:
+            self.forget()
+            raise
+        self.committed()
+
+    def prepare(self, batch: Sequence[Item]) -> Commit:
+        """Each projection's batch prepared (see `BatchProjection.prepare`); the commit applies
+        them one after the other, each in its own transaction."""
+        commits = [(projection, projection.prepare(batch)) for projection in self.projections]
+
+        def commit(expected: int | None) -> None:
+            for projection, each in commits:
+                try:
+                    each(expected)
+                except StaleProjectionError:
+                    self._stale.append(projection)
+            if all(projection in self._stale for projection, _ in commits):
+                raise StaleProjectionError(f"projections {self.name}: all applied by a projector")
+
+        return commit
+
+    def committed(self) -> None:
+        """The batch committed: projections found applied elsewhere are left to that
+        projector, the others cache what they staged."""
+        for projection in self._stale:
+            if projection in self.projections:
                 self.projections.remove(projection)
-        if not self.projections:
-            raise StaleProjectionError(f"projections {self.name}: all applied by a projector")
+        self._stale.clear()
+        for projection in self.projections:
+            projection.committed()
+
+    def forget(self) -> None:
+        """Every projection forgets its caches."""
+        self._stale.clear()
+        for projection in self.projections:
+            projection.forget()

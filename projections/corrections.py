@@ -54,6 +54,8 @@ CORRECTIONS = Table(
 def correction_rows(state: RouteState) -> dict[Key, Row]:
     """The route's corrections, by number."""
     route = state.route
+    if not route.corrections:
+        return {}
     where = filters(state)
     return {
         (route.id, c.number): (

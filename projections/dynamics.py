@@ -130,9 +130,36 @@ DEFICITS = Table(
 )
 
 
-def _levels(state: RouteState) -> dict[str, tuple[int | None, int | None]]:
+Levels = tuple[tuple[str, int | None, int | None], ...]
+"""Per competence tested (sorted): the input level and the final one."""
+
+_last: tuple[object, object, Levels, tuple[tuple[str, Row], ...]] | None = None
+"""The levels and sums last computed, with the level maps they came from: the rows of the four
+tables of a route all follow from the same two maps (replaced, never edited), so they are
+computed once. One tuple, replaced whole, so a thread reading it never sees halves."""
+
+
+def _computed(state: RouteState) -> tuple[Levels, tuple[tuple[str, Row], ...]]:
+    """The route's levels, and what each competence adds to the dynamics sums."""
+    global _last  # noqa: PLW0603 - a one-entry cache (see `_last`)
     inputs, finals = state.route.input_levels, state.final_levels
-    return {c: (inputs.get(c), finals.get(c)) for c in sorted(set(inputs) | set(finals))}
+    last = _last
+    if last is not None and last[0] is inputs and last[1] is finals:
+        return last[2], last[3]
+    levels = tuple((c, inputs.get(c), finals.get(c)) for c in sorted(inputs.keys() | finals.keys()))
+    sums = tuple((c, _sum(given, final)) for c, given, final in levels)
+    _last = (inputs, finals, levels, sums)
+    return levels, sums
+
+
+def _sum(given: int | None, final: int | None) -> Row:
+    """What one competence of a route adds to the sums: tested (and its input level); tested
+    both times (and both levels); improved."""
+    if given is None:
+        return (0, 0, 0, 0, 0, 0)
+    if final is None:
+        return (1, given, 0, 0, 0, 0)
+    return (1, given, 1, given, final, 1 if final > given else 0)
 
 
 def dynamics_rows(state: RouteState) -> dict[Key, Row]:
@@ -157,25 +184,14 @@ def dynamics_rows(state: RouteState) -> dict[Key, Row]:
             final - given if given is not None and final is not None else None,
             *taken,
         )
-        for competence, (given, final) in _levels(state).items()
+        for competence, given, final in _computed(state)[0]
     }
 
 
 def _sums(state: RouteState, *, by_school: bool) -> dict[Key, Row]:
     profile_id, municipality_id, school_id, subject, *_ = filters(state)
     place = (profile_id, municipality_id, school_id) if by_school else (profile_id, municipality_id)
-    rows: dict[Key, Row] = {}
-    for competence, (given, final) in _levels(state).items():
-        both = given is not None and final is not None
-        rows[(*place, subject, competence)] = (
-            1 if given is not None else 0,
-            given or 0,
-            1 if both else 0,
-            (given or 0) if both else 0,
-            (final or 0) if both else 0,
-            1 if both and (final or 0) > (given or 0) else 0,
-        )
-    return rows
+    return {(*place, subject, competence): row for competence, row in _computed(state)[1]}
 
 
 def totals_rows(state: RouteState) -> dict[Key, Row]:

@@ -9,30 +9,34 @@ of each route's contribution. Batch boundaries therefore never change the result
 large batches equals the live tables row for row, and the larger the batch, the fewer rows are
 derived and written per event.
 
-The states are kept in memory (an LRU of `cache_size` routes, about 10 KB each) and trusted only
-once the batch that produced them committed. A route not in memory is replayed from the event
-store up to the version before the batch's event: the event store, not a copy, is the truth, so
-nothing besides the tables and the tracking position needs to be written per batch.
+Working out a batch needs no table: it is done before the batch's transaction opens
+(`prepared`), which then only writes. The states are kept in memory (an LRU of `cache_size`
+routes, about 10 KB each); those of batches not yet committed are kept apart, and every state
+is forgotten when a transaction fails. A route not in
+memory is replayed from the event store up to the version before the batch's event: the event
+store, not a copy, is the truth, so nothing besides the tables and the tracking position needs
+to be written per batch.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
-from operator import add
+from operator import add, sub
 from typing import ClassVar
 from uuid import UUID
 
 import structlog
 
 from aggregates.events import RouteEvent, RouteOpened
+from aggregates.profiles import Profile
 from projections import activities, agreement, corrections, dynamics, routes
 from projections.batch import BatchProjection
 from projections.feed import Item
 from projections.profiles import ProfileBook
 from projections.state import Family, LruCache, RouteState, same
 from projections.tables import Db, Key, Row, Table
-from projections.view import ProjectionView
+from projections.view import ProjectionView, Write
 
 FAMILIES: tuple[Family, ...] = (
     *routes.FAMILIES,
@@ -64,8 +68,13 @@ class _Entry:
         """The rows of `state`, reusing those of `before` whose dependencies are unchanged."""
         rows: list[dict[Key, Row]] = []
         depends: list[tuple[object, ...] | None] = []
+        found_by: dict[object, tuple[object, ...]] = {}  # families often share a `depends`
         for index, family in enumerate(FAMILIES):
-            found = family.depends(state) if family.depends else None
+            found = None
+            if family.depends is not None:
+                found = found_by.get(family.depends)
+                if found is None:
+                    found = found_by[family.depends] = family.depends(state)
             if found is not None and before is not None and same(before.depends[index], found):
                 rows.append(before.rows[index])
             else:
@@ -88,41 +97,60 @@ class MonitoringProjection(BatchProjection):
         super().__init__(view)
         self._replay = replay
         self._cache: LruCache[UUID, _Entry] = LruCache(cache_size)
-        self._staged: dict[UUID, _Entry] = {}
+        self._pending: deque[dict[UUID, _Entry]] = deque()
+        """The states each batch prepared but not yet committed leaves, oldest first."""
+        self._unconfirmed: dict[UUID, _Entry] = {}
+        """The latest of those states of each route."""
         self._profiles = ProfileBook()
 
     def write(self, db: Db, batch: Sequence[Item]) -> None:
+        """Apply the batch (see `prepared`)."""
+        self.prepared(batch)(db)
+
+    def prepared(self, batch: Sequence[Item]) -> Write:
         """Apply the batch route by route: all of a route's events, then its rows derived once;
-        write what changed."""
-        self._staged = {}
+        what changed is written by the returned function. Nothing here needs the projection's
+        tables, so the batch is worked out before its transaction."""
+        staged: dict[UUID, _Entry] = {}
+        editions: dict[str, Profile] = {}
         changes = _Changes()
         for route_id, events in _by_route(batch).items():
             before = self._load(route_id, events[0].originator_version)
-            state = self._applied(db, before.state if before else None, events)
+            state = self._applied(before.state if before else None, events, editions)
             if state is None:
                 continue
             after = _Entry.derived(state, before)
             changes.add(before.rows if before else _NO_ROWS, after.rows)
-            self._staged[route_id] = after
-        changes.write(db)
+            staged[route_id] = self._unconfirmed[route_id] = after
+        self._pending.append(staged)
+
+        def write(db: Db) -> None:
+            for profile in editions.values():
+                self._profiles.remember(db, profile)
+            changes.write(db)
+
+        return write
 
     def committed(self) -> None:
-        """Cache the states written."""
-        for route_id, entry in self._staged.items():
+        """Cache the states the oldest batch prepared wrote."""
+        for route_id, entry in self._pending.popleft().items():
             self._cache.put(route_id, entry)
-        self._staged = {}
+            if self._unconfirmed.get(route_id) is entry:
+                del self._unconfirmed[route_id]
         self._profiles.committed()
 
     def forget(self) -> None:
         """Forget every cached state (they may hold changes that were rolled back)."""
         self._cache.clear()
-        self._staged = {}
+        self._pending.clear()
+        self._unconfirmed.clear()
         self._profiles.forget()
 
     def _load(self, route_id: UUID, version: int) -> _Entry | None:
-        """The route's state before the batch: cached, or replayed from the event store up to
-        the version before the batch's first event of the route."""
-        entry = self._cache.get(route_id)
+        """The route's state before the batch: left by a batch not yet committed, cached, or
+        replayed from the event store up to the version before the batch's first event of the
+        route."""
+        entry = self._unconfirmed.get(route_id) or self._cache.get(route_id)
         if entry is None and version > 1:
             state = self._rebuilt(self._replay(route_id, version - 1))
             entry = None if state is None else _Entry.derived(state)
@@ -137,16 +165,16 @@ class MonitoringProjection(BatchProjection):
         return state
 
     def _applied(
-        self, db: Db, state: RouteState | None, events: list[RouteEvent]
+        self, state: RouteState | None, events: list[RouteEvent], editions: dict[str, Profile]
     ) -> RouteState | None:
         """The route's state after its events of the batch (skipping, with a warning, those
-        that cannot apply)."""
+        that cannot apply); the regulation editions of its opening added to `editions`."""
         for event in events:
             if isinstance(event, RouteOpened):
                 if state is not None:
                     self._skipped("projection.duplicate_open", event)
                     continue
-                self._profiles.remember(db, event.profile)
+                editions.setdefault(event.profile.key, event.profile)
                 state = RouteState.opened(event, self._profiles.canonical(event.profile))
             elif state is None:
                 self._skipped("projection.route_unknown", event)
@@ -179,10 +207,16 @@ _NO_ROWS: tuple[dict[Key, Row], ...] = tuple({} for _ in FAMILIES)
 
 
 class _Changes:
-    """What a batch writes to each family's table: rows to upsert and keys to delete or, in a
-    counters table, what to add to each sum."""
+    """What a batch writes to each family's table: rows to insert or upsert and keys to delete
+    or, in a counters table, what to add to each sum.
+
+    A route's rows of a family before the batch are exactly what the table holds of it (the
+    tables are written from them, and every key holds the route's id), so where it had none the
+    new ones are inserted: the cheapest write (a plain COPY into the table on PostgreSQL). A
+    rebuild writes each route's first rows of every table so, most of its rows."""
 
     def __init__(self) -> None:
+        self.inserts: list[list[Row]] = [[] for _ in FAMILIES]
         self.upserts: list[list[Row]] = [[] for _ in FAMILIES]
         self.deletes: list[list[Key]] = [[] for _ in FAMILIES]
         self.sums: list[dict[Key, Row]] = [{} for _ in FAMILIES]
@@ -190,13 +224,12 @@ class _Changes:
     def add(self, before: Sequence[dict[Key, Row]], after: list[dict[Key, Row]]) -> None:
         """A route's rows before the batch and after it."""
         for index, (old, new) in enumerate(zip(before, after, strict=True)):
-            if old == new:
+            if old is new or old == new:  # the same dict: its dependencies did not change
                 continue
             if FAMILIES[index].table.counters:
-                _add(self.sums[index], new)
-                _add(self.sums[index], old, sign=-1)
+                _add_difference(self.sums[index], old, new)
             elif not old:
-                self.upserts[index] += new.values()
+                self.inserts[index] += new.values()
             else:
                 self.deletes[index] += [key for key in old if key not in new]
                 self.upserts[index] += [row for key, row in new.items() if old.get(key) != row]
@@ -209,15 +242,24 @@ class _Changes:
                 _write_sums(db, table, self.sums[index])
             else:
                 db.executemany(table.delete(), self.deletes[index])
+                db.write(table, self.inserts[index], "insert")
                 db.write(table, self.upserts[index], "upsert")
 
 
-def _add(sums: dict[Key, Row], rows: dict[Key, Row], sign: int = 1) -> None:
-    """Add each row's values (times `sign`) to the sums under its key."""
-    for key, values in rows.items():
-        signed = values if sign == 1 else tuple(sign * value for value in values)
-        total = sums.get(key)
-        sums[key] = signed if total is None else tuple(map(add, total, signed))
+def _add_difference(sums: dict[Key, Row], old: dict[Key, Row], new: dict[Key, Row]) -> None:
+    """Add what a route's rows in a counters table changed by (`new` less `old`) to the sums
+    under each key."""
+    for key, values in new.items():
+        before = old.get(key)
+        _add(sums, key, values if before is None else tuple(map(sub, values, before)))
+    for key, values in old.items():
+        if key not in new:
+            _add(sums, key, tuple(-value for value in values))
+
+
+def _add(sums: dict[Key, Row], key: Key, values: Row) -> None:
+    total = sums.get(key)
+    sums[key] = values if total is None else tuple(map(add, total, values))
 
 
 def _write_sums(db: Db, table: Table, sums: dict[Key, Row]) -> None:

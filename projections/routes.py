@@ -105,18 +105,23 @@ def route_rows(state: RouteState) -> dict[Key, Row]:
     route = state.route
     plan = route.plan
     planned = plan.activities if plan else []
-    records = [route.activities.get(a.id) for a in planned]
-    done = sum(1 for r in records if r is not None and r.status == "done")
-    not_done = sum(1 for r in records if r is not None and r.status == "not_done")
-    overdue = sum(1 for r in records if r is not None and r.overdue and r.status == "planned")
-    open_ends = [
-        a.ends_on
-        for a, r in zip(planned, records, strict=True)
-        if r is None or r.status == "planned"
-    ]
+    records = route.activities
+    done = not_done = overdue = 0
+    earliest = None  # the earliest end date among unmarked activities
+    for activity in planned:
+        record = records.get(activity.id)
+        if record is None or record.status == "planned":
+            if record is not None and record.overdue:
+                overdue += 1
+            if earliest is None or activity.ends_on < earliest:
+                earliest = activity.ends_on
+        elif record.status == "done":
+            done += 1
+        else:
+            not_done += 1
     deadline = None
     if plan is not None and route.stage not in _FINISHED:
-        deadline = min(open_ends) if open_ends else plan.ends_on
+        deadline = plan.ends_on if earliest is None else earliest
     row = (
         route.id,
         route.route_key,

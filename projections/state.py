@@ -4,7 +4,9 @@ does not keep (when it was approved, since when each party holds it, the last fi
 and its levels, kept after a prolongation clears the route's own).
 
 Keeping the route's state (instead of re-implementing its stage rules) means the monitoring
-cannot drift from the aggregate: `event.mutate(route)` is exactly what the repository runs.
+cannot drift from the aggregate: each event's own `apply` is exactly what the repository runs.
+Of `record` (which `mutate` runs after it) the projection keeps the version, time and chain
+head, and leaves out the command's idempotency record, the write side's business.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from aggregates import events as ev
-from aggregates.profiles import Profile
+from aggregates.profiles import Profile, Stage
 from aggregates.route import Route
 from aggregates.values import Diagnostic, Role
 from projections.tables import Key, Row, Table
@@ -54,18 +56,29 @@ class RouteState:
 
     def apply(self, event: ev.RouteEvent) -> None:
         """The route after `event`, and the monitoring's own facts about it."""
-        self.route = event.mutate(self.route)
-        self.route.commands.clear()  # the idempotency records are the write side's business
+        route = self.route
+        if _plain(type(event)):
+            # `event.mutate(route)` is `apply` then `record`; of `record`, only the command's
+            # idempotency record is left out (the write side's business, dropped here anyway),
+            # and the three fields it sets are set without pydantic's `__setattr__`.
+            event.apply(route)
+            fields = route.__dict__
+            fields["version"] = event.originator_version
+            fields["modified_on"] = event.timestamp
+            fields["chain_head"] = event.chain_hash
+        else:
+            route = self.route = event.mutate(route)
+            route.commands.clear()  # the idempotency records are the write side's business
         if isinstance(event, ev.RouteApproved):
             self.approved_at = event.timestamp
         elif isinstance(event, ev.FinalDiagnosticRecorded):
             self.final_levels = dict(event.levels)
             self.final_diagnostic = event.diagnostic
-        pending = self.route.pending_parties()
-        if pending or self.pending_since:
-            self.pending_since = {
-                role: self.pending_since.get(role, event.timestamp) for role in pending
-            }
+        since = self.pending_since
+        if since or route.stage is Stage.AGREEMENT:
+            pending = route.pending_parties()
+            if pending != list(since):  # otherwise nothing changed: keep the dict
+                self.pending_since = {role: since.get(role, event.timestamp) for role in pending}
 
     @property
     def profile(self) -> Profile:
@@ -82,6 +95,12 @@ class RouteState:
 @cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+@cache
+def _plain(kind: type[ev.RouteEvent]) -> bool:
+    """The event type mutates a route as `RouteEvent` does: its own `apply`, then `record`."""
+    return kind.mutate is ev.RouteEvent.mutate and kind.record is ev.RouteEvent.record
 
 
 K = TypeVar("K")
