@@ -45,7 +45,6 @@ import math
 import os
 import random
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -60,7 +59,6 @@ import httpx
 import jwt
 import uvicorn
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from aggregates.application import Routes
@@ -69,17 +67,17 @@ from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Role
 from api.app import create_app
 from bench.sections import write_section
+from bench.servers import dev_server, dev_server_pid
 from bench.store import machine, postgres_store
 from workers.demo import DemoRoute
 from workers.gateway import RouteGateway
 from workers.logs import configure_logging
 from workers.settings import Settings, store_env
-from workers.temporal import register_search_attributes, route_worker
+from workers.temporal import route_worker
 from workflows.contracts import CommandRequest, workflow_id
 
 SECTION = "HTTP API"
 BEGIN, END = "<!-- api:begin -->", "<!-- api:end -->"
-DEV_SERVER = Path(sys.executable).parent / "temporal"
 REGION = "sakha"
 COMMAND = "record_interim_result"
 SECRET = "bench-portal-secret-of-at-least-32-bytes"  # noqa: S105 - a throwaway portal's
@@ -262,7 +260,7 @@ async def measure_level(
         return time.perf_counter_ns() - start
 
     found = [
-        await concurrently(clients, per_client, warmup, kind, dev_server())
+        await concurrently(clients, per_client, warmup, kind, dev_server_pid())
         for kind in (command, health, direct)
     ]
     return Level(len(clients), *found)
@@ -351,15 +349,6 @@ def cpu_of(pid: int) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return 0.0
-
-
-def dev_server() -> int | None:
-    """The dev server this benchmark started (a child of this process)."""
-    for pid in children() - {os.getpid()}:
-        with suppress(OSError):
-            if Path(f"/proc/{pid}/comm").read_text().startswith("temporal"):
-                return pid
-    return None
 
 
 def children() -> set[int]:
@@ -656,14 +645,7 @@ def reading(report: Report) -> list[str]:
 async def run(levels: list[int], samples: int, warmup: int) -> Report:
     """Every level on one dev server, one database, one worker and one API."""
     watch = Machine()
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(DEV_SERVER),
-        ui=False,
-        dev_server_log_level="error",
-    )
-    try:
-        await register_search_attributes(env.client, "default")
+    async with dev_server() as env:
         with postgres_store() as store:
             settings = Settings(
                 database_url=store.url,
@@ -680,8 +662,6 @@ async def run(levels: list[int], samples: int, warmup: int) -> Report:
                 )
             finally:
                 app.close()
-    finally:
-        await env.shutdown()
     config = f"--clients {','.join(map(str, levels))} --requests {samples}"
     where = watch.summary()
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

@@ -64,7 +64,6 @@ from uuid import UUID
 
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -83,6 +82,7 @@ with workflow.unsafe.imports_passed_through():
     from aggregates.values import Role
     from bench.projections import profiling
     from bench.sections import write_section
+    from bench.servers import dev_server, dev_server_pid
     from bench.store import Stats, machine, postgres_store
     from workers.cli.worker import run_until_stopped
     from workers.context import build_routes
@@ -90,7 +90,7 @@ with workflow.unsafe.imports_passed_through():
     from workers.gateway import RouteGateway
     from workers.logs import configure_logging
     from workers.settings import Settings, store_env
-    from workers.temporal import ACTIVITY_THREADS, connect, register_search_attributes, route_worker
+    from workers.temporal import ACTIVITY_THREADS, connect, route_worker
     from workflows.contracts import ROUTE_WORKFLOW, CommandRequest, workflow_id
 
 SECTION = "Route workflows"
@@ -99,7 +99,6 @@ COMMANDS_BEGIN = "<!-- workflows:commands:begin -->"
 COMMANDS_END = "<!-- workflows:commands:end -->"
 """The command's part of the section, which `--only commands` rewrites alone."""
 LOCAL_ACTIVITY_MARKER = "core_local_activity"  # the marker a local activity's result is kept in
-DEV_SERVER = Path(sys.executable).parent / "temporal"
 REGIONS = ("sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm")
 SINGLE_PARTY = ("balakhta", "sovetsky", "chelyabinsk", "algorithm")  # one party in round 1
 NAMESPACE = UUID("5d0c3e9a-7b1f-4f43-8a36-2c9e4b7d1a60")
@@ -765,21 +764,6 @@ def _notices(app: Routes, position: int, routes: set[UUID]) -> int:
     return found
 
 
-def dev_server_pid() -> int | None:
-    """The dev server process this benchmark started (a child of this process)."""
-    mine = os.getpid()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with suppress(OSError):
-            stat = (entry / "stat").read_text()
-            name = stat[stat.index("(") + 1 : stat.rindex(")")]
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == mine and name.startswith("temporal"):
-                return int(entry.name)
-    return None
-
-
 # What else ran meanwhile.
 
 
@@ -1086,58 +1070,51 @@ async def run(args: argparse.Namespace) -> Report:
     before, started, machine_before = cpu_by_command(), time.perf_counter(), busy_cpu()
     own_before = sum(os.times()[:2])  # this process only: its workers are counted in SPENT
     receiver = portal()
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(DEV_SERVER),
-        ui=False,
-        dev_server_log_level="error",
-    )
     try:
-        await register_search_attributes(env.client, "default")
-        with postgres_store() as store, tempfile.TemporaryDirectory(prefix="iom-wf-") as tmp:
-            folder = Path(tmp)
-            worker_env = {
-                "IOM_DATABASE_URL": store.url,
-                "IOM_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-                "IOM_WEBHOOK_URL": receiver.url,
-                "IOM_WEBHOOK_SECRET": SECRET,
-                "IOM_LOG_FORMAT": "json",
-            }
-            app = Routes(store_env(store.url), profiles=ProfileCatalogue(load_profiles()))
-            try:
-                commands = await measure_commands(
-                    env,
-                    app,
-                    folder,
-                    worker_env,
-                    commands=args.commands,
-                    routes=args.command_routes,
-                    warmup=args.warmup,
-                )
-                print(f"commands: {commands}", flush=True)
-                deadlines = None
-                if args.only != "commands":
-                    deadlines = await measure_deadlines(
+        async with dev_server() as env:
+            with postgres_store() as store, tempfile.TemporaryDirectory(prefix="iom-wf-") as tmp:
+                folder = Path(tmp)
+                worker_env = {
+                    "IOM_DATABASE_URL": store.url,
+                    "IOM_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+                    "IOM_WEBHOOK_URL": receiver.url,
+                    "IOM_WEBHOOK_SECRET": SECRET,
+                    "IOM_LOG_FORMAT": "json",
+                }
+                app = Routes(store_env(store.url), profiles=ProfileCatalogue(load_profiles()))
+                try:
+                    commands = await measure_commands(
                         env,
                         app,
                         folder,
                         worker_env,
-                        receiver,
-                        routes=args.routes,
-                        deadlines=args.deadlines,
-                        profile=args.profile,
+                        commands=args.commands,
+                        routes=args.command_routes,
+                        warmup=args.warmup,
                     )
-                    print(f"deadlines: {deadlines}", flush=True)
-            finally:
-                app.close()
-        seconds = time.perf_counter() - started
-        server = dev_server_pid()
-        mine = {os.getpid(), *([server] if server else [])}
-        busy = others(before, mine, seconds)
-        ours = sum(os.times()[:2]) - own_before + sum(SPENT) + (cpu_of(server) if server else 0)
-        machine_busy = busy_cpu() - machine_before
+                    print(f"commands: {commands}", flush=True)
+                    deadlines = None
+                    if args.only != "commands":
+                        deadlines = await measure_deadlines(
+                            env,
+                            app,
+                            folder,
+                            worker_env,
+                            receiver,
+                            routes=args.routes,
+                            deadlines=args.deadlines,
+                            profile=args.profile,
+                        )
+                        print(f"deadlines: {deadlines}", flush=True)
+                finally:
+                    app.close()
+            seconds = time.perf_counter() - started
+            server = dev_server_pid()
+            mine = {os.getpid(), *([server] if server else [])}
+            busy = others(before, mine, seconds)
+            ours = sum(os.times()[:2]) - own_before + sum(SPENT) + (cpu_of(server) if server else 0)
+            machine_busy = busy_cpu() - machine_before
     finally:
-        await env.shutdown()
         receiver.server.shutdown()
     config = (
         f"--routes {args.routes} --deadlines {args.deadlines} --commands {args.commands} "

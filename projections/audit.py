@@ -26,7 +26,7 @@ from aggregates.summaries import describe
 from projections.batch import BatchProjection
 from projections.feed import Item
 from projections.profiles import ProfileBook
-from projections.state import LruCache
+from projections.route_rows import RouteRows
 from projections.tables import (
     FILTER_COLUMNS,
     FILTERS,
@@ -91,13 +91,12 @@ class AuditProjection(BatchProjection):
 
     def __init__(self, view: ProjectionView, cache_size: int = 10_000) -> None:
         super().__init__(view)
-        self._routes: LruCache[UUID, Row] = LruCache(cache_size)
-        self._staged: dict[UUID, Row] = {}
+        self._routes = RouteRows(AUDIT_ROUTES, cache_size)
         self._profiles = ProfileBook()
 
     def write(self, db: Db, batch: Sequence[Item]) -> None:
         """One audit row per event; the routes' filter columns as they change."""
-        known = self._load(db, {e.originator_id for _, e in batch if e is not None})
+        known = self._routes.load(db, {e.originator_id for _, e in batch if e is not None})
         changed: dict[UUID, Row] = {}
         rows: list[Row] = []
         for notification_id, event in batch:
@@ -147,41 +146,17 @@ class AuditProjection(BatchProjection):
             )
         db.write(AUDIT, rows, "insert")
         db.write(AUDIT_ROUTES, list(changed.values()), "upsert")
-        self._staged = changed
+        self._routes.staged = changed
 
     def committed(self) -> None:
-        """Cache the routes' filter columns written."""
-        for route_id, row in self._staged.items():
-            self._routes.put(route_id, row)
-        self._staged = {}
+        """Cache the routes' rows written."""
+        self._routes.committed()
         self._profiles.committed()
 
     def forget(self) -> None:
         """Forget every cache."""
-        self._routes.clear()
-        self._staged = {}
+        self._routes.forget()
         self._profiles.forget()
-
-    def _load(self, db: Db, route_ids: set[UUID]) -> dict[UUID, Row]:
-        known: dict[UUID, Row] = {}
-        missing = []
-        for route_id in route_ids:
-            row = self._routes.get(route_id)
-            if row is None:
-                missing.append(route_id)
-            else:
-                known[route_id] = row
-        if missing:
-            condition, params = db.among("route_id", missing)
-            for found in db.fetchall(
-                f"SELECT {', '.join(AUDIT_ROUTES.names)} FROM iom_audit_routes WHERE {condition}",
-                params,
-            ):
-                row = tuple(found[name] for name in AUDIT_ROUTES.names)
-                route_id = row[0] if isinstance(row[0], UUID) else UUID(row[0])
-                known[route_id] = (route_id, *row[1:])
-                self._routes.put(route_id, known[route_id])
-        return known
 
 
 AUDIT_LIST = Listing(

@@ -36,7 +36,7 @@ from aggregates.summaries import describe
 from projections.batch import BatchProjection
 from projections.feed import Item
 from projections.profiles import PROFILES, ProfileBook
-from projections.state import LruCache
+from projections.route_rows import RouteRows
 from projections.tables import Column, Db, Row, Table, normalise_row
 from projections.view import ProjectionView, ViewSpec
 
@@ -173,14 +173,13 @@ class WebhookProjection(BatchProjection):
 
     def __init__(self, view: ProjectionView, cache_size: int = 10_000) -> None:
         super().__init__(view)
-        self._routes: LruCache[UUID, Row] = LruCache(cache_size)
-        self._staged: dict[UUID, Row] = {}
+        self._routes = RouteRows(WEBHOOK_ROUTES, cache_size)
         self._profiles = ProfileBook()
 
     def write(self, db: Db, batch: Sequence[Item]) -> None:
         """A delivery row per (wanting subscription, event); the routes' regions as they open."""
         wanted = listeners(db, batch[0][0] - 1)
-        known = self._load(db, {e.originator_id for _, e in batch if e is not None})
+        known = self._routes.load(db, {e.originator_id for _, e in batch if e is not None})
         now = datetime.now(UTC)
         rows: list[Row] = []
         for notification_id, event in batch:
@@ -189,7 +188,7 @@ class WebhookProjection(BatchProjection):
             if isinstance(event, RouteOpened):
                 self._profiles.remember(db, event.profile)
                 row = (event.originator_id, event.profile.key, event.profile.id)
-                known[event.originator_id] = self._staged[event.originator_id] = row
+                known[event.originator_id] = self._routes.staged[event.originator_id] = row
             route = known.get(event.originator_id)
             if route is None or not wanted:
                 continue
@@ -210,34 +209,17 @@ class WebhookProjection(BatchProjection):
                     )
                 )
         db.executemany(_INSERT_DELIVERY, rows)
-        db.write(WEBHOOK_ROUTES, list(self._staged.values()), "upsert")
+        db.write(WEBHOOK_ROUTES, list(self._routes.staged.values()), "upsert")
 
     def committed(self) -> None:
-        """Cache the routes' regions written."""
-        for route_id, row in self._staged.items():
-            self._routes.put(route_id, row)
-        self._staged = {}
+        """Cache the routes' rows written."""
+        self._routes.committed()
         self._profiles.committed()
 
     def forget(self) -> None:
         """Forget every cache."""
-        self._routes.clear()
-        self._staged = {}
+        self._routes.forget()
         self._profiles.forget()
-
-    def _load(self, db: Db, route_ids: set[UUID]) -> dict[UUID, Row]:
-        known = {r: row for r in route_ids if (row := self._routes.get(r)) is not None}
-        missing = [r for r in route_ids if r not in known]
-        if missing:
-            condition, params = db.among("route_id", missing)
-            names = ", ".join(WEBHOOK_ROUTES.names)
-            for found in db.fetchall(
-                f"SELECT {names} FROM {WEBHOOK_ROUTES.name} WHERE {condition}", params
-            ):
-                route_id = UUID(str(found["route_id"]))
-                known[route_id] = (route_id, found["profile_key"], found["profile_id"])
-                self._routes.put(route_id, known[route_id])
-        return known
 
 
 def rows_of(db: Db, text: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
