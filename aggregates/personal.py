@@ -29,6 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import AwareDatetime, Field, StringConstraints, TypeAdapter, model_validator
 
+from aggregates.postgres import SCHEMA_CHANGE
 from aggregates.values import Actor, Ident, Name, Role, Text, Value
 
 if TYPE_CHECKING:
@@ -346,6 +347,8 @@ class PersonalDataStore:
     def create_tables(self) -> None:
         """Create the three tables if they do not exist (idempotent)."""
         with self.datastore.transaction(commit=True) as cursor:
+            if self.dialect == "postgres":
+                cursor.execute(SCHEMA_CHANGE, ())
             for statement in self._sql.create:
                 cursor.execute(statement, ())
 

@@ -51,7 +51,6 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, as a UUID or ULID is
 COMMAND_NAMESPACE = uuid.UUID("0c5e2a44-7d0b-4f7e-9a53-2b8f4b1d6e90")
-DDL_LOCK = "SELECT pg_advisory_xact_lock(1229933892)"  # the projections' lock: "IOMD"
 TRANSIENT_RULES = frozenset({"conflict", "not_running", "paused"})
 EXAMPLE_KEY = "7f0b7d2e-6f0a-4b8e-9a57-3d2c4a1e5b90"
 TTL = timedelta(hours=72)
@@ -122,13 +121,9 @@ class IdempotencyStore:
         return cls(routes, timedelta(hours=settings.api_idempotency_ttl_hours))
 
     def create_table(self) -> None:
-        """Create the table if missing (on PostgreSQL one schema change at a time: API
-        processes starting together would otherwise race on the catalogue)."""
+        """Create the table if missing."""
         with transaction_on(self.datastore, commit=True) as db:
-            if db.dialect == "postgres":
-                db.execute(DDL_LOCK)
-            for statement in create_statements(db):
-                db.execute(statement)
+            db.change_schema(create_statements(db))
 
     def find(self, actor_id: str, key: str) -> Answer | None:
         """The answer kept under the actor's key within the TTL, if any."""
@@ -145,15 +140,18 @@ class IdempotencyStore:
 
     def keep(self, actor_id: str, key: str, answer: Answer) -> Answer:
         """Keep `answer` unless one is kept already within the TTL (an expired one is
-        replaced); the answer kept. Expired answers are purged now and then."""
+        replaced); the answer kept. Expired answers are purged now and then.
+
+        One statement when the key is new: the row written comes back (`RETURNING`); only
+        when another answer was kept first is it read."""
         now = self.clock()
         with transaction_on(self.datastore, commit=True) as db:
-            db.execute(
+            written = db.fetchall(
                 f"INSERT INTO {TABLE} (actor_id, key, request_hash, status, body, answered_at) "
                 "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (actor_id, key) DO UPDATE SET "
                 "request_hash = excluded.request_hash, status = excluded.status, "
                 "body = excluded.body, answered_at = excluded.answered_at "
-                f"WHERE {TABLE}.answered_at < %s",
+                f"WHERE {TABLE}.answered_at < %s RETURNING 1",
                 (
                     actor_id,
                     key,
@@ -169,6 +167,8 @@ class IdempotencyStore:
                 self.purge(now)
             except Exception as error:  # the answer is kept: the next purge tries again
                 log.warning("idempotency.purge_failed", error=type(error).__name__)
+        if written:
+            return answer
         kept = self.find(actor_id, key)
         assert kept is not None
         return kept
@@ -259,22 +259,32 @@ class Keyed:
     asked: str
 
 
+def checked_find(keyed: Keyed, check: Callable[[], object] | None) -> Answer | None:
+    """`check` (which raises to refuse), then the answer kept under the key, if any."""
+    if check is not None:
+        check()
+    return keyed.store.find(keyed.principal.actor.id, keyed.key)
+
+
 async def answer_once(
     keyed: Keyed,
     run: Callable[[str], Awaitable[tuple[int, dict[str, Any]]]],
     *,
     command: str,
     route_id: str | None = None,
+    check: Callable[[], object] | None = None,
 ) -> JSONResponse:
     """Run the command (`run`, given the key's command id) once, and answer as the first time
-    (`command` names it in the log). A route's refusal answered now is noted for the metrics,
-    a replayed one is not."""
+    (`command` names it in the log). `check`, a blocking check that refuses by raising (the
+    route within reach, read from the store), runs first, on the same worker thread as the
+    lookup of the kept answer. A route's refusal answered now is noted for the metrics, a
+    replayed one is not."""
     actor_id, key, asked = keyed.principal.actor.id, keyed.key, keyed.asked
     command_id = command_id_for(actor_id, key)
     logged = log.bind(
         command=command, route_id=route_id, command_id=command_id, role=keyed.principal.role.value
     )
-    found = await asyncio.to_thread(keyed.store.find, actor_id, key)
+    found = await asyncio.to_thread(checked_find, keyed, check)
     if found is not None:
         if found.request_hash != asked:
             logged.info("idempotency key reused for another request")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+from weakref import WeakSet
 
 from aggregates.application import Routes
 from projections.tables import Db, Filters, Kind, limit_clause, normalise_row
@@ -52,11 +53,16 @@ def create_statements(db: Db) -> list[str]:
     ]
 
 
+_CREATED: WeakSet[object] = WeakSet()
+"""The stores whose table this process has created (a refusal then goes straight to it)."""
+
+
 def create_table(routes: Routes) -> None:
     """Create the table if missing."""
-    with transaction_on(getattr(routes.recorder, "datastore"), commit=True) as db:  # noqa: B009
-        for statement in create_statements(db):
-            db.execute(statement)
+    datastore = getattr(routes.recorder, "datastore")  # noqa: B009
+    with transaction_on(datastore, commit=True) as db:
+        db.change_schema(create_statements(db))
+    _CREATED.add(datastore)
 
 
 def record_refusal(
@@ -74,9 +80,10 @@ def record_refusal(
 ) -> bool:
     """Record one refused command (a `DomainError`'s rule, field and message, in Russian).
     False when a refusal with the same command id was recorded already."""
-    with transaction_on(getattr(routes.recorder, "datastore"), commit=True) as db:  # noqa: B009
-        for statement in create_statements(db):
-            db.execute(statement)
+    datastore = getattr(routes.recorder, "datastore")  # noqa: B009
+    if datastore not in _CREATED:
+        create_table(routes)
+    with transaction_on(datastore, commit=True) as db:
         params = (route_id, refused_at, actor_id, role, command, rule, field, message, command_id)
         found = db.fetchall(
             f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES ({', '.join(['%s'] * 9)}) "

@@ -170,15 +170,17 @@ def store_env(database_url: str, encryption_key: str | None = None) -> dict[str,
             env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
     elif parts.scheme in ("postgresql", "postgres"):
         env |= {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "aggregates.postgres:Factory",
             "POSTGRES_DBNAME": unquote(parts.path.removeprefix("/")) or "iom",
             "POSTGRES_HOST": parts.hostname or "localhost",
             "POSTGRES_PORT": str(parts.port or 5432),
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": "10",  # an unreachable server is reported in 10 s
-            "POSTGRES_POOL_SIZE": "5",
-            "POSTGRES_MAX_OVERFLOW": "10",
+            # Connections kept open (2) and at most (15) per application; a projector has one
+            # application per projection, so kept-open ones add up against max_connections.
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "13",
         }
     else:
         raise UnsupportedDatabaseError(

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import docx
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
+from eventsourcing.postgres import PostgresApplicationRecorder
 from PIL import Image, ImageStat
 from pypdf import PdfReader
 from typer.testing import CliRunner
@@ -511,7 +512,7 @@ def test_campaign_report_is_read_from_the_monitoring_projection(
         patched.setattr(Routes, "route", lambda *_, **__: pytest.fail("a route was replayed"))
         patched.setattr(Routes, "history", lambda *_, **__: pytest.fail("a route was replayed"))
         document = campaign_document(app, "sakha", options)
-    store = "postgres" if "Postgres" in type(app.recorder).__name__ else "sqlite"
+    store = "postgres" if isinstance(app.recorder, PostgresApplicationRecorder) else "sqlite"
     tables, text, pages = both(document, f"campaign-{store}")
     profile = app.profiles.latest("sakha")
     names = [e.name for e in profile.competences]

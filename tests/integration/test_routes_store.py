@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from aggregates.application import Routes, project_route, route_id_for
 from aggregates.audit import digest, verify_route
@@ -114,7 +115,7 @@ def test_events_can_be_encrypted_at_rest(database_url: str) -> None:
 
 
 def tamper(app: Routes, route_id: UUID, version: int, old: bytes, new: bytes) -> None:
-    placeholder = "%s" if type(app.recorder).__name__.startswith("Postgres") else "?"
+    placeholder = "%s" if isinstance(app.recorder, PostgresApplicationRecorder) else "?"
     (stored,) = app.recorder.select_events(route_id, gt=version - 1, lte=version)
     table = app.recorder.events_table_name  # type: ignore[attr-defined]
     with app.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
