@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from aggregates.profiles import AgreementAction, Profile, Stage
 from aggregates.route import (
+    PLANNED,
     ActivityRecord,
     Agreement,
     CertificateRecord,
@@ -122,7 +123,7 @@ class RouteDesigned(RouteEvent):
         route.plan = self.plan
         route.revision = self.revision
         route.plan_hash = self.plan_hash
-        route.activities = {a.id: ActivityRecord() for a in self.plan.activities}
+        route.activities = {a.id: PLANNED for a in self.plan.activities}
 
 
 class RouteSubmitted(RouteEvent):
@@ -258,7 +259,7 @@ class RouteCorrected(RouteEvent):
         for removed in self.removed:
             del route.activities[removed]
         for added in self.added:
-            route.activities[added] = ActivityRecord()
+            route.activities[added] = PLANNED
         route.plan = self.plan
         route.plan_hash = self.plan_hash
         route.corrections.append(Correction.of(self))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aggregates.route import ActivityRecord
+from aggregates.route import PLANNED
 from projections.state import Family, RouteState, filters
 from projections.tables import (
     FILTER_COLUMNS,
@@ -65,8 +65,6 @@ ACTIVITIES = Table(
     ),
 )
 
-_BLANK = ActivityRecord()
-
 
 def activity_rows(state: RouteState) -> dict[Key, Row]:
     """The rows of the route's current plan, in plan order."""
@@ -76,7 +74,7 @@ def activity_rows(state: RouteState) -> dict[Key, Row]:
     where = filters(state)
     rows: dict[Key, Row] = {}
     for position, activity in enumerate(route.plan.activities, start=1):
-        record = route.activities.get(activity.id, _BLANK)
+        record = route.activities.get(activity.id, PLANNED)
         rows[(route.id, activity.id)] = (
             route.id,
             activity.id,

@@ -96,15 +96,6 @@ class Together:
         """Where the projection furthest behind stands."""
         return min(projection.position() for projection in self.projections)
 
-    def process(self, batch: Sequence[Item], expected: int | None) -> None:
-        """Apply the batch to each projection still fed here."""
-        try:
-            self.prepare(batch)(expected)
-        except BaseException:
-            self.forget()
-            raise
-        self.committed()
-
     def prepare(self, batch: Sequence[Item]) -> Commit:
         """Each projection's batch prepared (see `BatchProjection.prepare`); the commit applies
         them one after the other, each in its own transaction."""

@@ -94,7 +94,10 @@ DYNAMICS_TOTALS = Table(
         *_SUMS,
     ),
     key=("profile_id", "municipality_id", "school_id", "subject", "competence"),
-    indexes=_sums_indexes(("profile_id", "municipality_id", "school_id", "subject", "competence")),
+    indexes=(
+        *_sums_indexes(("profile_id", "municipality_id", "school_id", "subject", "competence")),
+        ("profile_id", "municipality_id", "school_id", "competence"),  # the dynamics by school
+    ),
     counters=True,
 )
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
-from operator import add, sub
+from operator import add, neg, sub
 from typing import ClassVar
 from uuid import UUID
 
@@ -96,10 +96,11 @@ class MonitoringProjection(BatchProjection):
     def __init__(self, view: ProjectionView, replay: Replay, cache_size: int = 10_000) -> None:
         super().__init__(view)
         self._replay = replay
-        self._cache: LruCache[UUID, _Entry] = LruCache(cache_size)
-        self._pending: deque[dict[UUID, _Entry]] = deque()
+        # Keyed by the route id's integer: a UUID hashes in Python, an int in C.
+        self._cache: LruCache[int, _Entry] = LruCache(cache_size)
+        self._pending: deque[dict[int, _Entry]] = deque()
         """The states each batch prepared but not yet committed leaves, oldest first."""
-        self._unconfirmed: dict[UUID, _Entry] = {}
+        self._unconfirmed: dict[int, _Entry] = {}
         """The latest of those states of each route."""
         self._profiles = ProfileBook()
 
@@ -111,11 +112,11 @@ class MonitoringProjection(BatchProjection):
         """Apply the batch route by route: all of a route's events, then its rows derived once;
         what changed is written by the returned function. Nothing here needs the projection's
         tables, so the batch is worked out before its transaction."""
-        staged: dict[UUID, _Entry] = {}
+        staged: dict[int, _Entry] = {}
         editions: dict[str, Profile] = {}
         changes = _Changes()
         for route_id, events in _by_route(batch).items():
-            before = self._load(route_id, events[0].originator_version)
+            before = self._load(route_id, events[0])
             state = self._applied(before.state if before else None, events, editions)
             if state is None:
                 continue
@@ -146,13 +147,14 @@ class MonitoringProjection(BatchProjection):
         self._unconfirmed.clear()
         self._profiles.forget()
 
-    def _load(self, route_id: UUID, version: int) -> _Entry | None:
+    def _load(self, route_id: int, first: RouteEvent) -> _Entry | None:
         """The route's state before the batch: left by a batch not yet committed, cached, or
         replayed from the event store up to the version before the batch's first event of the
-        route."""
+        route (`first`)."""
         entry = self._unconfirmed.get(route_id) or self._cache.get(route_id)
+        version = first.originator_version
         if entry is None and version > 1:
-            state = self._rebuilt(self._replay(route_id, version - 1))
+            state = self._rebuilt(self._replay(first.originator_id, version - 1))
             entry = None if state is None else _Entry.derived(state)
         return entry
 
@@ -193,12 +195,12 @@ class MonitoringProjection(BatchProjection):
         )
 
 
-def _by_route(batch: Sequence[Item]) -> dict[UUID, list[RouteEvent]]:
-    """The batch's events route by route, each route's in order."""
-    routes: defaultdict[UUID, list[RouteEvent]] = defaultdict(list)
+def _by_route(batch: Sequence[Item]) -> dict[int, list[RouteEvent]]:
+    """The batch's events route by route (by the route id's integer), each route's in order."""
+    routes: defaultdict[int, list[RouteEvent]] = defaultdict(list)
     for _, event in batch:
         if event is not None:
-            routes[event.originator_id].append(event)
+            routes[event.originator_id.int].append(event)
     return routes
 
 
@@ -251,15 +253,14 @@ def _add_difference(sums: dict[Key, Row], old: dict[Key, Row], new: dict[Key, Ro
     under each key."""
     for key, values in new.items():
         before = old.get(key)
-        _add(sums, key, values if before is None else tuple(map(sub, values, before)))
+        if before is not None:
+            values = tuple(map(sub, values, before))  # noqa: PLW2901 - the difference
+        total = sums.get(key)
+        sums[key] = values if total is None else tuple(map(add, total, values))
     for key, values in old.items():
         if key not in new:
-            _add(sums, key, tuple(-value for value in values))
-
-
-def _add(sums: dict[Key, Row], key: Key, values: Row) -> None:
-    total = sums.get(key)
-    sums[key] = values if total is None else tuple(map(add, total, values))
+            total = sums.get(key)
+            sums[key] = tuple(map(neg, values)) if total is None else tuple(map(sub, total, values))
 
 
 def _write_sums(db: Db, table: Table, sums: dict[Key, Row]) -> None:

@@ -73,11 +73,11 @@ ROUTES = Table(
     ),
     key=("route_id",),
     indexes=(
-        ("municipality_id", "next_deadline"),
+        ("municipality_id", "next_deadline ASC"),
         ("school_id",),
         ("methodist_id",),
         ("subject",),
-        ("next_deadline", "route_id"),
+        ("next_deadline ASC", "route_id ASC"),
         *keyset_indexes(ROUTE_SORTS, ROUTE_ORDER, ("route_id",)),
     ),
 )

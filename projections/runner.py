@@ -2,7 +2,9 @@
 position, apply it batch by batch.
 
 `Runner.run` follows the store until stopped (by subscription on PostgreSQL, by polling on
-SQLite), or, given `until`, catches up to that notification (reading ahead) and returns. It
+SQLite), or, given `until`, catches up to that notification (reading ahead) and returns. On
+PostgreSQL a batch's transaction runs in a writer thread while the next batch is worked out
+(`Pipeline`): the transaction mostly waits for the server, which works on the other core. It
 never reconnects by itself: any failure (a dropped connection, a lost lease, a view reset
 underneath) is raised, and the caller — `workers.projector`, which supervises — backs off and
 builds a fresh runner, which resumes from the tracked position. Nothing is remembered across
@@ -13,6 +15,7 @@ left it (a rebuild may have reset it), so a reset is noticed even when no event 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from threading import Event
 from typing import Protocol
@@ -20,6 +23,7 @@ from typing import Protocol
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from aggregates.application import Routes
+from projections.batch import Commit
 from projections.feed import Decoder, Feed, Item, PollingFeed, ReadAheadFeed, SubscriptionFeed
 from projections.lease import AnyLease, Leases, NoLease
 from projections.view import StaleProjectionError
@@ -50,8 +54,14 @@ class Fed(Protocol):
     def position(self) -> int:
         """The last notification id applied."""
 
-    def process(self, batch: Sequence[Item], expected: int | None) -> None:
-        """Apply a batch continuing from position `expected`."""
+    def prepare(self, batch: Sequence[Item]) -> Commit:
+        """The batch worked out before its transaction, and the transaction."""
+
+    def committed(self) -> None:
+        """The oldest prepared batch's transaction committed."""
+
+    def forget(self) -> None:
+        """Drop every cache (after a failure)."""
 
 
 class Runner:
@@ -79,27 +89,40 @@ class Runner:
         stop = stop or Event()
         position = self.projection.position()
         feed = self._feed(position, until)
+        pipeline = Pipeline(self.projection, threaded=self._on_postgres())
         try:
             while not stop.is_set() and (until is None or position < until):
                 self.lease.check()
                 batch = feed.next_batch(
                     self.options.batch_size,
-                    timeout=self.options.heartbeat if until is None else 0.0,
+                    timeout=0.0 if pipeline.busy or until is not None else self.options.heartbeat,
                 )
                 if not batch:
+                    if pipeline.busy:
+                        self._done(pipeline.finish())
+                        continue
                     if until is not None:
                         break
                     self._check_position(position)
                     continue
+                commit = pipeline.prepare(batch)
+                if pipeline.busy:
+                    self._done(pipeline.finish())
                 self.lease.check()
-                self.projection.process(batch, expected=position)
+                pipeline.start(commit, position, batch)
                 position = batch[-1][0]
-                self.processed += len(batch)
-                if self.on_batch is not None:
-                    self.on_batch(position)
+            if pipeline.busy:
+                self._done(pipeline.finish())
         finally:
+            pipeline.close()
             feed.close()
         return position
+
+    def _done(self, batch: Sequence[Item]) -> None:
+        """A batch committed."""
+        self.processed += len(batch)
+        if self.on_batch is not None:
+            self.on_batch(batch[-1][0])
 
     def _check_position(self, position: int) -> None:
         """While idle: a rebuild may have reset the view under this runner."""
@@ -109,11 +132,82 @@ class Runner:
                 f"projection {self.projection.name} is at {found}, this runner at {position}"
             )
 
+    def _on_postgres(self) -> bool:
+        return isinstance(self.routes.recorder, PostgresApplicationRecorder)
+
     def _feed(self, position: int, until: int | None) -> Feed:
         recorder = self.routes.recorder
         decoder = Decoder(self.routes.mapper, self.projection.name)
         if until is not None:
             return ReadAheadFeed(recorder, decoder, position, until, self.options.batch_size)
-        if isinstance(recorder, PostgresApplicationRecorder):
+        if self._on_postgres():
             return SubscriptionFeed(recorder, decoder, position)
         return PollingFeed(recorder, decoder, position, self.options.poll_interval)
+
+
+class Pipeline:
+    """At most one batch's transaction in flight: started (in a writer thread if `threaded`)
+    once the batch is prepared, finished before the next one starts, so batches commit in order
+    and each continues from the position the previous one committed. The next batch may be
+    prepared meanwhile: a projection keeps what a prepared batch staged apart until it commits.
+    Any failure makes the projection forget its caches and is raised by `finish`."""
+
+    def __init__(self, projection: Fed, *, threaded: bool) -> None:
+        self.projection = projection
+        self._writer = ThreadPoolExecutor(1, "projection-writer") if threaded else None
+        self._flight: tuple[Future[None], Sequence[Item]] | None = None
+
+    @property
+    def busy(self) -> bool:
+        """A batch's transaction is in flight."""
+        return self._flight is not None
+
+    def prepare(self, batch: Sequence[Item]) -> Commit:
+        """The batch prepared (see `BatchProjection.prepare`)."""
+        try:
+            return self.projection.prepare(batch)
+        except BaseException:
+            self._abandon()
+            raise
+
+    def start(self, commit: Commit, expected: int, batch: Sequence[Item]) -> None:
+        """The batch's transaction, continuing from position `expected`."""
+        if self._writer is None:
+            future: Future[None] = Future()
+            try:
+                commit(expected)
+            except BaseException as error:
+                future.set_exception(error)
+            else:
+                future.set_result(None)
+        else:
+            future = self._writer.submit(commit, expected)
+        self._flight = (future, batch)
+
+    def finish(self) -> Sequence[Item]:
+        """Wait for the batch in flight to commit; the batch."""
+        assert self._flight is not None
+        future, batch = self._flight
+        self._flight = None
+        try:
+            future.result()
+        except BaseException:
+            self.projection.forget()
+            raise
+        self.projection.committed()
+        return batch
+
+    def _abandon(self) -> None:
+        """Wait for the batch in flight, whatever it does, and forget the caches (its commit may
+        or may not have happened; the tables and the position say which)."""
+        if self._flight is not None:
+            self._flight[0].exception()
+            self._flight = None
+        self.projection.forget()
+
+    def close(self) -> None:
+        """Let a batch in flight end (it is forgotten), and stop the writer."""
+        if self._flight is not None:
+            self._abandon()
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)

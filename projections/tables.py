@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from aggregates.postgres import SCHEMA_CHANGE
+
 Dialect = Literal["sqlite", "postgres"]
 Kind = Literal["text", "int", "bool", "real", "date", "time", "uuid", "blob"]
 
@@ -35,6 +37,10 @@ _TYPES: dict[Kind, tuple[str, str]] = {  # (SQLite, PostgreSQL)
 
 MAX_NAME = 63
 """The longest identifier PostgreSQL keeps whole."""
+
+ASC, DESC = " ASC", " DESC"
+"""After an index column: the column as a listing orders it, ascending or descending, NULLs
+last either way (see `Table.create_indexes`). A column without either is matched by equality."""
 
 FILTERS = ("profile_id", "municipality_id", "school_id", "subject", "methodist_id", "teacher_id")
 """The filter columns every per-route table carries: region (profile id), municipality, school,
@@ -101,24 +107,29 @@ class Table:
         columns = ", ".join(f"{c.name} {_TYPES[c.kind][position]}" for c in self.columns)
         key = ", ".join(self.key)
         table = f"CREATE TABLE IF NOT EXISTS {self.name} ({columns}, PRIMARY KEY ({key}))"
-        return [table, *(self.create_indexes() if indexes else [])]
+        return [table, *(self.create_indexes(dialect) if indexes else [])]
 
-    def create_indexes(self) -> list[str]:
-        """CREATE INDEX statements of the secondary indexes, idempotent."""
+    def create_indexes(self, dialect: Dialect) -> list[str]:
+        """CREATE INDEX statements of the secondary indexes, idempotent. Each ordered column
+        (`name ASC`, `name DESC`) is indexed in the order a listing reads it (`ordered`), so
+        that a page is read off the index without a sort."""
         return [
-            f"CREATE INDEX IF NOT EXISTS {self.index_name(index)} "
-            f"ON {self.name} ({', '.join(index)})"
+            f"CREATE INDEX IF NOT EXISTS {self.index_name(index)} ON {self.name} ("
+            + ", ".join(ordered(c, dialect) for c in index)
+            + ")"
             for index in self.indexes
         ]
 
     def index_name(self, index: Sequence[str]) -> str:
-        """An index's name: the table's and the columns', or, past PostgreSQL's 63 bytes
-        (where a longer name is cut, and two cut alike would be taken for one), a digest of
-        the columns in their place."""
-        name = f"{self.name}_{'_'.join(index)}_idx"
+        """An index's name: the table's and the columns' (`_desc` after a descending one), or,
+        past PostgreSQL's 63 bytes (where a longer name is cut, and two cut alike would be
+        taken for one), a digest of the columns in their place."""
+        columns = "_".join(c.removesuffix(ASC).replace(DESC, "_desc") for c in index)
+        name = f"{self.name}_{columns}_idx"
         if len(name) <= MAX_NAME:
             return name
-        return f"{self.name}_{zlib.crc32(','.join(index).encode()):08x}_idx"
+        digest = ",".join(c.removesuffix(ASC) for c in index)
+        return f"{self.name}_{zlib.crc32(digest.encode()):08x}_idx"
 
     def select(
         self,
@@ -242,6 +253,14 @@ class Db:
     def execute(self, text: str, params: Sequence[Any] = ()) -> None:
         """Run one statement."""
         self.cursor.execute(self._sql(text), self._params(params))
+
+    def change_schema(self, statements: Iterable[str]) -> None:
+        """Run DDL statements, on PostgreSQL under the engine's schema lock (one change at a
+        time: processes starting together would otherwise race on the catalogue)."""
+        if self.dialect == "postgres":
+            self.execute(SCHEMA_CHANGE)
+        for statement in statements:
+            self.execute(statement)
 
     def executemany(self, text: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each row (nothing when there are no rows)."""
@@ -452,6 +471,19 @@ class Listing:
     ) -> list[dict[str, Any]]:
         """The rows that match `filters`, in `sort` order (the default), after the position
         `after` (one value per column of `order(sort)`), at most `limit`, normalised."""
+        text, params = self.query(db.dialect, filters, sort, after, limit)
+        rows = [normalise_row(self.kinds, row) for row in db.fetchall(text, params)]
+        return [self.finish(row) for row in rows] if self.finish else rows
+
+    def query(
+        self,
+        dialect: Dialect,
+        filters: Filters,
+        sort: Sort = (),
+        after: Sequence[Any] | None = None,
+        limit: int | None = None,
+    ) -> tuple[str, list[Any]]:
+        """The SELECT of `select`, and its parameters."""
         order = self.order(sort)
         where, params = filters.where(self.filters)
         if after is not None:
@@ -461,10 +493,9 @@ class Listing:
             seek, more = keyset(order, values)
             where = f"{where} AND {seek}" if where else f" WHERE {seek}"
             params += more
-        ordered = ", ".join(f"{c} {'DESC' if d else 'ASC'} NULLS LAST" for c, d in order)
-        text = f"SELECT * FROM {self.source}{where} ORDER BY {ordered}" + limit_clause(limit)
-        rows = [normalise_row(self.kinds, row) for row in db.fetchall(text, params)]
-        return [self.finish(row) for row in rows] if self.finish else rows
+        terms = ", ".join(ordered(directed(c, d, self.key), dialect) for c, d in order)
+        text = f"SELECT * FROM {self.source}{where} ORDER BY {terms}" + limit_clause(limit)
+        return text, params
 
 
 def total_order(sort: Sort, key: Sequence[str]) -> Sort:
@@ -475,9 +506,34 @@ def total_order(sort: Sort, key: Sequence[str]) -> Sort:
 
 def keyset_index(sort: Sort, key: Sequence[str], region: str = "profile_id") -> tuple[str, ...]:
     """The index a listing held to one region pages through in `sort` order by keyset: the
-    region, then the columns of the total order (`total_order`)."""
-    columns = (region, *(column for column, _ in total_order(sort, key)))
-    return tuple(dict.fromkeys(columns))
+    region, then the columns of the total order (`total_order`), each in its direction (see
+    `Table.create_indexes`), so that a page is read off the index without a sort."""
+    columns = {region: region}
+    for column, descending in total_order(sort, key):
+        columns.setdefault(column, directed(column, descending, key))
+    return tuple(columns.values())
+
+
+def directed(column: str, descending: bool, key: Sequence[str]) -> str:
+    """An ordered column as an index declares it: `name DESC` or `name ASC`, NULLs last; a
+    column of the primary key, never NULL, as it is."""
+    if descending:
+        return column + DESC
+    return column if column in key else column + ASC
+
+
+def ordered(column: str, dialect: Dialect) -> str:
+    """An index column or an ORDER BY term (`name`, `name ASC`, `name DESC`) in the order a
+    listing reads it, NULLs last. PostgreSQL is told so (its ascending order already puts them
+    last). SQLite's NULLs are the smallest values: descending already puts them last, and
+    ascending with NULLs last is `name IS NULL, name`, which an index of the same expressions
+    serves (SQLite sorts for `NULLS LAST` whatever the index)."""
+    if column.endswith(DESC):
+        return f"{column} NULLS LAST" if dialect == "postgres" else column
+    if column.endswith(ASC):
+        name = column.removesuffix(ASC)
+        return name if dialect == "postgres" else f"{name} IS NULL, {name}"
+    return column
 
 
 def keyset_indexes(

@@ -30,10 +30,11 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed
 
+from aggregates.postgres import SCHEMA_CHANGE
 from projections.tables import Db, Dialect, Table
 
 MIGRATION = "__migration__"  # the library's marker row of a single-row tracking table
-DDL_LOCK = SQL("SELECT pg_advisory_xact_lock(1229933892)")  # "IOMD": one schema change at a time
+DDL_LOCK = SQL(SCHEMA_CHANGE)
 
 
 class StaleProjectionError(RuntimeError):
@@ -64,9 +65,9 @@ class ViewSpec:
             for s in table.create(dialect, indexes=indexes or table in self.shared)
         ]
 
-    def create_indexes(self) -> list[str]:
+    def create_indexes(self, dialect: Dialect) -> list[str]:
         """The own tables' secondary indexes."""
-        return [s for table in self.tables for s in table.create_indexes()]
+        return [s for table in self.tables for s in table.create_indexes(dialect)]
 
     def drop(self) -> list[str]:
         """The DROP statements of the own tables and the tracking table."""
@@ -164,7 +165,7 @@ class PostgresProjectionView(PostgresTrackingRecorder):
         """Create the own tables' secondary indexes (after a rebuild loaded the rows)."""
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(DDL_LOCK)
-            for statement in self.spec.create_indexes():
+            for statement in self.spec.create_indexes("postgres"):
                 Db(curs, "postgres").execute(statement)
 
 
@@ -252,7 +253,7 @@ class SQLiteProjectionView(SQLiteTrackingRecorder):
     def create_indexes(self) -> None:
         """Create the own tables' secondary indexes (after a rebuild loaded the rows)."""
         with self.datastore.transaction(commit=True) as curs:
-            for statement in self.spec.create_indexes():
+            for statement in self.spec.create_indexes("sqlite"):
                 Db(curs, "sqlite").execute(statement)
 
 

@@ -80,7 +80,7 @@ class ProjectionWorker:
         self.holding = Event()
         self.lease: AnyLease | None = None
         self.routes: Routes | None = None  # the application of the current run, if any
-        self.failures = 0
+        self.restarts = 0  # runs ended by an error or a lost lease, then started again
         self.thread = Thread(target=self.run, name=f"projection-{name}", daemon=True)
 
     def run(self) -> None:
@@ -109,11 +109,12 @@ class ProjectionWorker:
                     processed = runner.processed
                 log.info("projection.stopped", position=position)
             except (LeaseLostError, StaleProjectionError) as error:
+                self.restarts += 1
                 log.warning("projection.restarting", reason=str(error))
                 pause = self.supervision.first_pause
                 self.stop.wait(pause)
             except Exception as error:  # supervise: whatever failed, start again from the table
-                self.failures += 1
+                self.restarts += 1
                 log.error("projection.failed", error=f"{type(error).__name__}: {error}")
                 pause = self.supervision.first_pause if processed else pause
                 self.stop.wait(pause)

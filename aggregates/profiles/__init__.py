@@ -12,11 +12,11 @@ from __future__ import annotations
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ModelWrapValidatorHandler, field_validator, model_validator
 
 from aggregates.values import Code, Name, Role, Text, Value
 
@@ -117,8 +117,16 @@ class Profile(Value):
             raise ValueError(f"unknown time zone {value!r}") from error
         return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Profile:
+    @model_validator(mode="wrap")
+    @classmethod
+    def _consistent(cls, data: Any, handler: ModelWrapValidatorHandler[Profile]) -> Profile:
+        # An edition given as a Profile was checked when it was built, and it is frozen: every
+        # opening event and route holding it would otherwise check it again.
+        if isinstance(data, cls):
+            return data
+        return handler(data)._checked()
+
+    def _checked(self) -> Profile:
         if self.term_min_months > self.term_max_months:
             raise ValueError("term_min_months is greater than term_max_months")
         if set(self.stage_names) != set(Stage):

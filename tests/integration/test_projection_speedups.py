@@ -8,20 +8,22 @@ catch-up sees the read-ahead thread too."""
 from __future__ import annotations
 
 import cProfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
 import pytest
 from eventsourcing.persistence import ApplicationRecorder, OperationalError
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from aggregates.application import Routes
 from aggregates.events import RouteOpened
 from aggregates.profiles import Stage
 from bench.projections import catch_up as timed_catch_up
 from bench.projections import where_time_goes
-from projections.catalog import PROJECTIONS, catch_up, rebuild, rebuild_all
-from projections.feed import Decoder, ReadAheadFeed, read_event
-from projections.runner import RunnerOptions
+from projections.batch import BatchProjection, Commit
+from projections.catalog import PROJECTIONS, catch_up, open_projection, rebuild, rebuild_all
+from projections.feed import Decoder, Item, ReadAheadFeed, read_event
+from projections.runner import Runner, RunnerOptions
 from tests.integration.test_projections import (
     FAST,
     REGIONS,
@@ -87,6 +89,55 @@ def test_a_catch_up_reads_ahead_no_further_than_asked(app: Routes) -> None:
     assert len(snapshot(app)["iom_audit"]) == middle
 
 
+class _FailingThird:
+    """A projection whose third batch's transaction fails (its connection lost), while the
+    fourth batch is being prepared."""
+
+    def __init__(self, projection: BatchProjection) -> None:
+        self.projection = projection
+        self.name = projection.name
+        self.commits = 0
+        self.forgotten = 0
+
+    def position(self) -> int:
+        return self.projection.position()
+
+    def prepare(self, batch: Sequence[Item]) -> Commit:
+        commit = self.projection.prepare(batch)
+
+        def failing(expected: int | None) -> None:
+            self.commits += 1
+            if self.commits == 3:
+                raise OperationalError("the server closed the connection")
+            commit(expected)
+
+        return failing
+
+    def committed(self) -> None:
+        self.projection.committed()
+
+    def forget(self) -> None:
+        self.forgotten += 1
+        self.projection.forget()
+
+
+def test_a_failed_transaction_leaves_the_position_of_the_last_committed_batch(
+    app: Routes,
+) -> None:
+    for name in PROJECTIONS:
+        rebuild(app, name)
+    whole = snapshot(app)
+    for name in PROJECTIONS:
+        projection = open_projection(app, name)
+        projection.view.reset()
+        failing = _FailingThird(projection)
+        with pytest.raises(OperationalError):
+            Runner(app, failing, options=RunnerOptions(batch_size=7)).run(until=head(app))
+        assert projection.position() == 14 and failing.forgotten == 1
+        assert catch_up(app, name, options=RunnerOptions(batch_size=7)) == head(app)
+    assert snapshot(app) == whole
+
+
 class _Unreachable:
     """A recorder whose database went away."""
 
@@ -118,7 +169,8 @@ def test_the_benchmark_profiles_the_read_ahead_thread_too(app: Routes) -> None:
     profiles: list[cProfile.Profile] = []
     rate = timed_catch_up(app, "audit", profiles)
     assert rate.events == head(app) and rate.cpu > 0
-    assert len(profiles) == 2  # the runner's thread and the read-ahead
+    on_postgres = isinstance(app.recorder, PostgresApplicationRecorder)
+    assert len(profiles) == (3 if on_postgres else 2)  # the runner's, read-ahead (and writer)
     shares = where_time_goes(profiles)
     assert shares["decoding"] > 0 and shares["projection"] > 0
     assert sum(shares.values()) == pytest.approx(1.0)
