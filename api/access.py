@@ -48,15 +48,21 @@ def not_found(route_id: UUID) -> RouteNotFoundError:
     return RouteNotFoundError("not_found", f"ИОМ {route_id} не найден")
 
 
-async def visible_route(routes: Routes, principal: Principal, route_id: UUID) -> Route:
-    """The route now, if the principal may see it; else `RouteNotFoundError`."""
+def reachable_route(routes: Routes, principal: Principal, route_id: UUID) -> Route:
+    """The route now, if the principal may see it; else `RouteNotFoundError` (blocking: it
+    reads the store)."""
     try:
-        route = await asyncio.to_thread(routes.route, route_id)
+        route = routes.route(route_id)
     except RouteNotFoundError:
         raise not_found(route_id) from None
     if not may_see(principal, route):
         raise not_found(route_id)
     return route
+
+
+async def visible_route(routes: Routes, principal: Principal, route_id: UUID) -> Route:
+    """The route now, if the principal may see it; else `RouteNotFoundError`."""
+    return await asyncio.to_thread(reachable_route, routes, principal, route_id)
 
 
 def require_writer(principal: Principal) -> None:

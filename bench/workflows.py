@@ -45,16 +45,13 @@ import os
 import pstats
 import random
 import re
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -80,9 +77,10 @@ with workflow.unsafe.imports_passed_through():
     from aggregates.events import NoticeSent, RouteEvent, RouteOpened
     from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
     from aggregates.values import Role
+    from bench.machine import busy_cpu, cpu_by_process, cpu_of
     from bench.projections import profiling
     from bench.sections import write_section
-    from bench.servers import dev_server, dev_server_pid
+    from bench.servers import Started, dev_server, dev_server_pid, started
     from bench.store import Stats, machine, postgres_store
     from workers.cli.worker import run_until_stopped
     from workers.context import build_routes
@@ -202,14 +200,13 @@ SPENT: list[float] = []
 
 @dataclass
 class WorkerProcess:
-    """The worker subprocess: its pid, its log, and its memory."""
+    """The worker subprocess: its pid, its CPU and its memory."""
 
-    process: subprocess.Popen[bytes]
-    log: Path
+    running: Started
 
     @property
     def pid(self) -> int:
-        return self.process.pid
+        return self.running.pid
 
     def memory(self) -> tuple[float, float]:
         """Resident set now and its peak so far (VmRSS, VmHWM), MiB."""
@@ -217,7 +214,7 @@ class WorkerProcess:
 
     def cpu(self) -> float:
         """CPU seconds the process has used."""
-        return cpu_of(self.pid)
+        return self.running.cpu()
 
 
 def memory_of(pid: int) -> tuple[float, float]:
@@ -227,41 +224,18 @@ def memory_of(pid: int) -> tuple[float, float]:
     return int(values["VmRSS"]) / MiB, int(values["VmHWM"]) / MiB
 
 
-def cpu_of(pid: int) -> float:
-    """utime + stime of a process, seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @asynccontextmanager
 async def worker_process(
     folder: Path, name: str, env: dict[str, str], bare_queue: str
 ) -> AsyncIterator[WorkerProcess]:
     """Start the worker process, wait for its ready line; SIGTERM it at the end."""
-    log = folder / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - this interpreter, this module
-            [sys.executable, "-m", "bench.workflows", "--serve", bare_queue],
-            env=os.environ | env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=Path(__file__).resolve().parent.parent,
-        )
-    running = WorkerProcess(process, log)
-    try:
-        deadline = time.monotonic() + 60
-        while "worker ready" not in log.read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not start:\n{log.read_text()[-3000:]}")
-            await asyncio.sleep(0.1)
-        yield running
-    finally:
-        SPENT.append(running.cpu())
-        process.send_signal(signal.SIGTERM)
+    args = ["-m", "bench.workflows", "--serve", bare_queue]
+    async with started(folder, name, args, env, ready="worker ready") as running:
+        worker = WorkerProcess(running)
         try:
-            await asyncio.to_thread(process.wait, 30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            yield worker
+        finally:
+            SPENT.append(worker.cpu())
 
 
 # The portal's webhook: counts what it receives.
@@ -558,6 +532,17 @@ def task_spans(history: WorkflowHistory) -> list[float]:
     """Milliseconds from the start of the workflow task that accepted each update to the
     update's completion (the server's clock): one workflow task when the command runs as a local
     activity, two and an activity task between them when it does not."""
+    return _spans(history, from_task=True)
+
+
+def update_spans(history: WorkflowHistory) -> list[float]:
+    """Milliseconds from each update's acceptance to its completion (the server's clock)."""
+    return _spans(history, from_task=False)
+
+
+def _spans(history: WorkflowHistory, *, from_task: bool) -> list[float]:
+    """Each update's completion less its acceptance, or (`from_task`) less the start of the
+    workflow task that accepted it."""
     task_started = 0.0
     accepted: dict[str, float] = {}
     found = []
@@ -567,23 +552,8 @@ def task_spans(history: WorkflowHistory) -> list[float]:
             task_started = stamp
         elif event.HasField("workflow_execution_update_accepted_event_attributes"):
             attributes = event.workflow_execution_update_accepted_event_attributes
-            accepted[attributes.accepted_request.meta.update_id] = task_started
-        elif event.HasField("workflow_execution_update_completed_event_attributes"):
-            update_id = event.workflow_execution_update_completed_event_attributes.meta.update_id
-            if update_id in accepted:
-                found.append(stamp - accepted[update_id])
-    return found
-
-
-def update_spans(history: WorkflowHistory) -> list[float]:
-    """Milliseconds from each update's acceptance to its completion (the server's clock)."""
-    accepted: dict[str, float] = {}
-    found = []
-    for event in history.events:
-        stamp = event.event_time.ToMilliseconds()
-        if event.HasField("workflow_execution_update_accepted_event_attributes"):
-            attributes = event.workflow_execution_update_accepted_event_attributes
-            accepted[attributes.accepted_request.meta.update_id] = stamp
+            start = task_started if from_task else stamp
+            accepted[attributes.accepted_request.meta.update_id] = start
         elif event.HasField("workflow_execution_update_completed_event_attributes"):
             update_id = event.workflow_execution_update_completed_event_attributes.meta.update_id
             if update_id in accepted:
@@ -767,30 +737,9 @@ def _notices(app: Routes, position: int, routes: set[UUID]) -> int:
 # What else ran meanwhile.
 
 
-def cpu_by_command() -> dict[int, tuple[str, float]]:
-    """Every process's command name and CPU seconds so far."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with suppress(OSError, ValueError, IndexError):
-                stat = (entry / "stat").read_text()
-                name = stat[stat.index("(") + 1 : stat.rindex(")")]
-                fields = stat.rsplit(")", 1)[1].split()
-                found[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])))
-    tick = os.sysconf("SC_CLK_TCK")
-    return {pid: (name, ticks / tick) for pid, (name, ticks) in found.items()}
-
-
-def busy_cpu() -> float:
-    """CPU seconds the whole machine has been busy (every core, /proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]  # idle, iowait
-    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
 def others(before: dict[int, tuple[str, float]], mine: set[int], seconds: float) -> str:
     """The CPU other long-lived processes used meanwhile, by command name, in cores."""
-    after = cpu_by_command()
+    after = cpu_by_process()
     totals: dict[str, float] = {}
     for pid, (name, used) in after.items():
         if pid in mine:
@@ -1067,7 +1016,7 @@ reading in the projections' section."""
 async def run(args: argparse.Namespace) -> Report:
     """Both benchmarks, on one dev server, one database and one webhook receiver."""
     load = os.getloadavg()[0]
-    before, started, machine_before = cpu_by_command(), time.perf_counter(), busy_cpu()
+    before, started, machine_before = cpu_by_process(), time.perf_counter(), busy_cpu()
     own_before = sum(os.times()[:2])  # this process only: its workers are counted in SPENT
     receiver = portal()
     try:

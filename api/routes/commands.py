@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from aggregates.commands import COMMANDS, Command, OpenRoute
-from api.access import require_may_open, require_writer, visible_route
+from api.access import reachable_route, require_may_open, require_writer
 from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
 from api.models import CommandAccepted, OpenRouteRequest
 from api.problems import ProblemError
@@ -91,11 +91,13 @@ def command_endpoint(name: str, command_class: type[Command]) -> Callable[..., A
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
         key = require_key(idempotency_key)
-        await visible_route(services.routes, principal, route_id)
-        require_writer(principal)
         payload = body.model_dump(mode="json")
         asked = request_hash(principal, "POST", f"/routes/{route_id}/commands/{name}", payload)
         keyed = Keyed(http, services.answers, principal, key, asked)
+
+        def within_reach() -> None:
+            reachable_route(services.routes, principal, route_id)
+            require_writer(principal)
 
         async def run(command_id: str) -> tuple[int, dict[str, Any]]:
             request = CommandRequest(
@@ -115,7 +117,9 @@ def command_endpoint(name: str, command_class: type[Command]) -> Callable[..., A
             )
             return 200, answer.model_dump(mode="json")
 
-        return await answer_once(keyed, run, command=name, route_id=str(route_id))
+        return await answer_once(
+            keyed, run, command=name, route_id=str(route_id), check=within_reach
+        )
 
     # FastAPI reads the body's model from the signature: the command's own class.
     signature = inspect.signature(endpoint)

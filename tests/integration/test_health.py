@@ -15,14 +15,13 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
+from bench.servers import dev_server
 from projections.catalog import PROJECTIONS, catch_up
 from tests.support.servers import free_port
 from tests.support.waiting import until
-from tests.workflows.conftest import DEV_SERVER
 from workers.cli import app
 from workers.context import build_routes
 from workers.demo import write_demo
@@ -43,15 +42,9 @@ def configured(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest_asyncio.fixture
 async def temporal(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[WorkflowEnvironment]:
     """The dev server, as `tests/workflows`' `dev_server` starts it; the settings point at it."""
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(DEV_SERVER),
-        ui=False,
-        dev_server_log_level="error",
-    )
-    monkeypatch.setenv("IOM_TEMPORAL_ADDRESS", env.client.service_client.config.target_host)
-    yield env
-    await env.shutdown()
+    async with dev_server() as env:
+        monkeypatch.setenv("IOM_TEMPORAL_ADDRESS", env.client.service_client.config.target_host)
+        yield env
 
 
 @pytest.fixture

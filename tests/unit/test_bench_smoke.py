@@ -94,8 +94,12 @@ def test_api_bench_percentiles_and_its_own_section(tmp_path: Path) -> None:
     level = api.Level(8, stats, stats, api.Latencies.of([10**6] * 4, 1.0))
     report = api.Report([level], "--quick", 8, (10, 10), "idle", "2026-11-23 17:00 UTC")
     section = api.render(report)
-    row = "| 8 | command through the API | 100 | 50.0 | 95.0 | 99.0 | 50 | **99.00×** | 0.0 / 0.0 "
-    assert row + "| 0.00 | yes |" in section
+    row = "| 8 | command through the API | 100 | 50.0 | 95.0 | 99.0 | 50 | **99.00×** "
+    assert row + "| 0.0 / 0.0 / 0.0 / 0.0 / 0.0 | 0.0 | 0.00 | yes |" in section
+    spent = api.Cpu(api=1.0, worker=2.0, server=0.5, postgres=0.25, clients=0.25, machine=4.0)
+    busy = api.Latencies.of([10**6] * 100, 2.0, spent - api.Cpu())
+    assert busy.by_process() == [10.0, 20.0, 5.0, 2.5, 2.5] and busy.cpu_ms == 40.0
+    assert busy.busy_cores == 2.0
     path = tmp_path / "BENCHMARKS.md"
     path.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
     write_section(path, api.SECTION, api.END, section)
