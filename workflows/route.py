@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         RouteInput,
         RouteView,
+        TimerView,
     )
 
 STORE_CALL = timedelta(seconds=30)
@@ -51,6 +52,11 @@ COMMAND_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(milli
 COMMAND_LOCALLY = "command-as-local-activity"
 """The patch that runs a person's command as a local activity. Runs that took a command before
 it went on with an activity task; every run since takes its commands locally."""
+QUIET_LOOP = "loop-wakes-on-its-own-inputs"
+"""The patch after which a new view wakes the main loop only when what the loop waits on
+changed: the route closed, or its next timer is another one (or due at another moment). Runs
+begun before it woke on every view, so each command on a route with a timer ahead cancelled the
+timer and started it again (two more history events, and the server's work)."""
 DURABLE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
@@ -92,6 +98,7 @@ class RouteWorkflow:
         )
         if not self.fresher_than(loaded):
             self.show(loaded)
+        quiet = workflow.patched(QUIET_LOOP)  # then the loop itself notices a long history
         while not self.current.closed:
             if self.signals:
                 await self.operate(*self.signals.pop(0))
@@ -103,14 +110,18 @@ class RouteWorkflow:
                         RouteInput(route_id=self.route_id, continue_after=self.continue_after)
                     )
                 continue
-            due = next((t for t in self.current.timers if t.key not in self.refused_timers), None)
+            due = self.next_timer(self.current)
             if due is not None and due.at <= workflow.now():
                 await self.fire(due.key)
                 continue
             self.changed = False
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: self.changed or bool(self.signals),
+                    lambda: (
+                        self.changed
+                        or bool(self.signals)
+                        or (quiet and self.should_continue_as_new())
+                    ),
                     timeout=(due.at - workflow.now()) if due else None,
                     timeout_summary=due.key if due else None,
                 )
@@ -263,9 +274,15 @@ class RouteWorkflow:
         return self.view
 
     def show(self, view: RouteView) -> None:
-        """Keep the view and publish what changed in it as search attributes."""
-        self.view = view
-        self.changed = True
+        """Keep the view and publish what changed in it as search attributes; wake the main
+        loop if what it waits on changed (`QUIET_LOOP`)."""
+        before, self.view = self.view, view
+        if (
+            before is None
+            or not workflow.patched(QUIET_LOOP)
+            or self.awaited(before) != self.awaited(view)
+        ):
+            self.changed = True
         wanted: list[tuple[SearchAttributeKey[Any], Any]] = [
             (STATUS, view.status),
             (REGION, view.profile_id),
@@ -282,6 +299,14 @@ class RouteWorkflow:
             self.published[key.name] = value
         if updates:
             workflow.upsert_search_attributes(updates)
+
+    def next_timer(self, view: RouteView) -> TimerView | None:
+        """The view's soonest timer that was not refused."""
+        return next((t for t in view.timers if t.key not in self.refused_timers), None)
+
+    def awaited(self, view: RouteView) -> tuple[bool, TimerView | None]:
+        """What the main loop waits on in a view: whether the route is closed, its next timer."""
+        return view.closed, self.next_timer(view)
 
     def fresher_than(self, loaded: RouteView) -> bool:
         """Whether a command that came while the route was loading left a newer view than the

@@ -10,6 +10,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +32,7 @@ from workflows.contracts import (
     Outcome,
     RouteInput,
     RouteView,
+    TimerView,
     workflow_id,
 )
 from workflows.route import RouteWorkflow
@@ -39,8 +41,10 @@ MESSAGE = "сейчас ИОМ ждёт ответа: методист"
 REFUSAL = {"rule": "turn", "field": None, "message": MESSAGE}
 
 
-def view(route_id: UUID, version: int, stage: str) -> RouteView:
-    """A route's view with no timers: the workflow waits for commands."""
+def view(
+    route_id: UUID, version: int, stage: str, timers: list[TimerView] | None = None
+) -> RouteView:
+    """A route's view (with no timers unless given: the workflow waits for commands)."""
     return RouteView(
         route_id=route_id,
         version=version,
@@ -52,7 +56,7 @@ def view(route_id: UUID, version: int, stage: str) -> RouteView:
         waiting_on=[],
         waiting_since=None,
         next_deadline=None,
-        timers=[],
+        timers=timers or [],
         commands=["record_interim_result"],
     )
 
@@ -60,15 +64,17 @@ def view(route_id: UUID, version: int, stage: str) -> RouteView:
 @dataclass
 class Fakes:
     """`load_route` reads the route at version 1 and answers when released; `execute_command`
-    saves version 2 at once, or refuses a command whose id says so."""
+    saves the next version at once, or refuses a command whose id says so. Both views hold the
+    `timers` of the moment."""
 
     loading: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
     executions: list[Execution] = field(default_factory=list)
+    timers: list[TimerView] = field(default_factory=list)
 
     @activity.defn(name="load_route")
     async def load_route(self, start: RouteInput) -> RouteView:
-        loaded = view(start.route_id, 1, "design")
+        loaded = view(start.route_id, 1, "design", self.timers)
         self.loading.set()
         await self.release.wait()
         return loaded
@@ -78,8 +84,11 @@ class Fakes:
         self.executions.append(execution)
         if execution.request.command_id == "refused":
             raise ApplicationError(MESSAGE, REFUSAL, type="RoleError", non_retryable=True)
-        answer = view(execution.route_id, 2, "implementation")
-        return Outcome(version=2, events=["InterimResultRecorded"], replayed=False, view=answer)
+        version = 1 + len(self.executions)
+        answer = view(execution.route_id, version, "implementation", self.timers)
+        return Outcome(
+            version=version, events=["InterimResultRecorded"], replayed=False, view=answer
+        )
 
 
 @dataclass
@@ -165,3 +174,27 @@ async def test_the_route_loaded_late_does_not_replace_a_newer_command(route: Rou
 
     await until(loaded)
     assert await status() == "implementation"  # version 2 kept, not the loaded version 1
+
+
+async def test_a_command_leaves_the_timer_ahead_alone(route: Route) -> None:
+    """The main loop wakes for a new view only when what it waits on changed (the patch
+    `loop-wakes-on-its-own-inputs`): a command that leaves the next timer as it was neither
+    cancels it nor starts it again; one that moves it does both."""
+    route.fakes.release.set()  # the route loads with no timer ahead
+    ahead = datetime.now(UTC) + timedelta(days=30)
+    route.fakes.timers = [TimerView(key="deadline:a1", at=ahead)]
+    assert await route.command("first") == 2  # its view has the timer: the loop starts it
+    started, cancelled = EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_TIMER_CANCELED
+
+    async def timers(count: int) -> bool:
+        return (await route.events()).count(started) == count
+
+    await until(lambda: timers(1))
+    for number in range(3):
+        assert await route.command(f"same-{number}") == 3 + number
+    events = await route.events()
+    assert (events.count(started), events.count(cancelled)) == (1, 0)
+    route.fakes.timers = [TimerView(key="deadline:a1", at=ahead + timedelta(days=1))]
+    assert await route.command("moved") == 6
+    await until(lambda: timers(2))
+    assert (await route.events()).count(cancelled) == 1

@@ -7,13 +7,17 @@ workflow. So do the histories recorded by earlier versions of the code and kept 
 fail on the new worker: guard the change with `workflow.patched()` or let the routes take it at
 their next continue-as-new — and record new histories with `IOM_RECORD_HISTORY=1`.
 
-Two generations are kept: `<name>.json`, recorded when a person's command ran as an activity
-task, and `<name>-local.json`, recorded since it runs as a local activity (the patch
-`command-as-local-activity`): the first prove that runs begun before the patch go on.
+Three generations are kept: `<name>.json`, recorded when a person's command ran as an activity
+task; `<name>-local.json`, recorded once it ran as a local activity (the patch
+`command-as-local-activity`); `<name>-quiet.json`, recorded since a new view wakes the main loop
+only when what it waits on changed (the patch `loop-wakes-on-its-own-inputs`). The older prove
+that runs begun before each patch go on.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import random
 from datetime import timedelta
@@ -30,13 +34,13 @@ from tests.support.waiting import eventually
 from tests.workflows.conftest import Stack
 from tests.workflows.test_agreement import designed_route, notices, request
 from workers.demo import DemoRoute
-from workflows.route import RouteWorkflow
+from workflows.route import QUIET_LOOP, RouteWorkflow
 
 RECORDED = Path(__file__).parents[1] / "replay"
 REGIONS = ["sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm"]
 NAMES = ["sakha-agreement", *(f"{region}-finished" for region in REGIONS)]
-GENERATION = "local"
-"""The suffix of the histories this code records: a person's command as a local activity."""
+GENERATIONS = ("", "-local", "-quiet")
+"""The suffixes of the recorded histories, oldest first; this code records the last."""
 
 
 def replayer() -> Replayer:
@@ -79,7 +83,7 @@ async def test_a_finished_route_replays(stack: Stack, region: str) -> None:
 async def test_the_recorded_histories_replay_on_this_code() -> None:
     files = sorted(RECORDED.glob("*.json"))
     assert sorted(f.stem for f in files) == sorted(
-        NAMES + [f"{name}-{GENERATION}" for name in NAMES]
+        name + generation for name in NAMES for generation in GENERATIONS
     )
     for file in files:  # each raises on a nondeterministic command
         await replayer().replay_workflow(
@@ -88,27 +92,34 @@ async def test_the_recorded_histories_replay_on_this_code() -> None:
 
 
 async def test_each_generation_takes_commands_its_own_way() -> None:
-    """The older histories ran every command as an activity task; the newer as a local
-    activity, none as an activity task (so both ways are replayed above)."""
-    for name in NAMES:
-        for stem, local in ((name, False), (f"{name}-{GENERATION}", True)):
-            events = WorkflowHistory.from_json(stem, (RECORDED / f"{stem}.json").read_text()).events
-            markers = [
-                e.marker_recorded_event_attributes.marker_name
-                for e in events
-                if e.HasField("marker_recorded_event_attributes")
-            ]
-            activities = [
-                e.activity_task_scheduled_event_attributes.activity_type.name
-                for e in events
-                if e.HasField("activity_task_scheduled_event_attributes")
-            ]
-            assert ("execute_command" in activities) is not local, stem
-            assert ("core_local_activity" in markers) is local, stem
+    """The oldest histories ran every command as an activity task; the newer as a local
+    activity, none as an activity task; the newest woke the main loop only for what it waits
+    on (so every way is replayed above)."""
+    for name, generation in itertools.product(NAMES, GENERATIONS):
+        stem, local, quiet = name + generation, generation != "", generation == "-quiet"
+        events = WorkflowHistory.from_json(stem, (RECORDED / f"{stem}.json").read_text()).events
+        markers = [
+            e.marker_recorded_event_attributes
+            for e in events
+            if e.HasField("marker_recorded_event_attributes")
+        ]
+        patches = {
+            json.loads(marker.details["patch-data"].payloads[0].data)["id"]
+            for marker in markers
+            if marker.marker_name == "core_patch"
+        }
+        activities = [
+            e.activity_task_scheduled_event_attributes.activity_type.name
+            for e in events
+            if e.HasField("activity_task_scheduled_event_attributes")
+        ]
+        assert ("execute_command" in activities) is not local, stem
+        assert any(m.marker_name == "core_local_activity" for m in markers) is local, stem
+        assert (QUIET_LOOP in patches) is quiet, stem
 
 
 def record(history: WorkflowHistory, name: str) -> None:
-    """Keep `history` as `tests/replay/<name>-local.json` when asked to (`IOM_RECORD_HISTORY=1`);
-    the histories of earlier generations stay as they are."""
+    """Keep `history` as `tests/replay/<name><newest generation>.json` when asked to
+    (`IOM_RECORD_HISTORY=1`); the histories of earlier generations stay as they are."""
     if os.environ.get("IOM_RECORD_HISTORY"):
-        (RECORDED / f"{name}-{GENERATION}.json").write_text(history.to_json())
+        (RECORDED / f"{name}{GENERATIONS[-1]}.json").write_text(history.to_json())
