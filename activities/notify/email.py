@@ -241,8 +241,11 @@ class EmailChannel:
 
 
 def quit_quietly(smtp: smtplib.SMTP) -> None:
-    """End the session politely if the server still listens; close the socket regardless."""
+    """End the session politely if the server still listens; close the socket regardless, also
+    when the activity's cancellation is raised in its thread meanwhile."""
     try:
         smtp.quit()
     except (smtplib.SMTPException, OSError):
+        pass
+    finally:
         smtp.close()

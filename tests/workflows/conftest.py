@@ -27,7 +27,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue, load_profiles
-from tests.support.servers import Receiver, Smtp, free_port
+from bench import servers
+from tests.support.servers import Receiver, Smtp, lasting_port
 from tests.support.waiting import until
 from workers.gateway import RouteGateway
 from workers.settings import Settings, store_env
@@ -35,7 +36,7 @@ from workers.temporal import register_search_attributes, route_worker, search_at
 
 BIN = Path(sys.executable).parent
 TEST_SERVER = BIN / "temporal-test-server"
-DEV_SERVER = BIN / "temporal"
+DEV_SERVER = servers.DEV_SERVER
 SECRET = "portal-webhook-secret"
 
 
@@ -67,15 +68,8 @@ async def skipping() -> AsyncIterator[WorkflowEnvironment]:
 @pytest_asyncio.fixture
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     """The Temporal dev server (real visibility, the stock CLI), in memory, on free ports."""
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(DEV_SERVER),
-        ui=False,
-        dev_server_log_level="error",
-    )
-    await register_search_attributes(env.client, "default")
-    yield env
-    await env.shutdown()
+    async with servers.dev_server() as env:
+        yield env
 
 
 async def start_stack(
@@ -120,9 +114,9 @@ class DurableServer:
     ports, so it can be killed and started again where it was (same file, same address)."""
 
     folder: Path
-    port: int = field(default_factory=free_port)
-    http_port: int = field(default_factory=free_port)
-    metrics_port: int = field(default_factory=free_port)
+    port: int = field(default_factory=lasting_port)
+    http_port: int = field(default_factory=lasting_port)
+    metrics_port: int = field(default_factory=lasting_port)
     process: asyncio.subprocess.Process | None = None
     starts: int = 0
 

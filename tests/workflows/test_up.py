@@ -179,6 +179,32 @@ async def test_up_on_postgresql_with_an_external_temporal(
     assert still_alive(children) == []
 
 
+def test_a_killed_supervisor_takes_its_children_with_it(
+    tmp_path: Path, dev_server: WorkflowEnvironment
+) -> None:
+    up = start_up(
+        [*IOM, "up", "--data-dir", str(tmp_path / "var"), "--api-port", str(free_port())],
+        cwd=tmp_path,
+        env={
+            "IOM_TEMPORAL_EMBEDDED": "false",
+            "IOM_TEMPORAL_ADDRESS": dev_server.client.service_client.config.target_host,
+            "IOM_TASK_QUEUE": f"iom-up-{uuid.uuid4().hex[:8]}",
+        },
+    )
+    children: list[int] = []
+    try:
+        up.wait_ready()
+        children = up.children()
+        assert len(children) == 3, up.lines
+        up.process.kill()  # no chance to stop them itself
+        assert up.process.wait(10) == -9
+        assert still_alive(children, within=30) == []
+    finally:
+        for pid in children:  # reparented by now: not found among its children any more
+            kill(pid)
+        up.terminate()
+
+
 def test_a_taken_port_is_refused_naming_its_flag(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
