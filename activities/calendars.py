@@ -88,7 +88,7 @@ class CalendarActivities:
         self.profiles = profiles
         self.channels = channels
 
-    @activity.defn(name="calendar_notice")
+    @activity.defn(name="calendar_notice", no_thread_cancel_exception=True)  # as routes.py
     def calendar_notice(self, firing: CalendarFiring) -> CalendarNotice:
         """The notice of the calendar date that made the schedule fire, and its channels."""
         request = firing.request

@@ -8,6 +8,13 @@ no record of it. Commands are decided at the moment Temporal scheduled the attem
 clock, the same one the workflow's timers run on. A person's command runs as a local activity,
 whose scheduled time is the worker's clock: the workflow passes its own time instead
 (`Execution.at`).
+
+Each activity, once started, runs to its end (`no_thread_cancel_exception`): a cancellation
+(the worker shutting down) is not raised into its thread, where it would land wherever the thread
+happens to be: in the middle of a transaction, of the connection pool's bookkeeping, or between
+a socket's creation and its `with`, leaking it. Every call they make is bounded by its own
+timeout (the store's, the SMTP and webhook channels' 10 s), so a shutdown waits at most that
+long.
 """
 
 from __future__ import annotations
@@ -86,13 +93,13 @@ class RouteActivities:
         self.routes = routes
         self.channels = channels
 
-    @activity.defn(name="load_route")
+    @activity.defn(name="load_route", no_thread_cancel_exception=True)
     def load_route(self, start: RouteInput) -> RouteView:
         """The route's view now (at the workflow's start and every continue-as-new)."""
         self._bind(start.route_id)
         return route_view(self.routes.route(start.route_id), self._now())
 
-    @activity.defn(name="execute_command")
+    @activity.defn(name="execute_command", no_thread_cancel_exception=True)
     def execute_command(self, execution: Execution) -> Outcome:
         """A person's command, decided on the route and saved; a refusal is recorded."""
         request = execution.request
@@ -118,7 +125,7 @@ class RouteActivities:
         log.info("command executed", version=receipt.version, replayed=receipt.replayed)
         return outcome
 
-    @activity.defn(name="operate")
+    @activity.defn(name="operate", no_thread_cancel_exception=True)
     def operate(self, operation: Operation) -> Outcome:
         """An operator's signal, recorded on the route as an event with reason and ticket."""
         payload = dict(operation.payload or {})
@@ -153,7 +160,7 @@ class RouteActivities:
         log.info("signal applied", version=receipt.version, replayed=receipt.replayed)
         return outcome
 
-    @activity.defn(name="fire_timer")
+    @activity.defn(name="fire_timer", no_thread_cancel_exception=True)
     def fire_timer(self, firing: Firing) -> Outcome:
         """A timer came due: record its notice (and an overdue mark) once, return the notice."""
         self._bind(firing.route_id, timer=firing.key)
@@ -175,7 +182,7 @@ class RouteActivities:
             ) from None
         return self._outcome(firing.route_id, receipt)
 
-    @activity.defn(name="deliver_notice")
+    @activity.defn(name="deliver_notice", no_thread_cancel_exception=True)
     def deliver_notice(self, delivery: Delivery) -> None:
         """Send a notice on one channel; a failure is retried by the activity's retry policy."""
         notice = delivery.notice

@@ -241,8 +241,7 @@ class EmailChannel:
 
 
 def quit_quietly(smtp: smtplib.SMTP) -> None:
-    """End the session politely if the server still listens; close the socket regardless, also
-    when the activity's cancellation is raised in its thread meanwhile."""
+    """End the session politely if the server still listens; close the socket regardless."""
     try:
         smtp.quit()
     except (smtplib.SMTPException, OSError):

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.notify import WebhookChannel
+from activities.notify import EmailChannel, WebhookChannel
 from activities.routes import RouteActivities
 from aggregates.application import Routes, route_id_for
 from aggregates.commands import SubmitRoute
@@ -23,7 +24,8 @@ from aggregates.values import Role
 from projections.refusals import query_refusals
 from projections.tables import Filters
 from projections.view import transaction_on
-from tests.support.servers import Receiver
+from tests.integration.test_notify import MAIL_TO, notice
+from tests.support.servers import Receiver, Smtp
 from workers.demo import DemoRoute
 from workflows.contracts import CommandRequest, Delivery, Execution, Firing, RouteInput
 
@@ -85,6 +87,35 @@ def test_retried_activities_append_once(routes: Routes, receiver: Receiver) -> N
     with pytest.raises(ApplicationError, match="not configured") as unknown:
         env.run(handlers.deliver_notice, Delivery(channel="email", notice=fired.notice))
     assert unknown.value.non_retryable
+
+
+def test_a_delivery_under_way_ends_its_session_when_cancelled(routes: Routes, smtp: Smtp) -> None:
+    """The worker shutting down cancels its running activities. A delivery under way finishes
+    (the message handed over, the session ended) rather than taking the cancellation in its
+    thread at whatever line it is on, which leaves sockets and half-sent sessions behind."""
+    handlers = RouteActivities(
+        routes, {"email": EmailChannel(smtp.url, "iom@cnppm.example", MAIL_TO)}
+    )
+    env = activity_env(NOW)
+    outcome: list[object] = []
+
+    def deliver() -> None:
+        try:
+            outcome.append(
+                env.run(handlers.deliver_notice, Delivery(channel="email", notice=notice()))
+            )
+        except BaseException as error:  # what the cancellation made of the delivery
+            outcome.append(error)
+
+    smtp.collector.hold()
+    thread = threading.Thread(target=deliver)
+    thread.start()
+    assert smtp.collector.holding.wait(10), "the message never reached DATA"
+    env.cancel()  # as on a worker's shutdown
+    smtp.collector.release.set()
+    thread.join(30)
+    assert outcome == [None]
+    assert len(smtp.collector.envelopes) == 1
 
 
 def test_refusals_are_recorded_and_not_retried(routes: Routes) -> None:

@@ -124,15 +124,27 @@ def start_receiver() -> Iterator[Receiver]:
 
 
 class Collector:
-    """An aiosmtpd handler: keeps every envelope, or answers `reply` to DATA when set."""
+    """An aiosmtpd handler: keeps every envelope, or answers `reply` to DATA when set. With
+    `hold()`, a message's DATA is answered only once `release` is set (`holding` tells that one
+    came)."""
 
     def __init__(self) -> None:
         self.envelopes: list[Envelope] = []
         self.reply: str | None = None
+        self.held = False
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def hold(self) -> None:
+        """Answer the next messages' DATA only once `release` is set."""
+        self.held = True
 
     async def handle_DATA(  # noqa: N802 - aiosmtpd calls the hook by this name
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
+        if self.held:
+            self.holding.set()
+            await asyncio.to_thread(self.release.wait, 30)
         if self.reply is not None:
             return self.reply
         self.envelopes.append(envelope)
