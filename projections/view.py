@@ -164,9 +164,7 @@ class PostgresProjectionView(PostgresTrackingRecorder):
     def create_indexes(self) -> None:
         """Create the own tables' secondary indexes (after a rebuild loaded the rows)."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(DDL_LOCK)
-            for statement in self.spec.create_indexes("postgres"):
-                Db(curs, "postgres").execute(statement)
+            Db(curs, "postgres").change_schema(self.spec.create_indexes("postgres"))
 
 
 class SQLiteProjectionView(SQLiteTrackingRecorder):
@@ -253,8 +251,7 @@ class SQLiteProjectionView(SQLiteTrackingRecorder):
     def create_indexes(self) -> None:
         """Create the own tables' secondary indexes (after a rebuild loaded the rows)."""
         with self.datastore.transaction(commit=True) as curs:
-            for statement in self.spec.create_indexes("sqlite"):
-                Db(curs, "sqlite").execute(statement)
+            Db(curs, "sqlite").change_schema(self.spec.create_indexes("sqlite"))
 
 
 ProjectionView = PostgresProjectionView | SQLiteProjectionView
