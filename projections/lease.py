@@ -139,12 +139,14 @@ class Leases:
 
 
 def lease_holders(conninfo: str, projections: list[str]) -> dict[str, str | None]:
-    """Who holds each projection's lease: the holder session's application name, or None."""
+    """Who holds each projection's lease in this database (advisory locks are per database;
+    `pg_locks` shows the whole server's): the holder session's application name, or None."""
     with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
         rows = conn.execute(
             "SELECT l.objid::bigint AS key, a.application_name, a.pid FROM pg_locks l "
             "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-            "AND l.granted AND l.classid::bigint = %s AND l.objsubid = 2",
+            "AND l.granted AND l.classid::bigint = %s AND l.objsubid = 2 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (LEASE_SPACE,),
         ).fetchall()
     found = {int(key): f"{name} (backend {pid})" for key, name, pid in rows}

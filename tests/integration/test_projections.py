@@ -38,6 +38,7 @@ from projections.catalog import PROJECTIONS, catch_up, open_projection, rebuild,
 from projections.lease import Lease, LeaseLostError, lease_holders
 from projections.runner import Runner, RunnerOptions
 from projections.tables import Filters, normalise_row
+from tests.conftest import PG_ADMIN_URL
 from workers.cli.projections import monitor, projections, projector
 from workers.demo import write_demo
 from workers.projector import Projector, Supervision
@@ -495,6 +496,17 @@ def test_a_lease_is_exclusive_and_passes_on_when_its_session_dies(pg_url: str) -
     finally:
         for lease in (first, second, other):
             lease.release()
+
+
+def test_a_lease_in_another_database_is_not_this_ones(pg_url: str) -> None:
+    # Another store on the same server (here the admin database) runs its own projector.
+    elsewhere = Lease(PG_ADMIN_URL, "monitoring", 0.0)
+    try:
+        assert elsewhere.try_acquire()
+        assert lease_holders(pg_url, ["monitoring"]) == {"monitoring": None}
+        assert lease_holders(PG_ADMIN_URL, ["monitoring"])["monitoring"] is not None
+    finally:
+        elsewhere.release()
 
 
 def start_projector(pg_url: str, log: Path) -> subprocess.Popen[bytes]:
