@@ -77,7 +77,7 @@ ROUTES = Table(
         ("school_id",),
         ("methodist_id",),
         ("subject",),
-        ("next_deadline ASC", "route_id ASC"),
+        ("next_deadline ASC", "route_id"),  # `iom monitor routes` across regions
         *keyset_indexes(ROUTE_SORTS, ROUTE_ORDER, ("route_id",)),
     ),
 )

@@ -14,6 +14,7 @@ from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue
 from api.listings import LISTS
 from projections.catalog import PROJECTIONS, open_projection
+from projections.routes import ROUTE_LIST
 from projections.tables import Db, Filters
 from workers.settings import store_env
 
@@ -61,3 +62,20 @@ def test_each_order_of_each_list_is_read_off_an_index(
         routes.close()
     assert sorted_pages == [], "sorted, not read off an index:\n" + "\n".join(sorted_pages)
     assert checked >= sum(len(each.listing.sortable) + 1 for each in LISTS)
+
+
+def test_the_routes_across_regions_are_read_off_an_index(
+    database_url: str, catalogue: ProfileCatalogue
+) -> None:
+    """`iom monitor routes` without a filter (an operator's view of every region) pages
+    through the routes in their default order without sorting them."""
+    routes = Routes(store_env(database_url), profiles=catalogue)
+    try:
+        with open_projection(routes, "monitoring").view.transaction(commit=False) as db:
+            if db.dialect == "postgres":
+                db.execute("SET LOCAL enable_sort = off")
+                db.execute("SET LOCAL enable_seqscan = off")
+            text, params = ROUTE_LIST.query(db.dialect, Filters(), limit=1000)
+            assert not sorts(db, text, params), text
+    finally:
+        routes.close()
