@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import pytest
+
 from aggregates.application import Routes
 from aggregates.deadlines import timers
 from aggregates.profiles import ProfileCatalogue, load_profiles
 from bench import api, workflows
+from bench import projections as bench
 from bench.sections import write_section
 from bench.store import (
     CACHE_OFF,
@@ -106,3 +109,30 @@ def test_api_bench_percentiles_and_its_own_section(tmp_path: Path) -> None:
     write_section(path, api.SECTION, api.END, section.replace("idle", "busy"))
     text = path.read_text(encoding="utf-8")
     assert text.count(api.BEGIN) == 1 and "busy" in text and "## Other\n\nkept\n" in text
+
+
+def test_projection_bench_section_sets_rebuild_and_queries_against_baselines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rebuild is shown against the raw read of the same log, each query against the
+    page read by primary key in the same run; the CPU measured bounds what any split of the
+    work over the machine's cores could reach."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    report = bench.Report("postgres", events=1000, routes_written=80)
+    report.raw, report.decoded = bench.Rate(1000, 0.5), bench.Rate(1000, 1.0)
+    report.projections = {"monitoring": bench.Rate(1000, 2.0, cpu=1.5, database_cpu=0.5)}
+    report.rebuild = bench.Rate(1000, 4.0, cpu=2.0, database_cpu=2.0)
+    report.query_routes = 5000
+    report.queries = [
+        bench.QueryStat(bench.BASELINE_QUERY, 1000, 5.0, 10.0),
+        bench.QueryStat("routes (all)", 1000, 10.0, 20.0),
+        bench.QueryStat("routes --school", 26, 60.0, 70.0),
+    ]
+    section = bench.render([report], "--backend postgres")
+    assert "| postgres | 1,000 | 0.50 | 4.0 | **8.0×** | " in section
+    assert f"| {bench.BASELINE_QUERY} | 1,000 | 5.0 | 10.0 | 1.00× |  |" in section
+    assert "| `routes (all)` | 1,000 | 10.0 | 20.0 | 2.00× | yes |" in section
+    assert "| `routes --school` | 26 | 60.0 | 70.0 | 7.00× | **no** |" in section
+    assert "at best monitoring 0.50× the raw read, and a full rebuild of 1M events in 2000 s" in (
+        section
+    )
