@@ -588,9 +588,10 @@ def render(reports: list[Report], config: str) -> str:
     for r in reports:
         baseline = next(q for q in r.queries if q.name == BASELINE_QUERY)
         for q in r.queries:
-            name, verdict = (q.name, "") if q is baseline else (f"`{q.name}`", "**no**")
-            if q is not baseline and q.p95_ms < TARGET_P95_MS:
-                verdict = "yes"
+            if q is baseline:
+                name, verdict = q.name, ""
+            else:
+                name, verdict = f"`{q.name}`", "yes" if q.p95_ms < TARGET_P95_MS else "**no**"
             lines.append(
                 f"| {r.backend} | {r.query_routes:,} | {name} | {q.rows:,} | {q.p50_ms:.1f} "
                 f"| {q.p95_ms:.1f} | {q.p95_ms / baseline.p95_ms:.2f}× | {verdict} |"
