@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -22,6 +23,9 @@ from bench.machine import cpu_of
 from workers.temporal import register_search_attributes
 
 DEV_SERVER = Path(sys.executable).parent / "temporal"
+STARTUP = timedelta(seconds=60)
+"""How long a Temporal server of the SDK's starting may take to answer (the SDK's default, 5 s,
+is too short on 2 busy cores: a test's server under a parallel run missed it)."""
 
 
 @asynccontextmanager
@@ -32,6 +36,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(DEV_SERVER),
         ui=False,
         dev_server_log_level="error",
+        dev_server_startup_timeout=STARTUP,
     )
     try:
         await register_search_attributes(env.client, "default")

@@ -58,7 +58,9 @@ class Stack:
 async def skipping() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping test server of our own, its search attributes registered."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=str(TEST_SERVER)
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(TEST_SERVER),
+        test_server_startup_timeout=servers.STARTUP,
     )
     await register_search_attributes(env.client, "default")
     yield env
