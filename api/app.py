@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api import problems
 from api.auth import TokenVerifier
@@ -61,7 +62,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         finally:
             routes.close()
 
-    app = FastAPI(title=TITLE, version=VERSION, lifespan=lifespan)
+    # Swagger UI (/docs) and ReDoc (/redoc) from the scripts installed with fastapi-offline:
+    # nothing loads from a CDN, so the documentation works inside a region's closed network.
+    app = FastAPIOffline(title=TITLE, version=VERSION, lifespan=lifespan)
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.api_rate_per_minute)
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)

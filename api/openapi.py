@@ -57,8 +57,7 @@ def document(app: FastAPI) -> dict[str, Any]:
         webhooks=app.webhooks.routes,
     )
     schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
-    for name in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(name, None)
+    drop_validation_errors(doc, schemas)
     for path in doc.get("paths", {}).values():
         for operation in path.values():
             for parameter in operation.get("parameters", []):
@@ -81,6 +80,16 @@ def document(app: FastAPI) -> dict[str, Any]:
             if text and "description" not in prop:
                 prop["description"] = text
     return doc
+
+
+def drop_validation_errors(doc: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """FastAPI's own 422 schemas go: the API answers a problem instead, and the webhooks (the
+    portal answers them) have no 422 of the engine's at all."""
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for hook in doc.get("webhooks", {}).values():
+        for operation in hook.values():
+            operation.get("responses", {}).pop("422", None)
 
 
 def document_limits(operation: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.api.support import SECRET
+from tests.support.browser import rendered_dom
 from tests.support.servers import free_port
 
 IOM = Path(sys.executable).parent / "iom"
@@ -73,3 +74,13 @@ def test_it_serves_the_api(served: str) -> None:
     refused = httpx.get(f"{served}/routes/3f1c9a52-7d7e-5b1a-9c55-0e6a1f0a2b11")
     assert refused.status_code == 401
     assert refused.headers["content-type"] == "application/problem+json"
+
+
+def test_the_documentation_renders_with_the_network_off(served: str) -> None:
+    """Swagger UI and ReDoc load their scripts from the API itself, not a CDN."""
+    swagger = rendered_dom(f"{served}/docs")
+    assert 'data-path="/routes/{route_id}/commands/agree_route"' in swagger
+    assert "opblock-summary-method" in swagger
+    redoc = rendered_dom(f"{served}/redoc")
+    assert "/routes/{route_id}/commands/agree_route" in redoc
+    assert 'class="api-content"' in redoc or "api-content" in redoc
