@@ -26,6 +26,7 @@ from api.routes import (
     health,
     monitoring,
     queries,
+    regulations,
     teachers,
     webhooks,
 )
@@ -76,6 +77,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(documents.build_router())
     app.include_router(monitoring.build_router())
     app.include_router(teachers.build_router())
+    app.include_router(regulations.build_router())
     app.include_router(webhooks.build_router())
     webhooks.document_events(app)
     app.include_router(health.build_router())

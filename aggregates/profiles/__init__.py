@@ -206,3 +206,14 @@ class ProfileCatalogue:
     def ids(self) -> list[str]:
         """The region profile ids, sorted."""
         return sorted({p.id for p in self._profiles.values()})
+
+    def editions(self) -> list[Profile]:
+        """Every edition the deployment knows, by region id, oldest edition first."""
+        return sorted(self._profiles.values(), key=lambda p: (p.id, p.version))
+
+    def edition(self, profile_id: str, version: int) -> Profile:
+        """One edition; `UnknownProfileError` when the deployment does not know it."""
+        found = self._profiles.get(f"{profile_id}@{version}")
+        if found is None:
+            raise UnknownProfileError(f"нет редакции {version} регламента «{profile_id}»")
+        return found

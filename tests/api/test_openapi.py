@@ -14,6 +14,7 @@ import aggregates.values
 import api.models
 import api.problems
 import api.routes.health
+import api.routes.regulations
 import api.routes.teachers
 import api.webhook_models
 from aggregates.commands import COMMANDS
@@ -29,6 +30,7 @@ MODULES = (
     api.models,
     api.problems,
     api.routes.teachers,
+    api.routes.regulations,
     api.webhook_models,
 )
 
