@@ -27,7 +27,7 @@ from uuid import UUID
 import structlog
 from pydantic import ValidationError
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.notify import Channel, PermanentDeliveryError
 from aggregates.application import Receipt, Routes
@@ -84,6 +84,19 @@ def route_view(route: Route, now: datetime) -> RouteView:
 def refusal_details(error: DomainError) -> dict[str, Any]:
     """A refusal as the workflow passes it back to the caller."""
     return {"rule": error.rule, "field": error.field, "message": error.message}
+
+
+def refused_for_good(error: DomainError) -> ApplicationError:
+    """A rule's refusal as the activity's failure: not retried, and benign, so the SDK logs it
+    at debug level without a traceback (the activity logs its own one line): a refusal is the
+    engine working, not a fault an operator must look at."""
+    return ApplicationError(
+        error.message,
+        refusal_details(error),
+        type=type(error).__name__,
+        non_retryable=True,
+        category=ApplicationErrorCategory.BENIGN,
+    )
 
 
 class RouteActivities:
@@ -177,9 +190,7 @@ class RouteActivities:
             raise
         except DomainError as error:
             log.warning("timer refused", rule=error.rule, reason=error.message)
-            raise ApplicationError(
-                error.message, refusal_details(error), type=type(error).__name__, non_retryable=True
-            ) from None
+            raise refused_for_good(error) from None
         return self._outcome(firing.route_id, receipt)
 
     @activity.defn(name="deliver_notice", no_thread_cancel_exception=True)
@@ -279,9 +290,7 @@ class RouteActivities:
             command_id=command_id,
         )
         log.info("command refused", rule=error.rule, field=error.field)
-        raise ApplicationError(
-            error.message, refusal_details(error), type=type(error).__name__, non_retryable=True
-        )
+        raise refused_for_good(error)
 
     def _outcome(self, route_id: UUID, receipt: Receipt, now: datetime | None = None) -> Outcome:
         route = self.routes.route(route_id)

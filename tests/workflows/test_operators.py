@@ -4,13 +4,15 @@ aggregate, of a malformed signal — are recorded with their rule."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
+from structlog.testing import capture_logs
 
-from aggregates.errors import StageError
+from aggregates.errors import DomainError, StageError
 from aggregates.events import RoutePaused, RouteResumed
 from aggregates.values import Role
 from projections.refusals import query_refusals
@@ -101,3 +103,20 @@ async def test_malformed_and_unknown_signals_are_refused_and_recorded(stack: Sta
     assert len(rows) == 6
     [cancelled] = events_named(stack, rid, "RouteCancelled")
     assert (cancelled.reason, cancelled.ticket) == ("Увольнение", "OPS-21")
+
+
+async def test_a_refused_command_logs_one_line_and_no_traceback(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refusal is the engine working: one structured line, no traceback from the SDK."""
+    demo, rid = await designed_route(stack, "sakha", 25)
+    caplog.set_level(logging.INFO)
+    stale = request(demo, Role.METHODIST, "sign-stale", plan_hash="0" * 64, comment="")
+    with capture_logs() as lines, pytest.raises(DomainError) as refused:
+        await stack.gateway.execute(rid, "agree_route", stale)
+    assert refused.value.field == "plan_hash"
+    assert [line["rule"] for line in lines if line["event"] == "command refused"] == [
+        refused.value.rule
+    ]
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
