@@ -35,6 +35,7 @@ from typing import Annotated, Any, TypeVar
 
 import psycopg
 import typer
+from eventsourcing.persistence import PersistenceError
 from psycopg.conninfo import make_conninfo
 from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -252,7 +253,7 @@ def count_raw_keys(settings: Settings) -> int:
     routes = build_routes(settings)
     try:
         return PersonalDataStore.from_recorder(routes.recorder).raw_keys()
-    except (sqlite3.Error, psycopg.Error):
+    except (sqlite3.Error, psycopg.Error, PersistenceError):
         return 0  # no personal data written yet: no table
     finally:
         routes.close()
