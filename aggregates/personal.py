@@ -5,9 +5,10 @@ events carry the teacher's id only. The sheet lives in three tables of its own, 
 store and in the same database:
 
 - `iom_pd_keys`: one random 256-bit AES key per teacher. With a master key configured, each
-  teacher key is stored wrapped (AES-GCM under the master key). A stored key is one format byte
-  followed by the key material: `0x00 + key` (plain) or `0x01 + nonce(12) + AES-GCM(key)`
-  (wrapped; associated data `iom_pd_keys:<teacher id>`).
+  teacher key is stored wrapped (AES-GCM under the master key); the engine always configures
+  one (`workers.pd_master`), and `protect` wraps keys an older engine stored raw. A stored
+  key is one format byte followed by the key material: `0x00 + key` (plain) or
+  `0x01 + nonce(12) + AES-GCM(key)` (wrapped; associated data `iom_pd_keys:<teacher id>`).
 - `iom_pd_sheets`: the sheet as JSON, encrypted with the teacher's key (AES-GCM, a fresh 96-bit
   nonce per write, the teacher id as associated data).
 - `iom_pd_erasures`: who destroyed whose data, when and why. No personal data.
@@ -252,6 +253,9 @@ class _Statements:
         "FROM {erasures} WHERE teacher_id = {p}"
     )
     SELECT_ERASED_IDS = "SELECT teacher_id FROM {erasures}"
+    # A raw key is its format byte and 32 bytes; a wrapped one is longer (nonce and tag).
+    SELECT_RAW_KEYS = "SELECT teacher_id, wrapped_key FROM {keys} WHERE length(wrapped_key) = 33"
+    REPLACE_KEY = "UPDATE {keys} SET wrapped_key = {p} WHERE teacher_id = {p} AND wrapped_key = {p}"
     # PostgreSQL only: a transaction-scoped lock per teacher, in a namespace of its own.
     LOCK_TEACHER = "SELECT pg_advisory_xact_lock({lock_space}, hashtext({p}))"
 
@@ -282,6 +286,8 @@ class _Statements:
         self.insert_erasure = fill(self.INSERT_ERASURE)
         self.select_erasure = fill(self.SELECT_ERASURE)
         self.select_erased_ids = fill(self.SELECT_ERASED_IDS)
+        self.select_raw_keys = fill(self.SELECT_RAW_KEYS)
+        self.replace_key = fill(self.REPLACE_KEY)
         self.lock_teacher = fill(self.LOCK_TEACHER) if dialect == "postgres" else None
 
 
@@ -462,6 +468,25 @@ class PersonalDataStore:
             rows = _rows(cursor.fetchall())
         return {_str(row["teacher_id"]) for row in rows}
 
+    def raw_keys(self) -> int:
+        """How many teacher keys are stored raw (readable by whoever reads the database)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql.select_raw_keys, ())
+            return len(_raw(cursor.fetchall()))
+
+    def protect(self) -> int:
+        """Wrap every raw teacher key under the master key, in one transaction; how many were
+        wrapped (0 when none was raw). Raises `ValueError` without a master key."""
+        if self._master is None:
+            raise ValueError("protect: the store has no master key")
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(self._sql.select_raw_keys, ())
+            raw = _raw(cursor.fetchall())
+            for teacher_id, stored in raw:
+                wrapped = self._wrap(teacher_id, stored[1:])
+                cursor.execute(self._sql.replace_key, (wrapped, teacher_id, stored))
+        return len(raw)
+
     def _select_erasure(self, cursor: _Cursor, teacher_id: str) -> Erasure | None:
         cursor.execute(self._sql.select_erasure, (teacher_id,))
         row = _as_dict(cursor.fetchone())
@@ -512,6 +537,12 @@ class PersonalDataStore:
             raise PersonalDataUnreadableError(
                 teacher_id, "мастер-ключ не подходит к ключу педагога"
             ) from error
+
+
+def _raw(rows: object) -> list[tuple[str, bytes]]:
+    """The (teacher id, stored key) of the rows whose key is stored raw."""
+    found = [(_str(row["teacher_id"]), _bytes(row["wrapped_key"])) for row in _rows(rows)]
+    return [(teacher, key) for teacher, key in found if key[:1] == bytes([KEY_FORMAT_PLAIN])]
 
 
 def _key_context(teacher_id: str) -> bytes:

@@ -44,7 +44,11 @@ class WebhookRequest(BaseModel):
     )
 
     url: Annotated[str, Field(max_length=2000)] = Field(
-        description="Адрес приёма событий: `http(s)://хост/…`."
+        description="Адрес приёма событий: `https://хост/…` (`http://` — если разрешено"
+        " IOM_WEBHOOK_ALLOW_HTTP), порт из IOM_WEBHOOK_PORTS (по умолчанию 443), без логина и"
+        " пароля, фрагмента, пробелов и управляющих символов; хост — имя или публичный адрес"
+        " (внутренние адреса — только из IOM_WEBHOOK_ALLOW_HOSTS). Имя проверяется ещё раз при"
+        " каждой доставке, после разрешения в адрес."
     )
     secret: Annotated[str, Field(min_length=16, max_length=256)] = Field(
         description="Общий секрет подписи (не менее 16 символов); в ответах не возвращается."
@@ -127,8 +131,8 @@ class WebhookDelivery(Stored):
                     "status": "pending",
                     "attempts": 2,
                     "next_attempt_at": "2026-11-23T09:00:40Z",
-                    "last_status": None,
-                    "last_error": "webhook https://portal.example.ru/iom/events: HTTP 503",
+                    "last_status": 503,
+                    "last_error": "адрес ответил HTTP 503: доставка не принята",
                     "created_at": "2026-11-23T09:00:00Z",
                     "delivered_at": None,
                 }
@@ -149,7 +153,11 @@ class WebhookDelivery(Stored):
         default=None, description="Когда следующая попытка (для `pending`)."
     )
     last_status: int | None = Field(default=None, description="HTTP-код последнего ответа.")
-    last_error: str | None = Field(default=None, description="Последняя ошибка доставки.")
+    last_error: str | None = Field(
+        default=None,
+        description="Последняя ошибка доставки, кратко: код ответа, нет ответа, нет соединения,"
+        " адрес запрещён (тело и заголовки ответа не сохраняются).",
+    )
     created_at: datetime = Field(description="Когда доставка создана.")
     delivered_at: datetime | None = Field(default=None, description="Когда принята.")
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import base64
+import structlog
 
 from aggregates.application import Routes
 from aggregates.personal import PersonalDataStore
 from aggregates.profiles import ProfileCatalogue, load_profiles
+from workers.pd_master import master_key
 from workers.settings import Settings, store_env
 
 
@@ -20,11 +21,19 @@ def build_routes(settings: Settings) -> Routes:
     )
 
 
-def build_personal_data(routes: Routes, settings: Settings) -> PersonalDataStore:
-    """The personal-data store beside the event store, its tables created if missing."""
-    master = settings.pd_master_key
-    store = PersonalDataStore.from_recorder(
-        routes.recorder, master_key=base64.b64decode(master.get_secret_value()) if master else None
-    )
+def build_personal_data(
+    routes: Routes, settings: Settings, *, protect: bool = True
+) -> PersonalDataStore:
+    """The personal-data store beside the event store, its tables created if missing, under the
+    master key (`workers.pd_master`: refused in production without one); teacher keys still
+    stored raw (by an older engine) are wrapped under it first, unless not to `protect`."""
+    store = PersonalDataStore.from_recorder(routes.recorder, master_key=master_key(settings))
     store.create_tables()
+    wrapped = store.protect() if protect else 0
+    if wrapped:
+        structlog.get_logger().warning(
+            "pd.keys_protected",
+            wrapped=wrapped,
+            message="ключи педагогов, хранившиеся открыто, зашифрованы мастер-ключом",
+        )
     return store

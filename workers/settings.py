@@ -8,6 +8,8 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from projections.url_policy import UrlPolicy
+
 
 class Settings(BaseSettings):
     """Every setting of the engine, with its default for the embedded single-machine run."""
@@ -144,6 +146,32 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a subscriber's endpoint may take to answer."
     )
+
+    webhook_allow_http: bool = Field(
+        default=False,
+        description="Portal subscriptions may use `http://` (port 80 then allowed too); by"
+        " default only `https://`.",
+    )
+    webhook_ports: str = Field(
+        default="443",
+        description="The ports a subscription's URL may name, comma-separated (e.g. `443,8443`).",
+    )
+    webhook_allow_hosts: str = Field(
+        default="",
+        description="Internal hosts a subscription may reach, comma-separated: host names (trusted"
+        " with whatever they resolve to) and addresses or networks (`10.1.2.0/24`); every other"
+        " loopback, private, link-local or reserved address is refused.",
+    )
+
+    @model_validator(mode="after")
+    def _webhook_targets(self) -> Settings:
+        """The webhook URL policy's settings parse (a bad entry is named at start-up)."""
+        UrlPolicy.parse(
+            allow_http=self.webhook_allow_http,
+            ports=self.webhook_ports,
+            allow_hosts=self.webhook_allow_hosts,
+        )
+        return self
 
     @model_validator(mode="after")
     def _store_in_data_dir(self) -> Settings:

@@ -33,6 +33,7 @@ from temporalio.service import RPCError
 
 from workers.context import build_routes
 from workers.gateway import RouteGateway
+from workers.pd_master import MasterKeyError, kept_file, master_text
 from workers.settings import Settings
 from workers.showcase import showcase_size, start_workflows, write_showcase
 from workers.temporal import connect, search_attribute_flags, temporal_binary
@@ -177,10 +178,15 @@ class Stack:
         return f"http://{shown}:{self.settings.api_port}"
 
     def child_settings(self) -> Settings:
-        """The settings every child runs with: this stack's Temporal, the portal secret."""
+        """The settings every child runs with: this stack's Temporal, the portal secret, the
+        personal-data master key (the data folder's, when none is configured)."""
         update: dict[str, object] = {"temporal_address": self.temporal_address}
         if self.settings.portal_jwt_secret is None and self.settings.portal_jwt_public_key is None:
             update["portal_jwt_secret"] = SecretStr(development_secret(self.settings))
+        try:
+            update["pd_master_key"] = SecretStr(master_text(self.settings))
+        except MasterKeyError as error:
+            raise StartupError(str(error), code=2) from None
         return self.settings.model_copy(update=update)
 
     def environment(self, settings: Settings) -> dict[str, str]:
@@ -196,6 +202,8 @@ class Stack:
         }
         if settings.portal_jwt_secret is not None:
             env["IOM_PORTAL_JWT_SECRET"] = settings.portal_jwt_secret.get_secret_value()
+        if settings.pd_master_key is not None:
+            env["IOM_PD_MASTER_KEY"] = settings.pd_master_key.get_secret_value()
         return env
 
     def check_ports(self) -> None:
@@ -391,10 +399,4 @@ def port_free(host: str, port: int) -> bool:
 def development_secret(settings: Settings) -> str:
     """The secret that signs development tokens (`iom token`) when the portal's own is not
     configured: made once, kept in the data folder, readable by its owner only."""
-    path = settings.data_dir / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii") as out:
-            out.write(secrets.token_urlsafe(48))
-    return path.read_text(encoding="ascii").strip()
+    return kept_file(settings.data_dir / SECRET_FILE, lambda: secrets.token_urlsafe(48))

@@ -7,28 +7,35 @@ read-side process beside the API, and on SQLite (one projector per store) no sec
 contends for the database's single writer. It needs no lease: each delivery is claimed row by
 row (`SKIP LOCKED` on PostgreSQL), so the loops of several projector processes share the work.
 
-Each due delivery is POSTed signed like the notice channel (`activities.notify.webhook.post`:
-HMAC-SHA256 over timestamp and body, `X-IOM-Delivery` the delivery id). A 2xx marks it
-delivered; a 408/425/429/5xx or a network error is retried after `base · 2^(attempts−1)`
-seconds, at most `cap`, until `max_attempts`; a redirect or another 4xx, or the last attempt,
-marks it failed (the portal may ask for a re-delivery). Like the projector, the loop survives
+Each due delivery is POSTed signed like the notice channel (`activities.notify.webhook`:
+HMAC-SHA256 over timestamp and body, `X-IOM-Delivery` the delivery id), to the address the URL
+policy checked after resolving the name (`projections.url_policy`: the connection is pinned to
+it, the name sent in `Host` and SNI, no proxy from the environment); a URL the policy refuses
+is not sent to and the delivery fails at once. A 2xx marks it delivered; a 408/425/429/5xx or a
+network error is retried after `base · 2^(attempts−1)` seconds, at most `cap`, until
+`max_attempts`; a redirect or another 4xx, or the last attempt, marks it failed (the portal may
+ask for a re-delivery). What is recorded is the status code and a short classified error in
+Russian, never the answer's body, reason phrase or headers. Like the projector, the loop survives
 a dropped connection: it logs, pauses and starts again from the table, so a restart resumes
 every pending delivery.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from threading import Event, Thread
 
+import httpx
 import structlog
 
 from activities.notify.base import DeliveryError, PermanentDeliveryError
-from activities.notify.webhook import post
+from activities.notify.webhook import check, signed_headers, tls
 from aggregates.application import Routes
 from projections.subscriptions import Claimed, Subscriptions
+from projections.url_policy import Pinned, UrlPolicy, UrlRefusedError
 from workers.settings import Settings
 
 
@@ -42,6 +49,7 @@ class DeliveryPolicy:
     timeout: float = 10.0
     poll_interval: float = 0.5
     batch: int = 20
+    targets: UrlPolicy = field(default_factory=UrlPolicy)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryPolicy:
@@ -51,6 +59,7 @@ class DeliveryPolicy:
             backoff_cap=settings.webhook_backoff_cap,
             max_attempts=settings.webhook_max_attempts,
             timeout=settings.webhook_timeout,
+            targets=targets(settings),
         )
 
     @property
@@ -61,6 +70,57 @@ class DeliveryPolicy:
     def backoff(self, attempts: int) -> float:
         """Seconds before the next attempt after `attempts` failed ones."""
         return float(min(self.backoff_base * 2 ** max(attempts - 1, 0), self.backoff_cap))
+
+
+def targets(settings: Settings) -> UrlPolicy:
+    """Where the settings let a subscription's deliveries go."""
+    return UrlPolicy.parse(
+        allow_http=settings.webhook_allow_http,
+        ports=settings.webhook_ports,
+        allow_hosts=settings.webhook_allow_hosts,
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt gave: the HTTP status (if any answer came) and, unless delivered, a
+    short classified error and whether it is final."""
+
+    status: int | None
+    error: str | None = None
+    final: bool = False
+
+
+def post_pinned(
+    pinned: Pinned, secret: bytes, body: bytes, *, delivery: str, event: str, timeout: float
+) -> Outcome:
+    """POST a signed `body` to the checked address, the name in `Host` and SNI; the answer's
+    body is not read."""
+    target = pinned.target
+    headers = signed_headers(
+        secret, body, delivery=delivery, event=event, timestamp=str(int(time.time()))
+    ) | {"Host": target.host_header}
+    sni = {"sni_hostname": target.host} if target.literal is None else {}
+    try:
+        with (
+            httpx.Client(
+                timeout=timeout, follow_redirects=False, verify=tls(), trust_env=False
+            ) as client,
+            client.stream(
+                "POST", target.via(pinned.address), content=body, headers=headers, extensions=sni
+            ) as response,
+        ):
+            status = response.status_code
+            check(target.url, response)
+    except httpx.TimeoutException:
+        return Outcome(None, f"нет ответа за {timeout:g} с")
+    except httpx.TransportError:
+        return Outcome(None, "соединение не установлено")
+    except DeliveryError as error:
+        final = isinstance(error, PermanentDeliveryError)
+        kind = "перенаправление не выполняется" if 300 <= status < 400 else "доставка не принята"
+        return Outcome(status, f"адрес ответил HTTP {status}: {kind}", final)
+    return Outcome(status)
 
 
 class DeliveryLoop:
@@ -111,23 +171,30 @@ class DeliveryLoop:
         log = structlog.get_logger().bind(
             delivery_id=str(delivery.delivery_id), attempt=delivery.attempts + 1
         )
+        policy = self.policy
         try:
-            status = post(
-                delivery.url,
+            pinned = policy.targets.pin(delivery.url)
+        except UrlRefusedError as error:
+            outcome = Outcome(None, f"адрес запрещён: {error.detail}", final=True)
+        else:
+            outcome = post_pinned(
+                pinned,
                 delivery.secret.encode(),
                 delivery.body,
                 delivery=str(delivery.delivery_id),
                 event=delivery.event_type,
-                timeout=self.policy.timeout,
+                timeout=policy.timeout,
             )
-        except DeliveryError as error:
-            attempts = delivery.attempts + 1
-            final = isinstance(error, PermanentDeliveryError)
-            final = final or attempts >= self.policy.max_attempts
-            now = datetime.now(UTC)
-            retry_at = None if final else now + timedelta(seconds=self.policy.backoff(attempts))
-            store.attempt_failed(delivery.delivery_id, str(error), retry_at, None)
-            log.warning("webhooks.attempt_failed", error=str(error), final=final)
+        now = datetime.now(UTC)
+        if outcome.error is None:
+            assert outcome.status is not None
+            store.delivered(delivery.delivery_id, outcome.status, now)
+            log.info("webhooks.delivered", status=outcome.status)
             return
-        store.delivered(delivery.delivery_id, status, datetime.now(UTC))
-        log.info("webhooks.delivered", status=status)
+        attempts = delivery.attempts + 1
+        final = outcome.final or attempts >= policy.max_attempts
+        retry_at = None if final else now + timedelta(seconds=policy.backoff(attempts))
+        store.attempt_failed(delivery.delivery_id, outcome.error, retry_at, outcome.status)
+        log.warning(
+            "webhooks.attempt_failed", error=outcome.error, status=outcome.status, final=final
+        )

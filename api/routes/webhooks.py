@@ -6,6 +6,11 @@ centre head (руководитель ЦНППМ). Anyone else is refused (403);
 region does not exist for the caller (404). The deliveries themselves are written by the
 `webhooks` projection and sent by the delivery loop of `iom projector` (`workers.webhooks`).
 
+A subscription's URL must pass the webhook URL policy (`projections.url_policy`: https, no
+credentials, no internal addresses, a port of IOM_WEBHOOK_PORTS, unless IOM_WEBHOOK_ALLOW_HOSTS
+lists the host): a URL it refuses is answered 422 naming `url` and the rule, and nothing is
+written; the delivery loop checks it again after resolving the name.
+
 Registering is a command: it carries an `Idempotency-Key` (`api.idempotency`), a retry with the
 same key and body gets the first answer, another body 422. The subscription's id is derived
 from the key's command id, so requests racing with one key register one subscription.
@@ -31,7 +36,9 @@ from api.routes.responses import problems
 from api.services import PrincipalDep, ServicesDep
 from api.webhook_models import Status, Webhook, WebhookDelivery, WebhookEvent, WebhookRequest
 from projections.subscriptions import Subscriptions
+from projections.url_policy import UrlRefusedError
 from workers.settings import Settings
+from workers.webhooks import targets
 
 MANAGERS = frozenset({Role.OPERATOR, Role.CENTRE_HEAD})
 """The roles that manage the region's integrations."""
@@ -87,6 +94,12 @@ async def register(
     Повтор с тем же Idempotency-Key и тем же телом получает первый ответ (вторая подписка
     не создаётся), тот же ключ с другим телом — 422."""
     key = require_key(idempotency_key)
+    try:
+        url = targets(request.app.state.settings).check(body.url).url
+    except UrlRefusedError as error:
+        raise ProblemError(
+            422, "invalid-request", f"url: {error.detail}", rule=error.rule, field="url"
+        ) from None
     asked = request_hash(principal, "POST", "/webhooks", body.model_dump(mode="json"))
     keyed = Keyed(request, services.answers, principal, key, asked)
 
@@ -94,7 +107,7 @@ async def register(
         row = await asyncio.to_thread(
             found.register,
             principal.region,
-            body.url,
+            url,
             body.secret,
             body.event_types,
             principal.subject,

@@ -8,6 +8,7 @@ import base64
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from threading import Event
@@ -25,16 +26,25 @@ from api.webhook_models import WebhookEvent
 from projections.catalog import catch_up, open_projection, rebuild
 from projections.runner import RunnerOptions
 from projections.subscriptions import Subscriptions
+from projections.url_policy import UrlPolicy
 from projections.view import transaction_on
 from tests.api.conftest import Direct, direct_on
 from tests.api.support import Portal
 from tests.support.servers import Receiver
 from workers.demo import write_demo
 from workers.projector import Projector
-from workers.settings import store_env
-from workers.webhooks import DeliveryLoop, DeliveryPolicy
+from workers.settings import Settings, store_env
+from workers.webhooks import DeliveryLoop, DeliveryPolicy, targets
 
 SECRET = "portal-webhook-secret-0001"
+LOCAL: dict[str, Any] = {
+    "webhook_allow_http": True,
+    "webhook_ports": ",".join(str(port) for port in range(1, 65536)),
+    "webhook_allow_hosts": "127.0.0.1",
+}
+"""The receivers run on 127.0.0.1 (any port, plain HTTP): allowed as a portal on an
+internal network is, by the settings."""
+LOCAL_TARGETS = targets(Settings(**LOCAL))
 
 
 @pytest_asyncio.fixture
@@ -43,10 +53,13 @@ async def direct(
 ) -> AsyncIterator[Direct]:
     """The API in process, on each store in turn (the outbox's claims differ between them)."""
     async with direct_on(database_url, portal, catalogue) as found:
+        found.app.state.settings = portal.settings(**LOCAL)
         yield found
 
 
-QUICK = DeliveryPolicy(backoff_base=0.2, backoff_cap=1.0, max_attempts=5, timeout=5.0)
+QUICK = DeliveryPolicy(
+    backoff_base=0.2, backoff_cap=1.0, max_attempts=5, timeout=5.0, targets=LOCAL_TARGETS
+)
 
 
 def operator(portal: Portal, region: str = "sakha", key: str | None = None) -> dict[str, str]:
@@ -265,7 +278,7 @@ async def test_a_delivery_given_up_and_filtered(
     path = f"/webhooks/{made['id']}/deliveries"
     (row,) = (await direct.client.get(path, headers=operator(portal))).json()
     assert (row["status"], row["attempts"], row["event_type"]) == ("failed", 1, "RouteOpened")
-    assert "410" in row["last_error"]
+    assert row["last_status"] == 410 and "410" in row["last_error"]
     failed = await direct.client.get(f"{path}?status=failed", headers=operator(portal))
     assert [r["id"] for r in failed.json()] == [row["id"]]
     too_many = await direct.client.get(f"{path}?limit=100000", headers=operator(portal))
@@ -291,7 +304,9 @@ async def test_the_projector_resumes_what_a_dead_delivery_loop_left(
     catch_up(direct.routes, "webhooks")
     store = Subscriptions(direct.routes)
     # A loop claims two deliveries and dies before sending them; the others it never reached.
-    policy = DeliveryPolicy(backoff_base=0.1, timeout=0.2, poll_interval=0.05)
+    policy = DeliveryPolicy(
+        backoff_base=0.1, timeout=0.2, poll_interval=0.05, targets=LOCAL_TARGETS
+    )
     dead = store.claim(datetime.now(UTC), policy.hold, 2)
     assert len(dead) == 2 and receiver.requests == []
     # Meanwhile another route opens; `iom projector` projects it and sends everything.
@@ -336,3 +351,100 @@ def test_secrets_are_sealed_under_the_stores_key(
         assert claimed.secret == SECRET
     finally:
         routes.close()
+
+
+async def test_a_failed_delivery_keeps_its_status_not_the_answer(
+    direct: Direct, portal: Portal, receiver: Receiver
+) -> None:
+    made = await register(direct, portal, receiver.url, event_types=["RouteOpened"])
+    write_demo(direct.routes, "sakha", 1, until=Stage.DESIGN, first=9)
+    receiver.answer(405)
+    assert drain(direct.routes) == 1
+    path = f"/webhooks/{made['id']}/deliveries"
+    (row,) = (await direct.client.get(path, headers=operator(portal))).json()
+    assert (row["status"], row["last_status"]) == ("failed", 405)
+    assert row["last_error"] == "адрес ответил HTTP 405: доставка не принята"
+    assert "Method" not in row["last_error"]  # the server's own words are not kept
+
+
+REFUSED = [
+    ("http://127.0.0.1:5432/", "url_address"),
+    ("http://[::1]:22/", "url_address"),
+    ("http://127.0.0.1:8000/metrics", "url_address"),
+    ("http://localhost:8000/metrics", "url_address"),
+    ("http://2130706433:8000/", "url_host"),
+    ("http://0x7f000001:8000/", "url_host"),
+    ("http://[::ffff:127.0.0.1]:8000/", "url_host"),
+    ("http://169.254.169.254/latest/meta-data", "url_address"),
+    ("http://operator:hunter2-password@portal.example/", "url_credentials"),
+    ("http://portal.example/\r\nX-Injected: 1", "url_characters"),
+]
+
+
+@pytest.mark.parametrize(("url", "rule"), REFUSED)
+async def test_internal_and_malformed_urls_are_refused(
+    direct: Direct, portal: Portal, url: str, rule: str
+) -> None:
+    """Without the allow-list (any port, plain HTTP allowed: only the address rules apply)."""
+    direct.app.state.settings = portal.settings(**LOCAL | {"webhook_allow_hosts": ""})
+    answer = await direct.client.post(
+        "/webhooks", headers=operator(portal, key=str(uuid4())), json={"url": url, "secret": SECRET}
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert (answer.json()["field"], answer.json()["rule"]) == ("url", rule)
+    assert "hunter2" not in answer.text
+    assert (await direct.client.get("/webhooks", headers=operator(portal))).json() == []
+
+
+async def test_the_defaults_take_only_https_on_443(direct: Direct, portal: Portal) -> None:
+    direct.app.state.settings = portal.settings()
+    for url, rule in [
+        ("http://portal.example/iom", "url_scheme"),
+        ("https://portal.example:8443/iom", "url_port"),
+    ]:
+        answer = await direct.client.post(
+            "/webhooks",
+            headers=operator(portal, key=str(uuid4())),
+            json={"url": url, "secret": SECRET},
+        )
+        assert (answer.status_code, answer.json()["rule"]) == (422, rule)
+    await register(direct, portal, "https://portal.example/iom")
+
+
+def resolving(port: int, allow: str, answers: dict[str, list[str]]) -> DeliveryPolicy:
+    """A delivery policy whose resolver answers from `answers` (a name server we control)."""
+    rules = UrlPolicy.parse(allow_http=True, ports=str(port), allow_hosts=allow)
+    return replace(QUICK, targets=replace(rules, resolve=lambda host, _: answers[host]))
+
+
+async def test_a_name_that_resolves_inward_at_delivery_is_refused(
+    direct: Direct, portal: Portal, receiver: Receiver
+) -> None:
+    """Registered while the name pointed outward; rebound to 127.0.0.1 before the delivery."""
+    port = receiver.server.server_address[1]
+    made = await register(
+        direct, portal, f"http://portal.test:{port}/iom", event_types=["RouteOpened"]
+    )
+    write_demo(direct.routes, "sakha", 1, until=Stage.DESIGN, first=10)
+    answers = {"portal.test": ["127.0.0.1"]}
+    assert drain(direct.routes, resolving(port, "", answers)) == 1
+    assert receiver.requests == []  # nothing sent inward
+    path = f"/webhooks/{made['id']}/deliveries"
+    (row,) = (await direct.client.get(path, headers=operator(portal))).json()
+    assert (row["status"], row["attempts"], row["last_status"]) == ("failed", 1, None)
+    assert row["last_error"] == ("адрес запрещён: имя portal.test указывает на внутренний адрес")
+
+
+async def test_a_delivery_goes_to_the_address_checked(
+    direct: Direct, portal: Portal, receiver: Receiver
+) -> None:
+    """The name is resolved once, by the policy's resolver, and the connection made to that
+    address (the system's resolver knows no `portal.test`), the name sent as `Host`."""
+    port = receiver.server.server_address[1]
+    await register(direct, portal, f"http://portal.test:{port}/iom", event_types=["RouteOpened"])
+    write_demo(direct.routes, "sakha", 1, until=Stage.DESIGN, first=11)
+    answers = {"portal.test": ["127.0.0.1"]}
+    assert drain(direct.routes, resolving(port, "127.0.0.0/8", answers)) == 1
+    (request,) = receiver.requests
+    assert request.path == "/iom" and request.headers["Host"] == f"portal.test:{port}"

