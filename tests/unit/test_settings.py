@@ -21,7 +21,7 @@ def documented() -> dict[str, str]:
 
 def shown(default: object) -> str:
     """A default as the README writes it."""
-    if default is None:
+    if default is None or default == "":  # the empty string counts as unset
         return "—"
     if isinstance(default, bool):
         return f"`{str(default).lower()}`"
