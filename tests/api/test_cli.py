@@ -40,6 +40,18 @@ def test_it_will_not_start_without_the_portals_key(environment: dict[str, str]) 
     assert "IOM_PORTAL_JWT_SECRET" in done.stderr
 
 
+def test_on_postgresql_it_will_not_start_without_the_master_key(
+    environment: dict[str, str], pg_url: str
+) -> None:
+    environment |= {"IOM_PORTAL_JWT_SECRET": SECRET, "IOM_DATABASE_URL": pg_url}
+    done = subprocess.run(
+        [str(IOM), "api"], env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert "IOM_PD_MASTER_KEY не задан" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.fixture
 def served(environment: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """`iom api` on a free port; its base URL once it answers."""

@@ -13,6 +13,7 @@ from aggregates.values import Role
 from api.app import create_app
 from api.auth import PORTAL_ROLES, SCHOOL_ROLES, portal_claims, sign_hs256
 from workers.cli.output import BAD_USAGE, fail
+from workers.pd_master import MasterKeyError, master_key
 from workers.settings import Settings
 from workers.up import development_secret
 
@@ -43,8 +44,9 @@ def api(
     host = settings.api_host if host is None else host
     port = settings.api_port if port is None else port
     try:
+        master_key(settings)  # production does not start without the personal-data master key
         app = create_app(settings)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, MasterKeyError) as error:
         raise fail(f"настройки API: {error}", BAD_SETTINGS) from None
     log.info(
         "api starting",
