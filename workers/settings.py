@@ -144,6 +144,17 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a subscriber's endpoint may take to answer."
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="The key (kept outside the database) that signs the audit checkpoints"
+        " (`iom audit checkpoint`, the projector); by default one made and kept in"
+        " IOM_DATA_DIR.",
+    )
+    audit_checkpoint_interval: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds between the audit checkpoints the projector writes (0: none).",
+    )
 
     @model_validator(mode="after")
     def _store_in_data_dir(self) -> Settings:

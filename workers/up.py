@@ -391,10 +391,25 @@ def port_free(host: str, port: int) -> bool:
 def development_secret(settings: Settings) -> str:
     """The secret that signs development tokens (`iom token`) when the portal's own is not
     configured: made once, kept in the data folder, readable by its owner only."""
-    path = settings.data_dir / SECRET_FILE
+    return kept_secret(settings.data_dir / SECRET_FILE)
+
+
+def kept_secret(path: Path) -> str:
+    """A random secret made once at `path`, readable by its owner only."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="ascii") as out:
             out.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="ascii").strip()
+
+
+AUDIT_KEY_FILE = "audit-checkpoint-key"
+
+
+def audit_key(settings: Settings) -> bytes:
+    """The key that signs the audit checkpoints: IOM_AUDIT_KEY, or one made once and kept in
+    the data folder (readable by its owner only), as the development token secret is."""
+    if settings.audit_key is not None:
+        return settings.audit_key.get_secret_value().encode()
+    return kept_secret(settings.data_dir / AUDIT_KEY_FILE).encode()

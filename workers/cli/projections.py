@@ -45,8 +45,9 @@ from workers.cli.output import (
     progress,
 )
 from workers.context import build_routes
-from workers.projector import Projector, tune_gc
+from workers.projector import Checkpointing, Projector, tune_gc
 from workers.settings import Settings
+from workers.up import audit_key
 from workers.webhooks import DeliveryPolicy
 
 projections = typer.Typer(
@@ -102,6 +103,7 @@ def _project(
     names = _names(only)
     tune_gc()
     options = RunnerOptions(batch_size=batch_size, poll_interval=poll_interval)
+    checkpointing = Checkpointing(audit_key(settings), settings.audit_checkpoint_interval)
     if once:
         application = build_routes(settings)
         for name in names:
@@ -110,9 +112,17 @@ def _project(
             except LeaseHeldError as error:
                 raise fail(str(error), 1) from None
             typer.echo(f"{name}: {position}")
+        if "audit" in names:
+            checkpointing.write(application)
         return
     delivery = DeliveryPolicy.from_settings(settings)
-    Projector(lambda: build_routes(settings), names, options=options, delivery=delivery).serve()
+    Projector(
+        lambda: build_routes(settings),
+        names,
+        options=options,
+        delivery=delivery,
+        checkpointing=checkpointing,
+    ).serve()
 
 
 @projections.command()
