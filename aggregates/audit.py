@@ -1,11 +1,21 @@
 """Tamper evidence for auditors: each route's hash chain recomputed from the stored events,
-and one digest over every route's head to keep outside the database."""
+and one digest over every route's head to keep outside the database.
+
+A chain recomputed alone cannot tell that its last events were deleted, or that a changed last
+event was hashed again: the chain it leaves is whole. So each route is also held against what
+was recorded of it elsewhere (`Head`): the head the audit trail saw last (the audit projection
+records every event it applied), and the head in the latest signed checkpoint (rows of route,
+version and head hash in the store, signed with a key kept outside it: `sign`). A route whose
+store version is below a recorded one is truncated; one whose event at a recorded version no
+longer hashes to the recorded head was altered (`held_against`).
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+import hmac
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from aggregates.application import Routes
@@ -22,6 +32,8 @@ class ChainReport:
     head: str
     broken_at: int | None = None
     reason: str = ""
+    kept: dict[int, str] = field(default_factory=dict, compare=False)
+    """The chain's hash at the versions asked for (`verify_route`'s `keep`)."""
 
     @property
     def intact(self) -> bool:
@@ -29,20 +41,65 @@ class ChainReport:
         return self.broken_at is None
 
 
-def verify_route(app: Routes, route_id: UUID) -> ChainReport:
-    """Recompute the route's chain from its stored events, one by one."""
+def verify_route(app: Routes, route_id: UUID, keep: Collection[int] = ()) -> ChainReport:
+    """Recompute the route's chain from its stored events, one by one (keeping its hash at the
+    versions `keep`)."""
     head, version = GENESIS, 0
+    kept: dict[int, str] = {}
     for stored in app.recorder.select_events(route_id):
         version = stored.originator_version
         try:
             event = app.mapper.to_domain_event(stored)
         except Exception as error:
-            return ChainReport(route_id, version, head, version, f"событие не читается: {error}")
+            reason = f"событие не читается: {error}"
+            return ChainReport(route_id, version, head, version, reason, kept)
         assert isinstance(event, RouteEvent)
         head = link(head, event.content())
         if event.chain_hash != head:
-            return ChainReport(route_id, version, head, version, "содержимое не совпадает с хешем")
-    return ChainReport(route_id, version, head)
+            reason = "содержимое не совпадает с хешем"
+            return ChainReport(route_id, version, head, version, reason, kept)
+        if version in keep:
+            kept[version] = head
+    return ChainReport(route_id, version, head, kept=kept)
+
+
+@dataclass(frozen=True)
+class Head:
+    """A route's head as recorded outside its events: its version and the chain's hash there."""
+
+    route_id: UUID
+    version: int
+    head: str
+
+    def line(self) -> str:
+        """The head as a signed checkpoint covers it."""
+        return f"{self.route_id}:{self.version}:{self.head}"
+
+
+def held_against(report: ChainReport, recorded: Head, where: str) -> str | None:
+    """What is wrong with a route's stored events against a head recorded of it (`where`
+    names the record, in Russian), or None: fewer events than recorded (truncated), or the
+    event at the recorded version no longer hashing to the recorded head (altered)."""
+    if report.version < recorded.version:
+        return (
+            f"в хранилище {report.version} событий, а {where} записана версия"
+            f" {recorded.version}: события удалены"
+        )
+    found = report.kept.get(recorded.version)
+    if found is not None and found != recorded.head:
+        return (
+            f"событие {recorded.version} не то, что {where} (хеш {recorded.head[:12]}…):"
+            " изменено и перехешировано"
+        )
+    return None
+
+
+def sign(key: bytes, checkpoint: int, taken_at: str, heads: Iterable[Head]) -> str:
+    """The signature of a checkpoint: HMAC-SHA256 with a key kept outside the database over
+    its number, its time and every head it holds."""
+    lines = sorted(head.line() for head in heads)
+    message = "\n".join([f"{checkpoint}|{taken_at}", *lines]).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def verify_routes(app: Routes, route_ids: Iterable[UUID]) -> list[ChainReport]:

@@ -11,7 +11,10 @@
   replayed answer (`api.problems.note_refusal` notes what is counted);
 - `iom_projection_position{projection}`, `iom_projection_lag{projection}`: where each
   projection stands and how many notifications it is behind (`projections.catalog.statuses`,
-  read at each scrape).
+  read at each scrape);
+- `iom_projection_incidents{projection}`, `iom_projection_held_events{projection}`: the routes
+  a projection parked because it could not apply one of their events, and the events it holds
+  back for them (`projections.incidents`; `iom projections incidents` lists them).
 
 Labels are templates, methods, statuses, operation ids, kinds, rules and projection names: a
 bounded set, never a route id, a user or anything a person typed. Each app has its own
@@ -67,11 +70,22 @@ class ProjectionLag(Collector):
         lag = GaugeMetricFamily(
             "iom_projection_lag", "Notifications recorded, not yet applied", labels=["projection"]
         )
+        incidents = GaugeMetricFamily(
+            "iom_projection_incidents",
+            "Routes parked: an event of theirs could not be applied",
+            labels=["projection"],
+        )
+        held = GaugeMetricFamily(
+            "iom_projection_held_events",
+            "Events held back for the parked routes",
+            labels=["projection"],
+        )
         for status in found:
             position.add_metric([status.name], status.position)
             lag.add_metric([status.name], status.lag)
-        yield position
-        yield lag
+            incidents.add_metric([status.name], len(status.incidents))
+            held.add_metric([status.name], status.held)
+        yield from (position, lag, incidents, held)
 
 
 class Metrics:

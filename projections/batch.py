@@ -5,18 +5,27 @@ are written in one transaction by the view (`ProjectionView.project`). An event 
 could not read (an unknown type) arrives as None: it is skipped, but the position still moves
 past it. What a projection caches between batches is only trusted once its transaction has
 committed; after any failure it is forgotten and read again from the tables.
+
+An event the projection cannot apply parks its route (`projections.incidents`): a batch that
+failed for its events is applied again by `isolate`, route by route under savepoints (only
+then: the normal path has none), and each later batch holds the parked routes' events back (the
+projection sees them as None) and records them as held, in the batch's transaction.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
+from projections import incidents
 from projections.feed import Item
+from projections.incidents import PARKING
 from projections.profiles import PROFILES
 from projections.tables import Db, Table
 from projections.view import ProjectionView, StaleProjectionError, ViewSpec, Write
@@ -29,11 +38,14 @@ class BatchProjection(Projection[ProjectionView], ABC):
     """A projection whose rows follow from batches of events (see the module's docstring)."""
 
     tables: ClassVar[tuple[Table, ...]] = ()
+    _parked: set[UUID] | None = None
+    """The parked routes, as this projection's batches left them (only `isolate` parks a route;
+    a retry elsewhere makes the next batch fail, and the runner starts again)."""
 
     @classmethod
     def spec(cls, application_name: str) -> ViewSpec:
         """What the projection's view holds."""
-        return ViewSpec(cls.name, cls.tables, (PROFILES,), application_name)
+        return ViewSpec(cls.name, cls.tables, (PROFILES, *PARKING), application_name)
 
     def position(self) -> int:
         """The last notification id applied (0 before the first)."""
@@ -54,13 +66,71 @@ class BatchProjection(Projection[ProjectionView], ABC):
 
     def prepare(self, batch: Sequence[Item]) -> Commit:
         """The batch worked out as far as it can be before its transaction, and the
-        transaction: `commit(expected)` writes the rows and the position; then `committed()`
-        or, if anything failed, `forget()`. Python work done here is not done while the
-        transaction holds its locks (nor counted by PostgreSQL's idle-in-transaction
-        timeout)."""
-        write = self.prepared(batch)
+        transaction: `commit(expected)` writes the rows, the events held back for their parked
+        routes, and the position; then `committed()` or, if anything failed, `forget()`. Python
+        work done here is not done while the transaction holds its locks (nor counted by
+        PostgreSQL's idle-in-transaction timeout)."""
+        parked = self.parked()
+        held = [item for item in batch if item[1] is not None and item[1].originator_id in parked]
+        shown = [(n, None if e is not None and e.originator_id in parked else e) for n, e in batch]
+        write = self.prepared(shown)
         tracking = Tracking(self.view.spec.application_name, batch[-1][0])
-        return lambda expected: self.view.project(expected, tracking, write)
+
+        def writes(db: Db) -> None:
+            write(db)
+            incidents.hold(db, self.name, held)
+
+        return lambda expected: self.view.project(expected, tracking, writes)
+
+    def parked(self) -> set[UUID]:
+        """The routes whose events are held back (read again after every failure)."""
+        if self._parked is None:
+            with self.view.transaction(commit=False) as db:
+                self._parked = incidents.parked_routes(db, self.name)
+        return self._parked
+
+    def settle(self, batch: Sequence[Item], expected: int) -> None:
+        """Apply a batch here and now; if it fails for its events, park the routes whose
+        events fail (`isolate`). A transient failure is raised."""
+        try:
+            self.process(batch, expected)
+        except Exception as error:
+            if incidents.transient(error):
+                raise
+            self.isolate(batch, expected)
+
+    def isolate(self, batch: Sequence[Item], expected: int) -> None:
+        """Apply a batch that failed, route by route, each under a savepoint: a route whose
+        events fail is parked at its first failing event (found event by event), the others'
+        are applied, and the position moves past the batch, in one transaction (see
+        `projections.incidents`). Every cache is forgotten after (a failed attempt may have
+        left a route's state half applied)."""
+        self.forget()
+        parked = self.parked()
+        held: list[Item] = []
+
+        def write(db: Db) -> None:
+            for route_id, items in incidents.by_route(batch).items():
+                if route_id in parked:
+                    held.extend(items)
+                    continue
+                if incidents.attempt(db, partial(self.prepared, items)) is None:
+                    continue
+                self.forget()
+                for index, item in enumerate(items):
+                    error = incidents.attempt(db, partial(self.prepared, [item]))
+                    if error is not None:
+                        self.forget()
+                        incidents.park(db, self.name, item, items[index:], error)
+                        break
+            incidents.hold(db, self.name, held)
+
+        tracking = Tracking(self.view.spec.application_name, batch[-1][0])
+        try:
+            self.view.project(expected, tracking, write)
+        finally:
+            self.forget()
+            self._parked = None
 
     def prepared(self, batch: Sequence[Item]) -> Write:
         """What writes the batch's rows inside its transaction. By default all the work is
@@ -111,6 +181,20 @@ class Together:
                 raise StaleProjectionError(f"projections {self.name}: all applied by a projector")
 
         return commit
+
+    def settle(self, batch: Sequence[Item], expected: int) -> None:
+        """Apply a batch here and now to each projection not yet past it, parking the routes
+        whose events fail (`BatchProjection.settle`); one found applied elsewhere is left to
+        that projector."""
+        for projection in list(self.projections):
+            if projection.position() >= batch[-1][0]:
+                continue
+            try:
+                projection.settle(batch, expected)
+            except StaleProjectionError:
+                self.projections.remove(projection)
+        if not self.projections:
+            raise StaleProjectionError(f"projections {self.name}: all applied by a projector")
 
     def committed(self) -> None:
         """The batch committed: projections found applied elsewhere are left to that

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from threading import Event
 from typing import Any
 from uuid import UUID
@@ -27,6 +28,16 @@ from aggregates.events import RouteEvent
 from projections.audit import AuditProjection
 from projections.batch import BatchProjection, Together
 from projections.feed import read_event
+from projections.incidents import (
+    Incident,
+    Retried,
+    attempt,
+    error_text,
+    failed_again,
+    held_versions,
+    read_incidents,
+    unpark,
+)
 from projections.lease import AnyLease, Lease, Leases, NoLease, lease_holders
 from projections.monitoring import MonitoringProjection
 from projections.runner import CATCH_UP, Runner, RunnerOptions
@@ -91,12 +102,18 @@ def lease_for(routes: Routes, name: str, check_every: float = 1.0) -> AnyLease:
 
 @dataclass(frozen=True)
 class Status:
-    """Where a projection stands against the store."""
+    """Where a projection stands against the store, and its parked routes."""
 
     name: str
     position: int
     head: int
     holder: str | None
+    incidents: tuple[Incident, ...] = ()
+
+    @property
+    def held(self) -> int:
+        """Events held back for the parked routes."""
+        return sum(incident.held for incident in self.incidents)
 
     @property
     def lag(self) -> int:
@@ -109,10 +126,13 @@ def statuses(routes: Routes) -> list[Status]:
     head = routes.recorder.max_notification_id() or 0
     conninfo = conninfo_of(routes)
     holders = lease_holders(conninfo, list(PROJECTIONS)) if conninfo else {}
-    return [
-        Status(name, open_projection(routes, name).view.position(), head, holders.get(name))
-        for name in PROJECTIONS
-    ]
+    found: list[Status] = []
+    for name in PROJECTIONS:
+        view = open_projection(routes, name).view
+        with view.transaction(commit=False) as db:
+            parked = tuple(read_incidents(db, name))
+        found.append(Status(name, view.position(), head, holders.get(name), parked))
+    return found
 
 
 def catch_up(
@@ -227,3 +247,40 @@ def _follow(
             on_batch(projection.name, position)
     projection.view.create_indexes()
     return position
+
+
+def retry_parked(routes: Routes, route_id: UUID | None = None) -> list[Retried]:
+    """Apply the held events of every parked route (or of one) again, each projection's and
+    route's in a transaction that holds the projection's tracking row; what each did (see
+    `projections.incidents`)."""
+    done: list[Retried] = []
+    for name in PROJECTIONS:
+        projection = open_projection(routes, name)
+        with projection.view.transaction(commit=False) as db:
+            parked = [i for i in read_incidents(db, name) if route_id in (None, UUID(i.route_id))]
+        for incident in parked:
+            done.append(_retry(routes, projection, UUID(incident.route_id), incident.version))
+    return done
+
+
+def _retry(routes: Routes, projection: BatchProjection, route_id: UUID, first: int) -> Retried:
+    stored = routes.recorder.select_events(route_id, gt=first - 1)
+    events = {s.originator_version: read_event(routes.mapper, s) for s in stored}
+    view = projection.view
+    try:
+        with view.transaction(commit=True) as db:
+            view.spec.lock(db)
+            held = held_versions(db, projection.name, route_id)
+            if not set(held) <= set(events):  # held meanwhile, after the events were read
+                raise StaleProjectionError(f"route {route_id}: events held meanwhile")
+            items = [(held[version], events[version]) for version in sorted(held)]
+            error = attempt(db, partial(projection.prepared, items))
+            if error is None:
+                unpark(db, projection.name, route_id)
+            else:
+                failed_again(db, projection.name, route_id, error)
+    finally:
+        projection.forget()
+    if error is None:
+        return Retried(projection.name, str(route_id), len(items), "applied")
+    return Retried(projection.name, str(route_id), len(items), "failed", error_text(error))

@@ -10,6 +10,11 @@ underneath) is raised, and the caller — `workers.projector`, which supervises 
 builds a fresh runner, which resumes from the tracked position. Nothing is remembered across
 runners except the tables. While idle, it checks at every heartbeat that the view is where it
 left it (a rebuild may have reset it), so a reset is noticed even when no event comes.
+
+A batch that fails for its events (not for the connection, lease or position:
+`incidents.transient`) does not stop it: the batches not yet committed are applied again one at
+a time (`settle`), the routes whose events fail parked and reported (`projections.incidents`),
+and the runner goes on from the position they reached.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from aggregates.application import Routes
 from projections.batch import Commit
 from projections.feed import Decoder, Feed, Item, PollingFeed, ReadAheadFeed, SubscriptionFeed
+from projections.incidents import transient
 from projections.lease import AnyLease, Leases, NoLease
 from projections.view import StaleProjectionError
 
@@ -63,6 +69,9 @@ class Fed(Protocol):
     def forget(self) -> None:
         """Drop every cache (after a failure)."""
 
+    def settle(self, batch: Sequence[Item], expected: int) -> None:
+        """Apply a batch here and now, parking the routes whose events fail."""
+
 
 class Runner:
     """Feeds a projection from the routes' notification log (see the module's docstring)."""
@@ -97,25 +106,47 @@ class Runner:
                     self.options.batch_size,
                     timeout=0.0 if pipeline.busy or until is not None else self.options.heartbeat,
                 )
-                if not batch:
+                try:
+                    if not batch:
+                        if pipeline.busy:
+                            self._done(pipeline.finish())
+                            continue
+                        if until is not None:
+                            break
+                        self._check_position(position)
+                        continue
+                    commit = pipeline.prepare(batch)
                     if pipeline.busy:
                         self._done(pipeline.finish())
-                        continue
-                    if until is not None:
-                        break
-                    self._check_position(position)
+                    self.lease.check()
+                    pipeline.start(commit, position, batch)
+                except Exception as error:
+                    position = self._recover(pipeline, batch, error)
                     continue
-                commit = pipeline.prepare(batch)
-                if pipeline.busy:
-                    self._done(pipeline.finish())
-                self.lease.check()
-                pipeline.start(commit, position, batch)
                 position = batch[-1][0]
             if pipeline.busy:
-                self._done(pipeline.finish())
+                try:
+                    self._done(pipeline.finish())
+                except Exception as error:
+                    position = self._recover(pipeline, [], error)
         finally:
             pipeline.close()
             feed.close()
+        return position
+
+    def _recover(self, pipeline: Pipeline, batch: Sequence[Item], error: Exception) -> int:
+        """A batch failed: a transient `error` is raised; one of the events has the batch in
+        flight (if it did not commit) and `batch` applied here one after the other, the routes
+        whose events fail parked (`Fed.settle`); the position reached."""
+        if transient(error):
+            raise error
+        in_flight = pipeline.drain()
+        position = self.projection.position()
+        for each in (in_flight, batch):
+            if each and each[-1][0] > position:
+                self.projection.settle(each, position)
+                self._done(each)
+                position = each[-1][0]
         return position
 
     def _done(self, batch: Sequence[Item]) -> None:
@@ -150,7 +181,8 @@ class Pipeline:
     once the batch is prepared, finished before the next one starts, so batches commit in order
     and each continues from the position the previous one committed. The next batch may be
     prepared meanwhile: a projection keeps what a prepared batch staged apart until it commits.
-    Any failure makes the projection forget its caches and is raised by `finish`."""
+    A failure is raised by `finish` and leaves the batch in flight until `drain` or `close`,
+    which make the projection forget its caches."""
 
     def __init__(self, projection: Fed, *, threaded: bool) -> None:
         self.projection = projection
@@ -163,12 +195,9 @@ class Pipeline:
         return self._flight is not None
 
     def prepare(self, batch: Sequence[Item]) -> Commit:
-        """The batch prepared (see `BatchProjection.prepare`)."""
-        try:
-            return self.projection.prepare(batch)
-        except BaseException:
-            self._abandon()
-            raise
+        """The batch prepared (see `BatchProjection.prepare`); on a failure the caller drains
+        or closes the pipeline."""
+        return self.projection.prepare(batch)
 
     def start(self, commit: Commit, expected: int, batch: Sequence[Item]) -> None:
         """The batch's transaction, continuing from position `expected`."""
@@ -188,13 +217,16 @@ class Pipeline:
         """Wait for the batch in flight to commit; the batch."""
         assert self._flight is not None
         future, batch = self._flight
+        future.result()  # a failure leaves the batch in flight, for `drain` or `close`
         self._flight = None
-        try:
-            future.result()
-        except BaseException:
-            self.projection.forget()
-            raise
         self.projection.committed()
+        return batch
+
+    def drain(self) -> Sequence[Item] | None:
+        """After a failure: wait for the batch in flight, whatever it does, forget the caches,
+        and give the batch back (it may or may not have committed: the position says which)."""
+        batch = self._flight[1] if self._flight is not None else None
+        self._abandon()
         return batch
 
     def _abandon(self) -> None:

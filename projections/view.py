@@ -75,11 +75,29 @@ class ViewSpec:
             f"DROP TABLE IF EXISTS {self.tracking_table}"
         ]
 
+    def clear(self) -> list[str]:
+        """The statements that delete the projection's own rows from the shared tables that
+        keep rows per projection (a `projection` column: its incidents, its held events)."""
+        return [
+            f"DELETE FROM {table.name} WHERE projection = %s"
+            for table in self.shared
+            if "projection" in table.kinds
+        ]
+
     def start(self) -> str:
         """The statement that puts the tracking row at 0, if it is not there."""
         return (
             f"INSERT INTO {self.tracking_table} (application_name, notification_id) "
             "VALUES (%s, 0) ON CONFLICT (application_name) DO NOTHING"
+        )
+
+    def lock(self, db: Db) -> None:
+        """Hold the tracking row until the transaction ends: a batch of this projection
+        waits (SQLite: take the store's write lock)."""
+        db.execute(
+            f"UPDATE {self.tracking_table} SET notification_id = notification_id"
+            " WHERE application_name = %s",
+            (self.application_name,),
         )
 
     def check(self, db: Db, tracking: Tracking, expected: int | None) -> None:
@@ -160,6 +178,8 @@ class PostgresProjectionView(PostgresTrackingRecorder):
                 db.execute(statement)
             self._insert_tracking(curs, Tracking(MIGRATION, 1))
             db.execute(self.spec.start(), (self.spec.application_name,))
+            for statement in self.spec.clear():
+                db.execute(statement, (self.spec.name,))
 
     def create_indexes(self) -> None:
         """Create the own tables' secondary indexes (after a rebuild loaded the rows)."""
@@ -247,6 +267,8 @@ class SQLiteProjectionView(SQLiteTrackingRecorder):
                 db.execute(statement)
             self._insert_tracking(curs, Tracking(MIGRATION, 1))
             db.execute(self.spec.start(), (self.spec.application_name,))
+            for statement in self.spec.clear():
+                db.execute(statement, (self.spec.name,))
 
     def create_indexes(self) -> None:
         """Create the own tables' secondary indexes (after a rebuild loaded the rows)."""

@@ -35,6 +35,7 @@ from aggregates.profiles import Profile
 from aggregates.summaries import describe
 from projections.batch import BatchProjection
 from projections.feed import Item
+from projections.incidents import PARKING
 from projections.profiles import PROFILES, ProfileBook
 from projections.route_rows import RouteRows
 from projections.tables import Column, Db, Row, Table, normalise_row
@@ -168,7 +169,7 @@ class WebhookProjection(BatchProjection):
     @classmethod
     def spec(cls, application_name: str) -> ViewSpec:
         """Own: the routes' regions; kept by a rebuild: the subscriptions and the outbox."""
-        shared = (PROFILES, SUBSCRIPTIONS, DELIVERIES)
+        shared = (PROFILES, *PARKING, SUBSCRIPTIONS, DELIVERIES)
         return ViewSpec(cls.name, cls.tables, shared, application_name)
 
     def __init__(self, view: ProjectionView, cache_size: int = 10_000) -> None:

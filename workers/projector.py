@@ -11,12 +11,16 @@ Each projection runs in a thread of its own (`ProjectionWorker`) that loops:
    close everything, pause (doubling from `first_pause` to `longest_pause` while failures
    repeat), and start again at 1. Nothing is carried over: the tracked position in the database
    is where the next run resumes, so no event is missed and none is applied twice.
+
+With the audit projection among them, the process also writes a signed audit checkpoint
+(`projections.checkpoints`) every `Checkpointing.interval` seconds.
 """
 
 from __future__ import annotations
 
 import gc
 import signal
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from threading import Event, Lock, Thread
@@ -26,6 +30,7 @@ import structlog
 
 from aggregates.application import Routes
 from projections.catalog import PROJECTIONS, lease_for, open_projection
+from projections.checkpoints import write_checkpoint
 from projections.lease import AnyLease, LeaseLostError
 from projections.runner import Runner, RunnerOptions
 from projections.view import StaleProjectionError
@@ -134,6 +139,28 @@ class ProjectionWorker:
         return True
 
 
+@dataclass(frozen=True)
+class Checkpointing:
+    """Signed audit checkpoints: the key that signs them and the seconds between two."""
+
+    key: bytes
+    interval: float
+
+    def write(self, routes: Routes) -> None:
+        """Write one (a failure is logged: the next one is tried at the next interval)."""
+        try:
+            with open_projection(routes, "audit").view.transaction(commit=True) as db:
+                written = write_checkpoint(db, self.key)
+        except Exception as error:  # the projections go on; the next interval tries again
+            structlog.get_logger().error(
+                "audit.checkpoint_failed", error=f"{type(error).__name__}: {error}"
+            )
+            return
+        structlog.get_logger().info(
+            "audit.checkpoint", checkpoint=written.number, routes=len(written.heads)
+        )
+
+
 class Projector:
     """Every named projection, each in its worker thread; with `webhooks` among them, the
     delivery loop of the portal's subscriptions too (`workers.webhooks`)."""
@@ -146,7 +173,10 @@ class Projector:
         options: RunnerOptions | None = None,
         supervision: Supervision | None = None,
         delivery: DeliveryPolicy | None = None,
+        checkpointing: Checkpointing | None = None,
     ) -> None:
+        self.connect = connect
+        self.checkpointing = checkpointing if "audit" in names else None
         self.stop_event = Event()
         self.workers = [
             ProjectionWorker(
@@ -189,8 +219,16 @@ class Projector:
         structlog.get_logger().info(
             "projector.ready", projections=[worker.name for worker in self.workers]
         )
+        last = time.monotonic()
         while not self.stop_event.wait(1.0):
-            pass
+            every = self.checkpointing
+            if every is not None and every.interval and time.monotonic() - last >= every.interval:
+                routes = connected(self.connect)
+                try:
+                    every.write(routes)
+                finally:
+                    routes.close()
+                last = time.monotonic()
         self.stop()
 
     def __enter__(self) -> Projector:

@@ -146,6 +146,17 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a subscriber's endpoint may take to answer."
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="The key (kept outside the database) that signs the audit checkpoints"
+        " (`iom audit checkpoint`, the projector); by default one made and kept in"
+        " IOM_DATA_DIR.",
+    )
+    audit_checkpoint_interval: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds between the audit checkpoints the projector writes (0: none).",
+    )
 
     webhook_allow_http: bool = Field(
         default=False,

@@ -400,3 +400,14 @@ def development_secret(settings: Settings) -> str:
     """The secret that signs development tokens (`iom token`) when the portal's own is not
     configured: made once, kept in the data folder, readable by its owner only."""
     return kept_file(settings.data_dir / SECRET_FILE, lambda: secrets.token_urlsafe(48))
+
+
+AUDIT_KEY_FILE = "audit-checkpoint-key"
+
+
+def audit_key(settings: Settings) -> bytes:
+    """The key that signs the audit checkpoints: IOM_AUDIT_KEY, or one made once and kept in
+    the data folder (readable by its owner only), as the development token secret is."""
+    if settings.audit_key is not None:
+        return settings.audit_key.get_secret_value().encode()
+    return kept_file(settings.data_dir / AUDIT_KEY_FILE, lambda: secrets.token_urlsafe(48)).encode()

@@ -19,6 +19,7 @@ from workers.cli import app
 runner = CliRunner()
 
 READS = {
+    "projections incidents",
     "audit digest",
     "audit history",
     "audit show",
@@ -43,6 +44,8 @@ READS = {
 
 WRITES = {
     "api",  # serves until stopped
+    "audit checkpoint",  # writes a signed checkpoint
+    "projections retry",  # applies held events
     "audit export",  # writes a bundle
     "demo",
     "docs campaign",  # writes a document

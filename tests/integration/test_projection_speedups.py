@@ -120,6 +120,9 @@ class _FailingThird:
         self.forgotten += 1
         self.projection.forget()
 
+    def settle(self, batch: Sequence[Item], expected: int) -> None:
+        self.projection.settle(batch, expected)
+
 
 def test_a_failed_transaction_leaves_the_position_of_the_last_committed_batch(
     app: Routes,

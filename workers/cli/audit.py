@@ -17,14 +17,18 @@ from uuid import UUID
 
 import typer
 
-from aggregates.audit import ChainReport, digest, verify_route
+from aggregates.application import Routes
+from aggregates.audit import ChainReport, Head, digest, held_against, verify_route
 from aggregates.bundle import BundleError, check_bundle, export_route, stored_head
 from aggregates.errors import RouteNotFoundError
 from aggregates.events import RouteOpened
 from aggregates.summaries import describe
+from projections.catalog import open_projection
+from projections.checkpoints import Checkpoint, latest_checkpoint, trail_heads, write_checkpoint
 from workers.cli.output import database_errors, emit_json, emit_table, fail, progress
 from workers.context import build_personal_data, build_routes
 from workers.settings import Settings
+from workers.up import audit_key
 
 audit = typer.Typer(
     help="For auditors: replay and verify routes, export a route's verifiable bundle.\n\n"
@@ -139,45 +143,136 @@ def verify(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recompute the hash chains from the stored events, with a progress bar on a terminal.
+    """Recompute the hash chains from the stored events, with a progress bar on a terminal,
+    and hold each route against what was recorded of it: the audit trail's last event and the
+    latest signed checkpoint (iom audit checkpoint; signed with IOM_AUDIT_KEY), so that deleted
+    last events, or a changed last event hashed again, are found without a digest.
 
-    Exit codes: 0 every chain intact (and the digest matches); 1 naming the first altered
-    event of each broken route, or a digest mismatch; 2 neither route ids nor --all; 3 the
-    database unreachable.
+    Exit codes: 0 every chain intact and as recorded (and the digest matches); 1 naming each
+    route found altered, truncated or missing, a checkpoint whose signature does not check
+    out or that is gone, or a digest mismatch; 2 neither route ids nor --all; 3 the database
+    unreachable.
 
     Example: iom audit verify --all --digest 3f2a…
     """
-    routes = build_routes(Settings())
+    settings = Settings()
+    routes = build_routes(settings)
     if not route_ids and not all_routes:
         raise fail("укажите id маршрутов или --all: iom audit verify --all")
-    ids = list(routes.route_ids()) if all_routes else list(route_ids or [])
-    reports: list[ChainReport] = []
-    with progress(len(ids), "Проверка цепочек") as advance:
-        for route_id in ids:
-            reports.append(verify_route(routes, route_id))
-            advance()
-    broken = [r for r in reports if not r.intact]
+    with open_projection(routes, "audit").view.transaction(commit=False) as db:
+        trail = trail_heads(db)
+        checkpoint = latest_checkpoint(db)
+    signed = checkpoint.heads if checkpoint is not None else {}
+    ids = list(route_ids or [])
+    if all_routes:
+        ids = list(dict.fromkeys([*routes.route_ids(), *trail, *signed]))
+    reports, findings = _check_routes(routes, ids, trail, signed)
+    general = _checkpoint_findings(checkpoint, bool(trail), audit_key(settings))
     actual = digest(reports)
+    mismatch = expected is not None and expected != actual
+    named = sorted({f["route_id"] for f in findings}) if mismatch else []
     result = {
         "routes": len(reports),
         "broken": [
             {"route_id": str(r.route_id), "version": r.broken_at, "reason": r.reason}
-            for r in broken
+            for r in reports
+            if not r.intact
         ],
+        "findings": findings,
+        "checkpoint": None if checkpoint is None else checkpoint.number,
+        "problems": general,
         "digest": actual,
         "digest_matches": None if expected is None else expected == actual,
+        "digest_routes": named,
     }
     if as_json:
         emit_json(result)
     else:
-        for r in broken:
-            typer.echo(f"НАРУШЕНА цепочка ИОМ {r.route_id}: событие {r.broken_at} — {r.reason}")
-        if expected is not None and expected != actual:
-            typer.echo("НЕ СОВПАДАЕТ дайджест: хранилище изменено после его снятия")
-        if not broken and expected in (None, actual):
+        for f in findings:
+            typer.echo(
+                f"НАРУШЕНА цепочка ИОМ {f['route_id']}: событие {f['version']} — {f['reason']}"
+            )
+        for problem in general:
+            typer.echo(problem)
+        if mismatch:
+            which = ", ".join(named) or "не определены (нет контрольной точки)"
+            typer.echo(f"НЕ СОВПАДАЕТ дайджест: хранилище изменено после его снятия; ИОМ: {which}")
+        if not findings and not general and not mismatch:
             typer.echo(f"Цепочки целы: {len(reports)} ИОМ")
-    if broken or (expected is not None and expected != actual):
+    if findings or general or mismatch:
         raise typer.Exit(1)
+
+
+def _check_routes(
+    routes: Routes, ids: list[UUID], trail: dict[UUID, Head], signed: dict[UUID, Head]
+) -> tuple[list[ChainReport], list[dict[str, Any]]]:
+    """Each route's chain recomputed and held against its recorded heads; the findings."""
+    reports: list[ChainReport] = []
+    findings: list[dict[str, Any]] = []
+    with progress(len(ids), "Проверка цепочек") as advance:
+        for route_id in ids:
+            recorded = [
+                (h, w)
+                for h, w in ((trail.get(route_id), TRAIL), (signed.get(route_id), SIGNED))
+                if h
+            ]
+            report = verify_route(routes, route_id, {h.version for h, _ in recorded})
+            reports.append(report)
+            if not report.intact:
+                findings.append(_finding(route_id, report.broken_at, report.reason))
+            for head, where in recorded:
+                reason = held_against(report, head, where)
+                if reason is not None:
+                    findings.append(_finding(route_id, head.version, reason))
+            advance()
+    return reports, findings
+
+
+TRAIL = "журнал аудита видел"
+SIGNED = "подписанная контрольная точка хранит"
+
+
+def _finding(route_id: UUID, version: int | None, reason: str) -> dict[str, Any]:
+    return {"route_id": str(route_id), "version": version, "reason": reason}
+
+
+def _checkpoint_findings(checkpoint: Checkpoint | None, trail: bool, key: bytes) -> list[str]:
+    """What is wrong with the checkpoints themselves: gone while the audit trail is kept, or
+    signed otherwise than by the key (rows changed or deleted)."""
+    if checkpoint is None:
+        if trail:
+            return [
+                "НЕТ контрольной точки аудита, хотя журнал аудита ведётся: таблица или строки"
+                " удалены? (iom projector пишет их; iom audit checkpoint — вручную)"
+            ]
+        return []
+    if not checkpoint.signed_by(key):
+        return [
+            f"НЕ СХОДИТСЯ подпись контрольной точки {checkpoint.number}: её строки изменены или"
+            " удалены (или IOM_AUDIT_KEY не тот, которым она подписана)"
+        ]
+    return []
+
+
+@audit.command()
+@database_errors
+def checkpoint(as_json: JsonOpt = False) -> None:
+    """Write a signed checkpoint of the audit trail (each route's last recorded version and
+    head hash), signed with IOM_AUDIT_KEY (by default a key kept in IOM_DATA_DIR); iom audit
+    verify holds every route against the latest one. The projector writes one periodically.
+
+    Exit codes: 0 written; 3 the database unreachable.
+
+    Example: iom audit checkpoint
+    """
+    settings = Settings()
+    routes = build_routes(settings)
+    with open_projection(routes, "audit").view.transaction(commit=True) as db:
+        written = write_checkpoint(db, audit_key(settings))
+    if as_json:
+        emit_json({"checkpoint": written.number, "routes": len(written.heads)})
+    else:
+        typer.echo(f"контрольная точка {written.number}: ИОМ {len(written.heads)}")
 
 
 @audit.command(name="digest")

@@ -11,9 +11,14 @@ Five checks, each bounded by `--timeout` and run side by side:
   `pid@hostname`, so in a container it is the container's own worker);
 - `projections`: each projection's position and lag, as `iom projections status` computes them
   (`projections.catalog.statuses`); a projection lagging more than `--max-lag` events, or that
+<<<<<<< HEAD
   has applied nothing while the store has events, is unhealthy;
 - `personal`: the teachers' personal-data keys are protected: a master key is configured (or,
   embedded, kept in the data folder) and no key is stored raw (`iom pd protect` wraps them).
+=======
+  has applied nothing while the store has events, is unhealthy; so is one that parked a route
+  on an event it could not apply (`projections.incidents`: each is named, with its route).
+>>>>>>> h-chain
 
 One line per check (`ok` or `сбой`, and what was seen or what to do), or `--json`; exit 0 when
 every chosen check is ok, 1 otherwise.
@@ -366,12 +371,22 @@ async def check_projections(settings: Settings, timeout: float, max_lag: int) ->
                 "head": status.head,
                 "lag": status.lag,
                 "holder": status.holder,
-                "ok": problem is None,
+                "ok": problem is None and not status.incidents,
+                "incidents": [incident.line() for incident in status.incidents],
             }
         )
         if problem:
             problems.append(problem)
+    parked = [incident.line() for status in found for incident in status.incidents]
     data = {"max_lag": max_lag, "projections": rows}
+    if parked:
+        lines = "; ".join([*parked, *problems])
+        return Outcome(
+            ok=False,
+            detail=f"{lines}. Устраните причину и выполните iom projections retry"
+            " (iom projections incidents покажет список)",
+            data=data,
+        )
     if problems:
         return Outcome(
             ok=False,

@@ -1,11 +1,13 @@
 """`iom projector`, `iom projections status|rebuild`, `iom monitor …`: the read side's operations.
 
 `projector` runs the projections (each under its lease; as many processes as you like on
-PostgreSQL, one per store on SQLite). `projections` shows where each stands against the store and
+PostgreSQL, one per store on SQLite). `projections` shows where each stands against the store,
+lists the routes parked on an event a projection could not apply and retries them, and
 rebuilds one from the first event. `monitor` prints a monitoring table, filtered by region,
 municipality, school, methodist, subject or route, as a table, JSON or CSV.
 
-Exit codes of these commands: 0 success; 1 a finding (a projection's lease held elsewhere);
+Exit codes of these commands: 0 success; 1 a finding (a projection's lease held elsewhere, a
+parked route, a retry that failed again);
 2 bad usage (an unknown projection, a filter a table does not have, both --json and --csv);
 3 the database unreachable (IOM_DATABASE_URL).
 """
@@ -28,8 +30,10 @@ from projections.catalog import (
     catch_up,
     open_projection,
     rebuild_all,
+    retry_parked,
     statuses,
 )
+from projections.incidents import as_json as incident_json
 from projections.runner import CATCH_UP, RunnerOptions
 from projections.tables import Db, Filters, Table, UnsupportedFilterError
 from workers.cli.output import (
@@ -41,8 +45,9 @@ from workers.cli.output import (
     progress,
 )
 from workers.context import build_routes
-from workers.projector import Projector, tune_gc
+from workers.projector import Checkpointing, Projector, tune_gc
 from workers.settings import Settings
+from workers.up import audit_key
 from workers.webhooks import DeliveryPolicy
 
 projections = typer.Typer(
@@ -98,6 +103,7 @@ def _project(
     names = _names(only)
     tune_gc()
     options = RunnerOptions(batch_size=batch_size, poll_interval=poll_interval)
+    checkpointing = Checkpointing(audit_key(settings), settings.audit_checkpoint_interval)
     if once:
         application = build_routes(settings)
         for name in names:
@@ -106,9 +112,17 @@ def _project(
             except LeaseHeldError as error:
                 raise fail(str(error), 1) from None
             typer.echo(f"{name}: {position}")
+        if "audit" in names:
+            checkpointing.write(application)
         return
     delivery = DeliveryPolicy.from_settings(settings)
-    Projector(lambda: build_routes(settings), names, options=options, delivery=delivery).serve()
+    Projector(
+        lambda: build_routes(settings),
+        names,
+        options=options,
+        delivery=delivery,
+        checkpointing=checkpointing,
+    ).serve()
 
 
 @projections.command()
@@ -116,7 +130,8 @@ def _project(
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Each projection's position, the store's last notification id, the lag, the lease holder.
+    """Each projection's position, the store's last notification id, the lag, the lease holder,
+    the routes it parked (an event it could not apply) and the events it holds back for them.
 
     Exit codes: 0 printed; 3 the database unreachable.
 
@@ -125,7 +140,7 @@ def status(
     found = statuses(build_routes(Settings()))
     rows = [
         {"projection": s.name, "position": s.position, "head": s.head, "lag": s.lag}
-        | {"holder": s.holder}
+        | {"holder": s.holder, "parked_routes": len(s.incidents), "held_events": s.held}
         for s in found
     ]
     if as_json:
@@ -133,9 +148,87 @@ def status(
         return
     emit_table(
         "Проекции",
-        ["проекция", "позиция", "последнее событие", "отставание", "ведёт"],
-        [(r["projection"], r["position"], r["head"], r["lag"], r["holder"] or "—") for r in rows],
+        [
+            *("проекция", "позиция", "последнее событие", "отставание", "ведёт"),
+            *("остановлено ИОМ", "задержано событий"),
+        ],
+        [
+            (
+                *(r["projection"], r["position"], r["head"], r["lag"], r["holder"] or "—"),
+                *(r["parked_routes"], r["held_events"]),
+            )
+            for r in rows
+        ],
     )
+
+
+@projections.command()
+@database_errors
+def incidents(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """The routes a projection parked because it could not apply one of their events: the
+    projection, the route, the event (notification id, version, type), the error, when first
+    and last seen, how many times, and the events held back since. The other routes go on.
+
+    Exit codes: 0 none; 1 some listed (fix the cause, then iom projections retry); 3 the
+    database unreachable.
+
+    Example: iom projections incidents --json
+    """
+    found = [i for s in statuses(build_routes(Settings())) for i in s.incidents]
+    if as_json:
+        emit_json([incident_json(i) for i in found])
+    elif not found:
+        typer.echo("Остановленных ИОМ нет: проекции применили все события")
+    else:
+        emit_table(
+            f"Остановленные ИОМ: {len(found)}",
+            [
+                *("проекция", "ИОМ", "№ в журнале", "событие", "ошибка"),
+                *("впервые", "сбоев", "задержано"),
+            ],
+            [
+                (
+                    *(i.projection, i.route_id, i.notification_id, i.event_type, i.error),
+                    *(_cell("first_seen", {"first_seen": i.first_seen}, {}), i.failures, i.held),
+                )
+                for i in found
+            ],
+        )
+    if found:
+        raise typer.Exit(1)
+
+
+@projections.command()
+@database_errors
+def retry(
+    route: Annotated[
+        UUID | None, typer.Option("--route", help="Only this parked route (UUID).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Apply the held events of the parked routes again (all, or --route's), after the cause
+    was fixed: a route whose events now apply is no longer parked; one that fails again stays
+    parked, its incident counting the failure. Safe while iom projector runs.
+
+    Exit codes: 0 every retried route applied (or none was parked); 1 some failed again; 3
+    the database unreachable.
+
+    Example: iom projections retry --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
+    """
+    done = retry_parked(build_routes(Settings()), route)
+    if as_json:
+        emit_json([r.__dict__ for r in done])
+    elif not done:
+        typer.echo("Остановленных ИОМ нет")
+    for r in done if not as_json else ():
+        if r.result == "applied":
+            typer.echo(f"{r.projection}: ИОМ {r.route_id} — применено событий: {r.events}")
+        else:
+            typer.echo(f"{r.projection}: ИОМ {r.route_id} — снова сбой: {r.error}")
+    if any(r.result == "failed" for r in done):
+        raise typer.Exit(1)
 
 
 @projections.command()
