@@ -46,6 +46,7 @@ WRITES = {
     "api",  # serves until stopped
     "audit checkpoint",  # writes a signed checkpoint
     "projections retry",  # applies held events
+    "pd protect",  # wraps raw keys under the master key
     "audit export",  # writes a bundle
     "demo",
     "docs campaign",  # writes a document
