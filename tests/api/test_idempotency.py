@@ -17,6 +17,7 @@ from tests.api.support import Portal
 from workers.settings import Settings, store_env
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+WHO = ("sakha", "actor-1")  # the region and actor a store test keeps answers for
 
 
 def age(store: IdempotencyStore, key: str, hours: float) -> None:
@@ -74,31 +75,31 @@ def test_expired_answers_are_purged_on_a_write_now_and_then(
     store.create_table()  # idempotent
     answer = Answer(200, {"version": 1}, "hash-1")
     try:
-        store.keep("actor-1", "k1", answer)  # the process's first write purges (nothing yet)
-        store.keep("actor-1", "k2", answer)
+        store.keep(*WHO, "k1", answer)  # the process's first write purges (nothing yet)
+        store.keep(*WHO, "k2", answer)
         assert keys(store) == {"k1", "k2"}
         now[0] = T0 + timedelta(minutes=59)
-        assert store.find("actor-1", "k1") == answer
+        assert store.find(*WHO, "k1") == answer
         # Two hours on: k1 and k2 have expired; the next write deletes them.
         now[0] = T0 + timedelta(hours=2)
-        assert store.find("actor-1", "k1") is None  # expired: not found even before the purge
-        store.keep("actor-1", "k3", answer)
+        assert store.find(*WHO, "k1") is None  # expired: not found even before the purge
+        store.keep(*WHO, "k3", answer)
         assert keys(store) == {"k3"}
         # An expired row written meanwhile waits for the next purge, ten minutes on.
         age(store, "k3", 3)
         now[0] += timedelta(minutes=5)
-        store.keep("actor-1", "k4", answer)
+        store.keep(*WHO, "k4", answer)
         assert keys(store) == {"k3", "k4"}
-        assert store.find("actor-1", "k3") is None
+        assert store.find(*WHO, "k3") is None
         # An expired key kept again: the new answer replaces the old.
         other = Answer(201, {"version": 2}, "hash-2")
-        assert store.keep("actor-1", "k3", other) == other
+        assert store.keep(*WHO, "k3", other) == other
         age(store, "k4", 3)
         now[0] += timedelta(minutes=6)
-        store.keep("actor-1", "k5", answer)
+        store.keep(*WHO, "k5", answer)
         assert keys(store) == {"k3", "k5"}
         # A key within the TTL is never replaced.
-        assert store.keep("actor-1", "k5", other) == answer
+        assert store.keep(*WHO, "k5", other) == answer
         now[0] += timedelta(hours=2)
         assert store.purge() == 2
         assert keys(store) == set()
