@@ -10,7 +10,7 @@ from typing import Any
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue
 from aggregates.values import Role
-from api.idempotency import TABLE, Answer, IdempotencyStore
+from api.idempotency import LEGACY_TABLE, TABLE, Answer, IdempotencyStore
 from projections.view import transaction_on
 from tests.api.conftest import Direct
 from tests.api.support import Portal
@@ -117,5 +117,39 @@ def test_expired_answers_are_purged_on_a_write_now_and_then(
                 )
                 definitions = [str(row["sql"]) for row in found]
         assert any(d.endswith("(answered_at)") for d in definitions), definitions
+    finally:
+        routes.close()
+
+
+def test_answers_kept_per_actor_alone_are_dropped_on_the_schema_change(
+    database_url: str, catalogue: ProfileCatalogue
+) -> None:
+    """A store of the answers as kept before they were regional: the old table (its rows name
+    no region, so no region may replay them) is dropped, and the new one made, once."""
+    routes = Routes(store_env(database_url), profiles=catalogue)
+    store = IdempotencyStore(routes, clock=lambda: T0)
+    try:
+        with transaction_on(store.datastore, commit=True) as db:
+            db.change_schema(
+                [
+                    f"CREATE TABLE {LEGACY_TABLE} (actor_id TEXT NOT NULL, key TEXT NOT NULL, "
+                    "request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, "
+                    "answered_at TEXT NOT NULL, PRIMARY KEY (actor_id, key))"
+                ]
+            )
+            db.execute(
+                f"INSERT INTO {LEGACY_TABLE} VALUES (%s, %s, %s, %s, %s, %s)",
+                ("actor-1", "k1", "hash-1", 201, "{}", T0.isoformat()),
+            )
+        store.create_table()
+        store.create_table()  # idempotent
+        assert store.find(*WHO, "k1") is None
+        with transaction_on(store.datastore, commit=False) as db:
+            if db.dialect == "postgres":
+                query = "SELECT tablename AS name FROM pg_tables WHERE tablename LIKE %s"
+            else:
+                query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE %s"
+            tables = {str(row["name"]) for row in db.fetchall(query, ("api_idempotency%",))}
+        assert tables == {TABLE}
     finally:
         routes.close()
