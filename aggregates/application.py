@@ -31,8 +31,19 @@ from aggregates.values import Actor
 ROUTE_NAMESPACE = UUID("6f1d3c8e-5a1b-4c1e-9d7a-1c0e5b2a9f40")
 
 
-def route_id_for(route_key: str) -> UUID:
-    """The route id that follows from the portal's own key: a retried open finds the route."""
+def route_id_for(region: str, route_key: str) -> UUID:
+    """The route id that follows from the region and the portal's own key: a retried open
+    finds the route, and each region has its own keys (another region's same key is another
+    route). A region is a `Code` and a key an `Ident`, neither holding `/`, so the name
+    `region/key` is never a key of its own: no region's id is a legacy id
+    (`legacy_route_id_for`) of some key."""
+    return uuid.uuid5(ROUTE_NAMESPACE, f"{region}/{route_key}")
+
+
+def legacy_route_id_for(route_key: str) -> UUID:
+    """The id a route opened before route keys were regional has: from its key alone. Such a
+    route keeps its id (its events are not rewritten) and is found by its own region's key
+    only (`Routes.keyed_route`)."""
     return uuid.uuid5(ROUTE_NAMESPACE, route_key)
 
 
@@ -146,15 +157,12 @@ class Routes(Application[UUID]):
     ) -> Decision:
         """`open` decided, not saved (`save_decisions` saves it): a route already opened by
         this command id is a decision with nothing to save."""
-        route_id = route_id_for(command.route_key)
         fingerprint = command.fingerprint(actor)
-        try:
-            existing = self._load(route_id)
-        except RouteNotFoundError:
-            existing = None
+        existing = self.keyed_route(command.region, command.route_key)
         if existing is not None:
             receipt = self._replay(existing, command_id, fingerprint) or self._exists(command)
             return Decision(existing, [], receipt, fingerprint)
+        route_id = route_id_for(command.region, command.route_key)
         context = Context(actor, self.clock())
         try:
             profile = self.profiles.latest(command.region)
@@ -210,6 +218,20 @@ class Routes(Application[UUID]):
     def route(self, route_id: UUID, *, version: int | None = None) -> Route:
         """The route now, or as it was at `version`."""
         return self._load(route_id, version)
+
+    def keyed_route(self, region: str, route_key: str) -> Route | None:
+        """The region's route opened under `route_key`, if any: under its regional id, or under
+        its legacy id (`legacy_route_id_for`) when that route is the region's. Another
+        region's route under the legacy id is not this region's: the key is free here, and
+        the other route stays unseen."""
+        for route_id in (route_id_for(region, route_key), legacy_route_id_for(route_key)):
+            try:
+                route = self._load(route_id)
+            except RouteNotFoundError:
+                continue
+            if route.profile.id == region and route.route_key == route_key:
+                return route
+        return None
 
     def route_as_of(self, route_id: UUID, moment: datetime) -> Route:
         """The route as it was at `moment` (an aware datetime)."""

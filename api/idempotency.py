@@ -1,11 +1,13 @@
 """`Idempotency-Key`: a command sent again gets its first answer, and happens once.
 
-Each answer (the new version, or the route's refusal) is kept under (actor, key) with a hash of
-the request, in a table of the event store's own database, so a retry after a restart finds it.
-The same key with another request is refused (422). Two requests with one key at once both reach
-the route, but under one command id derived from the actor and the key: the route applies it
-once and answers the second with the first's version (its own idempotency), and the first
-answer kept is the one both get. An answer that may change on a retry (a conflict, Temporal
+Each answer (the new version, or the route's refusal) is kept under (region, actor, key) with a
+hash of the request (its region included), in a table of the event store's own database, so a
+retry after a restart finds it. The region is the tenant: the same actor id and key in another
+region is another request, never answered from this region's answers. The same key with
+another request is refused (422). Two requests with one key at once both reach the route, but
+under one command id derived from the region, the actor and the key: the route applies it once
+and answers the second with the first's version (its own idempotency), and the first answer
+kept is the one both get. An answer that may change on a retry (a conflict, Temporal
 unreachable, a route whose process is not running or is paused) is not kept.
 
 Answers are kept `ttl` (`IOM_API_IDEMPOTENCY_TTL_HOURS`, 72 by default: the IETF draft on the
@@ -15,6 +17,17 @@ DELETE on the index of `answered_at`). The command id a key stands for does not 
 never applies one command id twice, so a key reused after its answer expired is answered by the
 route's own idempotency (the same command: its first version again, nothing written; another
 command on that route: 422). Each action gets a fresh key.
+
+**Before answers were regional** they were kept per (actor, key) in `LEGACY_TABLE`, and a key's
+command id was derived from the actor and the key alone (`legacy_command_id_for`). The old rows
+name no region, and a body need not name one (a refusal), so they cannot be told apart by
+region: the schema change drops that table rather than let any region replay them. A retry in
+flight across the change is still the same command: the endpoint says whether what the command
+targets in the caller's region (the route in reach, the region's route under the key, the
+region's subscription) already holds the key's legacy command id, and if so the retry goes on
+under that id, so the route (or the subscriptions) replays its first receipt and nothing is
+applied twice. A legacy id is looked for only in the caller's region, so another region's use
+of the same actor id and key is never found.
 """
 
 # ruff: noqa: S608 - SQL built from the declared table name; values are parameters
@@ -46,7 +59,9 @@ from workers.settings import Settings
 
 log = structlog.get_logger("iom.api")
 
-TABLE = "api_idempotency"
+TABLE = "api_idempotency_answers"
+LEGACY_TABLE = "api_idempotency"
+"""The answers as kept per (actor, key) before they were regional: dropped (see above)."""
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, as a UUID or ULID is
@@ -89,10 +104,11 @@ def create_statements(db: Db) -> list[str]:
     """The table, idempotent."""
     moment = "TIMESTAMPTZ" if db.dialect == "postgres" else "TEXT"
     return [
-        f"CREATE TABLE IF NOT EXISTS {TABLE} (actor_id TEXT NOT NULL, key TEXT NOT NULL, "
-        f"request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, "
-        f"answered_at {moment} NOT NULL, PRIMARY KEY (actor_id, key))",
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (region TEXT NOT NULL, actor_id TEXT NOT NULL, "
+        f"key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL, "
+        f"body TEXT NOT NULL, answered_at {moment} NOT NULL, PRIMARY KEY (region, actor_id, key))",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_answered_at_idx ON {TABLE} (answered_at)",
+        f"DROP TABLE IF EXISTS {LEGACY_TABLE}",
     ]
 
 
@@ -125,20 +141,20 @@ class IdempotencyStore:
         with transaction_on(self.datastore, commit=True) as db:
             db.change_schema(create_statements(db))
 
-    def find(self, actor_id: str, key: str) -> Answer | None:
-        """The answer kept under the actor's key within the TTL, if any."""
+    def find(self, region: str, actor_id: str, key: str) -> Answer | None:
+        """The answer kept under the region's actor's key within the TTL, if any."""
         with transaction_on(self.datastore, commit=False) as db:
             rows = db.fetchall(
                 f"SELECT request_hash, status, body FROM {TABLE} "
-                "WHERE actor_id = %s AND key = %s AND answered_at >= %s",
-                (actor_id, key, self.clock() - self.ttl),
+                "WHERE region = %s AND actor_id = %s AND key = %s AND answered_at >= %s",
+                (region, actor_id, key, self.clock() - self.ttl),
             )
         if not rows:
             return None
         row = rows[0]
         return Answer(int(row["status"]), json.loads(row["body"]), str(row["request_hash"]))
 
-    def keep(self, actor_id: str, key: str, answer: Answer) -> Answer:
+    def keep(self, region: str, actor_id: str, key: str, answer: Answer) -> Answer:
         """Keep `answer` unless one is kept already within the TTL (an expired one is
         replaced); the answer kept. Expired answers are purged now and then.
 
@@ -147,12 +163,14 @@ class IdempotencyStore:
         now = self.clock()
         with transaction_on(self.datastore, commit=True) as db:
             written = db.fetchall(
-                f"INSERT INTO {TABLE} (actor_id, key, request_hash, status, body, answered_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (actor_id, key) DO UPDATE SET "
+                f"INSERT INTO {TABLE} (region, actor_id, key, request_hash, status, body, "
+                "answered_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (region, actor_id, key) DO UPDATE SET "
                 "request_hash = excluded.request_hash, status = excluded.status, "
                 "body = excluded.body, answered_at = excluded.answered_at "
                 f"WHERE {TABLE}.answered_at < %s RETURNING 1",
                 (
+                    region,
                     actor_id,
                     key,
                     answer.request_hash,
@@ -169,7 +187,7 @@ class IdempotencyStore:
                 log.warning("idempotency.purge_failed", error=type(error).__name__)
         if written:
             return answer
-        kept = self.find(actor_id, key)
+        kept = self.find(region, actor_id, key)
         assert kept is not None
         return kept
 
@@ -192,15 +210,32 @@ class IdempotencyStore:
         return deleted
 
 
-def command_id_for(actor_id: str, key: str) -> str:
-    """The command id a key stands for: the same for every retry by the same actor."""
+def command_id_for(region: str, actor_id: str, key: str) -> str:
+    """The command id a key stands for: the same for every retry by the same actor of the
+    same region, another in another region. A region is a `Code`, an actor id an `Ident` and
+    a key printable ASCII without spaces, none holding a line break: the name has three lines
+    where a legacy one (`legacy_command_id_for`) has two, so no command id derived here is one
+    derived there, and no stored command's id changes meaning."""
+    name = f"{region}\n{actor_id}\n{key}"
+    return f"api-{uuid.uuid5(COMMAND_NAMESPACE, name)}"
+
+
+def legacy_command_id_for(actor_id: str, key: str) -> str:
+    """The command id a key stood for before command ids were regional (see the module's
+    docstring: a retry in flight goes on under it where the caller's region holds it)."""
     name = f"{actor_id}\n{key}"
     return f"api-{uuid.uuid5(COMMAND_NAMESPACE, name)}"
 
 
 def request_hash(principal: Principal, method: str, path: str, body: dict[str, Any]) -> str:
-    """A hash of what was asked, and in which role."""
-    asked = {"role": principal.role.value, "method": method, "path": path, "body": body}
+    """A hash of what was asked, in which region and in which role."""
+    asked = {
+        "region": principal.region,
+        "role": principal.role.value,
+        "method": method,
+        "path": path,
+        "body": body,
+    }
     canonical = json.dumps(asked, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -259,11 +294,26 @@ class Keyed:
     asked: str
 
 
-def checked_find(keyed: Keyed, check: Callable[[], object] | None) -> Answer | None:
-    """`check` (which raises to refuse), then the answer kept under the key, if any."""
+Holds = Callable[[str], bool]
+"""Whether what a command targets in the caller's region (the route in reach, the region's
+route under the key, the region's subscription) already holds a command id: asked of the key's
+legacy command id (see the module's docstring)."""
+
+
+def checked_find(keyed: Keyed, check: Callable[[], object] | None, holds: Holds) -> Answer | str:
+    """`check` (which raises to refuse), then the answer kept under the key, if any; else the
+    command id to run under: the key's legacy one where `holds` says the caller's region holds
+    it already (a retry in flight across the change to regional ids), else the regional one."""
     if check is not None:
         check()
-    return keyed.store.find(keyed.principal.actor.id, keyed.key)
+    principal = keyed.principal
+    found = keyed.store.find(principal.region, principal.actor.id, keyed.key)
+    if found is not None:
+        return found
+    legacy = legacy_command_id_for(principal.actor.id, keyed.key)
+    if holds(legacy):
+        return legacy
+    return command_id_for(principal.region, principal.actor.id, keyed.key)
 
 
 async def answer_once(
@@ -271,26 +321,27 @@ async def answer_once(
     run: Callable[[str], Awaitable[tuple[int, dict[str, Any]]]],
     *,
     command: str,
+    holds: Holds,
     route_id: str | None = None,
     check: Callable[[], object] | None = None,
 ) -> JSONResponse:
     """Run the command (`run`, given the key's command id) once, and answer as the first time
     (`command` names it in the log). `check`, a blocking check that refuses by raising (the
     route within reach, read from the store), runs first, on the same worker thread as the
-    lookup of the kept answer. A route's refusal answered now is noted for the metrics, a
-    replayed one is not."""
-    actor_id, key, asked = keyed.principal.actor.id, keyed.key, keyed.asked
-    command_id = command_id_for(actor_id, key)
-    logged = log.bind(
-        command=command, route_id=route_id, command_id=command_id, role=keyed.principal.role.value
-    )
-    found = await asyncio.to_thread(checked_find, keyed, check)
-    if found is not None:
+    lookup of the kept answer and `holds` (blocking too). A route's refusal answered now is
+    noted for the metrics, a replayed one is not."""
+    region, actor_id = keyed.principal.region, keyed.principal.actor.id
+    key, asked = keyed.key, keyed.asked
+    logged = log.bind(command=command, route_id=route_id, role=keyed.principal.role.value)
+    found = await asyncio.to_thread(checked_find, keyed, check, holds)
+    if isinstance(found, Answer):
         if found.request_hash != asked:
             logged.info("idempotency key reused for another request")
             raise reuse(key)
         logged.info("command answered again", status=found.status)
         return response(found, replayed=True)
+    command_id = found
+    logged = logged.bind(command_id=command_id)
     refusal: Problem | None = None
     try:
         status, body = await run(command_id)
@@ -305,7 +356,8 @@ async def answer_once(
             raise
         refusal = domain_problem(error)
         status, body = refusal.status, refusal.model_dump(mode="json")
-    kept = await asyncio.to_thread(keyed.store.keep, actor_id, key, Answer(status, body, asked))
+    answer = Answer(status, body, asked)
+    kept = await asyncio.to_thread(keyed.store.keep, region, actor_id, key, answer)
     if kept.request_hash != asked:
         raise reuse(key)
     if refusal is not None and kept.body == body:

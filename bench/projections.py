@@ -60,7 +60,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
 
-from aggregates.application import Routes
+from aggregates.application import Routes, route_id_for
 from aggregates.events import MethodistAssigned, RouteEvent, RouteOpened
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from bench.machine import busy_cpu, postgres_cpu
@@ -82,7 +82,6 @@ PG_ADMIN_URL = os.environ.get(
 REGIONS = ("sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm")
 LIVES = (Stage.COMPLETED,) * 3 + (Stage.FINAL, Stage.IMPLEMENTATION, Stage.AGREEMENT, Stage.DESIGN)
 SUBJECTS = ("математика", "русский язык", "физика", "история", "биология")
-NAMESPACE = UUID("0b6f7a4e-1c55-4c8b-9d0e-3f1a2b3c4d5e")
 EVENTS_PER_TRANSACTION = 250  # larger pipelined inserts of big events can stall psycopg here
 LIMIT = 1000  # `iom monitor`'s default
 TARGET_RATIO, TARGET_PG_RATE, TARGET_REBUILD_S, TARGET_P95_MS = 0.4, 20_000, 60.0, 50.0
@@ -105,10 +104,10 @@ def templates() -> list[list[RouteEvent]]:
 
 def clone(life: list[RouteEvent], number: int) -> list[RouteEvent]:
     """A template route's events as those of route `number`."""
-    route_id = uuid.uuid5(NAMESPACE, f"bench-{number}")
     opening = life[0]
     assert isinstance(opening, RouteOpened)
     region = opening.profile.id
+    route_id = route_id_for(region, f"bench-{number}")
     place = number % 40
     events = []
     for event in life:

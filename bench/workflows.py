@@ -70,7 +70,7 @@ with workflow.unsafe.imports_passed_through():
     from eventsourcing.utils import get_topic
 
     from activities.routes import TIMER_ACTOR
-    from aggregates.application import Routes
+    from aggregates.application import Routes, route_id_for
     from aggregates.commands import AgreeRoute, DesignRoute, SendNotice, SubmitRoute
     from aggregates.commands.base import add_months
     from aggregates.deadlines import timers
@@ -99,7 +99,6 @@ COMMANDS_END = "<!-- workflows:commands:end -->"
 LOCAL_ACTIVITY_MARKER = "core_local_activity"  # the marker a local activity's result is kept in
 REGIONS = ("sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm")
 SINGLE_PARTY = ("balakhta", "sovetsky", "chelyabinsk", "algorithm")  # one party in round 1
-NAMESPACE = UUID("5d0c3e9a-7b1f-4f43-8a36-2c9e4b7d1a60")
 SECRET = "bench-webhook-secret"  # noqa: S105 - the receiver here does not check it
 EVENTS_PER_TRANSACTION = 250
 STARTS_IN_FLIGHT = 32
@@ -345,7 +344,9 @@ def template(region: str, index: int, submitted_at: datetime | None = None) -> T
 
 def clone(life: list[RouteEvent], name: str) -> list[RouteEvent]:
     """A template route's events as those of a route keyed `name`."""
-    route_id = uuid.uuid5(NAMESPACE, name)
+    opening = life[0]
+    assert isinstance(opening, RouteOpened)
+    route_id = route_id_for(opening.profile.id, name)
     events = []
     for event in life:
         update: dict[str, Any] = {"originator_id": route_id}

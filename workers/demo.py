@@ -84,8 +84,8 @@ class DemoRoute:
 
     @property
     def route_id(self) -> UUID:
-        """The route's id, from its key."""
-        return route_id_for(self.key)
+        """The route's id, from its region and key."""
+        return route_id_for(self.profile.id, self.key)
 
     @property
     def school(self) -> str:

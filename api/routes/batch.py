@@ -48,6 +48,7 @@ from aggregates.application import Decision, Receipt, Routes
 from aggregates.commands import OpenRoute, RecordDiagnostic
 from aggregates.deadlines import timers
 from aggregates.errors import ConflictError, DomainError, RouteNotFoundError, StageError
+from aggregates.route import Route
 from api.access import may_see, not_found, require_may_open, require_writer
 from api.auth import Principal
 from api.idempotency import Keyed, answer_once, key_header, request_hash, require_key
@@ -253,16 +254,33 @@ def decide_diagnostics(
     return items
 
 
+def held(routes: Sequence[Route | None], command_id: str) -> bool:
+    """Whether any item's route (`routes[i]`, the caller region's, or None) holds its command
+    id under the batch's `command_id` (`<id>.<i>`)."""
+    return any(r is not None and f"{command_id}.{i}" in r.commands for i, r in enumerate(routes))
+
+
+def region_route(routes: Routes, principal: Principal, route_id: UUID) -> Route | None:
+    """The route, if it is of the principal's region."""
+    try:
+        route = routes.route(route_id)
+    except RouteNotFoundError:
+        return None
+    return route if route.profile.id == principal.region else None
+
+
 @dataclass(frozen=True)
 class Batch:
     """A batch asked, and how it is carried out: its items' command, the status of an accepted
-    item, how the items are decided (`decide`, given the batch's command id), how one is redone
+    item, how the items are decided (`decide`, given the batch's command id), whether its items'
+    routes hold a command id's items already (`holds`, see `api.idempotency`), how one is redone
     on its own (`redo`: its transaction lost a race), and what follows the save (`then`)."""
 
     body: BatchRequest[Any]
     command: str
     status: int
     decide: Callable[[str], list[Item]]
+    holds: Callable[[str], bool]
     redo: Callable[[Item], Receipt]
     then: Callable[[list[Item]], Awaitable[None]] | None = None
 
@@ -300,7 +318,8 @@ async def answer_batch(
         return 200, answer(batch.command, items)
 
     keyed = Keyed(request, services.answers, principal, key, asked)
-    return await answer_once(keyed, run, command=request.scope["route"].operation_id)
+    command = request.scope["route"].operation_id
+    return await answer_once(keyed, run, command=command, holds=batch.holds)
 
 
 async def open_routes(
@@ -330,8 +349,12 @@ async def open_routes(
         opened = [i.result.route_id for i in items if i.result and i.result.problem is None]
         await asyncio.gather(*(start(route_id) for route_id in opened if route_id))
 
+    def holds(command_id: str) -> bool:
+        keyed = [routes.keyed_route(principal.region, item.route_key) for item in body.items]
+        return held(keyed, command_id)
+
     decide = partial(decide_openings, routes, principal, body)
-    batch = Batch(body, "open_route", 201, decide, redo, start_workflows)
+    batch = Batch(body, "open_route", 201, decide, holds, redo, start_workflows)
     return await answer_batch(batch, request, principal, services, idempotency_key)
 
 
@@ -354,8 +377,12 @@ async def record_diagnostics(
         command = RecordDiagnostic(diagnostic=given.diagnostic)
         return routes.execute(given.route_id, command, principal.actor, item.command_id)
 
+    def holds(command_id: str) -> bool:
+        found = [region_route(routes, principal, item.route_id) for item in body.items]
+        return held(found, command_id)
+
     decide = partial(decide_diagnostics, routes, principal, body)
-    batch = Batch(body, "record_diagnostic", 200, decide, redo)
+    batch = Batch(body, "record_diagnostic", 200, decide, holds, redo)
     return await answer_batch(batch, request, principal, services, idempotency_key)
 
 

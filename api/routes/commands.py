@@ -19,6 +19,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from aggregates.commands import COMMANDS, Command, OpenRoute
+from aggregates.route import Route
 from api.access import reachable_route, require_may_open, require_writer
 from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
 from api.models import CommandAccepted, OpenRouteRequest
@@ -65,6 +66,10 @@ async def open_route(
     asked = request_hash(principal, "POST", "/routes", body.model_dump(mode="json"))
     keyed = Keyed(request, services.answers, principal, key, asked)
 
+    def holds(command_id: str) -> bool:
+        route = services.routes.keyed_route(command.region, command.route_key)
+        return route is not None and command_id in route.commands
+
     async def run(command_id: str) -> tuple[int, dict[str, Any]]:
         receipt = await services.gateway.open(command, principal.actor, command_id)
         answer = CommandAccepted(
@@ -75,7 +80,7 @@ async def open_route(
         )
         return 201, answer.model_dump(mode="json")
 
-    return await answer_once(keyed, run, command="open_route")
+    return await answer_once(keyed, run, command="open_route", holds=holds)
 
 
 def command_endpoint(name: str, command_class: type[Command]) -> Callable[..., Awaitable[Any]]:
@@ -94,10 +99,14 @@ def command_endpoint(name: str, command_class: type[Command]) -> Callable[..., A
         payload = body.model_dump(mode="json")
         asked = request_hash(principal, "POST", f"/routes/{route_id}/commands/{name}", payload)
         keyed = Keyed(http, services.answers, principal, key, asked)
+        reached: list[Route] = []
 
         def within_reach() -> None:
-            reachable_route(services.routes, principal, route_id)
+            reached.append(reachable_route(services.routes, principal, route_id))
             require_writer(principal)
+
+        def holds(command_id: str) -> bool:
+            return command_id in reached[0].commands
 
         async def run(command_id: str) -> tuple[int, dict[str, Any]]:
             request = CommandRequest(
@@ -118,7 +127,7 @@ def command_endpoint(name: str, command_class: type[Command]) -> Callable[..., A
             return 200, answer.model_dump(mode="json")
 
         return await answer_once(
-            keyed, run, command=name, route_id=str(route_id), check=within_reach
+            keyed, run, command=name, holds=holds, route_id=str(route_id), check=within_reach
         )
 
     # FastAPI reads the body's model from the signature: the command's own class.

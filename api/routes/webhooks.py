@@ -103,6 +103,10 @@ async def register(
     asked = request_hash(principal, "POST", "/webhooks", body.model_dump(mode="json"))
     keyed = Keyed(request, services.answers, principal, key, asked)
 
+    def holds(command_id: str) -> bool:
+        derived = uuid.uuid5(SUBSCRIPTION_NAMESPACE, command_id)
+        return found.subscription(principal.region, derived) is not None
+
     async def run(command_id: str) -> tuple[int, dict[str, Any]]:
         row = await asyncio.to_thread(
             found.register,
@@ -115,7 +119,7 @@ async def register(
         )
         return 201, Webhook.of(row).model_dump(mode="json")
 
-    return await answer_once(keyed, run, command="register_webhook")
+    return await answer_once(keyed, run, command="register_webhook", holds=holds)
 
 
 async def list_webhooks(principal: ManagerDep, found: StoreDep) -> list[Webhook]:

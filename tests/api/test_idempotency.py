@@ -10,13 +10,14 @@ from typing import Any
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue
 from aggregates.values import Role
-from api.idempotency import TABLE, Answer, IdempotencyStore
+from api.idempotency import LEGACY_TABLE, TABLE, Answer, IdempotencyStore
 from projections.view import transaction_on
 from tests.api.conftest import Direct
 from tests.api.support import Portal
 from workers.settings import Settings, store_env
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+WHO = ("sakha", "actor-1")  # the region and actor a store test keeps answers for
 
 
 def age(store: IdempotencyStore, key: str, hours: float) -> None:
@@ -74,31 +75,31 @@ def test_expired_answers_are_purged_on_a_write_now_and_then(
     store.create_table()  # idempotent
     answer = Answer(200, {"version": 1}, "hash-1")
     try:
-        store.keep("actor-1", "k1", answer)  # the process's first write purges (nothing yet)
-        store.keep("actor-1", "k2", answer)
+        store.keep(*WHO, "k1", answer)  # the process's first write purges (nothing yet)
+        store.keep(*WHO, "k2", answer)
         assert keys(store) == {"k1", "k2"}
         now[0] = T0 + timedelta(minutes=59)
-        assert store.find("actor-1", "k1") == answer
+        assert store.find(*WHO, "k1") == answer
         # Two hours on: k1 and k2 have expired; the next write deletes them.
         now[0] = T0 + timedelta(hours=2)
-        assert store.find("actor-1", "k1") is None  # expired: not found even before the purge
-        store.keep("actor-1", "k3", answer)
+        assert store.find(*WHO, "k1") is None  # expired: not found even before the purge
+        store.keep(*WHO, "k3", answer)
         assert keys(store) == {"k3"}
         # An expired row written meanwhile waits for the next purge, ten minutes on.
         age(store, "k3", 3)
         now[0] += timedelta(minutes=5)
-        store.keep("actor-1", "k4", answer)
+        store.keep(*WHO, "k4", answer)
         assert keys(store) == {"k3", "k4"}
-        assert store.find("actor-1", "k3") is None
+        assert store.find(*WHO, "k3") is None
         # An expired key kept again: the new answer replaces the old.
         other = Answer(201, {"version": 2}, "hash-2")
-        assert store.keep("actor-1", "k3", other) == other
+        assert store.keep(*WHO, "k3", other) == other
         age(store, "k4", 3)
         now[0] += timedelta(minutes=6)
-        store.keep("actor-1", "k5", answer)
+        store.keep(*WHO, "k5", answer)
         assert keys(store) == {"k3", "k5"}
         # A key within the TTL is never replaced.
-        assert store.keep("actor-1", "k5", other) == answer
+        assert store.keep(*WHO, "k5", other) == answer
         now[0] += timedelta(hours=2)
         assert store.purge() == 2
         assert keys(store) == set()
@@ -116,5 +117,39 @@ def test_expired_answers_are_purged_on_a_write_now_and_then(
                 )
                 definitions = [str(row["sql"]) for row in found]
         assert any(d.endswith("(answered_at)") for d in definitions), definitions
+    finally:
+        routes.close()
+
+
+def test_answers_kept_per_actor_alone_are_dropped_on_the_schema_change(
+    database_url: str, catalogue: ProfileCatalogue
+) -> None:
+    """A store of the answers as kept before they were regional: the old table (its rows name
+    no region, so no region may replay them) is dropped, and the new one made, once."""
+    routes = Routes(store_env(database_url), profiles=catalogue)
+    store = IdempotencyStore(routes, clock=lambda: T0)
+    try:
+        with transaction_on(store.datastore, commit=True) as db:
+            db.change_schema(
+                [
+                    f"CREATE TABLE {LEGACY_TABLE} (actor_id TEXT NOT NULL, key TEXT NOT NULL, "
+                    "request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, "
+                    "answered_at TEXT NOT NULL, PRIMARY KEY (actor_id, key))"
+                ]
+            )
+            db.execute(
+                f"INSERT INTO {LEGACY_TABLE} VALUES (%s, %s, %s, %s, %s, %s)",
+                ("actor-1", "k1", "hash-1", 201, "{}", T0.isoformat()),
+            )
+        store.create_table()
+        store.create_table()  # idempotent
+        assert store.find(*WHO, "k1") is None
+        with transaction_on(store.datastore, commit=False) as db:
+            if db.dialect == "postgres":
+                query = "SELECT tablename AS name FROM pg_tables WHERE tablename LIKE %s"
+            else:
+                query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE %s"
+            tables = {str(row["name"]) for row in db.fetchall(query, ("api_idempotency%",))}
+        assert tables == {TABLE}
     finally:
         routes.close()

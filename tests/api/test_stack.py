@@ -92,7 +92,7 @@ async def test_a_sakha_route_from_opening_to_approval(dev_stack: Stack, portal: 
         assert refused.json()["rule"] == "content"
         route = routes.route(demo_id)
         assert route.input_diagnostic is None
-        assert command_id_for(demo.actor(Role.METHODIST).id, "bad") not in route.commands
+        assert command_id_for("sakha", demo.actor(Role.METHODIST).id, "bad") not in route.commands
 
         await ok(Role.METHODIST, "record_diagnostic", {"diagnostic": diagnostic})
         starts = today + timedelta(days=30)

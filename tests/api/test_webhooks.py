@@ -22,6 +22,7 @@ from activities.notify import verify
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Role
+from api.idempotency import TABLE
 from api.webhook_models import WebhookEvent
 from projections.catalog import catch_up, open_projection, rebuild
 from projections.runner import RunnerOptions
@@ -178,7 +179,7 @@ async def test_registration_is_answered_once_per_idempotency_key(
 def forget_answers(direct: Direct) -> None:
     """Delete every kept answer."""
     with transaction_on(direct.app.state.services.answers.datastore, commit=True) as db:
-        db.execute("DELETE FROM api_idempotency")
+        db.execute(f"DELETE FROM {TABLE}")
 
 
 async def test_a_key_registers_one_subscription_even_when_its_answer_is_lost(

@@ -15,7 +15,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.notify import EmailChannel, WebhookChannel
 from activities.routes import RouteActivities
-from aggregates.application import Routes, route_id_for
+from aggregates.application import Routes
 from aggregates.commands import SubmitRoute
 from aggregates.commands.base import add_months
 from aggregates.events import NoticeSent
@@ -141,7 +141,7 @@ def test_refusals_are_recorded_and_not_retried(routes: Routes) -> None:
     assert not_a_person.value.details[0]["field"] == "name"
     datastore = getattr(routes.recorder, "datastore")  # noqa: B009
     with transaction_on(datastore, commit=False) as db:
-        rows = query_refusals(db, Filters(route_id=route_id_for(demo.key)), None)
+        rows = query_refusals(db, Filters(route_id=demo.route_id), None)
     assert {(row["command_id"], row["rule"], row["field"]) for row in rows} == {
         ("submit-x", "own_route", None),
         ("overdue-x", "command", "name"),

@@ -168,4 +168,4 @@ def test_route_ids_lists_every_route_once(database_url: str) -> None:
     app = make_app(database_url, Clock())
     ids = write_demo(app, "algorithm", 3, until=Stage.DESIGN)
     assert list(app.route_ids()) == ids
-    assert ids[0] == route_id_for("demo-algorithm-00001")
+    assert ids[0] == route_id_for("algorithm", "demo-algorithm-00001")

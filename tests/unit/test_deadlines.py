@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from aggregates.application import Routes, route_id_for
+from aggregates.application import Routes
 from aggregates.commands import (
     AgreeRoute,
     CancelRoute,
@@ -44,7 +44,7 @@ def submitted(app: Routes, clock: Clock, region: str = "sakha") -> tuple[DemoRou
     plan = demo.plan(starts, add_months(starts, 12) - timedelta(days=1))
     demo.run(DesignRoute(plan=plan), profile.designers[0], "design")
     demo.run(SubmitRoute(), profile.designers[0], "submit")
-    return demo, route_id_for(demo.key)
+    return demo, demo.route_id
 
 
 def send(app: Routes, route_id: UUID, key: str) -> None:

@@ -1420,7 +1420,7 @@ def test_opening_twice_with_the_same_command_id_finds_the_route(app: Routes) -> 
 
     assert again.replayed
     assert (again.route_id, again.version) == (first.route_id, 1)
-    assert first.route_id == route_id_for("portal-route-1")
+    assert first.route_id == route_id_for("sakha", "portal-route-1")
     assert len(app.history(first.route_id)) == 2
 
 

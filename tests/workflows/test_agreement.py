@@ -152,7 +152,7 @@ async def test_opening_a_route_starts_its_workflow_once(stack: Stack) -> None:
     assert described.typed_search_attributes.get(REGION) == "chelyabinsk"
     assert not await stack.gateway.start(receipt.route_id)
     with pytest.raises(RouteNotFoundError):
-        await stack.gateway.start(route_id_for("never-opened"))
+        await stack.gateway.start(route_id_for("sakha", "never-opened"))
 
 
 @pytest.mark.parametrize("region", ["sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm"])

@@ -11,7 +11,6 @@ from uuid import UUID
 
 import pytest
 
-from aggregates.application import route_id_for
 from aggregates.commands import AgreeRoute, DesignRoute, SubmitRoute
 from aggregates.commands.base import add_months
 from aggregates.errors import CommandReuseError
@@ -42,7 +41,7 @@ async def approved_route(stack: Stack, region: str, index: int, starts: date) ->
 
 def route_id(demo: DemoRoute) -> UUID:
     """The id of a demo route."""
-    return route_id_for(demo.key)
+    return demo.route_id
 
 
 async def test_activities_reminded_then_marked_overdue_with_notice(stack: Stack) -> None:

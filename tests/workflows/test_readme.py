@@ -72,11 +72,11 @@ def test_the_tour_runs_as_written(tmp_path: Path) -> None:
 
     routes = build_routes(Settings(data_dir=tmp_path / "var"))
     try:
-        opened = routes.route(route_id_for("tour-0001"))
+        opened = routes.route(route_id_for("sakha", "tour-0001"))
         assert (opened.stage, opened.teacher_id) == (Stage.OPENED, "teacher-tour-0001")
-        agreed = routes.route(route_id_for("demo-sakha-00004"))
+        agreed = routes.route(route_id_for("sakha", "demo-sakha-00004"))
         assert agreed.stage is Stage.IMPLEMENTATION
-        implemented = routes.route(route_id_for("demo-sakha-00005"))
+        implemented = routes.route(route_id_for("sakha", "demo-sakha-00005"))
         assert implemented.activities["a1"].status == "done"
     finally:
         routes.close()

@@ -87,7 +87,7 @@ def test_up_demo_serves_every_part_and_sigterm_stops_them_all(tmp_path: Path) ->
         stages = {stage.value for stage in SHOWCASE}
         poll(lambda: {row["stage"] for row in listed("/monitoring/routes")} == stages)
         implementing = str(
-            route_id_for(f"demo-sakha-{SHOWCASE.index(Stage.IMPLEMENTATION) + 1:05d}")
+            route_id_for("sakha", f"demo-sakha-{SHOWCASE.index(Stage.IMPLEMENTATION) + 1:05d}")
         )
         poll(lambda: listed("/monitoring/routes", route=implementing)[0]["overdue"] > 0)
 
@@ -101,7 +101,7 @@ def test_up_demo_serves_every_part_and_sigterm_stops_them_all(tmp_path: Path) ->
         assert len(children) == 4, up.lines
 
         # The route waiting on its agreement: its methodist agrees through the API.
-        route_id = route_id_for(f"demo-sakha-{SHOWCASE.index(Stage.AGREEMENT) + 1:05d}")
+        route_id = route_id_for("sakha", f"demo-sakha-{SHOWCASE.index(Stage.AGREEMENT) + 1:05d}")
         route = httpx.get(f"{api}/routes/{route_id}", headers=head).json()
         assert "methodist" in route["pending_parties"]
         methodist = token(
