@@ -177,7 +177,8 @@ class _Measure:
             output="LINES",
         )
         pdf.set_font(style=style)
-        return list(lines)
+        assert isinstance(lines, list)  # output="LINES": the lines, nothing else
+        return lines
 
     def height(self, lines: int) -> float:
         """The height of a cell of that many lines."""
