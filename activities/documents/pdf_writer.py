@@ -19,6 +19,9 @@ FOOTER_LINE = 3.2  # mm per footer line
 HEADING_FILL = (235, 235, 235)
 KEEP_WITH_NEXT = 30  # mm: a heading with less room than this below it starts the next page
 ALIGN = {"left": "L", "center": "C"}
+PADDING = 1  # mm inside a table cell
+CONTINUED = "(продолжение)"
+TAB = "    "  # a tab drawn as four spaces
 
 
 @contextmanager
@@ -74,7 +77,7 @@ def write_pdf(document: Document) -> bytes:
 
 def _line(pdf: FPDF, text: str, size: float, *, bold: bool = False, align: str = "L") -> None:
     pdf.set_font(FAMILY, "B" if bold else "", size)
-    pdf.multi_cell(0, size * 0.5, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, size * 0.5, _printed(text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _section(pdf: FPDF, section: Section) -> None:
@@ -119,6 +122,8 @@ def _table(pdf: FPDF, table: Table) -> None:
     widths = tuple(pdf.epw * share for share in table.fractions())
     heads = len(table.header)
     label = FontFace(emphasis="B")
+    cells = _Measure(pdf, size * 0.48)
+    room = pdf.page_break_trigger - pdf.t_margin - _header_height(cells, table, widths)
     with pdf.table(
         col_widths=widths,
         width=pdf.epw,
@@ -126,19 +131,103 @@ def _table(pdf: FPDF, table: Table) -> None:
         num_heading_rows=max(heads, 1),
         repeat_headings=1,  # on top of every page
         headings_style=FontFace(emphasis="B", fill_color=HEADING_FILL),
-        line_height=size * 0.48,
+        line_height=cells.line_height,
         text_align="LEFT",
         v_align="TOP",
-        padding=1,
+        padding=PADDING,
     ) as grid:
         for header_row in table.header:
             row = grid.row()
             for cell in header_row:
                 row.cell(
-                    cell.text, align="C", v_align="M", colspan=cell.colspan, rowspan=cell.rowspan
+                    _printed(cell.text),
+                    align="C",
+                    v_align="M",
+                    colspan=cell.colspan,
+                    rowspan=cell.rowspan,
                 )
         for body_row in table.rows:
-            row = grid.row()
-            for column, text in enumerate(body_row):
-                style = label if table.key_value and column == 0 else None
-                row.cell(text, style=style, align=ALIGN[table.column_align(column)])
+            for part in _fitted(cells, table, widths, body_row, room):
+                row = grid.row()
+                for column, text in enumerate(part):
+                    style = label if table.key_value and column == 0 else None
+                    row.cell(text, style=style, align=ALIGN[table.column_align(column)])
+
+
+class _Measure:
+    """The lines a table cell's text wraps into, as fpdf2's table draws the cell."""
+
+    def __init__(self, pdf: FPDF, line_height: float) -> None:
+        self.pdf = pdf
+        self.line_height = line_height
+
+    def lines(self, text: str, width: float, *, bold: bool = False) -> list[str]:
+        if not text:
+            return []
+        pdf = self.pdf
+        style = pdf.font_style
+        pdf.set_font(style="B" if bold else "")
+        lines = pdf.multi_cell(
+            width,
+            self.line_height,
+            text,
+            max_line_height=self.line_height,
+            padding=PADDING,
+            dry_run=True,
+            output="LINES",
+        )
+        pdf.set_font(style=style)
+        assert isinstance(lines, list)  # output="LINES": the lines, nothing else
+        return lines
+
+    def height(self, lines: int) -> float:
+        """The height of a cell of that many lines."""
+        return max(lines, 1) * self.line_height + 2 * PADDING
+
+
+def _header_height(cells: _Measure, table: Table, widths: tuple[float, ...]) -> float:
+    """How high the table's header rows stand (a cell spanning rows counted in its first, so
+    never less than fpdf2 draws them)."""
+    rows = [0.0] * len(table.header)
+    for placed in table.header_grid():
+        width = sum(widths[placed.column : placed.column + placed.cell.colspan])
+        lines = cells.lines(_printed(placed.cell.text), width, bold=True)
+        rows[placed.row] = max(rows[placed.row], cells.height(len(lines)))
+    return sum(rows)
+
+
+def _fitted(
+    cells: _Measure,
+    table: Table,
+    widths: tuple[float, ...],
+    row: tuple[str, ...],
+    room: float,
+) -> list[tuple[str, ...]]:
+    """A body row as rows no taller than `room` (a page below the repeated header): a row too
+    high for one page goes on in continuation rows, each cell's wrapped lines in turn, the key
+    column (the first) repeated with «(продолжение)» once its own lines are done."""
+    texts = [_printed(text) for text in row]
+    wrapped = [
+        cells.lines(text, width, bold=table.key_value and column == 0)
+        for column, (text, width) in enumerate(zip(texts, widths, strict=True))
+    ]
+    tallest = max(len(lines) for lines in wrapped)
+    if cells.height(tallest) <= room:
+        return [tuple(texts)]
+    # One line spare: fpdf2 rounds its heights, a part must never be too high for a page.
+    per_part = max(int((room - 2 * PADDING) / cells.line_height) - 1, 1)
+    key = f"{texts[0]} {CONTINUED}"
+    if len(cells.lines(key, widths[0], bold=table.key_value)) > per_part:
+        key = CONTINUED
+    parts = []
+    for start in range(0, tallest, per_part):
+        part = ["\n".join(lines[start : start + per_part]) for lines in wrapped]
+        if start and start >= len(wrapped[0]):
+            part[0] = key
+        parts.append(tuple(part))
+    return parts
+
+
+def _printed(text: str) -> str:
+    """Text as the PDF draws it: a tab (which no font has a glyph for) as spaces."""
+    return text.replace("\t", TAB)

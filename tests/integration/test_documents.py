@@ -10,7 +10,7 @@ import json
 import random
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -38,17 +38,16 @@ from aggregates import events as ev
 from aggregates.application import Routes
 from aggregates.audit import verify_route
 from aggregates.personal import PersonalDataStore, PersonalRecord, TeacherSheet
-from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
+from aggregates.profiles import Stage
 from aggregates.route import Route
 from aggregates.values import Actor, Role
 from projections.campaign import ProjectionNotReadyError
 from projections.catalog import catch_up
 from tests.support.artifacts import artifacts
+from tests.support.documents import TODAY, Tables, pdf_pages, ticking_routes, word
 from workers.cli.docs import DocKind, docs
 from workers.demo import DemoRoute, write_demo
-from workers.settings import store_env
 
-TODAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ERASED = "персональные данные уничтожены (152-ФЗ)"
 SHEET = TeacherSheet(
     full_name="Иванова Мария Петровна",
@@ -60,25 +59,11 @@ SHEET = TeacherSheet(
     category="первая",
     courses=["«Функциональная грамотность», 36 ч., 2024"],
 )
-Tables = list[list[list[str]]]
-
-
-class Ticking:
-    """A fixed clock that moves one minute per reading: each command has its own moment."""
-
-    def __init__(self) -> None:
-        self.now = TODAY
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
 
 
 @pytest.fixture
 def app(sqlite_url: str) -> Routes:
-    return Routes(
-        store_env(sqlite_url), profiles=ProfileCatalogue(load_profiles()), clock=Ticking()
-    )
+    return ticking_routes(sqlite_url)
 
 
 def drive(app: Routes, region: str, until: Stage = Stage.COMPLETED) -> UUID:
@@ -95,21 +80,6 @@ def version_of(app: Routes, route_id: UUID, kind: type[ev.RouteEvent]) -> int:
 def flat(text: str) -> str:
     """Whitespace folded: a cell's text wraps differently in each writer."""
     return " ".join(text.split())
-
-
-def word(data: bytes) -> tuple[Tables, str]:
-    """The tables (rows of cell texts; a merged cell repeats) and all the text of a .docx."""
-    document = docx.Document(BytesIO(data))
-    tables = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables]
-    footer = [p.text for p in document.sections[0].footer.paragraphs]
-    cells = [text for table in tables for row in table for text in row]
-    body = [p.text for p in document.paragraphs]
-    return tables, "\n".join([*body, *cells, *footer])
-
-
-def pdf_pages(data: bytes) -> list[str]:
-    """The text of each page of a PDF."""
-    return [page.extract_text() for page in PdfReader(BytesIO(data)).pages]
 
 
 def snapshot(data: bytes, name: str) -> list[Path]:
@@ -469,9 +439,7 @@ def test_certificate_names_number_date_topic_term_and_centre(app: Routes) -> Non
 @pytest.fixture
 def any_store(database_url: str) -> Iterator[Routes]:
     """A store on SQLite, then on PostgreSQL, with the ticking clock."""
-    application = Routes(
-        store_env(database_url), profiles=ProfileCatalogue(load_profiles()), clock=Ticking()
-    )
+    application = ticking_routes(database_url)
     yield application
     application.close()
 
