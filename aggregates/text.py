@@ -13,9 +13,12 @@ word is one byte string wherever it is compared or hashed):
 
 It refuses control and format characters (NUL, ESC, zero-width joiners, bidi overrides),
 surrogates, private-use and unassigned code points, and the scripts no shipped font prints
-(CJK, Devanagari, Arabic, Hebrew, most emoji): such text would vanish from a printed document.
-`PRINTABLE` is the fonts' common character map filtered so; `tests/unit/test_text.py` derives it
-from the font files again and fails if the two disagree.
+(CJK, Devanagari, most emoji): such text would vanish from a printed document. It refuses too
+the scripts the PDFs cannot draw rightly without text shaping or right-to-left layout, even
+where the fonts hold some of their characters: the blocks from Hebrew to Arabic Extended
+(`SHAPED`: their marks and digits without their letters mean nothing) and Thai and Lao (tone
+marks stack on their vowels). `PRINTABLE` is the fonts' common character map filtered so;
+`tests/unit/test_text.py` derives it from the font files again and fails if the two disagree.
 """
 
 from __future__ import annotations
@@ -48,41 +51,6 @@ PRINTABLE: Final[tuple[tuple[int, int], ...]] = (
     (0x0559, 0x055F),
     (0x0561, 0x0587),
     (0x0589, 0x058A),
-    (0x05B0, 0x05BD),
-    (0x05BF, 0x05BF),
-    (0x05C1, 0x05C2),
-    (0x05C7, 0x05C7),
-    (0x0606, 0x0607),
-    (0x0609, 0x060A),
-    (0x060C, 0x060C),
-    (0x0615, 0x0615),
-    (0x064B, 0x0655),
-    (0x0657, 0x0657),
-    (0x065A, 0x065A),
-    (0x066A, 0x066A),
-    (0x0670, 0x0670),
-    (0x06F0, 0x06F9),
-    (0x07EB, 0x07F3),
-    (0x07F8, 0x07F9),
-    (0x0E3F, 0x0E3F),
-    (0x0E81, 0x0E82),
-    (0x0E84, 0x0E84),
-    (0x0E87, 0x0E88),
-    (0x0E8A, 0x0E8A),
-    (0x0E8D, 0x0E8D),
-    (0x0E94, 0x0E97),
-    (0x0E99, 0x0E9F),
-    (0x0EA1, 0x0EA3),
-    (0x0EA5, 0x0EA5),
-    (0x0EA7, 0x0EA7),
-    (0x0EAA, 0x0EAB),
-    (0x0EAD, 0x0EB9),
-    (0x0EBB, 0x0EBD),
-    (0x0EC0, 0x0EC4),
-    (0x0EC6, 0x0EC6),
-    (0x0EC8, 0x0ECD),
-    (0x0ED0, 0x0ED9),
-    (0x0EDC, 0x0EDD),
     (0x10A0, 0x10C5),
     (0x10D0, 0x10FC),
     (0x1401, 0x1407),
@@ -268,6 +236,10 @@ PRINTABLE: Final[tuple[tuple[int, int], ...]] = (
     (0x1F643, 0x1F643),
 )
 """The code points accepted on a line, as inclusive ranges in ascending order."""
+
+SHAPED: Final[tuple[tuple[int, int], ...]] = ((0x0590, 0x08FF), (0x0E00, 0x0EFF))
+"""Blocks left out of `PRINTABLE` though the fonts hold some of their characters: Hebrew to
+Arabic Extended (right to left, shaped), Thai and Lao (stacked marks)."""
 
 _STARTS: Final = tuple(low for low, _ in PRINTABLE)
 _LAYOUT: Final = frozenset("\n\t")

@@ -9,7 +9,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from pydantic_core import PydanticCustomError
 
-from aggregates.text import PRINTABLE, accepted, printable
+from aggregates.text import PRINTABLE, SHAPED, accepted, printable
 
 FONTS = Path(__file__).parents[2] / "activities" / "documents" / "fonts"
 REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -28,6 +28,7 @@ def test_printable_is_what_both_fonts_print_left_to_right() -> None:
         if point >= 0x20
         and unicodedata.category(chr(point)) not in REFUSED_CATEGORIES
         and unicodedata.bidirectional(chr(point)) not in RIGHT_TO_LEFT
+        and not any(low <= point <= high for low, high in SHAPED)
     }
     listed = {point for low, high in PRINTABLE for point in range(low, high + 1)}
     assert listed == derived
@@ -54,6 +55,9 @@ def test_the_republics_and_neighbours_scripts_are_accepted(text: str) -> None:
         ("مرحبا", "U+0645"),
         ("ok \U0001f680", "U+1F680"),
         ("a\ue000", "U+E000"),
+        ("שָׁ", "U+05E9"),
+        ("a\u064b", "U+064B"),
+        ("ສະບາຍດີ", "U+0EAA"),
         ("a\tb", "U+0009"),
     ],
 )
