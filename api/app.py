@@ -14,10 +14,12 @@ from fastapi import FastAPI
 
 from api import problems
 from api.auth import TokenVerifier
+from api.edge import EdgeChecks
 from api.idempotency import IdempotencyStore
 from api.limits import BodyLimit, RateLimiter
 from api.metrics import install_metrics
 from api.openapi import install_openapi
+from api.paging import CursorKey
 from api.routes import (
     batch,
     commands,
@@ -46,6 +48,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if services is not None:
             services.answers.create_table()
+            services.bindings.create_table()
             app.state.services = services
             yield
             return
@@ -57,6 +60,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             gateway = RouteGateway(client, routes, settings.task_queue)
             personal = build_personal_data(routes, settings)
             app.state.services = Services(routes, gateway, verifier, answers, personal)
+            app.state.services.bindings.create_table()
             yield
         finally:
             routes.close()
@@ -64,7 +68,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app = FastAPI(title=TITLE, version=VERSION, lifespan=lifespan)
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.api_rate_per_minute)
+    app.state.cursor_key = CursorKey.from_settings(settings)
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
+    app.add_middleware(EdgeChecks)  # undecodable parameters, oversized headers: before routing
     install_metrics(app)  # outermost: it measures the refused bodies too
     problems.install(app)
     app.include_router(commands.build_router())

@@ -144,6 +144,12 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a subscriber's endpoint may take to answer."
     )
+    cursor_key: SecretStr | None = Field(
+        default=None,
+        description="The key that signs the lists' page cursors (HMAC-SHA256); by default one"
+        " derived from IOM_PORTAL_JWT_SECRET (`iom up` keeps one in its data folder when the"
+        " portal signs RS256 only).",
+    )
 
     @model_validator(mode="after")
     def _store_in_data_dir(self) -> Settings:

@@ -41,6 +41,8 @@ MAX_RESTARTS = 3  # a part that dies is started again this many times, then the 
 GRACE = 15.0  # seconds a child has to stop after SIGTERM before it is killed
 POLL = 0.2  # seconds between readiness probes
 SECRET_FILE = "portal-jwt-secret"  # noqa: S105 - the file's name, not a secret
+CURSOR_KEY_FILE = "cursor-key"
+"""The key of the lists' cursors when the portal signs RS256 only (else derived from the secret)."""
 LOOPBACK = "127.0.0.1"
 
 
@@ -181,6 +183,8 @@ class Stack:
         update: dict[str, object] = {"temporal_address": self.temporal_address}
         if self.settings.portal_jwt_secret is None and self.settings.portal_jwt_public_key is None:
             update["portal_jwt_secret"] = SecretStr(development_secret(self.settings))
+        elif self.settings.portal_jwt_secret is None and self.settings.cursor_key is None:
+            update["cursor_key"] = SecretStr(development_secret(self.settings, CURSOR_KEY_FILE))
         return self.settings.model_copy(update=update)
 
     def environment(self, settings: Settings) -> dict[str, str]:
@@ -196,6 +200,8 @@ class Stack:
         }
         if settings.portal_jwt_secret is not None:
             env["IOM_PORTAL_JWT_SECRET"] = settings.portal_jwt_secret.get_secret_value()
+        if settings.cursor_key is not None:
+            env["IOM_CURSOR_KEY"] = settings.cursor_key.get_secret_value()
         return env
 
     def check_ports(self) -> None:
@@ -388,10 +394,11 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def development_secret(settings: Settings) -> str:
+def development_secret(settings: Settings, name: str = SECRET_FILE) -> str:
     """The secret that signs development tokens (`iom token`) when the portal's own is not
-    configured: made once, kept in the data folder, readable by its owner only."""
-    path = settings.data_dir / SECRET_FILE
+    configured (or another secret of the stack, in file `name`): made once, kept in the data
+    folder, readable by its owner only."""
+    path = settings.data_dir / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
