@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import jwt
+from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aggregates.values import Actor, Code, Ident, Role
@@ -170,6 +171,9 @@ class TokenVerifier:
             raise AuthenticationError(
                 "claims", f"в токене нет обязательного утверждения {error.claim}", error.claim
             ) from None
+        except (InvalidSubjectError, InvalidJTIError) as error:
+            claim = "sub" if isinstance(error, InvalidSubjectError) else "jti"
+            raise AuthenticationError("claims", f"утверждение {claim} неверно", claim) from None
         except jwt.PyJWTError:
             raise AuthenticationError("malformed", "токен не принят") from None
         return claims
