@@ -48,7 +48,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if services is not None:
             services.answers.create_table()
-            services.bindings.create_table()
             app.state.services = services
             yield
             return
@@ -60,7 +59,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             gateway = RouteGateway(client, routes, settings.task_queue)
             personal = build_personal_data(routes, settings)
             app.state.services = Services(routes, gateway, verifier, answers, personal)
-            app.state.services.bindings.create_table()
             yield
         finally:
             routes.close()

@@ -51,11 +51,15 @@ class TeacherBindings:
         self.datastore = datastore
         self._known: set[tuple[str, str, str]] = set()
         self._lock = threading.Lock()
+        self._created = False
 
     def create_table(self) -> None:
-        """Create the table if missing."""
+        """Create the table if missing (once per process: the first binding asks for it)."""
+        if self._created:
+            return
         with transaction_on(self.datastore, commit=True) as db:
             db.change_schema(create_statements(db))
+        self._created = True
 
     def known(self, principal: Principal) -> bool:
         """Whether this process has confirmed the principal's binding already (no I/O)."""
@@ -66,6 +70,7 @@ class TeacherBindings:
         one recorded (blocking: it reads and writes the store)."""
         pair = _pair(principal)
         region, teacher_id, subject = pair
+        self.create_table()
         with transaction_on(self.datastore, commit=True) as db:
             db.execute(
                 f"INSERT INTO {TABLE} (region, teacher_id, subject, bound_at) "
