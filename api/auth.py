@@ -13,7 +13,6 @@ with a claim missing or of the wrong type, is a 401 naming the claim.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,8 @@ SCHOOL_ROLES = frozenset({Role.DEPUTY_HEAD, Role.MO_HEAD, Role.SCHOOL_HEAD})
 """The roles of a school's people: their tokens name the school."""
 MAX_TOKEN_CHARS = 8192
 """The longest token accepted (a portal's token is a few hundred characters)."""
+NUMERIC_DATE_LIMIT = 2**53
+"""Beyond this a NumericDate is no time (and no float can hold it exactly)."""
 PORTAL_ROLES = tuple(role for role in Role if role is not Role.SYSTEM)
 """The roles a portal token may carry (the workflow's own `system` role is not one)."""
 
@@ -180,17 +181,19 @@ class TokenVerifier:
 
 
 def numeric_date(claims: dict[str, Any], claim: str) -> int | float:
-    """The claim as a NumericDate (RFC 7519: a JSON number of seconds, finite); else
-    `AuthenticationError` naming it."""
+    """The claim as a NumericDate (RFC 7519: a JSON number of seconds, finite, within
+    ±2**53); else `AuthenticationError` naming it."""
     if claim not in claims:
         missing = f"в токене нет обязательного утверждения {claim}"
         raise AuthenticationError("claims", missing, claim)
     value = claims[claim]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not -NUMERIC_DATE_LIMIT < value < NUMERIC_DATE_LIMIT:  # NaN compares false
         raise AuthenticationError(
             "claims", f"утверждение {claim} должно быть числом секунд (NumericDate)", claim
         )
-    return value
+    found: int | float = value
+    return found
 
 
 def portal_claims(
