@@ -5,17 +5,20 @@ bound to one portal subject, a school to its region."""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import jwt
 import pytest
+import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
+from aggregates.profiles import ProfileCatalogue
 from aggregates.values import Role
 from api.auth import AuthenticationError, Principal, TokenVerifier
-from tests.api.conftest import Region
+from tests.api.conftest import Region, direct_on, populate
 from tests.api.support import Portal
 
 MISSING = object()
@@ -137,7 +140,17 @@ async def test_a_malformed_claim_is_a_401_naming_it(
     assert (problem["field"], problem["rule"]) == (field, rule)
 
 
-async def test_a_teacher_id_is_bound_to_its_first_subject(region: Region, portal: Portal) -> None:
+@pytest_asyncio.fixture(params=["sqlite_url", "pg_url"])
+async def stored(
+    request: pytest.FixtureRequest, portal: Portal, catalogue: ProfileCatalogue
+) -> AsyncIterator[Region]:
+    """`Region` on SQLite, then on PostgreSQL (the bindings' table on both)."""
+    async with direct_on(request.getfixturevalue(request.param), portal, catalogue) as found:
+        yield populate(found)
+
+
+async def test_a_teacher_id_is_bound_to_its_first_subject(stored: Region, portal: Portal) -> None:
+    region = stored
     mine, theirs = (region.routes.route(i) for i in region.sakha[:2])
     assert mine.teacher_id != theirs.teacher_id
 
