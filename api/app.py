@@ -15,10 +15,12 @@ from fastapi_offline import FastAPIOffline
 
 from api import problems
 from api.auth import TokenVerifier
+from api.edge import EdgeChecks
 from api.idempotency import IdempotencyStore
 from api.limits import BodyLimit, RateLimiter
 from api.metrics import install_metrics
 from api.openapi import install_openapi
+from api.paging import CursorKey
 from api.routes import (
     batch,
     commands,
@@ -68,7 +70,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app = FastAPIOffline(title=TITLE, version=VERSION, lifespan=lifespan)
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.api_rate_per_minute)
+    app.state.cursor_key = CursorKey.from_settings(settings)
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
+    app.add_middleware(EdgeChecks)  # undecodable parameters, oversized headers: before routing
     install_metrics(app)  # outermost: it measures the refused bodies too
     problems.install(app)
     app.include_router(commands.build_router())

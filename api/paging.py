@@ -1,10 +1,12 @@
 """Pages of a list: the `sort` parameter, the page size and the opaque cursor.
 
-A cursor is where the previous page ended: base64url of a compact JSON document naming the list,
-the sort it was read in and the last row's values of the sort's columns, followed by a check
-digest. A cursor that does not decode, fails its check, or belongs to another list or sort is a
-422 problem. It is not a credential: what a page may hold is decided by the token alone, so a
-crafted cursor moves only within the caller's own reach.
+A cursor is where the previous page ended: base64url of a compact JSON document naming the sort
+it was read in and the last row's values of the sort's columns, followed by its check: an
+HMAC-SHA256 with the server's key (`CursorKey`) over the list's name, the filters it was read with
+(the token's region and reach among them) and the document. A cursor that does not decode, fails
+its check (forged, altered, of another list, region or filter), holds NaN or Infinity, or was
+read in another sort is a 422 problem (`cursor` rule). It is not a credential: what a page may
+hold is decided by the token alone.
 """
 
 from __future__ import annotations
@@ -12,15 +14,22 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from api.problems import ProblemError
 from projections.tables import BadPageError, Db, Filters, Listing, Sort
+from workers.settings import Settings
 
-_CHECK_BYTES = 8
-DAMAGED = "курсор страницы повреждён или не от этого списка"
+log = structlog.get_logger("iom.api")
+
+_CHECK_BYTES = 16
+DAMAGED = "курсор страницы повреждён или получен не для этого списка, региона или фильтра"
 
 
 def invalid(field: str, rule: str, detail: str, kind: str = "invalid-request") -> ProblemError:
@@ -46,34 +55,70 @@ def parse_sort(listing: Listing, text: str | None) -> Sort:
     return tuple(sort)
 
 
-def _digest(payload: bytes) -> bytes:
-    return hashlib.sha256(b"iom-cursor:" + payload).digest()[:_CHECK_BYTES]
+@dataclass(frozen=True)
+class CursorKey:
+    """The server's key that signs cursors (HMAC-SHA256): `IOM_CURSOR_KEY`, else one derived
+    from `IOM_PORTAL_JWT_SECRET`; with neither, a key of this process only (its cursors do not
+    outlive it nor pass to another API process: logged as a warning)."""
+
+    key: bytes
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CursorKey:
+        """The key the settings give."""
+        if settings.cursor_key is not None:
+            return cls(settings.cursor_key.get_secret_value().encode())
+        if settings.portal_jwt_secret is not None:
+            secret = settings.portal_jwt_secret.get_secret_value().encode()
+            return cls(hmac.new(secret, b"iom-cursor-key", hashlib.sha256).digest())
+        log.warning("cursor key of this process only: set IOM_CURSOR_KEY")
+        return cls(secrets.token_bytes(32))
+
+    def check(self, name: str, filters: Filters, payload: bytes) -> bytes:
+        """The check of a cursor of list `name` read with `filters` (the region and the
+        reach among them): a cursor moves only within the list, region and filters it came
+        from."""
+        scope = json.dumps([name, {k: str(v) for k, v in filters.given().items()}])
+        signed = hmac.new(self.key, scope.encode() + b"\n" + payload, hashlib.sha256)
+        return signed.digest()[:_CHECK_BYTES]
 
 
-def encode_cursor(name: str, sort: Sort, position: list[Any]) -> str:
-    """The cursor after a row at `position` of list `name` read in `sort`."""
-    document = {"l": name, "s": [[c, d] for c, d in sort], "p": position}
+def encode_cursor(
+    key: CursorKey, name: str, filters: Filters, sort: Sort, position: list[Any]
+) -> str:
+    """The cursor after a row at `position` of list `name` read with `filters` in `sort`."""
+    document = {"s": [[c, d] for c, d in sort], "p": position}
     payload = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(payload + _digest(payload)).decode().rstrip("=")
+    check = key.check(name, filters, payload)
+    return base64.urlsafe_b64encode(payload + check).decode().rstrip("=")
 
 
-def decode_cursor(name: str, sort: Sort, cursor: str) -> list[Any]:
-    """The position a cursor of list `name` in `sort` holds; else a 422 problem."""
+def _constant(_name: str) -> Any:
+    raise ValueError("no NaN or Infinity in a cursor")
+
+
+def decode_cursor(
+    key: CursorKey, name: str, filters: Filters, sort: Sort, cursor: str
+) -> list[Any]:
+    """The position a cursor of list `name` read with `filters` in `sort` holds; else a 422
+    problem."""
     bad = invalid("cursor", "cursor", DAMAGED, "invalid-cursor")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4))
     except (binascii.Error, ValueError):
         raise bad from None
     payload, check = raw[:-_CHECK_BYTES], raw[-_CHECK_BYTES:]
-    if len(raw) <= _CHECK_BYTES or _digest(payload) != check:
+    if len(raw) <= _CHECK_BYTES or not hmac.compare_digest(
+        key.check(name, filters, payload), check
+    ):
         raise bad
     try:
-        document = json.loads(payload)
+        document = json.loads(payload, parse_constant=_constant)
     except ValueError:
         raise bad from None
-    if not isinstance(document, dict) or document.get("l") != name:
+    if not isinstance(document, dict) or not isinstance(document.get("p"), list):
         raise bad
-    if document.get("s") != [[c, d] for c, d in sort] or not isinstance(document.get("p"), list):
+    if document.get("s") != [[c, d] for c, d in sort]:
         raise invalid(
             "cursor", "cursor_sort", "курсор получен при другой сортировке", "invalid-cursor"
         )
@@ -83,18 +128,20 @@ def decode_cursor(name: str, sort: Sort, cursor: str) -> list[Any]:
 
 @dataclass(frozen=True)
 class PageAsk:
-    """Which page: the sort (checked), the cursor of the page before, the size (checked)."""
+    """Which page: the sort (checked), the cursor of the page before, the size (checked), and
+    the key that checks the cursor."""
 
     sort: Sort
     cursor: str | None
     limit: int
+    key: CursorKey
 
 
 def read_page(
     listing: Listing, db: Db, name: str, filters: Filters, ask: PageAsk
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of list `name` and the cursor of the next (None after the last)."""
-    after = decode_cursor(name, ask.sort, ask.cursor) if ask.cursor else None
+    after = decode_cursor(ask.key, name, filters, ask.sort, ask.cursor) if ask.cursor else None
     try:
         rows = listing.select(db, filters, ask.sort, after, ask.limit + 1)
     except BadPageError:
@@ -103,4 +150,4 @@ def read_page(
         return rows, None
     rows = rows[: ask.limit]
     position = listing.position(listing.order(ask.sort), rows[-1])
-    return rows, encode_cursor(name, ask.sort, position)
+    return rows, encode_cursor(ask.key, name, filters, ask.sort, position)

@@ -116,6 +116,7 @@ TITLES = {
     "internal": "Внутренняя ошибка",
     "http": "Ошибка запроса",
     "payload-too-large": "Тело запроса слишком велико",
+    "headers-too-large": "Заголовки запроса слишком велики",
     "rate-limited": "Слишком много запросов",
     "webhook-not-found": "Подписка или доставка не найдена",
     "not-acceptable": "Документ не выдаётся в запрошенном формате",
@@ -270,7 +271,7 @@ def install(app: FastAPI) -> None:
 
     async def on_authentication(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, AuthenticationError)
-        found = problem(401, "unauthenticated", error.message, rule=error.reason)
+        found = problem(401, "unauthenticated", error.message, rule=error.reason, field=error.claim)
         challenge = 'Bearer error="invalid_token"' if error.reason != "missing" else "Bearer"
         return respond(found, {"WWW-Authenticate": challenge})
 

@@ -3,6 +3,7 @@ token verifier and the kept answers; and the dependencies that hand them out."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated
@@ -13,8 +14,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from aggregates.application import Routes
 from aggregates.personal import PersonalDataStore
 from api.auth import AuthenticationError, Principal, TokenVerifier
+from api.claims import TeacherBindings, check_claims, needs_check
 from api.idempotency import IdempotencyStore
-from projections.catalog import open_projection
+from projections.catalog import datastore_of, open_projection
 from projections.view import ProjectionView
 from workers.gateway import RouteGateway
 
@@ -34,6 +36,11 @@ class Services:
     def monitoring(self) -> ProjectionView:
         """The monitoring tables (read only here: `iom projector` writes them)."""
         return open_projection(self.routes, "monitoring").view
+
+    @cached_property
+    def bindings(self) -> TeacherBindings:
+        """The teachers' bindings to portal subjects (`api.claims`)."""
+        return TeacherBindings(datastore_of(self.routes))
 
     @cached_property
     def audit(self) -> ProjectionView:
@@ -70,10 +77,13 @@ async def principal(
     parts: Annotated[Services, Depends(services)],
 ) -> Principal:
     """The person the request's bearer token names (a signature checked on the event loop: a
-    fraction of a millisecond); 401 without a valid one."""
+    fraction of a millisecond); 401 without a valid one, 403 for claims at odds with what the
+    store knows (`api.claims`: a teacher's first binding, a school's region)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError("missing", "нужен заголовок Authorization: Bearer <токен>")
     found = parts.verifier.verify(credentials.credentials)
+    if needs_check(found, parts.bindings):  # 403 for claims at odds with the store
+        await asyncio.to_thread(check_claims, parts.bindings, parts.monitoring, found)
     request.app.state.limiter.charge(found)  # 429 past the user's rate (`api.limits`)
     return found
 

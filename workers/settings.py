@@ -184,6 +184,13 @@ class Settings(BaseSettings):
         )
         return self
 
+    cursor_key: SecretStr | None = Field(
+        default=None,
+        description="The key that signs the lists' page cursors (HMAC-SHA256); by default one"
+        " derived from IOM_PORTAL_JWT_SECRET (`iom up` keeps one in its data folder when the"
+        " portal signs RS256 only).",
+    )
+
     @model_validator(mode="after")
     def _store_in_data_dir(self) -> Settings:
         """Without IOM_DATABASE_URL, the SQLite event store lives in IOM_DATA_DIR."""

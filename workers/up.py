@@ -42,6 +42,8 @@ MAX_RESTARTS = 3  # a part that dies is started again this many times, then the 
 GRACE = 15.0  # seconds a child has to stop after SIGTERM before it is killed
 POLL = 0.2  # seconds between readiness probes
 SECRET_FILE = "portal-jwt-secret"  # noqa: S105 - the file's name, not a secret
+CURSOR_KEY_FILE = "cursor-key"
+"""The key of the lists' cursors when the portal signs RS256 only (else derived from the secret)."""
 LOOPBACK = "127.0.0.1"
 
 
@@ -183,6 +185,8 @@ class Stack:
         update: dict[str, object] = {"temporal_address": self.temporal_address}
         if self.settings.portal_jwt_secret is None and self.settings.portal_jwt_public_key is None:
             update["portal_jwt_secret"] = SecretStr(development_secret(self.settings))
+        elif self.settings.portal_jwt_secret is None and self.settings.cursor_key is None:
+            update["cursor_key"] = SecretStr(development_secret(self.settings, CURSOR_KEY_FILE))
         try:
             update["pd_master_key"] = SecretStr(master_text(self.settings))
         except MasterKeyError as error:
@@ -204,6 +208,8 @@ class Stack:
             env["IOM_PORTAL_JWT_SECRET"] = settings.portal_jwt_secret.get_secret_value()
         if settings.pd_master_key is not None:
             env["IOM_PD_MASTER_KEY"] = settings.pd_master_key.get_secret_value()
+        if settings.cursor_key is not None:
+            env["IOM_CURSOR_KEY"] = settings.cursor_key.get_secret_value()
         return env
 
     def check_ports(self) -> None:
@@ -396,10 +402,11 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def development_secret(settings: Settings) -> str:
+def development_secret(settings: Settings, name: str = SECRET_FILE) -> str:
     """The secret that signs development tokens (`iom token`) when the portal's own is not
-    configured: made once, kept in the data folder, readable by its owner only."""
-    return kept_file(settings.data_dir / SECRET_FILE, lambda: secrets.token_urlsafe(48))
+    configured (or another secret of the stack, in file `name`): made once, kept in the data
+    folder, readable by its owner only."""
+    return kept_file(settings.data_dir / name, lambda: secrets.token_urlsafe(48))
 
 
 AUDIT_KEY_FILE = "audit-checkpoint-key"
@@ -410,4 +417,4 @@ def audit_key(settings: Settings) -> bytes:
     the data folder (readable by its owner only), as the development token secret is."""
     if settings.audit_key is not None:
         return settings.audit_key.get_secret_value().encode()
-    return kept_file(settings.data_dir / AUDIT_KEY_FILE, lambda: secrets.token_urlsafe(48)).encode()
+    return development_secret(settings, AUDIT_KEY_FILE).encode()

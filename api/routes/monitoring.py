@@ -112,7 +112,8 @@ def list_endpoint(chosen: MonitoringList) -> Callable[..., Awaitable[Any]]:
         }
         filters = filters_for(chosen, principal, given)
         rows = page_limit(limit, request.app.state.settings)
-        ask = PageAsk(parse_sort(chosen.listing, sort), cursor, rows)
+        key = request.app.state.cursor_key
+        ask = PageAsk(parse_sort(chosen.listing, sort), cursor, rows, key)
         page = await asyncio.to_thread(read, services, chosen, filters, ask)
         return chosen.page.model_validate(page)
 

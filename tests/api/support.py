@@ -46,6 +46,17 @@ class Portal:
     key: rsa.RSAPrivateKey = field(default_factory=rsa_key)
     secret: str = SECRET
     audience: str = AUDIENCE
+    accounts: dict[str, str] = field(default_factory=dict)
+    """Each teacher's portal account (teacher id → subject), as the first token named it."""
+
+    def account(self, teacher_id: str, subject: str) -> str:
+        """The teacher's one portal subject, as a real portal keeps it (the engine binds a
+        teacher id to the first subject it sees): the first one asked for, unless another
+        teacher holds it already (then one of the teacher's own)."""
+        if teacher_id not in self.accounts:
+            taken = subject in self.accounts.values()
+            self.accounts[teacher_id] = f"{subject}:{teacher_id}" if taken else subject
+        return self.accounts[teacher_id]
 
     def settings(self, **overrides: Any) -> Settings:
         """Engine settings that accept this portal's tokens (HS256 and RS256)."""
@@ -66,9 +77,13 @@ class Portal:
         teacher_id: str | None = None,
         algorithm: str = "HS256",
         lifetime: int = 300,
+        as_given: bool = False,
         **claims: Any,
     ) -> str:
-        """A token for one user action."""
+        """A token for one user action; a teacher's under their one portal subject (`account`)
+        unless `as_given` (a portal that breaks the binding)."""
+        if role == Role.TEACHER and teacher_id is not None and not as_given:
+            subject = self.account(teacher_id, subject)
         body = portal_claims(
             role,
             subject,

@@ -13,7 +13,7 @@ from aggregates.personal import TeacherSheet
 from aggregates.summaries import describe
 from aggregates.values import Actor, Role
 from api.access import SHEET_ROLES
-from api.auth import PORTAL_ROLES
+from api.auth import PORTAL_ROLES, SCHOOL_ROLES
 from api.glossary import EXAMPLES
 from projections.routes import ROUTE_LIST
 from projections.tables import Filters
@@ -126,9 +126,14 @@ async def test_the_history_is_the_stores_and_matches_the_audit_trail(
 SHEET = TeacherSheet.model_validate(EXAMPLES["TeacherSheet"])
 
 
+def refused_school(role: Role, scope: str) -> bool:
+    """Whether the token names a school the engine knows in another region (`api.claims`)."""
+    return role in SCHOOL_ROLES and scope == "other_region"
+
+
 def sheet_allowed(role: Role, scope: str) -> int:
     """The status the sheet of the route's teacher answers a role in a scope."""
-    if role not in SHEET_ROLES:
+    if role not in SHEET_ROLES or refused_school(role, scope):
         return 403
     if scope == "own" or (scope == "other_school" and role is Role.CENTRE_HEAD):
         return 200
@@ -160,7 +165,9 @@ async def test_the_sheet_only_to_the_roles_entitled(
         return
     assert SHEET.full_name not in answer.text
     problem = answer.json()
-    if status == 403:
+    if refused_school(role, scope):
+        assert problem["rule"] == "school_region"
+    elif status == 403:
         assert problem["rule"] == "personal_data"
         assert "152-ФЗ" in problem["detail"]
     else:

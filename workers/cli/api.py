@@ -12,6 +12,7 @@ import uvicorn
 from aggregates.values import Role
 from api.app import create_app
 from api.auth import PORTAL_ROLES, SCHOOL_ROLES, portal_claims, sign_hs256
+from api.edge import SERVER_HEADER_BYTES
 from workers.cli.output import BAD_USAGE, fail
 from workers.pd_master import MasterKeyError, master_key
 from workers.settings import Settings
@@ -57,7 +58,14 @@ def api(
     )
     # Logging is structlog's (configured by the `iom` callback); uvicorn's access log is off:
     # each request's outcome is the portal's to log, the engine's own record is the route.
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        h11_max_incomplete_event_size=SERVER_HEADER_BYTES,  # past the API's own 431 (api.edge)
+    )
 
 
 def token(  # typer passes every parameter by name
@@ -65,7 +73,10 @@ def token(  # typer passes every parameter by name
     role: Annotated[Role, typer.Option(help="The user's role, as the portal says it.")],
     region: Annotated[str, typer.Option(help="The region (regulation profile id): the tenant.")],
     subject: Annotated[
-        str | None, typer.Option("--sub", help="The portal's user id (default: the role).")
+        str | None,
+        typer.Option(
+            "--sub", help="The portal's user id (default: the teacher id, else the role)."
+        ),
     ] = None,
     school: Annotated[str | None, typer.Option(help="The school id (people of a school).")] = None,
     teacher_id: Annotated[
@@ -100,7 +111,7 @@ def token(  # typer passes every parameter by name
     lifetime = min(lifetime, settings.portal_jwt_max_age)
     claims = portal_claims(
         role,
-        subject or role.value.replace("_", "-"),
+        subject or teacher_id or role.value.replace("_", "-"),  # a teacher id binds one subject
         region,
         audience=settings.portal_jwt_audience,
         lifetime=lifetime,
