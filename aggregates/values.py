@@ -4,16 +4,155 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+from aggregates.text import accepted
+
+_STORED: ContextVar[bool] = ContextVar("iom_validating_stored", default=False)
+
+
+@contextmanager
+def as_stored() -> Iterator[None]:
+    """Validate what a store already holds: its text and dates are taken as they were written.
+
+    The rules on a person's text and on dates hold at the edge, for every command and input;
+    what older code stored before a rule existed must still load (an event is never rewritten),
+    so it is not checked against the rule again. Every other check still applies."""
+    token = _STORED.set(True)
+    try:
+        yield
+    finally:
+        _STORED.reset(token)
+
+
+class StoredModel(BaseModel):
+    """A model decoded from the store (an event, a snapshot): validated `as_stored`."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _as_stored(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        with as_stored():
+            return handler(data)
+
+
+def _text_check(*, multiline: bool) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or _STORED.get():
+            return value
+        return accepted(value, multiline=multiline)
+
+    return check
+
+
+_LINE = BeforeValidator(_text_check(multiline=False))
+_LINES = BeforeValidator(_text_check(multiline=True))
+_ACCEPTED = (
+    " Принимается текст в Unicode NFC без управляющих, невидимых и служебных символов, из"
+    " символов, которые печатают шрифты документов (латиница, кириллица, греческий, армянский,"
+    " грузинский алфавиты, знаки и цифры)"
+)
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    _LINES,
+    Field(description="Текст до 4000 символов, можно в несколько строк." + _ACCEPTED + "."),
+]
+"""A person's text of several lines: a result, a reason, a comment."""
+OptionalText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=4000),
+    _LINES,
+    Field(description="Текст до 4000 символов (может быть пустым)." + _ACCEPTED + "."),
+]
+"""A person's text of several lines that may be left empty."""
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    _LINE,
+    Field(description="Одна строка до 4000 символов." + _ACCEPTED + "."),
+]
+"""A title or a topic: one line."""
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    _LINE,
+    Field(description="Одна строка до 300 символов." + _ACCEPTED + "."),
+]
+"""A name, an organiser, a form, a document's number: one short line."""
+OptionalName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=300),
+    _LINE,
+    Field(description="Одна строка до 300 символов (может быть пустой)." + _ACCEPTED + "."),
+]
+"""A short line that may be left empty (an operator's ticket)."""
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,255}$")]
+"""A key the engine itself made and a client quotes back: a deadline's, a notice's."""
+Digest = Annotated[str, StringConstraints(max_length=64), _LINE]
+"""A digest the engine gave and a client quotes back (a plan's SHA-256 hex hash): a stale or
+wrong one is the route's refusal, which says what to do."""
+# pydantic matches patterns with Rust's regex: `$` is the end of the text, so a trailing
+# newline is refused (tests/unit/test_values.py).
+
+EARLIEST_DAY: Final = date(2000, 1, 1)
+"""No date a route records lies before this day."""
+HORIZON_YEARS: Final = 10
+"""No date a route records lies more than this many years after today (a term is at most 10)."""
+
+
+def latest_day() -> date:
+    """The last plausible date today: `HORIZON_YEARS` from now (the 28th for 29 February)."""
+    today = datetime.now(UTC).date()
+    leap_day = (today.month, today.day) == (2, 29)
+    return today.replace(year=today.year + HORIZON_YEARS, day=28 if leap_day else today.day)
+
+
+def _plausible(day: date) -> date:
+    if _STORED.get() or EARLIEST_DAY <= day <= latest_day():
+        return day
+    raise PydanticCustomError(
+        "date_implausible",
+        "дата {day} вне допустимого окна: не ранее {earliest} и не позднее {latest}",
+        {
+            "day": f"{day:%d.%m.%Y}",
+            "earliest": f"{EARLIEST_DAY:%d.%m.%Y}",
+            "latest": f"{latest_day():%d.%m.%Y}",
+        },
+    )
+
+
+Day = Annotated[
+    date,
+    AfterValidator(_plausible),
+    Field(
+        description=(
+            f"Дата ГГГГ-ММ-ДД не ранее {EARLIEST_DAY:%d.%m.%Y} и не позднее чем через"
+            f" {HORIZON_YEARS} лет от сегодняшнего дня; правила этапа ИОМ сужают окно"
+            " (см. описание команды)."
+        )
+    ),
+]
+"""A date a person gives: within the plausible window (rule `date_implausible`)."""
 
 
 class Value(BaseModel):
@@ -87,13 +226,18 @@ class TaskResult(Value):
     number: Annotated[int, Field(ge=1, le=500)]
     competences: Annotated[list[Code], Field(min_length=1, max_length=10)]
     level: Level
-    difficulties: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+    difficulties: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=2000),
+        _LINES,
+        Field(description="Затруднения: текст до 2000 символов (может быть пустым)."),
+    ] = ""
 
 
 class Diagnostic(Value):
     """A diagnostic work's result (входная или итоговая диагностика)."""
 
-    taken_on: date
+    taken_on: Day
     platform: Name
     tasks: Annotated[list[TaskResult], Field(min_length=1, max_length=500)]
 
@@ -110,13 +254,13 @@ class Activity(Value):
     """One planned activity (мероприятие) of the route."""
 
     id: Code
-    title: Text
+    title: Title
     competences: Annotated[list[Code], Field(min_length=1, max_length=10)]
     direction: Code | None = None  # организационное направление (Balakhta, Sovetsky)
     level: ActivityLevel
     organiser: Name
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
     result_form: Name  # форма представления результата
 
 
@@ -124,23 +268,23 @@ class FinalPublicEvent(Value):
     """Заключительное публичное мероприятие."""
 
     form: Name
-    title: Text
+    title: Title
     level: ActivityLevel
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
 
 
 class Plan(Value):
     """The designed route (Карта ИОМ / пояснительная записка и дорожная карта)."""
 
-    topic: Text
+    topic: Title
     relevance: Text
     goal: Text
     tasks: Annotated[list[Text], Field(min_length=1, max_length=30)]
     request: Text  # профессиональный запрос / затруднение
     expected_results: Text
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
     activities: Annotated[list[Activity], Field(min_length=1, max_length=200)]
     final_public_event: FinalPublicEvent | None = None
 

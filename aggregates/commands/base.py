@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 Change = tuple["type[RouteEvent]", dict[str, Any]]
 """An event to append, as its class and its own fields (metadata and chain are added on save)."""
 
+LEAD_MONTHS = 12
+"""How far a route's dates may lie beyond its term: before its opening by the region's longest
+term and this (a route begun on paper moves in when it is under way, its diagnostic taken before
+it began), after today by this for a plan's start (rule `date_window`)."""
+
 
 @dataclass(frozen=True)
 class Context:
@@ -35,9 +40,19 @@ class Context:
         return self.now.astimezone(ZoneInfo(route.profile.time_zone)).date()
 
     def require_past(self, route: Route, day: date, field: str, what: str = "дата") -> None:
-        """Refuse a date that has not yet come in the route's region."""
+        """Refuse a date that has not yet come in the route's region, or that lies more than
+        the longest term and `LEAD_MONTHS` before the route was opened (rule `date_window`)."""
         if day > self.today(route):
             raise invalid(field, f"{what} ещё не наступила")
+        earliest = earliest_day(route)
+        if day < earliest:
+            raise InvalidCommandError(
+                "date_window",
+                f"{what} {day:%d.%m.%Y} раньше {earliest:%d.%m.%Y}: даты ИОМ — не ранее чем"
+                f" за {lead_months(route)} мес. (наибольший срок ИОМ и ещё {LEAD_MONTHS} мес.)"
+                " до его открытия",
+                field,
+            )
 
 
 class Command(Value):
@@ -97,6 +112,17 @@ class Command(Value):
 def invalid(field: str, message: str) -> InvalidCommandError:
     """An error about one field of the command's content."""
     return InvalidCommandError("content", message, field)
+
+
+def lead_months(route: Route) -> int:
+    """How many months before its opening a route's dates may lie: its longest term and more."""
+    return route.profile.term_max_months + LEAD_MONTHS
+
+
+def earliest_day(route: Route) -> date:
+    """The earliest date a route records (`lead_months` before its opening, in its region)."""
+    opened = route.created_on.astimezone(ZoneInfo(route.profile.time_zone)).date()
+    return add_months(opened, -lead_months(route))
 
 
 def add_months(day: date, months: int) -> date:
