@@ -63,6 +63,10 @@ def _text_check(*, multiline: bool) -> Callable[[Any], Any]:
 
 _LINE = BeforeValidator(_text_check(multiline=False))
 _LINES = BeforeValidator(_text_check(multiline=True))
+TEXT_KIND = "x-iom-text"
+"""The OpenAPI mark of a person's text: `line` (one line) or `lines` (line feeds and tabs too)."""
+_ONE: dict[str, Any] = {TEXT_KIND: "line"}
+_SEVERAL: dict[str, Any] = {TEXT_KIND: "lines"}
 _ACCEPTED = (
     " Принимается текст в Unicode NFC без управляющих, невидимых и служебных символов, из"
     " символов, которые печатают шрифты документов (латиница, кириллица, греческий, армянский,"
@@ -73,42 +77,58 @@ Text = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
     _LINES,
-    Field(description="Текст до 4000 символов, можно в несколько строк." + _ACCEPTED + "."),
+    Field(
+        description="Текст до 4000 символов в одну или несколько строк." + _ACCEPTED + ".",
+        json_schema_extra=_SEVERAL,
+    ),
 ]
 """A person's text of several lines: a result, a reason, a comment."""
 OptionalText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=4000),
     _LINES,
-    Field(description="Текст до 4000 символов (может быть пустым)." + _ACCEPTED + "."),
+    Field(
+        description="Текст до 4000 символов в одну или несколько строк (может быть пустым)."
+        + _ACCEPTED
+        + ".",
+        json_schema_extra=_SEVERAL,
+    ),
 ]
 """A person's text of several lines that may be left empty."""
 Title = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
     _LINE,
-    Field(description="Одна строка до 4000 символов." + _ACCEPTED + "."),
+    Field(description="Одна строка до 4000 символов." + _ACCEPTED + ".", json_schema_extra=_ONE),
 ]
 """A title or a topic: one line."""
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
     _LINE,
-    Field(description="Одна строка до 300 символов." + _ACCEPTED + "."),
+    Field(description="Одна строка до 300 символов." + _ACCEPTED + ".", json_schema_extra=_ONE),
 ]
 """A name, an organiser, a form, a document's number: one short line."""
 OptionalName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=300),
     _LINE,
-    Field(description="Одна строка до 300 символов (может быть пустой)." + _ACCEPTED + "."),
+    Field(
+        description="Одна строка до 300 символов (может быть пустой)." + _ACCEPTED + ".",
+        json_schema_extra=_ONE,
+    ),
 ]
 """A short line that may be left empty (an operator's ticket)."""
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,255}$")]
 """A key the engine itself made and a client quotes back: a deadline's, a notice's."""
-Digest = Annotated[str, StringConstraints(max_length=64), _LINE]
+Digest = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=64),
+    _LINE,
+    Field(json_schema_extra=_ONE),
+]
 """A digest the engine gave and a client quotes back (a plan's SHA-256 hex hash): a stale or
 wrong one is the route's refusal, which says what to do."""
 # pydantic matches patterns with Rust's regex: `$` is the end of the text, so a trailing
@@ -230,7 +250,11 @@ class TaskResult(Value):
         str,
         StringConstraints(strip_whitespace=True, max_length=2000),
         _LINES,
-        Field(description="Затруднения: текст до 2000 символов (может быть пустым)."),
+        Field(
+            description="Затруднения: текст до 2000 символов в одну или несколько строк"
+            " (может быть пустым).",
+            json_schema_extra=_SEVERAL,
+        ),
     ] = ""
 
 
