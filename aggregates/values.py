@@ -154,7 +154,7 @@ def _plausible(day: date) -> date:
         "date_implausible",
         "дата {day} вне допустимого окна: не ранее {earliest} и не позднее {latest}",
         {
-            "day": f"{day:%d.%m.%Y}",
+            "day": f"{day.day:02d}.{day.month:02d}.{day.year:04d}",  # %Y drops a year's zeros
             "earliest": f"{EARLIEST_DAY:%d.%m.%Y}",
             "latest": f"{latest_day():%d.%m.%Y}",
         },
