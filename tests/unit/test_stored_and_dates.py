@@ -20,6 +20,7 @@ from aggregates.commands import (
 )
 from aggregates.commands.base import add_months, earliest_day
 from aggregates.errors import InvalidCommandError
+from aggregates.events import InterimResultRecorded, RouteDesigned
 from aggregates.persistence import RouteSnapshot
 from aggregates.profiles import Stage
 from aggregates.values import Diagnostic, Plan, Role, as_stored
@@ -60,9 +61,9 @@ def test_events_written_before_the_rule_still_load(app: Routes, clock: Clock) ->
     methodist.run(interim, Role.METHODIST, "interim-old")
 
     assert app.route(route_id).plan is not None
-    history = app.history(route_id)
-    assert history[-1].plan.topic == NUL_TEXT
-    assert app.history(other_id)[-1].text == NUL_TEXT
+    designed, recorded = app.history(route_id)[-1], app.history(other_id)[-1]
+    assert isinstance(designed, RouteDesigned) and designed.plan.topic == NUL_TEXT
+    assert isinstance(recorded, InterimResultRecorded) and recorded.text == NUL_TEXT
     for originator in (route_id, other_id):
         for stored in app.recorder.select_events(originator):
             assert read_event(app.mapper, stored) is not None
