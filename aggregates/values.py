@@ -68,9 +68,9 @@ TEXT_KIND = "x-iom-text"
 _ONE: dict[str, Any] = {TEXT_KIND: "line"}
 _SEVERAL: dict[str, Any] = {TEXT_KIND: "lines"}
 _ACCEPTED = (
-    " Принимается текст в Unicode NFC без управляющих, невидимых и служебных символов, из"
-    " символов, которые печатают шрифты документов (латиница, кириллица, греческий, армянский,"
-    " грузинский алфавиты, знаки и цифры)"
+    " Текст приводится к Unicode NFC; не принимаются управляющие, невидимые и служебные символы"
+    " и символы, которых нет в шрифтах документов (принимаются латиница, кириллица с буквами"
+    " языков республик, греческий, армянский и грузинский алфавиты, знаки и цифры)"
 )
 
 Text = Annotated[
@@ -132,12 +132,16 @@ Digest = Annotated[
 """A digest the engine gave and a client quotes back (a plan's SHA-256 hex hash): a stale or
 wrong one is the route's refusal, which says what to do."""
 # pydantic matches patterns with Rust's regex: `$` is the end of the text, so a trailing
-# newline is refused (tests/unit/test_values.py).
+# newline is refused (tests/unit/test_input_text.py).
 
 EARLIEST_DAY: Final = date(2000, 1, 1)
 """No date a route records lies before this day."""
 HORIZON_YEARS: Final = 10
 """No date a route records lies more than this many years after today (a term is at most 10)."""
+LEAD_MONTHS: Final = 12
+"""How far a route's dates may lie beyond its term (rule `date_window`, `aggregates.commands`):
+before its opening by the region's longest term and this (a route begun on paper moves in when
+it is under way, its diagnostic taken before it began), after today by this for a plan's start."""
 
 
 def latest_day() -> date:
@@ -167,8 +171,14 @@ Day = Annotated[
     Field(
         description=(
             f"Дата ГГГГ-ММ-ДД не ранее {EARLIEST_DAY:%d.%m.%Y} и не позднее чем через"
-            f" {HORIZON_YEARS} лет от сегодняшнего дня; правила этапа ИОМ сужают окно"
-            " (см. описание команды)."
+            f" {HORIZON_YEARS} лет от сегодняшнего дня (правило date_implausible). Даты ИОМ,"
+            " кроме того (правило date_window): не ранее чем за наибольший срок ИОМ по"
+            f" регламенту и ещё {LEAD_MONTHS} мес. до открытия ИОМ; дата того, что уже"
+            " произошло (диагностика, выполнение, промежуточный результат, корректировка,"
+            " мероприятие, выдача сертификата), — не позднее сегодняшнего дня в часовом поясе"
+            f" региона; начало реализации ИОМ — не позднее чем через {LEAD_MONTHS} мес.; новый"
+            " срок при продлении — не позднее наибольшего срока ИОМ от сегодняшнего дня;"
+            " мероприятия — в сроке реализации ИОМ."
         )
     ),
 ]

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aggregates.errors import InvalidCommandError, RoleError, StageError
 from aggregates.profiles import Stage
-from aggregates.values import ROLE_TITLES, Actor, Role, Value
+from aggregates.values import LEAD_MONTHS, ROLE_TITLES, Actor, Role, Value
 
 if TYPE_CHECKING:
     from aggregates.events import RouteEvent
@@ -21,11 +21,6 @@ if TYPE_CHECKING:
 
 Change = tuple["type[RouteEvent]", dict[str, Any]]
 """An event to append, as its class and its own fields (metadata and chain are added on save)."""
-
-LEAD_MONTHS = 12
-"""How far a route's dates may lie beyond its term: before its opening by the region's longest
-term and this (a route begun on paper moves in when it is under way, its diagnostic taken before
-it began), after today by this for a plan's start (rule `date_window`)."""
 
 
 @dataclass(frozen=True)

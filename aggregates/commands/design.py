@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import (
-    LEAD_MONTHS,
     Change,
     Command,
     Context,
@@ -24,7 +23,7 @@ from aggregates.events import (
     RouteSubmitted,
 )
 from aggregates.profiles import AgreementStep, Stage
-from aggregates.values import ROLE_TITLES, Digest, OptionalText, Plan, Text
+from aggregates.values import LEAD_MONTHS, ROLE_TITLES, Digest, OptionalText, Plan, Text
 
 if TYPE_CHECKING:
     from aggregates.route import Route
