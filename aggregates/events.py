@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from aggregates.profiles import AgreementAction, Profile, Stage
 from aggregates.route import (
@@ -29,12 +29,11 @@ from aggregates.route import (
     Route,
     SentNotice,
 )
-from aggregates.values import Actor, Diagnostic, Ident, Name, Outcome, Plan, Role, StoredModel
+from aggregates.values import Actor, Diagnostic, Ident, Name, Outcome, Plan, Role
 
 
-class RouteEvent(StoredModel):
-    """What every event of a route records besides its own facts. Decoded `as_stored`: an event
-    written before a rule on text or dates existed still loads."""
+class RouteEvent(BaseModel):
+    """What every event of a route records besides its own facts."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

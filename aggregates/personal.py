@@ -30,7 +30,18 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
 from aggregates.postgres import SCHEMA_CHANGE
-from aggregates.values import Actor, Day, Ident, Name, OptionalText, Role, Text, Value, as_stored
+from aggregates.values import (
+    Actor,
+    Checked,
+    Day,
+    Ident,
+    Name,
+    OptionalText,
+    Role,
+    Text,
+    Value,
+    as_stored,
+)
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -52,7 +63,7 @@ _PG_LOCK_NAMESPACE = 0x494F4D50  # "IOMP": the advisory-lock space of personal d
 _TEACHER_ID: TypeAdapter[str] = TypeAdapter(Ident)
 
 
-class TeacherSheet(Value):
+class TeacherSheet(Checked, Value):
     """Информационная справка педагога (сведения об авторе ИОМ). Personal data: never in events."""
 
     full_name: Name = Field(description="Фамилия, имя, отчество")
@@ -111,7 +122,7 @@ class PersonalRecord(Value):
         return self
 
 
-class Erasure(Value):
+class Erasure(Checked, Value):
     """The record of a teacher's personal data destroyed: who, when and why. No personal data."""
 
     teacher_id: Ident = Field(description="Идентификатор педагога")

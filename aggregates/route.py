@@ -6,10 +6,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from aggregates.profiles import Profile, Stage
-from aggregates.values import Activity, Actor, Diagnostic, Outcome, Plan, Role, StoredModel, Value
+from aggregates.values import Activity, Actor, Diagnostic, Outcome, Plan, Role, Value
 
 if TYPE_CHECKING:
     from aggregates.events import (
@@ -174,9 +174,8 @@ class CommandRecord(Record):
     fingerprint: str
 
 
-class Route(StoredModel):
-    """One teacher's route: everything its events established, nothing else (a snapshot
-    decodes `as_stored`, as the events do).
+class Route(BaseModel):
+    """One teacher's route: everything its events established, nothing else.
 
     Its lists and dicts default to fresh empty ones by factory rather than by an `= []` default,
     which pydantic would deep-copy for every route opened: several times slower, and routes are

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -25,36 +25,56 @@ from pydantic_core import PydanticCustomError
 
 from aggregates.text import accepted
 
-_STORED: ContextVar[bool] = ContextVar("iom_validating_stored", default=False)
+Mode = Literal["input", "stored"]
+_MODE: ContextVar[Mode | None] = ContextVar("iom_validation_mode", default=None)
 
 
 @contextmanager
-def as_stored() -> Iterator[None]:
-    """Validate what a store already holds: its text and dates are taken as they were written.
-
-    The rules on a person's text and on dates hold at the edge, for every command and input;
-    what older code stored before a rule existed must still load (an event is never rewritten),
-    so it is not checked against the rule again. Every other check still applies."""
-    token = _STORED.set(True)
+def _validating(mode: Mode) -> Iterator[None]:
+    token = _MODE.set(mode)
     try:
         yield
     finally:
-        _STORED.reset(token)
+        _MODE.reset(token)
 
 
-class StoredModel(BaseModel):
-    """A model decoded from the store (an event, a snapshot): validated `as_stored`."""
+def checking() -> AbstractContextManager[None]:
+    """Validate input: a person's text (`aggregates.text.accepted`) and dates (`Day`) are
+    checked. Every `Checked` model is validated so; a loader of input calls this itself."""
+    return _validating("input")
+
+
+def as_stored() -> AbstractContextManager[None]:
+    """Validate what a store already holds, even as a `Checked` model: text and dates are taken
+    as they were written (what older code stored before a rule existed still loads; an event,
+    a sheet is never rewritten). Every other check still applies.
+
+    Values decoded outside either (events, snapshots, the projections' feed) are not checked
+    at all: the check costs more than the rest of their validation, and the store holds only
+    what was checked as input."""
+    return _validating("stored")
+
+
+class Checked(BaseModel):
+    """A model of input (a command, an API body, a teacher's sheet): validated `checking`,
+    unless its caller says it decodes stored data (`as_stored`)."""
 
     @model_validator(mode="wrap")
     @classmethod
-    def _as_stored(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        with as_stored():
+    def _checked(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        if _MODE.get() is not None:
             return handler(data)
+        with checking():
+            return handler(data)
+
+
+def _checking_input() -> bool:
+    return _MODE.get() == "input"
 
 
 def _text_check(*, multiline: bool) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
-        if not isinstance(value, str) or _STORED.get():
+        if not isinstance(value, str) or not _checking_input():
             return value
         return accepted(value, multiline=multiline)
 
@@ -152,7 +172,7 @@ def latest_day() -> date:
 
 
 def _plausible(day: date) -> date:
-    if _STORED.get() or EARLIEST_DAY <= day <= latest_day():
+    if not _checking_input() or EARLIEST_DAY <= day <= latest_day():
         return day
     raise PydanticCustomError(
         "date_implausible",

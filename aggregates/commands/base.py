@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aggregates.errors import InvalidCommandError, RoleError, StageError
 from aggregates.profiles import Stage
-from aggregates.values import LEAD_MONTHS, ROLE_TITLES, Actor, Role, Value
+from aggregates.values import LEAD_MONTHS, ROLE_TITLES, Actor, Checked, Role, Value
 
 if TYPE_CHECKING:
     from aggregates.events import RouteEvent
@@ -50,7 +50,7 @@ class Context:
             )
 
 
-class Command(Value):
+class Command(Checked, Value):
     """A request to change a route. `decide` refuses it or says which events it appends."""
 
     title: ClassVar[str]  # the command's name in Russian, for refusals and the audit trail

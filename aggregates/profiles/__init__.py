@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from aggregates.values import Code, Name, Role, Text, Value
+from aggregates.values import Code, Name, Role, Text, Value, checking
 
 
 class Stage(StrEnum):
@@ -169,7 +169,8 @@ class InvalidProfileError(ValueError):
 
 def _parse(data: bytes, source: str) -> Profile:
     try:
-        return Profile.model_validate(yaml.safe_load(data.decode("utf-8")))
+        with checking():  # a profile file is input: its text is checked as a command's
+            return Profile.model_validate(yaml.safe_load(data.decode("utf-8")))
     except (
         ValueError,
         yaml.YAMLError,

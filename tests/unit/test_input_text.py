@@ -17,7 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from aggregates.commands import COMMANDS, OPERATIONS, OpenRoute
 from aggregates.personal import Erasure, TeacherSheet
 from aggregates.profiles import Profile, load_profiles
-from aggregates.values import TEXT_KIND, Code, Ident, Key
+from aggregates.values import TEXT_KIND, Checked, Code, Ident, Key, checking
 from api.models import DiagnosticItem, OpenRouteRequest
 from tests.support.text import (
     TextField,
@@ -72,6 +72,12 @@ def test_every_input_model_accepts_its_base_body() -> None:
         model.model_validate(base(name))
 
 
+def test_every_input_but_a_profile_file_is_checked_whoever_reads_it() -> None:
+    """A command, an API body, a sheet is checked by its class; a profile by its loader
+    (`test_a_profile_with_text_no_document_prints_is_refused`)."""
+    assert [name for name, model in INPUTS.items() if not issubclass(model, Checked)] == ["profile"]
+
+
 def test_every_string_a_client_writes_is_limited_and_checked() -> None:
     """Each string in every input is an identifier (a pattern), a choice (an enum), a date,
     or a person's text: then its limit and its kind (one line or several) are in the schema."""
@@ -102,7 +108,8 @@ def test_every_text_field_keeps_or_refuses_what_it_is_sent(
     put(body, field.path, text)
     expected = kept(text, multiline=field.multiline)
     try:
-        value = INPUTS[name].model_validate(body)
+        with checking():  # as the edge reads it (a profile's loader says so itself)
+            value = INPUTS[name].model_validate(body)
     except ValidationError as error:
         problems = error.errors()
         assert [p["loc"] for p in problems] == [field.path], problems
