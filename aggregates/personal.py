@@ -23,20 +23,30 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Literal, Protocol, Self, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import AwareDatetime, Field, StringConstraints, TypeAdapter, model_validator
+from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
 
 from aggregates.postgres import SCHEMA_CHANGE
-from aggregates.values import Actor, Ident, Name, Role, Text, Value
+from aggregates.values import (
+    Actor,
+    Checked,
+    Day,
+    Ident,
+    Name,
+    OptionalText,
+    Role,
+    Text,
+    Value,
+    as_stored,
+)
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Years = Annotated[int, Field(ge=0, le=70)]
 Items = Annotated[list[Text], Field(max_length=100)]
 
@@ -54,7 +64,7 @@ _PG_LOCK_NAMESPACE = 0x494F4D50  # "IOMP": the advisory-lock space of personal d
 _TEACHER_ID: TypeAdapter[str] = TypeAdapter(Ident)
 
 
-class TeacherSheet(Value):
+class TeacherSheet(Checked, Value):
     """Информационная справка педагога (сведения об авторе ИОМ). Personal data: never in events."""
 
     full_name: Name = Field(description="Фамилия, имя, отчество")
@@ -73,10 +83,10 @@ class TeacherSheet(Value):
     category: OptionalText = Field(
         default="", description="Квалификационная категория (пусто — без категории)"
     )
-    category_date: date | None = Field(
+    category_date: Day | None = Field(
         default=None, description="Дата присвоения квалификационной категории"
     )
-    attestation_date: date | None = Field(default=None, description="Дата аттестации")
+    attestation_date: Day | None = Field(default=None, description="Дата аттестации")
     retraining: Items = Field(default_factory=list, description="Профессиональная переподготовка")
     courses: Items = Field(
         default_factory=list,
@@ -113,7 +123,7 @@ class PersonalRecord(Value):
         return self
 
 
-class Erasure(Value):
+class Erasure(Checked, Value):
     """The record of a teacher's personal data destroyed: who, when and why. No personal data."""
 
     teacher_id: Ident = Field(description="Идентификатор педагога")
@@ -421,7 +431,8 @@ class PersonalDataStore:
             raise PersonalDataUnreadableError(
                 teacher_id, "шифротекст не соответствует ключу педагога"
             ) from error
-        sheet = TeacherSheet.model_validate_json(plaintext)
+        with as_stored():  # written under the rules of its day
+            sheet = TeacherSheet.model_validate_json(plaintext)
         return PersonalRecord(teacher_id=teacher_id, status="present", sheet=sheet)
 
     def erase(self, teacher_id: str, actor: Actor, reason: str) -> Erasure:
@@ -492,12 +503,13 @@ class PersonalDataStore:
         row = _as_dict(cursor.fetchone())
         if row is None:
             return None
-        return Erasure(
-            teacher_id=_str(row["teacher_id"]),
-            erased_at=datetime.fromisoformat(_str(row["erased_at"])),
-            actor=Actor(id=_str(row["actor_id"]), role=Role(_str(row["actor_role"]))),
-            reason=_str(row["reason"]),
-        )
+        with as_stored():
+            return Erasure(
+                teacher_id=_str(row["teacher_id"]),
+                erased_at=datetime.fromisoformat(_str(row["erased_at"])),
+                actor=Actor(id=_str(row["actor_id"]), role=Role(_str(row["actor_role"]))),
+                reason=_str(row["reason"]),
+            )
 
     def _lock(self, cursor: _Cursor, teacher_id: str) -> None:
         """Serialise the writers of one teacher.

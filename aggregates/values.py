@@ -4,16 +4,205 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+from aggregates.text import accepted
+
+Mode = Literal["input", "stored"]
+_MODE: ContextVar[Mode | None] = ContextVar("iom_validation_mode", default=None)
+
+
+@contextmanager
+def _validating(mode: Mode) -> Iterator[None]:
+    token = _MODE.set(mode)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+def checking() -> AbstractContextManager[None]:
+    """Validate input: a person's text (`aggregates.text.accepted`) and dates (`Day`) are
+    checked. Every `Checked` model is validated so; a loader of input calls this itself."""
+    return _validating("input")
+
+
+def as_stored() -> AbstractContextManager[None]:
+    """Validate what a store already holds, even as a `Checked` model: text and dates are taken
+    as they were written (what older code stored before a rule existed still loads; an event,
+    a sheet is never rewritten). Every other check still applies.
+
+    Values decoded outside either (events, snapshots, the projections' feed) are not checked
+    at all: the check costs more than the rest of their validation, and the store holds only
+    what was checked as input."""
+    return _validating("stored")
+
+
+class Checked(BaseModel):
+    """A model of input (a command, an API body, a teacher's sheet): validated `checking`,
+    unless its caller says it decodes stored data (`as_stored`)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _checked(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        if _MODE.get() is not None:
+            return handler(data)
+        with checking():
+            return handler(data)
+
+
+def _checking_input() -> bool:
+    return _MODE.get() == "input"
+
+
+def _text_check(*, multiline: bool) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or not _checking_input():
+            return value
+        return accepted(value, multiline=multiline)
+
+    return check
+
+
+_LINE = BeforeValidator(_text_check(multiline=False))
+_LINES = BeforeValidator(_text_check(multiline=True))
+TEXT_KIND = "x-iom-text"
+"""The OpenAPI mark of a person's text: `line` (one line) or `lines` (line feeds and tabs too)."""
+_ONE: dict[str, Any] = {TEXT_KIND: "line"}
+_SEVERAL: dict[str, Any] = {TEXT_KIND: "lines"}
+_ACCEPTED = (
+    " Текст приводится к Unicode NFC; не принимаются управляющие, невидимые и служебные символы"
+    " и символы, которых нет в шрифтах документов (принимаются латиница, кириллица с буквами"
+    " языков республик, греческий, армянский и грузинский алфавиты, знаки и цифры)"
+)
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    _LINES,
+    Field(
+        description="Текст до 4000 символов в одну или несколько строк." + _ACCEPTED + ".",
+        json_schema_extra=_SEVERAL,
+    ),
+]
+"""A person's text of several lines: a result, a reason, a comment."""
+OptionalText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=4000),
+    _LINES,
+    Field(
+        description="Текст до 4000 символов в одну или несколько строк (может быть пустым)."
+        + _ACCEPTED
+        + ".",
+        json_schema_extra=_SEVERAL,
+    ),
+]
+"""A person's text of several lines that may be left empty."""
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    _LINE,
+    Field(description="Одна строка до 4000 символов." + _ACCEPTED + ".", json_schema_extra=_ONE),
+]
+"""A title or a topic: one line."""
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    _LINE,
+    Field(description="Одна строка до 300 символов." + _ACCEPTED + ".", json_schema_extra=_ONE),
+]
+"""A name, an organiser, a form, a document's number: one short line."""
+OptionalName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=300),
+    _LINE,
+    Field(
+        description="Одна строка до 300 символов (может быть пустой)." + _ACCEPTED + ".",
+        json_schema_extra=_ONE,
+    ),
+]
+"""A short line that may be left empty (an operator's ticket)."""
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,255}$")]
+"""A key the engine itself made and a client quotes back: a deadline's, a notice's."""
+Digest = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=64),
+    _LINE,
+    Field(json_schema_extra=_ONE),
+]
+"""A digest the engine gave and a client quotes back (a plan's SHA-256 hex hash): a stale or
+wrong one is the route's refusal, which says what to do."""
+# pydantic matches patterns with Rust's regex: `$` is the end of the text, so a trailing
+# newline is refused (tests/unit/test_input_text.py).
+
+EARLIEST_DAY: Final = date(2000, 1, 1)
+"""No date a route records lies before this day."""
+HORIZON_YEARS: Final = 10
+"""No date a route records lies more than this many years after today (a term is at most 10)."""
+LEAD_MONTHS: Final = 12
+"""How far a route's dates may lie beyond its term (rule `date_window`, `aggregates.commands`):
+before its opening by the region's longest term and this (a route begun on paper moves in when
+it is under way, its diagnostic taken before it began), after today by this for a plan's start."""
+
+
+def latest_day() -> date:
+    """The last plausible date today: `HORIZON_YEARS` from now (the 28th for 29 February)."""
+    today = datetime.now(UTC).date()
+    leap_day = (today.month, today.day) == (2, 29)
+    return today.replace(year=today.year + HORIZON_YEARS, day=28 if leap_day else today.day)
+
+
+def _plausible(day: date) -> date:
+    if not _checking_input() or EARLIEST_DAY <= day <= latest_day():
+        return day
+    raise PydanticCustomError(
+        "date_implausible",
+        "дата {day} вне допустимого окна: не ранее {earliest} и не позднее {latest}",
+        {
+            "day": f"{day.day:02d}.{day.month:02d}.{day.year:04d}",  # %Y drops a year's zeros
+            "earliest": f"{EARLIEST_DAY:%d.%m.%Y}",
+            "latest": f"{latest_day():%d.%m.%Y}",
+        },
+    )
+
+
+Day = Annotated[
+    date,
+    AfterValidator(_plausible),
+    Field(
+        description=(
+            f"Дата ГГГГ-ММ-ДД не ранее {EARLIEST_DAY:%d.%m.%Y} и не позднее чем через"
+            f" {HORIZON_YEARS} лет от сегодняшнего дня (правило date_implausible). Даты ИОМ,"
+            " кроме того (правило date_window): не ранее чем за наибольший срок ИОМ по"
+            f" регламенту и ещё {LEAD_MONTHS} мес. до открытия ИОМ; дата того, что уже"
+            " произошло (диагностика, выполнение, промежуточный результат, корректировка,"
+            " мероприятие, выдача сертификата), — не позднее сегодняшнего дня в часовом поясе"
+            f" региона; начало реализации ИОМ — не позднее чем через {LEAD_MONTHS} мес.; новый"
+            " срок при продлении — не позднее наибольшего срока ИОМ от сегодняшнего дня;"
+            " мероприятия — в сроке реализации ИОМ."
+        )
+    ),
+]
+"""A date a person gives: within the plausible window (rule `date_implausible`)."""
 
 
 class Value(BaseModel):
@@ -87,13 +276,22 @@ class TaskResult(Value):
     number: Annotated[int, Field(ge=1, le=500)]
     competences: Annotated[list[Code], Field(min_length=1, max_length=10)]
     level: Level
-    difficulties: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+    difficulties: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=2000),
+        _LINES,
+        Field(
+            description="Затруднения: текст до 2000 символов в одну или несколько строк"
+            " (может быть пустым).",
+            json_schema_extra=_SEVERAL,
+        ),
+    ] = ""
 
 
 class Diagnostic(Value):
     """A diagnostic work's result (входная или итоговая диагностика)."""
 
-    taken_on: date
+    taken_on: Day
     platform: Name
     tasks: Annotated[list[TaskResult], Field(min_length=1, max_length=500)]
 
@@ -110,13 +308,13 @@ class Activity(Value):
     """One planned activity (мероприятие) of the route."""
 
     id: Code
-    title: Text
+    title: Title
     competences: Annotated[list[Code], Field(min_length=1, max_length=10)]
     direction: Code | None = None  # организационное направление (Balakhta, Sovetsky)
     level: ActivityLevel
     organiser: Name
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
     result_form: Name  # форма представления результата
 
 
@@ -124,23 +322,23 @@ class FinalPublicEvent(Value):
     """Заключительное публичное мероприятие."""
 
     form: Name
-    title: Text
+    title: Title
     level: ActivityLevel
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
 
 
 class Plan(Value):
     """The designed route (Карта ИОМ / пояснительная записка и дорожная карта)."""
 
-    topic: Text
+    topic: Title
     relevance: Text
     goal: Text
     tasks: Annotated[list[Text], Field(min_length=1, max_length=30)]
     request: Text  # профессиональный запрос / затруднение
     expected_results: Text
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
     activities: Annotated[list[Activity], Field(min_length=1, max_length=200)]
     final_public_event: FinalPublicEvent | None = None
 

@@ -21,7 +21,7 @@ from aggregates.route import (
     Return,
     Route,
 )
-from aggregates.values import Diagnostic, Ident, Name, Plan, Role
+from aggregates.values import Checked, Diagnostic, Ident, Name, Plan, Role
 from api.problems import Problem
 
 EXAMPLE_ROUTE_ID = "3f1c9a52-7d7e-5b1a-9c55-0e6a1f0a2b11"
@@ -34,7 +34,7 @@ OPEN_EXAMPLE: dict[str, Any] = {
 }
 
 
-class OpenRouteRequest(BaseModel):
+class OpenRouteRequest(Checked):
     """Открыть ИОМ педагога. Регион берётся из токена; повторное открытие с тем же
     `route_key` тем же запросом находит уже открытый ИОМ."""
 
@@ -291,7 +291,7 @@ class OpenRoutesRequest(BatchRequest[OpenRouteRequest]):
     )
 
 
-class DiagnosticItem(BaseModel):
+class DiagnosticItem(Checked):
     """Результаты входной диагностики одного педагога: его ИОМ и диагностика."""
 
     model_config = ConfigDict(

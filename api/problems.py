@@ -219,7 +219,11 @@ CHECKS = {
     "list_type": "ожидается список",
     "json_invalid": "тело запроса — не JSON",
     "value_error": "значение неверно",
+    "text_unprintable": "недопустимый символ",
+    "date_implausible": "дата вне допустимого окна",
 }
+OWN_MESSAGES = frozenset({"text_unprintable", "date_implausible"})
+"""The engine's own checks: their Russian message names the character or the date at fault."""
 
 
 def field_path(location: tuple[Any, ...] | list[Any]) -> str:
@@ -240,7 +244,9 @@ def validation_problem(error: RequestValidationError) -> Problem:
         FieldProblem(
             field=field_path(e["loc"]),
             rule=str(e["type"]),
-            detail=CHECKS.get(str(e["type"]), "значение не подходит"),
+            detail=str(e["msg"])
+            if e["type"] in OWN_MESSAGES
+            else CHECKS.get(str(e["type"]), "значение не подходит"),
         )
         for e in error.errors()
     ]

@@ -50,8 +50,9 @@ class WebhookRequest(BaseModel):
         " (внутренние адреса — только из IOM_WEBHOOK_ALLOW_HOSTS). Имя проверяется ещё раз при"
         " каждой доставке, после разрешения в адрес."
     )
-    secret: Annotated[str, Field(min_length=16, max_length=256)] = Field(
-        description="Общий секрет подписи (не менее 16 символов); в ответах не возвращается."
+    secret: Annotated[str, Field(min_length=16, max_length=256, pattern=r"^[!-~]+$")] = Field(
+        description="Общий секрет подписи: от 16 до 256 печатных символов ASCII без пробелов;"
+        " в ответах не возвращается."
     )
     event_types: list[str] = Field(
         default=[],

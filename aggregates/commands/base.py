@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aggregates.errors import InvalidCommandError, RoleError, StageError
 from aggregates.profiles import Stage
-from aggregates.values import ROLE_TITLES, Actor, Role, Value
+from aggregates.values import LEAD_MONTHS, ROLE_TITLES, Actor, Checked, Role, Value
 
 if TYPE_CHECKING:
     from aggregates.events import RouteEvent
@@ -35,12 +35,22 @@ class Context:
         return self.now.astimezone(ZoneInfo(route.profile.time_zone)).date()
 
     def require_past(self, route: Route, day: date, field: str, what: str = "дата") -> None:
-        """Refuse a date that has not yet come in the route's region."""
+        """Refuse a date that has not yet come in the route's region, or that lies more than
+        the longest term and `LEAD_MONTHS` before the route was opened (rule `date_window`)."""
         if day > self.today(route):
             raise invalid(field, f"{what} ещё не наступила")
+        earliest = earliest_day(route)
+        if day < earliest:
+            raise InvalidCommandError(
+                "date_window",
+                f"{what} {day:%d.%m.%Y} раньше {earliest:%d.%m.%Y}: даты ИОМ — не ранее чем"
+                f" за {lead_months(route)} мес. (наибольший срок ИОМ и ещё {LEAD_MONTHS} мес.)"
+                " до его открытия",
+                field,
+            )
 
 
-class Command(Value):
+class Command(Checked, Value):
     """A request to change a route. `decide` refuses it or says which events it appends."""
 
     title: ClassVar[str]  # the command's name in Russian, for refusals and the audit trail
@@ -97,6 +107,17 @@ class Command(Value):
 def invalid(field: str, message: str) -> InvalidCommandError:
     """An error about one field of the command's content."""
     return InvalidCommandError("content", message, field)
+
+
+def lead_months(route: Route) -> int:
+    """How many months before its opening a route's dates may lie: its longest term and more."""
+    return route.profile.term_max_months + LEAD_MONTHS
+
+
+def earliest_day(route: Route) -> date:
+    """The earliest date a route records (`lead_months` before its opening, in its region)."""
+    opened = route.created_on.astimezone(ZoneInfo(route.profile.time_zone)).date()
+    return add_months(opened, -lead_months(route))
 
 
 def add_months(day: date, months: int) -> date:

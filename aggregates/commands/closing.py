@@ -3,7 +3,6 @@ their signatures and acknowledgement, the certificate."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import Change, Command, Context, invalid, term_bounds
@@ -19,7 +18,7 @@ from aggregates.events import (
     SelfReflectionRecorded,
 )
 from aggregates.profiles import Stage
-from aggregates.values import ROLE_TITLES, Diagnostic, Name, Outcome, Role, Text
+from aggregates.values import ROLE_TITLES, Day, Diagnostic, Name, OptionalText, Outcome, Role, Text
 
 if TYPE_CHECKING:
     from aggregates.route import Conclusions, Route
@@ -60,7 +59,7 @@ class HoldFinalPublicEvent(FinalCommand):
 
     title: ClassVar[str] = "Заключительное публичное мероприятие"
 
-    held_on: date
+    held_on: Day
     result: Text
 
     def decide(self, route: Route, context: Context) -> list[Change]:
@@ -106,8 +105,8 @@ class RecordConclusions(FinalCommand):
 
     outcome: Outcome
     text: Text
-    recommendations: str = ""  # рекомендации куратора
-    prolonged_until: date | None = None
+    recommendations: OptionalText = ""  # рекомендации куратора
+    prolonged_until: Day | None = None
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         profile = route.profile
@@ -195,7 +194,7 @@ class IssueCertificate(Command):
     title: ClassVar[str] = "Выдача сертификата"
 
     number: Name
-    issued_on: date
+    issued_on: Day
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, Stage.FINAL)

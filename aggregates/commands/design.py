@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from aggregates.commands.base import Change, Command, Context, invalid, term_bounds
-from aggregates.errors import RoleError, StageError
+from aggregates.commands.base import (
+    Change,
+    Command,
+    Context,
+    add_months,
+    earliest_day,
+    invalid,
+    lead_months,
+    term_bounds,
+)
+from aggregates.errors import InvalidCommandError, RoleError, StageError
 from aggregates.events import (
     AgreementGiven,
     RouteApproved,
@@ -14,15 +23,16 @@ from aggregates.events import (
     RouteSubmitted,
 )
 from aggregates.profiles import AgreementStep, Stage
-from aggregates.values import ROLE_TITLES, Plan, Text
+from aggregates.values import LEAD_MONTHS, ROLE_TITLES, Digest, OptionalText, Plan, Text
 
 if TYPE_CHECKING:
     from aggregates.route import Route
 
 
-def check_plan(plan: Plan, route: Route, field: str = "plan") -> None:
+def check_plan(plan: Plan, route: Route, context: Context, field: str = "plan") -> None:
     """Every rule a plan (designed or corrected) must keep under the route's regulation."""
     profile = route.profile
+    check_start(plan, route, context, field)
     earliest, latest = term_bounds(plan.starts_on, profile.term_min_months, profile.term_max_months)
     if plan.ends_on < earliest:
         raise invalid(
@@ -67,6 +77,21 @@ def check_plan(plan: Plan, route: Route, field: str = "plan") -> None:
             raise invalid(f"{where}.direction", "регламент не делит мероприятия по направлениям")
     check_final_event(plan, route, field)
     check_deficits(plan, route, field)
+
+
+def check_start(plan: Plan, route: Route, context: Context, field: str) -> None:
+    """A plan starts at most `lead_months` before the route's opening and `LEAD_MONTHS` after
+    today (rule `date_window`); its activities and events then lie within its term."""
+    earliest = earliest_day(route)
+    latest = add_months(context.today(route), LEAD_MONTHS)
+    if not earliest <= plan.starts_on <= latest:
+        raise InvalidCommandError(
+            "date_window",
+            f"начало реализации ИОМ {plan.starts_on:%d.%m.%Y} вне окна {earliest:%d.%m.%Y}"
+            f" – {latest:%d.%m.%Y}: не ранее чем за {lead_months(route)} мес. до открытия ИОМ"
+            f" и не позднее чем через {LEAD_MONTHS} мес. от сегодняшнего дня",
+            f"{field}.starts_on",
+        )
 
 
 def check_final_event(plan: Plan, route: Route, field: str) -> None:
@@ -131,7 +156,7 @@ class DesignRoute(Command):
         self.require_role(route, context.actor, route.profile.designers)
         if route.input_diagnostic is None:
             raise StageError("diagnostic_first", "сначала внесите результаты входной диагностики")
-        check_plan(self.plan, route)
+        check_plan(self.plan, route, context)
         plan_hash = self.plan.content_hash()
         if plan_hash == route.plan_hash:
             raise invalid("plan", "эта редакция ИОМ уже сохранена")
@@ -161,8 +186,8 @@ class AgreeRoute(Command):
 
     title: ClassVar[str] = "Согласование ИОМ"
 
-    plan_hash: str
-    comment: str = ""
+    plan_hash: Digest
+    comment: OptionalText = ""
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         step = self.party_step(route, context)
@@ -200,7 +225,7 @@ class ReturnRoute(AgreeRoute):
 
     title: ClassVar[str] = "Возврат ИОМ на доработку"
 
-    plan_hash: str = ""
+    plan_hash: Digest = ""
     comments: Text
 
     def decide(self, route: Route, context: Context) -> list[Change]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import Change, Command, Context, invalid
@@ -18,7 +17,7 @@ from aggregates.events import (
     RouteCorrected,
 )
 from aggregates.profiles import Stage
-from aggregates.values import ROLE_TITLES, Activity, Code, Plan, Role, Text
+from aggregates.values import ROLE_TITLES, Activity, Code, Day, OptionalText, Plan, Role, Text
 
 if TYPE_CHECKING:
     from aggregates.route import ActivityRecord, Route
@@ -53,11 +52,11 @@ class CompleteActivity(ActivityCommand):
 
     title: ClassVar[str] = "Отметка о выполнении мероприятия"
 
-    completed_on: date
+    completed_on: Day
     result: Text
-    product: str = ""  # продукт, форма представления результата
-    self_assessment: str = ""
-    employer_assessment: str = ""
+    product: OptionalText = ""  # продукт, форма представления результата
+    self_assessment: OptionalText = ""
+    employer_assessment: OptionalText = ""
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         activity, _ = self.planned(route, context, MARKERS)
@@ -106,7 +105,7 @@ class RecordInterimResult(Command):
 
     title: ClassVar[str] = "Промежуточный результат"
 
-    recorded_on: date
+    recorded_on: Day
     text: Text
 
     def decide(self, route: Route, context: Context) -> list[Change]:
@@ -121,7 +120,7 @@ class CorrectRoute(Command):
 
     title: ClassVar[str] = "Корректировка ИОМ"
 
-    corrected_on: date
+    corrected_on: Day
     reason: Text
     plan: Plan
 
@@ -130,7 +129,7 @@ class CorrectRoute(Command):
         self.require_role(route, context.actor, route.profile.correctors)
         assert route.plan is not None
         context.require_past(route, self.corrected_on, "corrected_on", "дата корректировки")
-        check_plan(self.plan, route)
+        check_plan(self.plan, route, context)
         old = {activity.id: activity for activity in route.plan.activities}
         new = {activity.id: activity for activity in self.plan.activities}
         changed = sorted(i for i in old.keys() & new.keys() if old[i] != new[i])

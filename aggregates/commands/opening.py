@@ -8,7 +8,7 @@ from aggregates.commands.base import Change, Command, Context, invalid
 from aggregates.errors import RoleError
 from aggregates.events import DiagnosticRecorded, MethodistAssigned, RouteCancelled, RouteOpened
 from aggregates.profiles import Profile, Stage
-from aggregates.values import Code, Diagnostic, Ident, Name, Role, Text
+from aggregates.values import Code, Diagnostic, Ident, Name, OptionalName, OptionalText, Role, Text
 
 if TYPE_CHECKING:
     from aggregates.route import Route
@@ -62,7 +62,7 @@ class AssignMethodist(Command):
 
     methodist_id: Ident
     order: Name  # распорядительный акт: номер и дата
-    reason: str = ""
+    reason: OptionalText = ""
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, *LIVE)
@@ -117,7 +117,7 @@ class CancelRoute(Command):
     allowed_when_paused: ClassVar[bool] = True
 
     reason: Text
-    ticket: str = ""  # an operator cancels under a ticket
+    ticket: OptionalName = ""  # an operator cancels under a ticket
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, *LIVE)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
-from aggregates.commands.base import Change, Command, Context, invalid
+from aggregates.commands.base import Change, Command, Context, add_months, invalid
 from aggregates.commands.implementation import MarkActivityOverdue
 from aggregates.commands.opening import LIVE
 from aggregates.deadlines import deadlines, timers
+from aggregates.errors import InvalidCommandError
 from aggregates.events import (
     DeadlineExtended,
     MethodistAssigned,
@@ -16,7 +16,7 @@ from aggregates.events import (
     RoutePaused,
     RouteResumed,
 )
-from aggregates.values import Ident, Name, Role, Text
+from aggregates.values import Day, Ident, Key, Name, Role, Text
 
 if TYPE_CHECKING:
     from aggregates.route import Route
@@ -46,8 +46,8 @@ class ExtendDeadline(OperatorCommand):
 
     title: ClassVar[str] = "Продление срока"
 
-    deadline: str  # a key of `aggregates.deadlines.deadlines(route)`, e.g. `activity:A1`
-    until: date
+    deadline: Key  # a key of `aggregates.deadlines.deadlines(route)`, e.g. `activity:A1`
+    until: Day
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_operator(route, context)
@@ -58,6 +58,15 @@ class ExtendDeadline(OperatorCommand):
         if self.until <= current[self.deadline].due_on:
             due = current[self.deadline].due_on
             raise invalid("until", f"новый срок должен быть позже нынешнего ({due:%d.%m.%Y})")
+        months = route.profile.term_max_months
+        latest = add_months(context.today(route), months)
+        if self.until > latest:
+            raise InvalidCommandError(
+                "date_window",
+                f"новый срок не позднее {latest:%d.%m.%Y}: срок продлевается не более чем на"
+                f" наибольший срок ИОМ ({months} мес.) от сегодняшнего дня",
+                "until",
+            )
         return [(DeadlineExtended, self.signed(deadline=self.deadline, until=self.until))]
 
 
@@ -106,7 +115,7 @@ class ResendNotice(OperatorCommand):
 
     title: ClassVar[str] = "Повторное уведомление"
 
-    key: str
+    key: Key
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_operator(route, context)
@@ -124,7 +133,7 @@ class SendNotice(Command):
     title: ClassVar[str] = "Уведомление по сроку"
     by_person: ClassVar[bool] = False
 
-    key: str
+    key: Key
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_role(route, context.actor, (Role.SYSTEM,))

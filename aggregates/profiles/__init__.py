@@ -16,9 +16,15 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, ModelWrapValidatorHandler, field_validator, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from aggregates.values import Code, Name, Role, Text, Value
+from aggregates.values import Code, Name, Role, Text, Value, checking
 
 
 class Stage(StrEnum):
@@ -79,7 +85,7 @@ class Profile(Value):
     version: Annotated[int, Field(ge=1)]
     region: Name  # the region or municipality, in Russian
     regulation: Text  # the document and its date, in Russian
-    time_zone: str
+    time_zone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_+/-]{1,64}$")]  # IANA
     levels: Annotated[list[Name], Field(min_length=4, max_length=4)]  # lowest first
     competences: Annotated[list[Entry], Field(min_length=1)]
     directions: list[Entry]  # roadmap directions; empty when the region does not group activities
@@ -163,7 +169,8 @@ class InvalidProfileError(ValueError):
 
 def _parse(data: bytes, source: str) -> Profile:
     try:
-        return Profile.model_validate(yaml.safe_load(data.decode("utf-8")))
+        with checking():  # a profile file is input: its text is checked as a command's
+            return Profile.model_validate(yaml.safe_load(data.decode("utf-8")))
     except (
         ValueError,
         yaml.YAMLError,
