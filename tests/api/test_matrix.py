@@ -58,8 +58,16 @@ from workers.settings import Settings, store_env
 Case = Literal["own", "other_school", "other_region"]
 CASES: tuple[Case, ...] = ("own", "other_school", "other_region")
 Kind = Literal[
-    "route", "diagnostics", "opening", "list", "teacher", "webhook", "webhooks", "region"
-]  # region: a report of the token's region, no target to name
+    "route",
+    "diagnostics",
+    "opening",
+    "list",
+    "teacher",
+    "webhook",
+    "webhooks",
+    "region",
+    "regulation",
+]  # region: a report of the token's region, no target to name; regulation: open to everyone
 
 REGION_WIDE = frozenset({Role.CENTRE_HEAD, Role.AUDITOR, Role.OPERATOR})
 MANAGERS = frozenset({Role.OPERATOR, Role.CENTRE_HEAD})
@@ -138,6 +146,8 @@ TABLE: dict[str, Rule] = {
     "delete_webhook": Rule("webhook", WEBHOOK_ROLES),
     "list_webhook_deliveries": Rule("webhook", WEBHOOK_ROLES, reads=True),
     "redeliver_webhook": Rule("webhook", WEBHOOK_ROLES),
+    "list_regulations": Rule("regulation", reads=True),
+    "get_regulation": Rule("regulation", reads=True),
 }
 """Every operation that takes a token, classified (see the module's docstring)."""
 
@@ -360,6 +370,8 @@ def request_for(name: str, target: Target) -> Request:
         .replace("{webhook_id}", target.webhook_id)
         .replace("{delivery_id}", target.delivery_id)
         .replace("{doc}", "karta")
+        .replace("{profile_id}", "sakha")
+        .replace("{version}", "1")
     )
     assert "{" not in filled, f"{name}: a path parameter the matrix does not fill: {filled}"
     asked = Request(method, filled, body=example(op))
@@ -398,6 +410,8 @@ async def send(
 def in_reach(name: str, role: Role, case: Case) -> bool:
     """Whether the case's target is within the role's reach, by the README's rules."""
     kind = TABLE[name].kind
+    if kind == "regulation":  # the regulations are public: every role, every region reads them
+        return True
     if kind == "opening":  # opened in the token's region: a teacher for themself, a school's
         if role is Role.TEACHER or role in SCHOOL_ROLES:  # people for their school
             return case == "own"

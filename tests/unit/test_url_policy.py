@@ -104,9 +104,15 @@ def test_bad_settings_are_named_at_start() -> None:
 
 
 def inward(address: Address) -> bool:
-    """Not an address a delivery may reach, by the standard library's own flags."""
+    """Not an address a delivery may reach, by the standard library's own flags: the address
+    itself, or the IPv4 address an IPv6 one carries (mapped, 6to4, Teredo's server and client)."""
     flags = ("is_private", "is_loopback", "is_link_local", "is_multicast", "is_reserved")
-    return not address.is_global or any(getattr(address, flag) for flag in flags)
+    if not address.is_global or any(getattr(address, flag) for flag in flags):
+        return True
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+        return any(inward(inner) for inner in carried if inner is not None)
+    return False
 
 
 def literal(address: Address) -> str:
