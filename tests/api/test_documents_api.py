@@ -25,7 +25,8 @@ from api.routes.documents import DOCX, PDF, negotiate
 from tests.api.conftest import Region, direct_app, serving
 from tests.api.support import Portal
 from tests.api.test_access import token_for
-from tests.integration.test_documents import ERASED, flat, pdf_pages, word
+from tests.integration.test_documents import ERASED, flat
+from tests.support.documents import pdf_pages, word
 from workers.demo import write_demo
 from workers.settings import store_env
 

@@ -410,15 +410,13 @@ async def send(
 def in_reach(name: str, role: Role, case: Case) -> bool:
     """Whether the case's target is within the role's reach, by the README's rules."""
     kind = TABLE[name].kind
-    if kind == "regulation":  # the regulations are public: every role, every region reads them
-        return True
     if kind == "opening":  # opened in the token's region: a teacher for themself, a school's
         if role is Role.TEACHER or role in SCHOOL_ROLES:  # people for their school
             return case == "own"
         return True
-    if case == "other_region":  # no target: the region's own subscriptions or report, always
-        return kind in {"webhooks", "region"}
-    if case == "own" or kind in {"webhook", "webhooks"}:
+    if case == "other_region":  # no target: the region's own subscriptions or report, always;
+        return kind in {"webhooks", "region", "regulation"}  # the regulations are public
+    if case == "own" or kind in {"webhook", "webhooks", "regulation"}:
         return True
     if kind == "teacher":
         return role is Role.CENTRE_HEAD

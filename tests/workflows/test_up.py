@@ -5,6 +5,7 @@ reaches the route's workflow and the projections; SIGTERM leaves no process behi
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 import subprocess
 import sys
@@ -163,6 +164,8 @@ async def test_up_on_postgresql_with_an_external_temporal(
             "IOM_TEMPORAL_ADDRESS": address,
             "IOM_TASK_QUEUE": f"iom-up-{uuid.uuid4().hex[:8]}",
             "IOM_PORTAL_JWT_SECRET": "a-portal-secret-of-thirty-two-bytes!",
+            # PostgreSQL is production: no part opens personal data without the master key.
+            "IOM_PD_MASTER_KEY": base64.b64encode(b"k" * 32).decode(),
         },
     )
     try:
