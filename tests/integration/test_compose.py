@@ -165,10 +165,18 @@ def test_every_iom_variable_is_a_setting_and_the_values_are_valid(
     assert settings.portal_jwt_secret is not None
 
 
-def test_compose_refuses_to_start_without_the_portal_secret(services: dict[str, Service]) -> None:
-    raw = services["api"]["environment"]["IOM_PORTAL_JWT_SECRET"]
-    assert re.fullmatch(r"\$\{IOM_PORTAL_JWT_SECRET:\?[^}]+\}", raw)
-    assert environment(services["api"])["IOM_PORTAL_JWT_SECRET"] == "<IOM_PORTAL_JWT_SECRET>"
+REQUIRED = ("IOM_PORTAL_JWT_SECRET", "IOM_PD_MASTER_KEY", "IOM_AUDIT_KEY")
+"""The secrets compose will not start without: the portal's, and the two that must outlive a
+container (a master key or checkpoint key made inside one would be lost with it)."""
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_compose_refuses_to_start_without_its_secrets(
+    services: dict[str, Service], name: str
+) -> None:
+    raw = services["api"]["environment"][name]
+    assert re.fullmatch(rf"\$\{{{name}:\?[^}}]+\}}", raw)
+    assert environment(services["api"])[name] == f"<{name}>"
 
 
 def test_the_database_url_names_the_postgres_service_and_a_database_it_creates(
@@ -263,7 +271,7 @@ def test_the_image_runs_as_a_user_and_leaves_the_clutter_out() -> None:
     reason="the docker compose plugin is not installed here",
 )
 def test_docker_compose_accepts_the_file() -> None:
-    env = {"IOM_PORTAL_JWT_SECRET": SECRET, "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    env = {name: SECRET for name in REQUIRED} | {"PATH": "/usr/bin:/bin:/usr/local/bin"}
     done = subprocess.run(
         ["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"],
         capture_output=True,
