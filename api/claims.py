@@ -5,7 +5,8 @@ A teacher id is bound to one portal subject per region: the first token naming t
 it (a table of the event store's own database), and a later token that names the teacher with
 another subject, or the subject with another teacher, is refused (403, rule `teacher_binding`)
 and logged with the ids. A school's people are refused (403, rule `school_region`) when their
-school belongs to another region as far as the engine knows: the monitoring projection's routes
+school belongs to another region as far as the engine knows, and so is a route opened for such a
+school (by any role): the monitoring projection's routes
 (`iom_routes`, one row per route with its region and school, as the opening command gave them)
 hold a route of that school in another region. A school the engine has no route of yet is taken
 as the token says (the projection follows the store within the projector's lag).
@@ -106,26 +107,28 @@ def _pair(principal: Principal) -> tuple[str, str, str]:
     return principal.region, principal.teacher_id or "", principal.subject
 
 
-def require_school_in_region(view: ProjectionView, principal: Principal) -> None:
-    """Refuse a school's person whose school has a route in another region (blocking)."""
+def require_school_of_region(
+    view: ProjectionView, region: str, school_id: str, field: str, subject: str
+) -> None:
+    """Refuse a school that has a route in another region (blocking): named by a token (`field`
+    `school`) or by a route being opened (`school_id`)."""
     with view.transaction(commit=False) as db:
         rows = db.fetchall(
             f"SELECT profile_id FROM {ROUTES.name} WHERE school_id = %s AND profile_id <> %s "
             "LIMIT 1",
-            (principal.school, principal.region),
+            (school_id, region),
         )
     if rows:
         log.warning(
             "school of another region refused",
-            region=principal.region,
-            school_id=principal.school,
+            region=region,
+            school_id=school_id,
             known_region=rows[0]["profile_id"],
-            subject=principal.subject,
+            subject=subject,
+            field=field,
         )
         raise RoleError(
-            "school_region",
-            "образовательная организация из токена относится к другому региону",
-            "school",
+            "school_region", "образовательная организация относится к другому региону", field
         )
 
 
@@ -141,4 +144,6 @@ def check_claims(bindings: TeacherBindings, view: ProjectionView, principal: Pri
     if principal.role is Role.TEACHER and principal.teacher_id is not None:
         bindings.bind(principal)
     elif principal.role in SCHOOL_ROLES and principal.school is not None:
-        require_school_in_region(view, principal)
+        require_school_of_region(
+            view, principal.region, principal.school, "school", principal.subject
+        )

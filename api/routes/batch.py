@@ -51,6 +51,7 @@ from aggregates.errors import ConflictError, DomainError, RouteNotFoundError, St
 from aggregates.route import Route
 from api.access import may_see, not_found, require_may_open, require_writer
 from api.auth import Principal
+from api.claims import require_school_of_region
 from api.idempotency import Keyed, answer_once, key_header, request_hash, require_key
 from api.models import (
     BatchAccepted,
@@ -171,7 +172,7 @@ def answer(command: str, items: Sequence[Item]) -> dict[str, Any]:
 
 
 def decide_openings(
-    routes: Routes, principal: Principal, body: OpenRoutesRequest, command_id: str
+    services: Services, principal: Principal, body: OpenRoutesRequest, command_id: str
 ) -> list[Item]:
     """Each opening decided as `POST /routes` would decide it."""
     items: list[Item] = []
@@ -183,7 +184,14 @@ def decide_openings(
         try:
             once(seen, command.route_key, f"items[{index}].route_key", "ключ ИОМ «{}»")
             require_may_open(principal, command)
-            item.decision = routes.decide_open(command, principal.actor, item.command_id)
+            require_school_of_region(
+                services.monitoring,
+                command.region,
+                command.school_id,
+                "school_id",
+                principal.subject,
+            )
+            item.decision = services.routes.decide_open(command, principal.actor, item.command_id)
         except ProblemError as error:
             item.result = BatchItemResult(index=index, status=422, problem=error.problem)
         except DomainError as error:
@@ -353,7 +361,7 @@ async def open_routes(
         keyed = [routes.keyed_route(principal.region, item.route_key) for item in body.items]
         return held(keyed, command_id)
 
-    decide = partial(decide_openings, routes, principal, body)
+    decide = partial(decide_openings, services, principal, body)
     batch = Batch(body, "open_route", 201, decide, holds, redo, start_workflows)
     return await answer_batch(batch, request, principal, services, idempotency_key)
 

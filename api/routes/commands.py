@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from aggregates.commands import COMMANDS, Command, OpenRoute
 from aggregates.route import Route
 from api.access import reachable_route, require_may_open, require_writer
+from api.claims import require_school_of_region
 from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
 from api.models import CommandAccepted, OpenRouteRequest
 from api.problems import ProblemError
@@ -63,6 +64,14 @@ async def open_route(
     key = require_key(idempotency_key)
     command = OpenRoute(region=principal.region, **body.model_dump())
     require_may_open(principal, command)
+    await asyncio.to_thread(
+        require_school_of_region,
+        services.monitoring,
+        command.region,
+        command.school_id,
+        "school_id",
+        principal.subject,
+    )
     asked = request_hash(principal, "POST", "/routes", body.model_dump(mode="json"))
     keyed = Keyed(request, services.answers, principal, key, asked)
 

@@ -199,3 +199,39 @@ async def test_a_school_of_another_region_is_refused(
         answer = await region.client.get(path, headers=abroad)
         assert answer.status_code == 403, answer.text
         assert (answer.json()["rule"], answer.json()["field"]) == ("school_region", "school")
+
+
+@pytest.mark.parametrize("role", [Role.CENTRE_HEAD, Role.OPERATOR])
+async def test_a_route_is_not_opened_for_a_school_of_another_region(
+    region: Region, portal: Portal, role: Role
+) -> None:
+    """A region-wide role names any school of its region, but not one the engine knows
+    elsewhere: the opening and each batch item are refused, and nothing is written."""
+    school = region.routes.route(region.sakha[0]).school_id
+    headers = portal.headers(portal.token(role, f"{role}-balakhta", "balakhta"))
+    opening = {
+        "route_key": f"abroad-{role}",
+        "teacher_id": "teacher-abroad-1",
+        "school_id": school,
+        "municipality_id": "mun-balakhta-01",
+        "subject": "математика",
+    }
+    before = region.routes.recorder.max_notification_id()
+    single = await region.client.post(
+        "/routes", json=opening, headers=headers | {"Idempotency-Key": f"one-{role}"}
+    )
+    assert single.status_code == 403, single.text
+    assert (single.json()["rule"], single.json()["field"]) == ("school_region", "school_id")
+    batch = await region.client.post(
+        "/routes/batch",
+        json={"items": [opening | {"route_key": f"abroad-batch-{role}"}]},
+        headers=headers | {"Idempotency-Key": f"batch-{role}"},
+    )
+    [item] = batch.json()["items"]
+    assert (item["status"], item["problem"]["field"]) == (403, "items[0].school_id")
+    assert region.routes.recorder.max_notification_id() == before
+    home = opening | {"school_id": "school-balakhta-77", "route_key": f"home-{role}"}
+    opened = await region.client.post(
+        "/routes", json=home, headers=headers | {"Idempotency-Key": f"home-{role}"}
+    )
+    assert opened.status_code == 201, opened.text
