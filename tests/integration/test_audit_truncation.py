@@ -6,12 +6,16 @@ defect 10)."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Literal
 from uuid import UUID
 
 import pytest
 import typer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from aggregates.application import Routes
@@ -26,13 +30,14 @@ from workers.demo import write_demo
 from workers.settings import store_env
 
 runner = CliRunner()
+KEY = "a key kept outside the database"
 
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Routes]:
     monkeypatch.setenv("IOM_DATABASE_URL", database_url)
     monkeypatch.setenv("IOM_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("IOM_AUDIT_KEY", "a key kept outside the database")
+    monkeypatch.setenv("IOM_AUDIT_KEY", KEY)
     monkeypatch.setenv("COLUMNS", "250")
     application = Routes(store_env(database_url), profiles=ProfileCatalogue(load_profiles()))
     yield application
@@ -112,3 +117,77 @@ def test_the_checkpoint_itself_is_checked(app: Routes) -> None:
     execute(app, f"DROP TABLE {CHECKPOINT_HEADS.name}")
     execute(app, f"DROP TABLE {CHECKPOINTS.name}")
     assert "НЕТ контрольной точки аудита" in iom(audit, "verify", "--all", code=1)
+
+
+Tamper = Literal["none", "cut", "rehash", "gone"]
+
+
+def tamper(app: Routes, route_id: UUID, how: Tamper, cut: int) -> None:
+    """`cut`: the last `cut` events deleted; `rehash`: the last changed and hashed again;
+    `gone`: every event of the route deleted."""
+    if how == "cut":
+        for _ in range(min(cut, app.route(route_id).version - 1)):
+            delete_last(app, route_id)
+    elif how == "rehash":
+        rehash_last(app, route_id)
+    elif how == "gone":
+        execute(
+            app,
+            f"DELETE FROM {app.recorder.events_table_name}"  # type: ignore[attr-defined]
+            " WHERE originator_id = %s",
+            (route_id,),
+        )
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["none", "cut", "rehash", "gone"]), st.integers(1, 3)),
+        min_size=4,
+        max_size=4,
+    )
+)
+def test_verify_names_exactly_the_routes_tampered_with(
+    template: tuple[Path, list[UUID]], tmp_path_factory: pytest.TempPathFactory, plan: list[Any]
+) -> None:
+    """The class: whatever is deleted or re-hashed at a route's end, `verify --all` without a
+    digest names that route and no other."""
+    source, route_ids = template
+    copy = tmp_path_factory.mktemp("tampered") / "iom.sqlite3"
+    shutil.copyfile(source, copy)
+    url = f"sqlite:///{copy}"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("IOM_DATABASE_URL", url)
+        env.setenv("IOM_DATA_DIR", str(copy.parent))
+        env.setenv("IOM_AUDIT_KEY", KEY)
+        app = Routes(store_env(url), profiles=ProfileCatalogue(load_profiles()))
+        try:
+            for route_id, (how, cut) in zip(route_ids, plan, strict=True):
+                tamper(app, route_id, how, cut)
+        finally:
+            app.close()
+        touched = {str(r) for r, (how, _) in zip(route_ids, plan, strict=True) if how != "none"}
+        found = json.loads(iom(audit, "verify", "--all", "--json", code=1 if touched else 0))
+    assert {finding["route_id"] for finding in found["findings"]} == touched
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[UUID]]:
+    """Four routes of four regions, projected and checkpointed, in a SQLite file to copy."""
+    path = tmp_path_factory.mktemp("template") / "iom.sqlite3"
+    url = f"sqlite:///{path}"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("IOM_DATABASE_URL", url)
+        env.setenv("IOM_DATA_DIR", str(path.parent))
+        env.setenv("IOM_AUDIT_KEY", KEY)
+        app = Routes(store_env(url), profiles=ProfileCatalogue(load_profiles()))
+        try:
+            route_ids = [
+                write_demo(app, region, 1)[0]
+                for region in ("sakha", "balakhta", "sovetsky", "chelyabinsk")
+            ]
+            catch_up(app, "audit")
+            iom(audit, "checkpoint")
+        finally:
+            app.close()
+    return path, route_ids
