@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client.core import Metric
 from typer.testing import CliRunner
 
@@ -185,3 +189,62 @@ def test_text_postgresql_cannot_hold_parks_the_route(pg_url: str) -> None:
 
 def _run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
+
+
+@pytest.fixture(scope="module")
+def unprojected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[UUID, int]]:
+    """Five routes in a SQLite file, not yet projected, to copy; each route's version."""
+    path = tmp_path_factory.mktemp("unprojected") / "iom.sqlite3"
+    app = Routes(store_env(f"sqlite:///{path}"), profiles=ProfileCatalogue(load_profiles()))
+    try:
+        route_ids = write_demo(app, "balakhta", 5, until=Stage.IMPLEMENTATION)
+        return path, {route_id: app.route(route_id).version for route_id in route_ids}
+    finally:
+        app.close()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), batch_size=st.integers(1, 40))
+def test_any_events_that_fail_park_exactly_their_routes(
+    unprojected: tuple[Path, dict[UUID, int]],
+    tmp_path_factory: pytest.TempPathFactory,
+    data: st.DataObject,
+    batch_size: int,
+) -> None:
+    """The class: whichever events of whichever routes fail, in batches of any size, every
+    other route is projected whole, each failing route up to its first failure and no further,
+    each listed once, the position at the head, no event applied twice."""
+    source, versions = unprojected
+    failing = data.draw(
+        st.dictionaries(
+            st.sampled_from(sorted(versions)),
+            st.sets(st.integers(1, min(versions.values())), min_size=1, max_size=3),
+            max_size=3,
+        )
+    )
+    copy = tmp_path_factory.mktemp("projected") / "iom.sqlite3"
+    shutil.copyfile(source, copy)
+    app = Routes(store_env(f"sqlite:///{copy}"), profiles=ProfileCatalogue(load_profiles()))
+    real = describe
+
+    def broken(event: Any, profile: Any) -> str:
+        if event.originator_version in failing.get(event.originator_id, ()):
+            raise ValueError("описание не построено")
+        return real(event, profile)
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(audit, "describe", broken)
+            options = RunnerOptions(batch_size=batch_size)
+            assert catch_up(app, "audit", options=options) == head(app)
+        for route_id, version in versions.items():
+            first = min(failing.get(route_id, {version + 1}))
+            assert trail(app, route_id) == list(range(1, first))
+        (status,) = [s for s in statuses(app) if s.name == "audit"]
+        assert status.position == head(app)
+        parked = {(i.route_id, i.held) for i in status.incidents}
+        assert parked == {
+            (str(route_id), versions[route_id] - min(bad) + 1) for route_id, bad in failing.items()
+        }
+    finally:
+        app.close()
