@@ -143,14 +143,11 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,255}$")]
 """A key the engine itself made and a client quotes back: a deadline's, a notice's."""
-Digest = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=64),
-    _LINE,
-    Field(json_schema_extra=_ONE),
-]
-"""A digest the engine gave and a client quotes back (a plan's SHA-256 hex hash): a stale or
-wrong one is the route's refusal, which says what to do."""
+DIGEST_PATTERN: Final = r"^(?:[0-9a-f]{64})?$"
+Digest = Annotated[str, StringConstraints(pattern=DIGEST_PATTERN)]
+"""A digest the engine gave and a client quotes back (a plan's SHA-256 hash, 64 lower-case hex
+digits, or empty where it is optional): one of another form is a 422; a stale one is the
+route's refusal, which says what to do."""
 # pydantic matches patterns with Rust's regex: `$` is the end of the text, so a trailing
 # newline is refused (tests/unit/test_input_text.py).
 

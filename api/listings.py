@@ -10,7 +10,6 @@ held to their reach, a methodist for their own load, a school head for their sch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from aggregates.values import Role
 from api.access import REGION_ROLES
+from api.iso import IsoDate, IsoMoment
 from api.models import EXAMPLE_ROUTE_ID, LINE_EXAMPLE
 from projections import activities, agreement, audit, corrections, dynamics, routes
 from projections.tables import Kind, Listing
@@ -27,8 +27,8 @@ TYPES: dict[Kind, type] = {
     "int": int,
     "real": float,
     "bool": bool,
-    "date": date,
-    "time": datetime,
+    "date": IsoDate,
+    "time": IsoMoment,
     "uuid": UUID,
 }
 

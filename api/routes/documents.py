@@ -17,7 +17,7 @@ auditor, the operator); anyone else gets 403 before anything is read.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -36,6 +36,7 @@ from aggregates.personal import PersonalDataUnreadableError, PersonalRecord
 from aggregates.route import Route
 from api.access import REGION_ROLES, may_read_route_sheet, visible_route
 from api.auth import Principal
+from api.iso import IsoDate
 from api.paging import invalid
 from api.problems import ProblemError
 from api.routes.commands import RouteId
@@ -203,14 +204,14 @@ WHEN = {
 
 
 StartsOn = Annotated[
-    date | None,
+    IsoDate | None,
     Query(
         alias="from",
         description="Диагностики, проведённые в этот день или позже (дата, `ГГГГ-ММ-ДД`).",
     ),
 ]
 EndsOn = Annotated[
-    date | None,
+    IsoDate | None,
     Query(
         alias="to",
         description="Диагностики, проведённые в этот день или раньше (дата, `ГГГГ-ММ-ДД`).",

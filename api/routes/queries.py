@@ -18,6 +18,7 @@ from aggregates.events import RouteOpened
 from aggregates.route import Route
 from aggregates.summaries import describe
 from api.access import visible_route
+from api.iso import IsoMoment
 from api.models import HistoryLine, RouteHistory, RouteState
 from api.paging import invalid
 from api.routes.commands import RouteId
@@ -33,7 +34,7 @@ Version = Annotated[
     ),
 ]
 AsOf = Annotated[
-    datetime | None,
+    IsoMoment | None,
     Query(
         description="Момент (ISO 8601 с часовым поясом): ИОМ таким, каким он был тогда.",
         examples=["2026-10-01T12:00:00+09:00"],

@@ -93,7 +93,7 @@ async def test_a_command_needs_an_idempotency_key(direct: Direct, portal: Portal
     path = f"/routes/{route_id}/commands/agree_route"
     token = teacher_token(portal)
     for key, rule in ((None, "required"), ("has spaces", "format"), ("x" * 129, "format")):
-        body = {"plan_hash": "x"}
+        body = {"plan_hash": "0" * 64}
         answer = await direct.client.post(path, headers=portal.headers(token, key), json=body)
         assert answer.status_code == 400
         assert (answer.json()["rule"], answer.json()["field"]) == (rule, "Idempotency-Key")
@@ -106,7 +106,15 @@ async def test_bad_input_names_the_field_and_rule(direct: Direct, portal: Portal
     methodist = portal.token(Role.METHODIST, demo.actor(Role.METHODIST).id)
     cases: list[tuple[str, Any, int, str, str, str]] = [
         ("agree_route", {}, 422, "invalid-request", "plan_hash", "missing"),
-        ("agree_route", {"plan_hash": "x", "vote": 1}, 422, "invalid-request", "vote", "extra"),
+        (
+            "agree_route",
+            {"plan_hash": "0" * 64, "vote": 1},
+            422,
+            "invalid-request",
+            "vote",
+            "extra",
+        ),
+        ("agree_route", {"plan_hash": "x"}, 422, "invalid-request", "plan_hash", "string_pattern"),
         (
             "complete_activity",
             {"activity_id": "a1", "completed_on": "вчера", "result": "ok"},
@@ -116,7 +124,7 @@ async def test_bad_input_names_the_field_and_rule(direct: Direct, portal: Portal
             "date",
         ),
         ("agree_route", [1, 2], 422, "invalid-request", "body", "model"),
-        ("agree_route", {"plan_hash": "stale"}, 422, "invalid-command", "plan_hash", "content"),
+        ("agree_route", {"plan_hash": "0" * 64}, 422, "invalid-command", "plan_hash", "content"),
         ("record_conclusions", {"outcome": "completed", "text": "Итоги"}, 409, "stage", "", ""),
     ]
     for name, body, status, kind, field, rule in cases:

@@ -140,6 +140,21 @@ async def test_a_nul_or_lone_surrogate_in_a_filter_is_a_422_naming_it(
     assert answer.json()["rule"] in {"encoding", "control_character"}
 
 
+@pytest.mark.parametrize("value", ["3.74371420443915e-245", "0", "1700000000", "2026-13-01x"])
+async def test_a_number_is_not_taken_for_a_date_or_a_moment(
+    region: Region, portal: Portal, value: str
+) -> None:
+    """pydantic reads a number as a Unix time; a query's date or moment is its ISO text only."""
+    asked = [
+        ("/reports/campaign", {"from": value}, "from"),
+        (f"/routes/{region.sakha[0]}", {"as_of": value}, "as_of"),
+    ]
+    for path, params, field in asked:
+        answer = await region.client.get(path, params=params, headers=centre_head(portal))
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["field"] == field
+
+
 def signed_cursor_of_old(document: dict[str, Any]) -> str:
     """A cursor as anyone could forge one before cursors were keyed (an unkeyed digest)."""
     payload = json.dumps(document, separators=(",", ":")).encode()

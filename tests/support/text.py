@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from aggregates.text import printable
-from aggregates.values import TEXT_KIND
+from aggregates.values import DIGEST_PATTERN, TEXT_KIND
 
 SPECIALS = ["\x00", "\x1b", "\r\n", "\r", "\n", "\t", "\ud800", "\udfff", "\u200b", "\u202e"]
 """Characters the stores or documents cannot hold, and the line ends and tabs some may."""
@@ -115,7 +115,7 @@ SCALARS: dict[str, Any] = {
     "date": "2026-06-01",
     "date-time": "2026-06-01T09:00:00Z",
     "uuid": "3f1c9a52-7d7e-5b1a-9c55-0e6a1f0a2b11",
-    "pattern": "a1",  # fits every identifier pattern of the engine
+    "pattern": "a1",  # fits every identifier pattern of the engine (a digest aside)
     "string": "Текст",
 }
 
@@ -142,6 +142,8 @@ def minimal(model: type[BaseModel]) -> dict[str, Any]:
             return [build(sub["items"])] * max(sub.get("minItems", 1), 1)
         if kind == "integer":
             return max(sub.get("minimum", 1), 1)
+        if sub.get("pattern") == DIGEST_PATTERN:
+            return "0" * 64  # a plan's hash: of the right form, the route says if it is stale
         return SCALARS[sub.get("format") or ("pattern" if "pattern" in sub else str(kind))]
 
     body = build(schema)
