@@ -25,7 +25,15 @@ from aggregates.events import RouteOpened
 from aggregates.summaries import describe
 from projections.catalog import open_projection
 from projections.checkpoints import Checkpoint, latest_checkpoint, trail_heads, write_checkpoint
-from workers.cli.output import database_errors, emit_json, emit_table, fail, progress
+from workers.cli.output import (
+    database_errors,
+    emit_json,
+    emit_records,
+    emit_table,
+    fail,
+    in_words,
+    progress,
+)
 from workers.context import build_personal_data, build_routes
 from workers.settings import Settings
 from workers.up import audit_key
@@ -38,11 +46,12 @@ audit = typer.Typer(
 
 RouteArg = Annotated[UUID, typer.Argument(help="The route id (UUID).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
 
 
 @audit.command()
 @database_errors
-def history(route_id: RouteArg, as_json: JsonOpt = False) -> None:
+def history(route_id: RouteArg, as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
     """Every event of a route: version, time, type, actor, role, a line in Russian.
 
     Exit codes: 0 listed; 1 no such route; 3 the database unreachable.
@@ -68,10 +77,18 @@ def history(route_id: RouteArg, as_json: JsonOpt = False) -> None:
         }
         for e in events
     ]
-    if as_json:
-        emit_json(rows)
-    else:
-        emit_table(f"ИОМ {route_id}", list(rows[0]), [list(r.values()) for r in rows])
+    shown = [
+        *(("version", "версия"), ("time", "время"), ("actor", "кто")),
+        *(("role", "роль"), ("summary", "запись")),
+    ]
+    emit_records(
+        f"ИОМ {route_id}",
+        rows,
+        shown,
+        lambda column, row: in_words(column, row[column]),
+        as_json=as_json,
+        as_csv=as_csv,
+    )
 
 
 @audit.command()

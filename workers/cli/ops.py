@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -29,7 +29,7 @@ from aggregates.values import Actor, Role
 from projections.refusals import create_table, query_refusals
 from projections.tables import Filters
 from projections.view import transaction_on
-from workers.cli.output import emit_json, emit_table, fail
+from workers.cli.output import emit_json, emit_records, fail, in_words
 from workers.cli.worker import reach
 from workers.context import build_routes
 from workers.gateway import RouteGateway, StuckRoute
@@ -50,6 +50,11 @@ EXIT_BAD_INPUT = 2
 EXIT_PENDING = 4
 DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+UNIT_WORDS = {
+    "d": ("день", "дня", "дней"),
+    "h": ("час", "часа", "часов"),
+    "m": ("минута", "минуты", "минут"),
+}
 OPTIONS = {"operator_id": "--operator", "methodist_id": "--methodist-id"}
 
 RouteArg = Annotated[UUID, typer.Argument(help="The route id (UUID).")]
@@ -408,6 +413,7 @@ def stuck(
         typer.Option("--older-than", help="How long waiting: 14d, 36h, 90m."),
     ] = "14d",
     as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
     """Running routes waiting on someone for longer than --older-than, the longest first.
 
@@ -420,32 +426,42 @@ def stuck(
     """
     age = duration(older_than)
     found = asyncio.run(list_stuck(Settings(), age))
-    if as_json:
-        emit_json([stuck_row(route) for route in found])
+    if not found and not (as_json or as_csv):
+        typer.echo(f"нет ИОМ, ждущих дольше {span(older_than)}")
         return
-    if not found:
-        typer.echo(f"нет ИОМ, ждущих дольше {older_than}")
-        return
-    emit_table(
-        f"ИОМ, ждущие дольше {older_than}: {len(found)}",
-        ["ИОМ", "этап", "регион", "методист", "ждёт", "с"],
-        [
-            (
-                r.route_id,
-                r.status,
-                r.region,
-                r.methodist_id or "—",
-                ", ".join(r.waiting_on),
-                since(r),
-            )
-            for r in found
-        ],
+    shown = [
+        *(("route_id", "ИОМ"), ("status", "этап"), ("region", "регион")),
+        *(("methodist_id", "методист"), ("waiting_on", "ждёт"), ("since", "с")),
+    ]
+    emit_records(
+        f"ИОМ, ждущие дольше {span(older_than)}: {len(found)}",
+        [stuck_row(route) for route in found],
+        shown,
+        stuck_cell,
+        as_json=as_json,
+        as_csv=as_csv,
     )
 
 
-def since(route: StuckRoute) -> str:
-    """Since when a stuck route has waited, in UTC to the minute."""
-    return f"{route.since.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+def stuck_cell(column: str, row: dict[str, Any]) -> str:
+    """A stuck route's field in words."""
+    value = row[column]
+    if column == "status":
+        return str(in_words("stage", value))
+    if column == "waiting_on":
+        return ", ".join(str(in_words("role", each)) for each in value) or "—"
+    if column == "since":
+        return f"{datetime.fromisoformat(value):%Y-%m-%d %H:%M} UTC"
+    return str(value or "—")
+
+
+def span(text: str) -> str:
+    """A duration of --older-than (`14d`) in Russian words («14 дней»)."""
+    match = DURATION.match(text)
+    assert match is not None  # checked by `duration`
+    from activities.documents.wording import plural  # noqa: PLC0415 - the documents' words, when needed
+
+    return plural(int(match[1]), *UNIT_WORDS[match[2]])
 
 
 def duration(text: str) -> timedelta:

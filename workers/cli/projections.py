@@ -14,8 +14,6 @@ parked route, a retry that failed again);
 
 from __future__ import annotations
 
-import csv
-import sys
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -37,11 +35,15 @@ from projections.incidents import as_json as incident_json
 from projections.runner import CATCH_UP, RunnerOptions
 from projections.tables import Db, Filters, Table, UnsupportedFilterError
 from workers.cli.output import (
+    WORDS,
     database_errors,
     database_guard,
+    emit_csv,
     emit_json,
+    emit_records,
     emit_table,
     fail,
+    in_words,
     progress,
 )
 from workers.context import build_routes
@@ -129,6 +131,7 @@ def _project(
 @database_errors
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
     """Each projection's position, the store's last notification id, the lag, the lease holder,
     the routes it parked (an event it could not apply) and the events it holds back for them.
@@ -143,22 +146,18 @@ def status(
         | {"holder": s.holder, "parked_routes": len(s.incidents), "held_events": s.held}
         for s in found
     ]
-    if as_json:
-        emit_json(rows)
-        return
-    emit_table(
+    shown = [
+        *(("projection", "проекция"), ("position", "позиция"), ("head", "последнее событие")),
+        *(("lag", "отставание"), ("holder", "ведёт"), ("parked_routes", "остановлено ИОМ")),
+        ("held_events", "задержано событий"),
+    ]
+    emit_records(
         "Проекции",
-        [
-            *("проекция", "позиция", "последнее событие", "отставание", "ведёт"),
-            *("остановлено ИОМ", "задержано событий"),
-        ],
-        [
-            (
-                *(r["projection"], r["position"], r["head"], r["lag"], r["holder"] or "—"),
-                *(r["parked_routes"], r["held_events"]),
-            )
-            for r in rows
-        ],
+        rows,
+        shown,
+        lambda column, row: _cell(column, row, {}),
+        as_json=as_json,
+        as_csv=as_csv,
     )
 
 
@@ -166,6 +165,7 @@ def status(
 @database_errors
 def incidents(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
     """The routes a projection parked because it could not apply one of their events: the
     projection, the route, the event (notification id, version, type), the error, when first
@@ -177,24 +177,21 @@ def incidents(
     Example: iom projections incidents --json
     """
     found = [i for s in statuses(build_routes(Settings())) for i in s.incidents]
-    if as_json:
-        emit_json([incident_json(i) for i in found])
-    elif not found:
+    if not found and not (as_json or as_csv):
         typer.echo("Остановленных ИОМ нет: проекции применили все события")
     else:
-        emit_table(
+        shown = [
+            *(("projection", "проекция"), ("route_id", "ИОМ")),
+            *(("notification_id", "№ в журнале"), ("event_type", "событие"), ("error", "ошибка")),
+            *(("first_seen", "впервые"), ("failures", "сбоев"), ("held", "задержано")),
+        ]
+        emit_records(
             f"Остановленные ИОМ: {len(found)}",
-            [
-                *("проекция", "ИОМ", "№ в журнале", "событие", "ошибка"),
-                *("впервые", "сбоев", "задержано"),
-            ],
-            [
-                (
-                    *(i.projection, i.route_id, i.notification_id, i.event_type, i.error),
-                    *(_cell("first_seen", {"first_seen": i.first_seen}, {}), i.failures, i.held),
-                )
-                for i in found
-            ],
+            [incident_json(i) for i in found],
+            shown,
+            lambda column, row: _cell(column, row, {}),
+            as_json=as_json,
+            as_csv=as_csv,
         )
     if found:
         raise typer.Exit(1)
@@ -322,11 +319,8 @@ def _emit(
     if as_json:
         emit_json(rows)
     elif as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
         if rows:
-            writer.writerow(list(rows[0]))
-            writer.writerows([list(r.values()) for r in rows])
-        sys.stdout.flush()
+            emit_csv(list(rows[0]), [list(r.values()) for r in rows])
     else:
         names = {p: application.profiles.latest(p) for p in application.profiles.ids()}
         emit_table(
@@ -340,6 +334,8 @@ def _cell(column: str, row: dict[str, Any], profiles: dict[str, Any]) -> str:
     value = row.get(column)
     if column == "competence" and row.get("profile_id") in profiles:
         return str(profiles[row["profile_id"]].competence_name(value))
+    if column in WORDS:
+        return str(in_words(column, value))
     if isinstance(value, bool):
         return "да" if value else "нет"
     if isinstance(value, float):
