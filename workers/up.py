@@ -16,7 +16,6 @@ import contextlib
 import ctypes
 import json
 import os
-import secrets
 import signal
 import socket
 import sys
@@ -33,7 +32,7 @@ from temporalio.service import RPCError
 
 from workers.context import build_routes
 from workers.gateway import RouteGateway
-from workers.pd_master import MasterKeyError, kept_file, master_text
+from workers.pd_master import MasterKeyError, development_secret, master_text
 from workers.settings import Settings, store_env
 from workers.showcase import showcase_ids, showcase_size, start_workflows, write_showcase
 from workers.temporal import connect, search_attribute_flags, temporal_binary
@@ -41,7 +40,6 @@ from workers.temporal import connect, search_attribute_flags, temporal_binary
 MAX_RESTARTS = 3  # a part that dies is started again this many times, then the stack stops
 GRACE = 15.0  # seconds a child has to stop after SIGTERM before it is killed
 POLL = 0.2  # seconds between readiness probes
-SECRET_FILE = "portal-jwt-secret"  # noqa: S105 - the file's name, not a secret
 CURSOR_KEY_FILE = "cursor-key"
 """The key of the lists' cursors when the portal signs RS256 only (else derived from the secret)."""
 LOOPBACK = "127.0.0.1"
@@ -436,13 +434,6 @@ def port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def development_secret(settings: Settings, name: str = SECRET_FILE) -> str:
-    """The secret that signs development tokens (`iom token`) when the portal's own is not
-    configured (or another secret of the stack, in file `name`): made once, kept in the data
-    folder, readable by its owner only."""
-    return kept_file(settings.data_dir / name, lambda: secrets.token_urlsafe(48))
 
 
 def store_files(settings: Settings) -> list[Path]:

@@ -12,8 +12,13 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from aggregates.application import route_id_for
+from aggregates.commands import OpenRoute
 from workers.cli import app
 from workers.cli.output import emit_table
+from workers.context import build_routes
+from workers.demo import demo_routes
+from workers.settings import Settings
 
 runner = CliRunner()
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -74,3 +79,30 @@ def test_monitor_and_audit_tables_at_80_columns_show_every_id_whole() -> None:
         or "муниципальный" in activities
         or "федеральный" in (activities)
     )
+
+
+def test_a_route_key_is_taken_wherever_a_route_id_is() -> None:
+    ids = iom("demo", "--region", "sakha", "--routes", "1").split()
+    iom("projector", "--once")
+    assert json.loads(iom("audit", "show", "demo-sakha-00001", "--json"))["id"] == ids[0]
+    [row] = json.loads(iom("monitor", "routes", "--route", "demo-sakha-00001", "--json"))
+    assert row["route_id"] == ids[0]
+    assert "Цепочки целы: 1" in iom("audit", "verify", "demo-sakha-00001")
+
+    unknown = runner.invoke(app, ["audit", "history", "demo-sakha-09999"])
+    assert unknown.exit_code == 2 and "ни ключ ИОМ" in unknown.output
+
+    routes = build_routes(Settings())
+    try:
+        for region in ("sakha", "chelyabinsk"):
+            demo = demo_routes(routes, region, 1, seed=0, first=1)[0]
+            opening = next(demo.steps())
+            shared = opening.command.model_copy(update={"route_key": "shared-1"})
+            assert isinstance(shared, OpenRoute)
+            routes.open(shared, demo.actor(opening.role), f"shared-{region}")
+    finally:
+        routes.close()
+    ambiguous = runner.invoke(app, ["audit", "history", "shared-1"])
+    assert ambiguous.exit_code == 2
+    for region in ("sakha", "chelyabinsk"):
+        assert str(route_id_for(region, "shared-1")) in ambiguous.output.replace("\n", "")

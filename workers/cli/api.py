@@ -7,16 +7,12 @@ from typing import Annotated
 
 import structlog
 import typer
-import uvicorn
 
 from aggregates.values import Role
-from api.app import create_app
 from api.auth import PORTAL_ROLES, SCHOOL_ROLES, portal_claims, sign_hs256
-from api.edge import SERVER_HEADER_BYTES
 from workers.cli.output import BAD_USAGE, fail
-from workers.pd_master import MasterKeyError, master_key
+from workers.pd_master import MasterKeyError, development_secret, master_key
 from workers.settings import Settings
-from workers.up import development_secret
 
 BAD_SETTINGS = 2
 
@@ -41,6 +37,11 @@ def api(
 
     Example: IOM_PORTAL_JWT_SECRET=… iom api --host 0.0.0.0 --port 8000
     """
+    import uvicorn  # noqa: PLC0415 - the server, imported when it serves (`iom token` is quick)
+
+    from api.app import create_app  # noqa: PLC0415
+    from api.edge import SERVER_HEADER_BYTES  # noqa: PLC0415
+
     settings = Settings()
     host = settings.api_host if host is None else host
     port = settings.api_port if port is None else port

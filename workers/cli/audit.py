@@ -34,6 +34,7 @@ from workers.cli.output import (
     in_words,
     progress,
 )
+from workers.cli.route_ref import RouteArg, resolve_route
 from workers.context import build_personal_data, build_routes
 from workers.settings import Settings
 from workers.up import audit_key
@@ -44,7 +45,6 @@ audit = typer.Typer(
     no_args_is_help=True,
 )
 
-RouteArg = Annotated[UUID, typer.Argument(help="The route id (UUID).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
 
@@ -153,7 +153,12 @@ def show(
 @audit.command()
 @database_errors
 def verify(
-    route_ids: Annotated[list[UUID] | None, typer.Argument(help="Routes to verify.")] = None,
+    route_ids: Annotated[
+        list[UUID] | None,
+        typer.Argument(
+            parser=resolve_route, metavar="ROUTE...", help="Routes to verify (ids or keys)."
+        ),
+    ] = None,
     all_routes: Annotated[bool, typer.Option("--all", help="Verify every route.")] = False,
     expected: Annotated[
         str | None, typer.Option("--digest", help="Also compare with a digest kept outside.")

@@ -6,7 +6,6 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
-from uuid import UUID
 
 import typer
 
@@ -17,6 +16,7 @@ from aggregates.personal import PersonalDataUnreadableError
 from aggregates.profiles import UnknownProfileError
 from projections.campaign import ProjectionNotReadyError
 from workers.cli.output import database_errors, emit_json, fail
+from workers.cli.route_ref import RouteArg
 from workers.context import build_personal_data, build_routes
 from workers.settings import Settings
 
@@ -54,7 +54,6 @@ class DiagnosticKind(StrEnum):
     FINAL = "final"  # итоговая
 
 
-RouteArg = Annotated[UUID, typer.Argument(help="The route id (UUID).")]
 FormatOpt = Annotated[FileFormat, typer.Option("--format", help="docx or pdf.")]
 OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="The file to write.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")]

@@ -30,6 +30,7 @@ from projections.refusals import create_table, query_refusals
 from projections.tables import Filters
 from projections.view import transaction_on
 from workers.cli.output import emit_json, emit_records, fail, in_words
+from workers.cli.route_ref import RouteArg
 from workers.cli.worker import reach
 from workers.context import build_routes
 from workers.gateway import RouteGateway, StuckRoute
@@ -57,7 +58,6 @@ UNIT_WORDS = {
 }
 OPTIONS = {"operator_id": "--operator", "methodist_id": "--methodist-id"}
 
-RouteArg = Annotated[UUID, typer.Argument(help="The route id (UUID).")]
 OperatorOpt = Annotated[str, typer.Option("--operator", help="Who acts: the operator's id.")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why; recorded on the route.")]
 TicketOpt = Annotated[str, typer.Option("--ticket", help="The ticket it answers, e.g. OPS-12.")]

@@ -18,13 +18,10 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
-from eventsourcing.persistence import InterfaceError, OperationalError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from aggregates.profiles import ACTION_TITLES, STAGE_TITLES, Stage
-from aggregates.values import ACTIVITY_LEVEL_TITLES, ROLE_TITLES
 from workers.pd_master import MasterKeyError
 from workers.settings import Settings, UnsupportedDatabaseError
 
@@ -37,19 +34,24 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-WORDS: dict[str, dict[Any, str]] = {
-    "role": {role.value: title for role, title in ROLE_TITLES.items()},
-    "level": {level.value: title for level, title in ACTIVITY_LEVEL_TITLES.items()},
-    "action": ACTION_TITLES,
-    "stage": {stage.value: STAGE_TITLES[stage] for stage in Stage},
-}
-"""The Russian words of the coded values a table shows, by field (JSON and CSV keep the
-codes)."""
+@functools.cache
+def words() -> dict[str, dict[Any, str]]:
+    """The Russian words of the coded values a table shows, by field (JSON and CSV keep the
+    codes)."""
+    from aggregates.profiles import ACTION_TITLES, STAGE_TITLES, Stage  # noqa: PLC0415 - lazily
+    from aggregates.values import ACTIVITY_LEVEL_TITLES, ROLE_TITLES  # noqa: PLC0415
+
+    return {
+        "role": {role.value: title for role, title in ROLE_TITLES.items()},
+        "level": {level.value: title for level, title in ACTIVITY_LEVEL_TITLES.items()},
+        "action": ACTION_TITLES,
+        "stage": {stage.value: STAGE_TITLES[stage] for stage in Stage},
+    }
 
 
 def in_words(column: str, value: Any) -> Any:
     """`value` of field `column` in Russian words, when it is a code with words; else itself."""
-    return WORDS.get(column, {}).get(value, value)
+    return words().get(column, {}).get(value, value)
 
 
 def emit_json(data: Any) -> None:
@@ -173,6 +175,8 @@ def progress(total: int, label: str) -> Iterator[Advance]:
 def database_guard() -> Iterator[None]:
     """Turn an unreachable or misnamed database into a message that says what to do, exit 3
     (exit 2 for a URL of no known kind), instead of a traceback."""
+    from eventsourcing.persistence import InterfaceError, OperationalError  # noqa: PLC0415
+
     try:
         yield
     except UnsupportedDatabaseError:

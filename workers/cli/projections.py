@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
-from uuid import UUID
 
 import typer
 
@@ -35,7 +34,6 @@ from projections.incidents import as_json as incident_json
 from projections.runner import CATCH_UP, RunnerOptions
 from projections.tables import Db, Filters, Table, UnsupportedFilterError
 from workers.cli.output import (
-    WORDS,
     database_errors,
     database_guard,
     emit_csv,
@@ -45,7 +43,9 @@ from workers.cli.output import (
     fail,
     in_words,
     progress,
+    words,
 )
+from workers.cli.route_ref import RouteOpt
 from workers.context import build_routes
 from workers.projector import Checkpointing, Projector, tune_gc
 from workers.settings import Settings
@@ -200,9 +200,7 @@ def incidents(
 @projections.command()
 @database_errors
 def retry(
-    route: Annotated[
-        UUID | None, typer.Option("--route", help="Only this parked route (UUID).")
-    ] = None,
+    route: RouteOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Apply the held events of the parked routes again (all, or --route's), after the cause
@@ -274,7 +272,6 @@ Municipality = Annotated[str | None, typer.Option("--municipality", help="Munici
 School = Annotated[str | None, typer.Option("--school", help="School id.")]
 Methodist = Annotated[str | None, typer.Option("--methodist", help="Methodist id.")]
 Subject = Annotated[str | None, typer.Option("--subject", help="Subject, e.g. математика.")]
-RouteOpt = Annotated[UUID | None, typer.Option("--route", help="Route id (UUID).")]
 Limit = Annotated[
     int, typer.Option("--limit", min=0, help="At most this many rows (0: all of them).")
 ]
@@ -334,7 +331,7 @@ def _cell(column: str, row: dict[str, Any], profiles: dict[str, Any]) -> str:
     value = row.get(column)
     if column == "competence" and row.get("profile_id") in profiles:
         return str(profiles[row["profile_id"]].competence_name(value))
-    if column in WORDS:
+    if column in words():
         return str(in_words(column, value))
     if isinstance(value, bool):
         return "да" if value else "нет"
