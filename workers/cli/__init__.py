@@ -7,6 +7,9 @@ import gc
 import typer
 
 from workers.cli.lazy import Lazy, lazy_group
+from workers.cli.russian import install
+
+install()
 
 COMMANDS = {
     "api": Lazy("workers.cli.api", "api", "Serve the portal's HTTP API."),
@@ -31,6 +34,7 @@ COMMANDS = {
 app = typer.Typer(
     name="iom",
     cls=lazy_group(COMMANDS),
+    add_completion=False,
     help="ИОМ engine: teachers' individual educational routes, event-sourced. Exit codes: 0"
     " success, 1 a finding (not found, a broken chain), 2 bad usage or settings, 3 a service"
     " unreachable; each command's --help says more.\n\nExample: iom up --demo",

@@ -7,6 +7,7 @@ of commands) or a function (one command)."""
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -14,6 +15,8 @@ from typing import Any, ClassVar
 import typer
 from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
+
+from workers.cli.russian import ABORTED, say_usage_error
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,20 @@ class LazyGroup(TyperGroup):
             super().format_help(ctx, formatter)
         finally:
             self._listing = False
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command; a usage error said in Russian (`russian.say_usage_error`)."""
+        if not kwargs.get("standalone_mode", True):
+            return super().main(*args, **kwargs)
+        try:
+            result = super().main(*args, **(kwargs | {"standalone_mode": False}))
+        except click.ClickException as error:
+            say_usage_error(error)
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            typer.echo(ABORTED, err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def _load(self, name: str) -> click.Command:
         if name not in self._commands:
