@@ -12,22 +12,22 @@ from workers.cli.russian import install
 install()
 
 COMMANDS = {
-    "api": Lazy("workers.cli.api", "api", "Serve the portal's HTTP API."),
-    "audit": Lazy("workers.cli.audit", "audit", "A route's history, state and hash chains."),
-    "demo": Lazy("workers.cli.demo", "demo", "Write demo routes of a region."),
-    "docs": Lazy("workers.cli.docs", "docs", "A route's documents and campaign reports."),
-    "health": Lazy("workers.cli.health", "health", "Whether the store and Temporal answer."),
-    "monitor": Lazy("workers.cli.projections", "monitor", "Monitoring tables, filtered."),
-    "ops": Lazy("workers.cli.ops", "ops", "An operator's commands on running routes."),
-    "pd": Lazy("workers.cli.pd", "pd", "Teachers' personal data (152-ФЗ)."),
-    "profiles": Lazy("workers.cli.profiles", "profiles", "The regulation profiles known."),
+    "api": Lazy("workers.cli.api", "api", "HTTP API для регионального портала."),
+    "audit": Lazy("workers.cli.audit", "audit", "История, состояние и цепочки хешей ИОМ."),
+    "demo": Lazy("workers.cli.demo", "demo", "Демонстрационные ИОМ региона."),
+    "docs": Lazy("workers.cli.docs", "docs", "Документы ИОМ и отчёты о диагностике."),
+    "health": Lazy("workers.cli.health", "health", "Отвечают ли хранилище, Temporal, обработчик."),
+    "monitor": Lazy("workers.cli.projections", "monitor", "Таблицы мониторинга с отбором."),
+    "ops": Lazy("workers.cli.ops", "ops", "Команды оператора идущим ИОМ."),
+    "pd": Lazy("workers.cli.pd", "pd", "Персональные данные педагогов (152-ФЗ)."),
+    "profiles": Lazy("workers.cli.profiles", "profiles", "Известные регламенты."),
     "projections": Lazy(
-        "workers.cli.projections", "projections", "Projections: where they stand, rebuilding."
+        "workers.cli.projections", "projections", "Проекции: где стоят, пересборка."
     ),
-    "projector": Lazy("workers.cli.projections", "projector", "Keep the projections up to date."),
-    "token": Lazy("workers.cli.api", "token", "A portal token, to try the API."),
-    "up": Lazy("workers.cli.up", "up", "Run the whole engine on this machine."),
-    "worker": Lazy("workers.cli.worker", "worker", "Serve the routes' workflows."),
+    "projector": Lazy("workers.cli.projections", "projector", "Вести проекции."),
+    "token": Lazy("workers.cli.api", "token", "Токен портала, чтобы обратиться к API."),
+    "up": Lazy("workers.cli.up", "up", "Весь ИОМ на этой машине."),
+    "worker": Lazy("workers.cli.worker", "worker", "Обслуживать процессы ИОМ."),
 }
 """Every command of `iom`, imported when it runs (`workers.cli.lazy`)."""
 
@@ -35,9 +35,12 @@ app = typer.Typer(
     name="iom",
     cls=lazy_group(COMMANDS),
     add_completion=False,
-    help="ИОМ engine: teachers' individual educational routes, event-sourced. Exit codes: 0"
-    " success, 1 a finding (not found, a broken chain), 2 bad usage or settings, 3 a service"
-    " unreachable; each command's --help says more.\n\nExample: iom up --demo",
+    help=(
+        "Движок ИОМ: индивидуальные образовательные маршруты педагогов на журнале событий. Коды "
+        "выхода: 0 — успешно; 1 — находка (не найдено, нарушена цепочка); 2 — неверный вызов или "
+        "настройки; 3 — служба недоступна; подробнее — --help каждой команды.\n\nПример: iom up "
+        "--demo"
+    ),
     no_args_is_help=True,
 )
 

@@ -23,29 +23,42 @@ from workers.temporal import register_search_attributes, route_worker
 
 @database_errors
 def demo(
-    region: Annotated[str, typer.Option(help="sakha, balakhta, sovetsky, chelyabinsk, algorithm")],
-    routes: Annotated[int, typer.Option("--routes", min=1, max=10_000, help="How many.")] = 1,
+    region: Annotated[
+        str,
+        typer.Option(
+            help="Регион (id регламента): sakha, balakhta, sovetsky, chelyabinsk, algorithm."
+        ),
+    ],
+    routes: Annotated[int, typer.Option("--routes", min=1, max=10_000, help="Сколько ИОМ.")] = 1,
     until: Annotated[
-        Stage, typer.Option(help="Drive each route up to this stage.")
+        Stage, typer.Option(help="Довести каждый ИОМ до этого этапа.")
     ] = Stage.COMPLETED,
-    seed: Annotated[int, typer.Option(help="Content seed.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Затравка содержания (одна затравка — одно содержание).")
+    ] = 0,
     via_workflows: Annotated[
         bool,
         typer.Option(
             "--via-workflows",
-            help="Through each route's workflow on Temporal (IOM_TEMPORAL_ADDRESS): people's"
-            " steps as updates, an operator's as a signal, served by a worker of its own.",
+            help=(
+                "Через процесс каждого ИОМ в Temporal (IOM_TEMPORAL_ADDRESS): шаги людей — "
+                "обновлениями, шаг оператора — сигналом; процессы обслуживает собственный "
+                "обработчик команды."
+            ),
         ),
     ] = False,
 ) -> None:
-    """Write demo routes of a region, each through every stage to its conclusion; print their ids.
+    """Записать демонстрационные ИОМ региона, каждый через все этапы до выводов; напечатать их
+    идентификаторы.
 
-    With --via-workflows the routes are opened and driven as people and an operator would:
-    every step through the route's workflow on IOM_TEMPORAL_ADDRESS and IOM_TASK_QUEUE, which
-    a worker of this command serves while it runs. Exit codes: 0 written; 2 an unknown region
-    or bad notice settings; 3 Temporal unreachable.
+    С --via-workflows ИОМ открываются и ведутся так, как это делали бы люди и оператор: каждый
+    шаг — через процесс ИОМ в IOM_TEMPORAL_ADDRESS и IOM_TASK_QUEUE, которые обслуживает
+    обработчик этой же команды, пока она работает.
 
-    Example: iom demo --region sakha --routes 3
+    Коды выхода: 0 — записаны; 2 — неизвестный регион или неверные настройки уведомлений;
+    3 — Temporal недоступен.
+
+    Пример: iom demo --region sakha --routes 3
     """
     settings = Settings()
     application = build_routes(settings)

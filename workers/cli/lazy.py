@@ -31,7 +31,7 @@ class Lazy:
         """The command, imported now."""
         found = getattr(importlib.import_module(self.module), self.attribute)
         if not isinstance(found, typer.Typer):
-            single = typer.Typer()
+            single = typer.Typer(add_completion=False)
             single.command(name)(found)
             found = single
         command = typer.main.get_command(found)

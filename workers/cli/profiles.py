@@ -13,13 +13,13 @@ from workers.settings import Settings
 
 @database_errors
 def profiles(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести JSON вместо таблицы.")] = False,
 ) -> None:
-    """The regulation profiles this deployment knows (the package's and IOM_PROFILES_DIR's).
+    """Регламенты, известные этой установке (из пакета и из IOM_PROFILES_DIR).
 
-    Exit codes: 0 listed; 2 a profile file is broken (its name and field are shown).
+    Коды выхода: 0 — выведены; 2 — файл регламента неверен (показаны его имя и поле).
 
-    Example: iom profiles --json
+    Пример: iom profiles --json
     """
     catalogue = build_routes(Settings()).profiles
     rows = [catalogue.latest(profile_id) for profile_id in catalogue.ids()]

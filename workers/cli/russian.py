@@ -91,6 +91,7 @@ MESSAGES: list[tuple[re.Pattern[str], str]] = [
 ]
 """The usage errors typer says in English, and how to say them: applied in turn, each to what
 the ones before left."""
+CHOICES = re.compile(r"Choose from:(?P<values>.*)$", re.S)
 SUGGESTION = re.compile(
     r"(?:\(Possible options: (?P<options>.*)\)|Did you mean (?P<command>.*)\?)$"
 )
@@ -99,6 +100,10 @@ SUGGESTION = re.compile(
 def usage_message(message: str) -> str:
     """A usage error's message, in Russian where a pattern knows it."""
     maybe = SUGGESTION.search(message)
+    listed = CHOICES.search(message)
+    if listed is not None:  # the values to choose from, quoted as values
+        values = ", ".join(f"'{each}'" for each in re.findall(r"[^\s,]+", listed["values"]))
+        message = message[: listed.start("values")] + " " + values + "."
     for pattern, replacement in MESSAGES:
         message = pattern.sub(replacement, message)
     if maybe is not None:
