@@ -112,12 +112,21 @@ class DemoRoute:
         self.app.execute(self.route_id, command, self.actor(role), self.command_id(step))
 
     def _take(self, steps: Iterable[Step]) -> None:
-        """Take `steps` directly on the aggregate, each before the next is drawn."""
+        """Take `steps` directly on the aggregate, each before the next is drawn; a step the
+        route has taken already (its command id on the route: a load interrupted and run
+        again) is skipped, whatever content it would be drawn with now."""
         for step in steps:
+            if self._taken(step):
+                continue
             if isinstance(step.command, OpenRoute):
                 self.app.open(step.command, self.actor(step.role), self.command_id(step.name))
             else:
                 self.run(step.command, step.role, step.name)
+
+    def _taken(self, step: Step) -> bool:
+        """Whether the route has taken `step` already."""
+        route = self.app.keyed_route(self.profile.id, self.key)
+        return route is not None and self.command_id(step.name) in route.commands
 
     def drive(self, until: Stage = Stage.COMPLETED) -> UUID:
         """Drive the route directly on the aggregate through every stage up to `until`; its id."""

@@ -71,3 +71,13 @@ def master_key(settings: Settings) -> bytes:
     if len(key) != 32:
         raise MasterKeyError("IOM_PD_MASTER_KEY: ожидается base64 от 32 байт")
     return key
+
+
+SECRET_FILE = "portal-jwt-secret"  # noqa: S105 - the file's name, not a secret
+
+
+def development_secret(settings: Settings, name: str = SECRET_FILE) -> str:
+    """The secret that signs development tokens (`iom token`) when the portal's own is not
+    configured (or another secret of the stack, in file `name`): made once, kept in the data
+    folder, readable by its owner only."""
+    return kept_file(settings.data_dir / name, lambda: secrets.token_urlsafe(48))

@@ -27,8 +27,19 @@ def showcase_size(routes: Routes) -> int:
     return len(routes.profiles.ids()) * len(SHOWCASE)
 
 
+def showcase_ids(routes: Routes) -> list[UUID]:
+    """The ids of every region's showcase routes, in the order they are written."""
+    return [
+        demo.route_id
+        for region in routes.profiles.ids()
+        for demo in demo_routes(routes, region, len(SHOWCASE), seed=0, first=1)
+    ]
+
+
 def write_showcase(routes: Routes, advance: Callable[[], None] = lambda: None) -> list[UUID]:
-    """Write every region's showcase routes (calling `advance` after each); their ids."""
+    """Write every region's showcase routes (calling `advance` after each); their ids. A load
+    interrupted part-way is completed: what each route has taken already is skipped
+    (`DemoRoute.drive_to`), so no route is written twice."""
     written = []
     for region in routes.profiles.ids():
         demos = demo_routes(routes, region, len(SHOWCASE), seed=0, first=1)

@@ -16,7 +16,6 @@ import contextlib
 import ctypes
 import json
 import os
-import secrets
 import signal
 import socket
 import sys
@@ -33,15 +32,14 @@ from temporalio.service import RPCError
 
 from workers.context import build_routes
 from workers.gateway import RouteGateway
-from workers.pd_master import MasterKeyError, kept_file, master_text
-from workers.settings import Settings
-from workers.showcase import showcase_size, start_workflows, write_showcase
+from workers.pd_master import MasterKeyError, development_secret, master_text
+from workers.settings import Settings, store_env
+from workers.showcase import showcase_ids, showcase_size, start_workflows, write_showcase
 from workers.temporal import connect, search_attribute_flags, temporal_binary
 
 MAX_RESTARTS = 3  # a part that dies is started again this many times, then the stack stops
 GRACE = 15.0  # seconds a child has to stop after SIGTERM before it is killed
 POLL = 0.2  # seconds between readiness probes
-SECRET_FILE = "portal-jwt-secret"  # noqa: S105 - the file's name, not a secret
 CURSOR_KEY_FILE = "cursor-key"
 """The key of the lists' cursors when the portal signs RS256 only (else derived from the secret)."""
 LOOPBACK = "127.0.0.1"
@@ -75,6 +73,14 @@ def _with_parent(parent: int) -> Callable[[], None] | None:
     return die_with_parent
 
 
+TITLES = {
+    "temporal": "Temporal",
+    "worker": "обработчик процессов",
+    "projector": "проектор",
+    "api": "API",
+}
+"""What each part is called in what `iom up` says."""
+
 Probe = Callable[["Child"], Awaitable[bool]]
 """Whether a started child is ready."""
 
@@ -106,6 +112,11 @@ class Child:
                 start_new_session=True,
                 preexec_fn=_with_parent(os.getpid()),
             )
+
+    @property
+    def title(self) -> str:
+        """The part's name for people."""
+        return TITLES.get(self.name, self.name)
 
     @property
     def returncode(self) -> int | None:
@@ -292,35 +303,51 @@ class Stack:
         return argv
 
     async def _start(self, child: Child) -> None:
+        self.say(f"{child.title}: запуск (журнал {child.log})")
         self.children.append(child)
         await child.start(self.env)
 
     async def _ready(self, child: Child, deadline: float) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            if child.exited:
-                raise StartupError(
-                    f"{child.name} завершился при запуске (код {child.returncode});"
-                    f" журнал {child.log}:\n{child.tail()}"
-                )
-            if await child.probe(child):
-                return
-            if loop.time() > deadline:
-                raise StartupError(
-                    f"{child.name} не готов за {self.ready_timeout:.0f} с; журнал"
-                    f" {child.log}:\n{child.tail()}"
-                )
+        began = loop.time()
+        while not await self._answers(child, deadline):
             await asyncio.sleep(POLL)
+        self.say(f"{child.title}: готов ({loop.time() - began:.1f} с)")
+
+    async def _answers(self, child: Child, deadline: float) -> bool:
+        """Whether the child is ready; StartupError when it died or the deadline passed."""
+        if child.exited:
+            raise StartupError(
+                f"{child.title} завершился при запуске (код {child.returncode});"
+                f" журнал {child.log}:\n{child.tail()}"
+            )
+        if await child.probe(child):
+            return True
+        if asyncio.get_running_loop().time() > deadline:
+            raise StartupError(
+                f"{child.title} не готов за {self.ready_timeout:.0f} с; журнал"
+                f" {child.log}:\n{child.tail()}"
+            )
+        return False
 
     async def load_demo(self) -> None:
-        """Load the showcase (`workers.showcase`) into an empty store and start its routes'
-        workflows; a store that holds routes already is left as it is."""
+        """Load the showcase (`workers.showcase`) and start its routes' workflows: into an
+        empty store, or one holding a part of it (a load interrupted), which is completed; a
+        store that holds other routes only is left as it is."""
         settings = self.child_settings()
         routes = build_routes(settings)
         try:
-            if any(True for _ in routes.route_ids()):
-                self.say("демо не загружено: в хранилище уже есть маршруты")
+            present = set(routes.route_ids())
+            showcase = showcase_ids(routes)
+            had = len(present.intersection(showcase))
+            if present and not had:
+                self.say(
+                    f"демо не загружено: в хранилище уже есть маршруты ({len(present)}), демо"
+                    f" среди них нет. Начать заново: {self.afresh()}"
+                )
                 return
+            if had:
+                self.say(f"демо: в хранилище {had} из {len(showcase)} маршрутов, догружаю")
             with self.progress(showcase_size(routes), "Загрузка демо") as advance:
                 written = await asyncio.to_thread(write_showcase, routes, advance)
             client = await connect(settings)
@@ -332,6 +359,13 @@ class Stack:
             )
         finally:
             routes.close()
+
+    def afresh(self) -> str:
+        """How to start afresh, in words: `--reset`, or what to delete when it cannot."""
+        try:
+            return f"iom up --reset (удалит {', '.join(map(str, store_files(self.settings)))})"
+        except StartupError:
+            return "очистите базу PostgreSQL, которую называет IOM_DATABASE_URL"
 
     async def watch(self) -> Child:
         """Wait until one of the children exits; that child."""
@@ -402,11 +436,32 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def development_secret(settings: Settings, name: str = SECRET_FILE) -> str:
-    """The secret that signs development tokens (`iom token`) when the portal's own is not
-    configured (or another secret of the stack, in file `name`): made once, kept in the data
-    folder, readable by its owner only."""
-    return kept_file(settings.data_dir / name, lambda: secrets.token_urlsafe(48))
+def store_files(settings: Settings) -> list[Path]:
+    """What `iom up --reset` deletes: the SQLite event store (with its journal files) and,
+    when `iom up` runs Temporal itself, the Temporal dev server's database (its workflows
+    belong to the store's routes). A store on a server is not ours to delete: StartupError."""
+    env = store_env(settings.database_url)
+    store = env.get("SQLITE_DBNAME")
+    if store is None or store == ":memory:":
+        raise StartupError(
+            "--reset удаляет только хранилище SQLite, а IOM_DATABASE_URL указывает на сервер"
+            " PostgreSQL: очистите базу сами",
+            code=2,
+        )
+    bases = [Path(store)]
+    if settings.temporal_embedded:
+        bases.append(settings.data_dir / "temporal.db")
+    return [base.with_name(base.name + tail) for base in bases for tail in ("", "-wal", "-shm")]
+
+
+def reset_store(settings: Settings) -> list[Path]:
+    """Delete the files of `store_files`; those that were there."""
+    deleted = []
+    for path in store_files(settings):
+        if path.exists():
+            path.unlink()
+            deleted.append(path)
+    return deleted
 
 
 AUDIT_KEY_FILE = "audit-checkpoint-key"

@@ -74,7 +74,8 @@ class Command(Checked, Value):
         if route.paused and not self.allowed_when_paused:
             raise StageError(
                 "paused",
-                f"«{self.title}» невозможно: ИОМ приостановлен оператором до его возобновления",
+                f"команда «{self.title}» невозможна: ИОМ приостановлен оператором до его"
+                " возобновления",
             )
 
     def require_stage(self, route: Route, *stages: Stage) -> None:
@@ -83,8 +84,8 @@ class Command(Checked, Value):
             names = ", ".join(f"«{route.profile.stage_names[s]}»" for s in stages)
             raise StageError(
                 "stage",
-                f"«{self.title}» недопустимо на этапе «{route.profile.stage_names[route.stage]}»;"
-                f" возможно на этапе {names}",
+                f"команда «{self.title}» недопустима на этапе"
+                f" «{route.profile.stage_names[route.stage]}»; возможна на этапе {names}",
             )
 
     def require_role(self, route: Route, actor: Actor, roles: Iterable[Role]) -> None:

@@ -40,6 +40,19 @@ class Stage(StrEnum):
     CANCELLED = "cancelled"  # отменён
 
 
+STAGE_TITLES: dict[Stage, str] = {
+    Stage.OPENED: "открыт",
+    Stage.DIAGNOSTIC: "входная диагностика",
+    Stage.DESIGN: "проектирование",
+    Stage.AGREEMENT: "согласование и утверждение",
+    Stage.IMPLEMENTATION: "реализация",
+    Stage.FINAL: "итоговый этап",
+    Stage.COMPLETED: "завершён",
+    Stage.CANCELLED: "отменён",
+}
+"""Each stage in Russian where no region's name for it applies (`Profile.stage_names`)."""
+
+
 class Entry(Value):
     """A named item of a profile's list: a competence or a roadmap direction."""
 

@@ -124,12 +124,12 @@ def test_every_command_is_classified_as_a_read_or_a_write() -> None:
 def test_help_shows_an_example(path: str) -> None:
     result = runner.invoke(app, [*path.split(), "--help"])
     assert result.exit_code == 0, result.output
-    assert "Example: " in result.stdout, result.stdout
+    assert "Пример: " in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("path", sorted(LEAVES))
 def test_help_documents_the_exit_codes(path: str) -> None:
-    documented = "Exit" in (LEAVES[path].help or "")
+    documented = "Коды выхода" in (LEAVES[path].help or "")
     assert documented != (path in WITHOUT_EXIT_CODES), (
         f"«iom {path} --help»: exit codes {'documented' if documented else 'missing'};"
         " update WITHOUT_EXIT_CODES"
@@ -140,7 +140,7 @@ def test_help_documents_the_exit_codes(path: str) -> None:
 def test_groups_help_shows_an_example(path: str) -> None:
     result = runner.invoke(app, [*path.split(), "--help"])
     assert result.exit_code == 0, result.output
-    has_example = "Example" in result.stdout
+    has_example = "Пример" in result.stdout
     assert has_example != (path in GROUPS_WITHOUT_EXAMPLE), (
         f"«iom {path} --help»: example {'present' if has_example else 'missing'};"
         " update GROUPS_WITHOUT_EXAMPLE"

@@ -123,7 +123,7 @@ async def test_every_check_passes_with_a_worker_polling_and_projections_caught_u
     assert all(p["lag"] == 0 and p["position"] == p["head"] > 0 and p["ok"] for p in projections)
     assert checks["projections"]["max_lag"] == 10_000
     assert [line.split(":", 1)[0] for line in lines] == CHECKS
-    assert all(line.split(": ", 1)[1].startswith("ok — ") for line in lines)
+    assert all(line.split(": ", 1)[1].startswith("в порядке — ") for line in lines)
     # The SDK names a worker pid@hostname: in a container, `--this-host` finds its own.
     mine = checks_of(here)["worker"]["pollers"]
     assert all(identity.endswith(f"@{socket.gethostname()}") for identity in mine)
@@ -164,7 +164,7 @@ async def test_a_container_style_check_of_an_iom_worker_process(
         for _ in range(6):
             code, output = await run_check()
             assert code == 0, (code, output)
-            assert "worker: ok" in output and "temporal: ok" in output
+            assert "worker: в порядке" in output and "temporal: в порядке" in output
     finally:
         worker.terminate()
         assert await worker.wait() == 0, "iom worker stops cleanly on SIGTERM"
@@ -175,7 +175,7 @@ async def test_the_worker_check_fails_while_nobody_polls_the_task_queue(
 ) -> None:
     result = await health_async("--only", "worker", "--only", "temporal", code=1)
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("temporal: ok — Temporal отвечает")
+    assert lines[0].startswith("temporal: в порядке — Temporal отвечает")
     assert lines[1].startswith("worker: сбой — ")
     assert "никто не обслуживает" in lines[1] and "запустите iom worker" in lines[1]
     checks = checks_of(await health_async("--only", "worker", "--json", code=1))
@@ -201,7 +201,7 @@ def test_temporal_and_worker_fail_when_temporal_is_unreachable(
         assert check["ok"] is False
         assert "недоступен" in check["detail"] and "IOM_TEMPORAL_ADDRESS" in check["detail"]
     output = health(code=1).stdout  # the store and the projections still answer
-    assert "store: ok" in output and "projections: ok" in output
+    assert "store: в порядке" in output and "projections: в порядке" in output
     assert "temporal: сбой" in output and "worker: сбой" in output
 
 
@@ -260,7 +260,7 @@ def test_projections_fail_until_applied_and_when_lagging_beyond_max_lag() -> Non
     assert not any(p["ok"] for p in checks["projections"]["projections"])
 
     demo_routes(1, caught_up=True)
-    assert health("--only", "projections", code=0).stdout.startswith("projections: ok — ")
+    assert health("--only", "projections", code=0).stdout.startswith("projections: в порядке — ")
     demo_routes(1, caught_up=False)
     lagging = checks_of(health("--only", "projections", "--max-lag", "0", "--json", code=1))
     rows = lagging["projections"]["projections"]

@@ -359,8 +359,8 @@ def test_every_command_shows_an_example() -> None:
     for command in commands:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, result.output
-        assert f"Example: iom {' '.join(command)}" in result.output
-        assert "Exit codes:" in result.output
+        assert f"Пример: iom {' '.join(command)}" in result.output
+        assert "Коды выхода:" in result.output
 
 
 def test_unreachable_temporal_and_bad_durations(sqlite_url: str) -> None:

@@ -42,7 +42,7 @@ def run_command() -> str:
 
 def test_the_quickstart_runs_the_engine_with_iom_up() -> None:
     install, _, run = run_command().rpartition(" && ")
-    assert install == "python3 -m venv .venv && .venv/bin/pip install -q -e ."
+    assert install == "python3 -m venv .venv && .venv/bin/pip install -e ."
     assert run == ".venv/bin/iom up --demo"
 
 

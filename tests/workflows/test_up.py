@@ -96,7 +96,10 @@ def test_up_demo_serves_every_part_and_sigterm_stops_them_all(tmp_path: Path) ->
         worker = up.child("worker")
         assert worker is not None
         kill(worker)
-        poll(lambda: any("worker перезапущен (1 из 3)" in line for line in up.lines), within=60)
+        poll(
+            lambda: any("обработчик процессов перезапущен (1 из 3)" in line for line in up.lines),
+            within=60,
+        )
         assert up.child("worker") not in (None, worker)
         children = up.children()
         assert len(children) == 4, up.lines

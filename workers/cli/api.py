@@ -7,16 +7,12 @@ from typing import Annotated
 
 import structlog
 import typer
-import uvicorn
 
 from aggregates.values import Role
-from api.app import create_app
 from api.auth import PORTAL_ROLES, SCHOOL_ROLES, portal_claims, sign_hs256
-from api.edge import SERVER_HEADER_BYTES
 from workers.cli.output import BAD_USAGE, fail
-from workers.pd_master import MasterKeyError, master_key
+from workers.pd_master import MasterKeyError, development_secret, master_key
 from workers.settings import Settings
-from workers.up import development_secret
 
 BAD_SETTINGS = 2
 
@@ -25,22 +21,29 @@ log = structlog.get_logger("iom.api")
 
 def api(
     host: Annotated[
-        str | None, typer.Option(help="The address to listen on (IOM_API_HOST, 127.0.0.1).")
+        str | None, typer.Option(help="Адрес, на котором слушает API (IOM_API_HOST, 127.0.0.1).")
     ] = None,
     port: Annotated[
-        int | None, typer.Option(min=1, max=65535, help="The port (IOM_API_PORT, 8000).")
+        int | None, typer.Option(min=1, max=65535, help="Порт (IOM_API_PORT, 8000).")
     ] = None,
 ) -> None:
-    """Serve the HTTP API for the regional portal until stopped (Ctrl-C, SIGTERM): commands,
-    the route's state, /health/live, /health/ready, the OpenAPI document at /openapi.json.
+    """Обслуживать HTTP API для регионального портала до остановки (Ctrl-C, SIGTERM): команды,
+    состояние ИОМ, /health/live, /health/ready, документ OpenAPI по адресу /openapi.json.
 
-    It needs the portal's token key: IOM_PORTAL_JWT_SECRET (HS256) or IOM_PORTAL_JWT_PUBLIC_KEY
-    (RS256), and IOM_PORTAL_JWT_AUDIENCE. Run a worker (iom worker) on the same store and task
-    queue. Exit codes: 2 bad settings; stopped by Ctrl-C or SIGTERM, it shuts down gracefully
-    and ends by that signal (uvicorn re-raises it).
+    Нужен ключ токенов портала: IOM_PORTAL_JWT_SECRET (HS256) или IOM_PORTAL_JWT_PUBLIC_KEY
+    (RS256), и IOM_PORTAL_JWT_AUDIENCE. На том же хранилище и очереди задач должен работать
+    обработчик (iom worker).
 
-    Example: IOM_PORTAL_JWT_SECRET=… iom api --host 0.0.0.0 --port 8000
+    Коды выхода: 2 — неверные настройки; остановленный по Ctrl-C или SIGTERM, API завершает
+    работу штатно и выходит по этому сигналу.
+
+    Пример: IOM_PORTAL_JWT_SECRET=… iom api --host 0.0.0.0 --port 8000
     """
+    import uvicorn  # noqa: PLC0415 - the server, imported when it serves (`iom token` is quick)
+
+    from api.app import create_app  # noqa: PLC0415
+    from api.edge import SERVER_HEADER_BYTES  # noqa: PLC0415
+
     settings = Settings()
     host = settings.api_host if host is None else host
     port = settings.api_port if port is None else port
@@ -70,26 +73,27 @@ def api(
 
 def token(  # typer passes every parameter by name
     *,
-    role: Annotated[Role, typer.Option(help="The user's role, as the portal says it.")],
-    region: Annotated[str, typer.Option(help="The region (regulation profile id): the tenant.")],
+    role: Annotated[Role, typer.Option(help="Роль пользователя, как её называет портал.")],
+    region: Annotated[str, typer.Option(help="Регион (id регламента): чьи это данные.")],
     subject: Annotated[
         str | None,
         typer.Option(
-            "--sub", help="The portal's user id (default: the teacher id, else the role)."
+            "--sub", help="Id пользователя портала (по умолчанию — id педагога, иначе роль)."
         ),
     ] = None,
-    school: Annotated[str | None, typer.Option(help="The school id (people of a school).")] = None,
+    school: Annotated[str | None, typer.Option(help="Id ОО (для работников ОО).")] = None,
     teacher_id: Annotated[
-        str | None, typer.Option("--teacher-id", help="The teacher id (for a teacher).")
+        str | None, typer.Option("--teacher-id", help="Id педагога (для педагога).")
     ] = None,
-    lifetime: Annotated[int, typer.Option(min=1, help="Seconds the token lives.")] = 900,
+    lifetime: Annotated[int, typer.Option(min=1, help="Срок действия токена, секунд.")] = 900,
 ) -> None:
-    """Print a portal token (JWT, HS256) for one user, to try the API as the portal would:
-    signed with IOM_PORTAL_JWT_SECRET or, when none is set, the development secret `iom up`
-    keeps in the data folder. A development tool: a real portal signs its own tokens. Exit 2
-    when the API checks RS256 tokens only (the portal's private key is not ours).
+    """Напечатать токен портала (JWT, HS256) для одного пользователя, чтобы обратиться к API, как
+    портал: подписан IOM_PORTAL_JWT_SECRET или, если он не задан, секретом разработки, который
+    `iom up` хранит в папке данных. Средство разработки: настоящий портал подписывает токены сам.
 
-    Example: TOKEN=$(iom token --role methodist --sub methodist-sakha-01 --region sakha)
+    Коды выхода: 2 — API проверяет только токены RS256 (закрытый ключ портала не у нас).
+
+    Пример: TOKEN=$(iom token --role methodist --sub methodist-sakha-01 --region sakha)
     """
     settings = Settings()
     if role not in PORTAL_ROLES:

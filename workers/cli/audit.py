@@ -25,29 +25,41 @@ from aggregates.events import RouteOpened
 from aggregates.summaries import describe
 from projections.catalog import open_projection
 from projections.checkpoints import Checkpoint, latest_checkpoint, trail_heads, write_checkpoint
-from workers.cli.output import database_errors, emit_json, emit_table, fail, progress
+from workers.cli.output import (
+    database_errors,
+    emit_json,
+    emit_records,
+    emit_table,
+    fail,
+    in_words,
+    progress,
+)
+from workers.cli.route_ref import RouteArg, resolve_route
 from workers.context import build_personal_data, build_routes
 from workers.settings import Settings
 from workers.up import audit_key
 
 audit = typer.Typer(
-    help="For auditors: replay and verify routes, export a route's verifiable bundle.\n\n"
-    "Example: iom audit verify --all",
+    add_completion=False,
+    help=(
+        "Для аудитора: история и состояние ИОМ, проверка цепочек, проверяемый пакет ИОМ.\n\n"
+        "Пример: iom audit verify --all"
+    ),
     no_args_is_help=True,
 )
 
-RouteArg = Annotated[UUID, typer.Argument(help="The route id (UUID).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Вывести JSON вместо таблицы.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Вывести CSV вместо таблицы.")]
 
 
 @audit.command()
 @database_errors
-def history(route_id: RouteArg, as_json: JsonOpt = False) -> None:
-    """Every event of a route: version, time, type, actor, role, a line in Russian.
+def history(route_id: RouteArg, as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
+    """Все события ИОМ: версия, время, кто, роль, запись по-русски.
 
-    Exit codes: 0 listed; 1 no such route; 3 the database unreachable.
+    Коды выхода: 0 — выведено; 1 — нет такого ИОМ; 3 — база данных недоступна.
 
-    Example: iom audit history 94945806-cc6b-57a5-ba14-12c4c914e5f9 --json
+    Пример: iom audit history demo-sakha-00004 --json
     """
     routes = build_routes(Settings())
     try:
@@ -68,30 +80,39 @@ def history(route_id: RouteArg, as_json: JsonOpt = False) -> None:
         }
         for e in events
     ]
-    if as_json:
-        emit_json(rows)
-    else:
-        emit_table(f"ИОМ {route_id}", list(rows[0]), [list(r.values()) for r in rows])
+    shown = [
+        *(("version", "версия"), ("time", "время"), ("actor", "кто")),
+        *(("role", "роль"), ("summary", "запись")),
+    ]
+    emit_records(
+        f"ИОМ {route_id}",
+        rows,
+        shown,
+        lambda column, row: in_words(column, row[column]),
+        as_json=as_json,
+        as_csv=as_csv,
+    )
 
 
 @audit.command()
 @database_errors
 def show(
     route_id: RouteArg,
-    version: Annotated[int | None, typer.Option(help="The version to show.", min=1)] = None,
+    version: Annotated[int | None, typer.Option(help="Показать эту версию.", min=1)] = None,
     as_of: Annotated[
-        datetime | None, typer.Option("--as-of", help="The moment to show (ISO, with offset).")
+        datetime | None,
+        typer.Option("--as-of", help="Показать на этот момент (ISO, с часовым поясом)."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A route's state now, at a version, or as of a moment (the teacher by name only while
-    the personal data exists; shown as erased after 152-ФЗ erasure).
+    """Состояние ИОМ сейчас, на версию или на момент (педагог по имени — пока есть его
+    персональные данные; после уничтожения по 152-ФЗ — отметка об уничтожении).
 
-    Exit codes: 0 shown; 1 no such route, or not open yet at that version or moment; 2 bad
-    usage (both --version and --as-of, a moment without its time zone); 3 the database
-    unreachable.
+    Коды выхода: 0 — показано; 1 — нет такого ИОМ или он ещё не был открыт на эту версию или
+    момент; 2 — неверный вызов (и --version, и --as-of; момент без часового пояса); 3 — база
+    данных недоступна.
 
-    Example: iom audit show ROUTE_ID --as-of 2026-03-01T12:00:00+09:00
+    Пример: iom audit show ROUTE_ID --as-of 2026-03-01T12:00:00+09:00
     """
     if version is not None and as_of is not None:
         raise fail("укажите --version или --as-of, не оба")
@@ -136,24 +157,31 @@ def show(
 @audit.command()
 @database_errors
 def verify(
-    route_ids: Annotated[list[UUID] | None, typer.Argument(help="Routes to verify.")] = None,
-    all_routes: Annotated[bool, typer.Option("--all", help="Verify every route.")] = False,
+    route_ids: Annotated[
+        list[UUID] | None,
+        typer.Argument(
+            parser=resolve_route,
+            metavar="ROUTE...",
+            help="Какие ИОМ проверить (идентификаторы или ключи).",
+        ),
+    ] = None,
+    all_routes: Annotated[bool, typer.Option("--all", help="Проверить все ИОМ.")] = False,
     expected: Annotated[
-        str | None, typer.Option("--digest", help="Also compare with a digest kept outside.")
+        str | None, typer.Option("--digest", help="Сверить также с дайджестом, хранимым вне базы.")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recompute the hash chains from the stored events, with a progress bar on a terminal,
-    and hold each route against what was recorded of it: the audit trail's last event and the
-    latest signed checkpoint (iom audit checkpoint; signed with IOM_AUDIT_KEY), so that deleted
-    last events, or a changed last event hashed again, are found without a digest.
+    """Пересчитать цепочки хешей по хранимым событиям (на терминале — с индикатором) и сверить
+    каждый ИОМ с тем, что о нём записано: последним событием журнала аудита и последней
+    подписанной контрольной точкой (iom audit checkpoint; подпись ключом IOM_AUDIT_KEY), так что
+    удалённые последние события или изменённое и заново захешированное последнее событие
+    обнаруживаются и без дайджеста.
 
-    Exit codes: 0 every chain intact and as recorded (and the digest matches); 1 naming each
-    route found altered, truncated or missing, a checkpoint whose signature does not check
-    out or that is gone, or a digest mismatch; 2 neither route ids nor --all; 3 the database
-    unreachable.
+    Коды выхода: 0 — все цепочки целы и совпадают с записанным (и дайджест совпал); 1 — названы
+    изменённые, усечённые или пропавшие ИОМ, контрольная точка с неверной подписью или пропавшая,
+    либо несовпадение дайджеста; 2 — не указаны ни ИОМ, ни --all; 3 — база данных недоступна.
 
-    Example: iom audit verify --all --digest 3f2a…
+    Пример: iom audit verify --all --digest 3f2a…
     """
     settings = Settings()
     routes = build_routes(settings)
@@ -257,13 +285,13 @@ def _checkpoint_findings(checkpoint: Checkpoint | None, trail: bool, key: bytes)
 @audit.command()
 @database_errors
 def checkpoint(as_json: JsonOpt = False) -> None:
-    """Write a signed checkpoint of the audit trail (each route's last recorded version and
-    head hash), signed with IOM_AUDIT_KEY (by default a key kept in IOM_DATA_DIR); iom audit
-    verify holds every route against the latest one. The projector writes one periodically.
+    """Записать подписанную контрольную точку журнала аудита (последняя записанная версия и хеш
+    каждого ИОМ), подписанную ключом IOM_AUDIT_KEY (по умолчанию — ключом в IOM_DATA_DIR);
+    iom audit verify сверяет каждый ИОМ с последней точкой. Проектор записывает их периодически.
 
-    Exit codes: 0 written; 3 the database unreachable.
+    Коды выхода: 0 — записана; 3 — база данных недоступна.
 
-    Example: iom audit checkpoint
+    Пример: iom audit checkpoint
     """
     settings = Settings()
     routes = build_routes(settings)
@@ -278,13 +306,13 @@ def checkpoint(as_json: JsonOpt = False) -> None:
 @audit.command(name="digest")
 @database_errors
 def digest_command(as_json: JsonOpt = False) -> None:
-    """One digest over every route's head; keep it outside the database, and later compare
-    with iom audit verify --all --digest D.
+    """Один дайджест по последним хешам всех ИОМ: храните его вне базы данных и позже сверяйте
+    командой iom audit verify --all --digest D.
 
-    Exit codes: 0 printed; 1 a chain is broken (no digest then: run iom audit verify --all);
-    3 the database unreachable.
+    Коды выхода: 0 — выведен; 1 — цепочка нарушена (дайджеста тогда нет: запустите
+    iom audit verify --all); 3 — база данных недоступна.
 
-    Example: iom audit digest > digest-2026-11-23.txt
+    Пример: iom audit digest > digest-2026-11-23.txt
     """
     routes = build_routes(Settings())
     ids = list(routes.route_ids())
@@ -307,25 +335,24 @@ def digest_command(as_json: JsonOpt = False) -> None:
 def export(
     route_id: RouteArg,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="The bundle to write (.zip).", dir_okay=False)
+        Path, typer.Option("--output", "-o", help="Куда записать пакет (.zip).", dir_okay=False)
     ],
     version: Annotated[
-        int | None, typer.Option(help="The last version to include (default: all).", min=1)
+        int | None, typer.Option(help="Последняя версия в пакете (по умолчанию — все).", min=1)
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print what was written as JSON.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести записанное как JSON.")] = False,
 ) -> None:
-    """Write a self-contained, verifiable bundle (.zip) of a route's events and hash chain, for
-    an auditor outside the engine: each event in the exact bytes its hash covers, with its
-    chain hash; a manifest (route, head version and hash, the sha256 of every file); a README
-    in Russian; and verify.py, which recomputes the chain with nothing but Python
-    (python3 verify.py). Events carry ids only: no personal data goes into a bundle.
+    """Записать самодостаточный проверяемый пакет (.zip) событий ИОМ и его цепочки хешей для
+    аудитора вне движка: каждое событие в тех самых байтах, которые покрывает его хеш, с хешем
+    цепочки; манифест (ИОМ, последняя версия и хеш, sha256 каждого файла); README по-русски и
+    verify.py, который пересчитывает цепочку средствами одного Python (python3 verify.py). В
+    событиях только идентификаторы: персональные данные в пакет не попадают.
 
-    Exit codes: 0 written; 1 no such route or version, or the stored chain is broken (the
-    bundle is written as it is, as evidence); 2 bad usage; 3 the database unreachable.
+    Коды выхода: 0 — записан; 1 — нет такого ИОМ или версии, или хранимая цепочка нарушена
+    (пакет записывается как есть, как свидетельство); 2 — неверный вызов; 3 — база данных
+    недоступна.
 
-    Example: iom audit export 94945806-cc6b-57a5-ba14-12c4c914e5f9 -o route.zip --version 12
+    Пример: iom audit export 94945806-cc6b-57a5-ba14-12c4c914e5f9 -o route.zip --version 12
     """
     routes = build_routes(Settings())
     try:
@@ -374,26 +401,27 @@ def export(
 @database_errors
 def verify_bundle(
     bundle: Annotated[
-        Path, typer.Argument(help="A bundle written by iom audit export.", dir_okay=False)
+        Path, typer.Argument(help="Пакет, записанный iom audit export.", dir_okay=False)
     ],
     against_store: Annotated[
         bool,
         typer.Option(
             "--against-store",
-            help="Also compare the bundle's head with the store's event at that version.",
+            help="Сверить также последнее событие пакета с событием хранилища той же версии.",
         ),
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a bundle of iom audit export with the engine's own code: recompute its hash chain,
-    check every file against the manifest, and with --against-store compare its head with the
-    event store (a bundle rebuilt whole with forged events passes alone, not against the store).
+    """Проверить пакет iom audit export кодом самого движка: пересчитать цепочку хешей, сверить
+    каждый файл с манифестом, а с --against-store — последнее событие пакета с хранилищем
+    событий (пакет, целиком пересобранный из подделанных событий, сам по себе проверку проходит,
+    а сверку с хранилищем — нет).
 
-    Exit codes: 0 intact (and matching the store); 1 naming the first altered event, a file
-    that does not match, or a head the store does not hold; 2 not a bundle; 3 the database
-    unreachable.
+    Коды выхода: 0 — цел (и совпадает с хранилищем); 1 — названо первое изменённое событие, не
+    совпавший файл или последнее событие, которого нет в хранилище; 2 — это не пакет; 3 — база
+    данных недоступна.
 
-    Example: iom audit verify-bundle route.zip --against-store
+    Пример: iom audit verify-bundle route.zip --against-store
     """
     try:
         report = check_bundle(bundle)

@@ -6,7 +6,6 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
-from uuid import UUID
 
 import typer
 
@@ -17,13 +16,17 @@ from aggregates.personal import PersonalDataUnreadableError
 from aggregates.profiles import UnknownProfileError
 from projections.campaign import ProjectionNotReadyError
 from workers.cli.output import database_errors, emit_json, fail
+from workers.cli.route_ref import RouteArg
 from workers.context import build_personal_data, build_routes
 from workers.settings import Settings
 
 docs = typer.Typer(
-    help="Documents people sign and keep: Карта ИОМ, корректировки, мониторинг, итоги, "
-    "сертификат, the municipal formats, campaign reports; DOCX or PDF.\n\n"
-    "Example: iom docs render ROUTE_ID --doc karta --format pdf -o karta.pdf",
+    add_completion=False,
+    help=(
+        "Документы, которые подписывают и хранят: Карта ИОМ, корректировки, мониторинг, итоги, "
+        "сертификат, муниципальные формы, отчёты о диагностике; DOCX или PDF.\n\nПример: iom docs "
+        "render ROUTE_ID --doc karta --format pdf -o karta.pdf"
+    ),
     no_args_is_help=True,
 )
 
@@ -54,10 +57,9 @@ class DiagnosticKind(StrEnum):
     FINAL = "final"  # итоговая
 
 
-RouteArg = Annotated[UUID, typer.Argument(help="The route id (UUID).")]
-FormatOpt = Annotated[FileFormat, typer.Option("--format", help="docx or pdf.")]
-OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="The file to write.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")]
+FormatOpt = Annotated[FileFormat, typer.Option("--format", help="Формат: `docx` или `pdf`.")]
+OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Куда записать файл.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Вывести записанное как JSON.")]
 DATE_FORMATS = ["%Y-%m-%d"]
 
 
@@ -76,32 +78,33 @@ def _write(document: Document, fmt: FileFormat, output: Path, as_json: bool) -> 
 def render_route(  # typer passes every parameter by name
     route_id: RouteArg,
     *,
-    doc: Annotated[DocKind, typer.Option("--doc", help="Which form.")],
+    doc: Annotated[DocKind, typer.Option("--doc", help="Какой документ.")],
     fmt: FormatOpt,
     output: OutputOpt,
-    version: Annotated[int | None, typer.Option(help="The version to show.", min=1)] = None,
+    version: Annotated[int | None, typer.Option(help="Показать эту версию.", min=1)] = None,
     as_of: Annotated[
-        datetime | None, typer.Option("--as-of", help="The moment to show (ISO, with offset).")
+        datetime | None,
+        typer.Option("--as-of", help="Показать на этот момент (ISO, с часовым поясом)."),
     ] = None,
     with_personal_data: Annotated[
         bool,
         typer.Option(
             "--with-personal-data",
-            help="Fill in the teacher's information sheet (for those entitled to see it).",
+            help="Заполнить сведения о педагоге (для тех, кому их можно видеть).",
         ),
     ] = False,
     centre: Annotated[
-        str | None, typer.Option(help="The issuing centre's name (certificate).")
+        str | None, typer.Option(help="Наименование выдающего центра (для сертификата).")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a route's document as it stood now, at a version, or at a moment.
+    """Записать документ ИОМ, каким он был сейчас, на версию или на момент.
 
-    Exit codes: 0 written; 1 no such route, or no such version or moment of it; 2 bad usage
-    (both --version and --as-of, an unknown form, a file that cannot be written); 3 the
-    database unreachable.
+    Коды выхода: 0 — записан; 1 — нет такого ИОМ, его версии или момента; 2 — неверный вызов
+    (и --version, и --as-of; неизвестный документ; файл не записать); 3 — база данных
+    недоступна.
 
-    Example: iom docs render ROUTE_ID --doc karta --version 12 --format pdf -o karta.pdf
+    Пример: iom docs render ROUTE_ID --doc karta --version 12 --format pdf -o karta.pdf
     """
     if version is not None and as_of is not None:
         raise fail("укажите --version или --as-of, не оба")
@@ -133,37 +136,42 @@ def render_route(  # typer passes every parameter by name
 @database_errors
 def campaign(  # typer passes every parameter by name
     *,
-    region: Annotated[str, typer.Option(help="sakha, balakhta, sovetsky, chelyabinsk, algorithm")],
+    region: Annotated[
+        str,
+        typer.Option(
+            help="Регион (id регламента): sakha, balakhta, sovetsky, chelyabinsk, algorithm."
+        ),
+    ],
     fmt: FormatOpt,
     output: OutputOpt,
     starts_on: Annotated[
         datetime | None,
-        typer.Option("--from", formats=DATE_FORMATS, help="Diagnostics taken on or after (date)."),
+        typer.Option("--from", formats=DATE_FORMATS, help="Диагностики не раньше этой даты."),
     ] = None,
     ends_on: Annotated[
         datetime | None,
-        typer.Option("--to", formats=DATE_FORMATS, help="Diagnostics taken on or before (date)."),
+        typer.Option("--to", formats=DATE_FORMATS, help="Диагностики не позже этой даты."),
     ] = None,
     kind: Annotated[
-        DiagnosticKind, typer.Option(help="input (входная) or final (итоговая).")
+        DiagnosticKind, typer.Option(help="Диагностика: `input` (входная) или `final` (итоговая).")
     ] = DiagnosticKind.INPUT,
     mass_share: Annotated[
         float,
         typer.Option(
-            min=0.01, max=1.0, help="Share at the lowest level that makes a mass deficit."
+            min=0.01, max=1.0, help="Доля на низшем уровне, с которой дефицит считается массовым."
         ),
     ] = 0.3,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write the analytical report of a region's diagnostic campaign: dates, participants,
-    levels of competences overall and by municipality and subject, mass deficits for planning
-    ДПП. Read from the monitoring projection (keep `iom projector` running, or run
-    `iom projections rebuild monitoring`); the report names the projection position it shows.
+    """Записать аналитический отчёт о диагностике педагогов региона: даты, участники, уровни
+    компетенций в целом, по муниципалитетам и предметам, массовые дефициты для планирования ДПП.
+    Данные — из проекции мониторинга (держите запущенным `iom projector` или выполните
+    `iom projections rebuild monitoring`); отчёт называет позицию проекции, на которую составлен.
 
-    Exit codes: 0 written; 1 the projection is not built yet (the message says what to run);
-    2 bad usage (an unknown region, --from after --to); 3 the database unreachable.
+    Коды выхода: 0 — записан; 1 — проекция ещё не построена (сообщение говорит, что запустить);
+    2 — неверный вызов (неизвестный регион, --from позже --to); 3 — база данных недоступна.
 
-    Example: iom docs campaign --region sakha --from 2025-09-01 --format pdf -o report.pdf
+    Пример: iom docs campaign --region sakha --from 2025-09-01 --format pdf -o report.pdf
     """
     if starts_on is not None and ends_on is not None and starts_on > ends_on:
         raise fail("--from позже --to: укажите период с начала по конец")

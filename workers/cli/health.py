@@ -96,29 +96,37 @@ class Unhealthy(Exception):  # noqa: N818 - the outcome it stands for, not a pro
 def health(
     only: Annotated[
         list[Part] | None,
-        typer.Option("--only", help="Run only this check (repeatable); all five if omitted."),
+        typer.Option(
+            "--only", help="Только эта проверка (можно несколько раз); без параметра — все пять."
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести JSON.")] = False,
     timeout: Annotated[
-        float, typer.Option(min=0.1, max=300, help="Seconds each check may take.")
+        float, typer.Option(min=0.1, max=300, help="Сколько секунд даётся каждой проверке.")
     ] = DEFAULT_TIMEOUT,
     max_lag: Annotated[
         int,
-        typer.Option(min=0, help="Events a projection may trail the store by and be healthy."),
+        typer.Option(
+            min=0,
+            help="На сколько событий проекция может отставать от хранилища, оставаясь исправной.",
+        ),
     ] = DEFAULT_MAX_LAG,
     this_host: Annotated[
         bool,
         typer.Option(
             "--this-host",
-            help="The worker check counts only workers of this host (in a container: its own).",
+            help="Проверка обработчика учитывает только обработчики этого узла"
+            " (в контейнере — свой).",
         ),
     ] = False,
 ) -> None:
-    """Check the event store, Temporal, a worker on the task queue and the projections' lag;
-    one line per check. Exit codes: 0 every check ok; 1 some check failed (the line says what
-    to do); 2 bad usage.
+    """Проверить хранилище событий, Temporal, обработчик на очереди задач и отставание проекций;
+    по строке на проверку.
 
-    Example: iom health --only worker --only projections --max-lag 1000
+    Коды выхода: 0 — все проверки пройдены; 1 — проверка не пройдена (строка говорит, что
+    делать); 2 — неверный вызов.
+
+    Пример: iom health --only worker --only projections --max-lag 1000
     """
     chosen = [part for part in Part if not only or part in only]
     settings = Settings()
@@ -138,7 +146,7 @@ def health(
         )
     else:
         for part, outcome in outcomes.items():
-            typer.echo(f"{part}: {'ok' if outcome.ok else 'сбой'} — {outcome.detail}")
+            typer.echo(f"{part}: {'в порядке' if outcome.ok else 'сбой'} — {outcome.detail}")
     raise typer.Exit(0 if healthy else 1)
 
 

@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -29,18 +29,23 @@ from aggregates.values import Actor, Role
 from projections.refusals import create_table, query_refusals
 from projections.tables import Filters
 from projections.view import transaction_on
-from workers.cli.output import emit_json, emit_table, fail
+from workers.cli.output import emit_json, emit_records, fail, in_words
+from workers.cli.route_ref import RouteArg
 from workers.cli.worker import reach
 from workers.context import build_routes
 from workers.gateway import RouteGateway, StuckRoute
 from workers.settings import Settings
 
 ops = typer.Typer(
-    help="For operators: a signal to a route's workflow, one command each (`unpause` sends the"
-    " `resume` signal that lifts a pause); `resume` starts a route's workflow afresh from the"
-    " event store; `stuck` lists routes waiting too long. Signals exit 0 applied, 1 refused,"
-    " 2 bad input (nothing sent), 3 Temporal unreachable, 4 pending.\n\n"
-    "Example: iom ops pause ROUTE_ID --operator op-1 --reason «Больничный» --ticket OPS-12",
+    add_completion=False,
+    help=(
+        "Для оператора: сигнал процессу ИОМ, по команде на сигнал (`unpause` посылает сигнал "
+        "`resume`, снимающий приостановку); `resume` запускает процесс ИОМ заново из хранилища "
+        "событий; `stuck` — ИОМ, ждущие слишком долго. Коды выхода сигналов: 0 — применён, 1 — "
+        "отклонён, 2 — неверный ввод (ничего не отправлено), 3 — Temporal недоступен, 4 — исход не "
+        "получен.\n\nПример: iom ops pause ROUTE_ID --operator op-1 --reason «Больничный» --ticket "
+        "OPS-12"
+    ),
     no_args_is_help=True,
 )
 
@@ -50,25 +55,33 @@ EXIT_BAD_INPUT = 2
 EXIT_PENDING = 4
 DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+UNIT_WORDS = {
+    "d": ("день", "дня", "дней"),
+    "h": ("час", "часа", "часов"),
+    "m": ("минута", "минуты", "минут"),
+}
 OPTIONS = {"operator_id": "--operator", "methodist_id": "--methodist-id"}
 
-RouteArg = Annotated[UUID, typer.Argument(help="The route id (UUID).")]
-OperatorOpt = Annotated[str, typer.Option("--operator", help="Who acts: the operator's id.")]
-ReasonOpt = Annotated[str, typer.Option("--reason", help="Why; recorded on the route.")]
-TicketOpt = Annotated[str, typer.Option("--ticket", help="The ticket it answers, e.g. OPS-12.")]
+OperatorOpt = Annotated[str, typer.Option("--operator", help="Кто действует: id оператора.")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Причина; записывается в ИОМ.")]
+TicketOpt = Annotated[
+    str, typer.Option("--ticket", help="Заявка, по которой действует оператор, например OPS-12.")
+]
 CommandIdOpt = Annotated[
     str | None,
     typer.Option(
         "--command-id",
-        help="Idempotency key: one id is applied once. Default: a new UUID, printed on stderr,"
-        " so a script can retry with it.",
+        help=(
+            "Ключ идемпотентности: команда с одним id применяется один раз. По умолчанию — новый "
+            "UUID, он печатается в stderr, чтобы сценарий мог повторить с ним."
+        ),
     ),
 ]
 WaitOpt = Annotated[
     float,
-    typer.Option("--wait", min=0, max=600, help="Seconds to wait for the outcome."),
+    typer.Option("--wait", min=0, max=600, help="Сколько секунд ждать исхода."),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON object.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Вывести объект JSON.")]
 
 
 @dataclass(frozen=True)
@@ -107,10 +120,13 @@ def extend_deadline(  # typer passes every parameter by name
         str,
         typer.Option(
             "--deadline",
-            help="The open deadline: activity:A1, agreement:methodist, … (refused naming them).",
+            help=(
+                "Открытый срок: activity:A1, agreement:methodist, … (при ошибке перечисляются "
+                "открытые)."
+            ),
         ),
     ],
-    until: Annotated[str, typer.Option("--until", help="The new date, YYYY-MM-DD.")],
+    until: Annotated[str, typer.Option("--until", help="Новая дата, ГГГГ-ММ-ДД.")],
     operator: OperatorOpt,
     reason: ReasonOpt,
     ticket: TicketOpt,
@@ -118,15 +134,16 @@ def extend_deadline(  # typer passes every parameter by name
     wait: WaitOpt = 10.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Extend an open deadline (signal `extend_deadline`).
+    """Продлить открытый срок (сигнал `extend_deadline`).
 
-    The deadline of an activity, of a party's answer or of the conclusions; a key not open is
-    refused naming the open ones.
+    Срок мероприятия, ответа участника согласования или выводов; ключ срока, который не открыт,
+    отклоняется с перечнем открытых.
 
-    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
-    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
+    Коды выхода: 0 — применено; 1 — отклонено (правило напечатано); 2 — неверный ввод, ничего не
+    отправлено; 3 — Temporal недоступен; 4 — исход не получен за --wait (повторите с тем же
+    --command-id).
 
-    Example: iom ops extend-deadline 3f2a… --deadline activity:A1 --until 2027-03-01 \\
+    Пример: iom ops extend-deadline 3f2a… --deadline activity:A1 --until 2027-03-01 \
       --operator op-1 --reason "Больничный" --ticket OPS-12
     """
     fields = {"deadline": deadline, "until": until, "reason": reason, "ticket": ticket}
@@ -137,8 +154,8 @@ def extend_deadline(  # typer passes every parameter by name
 def reassign_methodist(  # typer passes every parameter by name
     route_id: RouteArg,
     *,
-    methodist_id: Annotated[str, typer.Option("--methodist-id", help="The new methodist's id.")],
-    order: Annotated[str, typer.Option("--order", help="The order (распорядительный акт).")],
+    methodist_id: Annotated[str, typer.Option("--methodist-id", help="Id нового методиста.")],
+    order: Annotated[str, typer.Option("--order", help="Распорядительный акт.")],
     operator: OperatorOpt,
     reason: ReasonOpt,
     ticket: TicketOpt,
@@ -146,12 +163,14 @@ def reassign_methodist(  # typer passes every parameter by name
     wait: WaitOpt = 10.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Assign another methodist to the route under an order (signal `reassign_methodist`).
+    """Закрепить за ИОМ другого методиста по распорядительному акту
+    (сигнал `reassign_methodist`).
 
-    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
-    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
+    Коды выхода: 0 — применено; 1 — отклонено (правило напечатано); 2 — неверный ввод, ничего не
+    отправлено; 3 — Temporal недоступен; 4 — исход не получен за --wait (повторите с тем же
+    --command-id).
 
-    Example: iom ops reassign-methodist 3f2a… --methodist-id m-17 --order "Приказ № 5" \\
+    Пример: iom ops reassign-methodist 3f2a… --methodist-id m-17 --order "Приказ № 5" \
       --operator op-1 --reason "Увольнение методиста" --ticket OPS-12
     """
     fields = {"methodist_id": methodist_id, "order": order, "reason": reason, "ticket": ticket}
@@ -175,14 +194,15 @@ def _plain_signal(name: str, signal: str, doc: str) -> None:
         fields = {"reason": reason, "ticket": ticket}
         send(Ask(route_id, signal, fields, operator, command_id, wait, as_json))
 
-    command.__doc__ = f"{doc}{EXIT_CODES}\n    Example: iom ops {name}{EXAMPLES[name]}"
+    command.__doc__ = f"{doc}{EXIT_CODES}\n    Пример: iom ops {name}{EXAMPLES[name]}"
     ops.command(name)(command)
 
 
 EXIT_CODES = """
 
-    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
-    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
+    Коды выхода: 0 — применено; 1 — отклонено (правило напечатано); 2 — неверный ввод, ничего не
+    отправлено; 3 — Temporal недоступен; 4 — исход не получен за --wait (повторите с тем же
+    --command-id).
 """
 EXAMPLES = {
     "pause": ' 3f2a… --operator op-1 --reason "Больничный" --ticket OPS-12',
@@ -193,23 +213,23 @@ EXAMPLES = {
 _plain_signal(
     "pause",
     "pause",
-    """Pause the route (signal `pause`).
+    """Приостановить ИОМ (сигнал `pause`).
 
-    While paused no deadline runs, no reminder goes out and people's commands are refused; lift
-    it with `iom ops unpause`.""",
+    Пока ИОМ приостановлен, сроки не идут, напоминания не уходят, команды людей отклоняются;
+    снять приостановку — `iom ops unpause`.""",
 )
 _plain_signal(
     "unpause",
     "resume",
-    """Lift an operator's pause (signal `resume`).
+    """Снять приостановку оператора (сигнал `resume`).
 
-    What came due during the pause fires at once. Not to be confused with `iom ops resume`,
-    which starts a route's workflow afresh.""",
+    Всё, чей срок наступил за время приостановки, срабатывает сразу. Не путать с
+    `iom ops resume`, которая запускает процесс ИОМ заново.""",
 )
 _plain_signal(
     "cancel",
     "cancel",
-    """Cancel the route (signal `cancel`); its workflow ends.""",
+    """Отменить ИОМ (сигнал `cancel`); его процесс завершается.""",
 )
 
 
@@ -218,7 +238,7 @@ def resend_notice(  # typer passes every parameter by name
     route_id: RouteArg,
     *,
     key: Annotated[
-        str, typer.Option("--key", help="The notice's key, e.g. a1:methodist:requested.")
+        str, typer.Option("--key", help="Ключ уведомления, например a1:methodist:requested.")
     ],
     operator: OperatorOpt,
     reason: ReasonOpt,
@@ -227,15 +247,16 @@ def resend_notice(  # typer passes every parameter by name
     wait: WaitOpt = 10.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Send again a notice the route has sent already (signal `resend_notice`).
+    """Повторить уведомление, которое ИОМ уже отправлял (сигнал `resend_notice`).
 
-    It goes out on every channel, marked as a repeat; a key never sent is refused naming the
-    keys sent.
+    Оно уходит по всем каналам с пометкой о повторе; ключ, который не отправлялся, отклоняется с
+    перечнем отправленных.
 
-    Exit codes: 0 applied; 1 refused (the rule is printed); 2 bad input, nothing sent;
-    3 Temporal unreachable; 4 pending: no outcome within --wait (retry with the same --command-id).
+    Коды выхода: 0 — применено; 1 — отклонено (правило напечатано); 2 — неверный ввод, ничего не
+    отправлено; 3 — Temporal недоступен; 4 — исход не получен за --wait (повторите с тем же
+    --command-id).
 
-    Example: iom ops resend-notice 3f2a… --key a1:methodist:requested \\
+    Пример: iom ops resend-notice 3f2a… --key a1:methodist:requested \
       --operator op-1 --reason "Письмо не дошло" --ticket OPS-12
     """
     fields = {"key": key, "reason": reason, "ticket": ticket}
@@ -363,16 +384,16 @@ def report(ask: Ask, command_id: str, answer: Answer) -> None:
 
 @ops.command("resume")
 def resume(route_id: RouteArg, as_json: JsonOpt = False) -> None:
-    """Start the route's workflow afresh from the event store.
+    """Запустить процесс ИОМ заново из хранилища событий.
 
-    For a workflow that was terminated, failed or lost; a running one is left alone. Nothing is
-    done twice: what was done (notices sent, timers fired) is in the store. Not to be confused
-    with `iom ops unpause`, which lifts an operator's pause.
+    Для процесса, который был прерван, упал или потерян; идущий процесс не трогается. Ничего не
+    делается дважды: сделанное (отправленные уведомления, сработавшие сроки) есть в хранилище.
+    Не путать с `iom ops unpause`, снимающей приостановку оператора.
 
-    Exit codes: 0 started, or running already; 1 the route is completed or cancelled;
-    2 no such route; 3 Temporal unreachable.
+    Коды выхода: 0 — запущен или уже идёт; 1 — ИОМ завершён или отменён; 2 — нет такого ИОМ;
+    3 — Temporal недоступен.
 
-    Example: iom ops resume 3f2a…
+    Пример: iom ops resume 3f2a…
     """
     settings = Settings()
     routes = build_routes(settings)
@@ -405,47 +426,58 @@ async def start(settings: Settings, routes: Routes, route_id: UUID) -> bool:
 def stuck(
     older_than: Annotated[
         str,
-        typer.Option("--older-than", help="How long waiting: 14d, 36h, 90m."),
+        typer.Option("--older-than", help="Сколько ждёт: 14d, 36h, 90m (дни, часы, минуты)."),
     ] = "14d",
     as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Вывести CSV.")] = False,
 ) -> None:
-    """Running routes waiting on someone for longer than --older-than, the longest first.
+    """Идущие ИОМ, которые ждут кого-либо дольше --older-than, дольше всех ждущие первыми.
 
-    Waiting on an answer or on an overdue obligation, from Temporal's visibility store: route,
-    stage, region, methodist, whom, since when.
+    Ожидание ответа или просроченного обязательства, по данным видимости Temporal: ИОМ, этап,
+    регион, методист, кого ждёт, с какого времени.
 
-    Exit codes: 0 listed (also when none); 2 a bad duration; 3 Temporal unreachable.
+    Коды выхода: 0 — выведено (и когда таких нет); 2 — неверный срок; 3 — Temporal недоступен.
 
-    Example: iom ops stuck --older-than 14d --json
+    Пример: iom ops stuck --older-than 14d --json
     """
     age = duration(older_than)
     found = asyncio.run(list_stuck(Settings(), age))
-    if as_json:
-        emit_json([stuck_row(route) for route in found])
+    if not found and not (as_json or as_csv):
+        typer.echo(f"нет ИОМ, ждущих дольше {span(older_than)}")
         return
-    if not found:
-        typer.echo(f"нет ИОМ, ждущих дольше {older_than}")
-        return
-    emit_table(
-        f"ИОМ, ждущие дольше {older_than}: {len(found)}",
-        ["ИОМ", "этап", "регион", "методист", "ждёт", "с"],
-        [
-            (
-                r.route_id,
-                r.status,
-                r.region,
-                r.methodist_id or "—",
-                ", ".join(r.waiting_on),
-                since(r),
-            )
-            for r in found
-        ],
+    shown = [
+        *(("route_id", "ИОМ"), ("status", "этап"), ("region", "регион")),
+        *(("methodist_id", "методист"), ("waiting_on", "ждёт"), ("since", "с")),
+    ]
+    emit_records(
+        f"ИОМ, ждущие дольше {span(older_than)}: {len(found)}",
+        [stuck_row(route) for route in found],
+        shown,
+        stuck_cell,
+        as_json=as_json,
+        as_csv=as_csv,
     )
 
 
-def since(route: StuckRoute) -> str:
-    """Since when a stuck route has waited, in UTC to the minute."""
-    return f"{route.since.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+def stuck_cell(column: str, row: dict[str, Any]) -> str:
+    """A stuck route's field in words."""
+    value = row[column]
+    if column == "status":
+        return str(in_words("stage", value))
+    if column == "waiting_on":
+        return ", ".join(str(in_words("role", each)) for each in value) or "—"
+    if column == "since":
+        return f"{datetime.fromisoformat(value):%Y-%m-%d %H:%M} UTC"
+    return str(value or "—")
+
+
+def span(text: str) -> str:
+    """A duration of --older-than (`14d`) in Russian words («14 дней»)."""
+    match = DURATION.match(text)
+    assert match is not None  # checked by `duration`
+    from activities.documents.wording import plural  # noqa: PLC0415 - the documents' words, when needed
+
+    return plural(int(match[1]), *UNIT_WORDS[match[2]])
 
 
 def duration(text: str) -> timedelta:

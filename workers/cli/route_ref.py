@@ -1,0 +1,63 @@
+"""A route named on the command line: by its id, or by its key (`demo-sakha-00004`), which is
+resolved within the settings' store (the key's region is found by trying each region)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import typer
+
+from workers.cli.output import database_guard
+
+
+def resolve_route(text: str) -> UUID:
+    """The id of the route `text` names: a route id as it is, or a route's key looked up in
+    each region of the store; a key no region has, or several have, is a usage error saying
+    so (with the regions' route ids, to choose from)."""
+    try:
+        return UUID(text)
+    except ValueError:
+        pass
+    from workers.context import build_routes  # noqa: PLC0415 - the store, only for a key
+    from workers.settings import Settings  # noqa: PLC0415
+
+    with database_guard():
+        routes = build_routes(Settings())
+        try:
+            found = {
+                region: route.id
+                for region in routes.profiles.ids()
+                if (route := routes.keyed_route(region, text)) is not None
+            }
+        finally:
+            routes.close()
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if not found:
+        raise typer.BadParameter(
+            f"«{text}» — ни идентификатор ИОМ (UUID), ни ключ ИОМ какого-либо региона"
+        )
+    choices = "; ".join(f"{region}: {each}" for region, each in sorted(found.items()))
+    raise typer.BadParameter(
+        f"ключ «{text}» есть в нескольких регионах, укажите идентификатор ИОМ: {choices}"
+    )
+
+
+RouteArg = Annotated[
+    UUID,
+    typer.Argument(
+        parser=resolve_route,
+        metavar="ROUTE",
+        help="ИОМ: его идентификатор (UUID) или ключ (demo-sakha-00004).",
+    ),
+]
+RouteOpt = Annotated[
+    UUID | None,
+    typer.Option(
+        "--route",
+        parser=resolve_route,
+        metavar="ROUTE",
+        help="Только этот ИОМ: идентификатор (UUID) или ключ (demo-sakha-00004).",
+    ),
+]
