@@ -23,6 +23,7 @@ from aggregates.route import (
 )
 from aggregates.values import Checked, Diagnostic, Ident, Name, Plan, Role
 from api.problems import Problem
+from api.routes.regulations import edition_href
 
 EXAMPLE_ROUTE_ID = "3f1c9a52-7d7e-5b1a-9c55-0e6a1f0a2b11"
 OPEN_EXAMPLE: dict[str, Any] = {
@@ -87,6 +88,7 @@ class RouteState(BaseModel):
                     "version": 8,
                     "region": "sakha",
                     "profile": "sakha@1",
+                    "regulation": "/regulations/sakha/1",
                     "stage": "agreement",
                     "stage_name": "Согласование и утверждение ИОМ",
                     "route_key": "portal-2026-000451",
@@ -113,6 +115,9 @@ class RouteState(BaseModel):
     version: int = Field(description="Версия: число событий ИОМ.")
     region: str = Field(description="Код регламента региона.")
     profile: str = Field(description="Редакция регламента, по которой идёт ИОМ (`код@версия`).")
+    regulation: str = Field(
+        description="Адрес этой редакции регламента целиком: `GET /regulations/{код}/{версия}`."
+    )
     stage: Stage = Field(description="Этап ИОМ.")
     stage_name: str = Field(description="Название этапа по регламенту региона.")
     route_key: str = Field(description="Ключ ИОМ в портале.")
@@ -172,6 +177,7 @@ class RouteState(BaseModel):
             version=route.version,
             region=route.profile.id,
             profile=route.profile.key,
+            regulation=edition_href(route.profile.id, route.profile.version),
             stage=route.stage,
             stage_name=route.profile.stage_names[route.stage],
             route_key=route.route_key,

@@ -58,9 +58,10 @@ class Problem(BaseModel):
                     "title": "Действие не разрешено этой роли",
                     "status": 403,
                     "detail": "этап ждёт ответа: руководитель ЦНППМ",
-                    "rule": "agreement_order",
+                    "rule": "turn",
                     "field": None,
                     "errors": [],
+                    "retryable": False,
                 }
             ]
         }
@@ -74,6 +75,11 @@ class Problem(BaseModel):
     field: str | None = Field(default=None, description="Поле запроса, к которому относится отказ.")
     errors: list[FieldProblem] = Field(
         default=[], description="Все ошибки во входных данных (при проверке запроса)."
+    )
+    retryable: bool = Field(
+        description="Повтор того же запроса (с тем же Idempotency-Key) может пройти: сервис"
+        " или процесс ИОМ временно недоступен, параллельное изменение, ИОМ приостановлен."
+        " `false` — отказ окончательный: исправьте запрос, роль или данные."
     )
 
 
@@ -133,6 +139,20 @@ DOMAIN_KINDS: list[tuple[type[errors.DomainError], int, str]] = [
 ]
 
 
+RETRYABLE_KINDS = frozenset({"conflict", "unavailable", "timeout", "rate-limited", "internal"})
+"""The kinds a retry of the same request may get past: the service or the route's process
+briefly out of reach, a concurrent writer, too many requests."""
+RETRYABLE_RULES = frozenset({"conflict", "not_running", "paused"})
+"""A route's rules that refuse for now, not for good: a concurrent writer, an open route whose
+workflow is not running (`iom ops resume`), a route an operator paused. Answers under them are
+not kept for the key (`api.idempotency`): the same key is retried."""
+
+
+def retryable(status: int, kind: str, rule: str | None) -> bool:
+    """Whether a retry of the same request may succeed: the one place that decides it."""
+    return status in (503, 504) or kind in RETRYABLE_KINDS or rule in RETRYABLE_RULES
+
+
 def problem(
     status: int,
     kind: str,
@@ -151,6 +171,7 @@ def problem(
         rule=rule,
         field=field,
         errors=errors_ or [],
+        retryable=retryable(status, kind, rule),
     )
 
 
