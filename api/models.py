@@ -76,40 +76,37 @@ class CommandAccepted(BaseModel):
     version: int = Field(description="Версия ИОМ после команды.")
 
 
+ROUTE_EXAMPLE: dict[str, Any] = {
+    "id": EXAMPLE_ROUTE_ID,
+    "version": 8,
+    "region": "sakha",
+    "profile": "sakha@1",
+    "regulation": "/regulations/sakha/1",
+    "stage": "agreement",
+    "stage_name": "Согласование и утверждение ИОМ",
+    "route_key": "portal-2026-000451",
+    "teacher_id": "teacher-000451",
+    "school_id": "school-sakha-07",
+    "municipality_id": "mun-sakha-yakutsk",
+    "subject": "математика",
+    "methodist_id": "methodist-sakha-02",
+    "term": 1,
+    "revision": 1,
+    "plan_hash": "9d2f…",
+    "pending_parties": ["centre_head"],
+    "paused": False,
+    "closed": False,
+    "created_on": "2026-09-01T02:00:00Z",
+    "modified_on": "2026-09-20T05:30:00Z",
+    "chain_head": "4be1…",
+}
+
+
 class RouteState(BaseModel):
     """ИОМ сейчас: этап, стороны, план, согласование, мониторинг, корректировки, итоги.
     Персональных данных (ФИО и т. п.) здесь нет: только идентификаторы."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": EXAMPLE_ROUTE_ID,
-                    "version": 8,
-                    "region": "sakha",
-                    "profile": "sakha@1",
-                    "regulation": "/regulations/sakha/1",
-                    "stage": "agreement",
-                    "stage_name": "Согласование и утверждение ИОМ",
-                    "route_key": "portal-2026-000451",
-                    "teacher_id": "teacher-000451",
-                    "school_id": "school-sakha-07",
-                    "municipality_id": "mun-sakha-yakutsk",
-                    "subject": "математика",
-                    "methodist_id": "methodist-sakha-02",
-                    "term": 1,
-                    "revision": 1,
-                    "plan_hash": "9d2f…",
-                    "pending_parties": ["centre_head"],
-                    "paused": False,
-                    "closed": False,
-                    "created_on": "2026-09-01T02:00:00Z",
-                    "modified_on": "2026-09-20T05:30:00Z",
-                    "chain_head": "4be1…",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [ROUTE_EXAMPLE]})
 
     id: UUID = Field(description="Идентификатор ИОМ.")
     version: int = Field(description="Версия: число событий ИОМ.")
@@ -213,6 +210,14 @@ class RouteState(BaseModel):
             modified_on=route.modified_on,
             chain_head=route.chain_head,
         )
+
+
+class FoundRoutes(BaseModel):
+    """ИОМ с этим ключом портала в пределах доступа токена: один или ни одного."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [ROUTE_EXAMPLE]}]})
+
+    items: list[RouteState] = Field(description="Найденный ИОМ (или пустой список).")
 
 
 LINE_EXAMPLE: dict[str, Any] = {

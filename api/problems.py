@@ -76,6 +76,11 @@ class Problem(BaseModel):
     errors: list[FieldProblem] = Field(
         default=[], description="Все ошибки во входных данных (при проверке запроса)."
     )
+    existing_route: str | None = Field(
+        default=None,
+        description="При `route-exists`: идентификатор ИОМ, уже открытого с этим ключом, если"
+        " он доступен запросившему (иначе пусто).",
+    )
     retryable: bool = Field(
         description="Повтор того же запроса (с тем же Idempotency-Key) может пройти: сервис"
         " или процесс ИОМ временно недоступен, параллельное изменение, ИОМ приостановлен."
@@ -126,6 +131,7 @@ TITLES = {
     "rate-limited": "Слишком много запросов",
     "webhook-not-found": "Подписка или доставка не найдена",
     "not-acceptable": "Документ не выдаётся в запрошенном формате",
+    "regulation-not-found": "Редакция регламента не найдена",
 }
 
 DOMAIN_KINDS: list[tuple[type[errors.DomainError], int, str]] = [
@@ -153,6 +159,16 @@ def retryable(status: int, kind: str, rule: str | None) -> bool:
     return status in (503, 504) or kind in RETRYABLE_KINDS or rule in RETRYABLE_RULES
 
 
+def kinds_table() -> str:
+    """The README's table of problem kinds (a test keeps the two in step)."""
+    lines = ["| kind | title | retryable |", "|---|---|---|"]
+    for kind, title in TITLES.items():
+        again = "yes" if retryable(0, kind, None) else "no"
+        lines.append(f"| `{kind}` | {title} | {again} |")
+    rules = ", ".join(f"`{rule}`" for rule in sorted(RETRYABLE_RULES))
+    return "\n".join(lines) + f"\n\nUnder the rules {rules} any kind is retryable.\n"
+
+
 def problem(
     status: int,
     kind: str,
@@ -161,6 +177,7 @@ def problem(
     rule: str | None = None,
     field: str | None = None,
     errors_: list[FieldProblem] | None = None,
+    existing_route: str | None = None,
 ) -> Problem:
     """A problem of `kind`, titled in Russian."""
     return Problem(
@@ -171,6 +188,7 @@ def problem(
         rule=rule,
         field=field,
         errors=errors_ or [],
+        existing_route=existing_route,
         retryable=retryable(status, kind, rule),
     )
 
@@ -181,7 +199,10 @@ def domain_problem(error: errors.DomainError) -> Problem:
         ((status, kind) for cls, status, kind in DOMAIN_KINDS if isinstance(error, cls)),
         (422, "refused"),
     )
-    return problem(status, kind, error.message, rule=error.rule, field=error.field)
+    named = error.route_id if isinstance(error, errors.RouteExistsError) else None
+    return problem(
+        status, kind, error.message, rule=error.rule, field=error.field, existing_route=named
+    )
 
 
 REFUSALS = "iom.refusals"
