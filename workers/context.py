@@ -11,12 +11,17 @@ from workers.pd_master import master_key
 from workers.settings import Settings, store_env
 
 
+def build_profiles(settings: Settings) -> ProfileCatalogue:
+    """The regulation profiles the deployment knows (IOM_PROFILES_DIR, or the stock ones)."""
+    return ProfileCatalogue(load_profiles(settings.profiles_dir))
+
+
 def build_routes(settings: Settings) -> Routes:
     """The routes application on the configured event store."""
     key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
     return Routes(
         store_env(settings.database_url, key),
-        profiles=ProfileCatalogue(load_profiles(settings.profiles_dir)),
+        profiles=build_profiles(settings),
         snapshot_interval=settings.snapshot_interval,
     )
 
