@@ -26,6 +26,7 @@ from api.routes import (
     batch,
     commands,
     documents,
+    forms,
     health,
     monitoring,
     queries,
@@ -88,6 +89,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(monitoring.build_router())
     app.include_router(teachers.build_router())
     app.include_router(regulations.build_router())
+    app.include_router(forms.build_router())
     app.include_router(webhooks.build_router())
     webhooks.document_events(app)
     app.include_router(health.build_router())

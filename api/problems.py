@@ -132,6 +132,7 @@ TITLES = {
     "webhook-not-found": "Подписка или доставка не найдена",
     "not-acceptable": "Документ не выдаётся в запрошенном формате",
     "regulation-not-found": "Редакция регламента не найдена",
+    "command-not-found": "Команда не найдена",
 }
 
 DOMAIN_KINDS: list[tuple[type[errors.DomainError], int, str]] = [
