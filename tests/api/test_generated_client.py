@@ -31,9 +31,9 @@ def generated(document: dict[str, Any], where: Path) -> ModuleType:
     """The client package generated from `document` into `where`, imported."""
     source = where / "openapi.json"
     source.write_text(json.dumps(document, ensure_ascii=False))
+    arguments = ["--path", str(source), "--meta", "none", "--output-path", str(where / PACKAGE)]
     done = subprocess.run(
-        [str(GENERATOR), "generate", "--path", str(source), "--meta", "none"]
-        + ["--output-path", str(where / PACKAGE)],
+        [str(GENERATOR), "generate", *arguments],
         capture_output=True,
         text=True,
         check=False,
