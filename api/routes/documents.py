@@ -17,11 +17,14 @@ auditor, the operator); anyone else gets 403 before anything is read.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from activities.documents import (
     CampaignOptions,
@@ -202,15 +205,24 @@ WHEN = {
 }
 
 
+def iso_day(value: Any) -> Any:
+    """A query's date as the document says it, `ГГГГ-ММ-ДД`: not a number read as seconds."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    raise PydanticCustomError("date_parsing", "ожидается дата ГГГГ-ММ-ДД")
+
+
+IsoDay = Annotated[date, BeforeValidator(iso_day)]
+
 StartsOn = Annotated[
-    date | None,
+    IsoDay | None,
     Query(
         alias="from",
         description="Диагностики, проведённые в этот день или позже (дата, `ГГГГ-ММ-ДД`).",
     ),
 ]
 EndsOn = Annotated[
-    date | None,
+    IsoDay | None,
     Query(
         alias="to",
         description="Диагностики, проведённые в этот день или раньше (дата, `ГГГГ-ММ-ДД`).",
