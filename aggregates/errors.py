@@ -39,6 +39,9 @@ class RouteNotFoundError(DomainError):
 class RouteExistsError(DomainError):
     """A route with that portal key was opened by another command."""
 
+    route_id: str | None = None
+    """The route under the key, named only to a caller who may see it (the API decides)."""
+
 
 class ConflictError(DomainError):
     """Another writer saved the route first; reload and decide again."""

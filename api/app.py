@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from api import problems
@@ -21,10 +21,12 @@ from api.limits import BodyLimit, RateLimiter
 from api.metrics import install_metrics
 from api.openapi import install_openapi
 from api.paging import CursorKey
+from api.parameters import known_parameters
 from api.routes import (
     batch,
     commands,
     documents,
+    forms,
     health,
     monitoring,
     queries,
@@ -67,7 +69,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     # Swagger UI (/docs) and ReDoc (/redoc) from the scripts installed with fastapi-offline:
     # nothing loads from a CDN, so the documentation works inside a region's closed network.
-    app = FastAPIOffline(title=TITLE, version=VERSION, lifespan=lifespan)
+    app = FastAPIOffline(
+        title=TITLE,
+        version=VERSION,
+        lifespan=lifespan,
+        dependencies=[Depends(known_parameters)],  # a GET's unknown parameter: 422
+    )
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.api_rate_per_minute)
     app.state.cursor_key = CursorKey.from_settings(settings)
@@ -82,6 +89,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(monitoring.build_router())
     app.include_router(teachers.build_router())
     app.include_router(regulations.build_router())
+    app.include_router(forms.build_router())
     app.include_router(webhooks.build_router())
     webhooks.document_events(app)
     app.include_router(health.build_router())

@@ -52,7 +52,14 @@ from fastapi.responses import JSONResponse
 from aggregates import errors
 from aggregates.application import Routes
 from api.auth import Principal
-from api.problems import MEDIA_TYPE, Problem, ProblemError, domain_problem, note_refusal
+from api.problems import (
+    MEDIA_TYPE,
+    RETRYABLE_RULES,
+    Problem,
+    ProblemError,
+    domain_problem,
+    note_refusal,
+)
 from projections.tables import Db
 from projections.view import transaction_on
 from workers.settings import Settings
@@ -66,7 +73,6 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, as a UUID or ULID is
 COMMAND_NAMESPACE = uuid.UUID("0c5e2a44-7d0b-4f7e-9a53-2b8f4b1d6e90")
-TRANSIENT_RULES = frozenset({"conflict", "not_running", "paused"})
 EXAMPLE_KEY = "7f0b7d2e-6f0a-4b8e-9a57-3d2c4a1e5b90"
 TTL = timedelta(hours=72)
 """How long an answer is kept by default (`IOM_API_IDEMPOTENCY_TTL_HOURS`)."""
@@ -156,7 +162,9 @@ class IdempotencyStore:
 
     def keep(self, region: str, actor_id: str, key: str, answer: Answer) -> Answer:
         """Keep `answer` unless one is kept already within the TTL (an expired one is
-        replaced); the answer kept. Expired answers are purged now and then.
+        replaced); the answer kept: `answer` itself when this call kept it, so a caller tells
+        the request that answered first from the ones that raced it. Expired answers are
+        purged now and then.
 
         One statement when the key is new: the row written comes back (`RETURNING`); only
         when another answer was kept first is it read."""
@@ -351,7 +359,7 @@ async def answer_once(
         logged.info("idempotency key reused for another request")
         raise reuse(key) from None
     except errors.DomainError as error:
-        if isinstance(error, errors.ConflictError) or error.rule in TRANSIENT_RULES:
+        if isinstance(error, errors.ConflictError) or error.rule in RETRYABLE_RULES:
             logged.info("command not answered", rule=error.rule)
             raise
         refusal = domain_problem(error)
@@ -363,4 +371,6 @@ async def answer_once(
     if refusal is not None and kept.body == body:
         note_refusal(keyed.request, refusal)
     logged.info("command answered", status=kept.status, rule=kept.body.get("rule"))
-    return response(kept, replayed=kept.body != body)
+    # Requests racing under one key all ran the command (the route applied it once); the one
+    # whose answer was kept first answers, every other one is a replay of it.
+    return response(kept, replayed=kept is not answer)

@@ -23,6 +23,7 @@ from aggregates.route import (
 )
 from aggregates.values import Checked, Diagnostic, Ident, Name, Plan, Role
 from api.problems import Problem
+from api.routes.regulations import edition_href
 
 EXAMPLE_ROUTE_ID = "3f1c9a52-7d7e-5b1a-9c55-0e6a1f0a2b11"
 OPEN_EXAMPLE: dict[str, Any] = {
@@ -75,44 +76,45 @@ class CommandAccepted(BaseModel):
     version: int = Field(description="Версия ИОМ после команды.")
 
 
+ROUTE_EXAMPLE: dict[str, Any] = {
+    "id": EXAMPLE_ROUTE_ID,
+    "version": 8,
+    "region": "sakha",
+    "profile": "sakha@1",
+    "regulation": "/regulations/sakha/1",
+    "stage": "agreement",
+    "stage_name": "Согласование и утверждение ИОМ",
+    "route_key": "portal-2026-000451",
+    "teacher_id": "teacher-000451",
+    "school_id": "school-sakha-07",
+    "municipality_id": "mun-sakha-yakutsk",
+    "subject": "математика",
+    "methodist_id": "methodist-sakha-02",
+    "term": 1,
+    "revision": 1,
+    "plan_hash": "9d2f…",
+    "pending_parties": ["centre_head"],
+    "paused": False,
+    "closed": False,
+    "created_on": "2026-09-01T02:00:00Z",
+    "modified_on": "2026-09-20T05:30:00Z",
+    "chain_head": "4be1…",
+}
+
+
 class RouteState(BaseModel):
     """ИОМ сейчас: этап, стороны, план, согласование, мониторинг, корректировки, итоги.
     Персональных данных (ФИО и т. п.) здесь нет: только идентификаторы."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": EXAMPLE_ROUTE_ID,
-                    "version": 8,
-                    "region": "sakha",
-                    "profile": "sakha@1",
-                    "stage": "agreement",
-                    "stage_name": "Согласование и утверждение ИОМ",
-                    "route_key": "portal-2026-000451",
-                    "teacher_id": "teacher-000451",
-                    "school_id": "school-sakha-07",
-                    "municipality_id": "mun-sakha-yakutsk",
-                    "subject": "математика",
-                    "methodist_id": "methodist-sakha-02",
-                    "term": 1,
-                    "revision": 1,
-                    "plan_hash": "9d2f…",
-                    "pending_parties": ["centre_head"],
-                    "paused": False,
-                    "closed": False,
-                    "created_on": "2026-09-01T02:00:00Z",
-                    "modified_on": "2026-09-20T05:30:00Z",
-                    "chain_head": "4be1…",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [ROUTE_EXAMPLE]})
 
     id: UUID = Field(description="Идентификатор ИОМ.")
     version: int = Field(description="Версия: число событий ИОМ.")
     region: str = Field(description="Код регламента региона.")
     profile: str = Field(description="Редакция регламента, по которой идёт ИОМ (`код@версия`).")
+    regulation: str = Field(
+        description="Адрес этой редакции регламента целиком: `GET /regulations/{код}/{версия}`."
+    )
     stage: Stage = Field(description="Этап ИОМ.")
     stage_name: str = Field(description="Название этапа по регламенту региона.")
     route_key: str = Field(description="Ключ ИОМ в портале.")
@@ -172,6 +174,7 @@ class RouteState(BaseModel):
             version=route.version,
             region=route.profile.id,
             profile=route.profile.key,
+            regulation=edition_href(route.profile.id, route.profile.version),
             stage=route.stage,
             stage_name=route.profile.stage_names[route.stage],
             route_key=route.route_key,
@@ -207,6 +210,14 @@ class RouteState(BaseModel):
             modified_on=route.modified_on,
             chain_head=route.chain_head,
         )
+
+
+class FoundRoutes(BaseModel):
+    """ИОМ с этим ключом портала в пределах доступа токена: один или ни одного."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [ROUTE_EXAMPLE]}]})
+
+    items: list[RouteState] = Field(description="Найденный ИОМ (или пустой список).")
 
 
 LINE_EXAMPLE: dict[str, Any] = {

@@ -58,9 +58,10 @@ class Problem(BaseModel):
                     "title": "Действие не разрешено этой роли",
                     "status": 403,
                     "detail": "этап ждёт ответа: руководитель ЦНППМ",
-                    "rule": "agreement_order",
+                    "rule": "turn",
                     "field": None,
                     "errors": [],
+                    "retryable": False,
                 }
             ]
         }
@@ -74,6 +75,16 @@ class Problem(BaseModel):
     field: str | None = Field(default=None, description="Поле запроса, к которому относится отказ.")
     errors: list[FieldProblem] = Field(
         default=[], description="Все ошибки во входных данных (при проверке запроса)."
+    )
+    existing_route: str | None = Field(
+        default=None,
+        description="При `route-exists`: идентификатор ИОМ, уже открытого с этим ключом, если"
+        " он доступен запросившему (иначе пусто).",
+    )
+    retryable: bool = Field(
+        description="Повтор того же запроса (с тем же Idempotency-Key) может пройти: сервис"
+        " или процесс ИОМ временно недоступен, параллельное изменение, ИОМ приостановлен."
+        " `false` — отказ окончательный: исправьте запрос, роль или данные."
     )
 
 
@@ -120,6 +131,8 @@ TITLES = {
     "rate-limited": "Слишком много запросов",
     "webhook-not-found": "Подписка или доставка не найдена",
     "not-acceptable": "Документ не выдаётся в запрошенном формате",
+    "regulation-not-found": "Редакция регламента не найдена",
+    "command-not-found": "Команда не найдена",
 }
 
 DOMAIN_KINDS: list[tuple[type[errors.DomainError], int, str]] = [
@@ -133,6 +146,30 @@ DOMAIN_KINDS: list[tuple[type[errors.DomainError], int, str]] = [
 ]
 
 
+RETRYABLE_KINDS = frozenset({"conflict", "unavailable", "timeout", "rate-limited", "internal"})
+"""The kinds a retry of the same request may get past: the service or the route's process
+briefly out of reach, a concurrent writer, too many requests."""
+RETRYABLE_RULES = frozenset({"conflict", "not_running", "paused"})
+"""A route's rules that refuse for now, not for good: a concurrent writer, an open route whose
+workflow is not running (`iom ops resume`), a route an operator paused. Answers under them are
+not kept for the key (`api.idempotency`): the same key is retried."""
+
+
+def retryable(status: int, kind: str, rule: str | None) -> bool:
+    """Whether a retry of the same request may succeed: the one place that decides it."""
+    return status in (503, 504) or kind in RETRYABLE_KINDS or rule in RETRYABLE_RULES
+
+
+def kinds_table() -> str:
+    """The README's table of problem kinds (a test keeps the two in step)."""
+    lines = ["| kind | title | retryable |", "|---|---|---|"]
+    for kind, title in TITLES.items():
+        again = "yes" if retryable(0, kind, None) else "no"
+        lines.append(f"| `{kind}` | {title} | {again} |")
+    rules = ", ".join(f"`{rule}`" for rule in sorted(RETRYABLE_RULES))
+    return "\n".join(lines) + f"\n\nUnder the rules {rules} any kind is retryable.\n"
+
+
 def problem(
     status: int,
     kind: str,
@@ -141,6 +178,7 @@ def problem(
     rule: str | None = None,
     field: str | None = None,
     errors_: list[FieldProblem] | None = None,
+    existing_route: str | None = None,
 ) -> Problem:
     """A problem of `kind`, titled in Russian."""
     return Problem(
@@ -151,6 +189,8 @@ def problem(
         rule=rule,
         field=field,
         errors=errors_ or [],
+        existing_route=existing_route,
+        retryable=retryable(status, kind, rule),
     )
 
 
@@ -160,7 +200,10 @@ def domain_problem(error: errors.DomainError) -> Problem:
         ((status, kind) for cls, status, kind in DOMAIN_KINDS if isinstance(error, cls)),
         (422, "refused"),
     )
-    return problem(status, kind, error.message, rule=error.rule, field=error.field)
+    named = error.route_id if isinstance(error, errors.RouteExistsError) else None
+    return problem(
+        status, kind, error.message, rule=error.rule, field=error.field, existing_route=named
+    )
 
 
 REFUSALS = "iom.refusals"

@@ -6,7 +6,7 @@ import structlog
 
 from aggregates.application import Routes
 from aggregates.personal import PersonalDataStore
-from aggregates.profiles import ProfileCatalogue, load_profiles
+from aggregates.profiles import ProfileCatalogue
 from workers.pd_master import master_key
 from workers.settings import Settings, store_env
 
@@ -16,7 +16,7 @@ def build_routes(settings: Settings) -> Routes:
     key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
     return Routes(
         store_env(settings.database_url, key),
-        profiles=ProfileCatalogue(load_profiles(settings.profiles_dir)),
+        profiles=ProfileCatalogue.load(settings.profiles_dir),
         snapshot_interval=settings.snapshot_interval,
     )
 

@@ -97,7 +97,7 @@ class RouteGateway:
             raise error from None
         except RPCError as failure:
             if failure.status is RPCStatusCode.NOT_FOUND:
-                raise not_running(route_id) from None
+                raise await self.gone(route_id) from None
             raise
         return version
 
@@ -108,8 +108,14 @@ class RouteGateway:
             await handle.signal(name, payload)
         except RPCError as failure:
             if failure.status is RPCStatusCode.NOT_FOUND:
-                raise not_running(route_id) from None
+                raise await self.gone(route_id) from None
             raise
+
+    async def gone(self, route_id: UUID) -> errors.DomainError:
+        """Why a route has no running workflow: the route is closed (final), or its workflow
+        is down while the route is open (`iom ops resume` restarts it: retry then)."""
+        route = await asyncio.to_thread(self.routes.route, route_id)
+        return route_closed(route.id) if route.closed else not_running(route_id)
 
     async def stuck(self, older_than: timedelta, now: datetime | None = None) -> list[StuckRoute]:
         """Running routes that have waited on someone for longer than `older_than`."""
@@ -170,9 +176,16 @@ def domain_error(cause: ApplicationError) -> errors.DomainError:
 
 
 def not_running(route_id: UUID) -> errors.DomainError:
-    """A route whose workflow is not running."""
+    """An open route whose workflow is not running: an operator restarts it."""
     return errors.StageError(
         "not_running",
-        f"процесс ИОМ {route_id} не выполняется: ИОМ завершён, отменён или не запущен"
-        " (оператор может перезапустить его: iom ops resume)",
+        f"процесс ИОМ {route_id} не выполняется, хотя ИОМ не завершён: оператор может"
+        " перезапустить его (iom ops resume), затем повторите запрос",
+    )
+
+
+def route_closed(route_id: UUID) -> errors.DomainError:
+    """A completed or cancelled route: nothing more happens to it, for good."""
+    return errors.StageError(
+        "route_closed", f"ИОМ {route_id} завершён или отменён: команды по нему не принимаются"
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from aggregates.errors import InvalidCommandError, RoleError, StageError
-from aggregates.profiles import Stage
+from aggregates.profiles import Profile, Stage
 from aggregates.values import LEAD_MONTHS, ROLE_TITLES, Actor, Checked, Role, Value
 
 if TYPE_CHECKING:
@@ -67,6 +67,22 @@ class Command(Checked, Value):
         """The events this command appends to `route`, or a `DomainError` saying why not."""
         raise NotImplementedError
 
+    @classmethod
+    def required_by(cls, profile: Profile) -> dict[str, str]:  # noqa: ARG003 - none by default
+        """The fields the regulation `profile` requires of this command beyond its model: each
+        path (`product`, `plan.final_public_event`, `plan.activities[].direction`: `[]` is
+        every item of a list) with the Russian refusal of a missing or blank value. One
+        declaration read twice: by `require_fields` when the command is decided, and by the
+        command's JSON Schema under that edition (`aggregates.forms`)."""
+        return {}
+
+    def require_fields(self, profile: Profile) -> None:
+        """Refuse a field `required_by(profile)` that is missing or blank, naming it."""
+        for path, message in self.required_by(profile).items():
+            for where, value in values_at(self, path):
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    raise invalid(where, message)
+
     # Guards shared by the commands.
 
     def require_running(self, route: Route) -> None:
@@ -103,6 +119,21 @@ class Command(Checked, Value):
             raise RoleError("assigned_methodist", "за ИОМ ещё не закреплён методист")
         if actor.role is Role.METHODIST and route.methodist_id != actor.id:
             raise RoleError("assigned_methodist", "действует только закреплённый за ИОМ методист")
+
+
+def values_at(model: object, path: str) -> list[tuple[str, object]]:
+    """The values at `path` in `model` (`a.b[].c`: `c` of every item of `a.b`), each with its
+    concrete path (`a.b[2].c`)."""
+    found: list[tuple[str, object]] = [("", model)]
+    for part in path.split("."):
+        name, each = part.removesuffix("[]"), part.endswith("[]")
+        step = [(f"{where}.{name}".lstrip("."), getattr(value, name)) for where, value in found]
+        if each:
+            step = [
+                (f"{where}[{i}]", item) for where, items in step for i, item in enumerate(items)
+            ]
+        found = step
+    return found
 
 
 def invalid(field: str, message: str) -> InvalidCommandError:

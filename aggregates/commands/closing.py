@@ -17,7 +17,7 @@ from aggregates.events import (
     FinalPublicEventHeld,
     SelfReflectionRecorded,
 )
-from aggregates.profiles import Stage
+from aggregates.profiles import Profile, Stage
 from aggregates.values import ROLE_TITLES, Day, Diagnostic, Name, OptionalText, Outcome, Role, Text
 
 if TYPE_CHECKING:
@@ -108,6 +108,12 @@ class RecordConclusions(FinalCommand):
     recommendations: OptionalText = ""  # рекомендации куратора
     prolonged_until: Day | None = None
 
+    @classmethod
+    def required_by(cls, profile: Profile) -> dict[str, str]:
+        if not profile.requires_recommendations:
+            return {}
+        return {"recommendations": "регламент требует рекомендации куратора"}
+
     def decide(self, route: Route, context: Context) -> list[Change]:
         profile = route.profile
         self.require_final(route, context, (profile.conclusions_by,))
@@ -126,8 +132,7 @@ class RecordConclusions(FinalCommand):
         ]
         if missing:
             raise StageError("final_incomplete", "до выводов нужны: " + ", ".join(missing))
-        if profile.requires_recommendations and not self.recommendations.strip():
-            raise invalid("recommendations", "регламент требует рекомендации куратора")
+        self.require_fields(profile)
         self.check_prolongation(route)
         awaiting = [role for role in profile.conclusions_signers if role is not context.actor.role]
         return [(ConclusionsRecorded, self.model_dump() | {"awaiting": awaiting})]

@@ -22,11 +22,25 @@ from aggregates.events import (
     RouteReturned,
     RouteSubmitted,
 )
-from aggregates.profiles import AgreementStep, Stage
+from aggregates.profiles import AgreementStep, Profile, Stage
 from aggregates.values import LEAD_MONTHS, ROLE_TITLES, Digest, OptionalText, Plan, Text
 
 if TYPE_CHECKING:
     from aggregates.route import Route
+
+
+def plan_required(profile: Profile) -> dict[str, str]:
+    """What a region requires of a command's `plan` (designed or corrected) beyond its model
+    (`Command.required_by`)."""
+    required: dict[str, str] = {}
+    if profile.directions:
+        names = ", ".join(sorted(entry.code for entry in profile.directions))
+        required["plan.activities[].direction"] = f"укажите направление дорожной карты: {names}"
+    if profile.requires_final_public_event:
+        required["plan.final_public_event"] = (
+            "регламент требует заключительное публичное мероприятие"
+        )
+    return required
 
 
 def check_plan(plan: Plan, route: Route, context: Context, field: str = "plan") -> None:
@@ -71,11 +85,12 @@ def check_plan(plan: Plan, route: Route, context: Context, field: str = "plan") 
         if directions and activity.direction not in directions:
             raise invalid(
                 f"{where}.direction",
-                "укажите направление дорожной карты: " + ", ".join(sorted(directions)),
+                f"направления «{activity.direction}» нет в регламенте: "
+                + ", ".join(sorted(directions)),
             )
         if not directions and activity.direction is not None:
             raise invalid(f"{where}.direction", "регламент не делит мероприятия по направлениям")
-    check_final_event(plan, route, field)
+    check_final_event(plan, field)
     check_deficits(plan, route, field)
 
 
@@ -94,15 +109,10 @@ def check_start(plan: Plan, route: Route, context: Context, field: str) -> None:
         )
 
 
-def check_final_event(plan: Plan, route: Route, field: str) -> None:
-    """The final public event is planned where the regulation requires it, within the term."""
+def check_final_event(plan: Plan, field: str) -> None:
+    """The final public event, where one is planned, lies within the term."""
     event = plan.final_public_event
-    if event is None:
-        if route.profile.requires_final_public_event:
-            raise invalid(
-                f"{field}.final_public_event",
-                "регламент требует заключительное публичное мероприятие",
-            )
+    if event is None:  # a region that requires one said so first (`plan_required`)
         return
     where = f"{field}.final_public_event"
     if event.ends_on < event.starts_on:
@@ -151,11 +161,16 @@ class DesignRoute(Command):
 
     plan: Plan
 
+    @classmethod
+    def required_by(cls, profile: Profile) -> dict[str, str]:
+        return plan_required(profile)
+
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, Stage.DESIGN)
         self.require_role(route, context.actor, route.profile.designers)
         if route.input_diagnostic is None:
             raise StageError("diagnostic_first", "сначала внесите результаты входной диагностики")
+        self.require_fields(route.profile)
         check_plan(self.plan, route, context)
         plan_hash = self.plan.content_hash()
         if plan_hash == route.plan_hash:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import Change, Command, Context, invalid
-from aggregates.commands.design import check_plan
+from aggregates.commands.design import check_plan, plan_required
 from aggregates.errors import RoleError
 from aggregates.events import (
     ActivityCompleted,
@@ -16,7 +16,7 @@ from aggregates.events import (
     InterimResultRecorded,
     RouteCorrected,
 )
-from aggregates.profiles import Stage
+from aggregates.profiles import Profile, Stage
 from aggregates.values import ROLE_TITLES, Activity, Code, Day, OptionalText, Plan, Role, Text
 
 if TYPE_CHECKING:
@@ -63,13 +63,18 @@ class CompleteActivity(ActivityCommand):
         context.require_past(route, self.completed_on, "completed_on", "дата выполнения")
         if self.completed_on < activity.starts_on:
             raise invalid("completed_on", f"мероприятие начинается {activity.starts_on:%d.%m.%Y}")
-        if route.profile.directions and not self.product.strip():
-            raise invalid("product", "укажите продукт — форму представления результата работы")
-        if route.profile.requires_assessment:
-            for field in ("self_assessment", "employer_assessment"):
-                if not getattr(self, field).strip():
-                    raise invalid(field, "регламент требует самооценку и оценку работодателем")
+        self.require_fields(route.profile)
         return [(ActivityCompleted, self.model_dump())]
+
+    @classmethod
+    def required_by(cls, profile: Profile) -> dict[str, str]:
+        required: dict[str, str] = {}
+        if profile.directions:
+            required["product"] = "укажите продукт — форму представления результата работы"
+        if profile.requires_assessment:
+            both = "регламент требует самооценку и оценку работодателем"
+            required |= {"self_assessment": both, "employer_assessment": both}
+        return required
 
 
 class MarkActivityNotDone(ActivityCommand):
@@ -124,11 +129,16 @@ class CorrectRoute(Command):
     reason: Text
     plan: Plan
 
+    @classmethod
+    def required_by(cls, profile: Profile) -> dict[str, str]:
+        return plan_required(profile)
+
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, Stage.IMPLEMENTATION)
         self.require_role(route, context.actor, route.profile.correctors)
         assert route.plan is not None
         context.require_past(route, self.corrected_on, "corrected_on", "дата корректировки")
+        self.require_fields(route.profile)
         check_plan(self.plan, route, context)
         old = {activity.id: activity for activity in route.plan.activities}
         new = {activity.id: activity for activity in self.plan.activities}

@@ -215,6 +215,11 @@ class ProfileCatalogue:
     def __init__(self, profiles: dict[str, Profile]) -> None:
         self._profiles = profiles
 
+    @classmethod
+    def load(cls, extra_dir: Path | None = None) -> ProfileCatalogue:
+        """The shipped profiles and those in `extra_dir` (the IOM_PROFILES_DIR setting)."""
+        return cls(load_profiles(extra_dir))
+
     def latest(self, profile_id: str) -> Profile:
         """The newest edition of a region's profile."""
         editions = [p for p in self._profiles.values() if p.id == profile_id]

@@ -17,9 +17,10 @@ from aggregates.application import Routes
 from aggregates.events import RouteOpened
 from aggregates.route import Route
 from aggregates.summaries import describe
-from api.access import visible_route
+from aggregates.values import Ident
+from api.access import may_see, visible_route
 from api.iso import IsoMoment
-from api.models import HistoryLine, RouteHistory, RouteState
+from api.models import FoundRoutes, HistoryLine, RouteHistory, RouteState
 from api.paging import invalid
 from api.routes.commands import RouteId
 from api.routes.responses import problems
@@ -38,6 +39,15 @@ AsOf = Annotated[
     Query(
         description="Момент (ISO 8601 с часовым поясом): ИОМ таким, каким он был тогда.",
         examples=["2026-10-01T12:00:00+09:00"],
+    ),
+]
+
+
+RouteKey = Annotated[
+    Ident,
+    Query(
+        description="Ключ ИОМ в портале (`route_key` при открытии).",
+        examples=["portal-2026-000451"],
     ),
 ]
 
@@ -77,6 +87,17 @@ async def get_route(
     return RouteState.of(route)
 
 
+async def find_routes(
+    route_key: RouteKey, principal: PrincipalDep, services: ServicesDep
+) -> FoundRoutes:
+    """ИОМ по ключу портала (`route_key`, с которым его открыли) в регионе токена и в пределах
+    его доступа — например, когда портал не получил ответа на открытие. ИОМ вне доступа не
+    находится, как и несуществующий: пустой список."""
+    route = await asyncio.to_thread(services.routes.keyed_route, principal.region, route_key)
+    found = [RouteState.of(route)] if route is not None and may_see(principal, route) else []
+    return FoundRoutes(items=found)
+
+
 async def get_history(
     route_id: RouteId, principal: PrincipalDep, services: ServicesDep
 ) -> RouteHistory:
@@ -106,6 +127,16 @@ async def get_history(
 def build_router() -> APIRouter:
     """The queries' router."""
     router = APIRouter(prefix="/routes", tags=["Запросы"])
+    router.add_api_route(
+        "",
+        find_routes,
+        methods=["GET"],
+        response_model=FoundRoutes,
+        response_description="ИОМ с этим ключом (или ни одного).",
+        operation_id="find_routes",
+        summary="ИОМ по ключу портала",
+        responses=problems(401, 422),
+    )
     router.add_api_route(
         "/{route_id}",
         get_route,

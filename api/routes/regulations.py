@@ -5,13 +5,14 @@ portal reads the same edition here to learn the competences and their levels, th
 the stages' Russian names, the agreement's rounds and parties, who designs, corrects and
 concludes, the term bounds and what the route must end with. An edition never changes once
 published (a change is a new version), so its answer carries a strong `ETag` and answers
-`304 Not Modified` to a matching `If-None-Match`.
+`304 Not Modified` to a matching `If-None-Match`. Each command's form under an edition:
+`api.routes.forms`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Path, Response
@@ -21,7 +22,7 @@ from aggregates.profiles import Profile, UnknownProfileError
 from aggregates.values import Code
 from api.problems import ProblemError
 from api.routes.responses import problems
-from api.services import ServicesDep, principal
+from api.services import Services, ServicesDep, principal
 
 
 class Edition(BaseModel):
@@ -74,11 +75,22 @@ async def get_regulation(
     компетенции, направления, названия этапов, стороны согласования по раундам, кто
     проектирует, корректирует, подводит итоги и подписывает, границы срока, что обязательно.
     Редакция не меняется: ответ несёт `ETag`, на совпадающий `If-None-Match` — 304."""
+    profile = edition_of(services, profile_id, version)
+    return unchanging(profile.model_dump(mode="json"), if_none_match)
+
+
+def edition_of(services: Services, profile_id: str, version: int) -> Profile:
+    """The edition asked for, or a 404."""
     try:
-        profile = services.routes.profiles.edition(profile_id, version)
+        return services.routes.profiles.edition(profile_id, version)
     except UnknownProfileError as error:
         raise ProblemError(404, "regulation-not-found", str(error), rule="not_found") from None
-    body = orjson.dumps(profile.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+
+
+def unchanging(answer: dict[str, Any], if_none_match: str | None) -> Response:
+    """An answer that never changes (an edition, a form under it): a strong `ETag`, and 304
+    to a matching `If-None-Match`."""
+    body = orjson.dumps(answer, option=orjson.OPT_SORT_KEYS)
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if if_none_match is not None and etag in (tag.strip() for tag in if_none_match.split(",")):

@@ -4,6 +4,7 @@ handed to the store, or by moving a row's time back in the database: never by sl
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,6 +62,27 @@ async def test_a_key_older_than_the_ttl_is_new_again(direct: Direct, portal: Por
     assert direct.routes.route(route_id).version == route.version + 1
     replayed = await direct.client.post(path, headers=headers, json=right)
     assert (replayed.json(), replayed.headers["Idempotent-Replayed"]) == (accepted.json(), "true")
+
+
+async def test_concurrent_duplicates_are_replays_of_the_one_that_ran(
+    direct: Direct, portal: Portal
+) -> None:
+    _, route_id = direct.route_in_agreement()
+    route = direct.routes.route(route_id)
+    token = portal.token(
+        Role.TEACHER, "portal-user-1", school="school-sakha-02", teacher_id="teacher-sakha-00001"
+    )
+    headers = portal.headers(token, "agree-raced")
+    path = f"/routes/{route_id}/commands/agree_route"
+    body = {"plan_hash": route.plan_hash}
+    answers = await asyncio.gather(
+        *(direct.client.post(path, headers=headers, json=body) for _ in range(6))
+    )
+    assert [a.status_code for a in answers] == [200] * 6, [a.text for a in answers]
+    assert len({a.content for a in answers}) == 1
+    replayed = [a.headers.get("Idempotent-Replayed") for a in answers]
+    assert sorted(replayed, key=str) == [None] + ["true"] * 5
+    assert direct.routes.route(route_id).version == route.version + 1
 
 
 def test_expired_answers_are_purged_on_a_write_now_and_then(

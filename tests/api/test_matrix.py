@@ -148,6 +148,8 @@ TABLE: dict[str, Rule] = {
     "redeliver_webhook": Rule("webhook", WEBHOOK_ROLES),
     "list_regulations": Rule("regulation", reads=True),
     "get_regulation": Rule("regulation", reads=True),
+    "get_command_form": Rule("regulation", reads=True),
+    "find_routes": Rule("list", reads=True),  # by key: out of reach, no rows, as a list
 }
 """Every operation that takes a token, classified (see the module's docstring)."""
 
@@ -372,11 +374,13 @@ def request_for(name: str, target: Target) -> Request:
         .replace("{doc}", "karta")
         .replace("{profile_id}", "sakha")
         .replace("{version}", "1")
+        .replace("{name}", "design_route")
     )
     assert "{" not in filled, f"{name}: a path parameter the matrix does not fill: {filled}"
     asked = Request(method, filled, body=example(op))
     if kind == "list":
-        asked.params = list_filter(path, target)
+        by_key = name == "find_routes"
+        asked.params = {"route_key": target.route_key} if by_key else list_filter(path, target)
     if kind == "opening":
         opening = {
             **example(OPERATIONS["open_route"][2]),

@@ -69,3 +69,14 @@ async def test_an_unknown_edition_is_a_problem_and_a_token_is_needed(
     assert "999" in missing.json()["detail"]
     anonymous = await direct.client.get("/regulations")
     assert anonymous.status_code == 401
+
+
+async def test_a_routes_answer_links_the_edition_it_follows(direct: Direct, portal: Portal) -> None:
+    _, route_id = direct.route_in_agreement()
+    pinned = direct.routes.route(route_id).profile
+    headers = portal.headers(portal.token(Role.CENTRE_HEAD, "centre-head-sakha", "sakha"))
+    route = await direct.client.get(f"/routes/{route_id}", headers=headers)
+    assert route.status_code == 200, route.text
+    assert route.json()["regulation"] == edition_path(pinned)
+    edition = await direct.client.get(route.json()["regulation"], headers=teacher(portal))
+    assert Profile.model_validate(edition.json()) == pinned

@@ -211,7 +211,7 @@ async def test_every_signal_through_iom_ops(dev_stack: Stack, receiver: Receiver
     handle = stack.env.client.get_workflow_handle(f"route-{rid}")
     assert await handle.result() == "cancelled"
     ended = await iom(stack, "ops", "pause", route, *SIGNED, code=1)
-    assert "правило not_running" in ended.stdout
+    assert "правило route_closed" in ended.stdout
 
 
 async def test_stock_cli_and_resume_after_termination(

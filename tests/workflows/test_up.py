@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import shlex
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -22,10 +24,12 @@ from typer.testing import CliRunner
 
 from aggregates.application import route_id_for
 from aggregates.profiles import Stage
+from aggregates.values import Role
 from api.auth import TokenVerifier
 from tests.support.servers import free_port
 from tests.support.up import kill, start_up, still_alive
 from workers.cli import app
+from workers.cli.api import token_hint
 from workers.settings import Settings
 from workers.showcase import SHOWCASE
 from workflows.contracts import workflow_id
@@ -273,12 +277,42 @@ def test_iom_token_makes_tokens_the_api_accepts(
     assert claims.items() <= {**shown, "region": principal.region}.items()
 
 
+def test_the_token_hint_iom_up_prints_signs_with_that_stacks_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "my stack"
+    assignment, *command = shlex.split(token_hint(data_dir))
+    name, value = assignment.split("=", 1)
+    assert command[:2] == ["iom", "token"]
+    monkeypatch.chdir(tmp_path)  # elsewhere than the stack, no IOM_DATA_DIR of its own
+    done = CliRunner().invoke(app, command[1:], env={name: value})
+    assert done.exit_code == 0, done.output
+    secret = (data_dir / "portal-jwt-secret").read_text()
+    principal = TokenVerifier.from_settings(
+        Settings(data_dir=data_dir, portal_jwt_secret=secret)
+    ).verify(done.output.strip())
+    assert (principal.role, principal.region) == (Role.CENTRE_HEAD, "sakha")
+    claims = jwt.decode(done.output.strip(), options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == Settings().portal_jwt_max_age  # the cap, said
+
+
 @pytest.mark.parametrize(
     ("arguments", "env", "says"),
     [
         (["--role", "teacher", "--region", "sakha"], {}, "--teacher-id"),
         (["--role", "mo_head", "--region", "sakha"], {}, "--school"),
         (["--role", "system", "--region", "sakha"], {}, "--role"),
+        (["--role", "auditor", "--region", "atlantis"], {}, "--region: региона «atlantis» нет"),
+        (
+            ["--role", "auditor", "--region", "sakha", "--lifetime", "901"],
+            {},
+            "--lifetime: токен живёт не дольше 900 с",
+        ),
+        (
+            ["--role", "auditor", "--region", "sakha", "--lifetime", "300"],
+            {"IOM_PORTAL_JWT_MAX_AGE": "120"},
+            "не дольше 120 с (IOM_PORTAL_JWT_MAX_AGE)",
+        ),
         (
             ["--role", "auditor", "--region", "sakha"],
             {"IOM_PORTAL_JWT_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----"},

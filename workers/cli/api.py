@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
 from typing import Annotated
 
 import structlog
 import typer
 
+from aggregates.profiles import ProfileCatalogue
 from aggregates.values import Role
 from api.auth import PORTAL_ROLES, SCHOOL_ROLES, portal_claims, sign_hs256
 from workers.cli.output import BAD_USAGE, fail
@@ -85,7 +88,14 @@ def token(  # typer passes every parameter by name
     teacher_id: Annotated[
         str | None, typer.Option("--teacher-id", help="Id педагога (для педагога).")
     ] = None,
-    lifetime: Annotated[int, typer.Option(min=1, help="Срок действия токена, секунд.")] = 900,
+    lifetime: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Срок действия токена, секунд (по умолчанию — наибольший допустимый,"
+            " IOM_PORTAL_JWT_MAX_AGE).",
+        ),
+    ] = None,
 ) -> None:
     """Напечатать токен портала (JWT, HS256) для одного пользователя, чтобы обратиться к API, как
     портал: подписан IOM_PORTAL_JWT_SECRET или, если он не задан, секретом разработки, который
@@ -102,6 +112,20 @@ def token(  # typer passes every parameter by name
         raise fail("--teacher-id: токен педагога называет его teacher_id", BAD_USAGE)
     if role in SCHOOL_ROLES and school is None:
         raise fail("--school: токен руководителя ОО или МО называет школу", BAD_USAGE)
+    known = ProfileCatalogue.load(settings.profiles_dir).ids()
+    if region not in known:
+        raise fail(
+            f"--region: региона «{region}» нет среди регламентов развёртывания;"
+            f" известны: {', '.join(known)}",
+            BAD_USAGE,
+        )
+    cap = settings.portal_jwt_max_age
+    if lifetime is not None and lifetime > cap:
+        raise fail(
+            f"--lifetime: токен живёт не дольше {cap} с (IOM_PORTAL_JWT_MAX_AGE):"
+            " более долгий API отклонит",
+            BAD_USAGE,
+        )
     if settings.portal_jwt_secret is not None:
         secret = settings.portal_jwt_secret.get_secret_value()
     elif settings.portal_jwt_public_key is None:
@@ -112,14 +136,19 @@ def token(  # typer passes every parameter by name
             " портал своим закрытым ключом; для проверки задайте IOM_PORTAL_JWT_SECRET",
             BAD_USAGE,
         )
-    lifetime = min(lifetime, settings.portal_jwt_max_age)
     claims = portal_claims(
         role,
         subject or teacher_id or role.value.replace("_", "-"),  # a teacher id binds one subject
         region,
         audience=settings.portal_jwt_audience,
-        lifetime=lifetime,
+        lifetime=cap if lifetime is None else lifetime,
         school=school,
         teacher_id=teacher_id,
     )
     typer.echo(sign_hs256(claims, secret))
+
+
+def token_hint(data_dir: Path) -> str:
+    """The `iom token` line `iom up` prints: signed with that stack's secret, in its data dir."""
+    where = shlex.quote(str(data_dir.resolve()))
+    return f"IOM_DATA_DIR={where} iom token --role centre_head --region sakha"

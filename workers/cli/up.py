@@ -11,6 +11,7 @@ import structlog
 import typer
 from pydantic import ValidationError
 
+from workers.cli.api import token_hint
 from workers.cli.output import BAD_USAGE, fail, progress
 from workers.cli.worker import stop_on_signals
 from workers.settings import Settings
@@ -170,7 +171,7 @@ async def _start(stack: Stack) -> None:
     ]
     if settings.temporal_embedded:
         lines.append(f"  Temporal UI: http://127.0.0.1:{settings.temporal_ui_port}")
-    lines.append("  Токен для проверки API: iom token --role centre_head --region sakha")
+    lines.append(f"  Токен для проверки API: {token_hint(stack.data_dir)}")
     lines.append("Остановка: Ctrl-C")
     for line in lines:
         typer.echo(line)
