@@ -33,6 +33,8 @@ def configure_logging(log_format: str = "auto", level: int = logging.INFO) -> No
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=CurrentStderr()),  # type: ignore[arg-type]
-        cache_logger_on_first_use=True,
+        # Not cached: a logger bound once would keep the processors of that moment, and a
+        # later reconfiguration (a test's capture, a CLI's own format) would not reach it.
+        cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
