@@ -23,7 +23,8 @@ from aggregates.commands import OpenRoute
 from aggregates.errors import RoleError, RouteNotFoundError
 from aggregates.route import Route
 from aggregates.values import Role
-from api.auth import SCHOOL_ROLES, Principal
+from api.auth import Principal
+from api.portal_tokens import SCHOOL_ROLES
 
 REGION_ROLES = frozenset({Role.CENTRE_HEAD, Role.AUDITOR, Role.OPERATOR})
 READ_ONLY = frozenset({Role.AUDITOR})

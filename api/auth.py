@@ -23,16 +23,13 @@ from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aggregates.values import Actor, Code, Ident, Role
+from api.portal_tokens import SCHOOL_ROLES
 from workers.settings import Settings
 
-SCHOOL_ROLES = frozenset({Role.DEPUTY_HEAD, Role.MO_HEAD, Role.SCHOOL_HEAD})
-"""The roles of a school's people: their tokens name the school."""
 MAX_TOKEN_CHARS = 8192
 """The longest token accepted (a portal's token is a few hundred characters)."""
 NUMERIC_DATE_LIMIT = 2**53
 """Beyond this a NumericDate is no time (and no float can hold it exactly)."""
-PORTAL_ROLES = tuple(role for role in Role if role is not Role.SYSTEM)
-"""The roles a portal token may carry (the workflow's own `system` role is not one)."""
 
 
 class AuthenticationError(Exception):
@@ -194,35 +191,3 @@ def numeric_date(claims: dict[str, Any], claim: str) -> int | float:
         )
     found: int | float = value
     return found
-
-
-def portal_claims(
-    role: Role | str,
-    subject: str,
-    region: str,
-    *,
-    audience: str,
-    lifetime: int,
-    school: str | None = None,
-    teacher_id: str | None = None,
-) -> dict[str, Any]:
-    """The claims the portal puts in a token for one user action (see the module's text)."""
-    issued = int(time.time())
-    claims: dict[str, Any] = {
-        "sub": subject,
-        "role": str(role),
-        "region": region,
-        "aud": audience,
-        "iat": issued,
-        "exp": issued + lifetime,
-    }
-    if school is not None:
-        claims["school"] = school
-    if teacher_id is not None:
-        claims["teacher_id"] = teacher_id
-    return claims
-
-
-def sign_hs256(claims: dict[str, Any], secret: str) -> str:
-    """A token of `claims` signed with the shared secret, as the portal signs it (HS256)."""
-    return jwt.encode(claims, secret, algorithm="HS256")

@@ -23,7 +23,8 @@ import structlog
 
 from aggregates.errors import RoleError
 from aggregates.values import Role
-from api.auth import SCHOOL_ROLES, Principal
+from api.auth import Principal
+from api.portal_tokens import SCHOOL_ROLES
 from projections.routes import ROUTES
 from projections.tables import Db
 from projections.view import ProjectionView, transaction_on

@@ -16,7 +16,7 @@ from temporalio.client import Client
 from aggregates.application import Receipt, Routes
 from aggregates.commands import COMMANDS, OpenRoute
 from aggregates.values import Actor, Role
-from api.auth import portal_claims
+from api.portal_tokens import portal_claims
 from workers.gateway import RouteGateway
 from workers.settings import Settings
 from workflows.contracts import CommandRequest

@@ -13,7 +13,7 @@ import pytest
 
 from aggregates.route import Route
 from aggregates.values import Role
-from api.auth import PORTAL_ROLES
+from api.portal_tokens import PORTAL_ROLES
 from tests.api.conftest import Direct
 from tests.api.support import Portal
 

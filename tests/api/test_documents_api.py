@@ -18,8 +18,8 @@ from aggregates.personal import PersonalDataStore, TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Actor, Role
 from api.access import SHEET_ROLES
-from api.auth import PORTAL_ROLES
 from api.glossary import EXAMPLES
+from api.portal_tokens import PORTAL_ROLES
 from api.problems import MEDIA_TYPE, ProblemError
 from api.routes.documents import DOCX, PDF, negotiate
 from tests.api.conftest import Region, direct_app, serving

@@ -43,11 +43,12 @@ from aggregates.personal import PersonalDataStore, TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Role
 from api.app import create_app
-from api.auth import PORTAL_ROLES, SCHOOL_ROLES, TokenVerifier
+from api.auth import TokenVerifier
 from api.glossary import EXAMPLES
 from api.idempotency import IdempotencyStore
 from api.limits import RateLimiter
 from api.listings import LISTS
+from api.portal_tokens import PORTAL_ROLES, SCHOOL_ROLES
 from api.services import Services
 from projections.catalog import PROJECTIONS, catch_up
 from projections.subscriptions import Subscriptions

@@ -13,8 +13,8 @@ import pytest
 from aggregates.route import Route
 from aggregates.values import Role
 from api.access import REGION_ROLES
-from api.auth import PORTAL_ROLES, SCHOOL_ROLES
 from api.listings import LISTS, MonitoringList
+from api.portal_tokens import PORTAL_ROLES, SCHOOL_ROLES
 from tests.api.conftest import Region
 from tests.api.support import Portal
 

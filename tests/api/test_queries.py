@@ -13,8 +13,8 @@ from aggregates.personal import TeacherSheet
 from aggregates.summaries import describe
 from aggregates.values import Actor, Role
 from api.access import SHEET_ROLES
-from api.auth import PORTAL_ROLES, SCHOOL_ROLES
 from api.glossary import EXAMPLES
+from api.portal_tokens import PORTAL_ROLES, SCHOOL_ROLES
 from projections.routes import ROUTE_LIST
 from projections.tables import Filters
 from tests.api.conftest import Region

@@ -17,8 +17,9 @@ from aggregates.commands.base import add_months
 from aggregates.events import AgreementGiven, RouteSubmitted
 from aggregates.values import Role
 from api.app import create_app
-from api.auth import PORTAL_ROLES, TokenVerifier
+from api.auth import TokenVerifier
 from api.idempotency import IdempotencyStore, command_id_for
+from api.portal_tokens import PORTAL_ROLES
 from api.services import Services
 from tests.api.conftest import serving
 from tests.api.support import Portal

@@ -29,7 +29,7 @@ from api.auth import TokenVerifier
 from tests.support.servers import free_port
 from tests.support.up import kill, start_up, still_alive
 from workers.cli import app
-from workers.cli.api import token_hint
+from workers.cli.token import token_hint
 from workers.settings import Settings
 from workers.showcase import SHOWCASE
 from workflows.contracts import workflow_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 import typer
 
@@ -25,7 +26,9 @@ COMMANDS = {
         "workers.cli.projections", "projections", "Проекции: где стоят, пересборка."
     ),
     "projector": Lazy("workers.cli.projections", "projector", "Вести проекции."),
-    "token": Lazy("workers.cli.api", "token", "Токен портала, чтобы обратиться к API."),
+    "token": Lazy(
+        "workers.cli.token", "token", "Токен портала, чтобы обратиться к API.", logs=False
+    ),
     "up": Lazy("workers.cli.up", "up", "Весь ИОМ на этой машине."),
     "worker": Lazy("workers.cli.worker", "worker", "Обслуживать процессы ИОМ."),
 }
@@ -46,11 +49,10 @@ app = typer.Typer(
 
 
 @app.callback()
-def _configure() -> None:
+def _configure(ctx: typer.Context) -> None:
     from pydantic import ValidationError  # noqa: PLC0415 - imported when a command runs
 
     from workers.cli.output import BAD_USAGE, fail  # noqa: PLC0415
-    from workers.logs import configure_logging  # noqa: PLC0415
     from workers.settings import Settings  # noqa: PLC0415
 
     try:
@@ -60,14 +62,19 @@ def _configure() -> None:
             f"IOM_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
         )
         raise fail(f"настройки: {wrong} (см. README, «Settings»)", BAD_USAGE) from None
-    configure_logging(settings.log_format)
+    command = COMMANDS.get(ctx.invoked_subcommand or "")
+    if command is None or command.logs:
+        from workers.logs import configure_logging  # noqa: PLC0415
+
+        configure_logging(settings.log_format)
 
 
 def main() -> None:
     """The `iom` entry point: a broken regulation profile, which every command loads, is an
     error to fix (exit 2), not a traceback. On the way out, what the command left is collected
     while the interpreter is whole: a Temporal client released later, by the SDK's native
-    threads during the interpreter's finalisation, aborts the process (exit 134)."""
+    threads during the interpreter's finalisation, aborts the process (exit 134). A command
+    that never imported the SDK has nothing of the kind to collect."""
     try:
         app(prog_name="iom")
     except Exception as error:
@@ -79,4 +86,5 @@ def main() -> None:
         typer.echo("Исправьте файл (см. README, «Adding a region») и повторите.", err=True)
         raise SystemExit(2) from None
     finally:
-        gc.collect()
+        if "temporalio" in sys.modules:
+            gc.collect()

@@ -21,11 +21,13 @@ from workers.cli.russian import ABORTED, say_usage_error
 
 @dataclass(frozen=True)
 class Lazy:
-    """Where a command is defined, and its line in `iom --help`."""
+    """Where a command is defined, its line in `iom --help`, and whether it logs (a command
+    that prints one line and logs nothing starts without the logging library)."""
 
     module: str
     attribute: str
     short_help: str
+    logs: bool = True
 
     def load(self, name: str) -> click.Command:
         """The command, imported now."""

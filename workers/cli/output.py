@@ -14,16 +14,16 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from workers.pd_master import MasterKeyError
 from workers.settings import Settings, UnsupportedDatabaseError
+
+if TYPE_CHECKING:  # rich is imported by what draws (`iom token` prints one line without it)
+    from rich.console import Console
 
 BAD_USAGE = 2
 UNREACHABLE = 3
@@ -70,6 +70,9 @@ def emit_table(
     (ids, keys, codes, numbers) is as wide as its widest, never wrapped or cut; the others
     wrap. When that leaves the others too little of the terminal's width, the table takes the
     width it needs: an id is there to be copied."""
+    from rich.console import Console  # noqa: PLC0415 - see the imports
+    from rich.table import Table  # noqa: PLC0415
+
     cells = [[str(cell) for cell in row] for row in rows]
     table = Table(title=title, show_lines=False)
     needed = len(columns) + 1  # the borders
@@ -148,6 +151,15 @@ def progress(total: int, label: str) -> Iterator[Advance]:
                 ...
                 advance()
     """
+    from rich.console import Console  # noqa: PLC0415 - see the imports
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     console = Console(stderr=True)
     if not console.is_terminal or console.is_dumb_terminal:
 

@@ -9,12 +9,17 @@ said by `say_usage_error` (the group's `main` calls it), its message rewritten b
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import cast
 
 from typer import _click as click
-from typer import core, rich_utils
+from typer import core
 from typer._click import decorators, formatting
 
 USAGE = "Использование: "
@@ -118,6 +123,8 @@ def say_usage_error(error: click.ClickException) -> None:
         return
     error.message = usage_message(error.format_message())
     error.format_message = lambda: error.message  # type: ignore[method-assign]
+    from typer import rich_utils  # noqa: PLC0415 - rich, imported when it has something to say
+
     rich_utils.rich_format_error(error)
 
 
@@ -144,12 +151,69 @@ HELP_OPTION_OF_TYPER = decorators.help_option
 
 
 def install() -> None:
-    """Make typer speak Russian (once per process; idempotent)."""
-    for name, text in CONSTANTS.items():
-        setattr(rich_utils, name, text)
-    for module in (core, rich_utils):
-        module._ = lambda message: WORDS.get(message, message)  # type: ignore[attr-defined]
+    """Make typer speak Russian (once per process; idempotent). typer imports its rich help
+    and error pages (`typer.rich_utils`, with rich: a third of `iom`'s start) only when it
+    shows one; their words are set as that module is imported."""
+    core._ = _say  # type: ignore[attr-defined]
     click.Context.formatter_class = RussianFormatter
     decorators.help_option = _help_option
+    rich_utils = sys.modules.get(RICH_UTILS)
+    if rich_utils is None:
+        if not any(isinstance(finder, _WhenImported) for finder in sys.meta_path):
+            sys.meta_path.insert(0, _WhenImported(RICH_UTILS, _install_rich))
+    else:
+        _install_rich(rich_utils)
+
+
+RICH_UTILS = "typer.rich_utils"
+
+
+def _say(message: str) -> str:
+    return WORDS.get(message, message)
+
+
+def _install_rich(rich_utils: ModuleType) -> None:
+    """rich_utils' words and usage line, in Russian."""
+    for name, text in CONSTANTS.items():
+        setattr(rich_utils, name, text)
+    rich_utils._ = _say  # type: ignore[attr-defined]
     highlighter = type(rich_utils.highlighter)  # the usage line's prefix, highlighted as before
     highlighter.highlights = [p.replace("Usage: ", USAGE) for p in highlighter.highlights]
+
+
+class _WhenImported(importlib.abc.MetaPathFinder):
+    """Calls `then` with module `name` once it is first imported, before anyone uses it."""
+
+    def __init__(self, name: str, then: Callable[[ModuleType], None]) -> None:
+        self.name = name
+        self.then = then
+
+    def find_spec(  # the finder protocol's signature: `path` and `target` are not needed here
+        self,
+        fullname: str,
+        path: Sequence[str] | None,  # noqa: ARG002
+        target: ModuleType | None = None,  # noqa: ARG002
+    ) -> ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)  # the real finders find it; this one only follows once
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        spec.loader = _Then(spec.loader, self.then)
+        return spec
+
+
+class _Then(importlib.abc.Loader):
+    """A module's own loader, then `then` on the module it loaded."""
+
+    def __init__(self, loader: importlib.abc.Loader, then: Callable[[ModuleType], None]) -> None:
+        self.loader = loader
+        self.then = then
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.loader.exec_module(module)
+        self.then(module)

@@ -11,8 +11,8 @@ import structlog
 import typer
 from pydantic import ValidationError
 
-from workers.cli.api import token_hint
 from workers.cli.output import BAD_USAGE, fail, progress
+from workers.cli.token import token_hint
 from workers.cli.worker import stop_on_signals
 from workers.settings import Settings
 from workers.up import MAX_RESTARTS, Stack, StartupError, reset_store
