@@ -20,7 +20,7 @@ from uuid import UUID
 
 from aggregates.application import Routes
 from aggregates.commands import OpenRoute
-from aggregates.errors import RoleError, RouteNotFoundError
+from aggregates.errors import RoleError, RouteExistsError, RouteNotFoundError
 from aggregates.route import Route
 from aggregates.values import Role
 from api.auth import Principal
@@ -42,6 +42,19 @@ def may_see(principal: Principal, route: Route) -> bool:
     if role in SCHOOL_ROLES:
         return principal.school is not None and route.school_id == principal.school
     return role in REGION_ROLES
+
+
+def named_route(
+    routes: Routes, principal: Principal, command: OpenRoute, error: RouteExistsError
+) -> RouteExistsError:
+    """The refusal of an opening under a key taken, naming the route under the key to a caller
+    who may see it (blocking: it reads the store)."""
+    route = routes.keyed_route(command.region, command.route_key)
+    if route is None or not may_see(principal, route):
+        return error
+    named = RouteExistsError(error.rule, f"{error.message}: ИОМ {route.id}", error.field)
+    named.route_id = str(route.id)
+    return named
 
 
 def not_found(route_id: UUID) -> RouteNotFoundError:

@@ -47,9 +47,15 @@ from fastapi.responses import JSONResponse
 from aggregates.application import Decision, Receipt, Routes
 from aggregates.commands import OpenRoute, RecordDiagnostic
 from aggregates.deadlines import timers
-from aggregates.errors import ConflictError, DomainError, RouteNotFoundError, StageError
+from aggregates.errors import (
+    ConflictError,
+    DomainError,
+    RouteExistsError,
+    RouteNotFoundError,
+    StageError,
+)
 from aggregates.route import Route
-from api.access import may_see, not_found, require_may_open, require_writer
+from api.access import may_see, named_route, not_found, require_may_open, require_writer
 from api.auth import Principal
 from api.claims import require_school_of_region
 from api.idempotency import Keyed, answer_once, key_header, request_hash, require_key
@@ -194,6 +200,8 @@ def decide_openings(
             item.decision = services.routes.decide_open(command, principal.actor, item.command_id)
         except ProblemError as error:
             item.result = BatchItemResult(index=index, status=422, problem=error.problem)
+        except RouteExistsError as error:
+            item.result = refused(index, named_route(services.routes, principal, command, error))
         except DomainError as error:
             item.result = refused(index, error)
         else:

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from aggregates.commands import COMMANDS, Command, OpenRoute
 from aggregates.errors import RouteExistsError
 from aggregates.route import Route
-from api.access import may_see, reachable_route, require_may_open, require_writer
+from api.access import named_route, reachable_route, require_may_open, require_writer
 from api.claims import require_school_of_region
 from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
 from api.models import CommandAccepted, OpenRouteRequest
@@ -80,20 +80,13 @@ async def open_route(
         route = services.routes.keyed_route(command.region, command.route_key)
         return route is not None and command_id in route.commands
 
-    def named_route(error: RouteExistsError) -> RouteExistsError:
-        """The refusal naming the route under the key, to a caller who may see it."""
-        route = services.routes.keyed_route(command.region, command.route_key)
-        if route is None or not may_see(principal, route):
-            return error
-        named = RouteExistsError(error.rule, f"{error.message}: ИОМ {route.id}", error.field)
-        named.route_id = str(route.id)
-        return named
-
     async def run(command_id: str) -> tuple[int, dict[str, Any]]:
         try:
             receipt = await services.gateway.open(command, principal.actor, command_id)
         except RouteExistsError as error:
-            raise await asyncio.to_thread(named_route, error) from None
+            raise await asyncio.to_thread(
+                named_route, services.routes, principal, command, error
+            ) from None
         answer = CommandAccepted(
             route_id=receipt.route_id,
             command="open_route",

@@ -261,6 +261,11 @@ async def test_a_batch_retried_answers_once(batches: Batches) -> None:
         (422, "duplicate"),
     }
     assert len(list(batches.routes.route_ids())) == 3
+    # Each key taken names the route under it, as `POST /routes` does, to whom may see it.
+    opened = {i["index"]: i["route_id"] for i in first.json()["items"] if i["status"] == 201}
+    taken = [i for i in fresh.json()["items"] if i["status"] == 409]
+    assert [i["problem"]["existing_route"] for i in taken] == [opened[i["index"]] for i in taken]
+    assert all(opened[i["index"]] in i["problem"]["detail"] for i in taken)
 
 
 async def test_each_opening_is_held_to_the_senders_school(batches: Batches) -> None:
