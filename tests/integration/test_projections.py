@@ -41,6 +41,7 @@ from projections.tables import Filters, normalise_row
 from tests.conftest import PG_ADMIN_URL
 from workers.cli.projections import monitor, projections, projector
 from workers.demo import write_demo
+from workers.logs import configure_logging
 from workers.projector import Projector, Supervision
 from workers.settings import store_env
 
@@ -578,6 +579,7 @@ def configured(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOM_DATABASE_URL", database_url)
     monkeypatch.setenv("IOM_LOG_FORMAT", "json")
     monkeypatch.setenv("COLUMNS", "250")  # tables unwrapped, as in a wide terminal
+    configure_logging("json")  # as `iom`'s callback does: the log on stderr, stdout the answer
 
 
 def test_the_commands_report_rebuild_and_monitor(configured: None, app: Routes) -> None:
