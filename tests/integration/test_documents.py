@@ -25,15 +25,6 @@ from PIL import Image, ImageStat
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from activities.documents import (
-    ROUTE_DOCUMENTS,
-    CampaignOptions,
-    Document,
-    RouteDocKind,
-    campaign_document,
-    render,
-    route_document,
-)
 from aggregates import events as ev
 from aggregates.application import Routes
 from aggregates.audit import verify_route
@@ -43,6 +34,15 @@ from aggregates.route import Route
 from aggregates.values import Actor, Role
 from projections.campaign import ProjectionNotReadyError
 from projections.catalog import catch_up
+from projections.documents import (
+    ROUTE_DOCUMENTS,
+    CampaignOptions,
+    Document,
+    RouteDocKind,
+    campaign_document,
+    render,
+    route_document,
+)
 from tests.support.artifacts import artifacts
 from tests.support.documents import TODAY, Tables, pdf_pages, ticking_routes, word
 from workers.cli import app as iom

@@ -475,7 +475,7 @@ def span(text: str) -> str:
     """A duration of --older-than (`14d`) in Russian words («14 дней»)."""
     match = DURATION.match(text)
     assert match is not None  # checked by `duration`
-    from activities.documents.wording import plural  # noqa: PLC0415 - the documents' words, when needed
+    from projections.documents.wording import plural  # noqa: PLC0415 - the documents' words, when needed
 
     return plural(int(match[1]), *UNIT_WORDS[match[2]])
 
