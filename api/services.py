@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore
 from api.auth import AuthenticationError, Principal, TokenVerifier
 from api.claims import TeacherBindings, check_claims, needs_check
 from api.idempotency import IdempotencyStore

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import structlog
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore
 from aggregates.profiles import ProfileCatalogue
 from workers.pd_master import master_key
 from workers.settings import Settings, store_env

@@ -216,7 +216,7 @@ def store_env(database_url: str, encryption_key: str | None = None) -> dict[str,
             env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
     elif parts.scheme in ("postgresql", "postgres"):
         env |= {
-            "PERSISTENCE_MODULE": "aggregates.postgres:Factory",
+            "PERSISTENCE_MODULE": "adapters.postgres:Factory",
             "POSTGRES_DBNAME": unquote(parts.path.removeprefix("/")) or "iom",
             "POSTGRES_HOST": parts.hostname or "localhost",
             "POSTGRES_PORT": str(parts.port or 5432),

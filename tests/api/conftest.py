@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from api.app import create_app
 from api.auth import TokenVerifier

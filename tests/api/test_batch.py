@@ -15,10 +15,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Decision, Routes
 from aggregates.commands import AssignMethodist, OpenRoute
 from aggregates.errors import ConflictError
-from aggregates.personal import PersonalDataStore
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Actor, Role
 from api.app import create_app

@@ -13,8 +13,9 @@ from uuid import UUID
 import httpx
 import pytest
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore, TeacherSheet
+from aggregates.personal import TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Actor, Role
 from api.access import SHEET_ROLES

@@ -20,8 +20,8 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore
 from aggregates.profiles import ProfileCatalogue
 from aggregates.values import Role
 from api.app import create_app

@@ -38,8 +38,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore, TeacherSheet
+from aggregates.personal import TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Role
 from api.app import create_app

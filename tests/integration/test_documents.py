@@ -25,10 +25,11 @@ from PIL import Image, ImageStat
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from adapters.personal import PersonalDataStore
 from aggregates import events as ev
 from aggregates.application import Routes
 from aggregates.audit import verify_route
-from aggregates.personal import PersonalDataStore, PersonalRecord, TeacherSheet
+from aggregates.personal import PersonalRecord, TeacherSheet
 from aggregates.profiles import Stage
 from aggregates.route import Route
 from aggregates.values import Actor, Role

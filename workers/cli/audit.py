@@ -17,9 +17,9 @@ from uuid import UUID
 
 import typer
 
+from adapters.bundle import BundleError, check_bundle, export_route, stored_head
 from aggregates.application import Routes
 from aggregates.audit import ChainReport, Head, digest, held_against, verify_route
-from aggregates.bundle import BundleError, check_bundle, export_route, stored_head
 from aggregates.errors import RouteNotFoundError
 from aggregates.events import RouteOpened
 from aggregates.summaries import describe

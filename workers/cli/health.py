@@ -51,7 +51,7 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from aggregates.personal import PersonalDataStore
+from adapters.personal import PersonalDataStore
 from projections.catalog import Status, statuses
 from workers.cli.output import emit_json
 from workers.context import build_routes
