@@ -23,7 +23,7 @@ from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aggregates.values import Actor, Code, Ident, Role
-from workers.settings import Settings
+from runtime.settings import Settings
 
 SCHOOL_ROLES = frozenset({Role.DEPUTY_HEAD, Role.MO_HEAD, Role.SCHOOL_HEAD})
 """The roles of a school's people: their tokens name the school."""

@@ -18,7 +18,7 @@ from api.claims import TeacherBindings, check_claims, needs_check
 from api.idempotency import IdempotencyStore
 from projections.catalog import datastore_of, open_projection
 from projections.view import ProjectionView
-from workers.gateway import RouteGateway
+from runtime.gateway import RouteGateway
 
 
 @dataclass

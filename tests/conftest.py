@@ -11,9 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from runtime.settings import store_env
 from tests.support.artifacts import ARTIFACTS, made_since
 from tests.support.servers import Receiver, Smtp, start_receiver, start_smtp
-from workers.settings import store_env
 
 PG_ADMIN_URL = os.environ.get(
     "IOM_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -1,14 +1,25 @@
-"""Builds the engine's parts from the settings; nothing is built at import time."""
+"""The composition root: builds the engine's parts from the settings (the routes application,
+the personal-data store, the API's services) for the API, the worker, the projector and the
+command line; nothing is built at import time."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import structlog
 
 from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue
+from api.app import OpenServices
+from api.auth import TokenVerifier
+from api.idempotency import IdempotencyStore
+from api.services import Services
+from runtime.gateway import RouteGateway
+from runtime.settings import Settings, store_env
+from runtime.temporal import connect
 from workers.pd_master import master_key
-from workers.settings import Settings, store_env
 
 
 def build_routes(settings: Settings) -> Routes:
@@ -37,3 +48,25 @@ def build_personal_data(
             message="ключи педагогов, хранившиеся открыто, зашифрованы мастер-ключом",
         )
     return store
+
+
+def api_services(settings: Settings) -> OpenServices:
+    """The API's services on the configured store and Temporal, built when the app starts (a
+    lazy Temporal client: the API starts while Temporal is down and says so at
+    `/health/ready`); the token settings are checked at once (a `ValueError`)."""
+    verifier = TokenVerifier.from_settings(settings)
+
+    @asynccontextmanager
+    async def open_services() -> AsyncIterator[Services]:
+        routes = build_routes(settings)
+        try:
+            client = await connect(settings, lazy=True)
+            answers = IdempotencyStore.from_settings(routes, settings)
+            answers.create_table()
+            gateway = RouteGateway(client, routes, settings.task_queue)
+            personal = build_personal_data(routes, settings)
+            yield Services(routes, gateway, verifier, answers, personal)
+        finally:
+            routes.close()
+
+    return open_services

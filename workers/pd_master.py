@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from workers.settings import Settings
+from runtime.settings import Settings
 
 MASTER_FILE = "pd-master-key"
 MISSING = (

@@ -23,10 +23,10 @@ from api.auth import TokenVerifier
 from api.idempotency import IdempotencyStore
 from api.services import Services
 from projections.catalog import PROJECTIONS, catch_up
+from runtime.settings import store_env
 from tests.api.support import DirectGateway, Portal
 from tests.workflows.conftest import dev_server, dev_stack  # noqa: F401 - fixtures used here
 from workers.demo import DemoRoute, write_demo
-from workers.settings import store_env
 
 
 @pytest.fixture(scope="session")

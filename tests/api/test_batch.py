@@ -25,9 +25,9 @@ from api.app import create_app
 from api.auth import TokenVerifier
 from api.idempotency import IdempotencyStore
 from api.services import Services
+from runtime.settings import store_env
 from tests.api.conftest import serving
 from tests.api.support import DirectGateway, Portal
-from workers.settings import store_env
 
 SCHOOL = "school-sakha-01"
 METHODIST = "methodist-sakha-01"

@@ -19,7 +19,7 @@ from aggregates.profiles import ProfileCatalogue, load_profiles
 from api.idempotency import IdempotencyStore
 from projections import refusals
 from projections.catalog import PROJECTIONS, open_projection
-from workers.settings import store_env
+from runtime.settings import store_env
 
 STARTERS = 6
 

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from adapters.personal import PersonalDataStore
 from aggregates.personal import TeacherSheet
+from runtime.settings import Settings
 from workers.cli import app
 from workers.context import build_personal_data, build_routes
 from workers.pd_master import MASTER_FILE, MasterKeyError
-from workers.settings import Settings
 
 runner = CliRunner()
 NAME = "Иванова Мария Петровна"

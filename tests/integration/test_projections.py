@@ -38,11 +38,11 @@ from projections.catalog import PROJECTIONS, catch_up, open_projection, rebuild,
 from projections.lease import Lease, LeaseLostError, lease_holders
 from projections.runner import Runner, RunnerOptions
 from projections.tables import Filters, normalise_row
+from runtime.settings import store_env
 from tests.conftest import PG_ADMIN_URL
 from workers.cli.projections import monitor, projections, projector
 from workers.demo import write_demo
 from workers.projector import Projector, Supervision
-from workers.settings import store_env
 
 REGIONS = ("sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm")
 ROOT = Path(__file__).resolve().parents[2]

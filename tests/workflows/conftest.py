@@ -28,10 +28,10 @@ from temporalio.testing import WorkflowEnvironment
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue, load_profiles
 from bench import servers
+from runtime.gateway import RouteGateway
+from runtime.settings import Settings, store_env
 from tests.support.servers import Receiver, Smtp, lasting_port
 from tests.support.waiting import until
-from workers.gateway import RouteGateway
-from workers.settings import Settings, store_env
 from workers.temporal import register_search_attributes, route_worker, search_attribute_flags
 
 BIN = Path(sys.executable).parent

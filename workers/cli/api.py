@@ -13,9 +13,9 @@ import typer
 from aggregates.profiles import ProfileCatalogue
 from aggregates.values import Role
 from api.auth import PORTAL_ROLES, SCHOOL_ROLES, portal_claims, sign_hs256
+from runtime.settings import Settings
 from workers.cli.output import BAD_USAGE, fail
 from workers.pd_master import MasterKeyError, development_secret, master_key
-from workers.settings import Settings
 
 BAD_SETTINGS = 2
 
@@ -46,13 +46,14 @@ def api(
 
     from api.app import create_app  # noqa: PLC0415
     from api.edge import SERVER_HEADER_BYTES  # noqa: PLC0415
+    from workers.context import api_services  # noqa: PLC0415
 
     settings = Settings()
     host = settings.api_host if host is None else host
     port = settings.api_port if port is None else port
     try:
         master_key(settings)  # production does not start without the personal-data master key
-        app = create_app(settings)
+        app = create_app(settings, api_services(settings))
     except (ValueError, OSError, MasterKeyError) as error:
         raise fail(f"настройки API: {error}", BAD_SETTINGS) from None
     log.info(

@@ -15,10 +15,10 @@ from aggregates.profiles import UnknownProfileError
 from projections.campaign import ProjectionNotReadyError
 from projections.documents import CampaignOptions, campaign_document, render, route_document
 from projections.documents.model import Document
+from runtime.settings import Settings
 from workers.cli.output import database_errors, emit_json, fail
 from workers.cli.route_ref import RouteArg
 from workers.context import build_personal_data, build_routes
-from workers.settings import Settings
 
 docs = typer.Typer(
     add_completion=False,

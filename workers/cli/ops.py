@@ -29,12 +29,12 @@ from aggregates.values import Actor, Role
 from projections.refusals import create_table, query_refusals
 from projections.tables import Filters
 from projections.view import transaction_on
+from runtime.gateway import RouteGateway, StuckRoute
+from runtime.settings import Settings
 from workers.cli.output import emit_json, emit_records, fail, in_words
 from workers.cli.route_ref import RouteArg
 from workers.cli.worker import reach
 from workers.context import build_routes
-from workers.gateway import RouteGateway, StuckRoute
-from workers.settings import Settings
 
 ops = typer.Typer(
     add_completion=False,

@@ -22,8 +22,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from runtime.settings import Settings, UnsupportedDatabaseError
 from workers.pd_master import MasterKeyError
-from workers.settings import Settings, UnsupportedDatabaseError
 
 BAD_USAGE = 2
 UNREACHABLE = 3

@@ -177,12 +177,16 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _webhook_targets(self) -> Settings:
         """The webhook URL policy's settings parse (a bad entry is named at start-up)."""
-        UrlPolicy.parse(
+        self.webhook_targets()
+        return self
+
+    def webhook_targets(self) -> UrlPolicy:
+        """Where the settings let a subscription's deliveries go."""
+        return UrlPolicy.parse(
             allow_http=self.webhook_allow_http,
             ports=self.webhook_ports,
             allow_hosts=self.webhook_allow_hosts,
         )
-        return self
 
     cursor_key: SecretStr | None = Field(
         default=None,
