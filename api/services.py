@@ -23,7 +23,8 @@ from runtime.gateway import RouteGateway
 
 @dataclass
 class Services:
-    """The API's parts (built by `api.app.create_app`, or handed to it by tests)."""
+    """The API's parts (built by the composition root, `workers.context.api_services`, when the
+    app starts, or handed to `api.app.create_app` by tests)."""
 
     routes: Routes
     gateway: RouteGateway
