@@ -1,5 +1,5 @@
-"""A route's plan for tests: one activity per group of competences, in sequence over the term,
-with the final public event the region asks for."""
+"""A route's plan for tests: the competences it targets, one activity per group of them in
+sequence over the term, and the final public event the region asks for."""
 
 from __future__ import annotations
 
@@ -7,7 +7,21 @@ from datetime import date, timedelta
 
 from aggregates.commands.base import add_months
 from aggregates.profiles import Profile
+from aggregates.route import Route
 from aggregates.values import Activity, ActivityLevel, FinalPublicEvent, Plan
+
+
+def deficit_groups(route: Route, *, most: int | None = None) -> list[list[str]]:
+    """The competences of a plan that keeps every region's rules: the weakest together first,
+    then each other one lacking (at `most` of those)."""
+    lacking = {code: level for code, level in route.input_levels.items() if level < 4}
+    if not lacking:
+        return [[route.profile.competences[0].code]]
+    lowest = min(lacking.values())
+    weakest = sorted(code for code, level in lacking.items() if level == lowest)
+    rest = sorted(set(lacking) - set(weakest))[:most]
+    return [weakest, *([code] for code in rest)]
+
 
 REGION_DIRECTION = ""
 """`direction=` default: the region's first direction (None where it has none)."""

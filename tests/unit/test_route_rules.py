@@ -65,7 +65,7 @@ from aggregates.values import (
     Role,
     TaskResult,
 )
-from tests.support.plans import build_plan
+from tests.support.plans import build_plan, deficit_groups
 from workers.demo import DemoRoute
 
 if TYPE_CHECKING:
@@ -143,16 +143,6 @@ def diagnostic_of(levels: dict[str, int], taken_on: date) -> Diagnostic:
         for number, (code, level) in enumerate(levels.items(), start=1)
     ]
     return Diagnostic(taken_on=taken_on, platform="РАС «Ситуационный центр»", tasks=tasks)
-
-
-def deficit_groups(route: Route) -> list[list[str]]:
-    """Activities' competences that keep every regional rule: the weakest first, all of them."""
-    lacking = {code: lvl for code, lvl in route.input_levels.items() if lvl < 4}
-    if not lacking:
-        return [[route.profile.competences[0].code]]
-    lowest = min(lacking.values())
-    weakest = sorted(code for code, lvl in lacking.items() if lvl == lowest)
-    return [weakest, *([code] for code in sorted(set(lacking) - set(weakest)))]
 
 
 def plan_for(s: Scene, **options: Any) -> Plan:

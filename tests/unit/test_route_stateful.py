@@ -80,7 +80,7 @@ from aggregates.values import (
     Role,
     TaskResult,
 )
-from tests.support.plans import build_plan
+from tests.support.plans import build_plan, deficit_groups
 from tests.support.profiles import REGIONS, shipped
 from tests.unit.conftest import START, Clock
 
@@ -194,17 +194,6 @@ def diagnostic(profile: Profile, levels: list[int], taken_on: date) -> Diagnosti
     return Diagnostic(taken_on=taken_on, platform="РАС «Ситуационный центр»", tasks=tasks)
 
 
-def deficit_groups(route: Route) -> list[list[str]]:
-    """The competences of a plan that keeps every region's rules: the weakest first, all of them."""
-    lacking = {code: level for code, level in route.input_levels.items() if level < 4}
-    if not lacking:
-        return [[route.profile.competences[0].code]]
-    lowest = min(lacking.values())
-    weakest = sorted(code for code, level in lacking.items() if level == lowest)
-    rest = sorted(set(lacking) - set(weakest))[:3]
-    return [weakest, *([code] for code in rest)]
-
-
 def check_transition(before: Route, after: Route, event: RouteEvent) -> None:
     """(e): forward only, but for a return and a prolongation."""
     old, new = before.stage, after.stage
@@ -280,7 +269,7 @@ class Driver:
             return SubmitRoute(), designer
         plan = build_plan(
             self.profile,
-            deficit_groups(route),
+            deficit_groups(route, most=3),
             starts_on=self.today() - timedelta(days=90),
             final=self.profile.requires_final_public_event or self.chance(2),
             topic=f"Функциональная грамотность, редакция {route.revision + 1}",
@@ -480,7 +469,7 @@ class Disturber:
     def plan(self) -> Plan:
         """A plan that keeps the rules, or breaks one of them."""
         profile = self.route.profile
-        groups = deficit_groups(self.route)
+        groups = deficit_groups(self.route, most=3)
         breakage = self.pick(["none", "5", "11", "61", "reversed", "unknown", "final", "direction"])
         if breakage == "reversed":
             groups = list(reversed([*groups, [profile.competences[-1].code]]))
