@@ -6,20 +6,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import structlog
 
 from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue
-from api.app import OpenServices
-from api.auth import TokenVerifier
-from api.idempotency import IdempotencyStore
-from api.services import Services
-from runtime.gateway import RouteGateway
 from runtime.settings import Settings, store_env
-from runtime.temporal import connect
 from workers.pd_master import master_key
+
+if TYPE_CHECKING:
+    from api.app import OpenServices
 
 
 def build_routes(settings: Settings) -> Routes:
@@ -53,7 +51,15 @@ def build_personal_data(
 def api_services(settings: Settings) -> OpenServices:
     """The API's services on the configured store and Temporal, built when the app starts (a
     lazy Temporal client: the API starts while Temporal is down and says so at
-    `/health/ready`); the token settings are checked at once (a `ValueError`)."""
+    `/health/ready`); the token settings are checked at once (a `ValueError`). The API and
+    Temporal are imported here, when the API is served: the commands that only build the
+    routes (`iom pd`, `iom docs`, …) start without them."""
+    from api.auth import TokenVerifier  # noqa: PLC0415 - when the API is served (see above)
+    from api.idempotency import IdempotencyStore  # noqa: PLC0415
+    from api.services import Services  # noqa: PLC0415
+    from runtime.gateway import RouteGateway  # noqa: PLC0415
+    from runtime.temporal import connect  # noqa: PLC0415
+
     verifier = TokenVerifier.from_settings(settings)
 
     @asynccontextmanager
