@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 from uuid import UUID
 
 import structlog
@@ -38,7 +38,6 @@ from aggregates.events import NoticeSent
 from aggregates.notices import compose
 from aggregates.route import Route
 from aggregates.values import Actor, Role
-from projections.refusals import record_refusal
 from workflows.contracts import (
     ID_LENGTH,
     Delivery,
@@ -99,12 +98,35 @@ def refused_for_good(error: DomainError) -> ApplicationError:
     )
 
 
-class RouteActivities:
-    """The activities, bound to one `Routes` application and the notice channels."""
+class RecordRefusal(Protocol):
+    """Records one refused command (the composition root hands in `projections.refusals`'s);
+    False when a refusal with the same command id was recorded already."""
 
-    def __init__(self, routes: Routes, channels: dict[str, Channel]) -> None:
+    def __call__(
+        self,
+        *,
+        route_id: UUID | None,
+        refused_at: datetime,
+        actor_id: str,
+        role: str,
+        command: str,
+        rule: str,
+        message: str,
+        field: str | None = None,
+        command_id: str | None = None,
+    ) -> bool: ...
+
+
+class RouteActivities:
+    """The activities, bound to one `Routes` application, the notice channels and the record of
+    refused commands."""
+
+    def __init__(
+        self, routes: Routes, channels: dict[str, Channel], record_refusal: RecordRefusal
+    ) -> None:
         self.routes = routes
         self.channels = channels
+        self.record_refusal = record_refusal
 
     @activity.defn(name="load_route", no_thread_cancel_exception=True)
     def load_route(self, start: RouteInput) -> RouteView:
@@ -277,8 +299,7 @@ class RouteActivities:
         """Record the refusal (`signed`: who, in which role, under which command id), then
         refuse for good: a retry would be refused again."""
         actor_id, role, command_id = signed
-        record_refusal(
-            self.routes,
+        self.record_refusal(
             route_id=route_id,
             refused_at=now or self._now(),
             actor_id=actor_id,

@@ -2,7 +2,7 @@
 
 A person's text reaches events, the PostgreSQL projections, the PDF and DOCX documents and the
 portal's webhooks. PostgreSQL cannot keep NUL, the PDFs print only what the shipped fonts
-(`activities/documents/fonts`, DejaVu Sans regular and bold) hold, and a lone surrogate cannot be
+(`projections/documents/fonts`, DejaVu Sans regular and bold) hold, and a lone surrogate cannot be
 encoded at all. So the engine takes, after Unicode NFC normalisation (the composed form, so one
 word is one byte string wherever it is compared or hashed):
 

@@ -1,22 +1,21 @@
 """The app factory: the portal's HTTP API over the routes and their workflows.
 
-`create_app(settings)` checks the token settings at once and builds the rest when the app
-starts (the event store, a lazy Temporal client: the API starts while Temporal is down and says
-so at `/health/ready`). Tests hand in their own `Services`.
+`create_app(settings, services)` serves what it is given: the composition root
+(`workers.context.api_services`) hands in a factory that builds the event store and a lazy
+Temporal client when the app starts (the API starts while Temporal is down and says so at
+`/health/ready`); tests hand in their own `Services`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from api import problems
-from api.auth import TokenVerifier
 from api.edge import EdgeChecks
-from api.idempotency import IdempotencyStore
 from api.limits import BodyLimit, RateLimiter
 from api.metrics import install_metrics
 from api.openapi import install_openapi
@@ -35,37 +34,30 @@ from api.routes import (
     webhooks,
 )
 from api.services import Services
-from workers.context import build_personal_data, build_routes
-from workers.gateway import RouteGateway
-from workers.settings import Settings
-from workers.temporal import connect
+from runtime.settings import Settings
 
 TITLE = "ИОМ: API для регионального портала"
 VERSION = "0.1.0"
 
+OpenServices = Callable[[], AbstractAsyncContextManager[Services]]
+"""Builds the services when the app starts and closes them when it stops (the composition root's
+`workers.context.api_services`)."""
 
-def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
-    """The API on the configured store and Temporal, or on the given `services`."""
-    verifier = TokenVerifier.from_settings(settings) if services is None else services.verifier
+
+def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI:
+    """The API on the `services`: built when the app starts by the composition root's factory,
+    or handed in ready (tests)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if services is not None:
+        if isinstance(services, Services):
             services.answers.create_table()
             app.state.services = services
             yield
             return
-        routes = build_routes(settings)
-        try:
-            client = await connect(settings, lazy=True)
-            answers = IdempotencyStore.from_settings(routes, settings)
-            answers.create_table()
-            gateway = RouteGateway(client, routes, settings.task_queue)
-            personal = build_personal_data(routes, settings)
-            app.state.services = Services(routes, gateway, verifier, answers, personal)
+        async with services() as built:
+            app.state.services = built
             yield
-        finally:
-            routes.close()
 
     # Swagger UI (/docs) and ReDoc (/redoc) from the scripts installed with fastapi-offline:
     # nothing loads from a CDN, so the documentation works inside a region's closed network.

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aggregates.values import Actor, Code, Ident, Role
 from api.portal_tokens import SCHOOL_ROLES
-from workers.settings import Settings
+from runtime.settings import Settings
 
 MAX_TOKEN_CHARS = 8192
 """The longest token accepted (a portal's token is a few hundred characters)."""

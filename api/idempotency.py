@@ -62,7 +62,7 @@ from api.problems import (
 )
 from projections.tables import Db
 from projections.view import transaction_on
-from workers.settings import Settings
+from runtime.settings import Settings
 
 log = structlog.get_logger("iom.api")
 

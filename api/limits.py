@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Principal
 from api.problems import ProblemError, problem, respond
-from workers.settings import Settings
+from runtime.settings import Settings
 
 TOO_LARGE = "тело запроса больше допустимого ({limit} байт)"
 

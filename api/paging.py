@@ -24,7 +24,7 @@ import structlog
 
 from api.problems import ProblemError
 from projections.tables import BadPageError, Db, Filters, Listing, Sort
-from workers.settings import Settings
+from runtime.settings import Settings
 
 log = structlog.get_logger("iom.api")
 

@@ -11,19 +11,20 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore
 from api.auth import AuthenticationError, Principal, TokenVerifier
 from api.claims import TeacherBindings, check_claims, needs_check
 from api.idempotency import IdempotencyStore
 from projections.catalog import datastore_of, open_projection
 from projections.view import ProjectionView
-from workers.gateway import RouteGateway
+from runtime.gateway import RouteGateway
 
 
 @dataclass
 class Services:
-    """The API's parts (built by `api.app.create_app`, or handed to it by tests)."""
+    """The API's parts (built by the composition root, `workers.context.api_services`, when the
+    app starts, or handed to `api.app.create_app` by tests)."""
 
     routes: Routes
     gateway: RouteGateway

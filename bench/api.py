@@ -69,10 +69,10 @@ from bench.machine import busy_cpu, cpu_by_process, cpu_of, postgres_cpu
 from bench.sections import write_section
 from bench.servers import dev_server, dev_server_pid, started
 from bench.store import machine, postgres_store
+from runtime.gateway import RouteGateway
+from runtime.settings import store_env
 from workers.demo import DemoRoute
-from workers.gateway import RouteGateway
 from workers.logs import configure_logging
-from workers.settings import store_env
 from workflows.contracts import CommandRequest, workflow_id
 
 SECTION = "HTTP API"

@@ -48,7 +48,7 @@ FLOORS = {
         *(sys.executable, "-c", "import typer.main, typer._adapters"),
     ],
     SETTINGS_FLOOR: [
-        *(sys.executable, "-c", "import typer.main, typer._adapters, workers.settings"),
+        *(sys.executable, "-c", "import typer.main, typer._adapters, runtime.settings"),
     ],
 }
 """What a command pays before its own code: not commands, no target of their own."""

@@ -70,9 +70,9 @@ from projections.catalog import PROJECTIONS, datastore_of, open_projection, rebu
 from projections.feed import read_event
 from projections.tables import Db, Filters
 from projections.view import transaction_on
+from runtime.settings import store_env
 from workers.demo import write_demo
 from workers.projector import tune_gc
-from workers.settings import store_env
 
 SECTION = "Projections"
 BEGIN, END = "<!-- projections:begin -->", "<!-- projections:end -->"

@@ -47,8 +47,8 @@ from aggregates.commands import RecordInterimResult
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.route import Route
 from aggregates.values import Actor, Role
+from runtime.settings import store_env
 from workers.demo import DemoRoute
-from workers.settings import store_env
 
 REGION = "sakha"
 SECTION = "Event store"

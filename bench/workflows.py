@@ -82,13 +82,14 @@ with workflow.unsafe.imports_passed_through():
     from bench.sections import write_section
     from bench.servers import Started, dev_server, dev_server_pid, started
     from bench.store import Stats, machine, postgres_store
+    from runtime.gateway import RouteGateway
+    from runtime.settings import Settings, store_env
+    from runtime.temporal import connect
     from workers.cli.worker import run_until_stopped
     from workers.context import build_routes
     from workers.demo import DemoRoute
-    from workers.gateway import RouteGateway
     from workers.logs import configure_logging
-    from workers.settings import Settings, store_env
-    from workers.temporal import ACTIVITY_THREADS, connect, route_worker
+    from workers.temporal import ACTIVITY_THREADS, route_worker
     from workflows.contracts import ROUTE_WORKFLOW, CommandRequest, workflow_id
 
 SECTION = "Route workflows"

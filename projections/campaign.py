@@ -5,7 +5,7 @@ per route and competence, with each diagnostic's day, platform and levels) in th
 in one read transaction that also reads the projection's tracking position, so the report can
 say exactly which state of the read model it shows (the analogue of a route's id, version and
 chain hash). Each figure is counted here once; the report's overall and per-group tables are
-sums of these counts (`activities.documents.campaign`).
+sums of these counts (`projections.documents.campaign`).
 """
 
 # ruff: noqa: S608 - SQL built from declared table and column names; values are parameters

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from aggregates.postgres import SCHEMA_CHANGE
+from adapters.postgres import SCHEMA_CHANGE
 
 Dialect = Literal["sqlite", "postgres"]
 Kind = Literal["text", "int", "bool", "real", "date", "time", "uuid", "blob"]

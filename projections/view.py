@@ -30,7 +30,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed
 
-from aggregates.postgres import SCHEMA_CHANGE
+from adapters.postgres import SCHEMA_CHANGE
 from projections.tables import Db, Dialect, Table
 
 MIGRATION = "__migration__"  # the library's marker row of a single-row tracking table

@@ -10,10 +10,24 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
+from runtime.settings import store_env
 from tests.support.artifacts import ARTIFACTS, made_since
 from tests.support.servers import Receiver, Smtp, start_receiver, start_smtp
-from workers.settings import store_env
+
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    stateful_step_count=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
+)
+settings.register_profile("dev", settings.get_profile("ci"), max_examples=6, stateful_step_count=12)
+settings.load_profile(os.environ.get("IOM_HYPOTHESIS_PROFILE", "dev"))
+"""Property tests draw few examples by default (`dev`: the unit tier in seconds) and the full
+count in CI (`.ci/run` sets IOM_HYPOTHESIS_PROFILE=ci); a test that sets its own count keeps it."""
 
 PG_ADMIN_URL = os.environ.get(
     "IOM_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

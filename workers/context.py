@@ -1,14 +1,23 @@
-"""Builds the engine's parts from the settings; nothing is built at import time."""
+"""The composition root: builds the engine's parts from the settings (the routes application,
+the personal-data store, the API's services) for the API, the worker, the projector and the
+command line; nothing is built at import time."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
 import structlog
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore
 from aggregates.profiles import ProfileCatalogue
+from runtime.settings import Settings, store_env
 from workers.pd_master import master_key
-from workers.settings import Settings, store_env
+
+if TYPE_CHECKING:
+    from api.app import OpenServices
 
 
 def build_routes(settings: Settings) -> Routes:
@@ -37,3 +46,33 @@ def build_personal_data(
             message="ключи педагогов, хранившиеся открыто, зашифрованы мастер-ключом",
         )
     return store
+
+
+def api_services(settings: Settings) -> OpenServices:
+    """The API's services on the configured store and Temporal, built when the app starts (a
+    lazy Temporal client: the API starts while Temporal is down and says so at
+    `/health/ready`); the token settings are checked at once (a `ValueError`). The API and
+    Temporal are imported here, when the API is served: the commands that only build the
+    routes (`iom pd`, `iom docs`, …) start without them."""
+    from api.auth import TokenVerifier  # noqa: PLC0415 - when the API is served (see above)
+    from api.idempotency import IdempotencyStore  # noqa: PLC0415
+    from api.services import Services  # noqa: PLC0415
+    from runtime.gateway import RouteGateway  # noqa: PLC0415
+    from runtime.temporal import connect  # noqa: PLC0415
+
+    verifier = TokenVerifier.from_settings(settings)
+
+    @asynccontextmanager
+    async def open_services() -> AsyncIterator[Services]:
+        routes = build_routes(settings)
+        try:
+            client = await connect(settings, lazy=True)
+            answers = IdempotencyStore.from_settings(routes, settings)
+            answers.create_table()
+            gateway = RouteGateway(client, routes, settings.task_queue)
+            personal = build_personal_data(routes, settings)
+            yield Services(routes, gateway, verifier, answers, personal)
+        finally:
+            routes.close()
+
+    return open_services

@@ -45,8 +45,8 @@ from aggregates.commands.base import add_months
 from aggregates.profiles import Profile, Stage
 from aggregates.route import Route
 from aggregates.values import Activity, Actor, Diagnostic, FinalPublicEvent, Plan, Role, TaskResult
+from runtime.gateway import RouteGateway
 from workers.demo_content import ACTIVITIES, FINAL_EVENTS, GENERIC_ACTIVITY, RESULTS, TOPICS
-from workers.gateway import RouteGateway
 from workflows.contracts import CommandRequest
 
 ORDER = list(Stage)

@@ -1,4 +1,4 @@
-"""The master key that wraps every teacher's personal-data key (`aggregates.personal`).
+"""The master key that wraps every teacher's personal-data key (`adapters.personal`).
 
 IOM_PD_MASTER_KEY gives it (base64 of 32 random bytes). Without it, the embedded run (a SQLite
 store) makes one at first use and keeps it in the data folder (`pd-master-key`, readable by its
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from workers.settings import Settings
+from runtime.settings import Settings
 
 MASTER_FILE = "pd-master-key"
 MISSING = (

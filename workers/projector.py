@@ -245,9 +245,9 @@ class Projector:
 if __name__ == "__main__":
     import typer
 
+    from runtime.settings import Settings
     from workers.cli.projections import projector
     from workers.logs import configure_logging
-    from workers.settings import Settings
 
     configure_logging(Settings().log_format)
     typer.run(projector)

@@ -15,8 +15,8 @@ from uuid import UUID
 
 from aggregates.application import Routes
 from aggregates.profiles import Stage
+from runtime.gateway import RouteGateway
 from workers.demo import demo_routes
-from workers.gateway import RouteGateway
 
 SHOWCASE = [stage for stage in Stage if stage is not Stage.CANCELLED]
 """The stage of demo route N (from 1) of each region: every stage of a route's way, in order."""

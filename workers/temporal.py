@@ -1,11 +1,13 @@
-"""Temporal for the engine: the client (pydantic data converter), the search attributes the
-route workflows publish, and the worker that runs the workflows and activities."""
+"""Temporal for the worker process: the search attributes the route workflows publish, the dev
+server's binary, and the worker that runs the workflows and activities (the client is
+`runtime.temporal`)."""
 
 from __future__ import annotations
 
 import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -14,7 +16,6 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
@@ -22,7 +23,8 @@ from activities.calendars import CalendarActivities
 from activities.notify import build_channels
 from activities.routes import RouteActivities
 from aggregates.application import Routes
-from workers.settings import Settings
+from projections.refusals import record_refusal
+from runtime.settings import Settings
 from workflows.calendars import RegionCalendarWorkflow
 from workflows.contracts import SEARCH_ATTRIBUTES
 from workflows.route import RouteWorkflow
@@ -31,17 +33,6 @@ ACTIVITY_THREADS = 8  # sync activities (store, SMTP, HTTP) run on this many thr
 LOCAL_THREADS = 4
 """Threads of their own for people's commands, which run as local activities: a burst of slow
 notice deliveries cannot make a command queue for a thread while its timeout runs."""
-
-
-async def connect(settings: Settings, *, lazy: bool = False) -> Client:
-    """A client of the configured Temporal, speaking pydantic; `lazy` connects on first use
-    (the API starts, and says it is not ready, while Temporal is down)."""
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        lazy=lazy,
-    )
 
 
 def temporal_binary() -> Path:
@@ -97,7 +88,7 @@ def route_worker(client: Client, routes: Routes, settings: Settings) -> Worker:
         mail_from=settings.mail_from,
         mail_to=settings.mail_to,
     )
-    handlers = RouteActivities(routes, channels)
+    handlers = RouteActivities(routes, channels, partial(record_refusal, routes))
     calendars = CalendarActivities(routes.profiles, sorted(channels))
     return Worker(
         client,

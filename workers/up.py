@@ -30,12 +30,13 @@ from pydantic import SecretStr
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.service import RPCError
 
+from runtime.gateway import RouteGateway
+from runtime.settings import Settings, store_env
+from runtime.temporal import connect
 from workers.context import build_routes
-from workers.gateway import RouteGateway
 from workers.pd_master import MasterKeyError, development_secret, master_text
-from workers.settings import Settings, store_env
 from workers.showcase import showcase_ids, showcase_size, start_workflows, write_showcase
-from workers.temporal import connect, search_attribute_flags, temporal_binary
+from workers.temporal import search_attribute_flags, temporal_binary
 
 MAX_RESTARTS = 3  # a part that dies is started again this many times, then the stack stops
 GRACE = 15.0  # seconds a child has to stop after SIGTERM before it is killed

@@ -36,7 +36,7 @@ from activities.notify.webhook import check, signed_headers, tls
 from aggregates.application import Routes
 from projections.subscriptions import Claimed, Subscriptions
 from projections.url_policy import Pinned, UrlPolicy, UrlRefusedError
-from workers.settings import Settings
+from runtime.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class DeliveryPolicy:
             backoff_cap=settings.webhook_backoff_cap,
             max_attempts=settings.webhook_max_attempts,
             timeout=settings.webhook_timeout,
-            targets=targets(settings),
+            targets=settings.webhook_targets(),
         )
 
     @property
@@ -70,15 +70,6 @@ class DeliveryPolicy:
     def backoff(self, attempts: int) -> float:
         """Seconds before the next attempt after `attempts` failed ones."""
         return float(min(self.backoff_base * 2 ** max(attempts - 1, 0), self.backoff_cap))
-
-
-def targets(settings: Settings) -> UrlPolicy:
-    """Where the settings let a subscription's deliveries go."""
-    return UrlPolicy.parse(
-        allow_http=settings.webhook_allow_http,
-        ports=settings.webhook_ports,
-        allow_hosts=settings.webhook_allow_hosts,
-    )
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ from api.problems import ProblemError, domain_problem, note_refusal
 from api.routes.responses import problems
 from api.services import PrincipalDep, Services, ServicesDep
 from projections.refusals import record_refusal
-from workers.settings import Settings
+from runtime.settings import Settings
 
 IdempotencyKey = Annotated[
     str | None,

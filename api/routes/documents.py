@@ -7,7 +7,7 @@ The route is within reach as for `GET /routes/{id}` (`api.access`). The teacher'
 sheet (personal data, 152-ФЗ) is filled in only for the roles entitled to the sheet itself
 (`api.access.may_read_route_sheet`); after its erasure the document says so; everyone else gets
 the document without personal fields. The builders and writers are those of `iom docs render`
-(`activities.documents`); rendering is CPU work and runs in a thread.
+(`projections.documents`); rendering is CPU work and runs in a thread.
 
 `GET /reports/campaign` is the analytical report of `iom docs campaign` for the token's region,
 read from the monitoring projection, to the roles that plan region-wide (the centre head, the
@@ -23,14 +23,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from activities.documents import (
-    CampaignOptions,
-    Format,
-    RouteDocKind,
-    campaign_document,
-    document_of,
-    render,
-)
 from aggregates.errors import RoleError
 from aggregates.personal import PersonalDataUnreadableError, PersonalRecord
 from aggregates.route import Route
@@ -44,6 +36,14 @@ from api.routes.queries import AsOf, Version, past
 from api.routes.responses import problems
 from api.services import PrincipalDep, Services, ServicesDep
 from projections.campaign import ProjectionNotReadyError
+from projections.documents import (
+    CampaignOptions,
+    Format,
+    RouteDocKind,
+    campaign_document,
+    document_of,
+    render,
+)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"

@@ -37,8 +37,7 @@ from api.services import PrincipalDep, ServicesDep
 from api.webhook_models import Status, Webhook, WebhookDelivery, WebhookEvent, WebhookRequest
 from projections.subscriptions import Subscriptions
 from projections.url_policy import UrlRefusedError
-from workers.settings import Settings
-from workers.webhooks import targets
+from runtime.settings import Settings
 
 MANAGERS = frozenset({Role.OPERATOR, Role.CENTRE_HEAD})
 """The roles that manage the region's integrations."""
@@ -95,7 +94,7 @@ async def register(
     не создаётся), тот же ключ с другим телом — 422."""
     key = require_key(idempotency_key)
     try:
-        url = targets(request.app.state.settings).check(body.url).url
+        url = request.app.state.settings.webhook_targets().check(body.url).url
     except UrlRefusedError as error:
         raise ProblemError(
             422, "invalid-request", f"url: {error.detail}", rule=error.rule, field="url"

@@ -17,8 +17,8 @@ from aggregates.events import AgreementGiven, RouteEvent
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.route import Route
 from aggregates.summaries import describe
+from runtime.settings import store_env
 from workers.demo import DemoRoute
-from workers.settings import store_env
 
 TODAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

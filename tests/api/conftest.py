@@ -15,18 +15,18 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from api.app import create_app
 from api.auth import TokenVerifier
 from api.idempotency import IdempotencyStore
 from api.services import Services
 from projections.catalog import PROJECTIONS, catch_up
+from runtime.settings import store_env
 from tests.api.support import DirectGateway, Portal
 from tests.workflows.conftest import dev_server, dev_stack  # noqa: F401 - fixtures used here
 from workers.demo import DemoRoute, write_demo
-from workers.settings import store_env
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,8 @@ from aggregates.application import Receipt, Routes
 from aggregates.commands import COMMANDS, OpenRoute
 from aggregates.values import Actor, Role
 from api.portal_tokens import portal_claims
-from workers.gateway import RouteGateway
-from workers.settings import Settings
+from runtime.gateway import RouteGateway
+from runtime.settings import Settings
 from workflows.contracts import CommandRequest
 
 SECRET = "portal-shared-secret-of-at-least-32-bytes!"

@@ -15,19 +15,19 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Decision, Routes
 from aggregates.commands import AssignMethodist, OpenRoute
 from aggregates.errors import ConflictError
-from aggregates.personal import PersonalDataStore
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Actor, Role
 from api.app import create_app
 from api.auth import TokenVerifier
 from api.idempotency import IdempotencyStore
 from api.services import Services
+from runtime.settings import store_env
 from tests.api.conftest import serving
 from tests.api.support import DirectGateway, Portal
-from workers.settings import store_env
 
 SCHOOL = "school-sakha-01"
 METHODIST = "methodist-sakha-01"

@@ -13,8 +13,9 @@ from uuid import UUID
 import httpx
 import pytest
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore, TeacherSheet
+from aggregates.personal import TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Actor, Role
 from api.access import SHEET_ROLES
@@ -22,13 +23,13 @@ from api.glossary import EXAMPLES
 from api.portal_tokens import PORTAL_ROLES
 from api.problems import MEDIA_TYPE, ProblemError
 from api.routes.documents import DOCX, PDF, negotiate
+from runtime.settings import store_env
 from tests.api.conftest import Region, direct_app, serving
 from tests.api.support import Portal
 from tests.api.test_access import token_for
 from tests.integration.test_documents import ERASED, flat
 from tests.support.documents import pdf_pages, word
 from workers.demo import write_demo
-from workers.settings import store_env
 
 SHEET = TeacherSheet.model_validate(EXAMPLES["TeacherSheet"])
 

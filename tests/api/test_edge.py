@@ -20,8 +20,8 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore
 from aggregates.profiles import ProfileCatalogue
 from aggregates.values import Role
 from api.app import create_app
@@ -29,10 +29,11 @@ from api.auth import TokenVerifier
 from api.edge import SERVER_HEADER_BYTES
 from api.idempotency import IdempotencyStore
 from api.services import Services
+from runtime.settings import Settings, store_env
 from tests.api.conftest import Region
 from tests.api.support import DirectGateway, Portal
 from tests.support.servers import free_port
-from workers.settings import Settings, store_env
+from workers.context import api_services
 
 PROBLEM = "application/problem+json"
 PATH_VALUES = {
@@ -79,7 +80,8 @@ def served(pg_url: str, portal: Portal, catalogue: ProfileCatalogue) -> Iterator
 
 def get_operations() -> list[tuple[str, str, str]]:
     """(path template, location, name) of every parameter of every GET operation."""
-    document = create_app(Settings(portal_jwt_secret="s" * 32)).openapi()
+    settings = Settings(portal_jwt_secret="s" * 32)
+    document = create_app(settings, api_services(settings)).openapi()
     return [
         (path, parameter["in"], parameter["name"])
         for path, operations in document["paths"].items()

@@ -18,6 +18,7 @@ from aggregates.values import Role
 from api.routes.forms import FORMS
 from tests.api.conftest import Direct
 from tests.api.support import Portal
+from tests.support.profiles import REGIONS
 from workers.demo import DemoRoute, Step
 
 NAMES = {command: name for name, command in COMMANDS.items()} | {OpenRoute: "open_route"}
@@ -97,7 +98,7 @@ def refused_by_engine(demo: DemoRoute, step: Step, body: dict[str, Any]) -> str 
     return None
 
 
-@pytest.mark.parametrize("region", ["algorithm", "balakhta", "chelyabinsk", "sakha", "sovetsky"])
+@pytest.mark.parametrize("region", REGIONS)
 async def test_every_demo_command_fits_its_form_and_the_forms_refuse_as_the_route(
     direct: Direct, portal: Portal, region: str
 ) -> None:

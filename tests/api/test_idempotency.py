@@ -13,9 +13,9 @@ from aggregates.profiles import ProfileCatalogue
 from aggregates.values import Role
 from api.idempotency import LEGACY_TABLE, TABLE, Answer, IdempotencyStore
 from projections.view import transaction_on
+from runtime.settings import Settings, store_env
 from tests.api.conftest import Direct
 from tests.api.support import Portal
-from workers.settings import Settings, store_env
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 WHO = ("sakha", "actor-1")  # the region and actor a store test keeps answers for

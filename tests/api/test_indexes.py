@@ -16,7 +16,7 @@ from api.listings import LISTS
 from projections.catalog import PROJECTIONS, open_projection
 from projections.routes import ROUTE_LIST
 from projections.tables import Db, Filters
-from workers.settings import store_env
+from runtime.settings import store_env
 
 
 def nodes(plan: dict[str, Any]) -> list[str]:

@@ -38,8 +38,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore, TeacherSheet
+from aggregates.personal import TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Role
 from api.app import create_app
@@ -52,9 +53,10 @@ from api.portal_tokens import PORTAL_ROLES, SCHOOL_ROLES
 from api.services import Services
 from projections.catalog import PROJECTIONS, catch_up
 from projections.subscriptions import Subscriptions
+from runtime.settings import Settings, store_env
 from tests.api.support import AUDIENCE, SECRET, DirectGateway, Portal
+from workers.context import api_services
 from workers.demo import write_demo
-from workers.settings import Settings, store_env
 
 Case = Literal["own", "other_school", "other_region"]
 CASES: tuple[Case, ...] = ("own", "other_school", "other_region")
@@ -155,8 +157,9 @@ TABLE: dict[str, Rule] = {
 """Every operation that takes a token, classified (see the module's docstring)."""
 
 SETTINGS = Settings(portal_jwt_secret=SECRET, portal_jwt_audience=AUDIENCE)
-APP = create_app(SETTINGS)
-"""The app under test (the portal's HS256 tokens): its services are set by `Api.fresh`."""
+APP = create_app(SETTINGS, api_services(SETTINGS))
+"""The app under test (the portal's HS256 tokens): its lifespan never runs (ASGITransport), its
+services are set by `Api.fresh`."""
 DOCUMENT = APP.openapi()
 OPERATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
     op["operationId"]: (method.upper(), path, op)

@@ -20,7 +20,16 @@ from tests.api.support import Portal
 from workers.demo import DemoRoute
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("aggregates", "api", "workers", "workflows", "activities", "projections")
+SOURCES = (
+    "aggregates",
+    "adapters",
+    "api",
+    "runtime",
+    "workers",
+    "workflows",
+    "activities",
+    "projections",
+)
 ERRORS = {
     "DomainError",
     "InvalidCommandError",

@@ -9,6 +9,7 @@ from aggregates.profiles import Profile, ProfileCatalogue, Stage
 from aggregates.values import Role
 from tests.api.conftest import Direct
 from tests.api.support import Portal
+from tests.support.profiles import REGIONS
 
 
 def teacher(portal: Portal) -> dict[str, str]:
@@ -29,7 +30,7 @@ async def test_every_edition_the_deployment_knows_is_listed(
     assert listed[("sakha", sakha.version)]["region"] == sakha.region
 
 
-@pytest.mark.parametrize("region", ["sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm"])
+@pytest.mark.parametrize("region", REGIONS)
 async def test_an_edition_is_the_profile_a_route_pins(
     direct: Direct, portal: Portal, catalogue: ProfileCatalogue, region: str
 ) -> None:

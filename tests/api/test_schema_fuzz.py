@@ -34,11 +34,11 @@ from aggregates.values import Role
 from api.app import create_app
 from api.problems import MEDIA_TYPE
 from projections.catalog import catch_up
+from runtime.settings import store_env
 from tests.api.conftest import Direct
 from tests.api.support import Portal
 from tests.api.test_batch import batch_services
 from workers.demo import write_demo
-from workers.settings import store_env
 
 EXAMPLES = 50
 """Generated requests per operation and generation mode (a few thousand in all, well under a

@@ -22,9 +22,9 @@ from aggregates.values import Actor, Role
 from api.idempotency import legacy_command_id_for
 from tests.api.conftest import Direct
 from tests.api.support import Portal
+from tests.support.profiles import REGIONS
 from workers.demo import write_demo
 
-REGIONS = ("sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm")
 SECRET = "a-webhook-secret-of-32-characters"
 EXAMPLES = itertools.count()
 

@@ -22,11 +22,11 @@ from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Role
 from api.routes.commands import PERSON_COMMANDS
 from projections.catalog import PROJECTIONS, catch_up
+from runtime.settings import store_env
 from tests.api.conftest import Direct, Region, direct_app, serving
 from tests.api.support import Portal
 from tests.support.text import free_text_fields, kept, minimal, put, texts
 from workers.demo import DemoRoute
-from workers.settings import store_env
 
 API_EXAMPLES = settings(
     max_examples=25,

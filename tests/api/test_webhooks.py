@@ -29,13 +29,13 @@ from projections.runner import RunnerOptions
 from projections.subscriptions import Subscriptions
 from projections.url_policy import UrlPolicy
 from projections.view import transaction_on
+from runtime.settings import Settings, store_env
 from tests.api.conftest import Direct, direct_on
 from tests.api.support import Portal
 from tests.support.servers import Receiver
 from workers.demo import write_demo
 from workers.projector import Projector
-from workers.settings import Settings, store_env
-from workers.webhooks import DeliveryLoop, DeliveryPolicy, targets
+from workers.webhooks import DeliveryLoop, DeliveryPolicy
 
 SECRET = "portal-webhook-secret-0001"
 LOCAL: dict[str, Any] = {
@@ -45,7 +45,7 @@ LOCAL: dict[str, Any] = {
 }
 """The receivers run on 127.0.0.1 (any port, plain HTTP): allowed as a portal on an
 internal network is, by the settings."""
-LOCAL_TARGETS = targets(Settings(**LOCAL))
+LOCAL_TARGETS = Settings(**LOCAL).webhook_targets()
 
 
 @pytest_asyncio.fixture

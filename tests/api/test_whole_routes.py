@@ -23,11 +23,11 @@ from api.auth import TokenVerifier
 from api.idempotency import IdempotencyStore
 from api.services import Services
 from projections.catalog import PROJECTIONS, catch_up
+from runtime.settings import store_env
 from tests.api.conftest import serving
 from tests.api.support import Portal
 from tests.workflows.conftest import Stack
 from workers.demo import DemoRoute
-from workers.settings import store_env
 
 ENDPOINTS = {command: name for name, command in COMMANDS.items() if command.by_person}
 """The endpoint `/routes/{id}/commands/<name>` of each person's command."""

@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 
 from aggregates.chain import GENESIS, canonical, link
 from aggregates.events import ActivityCompleted
+from runtime.settings import Settings
 from tests.integration.test_routes_store import tamper
 from workers.cli import app
 from workers.context import build_routes
 from workers.demo import write_demo
-from workers.settings import Settings
 
 runner = CliRunner()
 

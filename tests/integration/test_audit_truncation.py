@@ -25,9 +25,9 @@ from aggregates.profiles import ProfileCatalogue, load_profiles
 from projections.catalog import catch_up, datastore_of
 from projections.checkpoints import CHECKPOINT_HEADS, CHECKPOINTS
 from projections.view import transaction_on
+from runtime.settings import store_env
 from workers.cli.audit import audit
 from workers.demo import write_demo
-from workers.settings import store_env
 
 runner = CliRunner()
 KEY = "a key kept outside the database"

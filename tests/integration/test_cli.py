@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from aggregates.events import ActivityCompleted
+from runtime.settings import Settings
 from tests.integration.test_routes_store import tamper
 from workers.cli import app
 from workers.context import build_routes
-from workers.settings import Settings
 
 runner = CliRunner()
 

@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from aggregates.application import route_id_for
 from aggregates.commands import OpenRoute
+from runtime.settings import Settings
 from workers.cli import app
 from workers.cli.output import emit_table
 from workers.context import build_routes
 from workers.demo import demo_routes
-from workers.settings import Settings
 
 runner = CliRunner()
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

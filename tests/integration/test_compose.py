@@ -19,8 +19,8 @@ import yaml
 from typer.main import get_command
 from typer.testing import CliRunner
 
+from runtime.settings import Settings
 from workers.cli import app
-from workers.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

@@ -10,9 +10,9 @@ import pytest
 
 from aggregates.application import route_id_for
 from aggregates.profiles import Stage
+from runtime.settings import Settings
 from workers.context import build_routes
 from workers.demo import demo_routes
-from workers.settings import Settings
 from workers.showcase import SHOWCASE, showcase_ids, write_showcase
 from workers.up import StartupError, reset_store, store_files
 

@@ -16,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from activities.documents import (
+from aggregates.application import Routes
+from projections.catalog import catch_up
+from projections.documents import (
     ROUTE_DOCUMENTS,
     CampaignOptions,
     Cell,
@@ -29,8 +31,6 @@ from activities.documents import (
     render,
     route_document,
 )
-from aggregates.application import Routes
-from projections.catalog import catch_up
 from tests.support.documents import TODAY, pdf_pages, ticking_routes, word
 from tests.support.texts import ALPHABET, Field, drive_filled, printable_text
 

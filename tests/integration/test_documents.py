@@ -25,7 +25,17 @@ from PIL import Image, ImageStat
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from activities.documents import (
+from adapters.personal import PersonalDataStore
+from aggregates import events as ev
+from aggregates.application import Routes
+from aggregates.audit import verify_route
+from aggregates.personal import PersonalRecord, TeacherSheet
+from aggregates.profiles import Stage
+from aggregates.route import Route
+from aggregates.values import Actor, Role
+from projections.campaign import ProjectionNotReadyError
+from projections.catalog import catch_up
+from projections.documents import (
     ROUTE_DOCUMENTS,
     CampaignOptions,
     Document,
@@ -34,15 +44,6 @@ from activities.documents import (
     render,
     route_document,
 )
-from aggregates import events as ev
-from aggregates.application import Routes
-from aggregates.audit import verify_route
-from aggregates.personal import PersonalDataStore, PersonalRecord, TeacherSheet
-from aggregates.profiles import Stage
-from aggregates.route import Route
-from aggregates.values import Actor, Role
-from projections.campaign import ProjectionNotReadyError
-from projections.catalog import catch_up
 from tests.support.artifacts import artifacts
 from tests.support.documents import TODAY, Tables, pdf_pages, ticking_routes, word
 from workers.cli import app as iom

@@ -1,7 +1,7 @@
 """Processes starting together on a fresh PostgreSQL database all create the engine's tables.
 
 `iom up` starts the API, the worker and the projector at once; before the schema lock
-(`aggregates.postgres`), one of them could die of the catalogue race ("tuple concurrently
+(`adapters.postgres`), one of them could die of the catalogue race ("tuple concurrently
 updated"). Here each starter is a thread with its own connections, as a process would be.
 """
 
@@ -13,13 +13,13 @@ from uuid import uuid4
 
 import psycopg
 
+from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
-from aggregates.personal import PersonalDataStore
 from aggregates.profiles import ProfileCatalogue, load_profiles
 from api.idempotency import IdempotencyStore
 from projections import refusals
 from projections.catalog import PROJECTIONS, open_projection
-from workers.settings import store_env
+from runtime.settings import store_env
 
 STARTERS = 6
 

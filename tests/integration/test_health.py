@@ -21,12 +21,12 @@ from typer.testing import CliRunner, Result
 
 from bench.servers import dev_server
 from projections.catalog import PROJECTIONS, catch_up
+from runtime.settings import Settings
 from tests.support.servers import free_port
 from tests.support.waiting import until
 from workers.cli import app
 from workers.context import build_routes
 from workers.demo import write_demo
-from workers.settings import Settings
 from workers.temporal import route_worker
 
 runner = CliRunner()

@@ -15,11 +15,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from typer.testing import CliRunner
 
-from aggregates.personal import PersonalDataStore, TeacherSheet
+from adapters.personal import PersonalDataStore
+from aggregates.personal import TeacherSheet
+from runtime.settings import Settings
 from workers.cli import app
 from workers.context import build_personal_data, build_routes
 from workers.pd_master import MASTER_FILE, MasterKeyError
-from workers.settings import Settings
 
 runner = CliRunner()
 NAME = "Иванова Мария Петровна"

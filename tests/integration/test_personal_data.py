@@ -17,12 +17,10 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 from pydantic import ValidationError
 
+from adapters.personal import KEY_FORMAT_PLAIN, KEY_FORMAT_WRAPPED, PersonalDataStore
 from aggregates.personal import (
-    KEY_FORMAT_PLAIN,
-    KEY_FORMAT_WRAPPED,
     Erasure,
     PersonalDataErasedError,
-    PersonalDataStore,
     PersonalDataUnreadableError,
     PersonalRecord,
     TeacherSheet,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from aggregates.personal import PersonalDataStore, TeacherSheet
+from adapters.personal import PersonalDataStore
+from aggregates.personal import TeacherSheet
 from aggregates.values import Actor, Role
 from tests.integration.test_personal_data import make_sheet, make_store, recorder  # noqa: F401
 from tests.integration.test_personal_data import pd as store_fixture

@@ -33,10 +33,10 @@ from projections.catalog import PROJECTIONS, catch_up, open_projection, statuses
 from projections.incidents import read_incidents
 from projections.runner import RunnerOptions
 from projections.tables import Filters
+from runtime.settings import Settings, store_env
 from workers.cli.health import check_projections
 from workers.cli.projections import projections
 from workers.demo import write_demo
-from workers.settings import Settings, store_env
 
 SMALL = RunnerOptions(batch_size=7)
 """Batches smaller than the log: the failing one is in the middle, others after it."""

@@ -12,8 +12,8 @@ from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from projections.catalog import catch_up, open_projection
 from projections.dynamics import DYNAMICS, query_dynamics
 from projections.tables import Filters
+from runtime.settings import store_env
 from workers.demo import write_demo
-from workers.settings import store_env
 
 
 @pytest.fixture

@@ -26,13 +26,13 @@ from projections.feed import Decoder, Item, ReadAheadFeed, read_event
 from projections.runner import Runner, RunnerOptions
 from tests.integration.test_projections import (
     FAST,
-    REGIONS,
     caught_up,
     eventually,
     head,
     make_routes,
     snapshot,
 )
+from tests.support.profiles import REGIONS
 from workers.demo import write_demo
 from workers.projector import Projector
 

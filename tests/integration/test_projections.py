@@ -38,14 +38,14 @@ from projections.catalog import PROJECTIONS, catch_up, open_projection, rebuild,
 from projections.lease import Lease, LeaseLostError, lease_holders
 from projections.runner import Runner, RunnerOptions
 from projections.tables import Filters, normalise_row
+from runtime.settings import store_env
 from tests.conftest import PG_ADMIN_URL
+from tests.support.profiles import REGIONS
 from workers.cli.projections import monitor, projections, projector
 from workers.demo import write_demo
 from workers.logs import configure_logging
 from workers.projector import Projector, Supervision
-from workers.settings import store_env
 
-REGIONS = ("sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm")
 ROOT = Path(__file__).resolve().parents[2]
 FAST = Supervision(lease_poll=0.1, lease_check=0.2, first_pause=0.05, longest_pause=0.5)
 QUICK = RunnerOptions(batch_size=5, poll_interval=0.02, heartbeat=0.1)

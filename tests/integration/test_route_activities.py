@@ -8,6 +8,7 @@ import dataclasses
 import random
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -21,7 +22,7 @@ from aggregates.commands.base import add_months
 from aggregates.events import NoticeSent
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Role
-from projections.refusals import query_refusals
+from projections.refusals import query_refusals, record_refusal
 from projections.tables import Filters
 from projections.view import transaction_on
 from tests.integration.test_notify import MAIL_TO, notice
@@ -51,7 +52,11 @@ def test_retried_activities_append_once(routes: Routes, receiver: Receiver) -> N
     route_id = demo.drive(until=Stage.DESIGN)
     starts = NOW.date() + timedelta(days=10)
     plan = demo.plan(starts, add_months(starts, 6) - timedelta(days=1))
-    handlers = RouteActivities(routes, {"webhook": WebhookChannel(receiver.url, b"secret")})
+    handlers = RouteActivities(
+        routes,
+        {"webhook": WebhookChannel(receiver.url, b"secret")},
+        partial(record_refusal, routes),
+    )
     env = activity_env(NOW)
 
     execution = Execution(
@@ -94,7 +99,9 @@ def test_a_delivery_under_way_ends_its_session_when_cancelled(routes: Routes, sm
     (the message handed over, the session ended) rather than taking the cancellation in its
     thread at whatever line it is on, which leaves sockets and half-sent sessions behind."""
     handlers = RouteActivities(
-        routes, {"email": EmailChannel(smtp.url, "iom@cnppm.example", MAIL_TO)}
+        routes,
+        {"email": EmailChannel(smtp.url, "iom@cnppm.example", MAIL_TO)},
+        partial(record_refusal, routes),
     )
     env = activity_env(NOW)
     outcome: list[object] = []
@@ -122,7 +129,7 @@ def test_refusals_are_recorded_and_not_retried(routes: Routes) -> None:
     profile = routes.profiles.latest("sakha")
     demo = DemoRoute(routes, profile, 2, random.Random(2), NOW.date())
     route_id = demo.drive(until=Stage.DESIGN)
-    handlers = RouteActivities(routes, {})
+    handlers = RouteActivities(routes, {}, partial(record_refusal, routes))
     env = activity_env(NOW)
     bad = Execution(
         route_id=route_id,

@@ -19,8 +19,8 @@ from aggregates.errors import ConflictError
 from aggregates.events import ActivityCompleted
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Actor, Role
+from runtime.settings import store_env
 from workers.demo import write_demo
-from workers.settings import store_env
 
 
 class Clock:

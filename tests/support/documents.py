@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue, load_profiles
-from workers.settings import store_env
+from runtime.settings import store_env
 
 TODAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 Tables = list[list[list[str]]]

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aggregates.application import Routes
-from aggregates.profiles import ProfileCatalogue, load_profiles
+from aggregates.profiles import ProfileCatalogue
+from tests.support.profiles import shipped
 
 START = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
 
@@ -37,10 +38,10 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def profiles() -> ProfileCatalogue:
-    """Every shipped regulation profile."""
-    return ProfileCatalogue(load_profiles())
+    """Every shipped regulation profile, read once per session (the catalogue is read only)."""
+    return shipped()
 
 
 @pytest.fixture

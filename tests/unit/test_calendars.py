@@ -13,11 +13,11 @@ from temporalio.exceptions import ApplicationError
 from activities.calendars import CalendarActivities, days_phrase
 from activities.notify import PermanentDeliveryError
 from activities.notify.email import addresses
-from aggregates.profiles import ProfileCatalogue, load_profiles
+from tests.support.profiles import shipped
 from workers.schedules import calendar_specs, campaign_months
 from workflows.contracts import CalendarFiring, CalendarInput, Notice
 
-SHIPPED = ProfileCatalogue(load_profiles())
+SHIPPED = shipped()
 
 
 def when(spec: ScheduleSpec) -> list[tuple[int, int, int, int]]:

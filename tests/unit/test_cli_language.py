@@ -15,6 +15,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from tests.support.profiles import REGIONS
 from workers.cli import app
 
 CLI = Path(__file__).parents[2] / "workers" / "cli"
@@ -29,7 +30,7 @@ ALLOWED = {
     *("OPTIONS", "COMMAND", "ARGS", "ROUTE", "str", "int", "float", "bool", "range", "path"),
     *("x", "uuid", "datetime", "date", "text", "choice", "file", "dir", "integer"),
     # the regions' profile ids
-    *("sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm"),
+    *REGIONS,
 }
 LATIN_WORD = re.compile(r"(?<![\w\-./@<|$=:])[A-Za-z]{2,}(?![\w\-./@>|(=:])")
 CODE = re.compile(

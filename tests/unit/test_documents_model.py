@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from activities.documents.model import (
+from projections.documents.model import (
     Cell,
     Document,
     Paragraph,
@@ -15,7 +15,7 @@ from activities.documents.model import (
     Signature,
     Table,
 )
-from activities.documents.wording import joined, long_date, plural, years
+from projections.documents.wording import joined, long_date, plural, years
 
 ACKNOWLEDGEMENT = (
     (

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -19,6 +19,7 @@ from aggregates.personal import Erasure, TeacherSheet
 from aggregates.profiles import Profile, load_profiles
 from aggregates.values import TEXT_KIND, Checked, Code, Ident, Key, checking
 from api.models import DiagnosticItem, OpenRouteRequest
+from tests.support.profiles import shipped_profiles
 from tests.support.text import (
     TextField,
     free_text_fields,
@@ -46,19 +47,13 @@ FIELDS = [
     for name, model in INPUTS.items()
     for field in free_text_fields(model)
 ]
-UNIT_EXAMPLES = settings(
-    max_examples=25,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
-)
 
 
 @cache
 def _base(name: str) -> dict[str, Any]:
     if name == "profile":
         entry = {"code": "d1", "name": "Направление"}
-        return load_profiles()["sakha@1"].model_dump(mode="json") | {"directions": [entry]}
+        return shipped_profiles()["sakha@1"].model_dump(mode="json") | {"directions": [entry]}
     return minimal(INPUTS[name])
 
 
@@ -98,7 +93,6 @@ def test_long_texts_of_an_activity_have_their_limits() -> None:
 
 
 @pytest.mark.parametrize(("name", "field"), FIELDS)
-@UNIT_EXAMPLES
 @given(data=st.data())
 def test_every_text_field_keeps_or_refuses_what_it_is_sent(
     name: str, field: TextField, data: st.DataObject
@@ -158,7 +152,7 @@ def test_the_issues_examples_are_refused_naming_the_field() -> None:
 
 
 def test_a_profile_with_text_no_document_prints_is_refused(tmp_path: Any) -> None:
-    shipped = load_profiles()["sakha@1"].model_dump(mode="json")
+    shipped = shipped_profiles()["sakha@1"].model_dump(mode="json")
     broken = shipped | {"id": "broken", "region": "Якутия\x07"}
 
     (tmp_path / "broken.yaml").write_text(yaml.safe_dump(broken, allow_unicode=True), "utf-8")

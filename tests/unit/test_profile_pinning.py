@@ -14,8 +14,8 @@ from aggregates.commands import DesignRoute, OpenRoute
 from aggregates.errors import InvalidCommandError
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Actor, Role
+from runtime.settings import store_env
 from workers.demo import DemoRoute
-from workers.settings import store_env
 
 TODAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +16,7 @@ from aggregates.profiles import (
     load_profiles,
 )
 from aggregates.values import Role
+from tests.support.profiles import shipped
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,7 +37,7 @@ def _shipped_text(name: str) -> str:
 
 
 def _latest(profile_id: str) -> Profile:
-    return ProfileCatalogue(load_profiles()).latest(profile_id)
+    return shipped().latest(profile_id)
 
 
 def _round_of(profile: Profile, role: Role) -> int:
@@ -209,17 +207,3 @@ def test_unparsable_yaml_is_refused_naming_the_file(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match=r"garbled\.yaml"):
         load_profiles(tmp_path)
-
-
-def test_the_command_line_names_a_broken_profile_and_exits_2(tmp_path: Path) -> None:
-    (tmp_path / "garbled.yaml").write_text("id: [sakha\nversion: 1\n", encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "profiles"],
-        env={**os.environ, "IOM_PROFILES_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert "регламент не загружен: profile garbled.yaml" in done.stderr
-    assert "Traceback" not in done.stderr

@@ -57,7 +57,6 @@ from aggregates.errors import (
 )
 from aggregates.profiles import Profile, Stage
 from aggregates.values import (
-    Activity,
     ActivityLevel,
     Actor,
     Diagnostic,
@@ -66,6 +65,7 @@ from aggregates.values import (
     Role,
     TaskResult,
 )
+from tests.support.plans import build_plan, deficit_groups
 from workers.demo import DemoRoute
 
 if TYPE_CHECKING:
@@ -145,67 +145,8 @@ def diagnostic_of(levels: dict[str, int], taken_on: date) -> Diagnostic:
     return Diagnostic(taken_on=taken_on, platform="РАС «Ситуационный центр»", tasks=tasks)
 
 
-def deficit_groups(route: Route) -> list[list[str]]:
-    """Activities' competences that keep every regional rule: the weakest first, all of them."""
-    lacking = {code: lvl for code, lvl in route.input_levels.items() if lvl < 4}
-    if not lacking:
-        return [[route.profile.competences[0].code]]
-    lowest = min(lacking.values())
-    weakest = sorted(code for code, lvl in lacking.items() if lvl == lowest)
-    return [weakest, *([code] for code in sorted(set(lacking) - set(weakest)))]
-
-
-def make_plan(
-    profile: Profile,
-    groups: list[list[str]],
-    *,
-    starts_on: date = date(2026, 7, 1),
-    months: int = 12,
-    final: bool | None = None,
-    topic: str = "Формирование функциональной грамотности обучающихся",
-) -> Plan:
-    """A plan of one activity per competence group, in sequence, over `months`."""
-    ends_on = add_months(starts_on, months) - timedelta(days=1)
-    span = (ends_on - starts_on).days // (len(groups) + 1)
-    direction = profile.directions[0].code if profile.directions else None
-    activities = [
-        Activity(
-            id=f"p{number + 1}",
-            title=f"Семинар-практикум № {number + 1} по теме ИОМ",
-            competences=group,
-            direction=direction,
-            level=ActivityLevel.MUNICIPAL,
-            organiser="муниципальный методический центр",
-            starts_on=starts_on + timedelta(days=number * span),
-            ends_on=starts_on + timedelta(days=(number + 1) * span - 1),
-            result_form="открытый урок",
-        )
-        for number, group in enumerate(groups)
-    ]
-    with_final = profile.requires_final_public_event if final is None else final
-    event = FinalPublicEvent(
-        form="мастер-класс",
-        title="Мастер-класс для педагогов района по теме ИОМ",
-        level=ActivityLevel.MUNICIPAL,
-        starts_on=ends_on - timedelta(days=20),
-        ends_on=ends_on - timedelta(days=10),
-    )
-    return Plan(
-        topic=topic,
-        relevance="Диагностика выявила затруднения в конструировании учебных заданий",
-        goal="Преодоление профессиональных дефицитов, выявленных диагностикой",
-        tasks=["Освоить приёмы", "Применить их на уроках"],
-        request="Затруднения в конструировании учебных заданий",
-        expected_results="Повышение уровня сформированности компетенций",
-        starts_on=starts_on,
-        ends_on=ends_on,
-        activities=activities,
-        final_public_event=event if with_final else None,
-    )
-
-
 def plan_for(s: Scene, **options: Any) -> Plan:
-    return make_plan(s.profile, deficit_groups(s.route), **options)
+    return build_plan(s.profile, deficit_groups(s.route), **options)
 
 
 def with_activity(plan: Plan, index: int, **changes: Any) -> Plan:
@@ -539,7 +480,7 @@ CASES: list[Case] = [
          )),
     # design_route
     Case("design_route", "stage", "sakha", Stage.DIAGNOSTIC, Role.METHODIST, StageError,
-         rule="stage", setup=lambda s: DesignRoute(plan=make_plan(s.profile, [["subject"]]))),
+         rule="stage", setup=lambda s: DesignRoute(plan=build_plan(s.profile, [["subject"]]))),
     Case("design_route", "stage", "sakha", Stage.AGREEMENT, Role.METHODIST, StageError,
          rule="stage", name="agreement",
          setup=lambda s: DesignRoute(plan=plan_for(s, topic="Новая тема"))),
@@ -603,7 +544,7 @@ CASES: list[Case] = [
          setup=after(
              [chelyabinsk_diagnosed],
              lambda s: DesignRoute(
-                 plan=make_plan(s.profile, [["methodical"], ["subject", "psych_pedagogical"]])
+                 plan=build_plan(s.profile, [["methodical"], ["subject", "psych_pedagogical"]])
              ),
          )),
     Case("design_route", "content", "chelyabinsk", Stage.DIAGNOSTIC, Role.TEACHER,
@@ -611,7 +552,7 @@ CASES: list[Case] = [
          name="lowest-uncovered",
          setup=after(
              [chelyabinsk_diagnosed],
-             lambda s: DesignRoute(plan=make_plan(s.profile, [["subject"], ["methodical"]])),
+             lambda s: DesignRoute(plan=build_plan(s.profile, [["subject"], ["methodical"]])),
          )),
     Case("design_route", "content", "sakha", Stage.DIAGNOSTIC, Role.METHODIST, InvalidCommandError,
          "plan.activities", match="дефициты", name="no-deficit-addressed",
@@ -626,7 +567,7 @@ CASES: list[Case] = [
                      Role.METHODIST,
                  )
              ],
-             lambda s: DesignRoute(plan=make_plan(s.profile, [["methodical"]])),
+             lambda s: DesignRoute(plan=build_plan(s.profile, [["methodical"]])),
          )),
     Case("design_route", "content", "sakha", Stage.DESIGN, Role.METHODIST, InvalidCommandError,
          "plan", match="уже сохранена", name="same-revision",
@@ -1254,7 +1195,7 @@ def test_chelyabinsk_accepts_a_plan_that_starts_with_the_lowest_level(app: Route
     s = scene_at(app, "chelyabinsk", Stage.DIAGNOSTIC)
     chelyabinsk_diagnosed(s)
     assert s.route.input_levels == dict(sorted(CHELYABINSK_LEVELS.items()))
-    plan = make_plan(s.profile, [["subject"], ["psych_pedagogical"], ["methodical"]])
+    plan = build_plan(s.profile, [["subject"], ["psych_pedagogical"], ["methodical"]])
     receipt = s.run(DesignRoute(plan=plan), Role.TEACHER)
     assert receipt.events == ["RouteDesigned"]
 

@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -73,17 +71,17 @@ from aggregates.events import (
     RouteEvent,
     RouteReturned,
 )
-from aggregates.profiles import Profile, ProfileCatalogue, Stage, load_profiles
+from aggregates.profiles import Profile, Stage
 from aggregates.values import (
     Activity,
-    ActivityLevel,
     Actor,
     Diagnostic,
-    FinalPublicEvent,
     Plan,
     Role,
     TaskResult,
 )
+from tests.support.plans import build_plan, deficit_groups
+from tests.support.profiles import REGIONS, shipped
 from tests.unit.conftest import START, Clock
 
 if TYPE_CHECKING:
@@ -93,7 +91,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-REGIONS = ["sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm"]
 FORWARD = [
     Stage.OPENED,
     Stage.DIAGNOSTIC,
@@ -167,11 +164,6 @@ RELEVANT: dict[Stage, list[str]] = {
 """The commands worth trying at each stage (the rest are tried too, less often)."""
 
 
-@cache
-def catalogue() -> ProfileCatalogue:
-    return ProfileCatalogue(load_profiles())
-
-
 @dataclass
 class Cast:
     """A route under test and its own teacher."""
@@ -200,67 +192,6 @@ def diagnostic(profile: Profile, levels: list[int], taken_on: date) -> Diagnosti
         for number, (code, level) in enumerate(zip(codes, levels, strict=False), start=1)
     ]
     return Diagnostic(taken_on=taken_on, platform="РАС «Ситуационный центр»", tasks=tasks)
-
-
-def deficit_groups(route: Route) -> list[list[str]]:
-    """The competences of a plan that keeps every region's rules: the weakest first, all of them."""
-    lacking = {code: level for code, level in route.input_levels.items() if level < 4}
-    if not lacking:
-        return [[route.profile.competences[0].code]]
-    lowest = min(lacking.values())
-    weakest = sorted(code for code, level in lacking.items() if level == lowest)
-    rest = sorted(set(lacking) - set(weakest))[:3]
-    return [weakest, *([code] for code in rest)]
-
-
-def build_plan(
-    profile: Profile,
-    groups: list[list[str]],
-    *,
-    starts_on: date,
-    months: int = 12,
-    final: bool = True,
-    topic: str = "Функциональная грамотность на уроках",
-    direction: str | None = "",
-) -> Plan:
-    """One activity per group, in sequence; the region's first direction unless told."""
-    ends_on = add_months(starts_on, months) - timedelta(days=1)
-    span = max(1, (ends_on - starts_on).days // (len(groups) + 1))
-    if direction == "":
-        direction = profile.directions[0].code if profile.directions else None
-    activities = [
-        Activity(
-            id=f"a{number + 1}",
-            title=f"Семинар-практикум № {number + 1}",
-            competences=group,
-            direction=direction,
-            level=ActivityLevel.SCHOOL,
-            organiser="школьное методическое объединение",
-            starts_on=starts_on + timedelta(days=number * span),
-            ends_on=starts_on + timedelta(days=(number + 1) * span - 1),
-            result_form="открытый урок",
-        )
-        for number, group in enumerate(groups)
-    ]
-    event = FinalPublicEvent(
-        form="мастер-класс",
-        title="Мастер-класс по итогам ИОМ",
-        level=ActivityLevel.MUNICIPAL,
-        starts_on=ends_on - timedelta(days=20),
-        ends_on=ends_on - timedelta(days=10),
-    )
-    return Plan(
-        topic=topic,
-        relevance="Диагностика выявила профессиональные дефициты",
-        goal="Преодоление дефицитов",
-        tasks=["Освоить приёмы", "Применить на уроках"],
-        request="Затруднения в конструировании заданий",
-        expected_results="Повышение уровня компетенций",
-        starts_on=starts_on,
-        ends_on=ends_on,
-        activities=activities,
-        final_public_event=event if final else None,
-    )
 
 
 def check_transition(before: Route, after: Route, event: RouteEvent) -> None:
@@ -338,7 +269,7 @@ class Driver:
             return SubmitRoute(), designer
         plan = build_plan(
             self.profile,
-            deficit_groups(route),
+            deficit_groups(route, most=3),
             starts_on=self.today() - timedelta(days=90),
             final=self.profile.requires_final_public_event or self.chance(2),
             topic=f"Функциональная грамотность, редакция {route.revision + 1}",
@@ -538,7 +469,7 @@ class Disturber:
     def plan(self) -> Plan:
         """A plan that keeps the rules, or breaks one of them."""
         profile = self.route.profile
-        groups = deficit_groups(self.route)
+        groups = deficit_groups(self.route, most=3)
         breakage = self.pick(["none", "5", "11", "61", "reversed", "unknown", "final", "direction"])
         if breakage == "reversed":
             groups = list(reversed([*groups, [profile.competences[-1].code]]))
@@ -601,7 +532,7 @@ class RouteLives(RuleBasedStateMachine):
         super().__init__()
         self.clock = Clock(START)
         self.app = Routes(
-            {"PERSISTENCE_MODULE": "eventsourcing.popo"}, profiles=catalogue(), clock=self.clock
+            {"PERSISTENCE_MODULE": "eventsourcing.popo"}, profiles=shipped(), clock=self.clock
         )
         self.casts: list[Cast] = []
         self.applied: dict[tuple[UUID, str], Applied] = {}
@@ -748,7 +679,4 @@ class RouteLives(RuleBasedStateMachine):
 
 
 def test_random_lives_keep_the_invariants() -> None:
-    run_state_machine_as_test(
-        RouteLives,
-        settings=settings(max_examples=40, stateful_step_count=30, deadline=None, database=None),
-    )
+    run_state_machine_as_test(RouteLives)  # as many lives as the Hypothesis profile draws

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from runtime.settings import Settings
 from workers.cli import app
-from workers.settings import Settings
 
 README = Path(__file__).parents[2] / "README.md"
 

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from aggregates.text import PRINTABLE, SHAPED, accepted, printable
 
-FONTS = Path(__file__).parents[2] / "activities" / "documents" / "fonts"
+FONTS = Path(__file__).parents[2] / "projections" / "documents" / "fonts"
 REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 RIGHT_TO_LEFT = {"R", "AL", "AN"}
 

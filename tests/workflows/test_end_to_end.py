@@ -32,11 +32,11 @@ from aggregates.events import (
 )
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Role
+from runtime.settings import store_env
 from tests.support.servers import free_port
 from tests.workflows.conftest import Stack
 from workers.cli import app
 from workers.demo import DemoRoute
-from workers.settings import store_env
 from workflows.contracts import workflow_id
 
 IOM = Path(sys.executable).parent / "iom"

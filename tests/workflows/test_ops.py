@@ -30,6 +30,8 @@ from aggregates.events import DeadlineExtended, NoticeSent, RoutePaused
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Actor, Role
 from projections.refusals import create_table
+from runtime.gateway import RouteGateway
+from runtime.settings import store_env
 from tests.support.servers import Receiver, Smtp, free_port
 from tests.support.waiting import eventually
 from tests.workflows.conftest import DEV_SERVER, Stack
@@ -39,9 +41,7 @@ from tests.workflows.test_operators import events_named, refusals
 from workers.cli import app
 from workers.cli.ops import ops
 from workers.demo import DemoRoute
-from workers.gateway import RouteGateway
 from workers.logs import configure_logging
-from workers.settings import store_env
 from workflows.contracts import STATUS
 
 IOM = Path(sys.executable).parent / "iom"

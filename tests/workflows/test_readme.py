@@ -13,9 +13,9 @@ from pathlib import Path
 
 from aggregates.application import route_id_for
 from aggregates.profiles import Stage
+from runtime.settings import Settings
 from tests.support.up import start_up
 from workers.context import build_routes
-from workers.settings import Settings
 from workers.up import port_free
 
 README = Path(__file__).parents[2] / "README.md"

@@ -26,11 +26,11 @@ from aggregates.application import route_id_for
 from aggregates.profiles import Stage
 from aggregates.values import Role
 from api.auth import TokenVerifier
+from runtime.settings import Settings
 from tests.support.servers import free_port
 from tests.support.up import kill, start_up, still_alive
 from workers.cli import app
 from workers.cli.token import token_hint
-from workers.settings import Settings
 from workers.showcase import SHOWCASE
 from workflows.contracts import workflow_id
 

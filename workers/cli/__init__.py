@@ -52,8 +52,8 @@ app = typer.Typer(
 def _configure(ctx: typer.Context) -> None:
     from pydantic import ValidationError  # noqa: PLC0415 - imported when a command runs
 
+    from runtime.settings import Settings  # noqa: PLC0415
     from workers.cli.output import BAD_USAGE, fail  # noqa: PLC0415
-    from workers.settings import Settings  # noqa: PLC0415
 
     try:
         settings = Settings()

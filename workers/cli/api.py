@@ -7,9 +7,9 @@ from typing import Annotated
 import structlog
 import typer
 
+from runtime.settings import Settings
 from workers.cli.output import fail
 from workers.pd_master import MasterKeyError, master_key
-from workers.settings import Settings
 
 BAD_SETTINGS = 2
 
@@ -40,13 +40,14 @@ def api(
 
     from api.app import create_app  # noqa: PLC0415
     from api.edge import SERVER_HEADER_BYTES  # noqa: PLC0415
+    from workers.context import api_services  # noqa: PLC0415
 
     settings = Settings()
     host = settings.api_host if host is None else host
     port = settings.api_port if port is None else port
     try:
         master_key(settings)  # production does not start without the personal-data master key
-        app = create_app(settings)
+        app = create_app(settings, api_services(settings))
     except (ValueError, OSError, MasterKeyError) as error:
         raise fail(f"настройки API: {error}", BAD_SETTINGS) from None
     log.info(

@@ -17,14 +17,15 @@ from uuid import UUID
 
 import typer
 
+from adapters.bundle import BundleError, check_bundle, export_route, stored_head
 from aggregates.application import Routes
 from aggregates.audit import ChainReport, Head, digest, held_against, verify_route
-from aggregates.bundle import BundleError, check_bundle, export_route, stored_head
 from aggregates.errors import RouteNotFoundError
 from aggregates.events import RouteOpened
 from aggregates.summaries import describe
 from projections.catalog import open_projection
 from projections.checkpoints import Checkpoint, latest_checkpoint, trail_heads, write_checkpoint
+from runtime.settings import Settings
 from workers.cli.output import (
     database_errors,
     emit_json,
@@ -36,7 +37,6 @@ from workers.cli.output import (
 )
 from workers.cli.route_ref import RouteArg, resolve_route
 from workers.context import build_personal_data, build_routes
-from workers.settings import Settings
 from workers.up import audit_key
 
 audit = typer.Typer(

@@ -12,12 +12,12 @@ from temporalio.service import RPCError
 
 from aggregates.application import Routes
 from aggregates.profiles import Stage
+from runtime.gateway import RouteGateway
+from runtime.settings import Settings
 from workers.cli.output import database_errors, fail, progress
 from workers.cli.worker import BAD_SETTINGS, reach, unreachable
 from workers.context import build_routes
 from workers.demo import write_demo, write_demo_through
-from workers.gateway import RouteGateway
-from workers.settings import Settings
 from workers.temporal import register_search_attributes, route_worker
 
 

@@ -9,16 +9,16 @@ from typing import Annotated
 
 import typer
 
-from activities.documents import CampaignOptions, campaign_document, render, route_document
-from activities.documents.model import Document
 from aggregates.errors import RouteNotFoundError
 from aggregates.personal import PersonalDataUnreadableError
 from aggregates.profiles import UnknownProfileError
 from projections.campaign import ProjectionNotReadyError
+from projections.documents import CampaignOptions, campaign_document, render, route_document
+from projections.documents.model import Document
+from runtime.settings import Settings
 from workers.cli.output import database_errors, emit_json, fail
 from workers.cli.route_ref import RouteArg
 from workers.context import build_personal_data, build_routes
-from workers.settings import Settings
 
 docs = typer.Typer(
     add_completion=False,
@@ -32,7 +32,7 @@ docs = typer.Typer(
 
 
 class DocKind(StrEnum):
-    """The forms of a route (see `activities.documents.ROUTE_DOCUMENTS`)."""
+    """The forms of a route (see `projections.documents.ROUTE_DOCUMENTS`)."""
 
     KARTA = "karta"  # Карта ИОМ (Саха, приложение 1)
     CORRECTIONS = "corrections"  # Сведения о корректировке (приложение 2)

@@ -51,13 +51,13 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from aggregates.personal import PersonalDataStore
+from adapters.personal import PersonalDataStore
 from projections.catalog import Status, statuses
+from runtime.settings import Settings, UnsupportedDatabaseError, store_env
+from runtime.temporal import connect
 from workers.cli.output import emit_json
 from workers.context import build_routes
 from workers.pd_master import MASTER_FILE, embedded
-from workers.settings import Settings, UnsupportedDatabaseError, store_env
-from workers.temporal import connect
 
 T = TypeVar("T")
 

@@ -29,12 +29,12 @@ from aggregates.values import Actor, Role
 from projections.refusals import create_table, query_refusals
 from projections.tables import Filters
 from projections.view import transaction_on
+from runtime.gateway import RouteGateway, StuckRoute
+from runtime.settings import Settings
 from workers.cli.output import emit_json, emit_records, fail, in_words
 from workers.cli.route_ref import RouteArg
 from workers.cli.worker import reach
 from workers.context import build_routes
-from workers.gateway import RouteGateway, StuckRoute
-from workers.settings import Settings
 
 ops = typer.Typer(
     add_completion=False,
@@ -475,7 +475,7 @@ def span(text: str) -> str:
     """A duration of --older-than (`14d`) in Russian words («14 дней»)."""
     match = DURATION.match(text)
     assert match is not None  # checked by `duration`
-    from activities.documents.wording import plural  # noqa: PLC0415 - the documents' words, when needed
+    from projections.documents.wording import plural  # noqa: PLC0415 - the documents' words, when needed
 
     return plural(int(match[1]), *UNIT_WORDS[match[2]])
 

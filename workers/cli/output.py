@@ -19,8 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import typer
 
+from runtime.settings import Settings, UnsupportedDatabaseError
 from workers.pd_master import MasterKeyError
-from workers.settings import Settings, UnsupportedDatabaseError
 
 if TYPE_CHECKING:  # rich is imported by what draws (`iom token` prints one line without it)
     from rich.console import Console

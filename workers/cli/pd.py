@@ -21,9 +21,9 @@ from aggregates.personal import (
     TeacherSheet,
 )
 from aggregates.values import Actor, Role
+from runtime.settings import Settings
 from workers.cli.output import database_errors, emit_json, emit_table, fail
 from workers.context import build_personal_data, build_routes
-from workers.settings import Settings
 
 pd = typer.Typer(
     add_completion=False,

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
+from runtime.settings import Settings
 from workers.cli.output import database_errors, emit_json, emit_records
 from workers.context import build_routes
-from workers.settings import Settings
 
 
 @database_errors

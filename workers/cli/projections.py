@@ -33,6 +33,7 @@ from projections.catalog import (
 from projections.incidents import as_json as incident_json
 from projections.runner import CATCH_UP, RunnerOptions
 from projections.tables import Db, Filters, Table, UnsupportedFilterError
+from runtime.settings import Settings
 from workers.cli.output import (
     database_errors,
     database_guard,
@@ -48,7 +49,6 @@ from workers.cli.output import (
 from workers.cli.route_ref import RouteOpt
 from workers.context import build_routes
 from workers.projector import Checkpointing, Projector, tune_gc
-from workers.settings import Settings
 from workers.up import audit_key
 from workers.webhooks import DeliveryPolicy
 

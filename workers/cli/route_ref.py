@@ -19,8 +19,8 @@ def resolve_route(text: str) -> UUID:
         return UUID(text)
     except ValueError:
         pass
+    from runtime.settings import Settings  # noqa: PLC0415
     from workers.context import build_routes  # noqa: PLC0415 - the store, only for a key
-    from workers.settings import Settings  # noqa: PLC0415
 
     with database_guard():
         routes = build_routes(Settings())

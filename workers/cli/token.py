@@ -12,9 +12,9 @@ import typer
 from aggregates.profiles import ProfileCatalogue
 from aggregates.values import Role
 from api.portal_tokens import PORTAL_ROLES, SCHOOL_ROLES, portal_claims, sign_hs256
+from runtime.settings import Settings
 from workers.cli.output import BAD_USAGE, fail
 from workers.pd_master import development_secret
-from workers.settings import Settings
 
 
 def token(  # typer passes every parameter by name

@@ -11,10 +11,10 @@ import structlog
 import typer
 from pydantic import ValidationError
 
+from runtime.settings import Settings
 from workers.cli.output import BAD_USAGE, fail, progress
 from workers.cli.token import token_hint
 from workers.cli.worker import stop_on_signals
-from workers.settings import Settings
 from workers.up import MAX_RESTARTS, Stack, StartupError, reset_store
 
 log = structlog.get_logger("iom.up")

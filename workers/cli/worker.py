@@ -20,11 +20,12 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from runtime.settings import Settings
+from runtime.temporal import connect
 from workers.cli.output import fail
 from workers.context import build_routes
 from workers.schedules import sync_schedules
-from workers.settings import Settings
-from workers.temporal import connect, register_search_attributes, route_worker
+from workers.temporal import register_search_attributes, route_worker
 
 BAD_SETTINGS = 2
 UNREACHABLE = 3

@@ -8,15 +8,6 @@ from datetime import datetime
 from typing import Literal, get_args
 from uuid import UUID
 
-from activities.documents.appendix2 import build_corrections, build_monitoring
-from activities.documents.campaign import CampaignOptions, build_campaign
-from activities.documents.closing import build_certificate, build_itogi
-from activities.documents.docx_writer import write_docx
-from activities.documents.model import Document
-from activities.documents.municipal import build_balakhta, build_sovetsky
-from activities.documents.pdf_writer import write_pdf
-from activities.documents.sakha import build_karta
-from activities.documents.sources import Options, marks_from_history
 from aggregates.application import Routes
 from aggregates.errors import RouteNotFoundError
 from aggregates.personal import PersonalRecord
@@ -24,6 +15,15 @@ from aggregates.profiles import Profile
 from aggregates.route import Route
 from projections.campaign import PROJECTION, campaign_figures
 from projections.catalog import open_projection
+from projections.documents.appendix2 import build_corrections, build_monitoring
+from projections.documents.campaign import CampaignOptions, build_campaign
+from projections.documents.closing import build_certificate, build_itogi
+from projections.documents.docx_writer import write_docx
+from projections.documents.model import Document
+from projections.documents.municipal import build_balakhta, build_sovetsky
+from projections.documents.pdf_writer import write_pdf
+from projections.documents.sakha import build_karta
+from projections.documents.sources import Options, marks_from_history
 from projections.view import ProjectionView
 
 RouteDocKind = Literal[

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from activities.documents.model import Block, Cell, Document, Paragraph, Section, Table
-from activities.documents.wording import capital, day, plural
 from aggregates.profiles import Profile
 from projections.campaign import PROJECTION, CampaignFigures, GroupCount, Kind, LevelCount
+from projections.documents.model import Block, Cell, Document, Paragraph, Section, Table
+from projections.documents.wording import capital, day, plural
 
 KIND_TITLES: dict[Kind, str] = {"input": "входная диагностика", "final": "итоговая диагностика"}
 SHOWN_DATES = 6

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from activities.documents.model import Cell, Document, Paragraph, Section, Table
-from activities.documents.sakha import (
+from aggregates.personal import PersonalRecord
+from aggregates.profiles import Profile
+from aggregates.route import ActivityRecord, Route
+from projections.documents.model import Cell, Document, Paragraph, Section, Table
+from projections.documents.sakha import (
     ACTIVITIES,
     ACTIVITY_COLUMNS,
     FINAL_EVENT,
@@ -15,11 +18,8 @@ from activities.documents.sakha import (
     final_event_blocks,
     signatures,
 )
-from activities.documents.sources import Options
-from activities.documents.wording import day, form_note, route_footer, state_line, teacher
-from aggregates.personal import PersonalRecord
-from aggregates.profiles import Profile
-from aggregates.route import ActivityRecord, Route
+from projections.documents.sources import Options
+from projections.documents.wording import day, form_note, route_footer, state_line, teacher
 
 
 def build_corrections(

@@ -16,7 +16,7 @@ from docx.shared import Cm, Mm, Pt
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from activities.documents.model import Document, Paragraph, Section, Signature, Table
+from projections.documents.model import Document, Paragraph, Section, Signature, Table
 
 FONT = "Times New Roman"  # the type of Russian official papers; Word has it everywhere
 SIZES = {"body": 11, "note": 9, "strong": 11, "centered": 12, "large": 16}

@@ -26,7 +26,7 @@ from bench.store import (
     render,
     replay,
 )
-from workers.settings import store_env
+from runtime.settings import store_env
 
 if TYPE_CHECKING:
     from pathlib import Path

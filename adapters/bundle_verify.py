@@ -10,7 +10,7 @@
 Коды выхода: 0 цепочка цела и все файлы совпадают с манифестом; 1 найдено нарушение (названо
 первое изменённое событие); 2 пакет не открывается или это не пакет аудита ИОМ.
 
-This file is the engine's `aggregates/bundle_verify.py`, copied into every bundle as
+This file is the engine's `adapters/bundle_verify.py`, copied into every bundle as
 `verify.py`. It must stay standard-library only and run on Python 3.8+: it is the auditor's
 own check, independent of the engine's code (which checks a bundle with
 `iom audit verify-bundle`).

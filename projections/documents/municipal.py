@@ -3,9 +3,13 @@ end of the Положение) and Sovetsky's one-table format (приказ №
 
 from __future__ import annotations
 
-from activities.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
-from activities.documents.sources import Options
-from activities.documents.wording import (
+from aggregates.personal import PersonalRecord
+from aggregates.profiles import ACTION_TITLES, Profile
+from aggregates.route import ActivityRecord, Route
+from aggregates.values import ROLE_TITLES, Activity
+from projections.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
+from projections.documents.sources import Options
+from projections.documents.wording import (
     activity_level,
     capital,
     competences,
@@ -16,10 +20,6 @@ from activities.documents.wording import (
     state_line,
     teacher,
 )
-from aggregates.personal import PersonalRecord
-from aggregates.profiles import ACTION_TITLES, Profile
-from aggregates.route import ActivityRecord, Route
-from aggregates.values import ROLE_TITLES, Activity
 
 BALAKHTA = "Балахтинский район Красноярского края, приказ от 17.03.2025 № 38"
 SOVETSKY = "Советский городской округ Ставропольского края, приказ от 01.09.2022 № 731"

@@ -177,12 +177,16 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _webhook_targets(self) -> Settings:
         """The webhook URL policy's settings parse (a bad entry is named at start-up)."""
-        UrlPolicy.parse(
+        self.webhook_targets()
+        return self
+
+    def webhook_targets(self) -> UrlPolicy:
+        """Where the settings let a subscription's deliveries go."""
+        return UrlPolicy.parse(
             allow_http=self.webhook_allow_http,
             ports=self.webhook_ports,
             allow_hosts=self.webhook_allow_hosts,
         )
-        return self
 
     cursor_key: SecretStr | None = Field(
         default=None,
@@ -216,7 +220,7 @@ def store_env(database_url: str, encryption_key: str | None = None) -> dict[str,
             env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
     elif parts.scheme in ("postgresql", "postgres"):
         env |= {
-            "PERSISTENCE_MODULE": "aggregates.postgres:Factory",
+            "PERSISTENCE_MODULE": "adapters.postgres:Factory",
             "POSTGRES_DBNAME": unquote(parts.path.removeprefix("/")) or "iom",
             "POSTGRES_HOST": parts.hostname or "localhost",
             "POSTGRES_PORT": str(parts.port or 5432),

@@ -3,9 +3,13 @@ and the сертификат о прохождении ИОМ (Sakha, Полож
 
 from __future__ import annotations
 
-from activities.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
-from activities.documents.sources import Options, Signed
-from activities.documents.wording import (
+from aggregates.personal import PersonalRecord
+from aggregates.profiles import Profile
+from aggregates.route import Conclusions, Route
+from aggregates.values import Role
+from projections.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
+from projections.documents.sources import Options, Signed
+from projections.documents.wording import (
     CHECK,
     DASH,
     capital,
@@ -18,10 +22,6 @@ from activities.documents.wording import (
     state_line,
     teacher,
 )
-from aggregates.personal import PersonalRecord
-from aggregates.profiles import Profile
-from aggregates.route import Conclusions, Route
-from aggregates.values import Role
 
 SAKHA = "Республика Саха (Якутия), приказ от 22.05.2024 № 01-03/1018"
 CENTRES = {

@@ -11,7 +11,7 @@ from pathlib import Path
 from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 
-from activities.documents.model import Document, Paragraph, Section, Signature, Table
+from projections.documents.model import Document, Paragraph, Section, Signature, Table
 
 FAMILY = "DejaVu"
 SIZES = {"body": 10, "note": 8, "strong": 10, "centered": 11, "large": 15}
@@ -28,7 +28,7 @@ TAB = "    "  # a tab drawn as four spaces
 def font_files() -> Iterator[tuple[Path, Path]]:
     """The regular and bold DejaVu Sans files shipped inside the package, as real files for
     as long as the PDF is being made (fpdf2 wants paths; a zipped install has none)."""
-    fonts = resources.files("activities.documents") / "fonts"
+    fonts = resources.files("projections.documents") / "fonts"
     with (
         resources.as_file(fonts / "DejaVuSans.ttf") as regular,
         resources.as_file(fonts / "DejaVuSans-Bold.ttf") as bold,

@@ -3,9 +3,13 @@ it shares with приложение 2: the activities table, the final public ev
 
 from __future__ import annotations
 
-from activities.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
-from activities.documents.sources import Marks, Options
-from activities.documents.wording import (
+from aggregates.personal import PersonalRecord
+from aggregates.profiles import Profile
+from aggregates.route import Route
+from aggregates.values import Activity, Role
+from projections.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
+from projections.documents.sources import Marks, Options
+from projections.documents.wording import (
     DASH,
     activity_level,
     competences,
@@ -17,10 +21,6 @@ from activities.documents.wording import (
     state_line,
     teacher,
 )
-from aggregates.personal import PersonalRecord
-from aggregates.profiles import Profile
-from aggregates.route import Route
-from aggregates.values import Activity, Role
 
 SAKHA = "Республика Саха (Якутия), приказ от 22.05.2024 № 01-03/1018"
 ACTIVITIES = "Мероприятия, обеспечивающие повышение уровня профессиональных компетенций"

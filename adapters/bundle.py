@@ -3,7 +3,7 @@
 The bundle holds, for each stored event up to a version, the exact bytes its chain hash is taken
 over (`aggregates.chain.canonical` of the event's content, standard-library JSON) and that hash;
 a manifest with the sha256 of every other file; a README for the auditor, in Russian; and
-`verify.py` (`aggregates/bundle_verify.py`), which recomputes the chain from the bundle alone
+`verify.py` (`adapters/bundle_verify.py`), which recomputes the chain from the bundle alone
 with nothing but Python. `check_bundle` does the same with the engine's own code. Events carry
 ids only: no personal data goes into a bundle.
 """
@@ -111,7 +111,7 @@ def export_route(
     last_hash = str(chain[-1]["chain_hash"])
     files[CHAIN] = _json(chain)
     files["README.txt"] = readme(route_id, last, last_hash, len(chain)).encode()
-    files["verify.py"] = resources.files("aggregates").joinpath("bundle_verify.py").read_bytes()
+    files["verify.py"] = resources.files("adapters").joinpath("bundle_verify.py").read_bytes()
     manifest = {
         "format": FORMAT,
         "route_id": str(route_id),

@@ -8,14 +8,14 @@ projection, names the projection and its position. Personal data come only from 
 `PersonalRecord` the caller passes.
 """
 
-from activities.documents.appendix2 import build_corrections, build_monitoring
-from activities.documents.campaign import CampaignOptions, build_campaign
-from activities.documents.closing import build_certificate, build_itogi
-from activities.documents.docx_writer import write_docx
-from activities.documents.model import Cell, Document, Paragraph, Section, Signature, Table
-from activities.documents.municipal import build_balakhta, build_sovetsky
-from activities.documents.pdf_writer import write_pdf
-from activities.documents.render import (
+from projections.documents.appendix2 import build_corrections, build_monitoring
+from projections.documents.campaign import CampaignOptions, build_campaign
+from projections.documents.closing import build_certificate, build_itogi
+from projections.documents.docx_writer import write_docx
+from projections.documents.model import Cell, Document, Paragraph, Section, Signature, Table
+from projections.documents.municipal import build_balakhta, build_sovetsky
+from projections.documents.pdf_writer import write_pdf
+from projections.documents.render import (
     ROUTE_DOCUMENTS,
     Format,
     RouteDocKind,
@@ -24,8 +24,8 @@ from activities.documents.render import (
     render,
     route_document,
 )
-from activities.documents.sakha import build_karta
-from activities.documents.sources import Marks, Options, marks_from_history
+from projections.documents.sakha import build_karta
+from projections.documents.sources import Marks, Options, marks_from_history
 
 __all__ = [
     "ROUTE_DOCUMENTS",

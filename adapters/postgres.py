@@ -6,7 +6,7 @@ FUNCTION` of the same function fail with "tuple concurrently updated", and two c
 `CREATE TYPE` with a unique violation. Every schema change of the engine (these tables, the
 projections', the API's) holds the same advisory lock, `SCHEMA_LOCK`, while it runs.
 
-The factory is named by `PERSISTENCE_MODULE` (`workers.settings.store_env`).
+The factory is named by `PERSISTENCE_MODULE` (`runtime.settings.store_env`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,29 @@
+"""The shipped regulation profiles, read once per test process: the YAML is parsed the first time
+a test asks (the profiles are frozen values, so every test may share them), and the regions the
+tests go through are the profiles' own ids, never a list typed out again."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from aggregates.profiles import Profile, ProfileCatalogue, load_profiles
+
+
+@cache
+def _shipped() -> dict[str, Profile]:
+    return load_profiles()
+
+
+def shipped_profiles() -> dict[str, Profile]:
+    """Every shipped edition by `id@version` (a copy of the dict; the editions are shared)."""
+    return dict(_shipped())
+
+
+@cache
+def shipped() -> ProfileCatalogue:
+    """The catalogue of the shipped profiles."""
+    return ProfileCatalogue(shipped_profiles())
+
+
+REGIONS: tuple[str, ...] = tuple(shipped().ids())
+"""Every region with a shipped profile (`algorithm`, `balakhta`, `chelyabinsk`, …), sorted."""
