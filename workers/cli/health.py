@@ -11,14 +11,10 @@ Five checks, each bounded by `--timeout` and run side by side:
   `pid@hostname`, so in a container it is the container's own worker);
 - `projections`: each projection's position and lag, as `iom projections status` computes them
   (`projections.catalog.statuses`); a projection lagging more than `--max-lag` events, or that
-<<<<<<< HEAD
-  has applied nothing while the store has events, is unhealthy;
+  has applied nothing while the store has events, is unhealthy; so is one that parked a route
+  on an event it could not apply (`projections.incidents`: each is named, with its route);
 - `personal`: the teachers' personal-data keys are protected: a master key is configured (or,
   embedded, kept in the data folder) and no key is stored raw (`iom pd protect` wraps them).
-=======
-  has applied nothing while the store has events, is unhealthy; so is one that parked a route
-  on an event it could not apply (`projections.incidents`: each is named, with its route).
->>>>>>> h-chain
 
 One line per check (`ok` or `сбой`, and what was seen or what to do), or `--json`; exit 0 when
 every chosen check is ok, 1 otherwise.
