@@ -19,12 +19,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from aggregates.profiles import AgreementStep, Stage
 from aggregates.route import Correction, Route
 from aggregates.values import Role
+
+if TYPE_CHECKING:
+    from aggregates.events import RouteEvent
 
 NOTICE_HOUR = time(9)  # reminders and requests made for a date go out at 09:00 in the region
 CONCLUSIONS_DAYS = 14  # conclusions are due within two weeks after the term's end
@@ -83,6 +86,37 @@ COMPLETED_BY: dict[str, tuple[str, ...]] = {
 event (the route cancelled or returned, an activity removed by a correction) is cancelled."""
 
 
+TITLES: dict[str, str] = {
+    "assign_methodist": "Закрепить методиста",
+    "record_diagnostic": "Внести результаты входной диагностики",
+    "design_route": "Спроектировать ИОМ",
+    "submit_route": "Передать ИОМ на согласование",
+    "sign_route": "Подписать ИОМ",
+    "review_route": "Рассмотреть ИОМ",
+    "agree_route": "Согласовать ИОМ",
+    "approve_route": "Утвердить ИОМ",
+    "agree_correction": "Согласовать корректировку ИОМ",
+    "acknowledge_correction": "Ознакомиться с корректировкой ИОМ",
+    "complete_activity": "Выполнить мероприятие и отметить результат",
+    "hold_final_public_event": "Провести заключительное публичное мероприятие",
+    "record_self_reflection": "Представить саморефлексию",
+    "record_final_diagnostic": "Внести результаты итоговой диагностики",
+    "record_conclusions": "Сформулировать выводы",
+    "sign_conclusions": "Подписать выводы",
+    "acknowledge_conclusions": "Ознакомиться с выводами",
+    "issue_certificate": "Выдать сертификат о прохождении ИОМ",
+}
+"""Each kind of task as the person it waits on reads it."""
+
+STATE_TITLES: dict[State, str] = {
+    "open": "ожидает",
+    "overdue": "просрочена",
+    "escalated": "передана вышестоящему",
+    "done": "выполнена",
+    "cancelled": "отменена",
+}
+
+
 class Calendar:
     """The route's region: dates there, and the UTC moments they begin."""
 
@@ -136,6 +170,17 @@ class Task:
     def operation(self) -> str:
         """The operation id of the command that completes the task."""
         return OPERATIONS[self.kind]
+
+
+def completed_by(task: Task, event: RouteEvent) -> bool:
+    """Whether `event` completes `task` (rather than cancels it): an event of the task's
+    command, of the party or the activity the task names."""
+    if type(event).__name__ not in COMPLETED_BY[task.operation]:
+        return False
+    activity: str | None = getattr(event, "activity_id", None)
+    party: Role | None = getattr(event, "role", None)
+    named = activity if activity is not None else party.value if party is not None else None
+    return not task.subject or named is None or named == task.subject
 
 
 def task_id(route_id: uuid.UUID, kind: str, subject: str, round_: int) -> str:

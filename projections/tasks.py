@@ -1,0 +1,355 @@
+"""The tasks projection: every route's tasks (the inbox), and their changes as webhook events.
+
+`iom_tasks` — one row per task a route ever had (`aggregates.tasks`): its kind, the command that
+completes it, its assignee (a person id, or a role within a school or region), its due date and
+state. A task that leaves the route's open set is kept, done (the event of its command came) or
+cancelled (the route cancelled, returned, a round restarted, an activity removed), with when.
+
+The route's tasks are derived after each of its events, one event at a time, with the
+aggregate's own handlers (`projections.state.RouteState`): whatever the batches, the same rows
+follow, so a rebuild equals the live table row for row. Each change of a task (created, due
+soon, overdue, escalated, done, cancelled) is also a delivery to the region's webhook
+subscriptions that want it, written in the same transaction as the rows and the position (the
+outbox of `projections.webhooks`, its delivery id derived from the subscription, the route's
+version and the task's change, so a rebuild derives the same ones and doubles none).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from aggregates.events import RouteEvent, RouteOpened
+from aggregates.tasks import STATE_TITLES, TITLES, Task, completed_by, tasks
+from projections.batch import BatchProjection
+from projections.feed import Item
+from projections.incidents import PARKING
+from projections.monitoring import Replay
+from projections.profiles import PROFILES, ProfileBook
+from projections.state import LruCache, RouteState, filters
+from projections.tables import ASC, FILTER_COLUMNS, Column, Db, Row, Table
+from projections.view import ProjectionView, ViewSpec, Write
+from projections.webhooks import (
+    CANCELLED,
+    DELIVERIES,
+    DELIVERY_NAMESPACE,
+    PENDING,
+    SUBSCRIPTIONS,
+    Listener,
+    listeners,
+)
+
+TASKS = Table(
+    "iom_tasks",
+    (
+        Column("task_id", "uuid", "задача"),
+        Column("route_id", "uuid", "ИОМ"),
+        *FILTER_COLUMNS,
+        Column("kind", "text", "вид"),
+        Column("operation", "text", "команда"),
+        Column("about", "text", "чего касается"),
+        Column("round", "int", "круг"),
+        Column("assignee_role", "text", "роль"),
+        Column("assignee", "text", "исполнитель"),
+        Column("scope", "text", "область"),
+        Column("active", "bool", "открыта"),
+        Column("state", "text", "состояние"),
+        Column("due_on", "date", "срок"),
+        Column("escalated_to", "text", "передана"),
+        Column("reminded", "bool", "напомнено"),
+        Column("opened_at", "time", "создана"),
+        Column("closed_at", "time", "закрыта"),
+        Column("version", "int", "версия"),
+    ),
+    key=("task_id",),
+    indexes=(
+        # The inbox: one assignee's open (or closed) tasks, the soonest due first.
+        ("profile_id", "assignee_role", "assignee", "active", "due_on" + ASC, "task_id"),
+        ("route_id",),
+    ),
+)
+
+TASK_EVENTS = {
+    "created": "TaskCreated",
+    "due_soon": "TaskDueSoon",
+    "overdue": "TaskOverdue",
+    "escalated": "TaskEscalated",
+    "done": "TaskDone",
+    "cancelled": "TaskCancelled",
+}
+"""Each change of a task, as the webhook event type a subscription names."""
+
+_INSERT_DELIVERY = DELIVERIES.insert() + " ON CONFLICT (delivery_id) DO NOTHING"
+_KIND, _STATE, _OPENED_AT = (TASKS.names.index(c) for c in ("kind", "state", "opened_at"))
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A task's change on one event of its route."""
+
+    notification_id: int
+    event: RouteEvent
+    row: Row
+    change: str
+
+
+class _Entry:
+    """A route's state, its open tasks and the rows of every task it had."""
+
+    __slots__ = ("open", "rows", "state")
+
+    def __init__(self, state: RouteState) -> None:
+        self.state = state
+        self.open: dict[str, Task] = {}
+        self.rows: dict[str, Row] = {}
+
+    def apply(self, event: RouteEvent, notification_id: int, changes: list[Change]) -> None:
+        """The route after `event`, its tasks' rows, and how each task changed."""
+        self.state.apply(event)
+        route = self.state.route
+        now = {task.id: task for task in tasks(route)}
+        columns = filters(self.state)
+        for task_id, task in now.items():
+            before = self.open.get(task_id)
+            if before == task:
+                continue
+            opened = event.timestamp if before is None else self.rows[task_id][_OPENED_AT]
+            row = _row(task, columns, state=task.state, opened_at=opened, version=route.version)
+            self.rows[task_id] = row
+            for change in _changes(before, task):
+                changes.append(Change(notification_id, event, row, change))
+        for task_id, task in self.open.items():
+            if task_id in now:
+                continue
+            state = "done" if completed_by(task, event) else "cancelled"
+            old = self.rows[task_id]
+            row = _row(
+                task,
+                old[2:8],
+                state=state,
+                opened_at=old[_OPENED_AT],
+                closed_at=event.timestamp,
+                version=route.version,
+            )
+            self.rows[task_id] = row
+            changes.append(Change(notification_id, event, row, state))
+        self.open = now
+
+
+def _changes(before: Task | None, task: Task) -> list[str]:
+    found = ["created"] if before is None else []
+    if task.reminded and (before is None or not before.reminded) and task.state == "open":
+        found.append("due_soon")
+    if task.state != "open" and (before is None or before.state != task.state):
+        found.append(task.state)
+    return found
+
+
+def _row(
+    task: Task,
+    columns: Sequence[Any],
+    *,
+    state: str,
+    opened_at: datetime,
+    closed_at: datetime | None = None,
+    version: int,
+) -> Row:
+    who = task.assignee
+    return (
+        UUID(task.id),
+        task.route_id,
+        *columns,
+        task.kind,
+        task.operation,
+        task.subject,
+        task.round,
+        who.role.value,
+        who.scope_id,
+        who.scope,
+        closed_at is None,
+        state,
+        task.due_on,
+        task.escalated_to.value if task.escalated_to else None,
+        task.reminded,
+        opened_at,
+        closed_at,
+        version,
+    )
+
+
+class TasksProjection(BatchProjection):
+    """Every route's tasks (see the module's docstring)."""
+
+    name = "tasks"
+    tables: ClassVar[tuple[Table, ...]] = (TASKS,)
+
+    @classmethod
+    def spec(cls, application_name: str) -> ViewSpec:
+        """Own: the tasks; shared: the webhook subscriptions and their outbox."""
+        shared = (PROFILES, *PARKING, SUBSCRIPTIONS, DELIVERIES)
+        return ViewSpec(cls.name, cls.tables, shared, application_name)
+
+    def __init__(self, view: ProjectionView, replay: Replay, cache_size: int = 10_000) -> None:
+        super().__init__(view)
+        self._replay = replay
+        self._cache: LruCache[int, _Entry] = LruCache(cache_size)
+        self._staged: dict[int, _Entry] = {}
+        self._profiles = ProfileBook()
+
+    def write(self, db: Db, batch: Sequence[Item]) -> None:
+        """Apply the batch (see `prepared`)."""
+        self.prepared(batch)(db)
+
+    def prepared(self, batch: Sequence[Item]) -> Write:
+        """Apply the batch event by event; the rows that changed and the webhook deliveries of
+        the tasks' changes are written by the returned function."""
+        by_route: defaultdict[int, list[tuple[int, RouteEvent]]] = defaultdict(list)
+        for notification_id, event in batch:
+            if event is not None:
+                by_route[event.originator_id.int].append((notification_id, event))
+        inserts: list[Row] = []
+        upserts: list[Row] = []
+        changes: list[Change] = []
+        for key, events in by_route.items():
+            entry = self._load(key, events[0][1])
+            written = set(entry.rows) if entry else set()
+            marks = len(changes)
+            for notification_id, event in events:
+                if isinstance(event, RouteOpened):
+                    if entry is None:
+                        profile = self._profiles.canonical(event.profile)
+                        entry = _Entry(RouteState.opened(event, profile))
+                        self._first(entry, event, notification_id, changes)
+                    continue
+                if entry is None or event.originator_version <= entry.state.route.version:
+                    continue
+                entry.apply(event, notification_id, changes)
+            if entry is None:
+                continue
+            touched = {str(c.row[0]) for c in changes[marks:]}
+            for task_id in touched:
+                row = entry.rows[task_id]
+                (upserts if task_id in written else inserts).append(row)
+            self._staged[key] = entry
+
+        def write(db: Db) -> None:
+            db.write(TASKS, inserts, "insert")
+            db.write(TASKS, upserts, "upsert")
+            if changes:
+                _deliver(db, changes)
+
+        return write
+
+    def _first(
+        self, entry: _Entry, event: RouteOpened, notification_id: int, changes: list[Change]
+    ) -> None:
+        """The tasks of a route just opened."""
+        route = entry.state.route
+        columns = filters(entry.state)
+        for task in tasks(route):
+            row = _row(
+                task, columns, state=task.state, opened_at=event.timestamp, version=route.version
+            )
+            entry.rows[task.id] = row
+            entry.open[task.id] = task
+            changes.append(Change(notification_id, event, row, "created"))
+
+    def committed(self) -> None:
+        """Cache the routes the batch left."""
+        for key, entry in self._staged.items():
+            self._cache.put(key, entry)
+        self._staged.clear()
+
+    def forget(self) -> None:
+        """Forget every cached route."""
+        self._cache.clear()
+        self._staged.clear()
+        self._profiles.forget()
+
+    def _load(self, key: int, first: RouteEvent) -> _Entry | None:
+        """The route before the batch: cached, or replayed from the event store up to the
+        version before its first event in the batch, its tasks derived event by event."""
+        entry = self._staged.get(key) or self._cache.get(key)
+        version = first.originator_version
+        if entry is not None or version <= 1:
+            return entry
+        history = self._replay(first.originator_id, version - 1)
+        if not history or not isinstance(history[0], RouteOpened):
+            return None
+        opened = history[0]
+        entry = _Entry(RouteState.opened(opened, self._profiles.canonical(opened.profile)))
+        self._first(entry, opened, 0, [])
+        for event in history[1:]:
+            entry.apply(event, 0, [])
+        return entry
+
+
+def _deliver(db: Db, changes: list[Change]) -> None:
+    """A delivery row per (wanting subscription, task change)."""
+    wanted = listeners(db, changes[0].notification_id - 1)
+    if not wanted:
+        return
+    now = datetime.now(UTC)
+    rows: list[Row] = []
+    for change in changes:
+        kind = TASK_EVENTS[change.change]
+        region = change.row[2]
+        for listener in wanted:
+            if not listener.wants(change.notification_id, region, kind):
+                continue
+            rows.append(_delivery(change, kind, listener, now))
+    db.executemany(_INSERT_DELIVERY, rows)
+
+
+def _delivery(change: Change, kind: str, listener: Listener, now: datetime) -> Row:
+    row, event = change.row, change.event
+    route_id, version = event.originator_id, event.originator_version
+    subscription = listener.subscription_id
+    delivery = uuid.uuid5(
+        DELIVERY_NAMESPACE, f"{subscription}:{route_id}:{version}:{row[0]}:{change.change}"
+    )
+    body = {
+        "delivery_id": str(delivery),
+        "subscription_id": str(subscription),
+        "event_type": kind,
+        "route_id": str(route_id),
+        "version": version,
+        "region": row[2],
+        "occurred_at": event.timestamp.astimezone(UTC).isoformat(),
+        "actor": {"id": event.actor.id, "role": event.actor.role.value},
+        "command_id": event.command_id,
+        "summary": f"{TITLES[row[_KIND]]}: {STATE_TITLES[row[_STATE]]}",
+        "data": task_json(row),
+    }
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    status = PENDING if listener.end_after is None else CANCELLED
+    return (
+        *(delivery, subscription, route_id, version, change.notification_id, kind, text),
+        *(status, 0, now, None, None, now, None),
+    )
+
+
+def task_json(row: Row) -> dict[str, Any]:
+    """A task's row as the portal reads it in a webhook's body."""
+    names = TASKS.names
+    data = dict(zip(names, row, strict=True))
+    return {
+        "task_id": str(data["task_id"]),
+        "kind": data["kind"],
+        "operation": data["operation"],
+        "about": data["about"],
+        "assignee": {
+            "role": data["assignee_role"],
+            "scope": data["scope"],
+            "id": data["assignee"],
+        },
+        "due_on": data["due_on"].isoformat() if data["due_on"] else None,
+        "state": data["state"],
+        "escalated_to": data["escalated_to"],
+    }
