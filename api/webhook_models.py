@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from activities.notify.webhook import check_url
 from aggregates.values import Actor
 from projections.feed import known_events
+from projections.tasks import TASK_EVENTS
 
 EXAMPLE_WEBHOOK_ID = "0b7e9d1c-6a52-4f0e-8d3b-2c9f5e1a7b40"
 EXAMPLE_DELIVERY_ID = "c4a1e8f2-3b6d-5e9a-8f10-7d2c4b6a9e35"
@@ -19,8 +20,8 @@ Status = Literal["pending", "delivered", "failed", "cancelled"]
 
 
 def event_names() -> set[str]:
-    """The route events a subscription may ask for."""
-    return {cls.__name__ for cls in known_events()}
+    """The events a subscription may ask for: the route's, and the changes of its tasks."""
+    return {cls.__name__ for cls in known_events()} | set(TASK_EVENTS.values())
 
 
 class WebhookRequest(BaseModel):

@@ -14,6 +14,8 @@ outbox of `projections.webhooks`, its delivery id derived from the subscription,
 version and the task's change, so a rebuild derives the same ones and doubles none).
 """
 
+# ruff: noqa: S608 - SQL built from declared table and column names; values are parameters
+
 from __future__ import annotations
 
 import json
@@ -21,7 +23,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -33,7 +35,7 @@ from projections.incidents import PARKING
 from projections.monitoring import Replay
 from projections.profiles import PROFILES, ProfileBook
 from projections.state import LruCache, RouteState, filters
-from projections.tables import ASC, FILTER_COLUMNS, Column, Db, Row, Table
+from projections.tables import ASC, FILTER_COLUMNS, Column, Db, Filters, Listing, Row, Table
 from projections.view import ProjectionView, ViewSpec, Write
 from projections.webhooks import (
     CANCELLED,
@@ -353,3 +355,63 @@ def task_json(row: Row) -> dict[str, Any]:
         "state": data["state"],
         "escalated_to": data["escalated_to"],
     }
+
+
+ACTIVE_STATES = ("open", "overdue", "escalated")
+"""The states of a task still waiting on its assignee."""
+
+
+@dataclass(frozen=True)
+class TaskFilters(Filters):
+    """The inbox's filters: the assignee (a role and the person, school or region it is held
+    in), a task kind, a state (by default the open ones: open, overdue, escalated), a latest
+    due date (`due_before`, inclusive), and the route."""
+
+    assignee_role: str | None = None
+    assignee: str | None = None
+    kind: str | None = None
+    state: str | None = None
+    due_before: date | None = None
+
+    def where(self, allowed: Sequence[str], alias: str = "") -> tuple[str, list[Any]]:
+        """The WHERE clause: equality on each filter given, `due_on <= due_before`, and
+        `active` (whether the asked state is an open one)."""
+        del allowed, alias  # the inbox's own columns: every filter applies
+        return self.conditions(every_state=False)
+
+    def conditions(self, *, every_state: bool) -> tuple[str, list[Any]]:
+        """The WHERE clause, held to the open or closed tasks unless `every_state`."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in self.given().items():
+            clauses.append("due_on <= %s" if column == "due_before" else f"{column} = %s")
+            params.append(value)
+        if not every_state:
+            clauses.append("active = %s")
+            params.append(self.state is None or self.state in ACTIVE_STATES)
+        return " WHERE " + " AND ".join(clauses), params
+
+
+TASK_LIST = Listing(
+    TASKS.name,
+    TASKS.kinds,
+    (),
+    ("due_on",),
+    (("due_on", False),),
+    TASKS.key,
+)
+"""The inbox: one assignee's tasks, the soonest due first (those without a due date last)."""
+
+STATE_ORDER = ("overdue", "escalated", "open", "done", "cancelled")
+"""The summary's order of states: what is overdue first."""
+
+
+def summary(db: Db, filters: TaskFilters) -> list[dict[str, Any]]:
+    """How many of the assignee's tasks there are of each kind and state, overdue first."""
+    where, params = filters.conditions(every_state=True)
+    text = f"SELECT kind, state, COUNT(*) AS tasks FROM {TASKS.name}{where} GROUP BY kind, state"
+    counts = db.fetchall(text, params)
+    return sorted(
+        ({"kind": r["kind"], "state": r["state"], "tasks": int(r["tasks"])} for r in counts),
+        key=lambda r: (STATE_ORDER.index(r["state"]), r["kind"]),
+    )

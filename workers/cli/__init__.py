@@ -25,6 +25,7 @@ COMMANDS = {
         "workers.cli.projections", "projections", "Проекции: где стоят, пересборка."
     ),
     "projector": Lazy("workers.cli.projections", "projector", "Вести проекции."),
+    "tasks": Lazy("workers.cli.tasks", "tasks", "Задачи по ИОМ: кто что должен сделать."),
     "token": Lazy("workers.cli.api", "token", "Токен портала, чтобы обратиться к API."),
     "up": Lazy("workers.cli.up", "up", "Весь ИОМ на этой машине."),
     "worker": Lazy("workers.cli.worker", "worker", "Обслуживать процессы ИОМ."),
