@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
@@ -183,8 +184,10 @@ def completed_by(task: Task, event: RouteEvent) -> bool:
     return not task.subject or named is None or named == task.subject
 
 
+@lru_cache(maxsize=1 << 16)
 def task_id(route_id: uuid.UUID, kind: str, subject: str, round_: int) -> str:
-    """A task's id: the same however often the route's tasks are derived."""
+    """A task's id: the same however often the route's tasks are derived (and they are derived
+    after every event the tasks projection applies: the last ones are kept)."""
     return str(uuid.uuid5(TASK_NAMESPACE, f"{route_id}:{kind}:{subject}:{round_}"))
 
 

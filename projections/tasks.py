@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -99,6 +100,7 @@ class Change:
     event: RouteEvent
     row: Row
     change: str
+    task_id: str
 
 
 class _Entry:
@@ -125,7 +127,7 @@ class _Entry:
             row = _row(task, columns, state=task.state, opened_at=opened, version=route.version)
             self.rows[task_id] = row
             for change in _changes(before, task):
-                changes.append(Change(notification_id, event, row, change))
+                changes.append(Change(notification_id, event, row, change, task_id))
         for task_id, task in self.open.items():
             if task_id in now:
                 continue
@@ -140,8 +142,14 @@ class _Entry:
                 version=route.version,
             )
             self.rows[task_id] = row
-            changes.append(Change(notification_id, event, row, state))
+            changes.append(Change(notification_id, event, row, state, task_id))
         self.open = now
+
+
+@lru_cache(maxsize=1 << 16)
+def _uuid(text: str) -> UUID:
+    """A task id as the table's uuid (derived again for the same tasks event after event)."""
+    return UUID(text)
 
 
 def _changes(before: Task | None, task: Task) -> list[str]:
@@ -164,7 +172,7 @@ def _row(
 ) -> Row:
     who = task.assignee
     return (
-        UUID(task.id),
+        _uuid(task.id),
         task.route_id,
         *columns,
         task.kind,
@@ -234,7 +242,7 @@ class TasksProjection(BatchProjection):
                 entry.apply(event, notification_id, changes)
             if entry is None:
                 continue
-            touched = {str(c.row[0]) for c in changes[marks:]}
+            touched = {c.task_id for c in changes[marks:]}
             for task_id in touched:
                 row = entry.rows[task_id]
                 (upserts if task_id in written else inserts).append(row)
@@ -260,7 +268,7 @@ class TasksProjection(BatchProjection):
             )
             entry.rows[task.id] = row
             entry.open[task.id] = task
-            changes.append(Change(notification_id, event, row, "created"))
+            changes.append(Change(notification_id, event, row, "created", task.id))
 
     def committed(self) -> None:
         """Cache the routes the batch left."""
