@@ -184,6 +184,21 @@ def completed_by(task: Task, event: RouteEvent) -> bool:
     return not task.subject or named is None or named == task.subject
 
 
+NOTICES_SHOWN = (":reminder", ":escalated", ":overdue")
+"""The notices a task shows (reminded, escalated, overdue): a request or the term's notices
+change no task."""
+
+
+def bears_on_tasks(event: RouteEvent) -> bool:
+    """Whether `event` may change the route's tasks: any but an interim result and a notice
+    no task shows (what the tasks projection need not derive the tasks again for)."""
+    kind = type(event).__name__
+    if kind == "InterimResultRecorded":
+        return False
+    key: str | None = getattr(event, "key", None) if kind == "NoticeSent" else None
+    return key is None or any(part in key for part in NOTICES_SHOWN)
+
+
 @lru_cache(maxsize=1 << 16)
 def task_id(route_id: uuid.UUID, kind: str, subject: str, round_: int) -> str:
     """A task's id: the same however often the route's tasks are derived (and they are derived
@@ -259,6 +274,7 @@ class _Maker:
 
     def __init__(self, route: Route) -> None:
         self.route = route
+        self._assignees: dict[Role, Assignee] = {}
 
     def task(
         self,
@@ -279,7 +295,8 @@ class _Maker:
             kind=kind,
             subject=subject,
             round=round_,
-            assignee=assignee(route, role),
+            assignee=self._assignees.get(role)
+            or self._assignees.setdefault(role, assignee(route, role)),
             due_on=due_on,
             since=since,
             deadline=deadline,

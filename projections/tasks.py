@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from aggregates.events import RouteEvent, RouteOpened
-from aggregates.tasks import STATE_TITLES, TITLES, Task, completed_by, tasks
+from aggregates.tasks import STATE_TITLES, TITLES, Task, bears_on_tasks, completed_by, tasks
 from projections.batch import BatchProjection
 from projections.feed import Item
 from projections.incidents import PARKING
@@ -116,6 +116,8 @@ class _Entry:
     def apply(self, event: RouteEvent, notification_id: int, changes: list[Change]) -> None:
         """The route after `event`, its tasks' rows, and how each task changed."""
         self.state.apply(event)
+        if not bears_on_tasks(event):
+            return
         route = self.state.route
         now = {task.id: task for task in tasks(route)}
         columns = filters(self.state)

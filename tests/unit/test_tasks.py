@@ -15,7 +15,7 @@ from aggregates.deadlines import deadlines, timers
 from aggregates.events import RouteEvent
 from aggregates.profiles import Stage
 from aggregates.route import Route
-from aggregates.tasks import COMPLETED_BY, Task, task_id, tasks
+from aggregates.tasks import COMPLETED_BY, Task, bears_on_tasks, task_id, tasks
 from aggregates.values import Actor, Role
 from tests.unit.conftest import Clock
 from workers.demo import DemoRoute
@@ -301,9 +301,16 @@ def test_the_workflows_notices_mark_a_task_reminded_then_escalated(
         return found[0]
 
     assert (teachers().state, teachers().reminded) == ("open", False)
+    # A request changes no task: the tasks projection need not derive them again for it.
+    before = tasks(app.route(route_id))
+    request = next(t for t in timers(app.route(route_id)) if t.key.endswith("teacher:requested"))
+    app.execute(route_id, SendNotice(key=request.key), system, f"timer:{request.key}")
+    assert tasks(app.route(route_id)) == before
+    assert not bears_on_tasks(app.history(route_id)[-1])
     for kind in ("reminder", "escalated"):
         timer = next(t for t in timers(app.route(route_id)) if kind in t.key and "teacher" in t.key)
         clock.set(timer.at)
         app.execute(route_id, SendNotice(key=timer.key), system, f"timer:{timer.key}")
         assert teachers().reminded
+        assert bears_on_tasks(app.history(route_id)[-1])
     assert (teachers().state, teachers().escalated_to) == ("escalated", Role.CENTRE_HEAD)
