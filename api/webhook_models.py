@@ -58,7 +58,8 @@ class WebhookRequest(BaseModel):
     event_types: list[str] = Field(
         default=[],
         max_length=64,
-        description="Типы событий (`RouteApproved`, …); пустой список — все события.",
+        description="Типы событий (`RouteApproved`, …, изменения задач `TaskCreated`, …);"
+        " пустой список — все события.",
     )
 
     @field_validator("url")
@@ -199,7 +200,11 @@ class WebhookEvent(BaseModel):
 
     delivery_id: UUID = Field(description="Идентификатор доставки (как `X-IOM-Delivery`).")
     subscription_id: UUID = Field(description="Идентификатор подписки.")
-    event_type: str = Field(description="Тип события (как `X-IOM-Event`).")
+    event_type: str = Field(
+        description="Тип события (как `X-IOM-Event`): событие ИОМ (`RouteApproved`, …) или"
+        " изменение задачи (`TaskCreated`, `TaskDueSoon`, `TaskOverdue`, `TaskEscalated`,"
+        " `TaskDone`, `TaskCancelled`)."
+    )
     route_id: UUID = Field(description="Идентификатор ИОМ.")
     version: int = Field(description="Версия ИОМ, которую записало событие.")
     region: str = Field(description="Код региона.")
@@ -208,5 +213,7 @@ class WebhookEvent(BaseModel):
     command_id: str = Field(description="Идентификатор команды, записавшей событие.")
     summary: str = Field(description="Событие одной строкой по-русски, в терминах регламента.")
     data: dict[str, Any] = Field(
-        description="Поля события (у открытия ИОМ — редакция регламента `profile`)."
+        description="Поля события (у открытия ИОМ — редакция регламента `profile`); у"
+        " изменения задачи — задача: `task_id`, `kind`, `operation`, `about`, `assignee`"
+        " (`role`, `scope`, `id`), `due_on`, `state`, `escalated_to`."
     )

@@ -37,7 +37,16 @@ from typing import Any
 from aggregates.application import Routes
 from aggregates.events import RouteEvent
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
-from bench.projections import REGIONS, Rate, catch_up, store, templates, write_log
+from bench.projections import (
+    REGIONS,
+    Rate,
+    catch_up,
+    measured,
+    read_log,
+    store,
+    templates,
+    write_log,
+)
 from bench.sections import write_section
 from bench.store import machine
 from projections.catalog import open_projection
@@ -75,6 +84,7 @@ class Report:
     tasks: int = 0
     open_tasks: int = 0
     rates: dict[str, Rate] = field(default_factory=dict)
+    floor: Rate = field(default_factory=lambda: Rate(0, 0.0))  # the log read and decoded
     pages: list[Stat] = field(default_factory=list)
     date: str = ""
 
@@ -175,6 +185,7 @@ def run(backend: str, routes: int, samples: int, page: int) -> Report:
         try:
             write_log(app, events, COHORT, lives)
             report.events = app.recorder.max_notification_id() or 0
+            report.floor = measured(app, lambda: read_log(app, decoded=True))
             for name in ("monitoring", "tasks"):
                 report.rates[name] = catch_up(app, name)
             with open_projection(app, "tasks").view.transaction(commit=False) as db:
@@ -213,19 +224,29 @@ def render(report: Report, config: str) -> str:
         f" (target ≤ {TARGET_CPU:g}×)",
         "",
         "| projection | events/s | CPU µs/event, this process | × monitoring |"
-        " CPU µs/event, with the database | × monitoring | target met |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        " CPU µs/event, with the database | × monitoring | above the read's floor, µs/event |"
+        " × monitoring | target met |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
+    floor = cpu_per_event(report.floor, database=False)
     for name, rate in (("monitoring", monitoring), ("tasks", tasks)):
         own = cpu_per_event(rate, database=False)
         both = cpu_per_event(rate, database=True)
         ratio = own / cpu_per_event(monitoring, database=False)
         ratio_both = both / cpu_per_event(monitoring, database=True)
+        above = own - floor
+        ratio_above = above / (cpu_per_event(monitoring, database=False) - floor)
         met = "—" if name == "monitoring" else ("yes" if ratio <= TARGET_CPU else "**no**")
         lines.append(
             f"| {name} | {rate.per_second:,.0f} | {own:.0f} | **{ratio:.2f}×** | {both:.0f} |"
-            f" {ratio_both:.2f}× | {met} |"
+            f" {ratio_both:.2f}× | {above:.0f} | {ratio_above:.2f}× | {met} |"
         )
+    lines += [
+        "",
+        f"The read's floor: the log read page by page and decoded into route events, {floor:.0f}"
+        " µs of CPU an event, paid by every projection before its own work (each projection"
+        " reads and decodes the log itself: catch-up and rebuild run them apart).",
+    ]
     base = next(s for s in report.pages if s.name == BASELINE)
     lines += [
         "",
