@@ -28,9 +28,9 @@ from aggregates.tasks import (
     activity_key,
     answer_key,
     conclusions_key,
+    in_stage_order,
     step,
     superior,
-    tasks,
     term_key,
 )
 from aggregates.values import Role, Value
@@ -94,9 +94,9 @@ class Deadline:
 
 def deadlines(route: Route) -> list[Deadline]:
     """Every open deadline of the route, soonest first: its tasks that have a deadline key,
-    the parties of one key (the conclusions' signatures) together."""
+    the parties of one key (the conclusions' signatures) together, in the profile's order."""
     found: dict[str, Deadline] = {}
-    for task in tasks(route):
+    for task in in_stage_order(route):
         if task.deadline is None or task.due_on is None or task.since is None:
             continue
         known = found.get(task.deadline)

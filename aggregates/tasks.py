@@ -17,10 +17,9 @@ timers and the inbox read the same tasks.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from aggregates.profiles import AgreementStep, Stage
@@ -137,8 +136,7 @@ class Calendar:
         return self.at(day + timedelta(days=1), time())
 
 
-@dataclass(frozen=True, slots=True)
-class Assignee:
+class Assignee(NamedTuple):
     """Who must act: a person (`scope` person, `scope_id` their id) or a role within the route's
     school or region (`scope_id` the school's or the region's id)."""
 
@@ -147,11 +145,11 @@ class Assignee:
     scope_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class Task:
+class Task(NamedTuple):
     """One open task of a route (see the module's docstring). `deadline` is the key an
     operator's extension names, where the task is one of the route's timed obligations; `since`
-    is when it began (an answer's round, an activity's start)."""
+    is when it began (an answer's round, an activity's start). A named tuple: immutable, and
+    made cheaply (the tasks projection derives a route's tasks after each of its events)."""
 
     id: str
     route_id: uuid.UUID
@@ -257,16 +255,21 @@ def correction_parties(correction: Correction) -> list[Role]:
 
 def tasks(route: Route) -> list[Task]:
     """Every open task of the route, soonest due first (those without a due date last)."""
+    return sorted(in_stage_order(route), key=lambda t: (t.due_on or date.max, t.id))
+
+
+def in_stage_order(route: Route) -> list[Task]:
+    """Every open task of the route, stage by stage, each stage's in the regulation's order
+    (an agreement round's parties, the conclusions' signers, as the profile lists them)."""
     if route.closed:
         return []
-    found = [
+    return [
         *_opening(route),
         *_agreement(route),
         *_corrections(route),
         *_implementation(route),
         *_final(route),
     ]
-    return sorted(found, key=lambda t: (t.due_on or date.max, t.id))
 
 
 class _Maker:
@@ -317,21 +320,7 @@ class _Maker:
 def _with(task: Task, state: State, escalated_to: Role | None, reminded: bool) -> Task:
     if state == "open" and not reminded:
         return task
-    return Task(
-        task.id,
-        task.route_id,
-        task.kind,
-        task.subject,
-        task.round,
-        task.assignee,
-        task.due_on,
-        task.since,
-        task.deadline,
-        task.answer,
-        state,
-        escalated_to,
-        reminded,
-    )
+    return task._replace(state=state, escalated_to=escalated_to, reminded=reminded)
 
 
 def _opening(route: Route) -> list[Task]:

@@ -265,6 +265,11 @@ def test_a_whole_route_opens_and_completes_exactly_the_tasks_its_regulation_name
         assert sorted(map(named, left)) == sorted(removed), name
         for task in left:
             assert {type(e).__name__ for e in appended} & set(COMPLETED_BY[task.operation])
+        if name == "conclusions":
+            # One deadline: the signers in the profile's order, then the teacher's acknowledgement.
+            signers = route.profile.conclusions_signers
+            parties = {d.key: d.parties for d in deadlines(route)}["signatures"]
+            assert parties == (*signers, Role.TEACHER)
         before = now
     assert next(table, None) is None
     assert tasks(app.route(demo.route_id)) == []
