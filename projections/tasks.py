@@ -90,6 +90,8 @@ TASK_EVENTS = {
 
 _INSERT_DELIVERY = DELIVERIES.insert() + " ON CONFLICT (delivery_id) DO NOTHING"
 _KIND, _STATE, _OPENED_AT = (TASKS.names.index(c) for c in ("kind", "state", "opened_at"))
+_FILTERS = slice(2, 2 + len(FILTER_COLUMNS))
+"""Where a row holds the filter columns (region, municipality, school, …)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,7 @@ class _Entry:
             old = self.rows[task_id]
             row = _row(
                 task,
-                old[2:8],
+                old[_FILTERS],  # as the route was when the task was last open
                 state=state,
                 opened_at=old[_OPENED_AT],
                 closed_at=event.timestamp,

@@ -118,6 +118,9 @@ def list_tasks(
     """Задачи: ближайший срок первым, без срока — в конце; у каждой — команда API, которой
     она выполняется.
 
+    Коды выхода: 0 — выведено (и когда ни одна задача не подошла); 2 — неверный вызов
+    (неизвестные вид, состояние или роль; и --json, и --csv); 3 — база данных недоступна.
+
     Пример: iom tasks list --region sakha --role methodist --assignee methodist-sakha-03
     """
     from aggregates.tasks import STATE_TITLES, TITLES  # noqa: PLC0415 - imported when it runs
@@ -167,6 +170,8 @@ def summary(
     as_csv: AsCsv = False,
 ) -> None:
     """Сводка задач: сколько их каждого вида в каждом состоянии, просроченные первыми.
+
+    Коды выхода: 0 — выведено; 2 — неверный вызов; 3 — база данных недоступна.
 
     Пример: iom tasks summary --region sakha --role centre_head --assignee sakha
     """
