@@ -37,6 +37,7 @@ from aggregates.errors import ConflictError, DomainError, InvalidCommandError
 from aggregates.events import NoticeSent
 from aggregates.notices import compose
 from aggregates.route import Route
+from aggregates.tasks import assignee
 from aggregates.values import Actor, Role
 from workflows.contracts import (
     ID_LENGTH,
@@ -345,6 +346,7 @@ class RouteActivities:
             teacher_id=route.teacher_id,
             methodist_id=route.methodist_id,
             recipients=[role.value for role in event.recipients],
+            assignees={role.value: assignee(route, role).scope_id for role in event.recipients},
             due_on=event.due_on,
             subject=("Повторно: " if event.resent else "") + subject,
             text=text,

@@ -1,31 +1,54 @@
-"""The route's open deadlines and the notices they call for, derived from its state alone.
+"""The route's open deadlines and the notices they call for, derived from its tasks.
 
-A deadline is an obligation with a due date in the region's own calendar: a party's answer in
-the agreement round (`days_to_answer` of its profile step), a party's agreement of a correction,
-an activity's end date, the term's end, the conclusions after it. Each deadline asks for notices:
-a request when the obligation begins, a reminder before it runs out, and after it an escalation
-to the party's superior or an overdue notice. Every notice has a key; a route records each one it
-sent (`NoticeSent`), so the route's workflow can be started afresh at any time and sends nothing
-twice. An operator's extension moves a deadline (`DeadlineExtended`); a paused route has no
-timers. The workflow only sleeps until the soonest `Timer.at` and asks the route to fire it.
+A deadline is an obligation with a due date in the region's own calendar: the route's tasks
+(`aggregates.tasks`) that have a deadline key: a party's answer in the agreement round
+(`days_to_answer` of its profile step), a party's agreement of a correction, an activity's end
+date, the conclusions after the term's end, their signatures. Each deadline asks for notices: a
+request when the obligation begins, a reminder before it runs out, and after it an escalation
+to the party's superior or an overdue notice; the term's end has notices of its own. Every
+notice has a key; a route records each one it sent (`NoticeSent`), so the route's workflow can
+be started afresh at any time and sends nothing twice. An operator's extension moves a deadline
+(`DeadlineExtended`); a paused route has no timers. The workflow only sleeps until the soonest
+`Timer.at` and asks the route to fire it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
 
-from aggregates.profiles import AgreementStep, Stage
+from aggregates.profiles import Stage
 from aggregates.route import Route
+from aggregates.tasks import (
+    CONCLUSIONS_DAYS,
+    CORRECTION_DAYS,
+    NOTICE_HOUR,
+    Calendar,
+    activity_key,
+    answer_key,
+    conclusions_key,
+    in_stage_order,
+    step,
+    superior,
+    term_key,
+)
 from aggregates.values import Role, Value
 
-NOTICE_HOUR = time(9)  # reminders and requests made for a date go out at 09:00 in the region
+__all__ = [
+    "CONCLUSIONS_DAYS",
+    "CORRECTION_DAYS",
+    "NOTICE_HOUR",
+    "Calendar",
+    "Deadline",
+    "Timer",
+    "deadlines",
+    "timers",
+    "waiting",
+]
+
 ACTIVITY_REMIND_DAYS = 3  # a reminder to the teacher before an activity's end date
 FINAL_NOTICE_DAYS = 14  # the term's end: ask for the final diagnostic and public event
-CONCLUSIONS_DAYS = 14  # conclusions are due within two weeks after the term's end
-CORRECTION_DAYS = 10  # a party outside the agreement steps answers a correction within this
 
 Kind = Literal[
     "agreement_requested",
@@ -69,31 +92,21 @@ class Deadline:
     answer: bool  # a party's answer is awaited (agreement, correction, signature)
 
 
-class Calendar:
-    """The route's region: dates there, and the UTC moments they begin."""
-
-    def __init__(self, route: Route) -> None:
-        self.zone = ZoneInfo(route.profile.time_zone)
-
-    def day(self, moment: datetime) -> date:
-        """The date of `moment` in the region."""
-        return moment.astimezone(self.zone).date()
-
-    def at(self, day: date, hour: time = NOTICE_HOUR) -> datetime:
-        """The UTC moment of `hour` on `day` in the region."""
-        return datetime.combine(day, hour, self.zone).astimezone(UTC)
-
-    def after(self, day: date) -> datetime:
-        """The first moment after `day` ends in the region."""
-        return self.at(day + timedelta(days=1), time())
-
-
 def deadlines(route: Route) -> list[Deadline]:
-    """Every open deadline of the route, soonest first."""
-    if route.closed:
-        return []
-    found = [*_agreement(route), *_corrections(route), *_implementation(route), *_final(route)]
-    return sorted(found, key=lambda d: (d.due_on, d.key))
+    """Every open deadline of the route, soonest first: its tasks that have a deadline key,
+    the parties of one key (the conclusions' signatures) together, in the profile's order."""
+    found: dict[str, Deadline] = {}
+    for task in in_stage_order(route):
+        if task.deadline is None or task.due_on is None or task.since is None:
+            continue
+        known = found.get(task.deadline)
+        parties: tuple[Role, ...] = (task.assignee.role,)
+        if known is not None:
+            parties = (*known.parties, *parties)
+        found[task.deadline] = Deadline(
+            task.deadline, task.due_on, parties, task.since, task.answer
+        )
+    return sorted(found.values(), key=lambda d: (d.due_on, d.key))
 
 
 def timers(route: Route) -> list[Timer]:
@@ -119,90 +132,21 @@ def waiting(route: Route, now: datetime) -> tuple[list[Role], datetime | None]:
     return held, since
 
 
-# The deadlines of each stage.
-
-
-def _step(route: Route, role: Role) -> AgreementStep | None:
-    return next((s for s in route.profile.agreement if s.role is role), None)
-
-
-def _agreement(route: Route) -> list[Deadline]:
-    if route.stage is not Stage.AGREEMENT or route.round_started is None:
-        return []
-    calendar = Calendar(route)
-    start = calendar.day(route.round_started)
-    found = []
-    for role in route.pending_parties():
-        step = _step(route, role)
-        assert step is not None
-        key = f"agreement:{role}"
-        due = route.extensions.get(key, start + timedelta(days=step.days_to_answer))
-        found.append(Deadline(key, due, (role,), route.round_started, answer=True))
-    return found
-
-
-def _corrections(route: Route) -> list[Deadline]:
-    if route.stage not in (Stage.IMPLEMENTATION, Stage.FINAL):
-        return []
-    calendar = Calendar(route)
-    found = []
-    for correction in route.corrections:
-        since = correction.at or calendar.at(correction.on)
-        for role in correction.awaiting:
-            step = _step(route, role)
-            days = step.days_to_answer if step else CORRECTION_DAYS
-            key = f"correction:{correction.number}:{role}"
-            due = route.extensions.get(key, calendar.day(since) + timedelta(days=days))
-            found.append(Deadline(key, due, (role,), since, answer=True))
-    return found
-
-
-def _implementation(route: Route) -> list[Deadline]:
-    if route.stage is not Stage.IMPLEMENTATION or route.plan is None:
-        return []
-    found = []
-    for activity in route.plan.activities:
-        if route.activities[activity.id].status == "planned":
-            since = Calendar(route).at(activity.starts_on)
-            found.append(
-                Deadline(
-                    f"activity:{activity.id}",
-                    route.due_on(activity),
-                    (Role.TEACHER,),
-                    since,
-                    answer=False,
-                )
-            )
-    return found
-
-
-def _final(route: Route) -> list[Deadline]:
-    if route.stage not in (Stage.IMPLEMENTATION, Stage.FINAL) or route.plan is None:
-        return []
-    conclusions = route.conclusions
-    if conclusions is None:
-        ends = route.plan.ends_on
-        due = route.extensions.get("conclusions", ends + timedelta(days=CONCLUSIONS_DAYS))
-        since = Calendar(route).after(ends)
-        author = (route.profile.conclusions_by,)
-        return [Deadline("conclusions", due, author, since, answer=False)]
-    since = conclusions.at or route.modified_on
-    parties = [*conclusions.awaiting]
-    if not conclusions.acknowledged:
-        parties.append(Role.TEACHER)
-    due = Calendar(route).day(since) + timedelta(days=CORRECTION_DAYS)
-    return [Deadline("signatures", due, tuple(parties), since, answer=True)] if parties else []
+def _of(found: list[Deadline], prefix: str) -> list[Deadline]:
+    """The deadlines whose key starts with `prefix`."""
+    return [d for d in found if d.key.startswith(prefix)]
 
 
 # The notices of each deadline.
 
 
 def _timers(route: Route, calendar: Calendar) -> list[Timer]:
+    open_deadlines = deadlines(route)
     found: list[Timer] = []
-    found += _agreement_timers(route, calendar)
-    found += _correction_timers(route, calendar)
-    found += _activity_timers(route, calendar)
-    found += _final_timers(route, calendar)
+    found += _agreement_timers(route, calendar, open_deadlines)
+    found += _correction_timers(route, calendar, open_deadlines)
+    found += _activity_timers(calendar, open_deadlines)
+    found += _final_timers(route, calendar, open_deadlines)
     if route.stage is Stage.DESIGN and route.returns:
         back = route.returns[-1]
         found.append(
@@ -242,12 +186,13 @@ CORRECTION_KINDS: tuple[Kind, Kind, Kind] = (
 def _answer_timers(
     deadline: Deadline,
     prefix: str,
-    step: AgreementStep | None,
+    route: Route,
     calendar: Calendar,
     kinds: tuple[Kind, Kind, Kind],
 ) -> list[Timer]:
     """Request, reminder and escalation of one party's answer."""
     role = deadline.parties[0]
+    party = step(route, role)
     requested, reminder, escalated = kinds
     found = [
         Timer(
@@ -258,52 +203,53 @@ def _answer_timers(
             recipients=[role],
         )
     ]
-    remind = step.remind_days_before if step else 1
+    remind = party.remind_days_before if party else 1
     if remind:
         found.append(
             Timer(
-                key=f"{prefix}:{role}:reminder:{deadline.due_on:%Y%m%d}",
+                key=answer_key(prefix, role, "reminder", deadline.due_on),
                 kind=reminder,
                 at=max(deadline.since, calendar.at(deadline.due_on - timedelta(days=remind))),
                 due_on=deadline.due_on,
                 recipients=[role],
             )
         )
-    superior = step.escalate_to if step and step.escalate_to else Role.CENTRE_HEAD
     found.append(
         Timer(
-            key=f"{prefix}:{role}:escalated:{deadline.due_on:%Y%m%d}",
+            key=answer_key(prefix, role, "escalated", deadline.due_on),
             kind=escalated,
             at=calendar.after(deadline.due_on),
             due_on=deadline.due_on,
-            recipients=[superior, role],
+            recipients=[superior(route, role), role],
         )
     )
     return found
 
 
-def _agreement_timers(route: Route, calendar: Calendar) -> list[Timer]:
+def _agreement_timers(
+    route: Route, calendar: Calendar, open_deadlines: list[Deadline]
+) -> list[Timer]:
     found = []
-    for deadline in _agreement(route):
-        step = _step(route, deadline.parties[0])
-        found += _answer_timers(deadline, f"a{route.submissions}", step, calendar, AGREEMENT_KINDS)
+    for deadline in _of(open_deadlines, "agreement:"):
+        found += _answer_timers(deadline, f"a{route.submissions}", route, calendar, AGREEMENT_KINDS)
     return found
 
 
-def _correction_timers(route: Route, calendar: Calendar) -> list[Timer]:
+def _correction_timers(
+    route: Route, calendar: Calendar, open_deadlines: list[Deadline]
+) -> list[Timer]:
     found = []
-    for deadline in _corrections(route):
+    for deadline in _of(open_deadlines, "correction:"):
         number = deadline.key.split(":")[1]
-        step = _step(route, deadline.parties[0])
-        found += _answer_timers(deadline, f"c{number}", step, calendar, CORRECTION_KINDS)
+        found += _answer_timers(deadline, f"c{number}", route, calendar, CORRECTION_KINDS)
     return found
 
 
-def _activity_timers(route: Route, calendar: Calendar) -> list[Timer]:
+def _activity_timers(calendar: Calendar, open_deadlines: list[Deadline]) -> list[Timer]:
     found = []
-    for deadline in _implementation(route):
+    for deadline in _of(open_deadlines, "activity:"):
         activity_id = deadline.key.removeprefix("activity:")
-        stamp = f"act:{activity_id}:{deadline.due_on:%Y%m%d}"
+        stamp = activity_key(activity_id, deadline.due_on)
         remind_on = deadline.due_on - timedelta(days=ACTIVITY_REMIND_DAYS)
         found.append(
             Timer(
@@ -327,11 +273,11 @@ def _activity_timers(route: Route, calendar: Calendar) -> list[Timer]:
     return found
 
 
-def _final_timers(route: Route, calendar: Calendar) -> list[Timer]:
+def _final_timers(route: Route, calendar: Calendar, open_deadlines: list[Deadline]) -> list[Timer]:
     if route.plan is None or route.stage not in (Stage.IMPLEMENTATION, Stage.FINAL):
         return []
     ends = route.plan.ends_on
-    term = f"t{route.term}:{ends:%Y%m%d}"
+    term = term_key(route)
     found = []
     if route.stage is Stage.IMPLEMENTATION:
         found.append(
@@ -352,12 +298,12 @@ def _final_timers(route: Route, calendar: Calendar) -> list[Timer]:
                 recipients=[Role.METHODIST, Role.DEPUTY_HEAD],
             )
         )
-    for deadline in _final(route):
+    for deadline in _of(open_deadlines, "conclusions") + _of(open_deadlines, "signatures"):
         if deadline.key == "conclusions":
             author = list(deadline.parties)
             found.append(
                 Timer(
-                    key=f"{term}:conclusions:reminder:{deadline.due_on:%Y%m%d}",
+                    key=conclusions_key(route, "reminder", deadline.due_on),
                     kind="conclusions_reminder",
                     at=calendar.at(deadline.due_on - timedelta(days=ACTIVITY_REMIND_DAYS)),
                     due_on=deadline.due_on,
@@ -366,7 +312,7 @@ def _final_timers(route: Route, calendar: Calendar) -> list[Timer]:
             )
             found.append(
                 Timer(
-                    key=f"{term}:conclusions:overdue:{deadline.due_on:%Y%m%d}",
+                    key=conclusions_key(route, "overdue", deadline.due_on),
                     kind="conclusions_overdue",
                     at=calendar.after(deadline.due_on),
                     due_on=deadline.due_on,

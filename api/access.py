@@ -25,6 +25,7 @@ from aggregates.route import Route
 from aggregates.values import Role
 from api.auth import Principal
 from api.portal_tokens import SCHOOL_ROLES
+from projections.tasks import TaskFilters
 
 REGION_ROLES = frozenset({Role.CENTRE_HEAD, Role.AUDITOR, Role.OPERATOR})
 READ_ONLY = frozenset({Role.AUDITOR})
@@ -109,6 +110,23 @@ def list_scope(principal: Principal) -> dict[str, str]:
     elif principal.role in SCHOOL_ROLES and principal.school is not None:
         scope["school_id"] = principal.school
     return scope
+
+
+def task_scope(principal: Principal) -> TaskFilters:
+    """Whose tasks are the principal's own: their region, their role, and the person (a
+    teacher by their teacher id, anyone else acting as a person by their portal id), the
+    school (a school's people) or the region (the centre head and the other regional roles)
+    the role is held in. A token without the school or teacher id its role needs has none."""
+    role = principal.role
+    if role is Role.TEACHER:
+        who = principal.teacher_id or ""
+    elif role in SCHOOL_ROLES:
+        who = principal.school or ""
+    elif role in REGION_ROLES:
+        who = principal.region
+    else:
+        who = principal.subject
+    return TaskFilters(profile_id=principal.region, assignee_role=role.value, assignee=who)
 
 
 SHEET_ROLES = frozenset({Role.TEACHER, Role.METHODIST, Role.SCHOOL_HEAD, Role.CENTRE_HEAD})

@@ -30,6 +30,7 @@ from api.routes import (
     monitoring,
     queries,
     regulations,
+    tasks,
     teachers,
     webhooks,
 )
@@ -79,6 +80,7 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(queries.build_router())
     app.include_router(documents.build_router())
     app.include_router(monitoring.build_router())
+    app.include_router(tasks.build_router())
     app.include_router(teachers.build_router())
     app.include_router(regulations.build_router())
     app.include_router(forms.build_router())

@@ -62,6 +62,9 @@ MODELS: dict[str, str] = {
 }
 
 FIELDS: dict[str, str] = {
+    # A task of the inbox (`GET /tasks`).
+    "TaskItem.endpoint": "Запрос, которым выполняется задача.",
+    "TaskItem.assignee": "Исполнитель задачи.",
     # A regulation's edition (`GET /regulations/{id}/{version}`).
     "Profile.id": "Код регламента (региона), как в утверждении `region` токена.",
     "Profile.version": "Номер редакции: изменение регламента — новая редакция.",

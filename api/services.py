@@ -39,6 +39,11 @@ class Services:
         return open_projection(self.routes, "monitoring").view
 
     @cached_property
+    def tasks(self) -> ProjectionView:
+        """The tasks of every route, the inbox (read only here)."""
+        return open_projection(self.routes, "tasks").view
+
+    @cached_property
     def bindings(self) -> TeacherBindings:
         """The teachers' bindings to portal subjects (`api.claims`)."""
         return TeacherBindings(datastore_of(self.routes))

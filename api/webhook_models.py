@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from activities.notify.webhook import check_url
 from aggregates.values import Actor
 from projections.feed import known_events
+from projections.tasks import TASK_EVENTS
 
 EXAMPLE_WEBHOOK_ID = "0b7e9d1c-6a52-4f0e-8d3b-2c9f5e1a7b40"
 EXAMPLE_DELIVERY_ID = "c4a1e8f2-3b6d-5e9a-8f10-7d2c4b6a9e35"
@@ -19,8 +20,8 @@ Status = Literal["pending", "delivered", "failed", "cancelled"]
 
 
 def event_names() -> set[str]:
-    """The route events a subscription may ask for."""
-    return {cls.__name__ for cls in known_events()}
+    """The events a subscription may ask for: the route's, and the changes of its tasks."""
+    return {cls.__name__ for cls in known_events()} | set(TASK_EVENTS.values())
 
 
 class WebhookRequest(BaseModel):
@@ -57,7 +58,8 @@ class WebhookRequest(BaseModel):
     event_types: list[str] = Field(
         default=[],
         max_length=64,
-        description="Типы событий (`RouteApproved`, …); пустой список — все события.",
+        description="Типы событий (`RouteApproved`, …, изменения задач `TaskCreated`, …);"
+        " пустой список — все события.",
     )
 
     @field_validator("url")
@@ -198,7 +200,11 @@ class WebhookEvent(BaseModel):
 
     delivery_id: UUID = Field(description="Идентификатор доставки (как `X-IOM-Delivery`).")
     subscription_id: UUID = Field(description="Идентификатор подписки.")
-    event_type: str = Field(description="Тип события (как `X-IOM-Event`).")
+    event_type: str = Field(
+        description="Тип события (как `X-IOM-Event`): событие ИОМ (`RouteApproved`, …) или"
+        " изменение задачи (`TaskCreated`, `TaskDueSoon`, `TaskOverdue`, `TaskEscalated`,"
+        " `TaskDone`, `TaskCancelled`)."
+    )
     route_id: UUID = Field(description="Идентификатор ИОМ.")
     version: int = Field(description="Версия ИОМ, которую записало событие.")
     region: str = Field(description="Код региона.")
@@ -207,5 +213,7 @@ class WebhookEvent(BaseModel):
     command_id: str = Field(description="Идентификатор команды, записавшей событие.")
     summary: str = Field(description="Событие одной строкой по-русски, в терминах регламента.")
     data: dict[str, Any] = Field(
-        description="Поля события (у открытия ИОМ — редакция регламента `profile`)."
+        description="Поля события (у открытия ИОМ — редакция регламента `profile`); у"
+        " изменения задачи — задача: `task_id`, `kind`, `operation`, `about`, `assignee`"
+        " (`role`, `scope`, `id`), `due_on`, `state`, `escalated_to`."
     )

@@ -126,9 +126,12 @@ def clone(life: list[RouteEvent], number: int) -> list[RouteEvent]:
     return events
 
 
-def write_log(app: Routes, total: int, cohort: int) -> int:
-    """`total` events of cloned routes, interleaved cohort by cohort; the number of routes."""
-    lives = templates()
+def write_log(
+    app: Routes, total: int, cohort: int, lives: list[list[RouteEvent]] | None = None
+) -> int:
+    """`total` events of cloned routes (of `lives`, by default `templates()`), interleaved
+    cohort by cohort; the number of routes."""
+    lives = lives or templates()
     written, number = 0, 0
     while written < total:
         group: list[list[RouteEvent]] = []

@@ -1,10 +1,12 @@
 """The projections this engine runs, and the operations on them: open, status, catch up, rebuild.
 
-Three projections, each with its own tables, tracking position and lease:
+Four projections, each with its own tables, tracking position and lease:
 
 - `monitoring`: routes, activities, agreement, corrections, competence dynamics, and the sums
   (methodists' load, dynamics totals, mass deficits);
 - `audit`: the audit trail;
+- `tasks`: every route's tasks, the inbox (`projections.tasks`), and their changes as webhook
+  deliveries;
 - `webhooks`: the outbox of the portal's webhook subscriptions (`projections.webhooks`).
 
 Each shares the datastore of the `Routes` application it is opened on (keep that object
@@ -41,6 +43,7 @@ from projections.incidents import (
 from projections.lease import AnyLease, Lease, Leases, NoLease, lease_holders
 from projections.monitoring import MonitoringProjection
 from projections.runner import CATCH_UP, Runner, RunnerOptions
+from projections.tasks import TasksProjection
 from projections.view import StaleProjectionError, open_view
 from projections.webhooks import WebhookProjection
 
@@ -48,6 +51,7 @@ PROJECTIONS: dict[str, type[BatchProjection]] = {
     MonitoringProjection.name: MonitoringProjection,
     AuditProjection.name: AuditProjection,
     WebhookProjection.name: WebhookProjection,
+    TasksProjection.name: TasksProjection,
 }
 
 
@@ -70,6 +74,8 @@ def open_projection(routes: Routes, name: str) -> BatchProjection:
     view = open_view(datastore_of(routes), cls.spec(routes.name))
     if cls is MonitoringProjection:
         return MonitoringProjection(view, replay=history_of(routes))
+    if cls is TasksProjection:
+        return TasksProjection(view, replay=history_of(routes))
     return cls(view)
 
 

@@ -1,8 +1,8 @@
 """The portal's webhook subscriptions and their outbox: registering, listing, deleting,
 re-delivering (the API), and claiming and settling deliveries (the delivery loop).
 
-Registering and deleting take the `webhooks` projection's tracking row first (the row every
-batch of the projection locks before it writes) and read the store's last notification id
+Registering and deleting take the tracking rows of the `webhooks` and `tasks` projections first
+(the rows every batch of each locks before it writes) and read the store's last notification id
 while holding it. A batch therefore either committed before (its events are at or below that
 id, so not the new subscription's) or waits and then sees the subscription (its events are
 above it): a subscription receives exactly the events recorded after it was registered and up
@@ -75,6 +75,7 @@ class Subscriptions:
     def __init__(self, routes: Routes) -> None:
         self.routes = routes  # keep it: the view shares its datastore
         self.view: ProjectionView = open_projection(routes, "webhooks").view
+        self.tasks: ProjectionView = open_projection(routes, "tasks").view
 
     def register(
         self,
@@ -258,13 +259,11 @@ class Subscriptions:
         )
 
     def _hold_position(self, db: Db) -> int:
-        """Lock the projection's tracking row (as its batches do), then read the store's last
+        """Lock the tracking rows of the projections that write deliveries (`webhooks`, and
+        `tasks` for the tasks' changes) as their batches do, then read the store's last
         notification id: see the module's docstring."""
-        db.execute(
-            f"UPDATE {self.view.spec.tracking_table} SET notification_id = notification_id "
-            "WHERE application_name = %s",
-            (self.view.spec.application_name,),
-        )
+        self.view.spec.lock(db)
+        self.tasks.spec.lock(db)
         recorder: Any = self.routes.recorder
         if db.dialect == "postgres":
             db.cursor.execute(recorder.max_notification_id_statement)

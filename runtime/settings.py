@@ -78,8 +78,9 @@ class Settings(BaseSettings):
     )
     mail_to: str = Field(
         default="{role}@localhost",
-        description="The address a notice goes to, per role: `{role}`, `{region}`, `{school}` and"
-        " `{municipality}` are filled in (ids only, never a person's name).",
+        description="The address a notice goes to, per role: `{role}`, `{person}` (who holds the"
+        " role on the route: the teacher's or methodist's id, else the school's or region's),"
+        " `{region}`, `{school}` and `{municipality}` are filled in (ids only, never a name).",
     )
     portal_jwt_secret: SecretStr | None = Field(
         default=None,

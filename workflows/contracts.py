@@ -158,6 +158,9 @@ class Notice(Contract):
     teacher_id: str | None
     methodist_id: str | None
     recipients: list[str]  # roles; the portal knows the people
+    # role → who holds it on the route: a person's id where the route knows them (its teacher,
+    # its methodist), else its school's or region's id (`aggregates.tasks.assignee`)
+    assignees: dict[str, str] = Field(default_factory=dict)
     due_on: date | None
     subject: str
     text: str

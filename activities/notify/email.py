@@ -4,6 +4,9 @@ The SMTP server is a URL: `smtp://host:port` (plain, `?starttls=1` to upgrade wi
 `smtps://host:port` (implicit TLS), with an optional URL-encoded `user:password@` to log in.
 Addresses come from a template such as `{role}.{region}@cnppm.example`: the portal's role
 mailboxes, never a person's address, and the message carries only what the notice carries.
+`{person}` is who holds the recipient's role on the route (the task's assignee): the teacher's
+or the methodist's id where the route knows them, else the school's or region's id, so that
+`{role}.{person}@…` reaches the assigned person's mailbox on the portal.
 The `Message-ID` is the notice's delivery id, so a re-delivery is recognisable.
 """
 
@@ -23,7 +26,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from activities.notify.base import DeliveryError, PermanentDeliveryError
 from workflows.contracts import Notice
 
-PLACEHOLDERS = frozenset({"role", "region", "school", "municipality"})
+PLACEHOLDERS = frozenset({"role", "person", "region", "school", "municipality"})
 ADDRESS = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
@@ -126,7 +129,8 @@ def addresses(template: str, notice: Notice) -> list[str]:
         raise PermanentDeliveryError(f"notice {notice.id} has no recipients")
     found: dict[str, None] = {}
     for role in notice.recipients:
-        address = template.format_map({**values, "role": role})
+        person = notice.assignees.get(role, notice.profile_id)  # a region's calendar notice
+        address = template.format_map({**values, "role": role, "person": person})
         found[check_address(address, f"recipient ({role})")] = None
     return list(found)
 

@@ -127,7 +127,7 @@ async def test_metrics_move_with_requests_and_refusals(direct: Direct, portal: P
     assert value(after, "iom_api_refusals_total", **refusal) == 1, after
     assert str(route_id) not in after  # ids never become labels
     lags = dict((labels["projection"], v) for labels, v in samples(after, "iom_projection_lag"))
-    assert set(lags) == {"monitoring", "audit", "webhooks"}
+    assert set(lags) == {"monitoring", "audit", "webhooks", "tasks"}
     assert lags["audit"] == direct.routes.recorder.max_notification_id()
 
 

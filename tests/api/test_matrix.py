@@ -153,6 +153,8 @@ TABLE: dict[str, Rule] = {
     "get_regulation": Rule("regulation", reads=True),
     "get_command_form": Rule("regulation", reads=True),
     "find_routes": Rule("list", reads=True),  # by key: out of reach, no rows, as a list
+    "list_tasks": Rule("list", reads=True),  # the token's own tasks, by route: none beyond
+    "task_summary": Rule("list", reads=True),
 }
 """Every operation that takes a token, classified (see the module's docstring)."""
 
@@ -382,7 +384,9 @@ def request_for(name: str, target: Target) -> Request:
     )
     assert "{" not in filled, f"{name}: a path parameter the matrix does not fill: {filled}"
     asked = Request(method, filled, body=example(op))
-    if kind == "list":
+    if kind == "list" and name in {"list_tasks", "task_summary"}:
+        asked.params = {"route": target.route_id}
+    elif kind == "list":
         by_key = name == "find_routes"
         asked.params = {"route_key": target.route_key} if by_key else list_filter(path, target)
     if kind == "opening":

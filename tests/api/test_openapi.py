@@ -15,6 +15,7 @@ import api.models
 import api.problems
 import api.routes.health
 import api.routes.regulations
+import api.routes.tasks
 import api.routes.teachers
 import api.webhook_models
 from aggregates.commands import COMMANDS
@@ -31,6 +32,7 @@ MODULES = (
     api.problems,
     api.routes.teachers,
     api.routes.regulations,
+    api.routes.tasks,
     api.webhook_models,
 )
 

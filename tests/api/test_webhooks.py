@@ -449,3 +449,35 @@ async def test_a_delivery_goes_to_the_address_checked(
     assert drain(direct.routes, resolving(port, "127.0.0.0/8", answers)) == 1
     (request,) = receiver.requests
     assert request.path == "/iom" and request.headers["Host"] == f"portal.test:{port}"
+
+
+async def test_a_tasks_changes_arrive_signed_beside_the_route_events(
+    direct: Direct, portal: Portal, receiver: Receiver
+) -> None:
+    routes = direct.routes
+    wanted = ["TaskCreated", "TaskDone", "RouteSubmitted"]
+    made = await register(direct, portal, receiver.url, event_types=wanted)
+    refused = await direct.client.post(
+        "/webhooks",
+        headers=operator(portal, key=str(uuid4())),
+        json={"url": receiver.url, "secret": SECRET, "event_types": ["TaskLost"]},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "event_types"
+    (route_id,) = write_demo(routes, "sakha", 1, until=Stage.AGREEMENT, first=7)
+    catch_up(routes, "tasks")
+    wait_for(lambda: drain(routes) == 0)
+    bodies = signed(receiver)
+    kinds = [(b["event_type"], b["data"].get("kind")) for b in bodies]
+    assert ("RouteSubmitted", None) in kinds
+    assert ("TaskDone", "submit_route") in kinds and ("TaskCreated", "sign_route") in kinds
+    assert {b["event_type"] for b in bodies} == set(wanted)
+    for body in bodies:
+        WebhookEvent.model_validate(body)  # the payload the OpenAPI document describes
+        assert body["route_id"] == str(route_id)
+    created = [b for b in bodies if b["event_type"] == "TaskCreated"]
+    assert {b["data"]["assignee"]["role"] for b in created} >= {"methodist", "teacher"}
+    assert all(b["summary"] for b in created)
+    path = f"/webhooks/{made['id']}/deliveries"
+    rows = (await direct.client.get(path, headers=operator(portal))).json()
+    assert len(rows) == len(bodies) == len({r["id"] for r in rows})

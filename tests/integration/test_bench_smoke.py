@@ -12,6 +12,7 @@ from aggregates.deadlines import timers
 from aggregates.profiles import ProfileCatalogue, load_profiles
 from bench import api, workflows
 from bench import projections as bench
+from bench import tasks as tasks_bench
 from bench.sections import write_section
 from bench.store import (
     CACHE_OFF,
@@ -136,3 +137,15 @@ def test_projection_bench_section_sets_rebuild_and_queries_against_baselines(
     assert "at best monitoring 0.50× the raw read, and a full rebuild of 1M events in 2000 s" in (
         section
     )
+
+
+def test_tasks_bench_at_a_tiny_size() -> None:
+    """The inbox benchmark's run and section at a dozen routes on SQLite."""
+    report = tasks_bench.run("sqlite", routes=12, samples=3, page=5)
+    assert report.events > 0 and report.tasks >= report.open_tasks > 0
+    assert set(report.rates) == {"monitoring", "tasks"}
+    assert all(rate.events == report.events and rate.cpu > 0 for rate in report.rates.values())
+    assert report.pages[0].name == tasks_bench.BASELINE and len(report.pages) >= 2
+    section = tasks_bench.render(report, "--backend sqlite --routes 12")
+    assert section.startswith(f"## {tasks_bench.SECTION}") and tasks_bench.END in section
+    assert "rows for 12 routes" in section

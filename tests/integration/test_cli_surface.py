@@ -19,6 +19,8 @@ from workers.cli import app
 runner = CliRunner()
 
 READS = {
+    "tasks list",
+    "tasks summary",
     "projections incidents",
     "audit digest",
     "audit history",
@@ -93,6 +95,8 @@ READS_RUN_ON_AN_EMPTY_STORE = [
             "refusals",
         )
     ],
+    ["tasks", "list", "--region", "sakha"],
+    ["tasks", "summary", "--region", "sakha"],
 ]
 
 

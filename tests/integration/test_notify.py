@@ -195,6 +195,19 @@ def test_email_template_fields_and_distinct_addresses(smtp: Smtp) -> None:
     assert envelope.rcpt_tos == ["iom+yakutsk.school-17@sakha.cnppm.example"]
 
 
+def test_email_reaches_the_person_the_route_assigned(smtp: Smtp) -> None:
+    channel = EmailChannel(smtp.url, "iom@cnppm.example", "{role}.{person}@cnppm.example")
+    held = {"methodist": "m-0042", "deputy_head": "school-17"}
+    channel.send(notice(assignees=held))
+    channel.send(notice(id="calendar-1", route_id=None, school_id=None, recipients=["methodist"]))
+    first, calendar = smtp.collector.envelopes
+    assert first.rcpt_tos == [
+        "methodist.m-0042@cnppm.example",
+        "deputy_head.school-17@cnppm.example",
+    ]
+    assert calendar.rcpt_tos == ["methodist.sakha@cnppm.example"]  # no one named: the region
+
+
 @pytest.mark.parametrize(
     "template",
     ["{role}.{teacher}@cnppm.example", "{role.upper}@cnppm.example", "{0}@cnppm.example"],

@@ -83,6 +83,10 @@ def test_retried_activities_append_once(routes: Routes, receiver: Receiver) -> N
     fired = env.run(handlers.fire_timer, firing)
     refired = env.run(handlers.fire_timer, firing)
     assert fired.notice is not None and refired.notice == fired.notice
+    # The notice names who holds each recipient's role on the route: the teacher, the methodist.
+    route = routes.route(route_id)
+    held = {"teacher": route.teacher_id, "methodist": route.methodist_id}
+    assert fired.notice.assignees == {r: held[r] for r in fired.notice.recipients}
     assert refired.replayed and fired.channels == ["webhook"]
     assert sum(isinstance(e, NoticeSent) for e in routes.history(route_id)) == 1
     assert key not in {t.key for t in refired.view.timers}
