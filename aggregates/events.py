@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from aggregates.profiles import AgreementAction, Profile, Stage
+from aggregates.profiles.duties import CorrectionPart, Place
 from aggregates.route import (
     PLANNED,
     ActivityRecord,
@@ -62,6 +63,7 @@ class RouteEvent(BaseModel):
         route.version = self.originator_version
         route.modified_on = self.timestamp
         route.chain_head = self.chain_hash
+        route.acted(self.actor)
         route.commands[self.command_id] = CommandRecord(
             version=self.originator_version, fingerprint=self.command_hash
         )
@@ -96,6 +98,7 @@ class MethodistAssigned(RouteEvent):
 
     def apply(self, route: Route) -> None:
         route.methodist_id = self.methodist_id
+        route.hold(Place.METHODIST, self.methodist_id)
         if route.stage is Stage.OPENED:
             route.stage = Stage.DIAGNOSTIC
 
@@ -205,6 +208,8 @@ class ActivityCompleted(RouteEvent):
             self_assessment=self.self_assessment,
             employer_assessment=self.employer_assessment,
         )
+        if self.employer_assessment:
+            route.hold(Place.EMPLOYER_ASSESSMENT, self.actor.id)
 
 
 class ActivityNotCompleted(RouteEvent):
@@ -254,6 +259,9 @@ class RouteCorrected(RouteEvent):
     removed: list[str]
     changed: list[str]
     awaiting: list[Role]  # parties that must agree this correction
+    # the parts of the plan it changes, derived from the old and the new plan (events of older
+    # code: not recorded)
+    parts: list[CorrectionPart] = []
 
     def apply(self, route: Route) -> None:
         for removed in self.removed:
@@ -270,6 +278,7 @@ class CorrectionAgreed(RouteEvent):
 
     number: int
     role: Role
+    plan_hash: str = ""  # the corrected plan the party agreed (events of older code: not bound)
 
     def apply(self, route: Route) -> None:
         correction = route.corrections[self.number - 1]

@@ -11,8 +11,10 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from aggregates.commands.duties import require_separate
 from aggregates.errors import InvalidCommandError, RoleError, StageError
 from aggregates.profiles import Profile, Stage
+from aggregates.profiles.duties import PARTY_PLACES, Place
 from aggregates.values import LEAD_MONTHS, ROLE_TITLES, Actor, Checked, Role, Value
 
 if TYPE_CHECKING:
@@ -106,7 +108,8 @@ class Command(Checked, Value):
 
     def require_role(self, route: Route, actor: Actor, roles: Iterable[Role]) -> None:
         """Refuse unless the actor acts in one of `roles` and, if teacher or methodist, is the
-        route's own teacher or its assigned methodist."""
+        route's own teacher or its assigned methodist; and unless acting in that role keeps
+        the route's separation of duties."""
         allowed = list(roles)
         if actor.role not in allowed:
             titles = ", ".join(ROLE_TITLES[r] for r in allowed)
@@ -119,6 +122,8 @@ class Command(Checked, Value):
             raise RoleError("assigned_methodist", "за ИОМ ещё не закреплён методист")
         if actor.role is Role.METHODIST and route.methodist_id != actor.id:
             raise RoleError("assigned_methodist", "действует только закреплённый за ИОМ методист")
+        if actor.role in PARTY_PLACES:
+            require_separate(route, actor.id, [Place(actor.role)])
 
 
 def values_at(model: object, path: str) -> list[tuple[str, object]]:
