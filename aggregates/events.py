@@ -30,7 +30,7 @@ from aggregates.route import (
     Route,
     SentNotice,
 )
-from aggregates.values import Actor, Diagnostic, Ident, Name, Outcome, Plan, Role
+from aggregates.values import Acting, Actor, Diagnostic, Ident, Name, Outcome, Plan, Role
 
 
 class RouteEvent(BaseModel):
@@ -46,10 +46,13 @@ class RouteEvent(BaseModel):
     causation_id: str | None = None
     command_hash: str  # fingerprint of the command: a reused command id is caught
     chain_hash: str = ""
+    acting_for: Acting | None = None  # за руководителя: the actor acted for a head, by order
 
     def content(self) -> dict[str, Any]:
-        """Everything the chain hash covers: the type and every field but the hash itself."""
-        return {"type": type(self).__name__} | self.model_dump(mode="json", exclude={"chain_hash"})
+        """Everything the chain hash covers: the type and every field but the hash itself (and
+        but `acting_for` when nobody acted for a head: events written before it existed)."""
+        left_out = {"chain_hash"} if self.acting_for else {"chain_hash", "acting_for"}
+        return {"type": type(self).__name__} | self.model_dump(mode="json", exclude=left_out)
 
     def mutate(self, route: Route | None) -> Route:
         """The route after this event (the repository's projector calls this)."""
