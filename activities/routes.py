@@ -38,7 +38,7 @@ from aggregates.events import NoticeSent
 from aggregates.notices import compose
 from aggregates.route import Route
 from aggregates.tasks import assignee
-from aggregates.values import Actor, Role
+from aggregates.values import Acting, Actor, Role
 from workflows.contracts import (
     ID_LENGTH,
     Delivery,
@@ -151,6 +151,7 @@ class RouteActivities:
                 request.command_id,
                 execution.causation_id,
                 now=now,
+                acting=self._acting(request.acting_for),
             )
         except ConflictError:
             raise  # another writer won: a retry decides again on the fresh route
@@ -288,6 +289,18 @@ class RouteActivities:
                 " до 128 знаков, начинается с буквы или цифры)",
                 field,
             ) from None
+
+    @staticmethod
+    def _acting(given: dict[str, Any] | None) -> Acting | None:
+        """The order the actor acts за руководителя under, or a refusal naming its field."""
+        if given is None:
+            return None
+        try:
+            return Acting.model_validate(given)
+        except ValidationError as error:
+            refusal = invalid_payload(error)
+            refusal.field = f"acting_for.{refusal.field}"
+            raise refusal from None
 
     def _refuse(
         self,

@@ -26,7 +26,7 @@ from aggregates.events import RouteEvent, RouteOpened
 from aggregates.persistence import OrjsonTranscoder, PydanticMapper, RouteSnapshot
 from aggregates.profiles import ProfileCatalogue, UnknownProfileError
 from aggregates.route import Route
-from aggregates.values import Actor
+from aggregates.values import Acting, Actor
 
 ROUTE_NAMESPACE = UUID("6f1d3c8e-5a1b-4c1e-9d7a-1c0e5b2a9f40")
 
@@ -137,12 +137,15 @@ class Routes(Application[UUID]):
         causation_id: str | None = None,
         *,
         now: datetime | None = None,
+        acting: Acting | None = None,
     ) -> Receipt:
         """Decide `command` on the route and save what it appends, all or nothing. A command id
         already applied answers with its earlier receipt and appends nothing. `now` is the
         moment the command is decided at when the caller's clock rules (a workflow's timer);
-        by default the application's clock."""
-        decision = self.decide(route_id, command, actor, command_id, causation_id, now=now)
+        by default the application's clock. `acting`: the actor acts за руководителя."""
+        decision = self.decide(
+            route_id, command, actor, command_id, causation_id, now=now, acting=acting
+        )
         try:
             self.save_decisions([decision])
         except ConflictError:
@@ -181,15 +184,17 @@ class Routes(Application[UUID]):
         causation_id: str | None = None,
         *,
         now: datetime | None = None,
+        acting: Acting | None = None,
     ) -> Decision:
         """`execute` decided, not saved (`save_decisions` saves it)."""
-        fingerprint = command.fingerprint(actor)
+        fingerprint = command.fingerprint(actor, acting)
         route = self._load(route_id)
         earlier = self._replay(route, command_id, fingerprint)
         if earlier is not None:
             return Decision(route, [], earlier, fingerprint)
         command.require_running(route)
-        context = Context(actor, now or self.clock())
+        context = Context(actor, now or self.clock(), acting)
+        command.require_acting(route, context)
         changes = command.decide(route, context)
         issue = Issue(context, command_id, causation_id, fingerprint)
         return self._draft(route, route_id, changes, issue)
@@ -311,6 +316,7 @@ class Routes(Application[UUID]):
                 command_id=issue.command_id,
                 causation_id=issue.causation_id,
                 command_hash=issue.fingerprint,
+                acting_for=issue.context.acting,
                 **fields,
             )
             head = link(head, draft.content())

@@ -32,6 +32,11 @@ class RoleError(DomainError):
     """The actor's role may not issue this command on this route."""
 
 
+class SeparationOfDutiesError(RoleError):
+    """One person would hold two places on a route that its regulation gives to different
+    officials (rule `separation_of_duties`, `Profile.separation_of_duties`)."""
+
+
 class RouteNotFoundError(DomainError):
     """No route with that id (or not at that version or moment)."""
 

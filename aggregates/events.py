@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from aggregates.profiles import AgreementAction, Profile, Stage
+from aggregates.profiles.duties import CorrectionPart, Place
 from aggregates.route import (
     PLANNED,
     ActivityRecord,
@@ -29,7 +30,7 @@ from aggregates.route import (
     Route,
     SentNotice,
 )
-from aggregates.values import Actor, Diagnostic, Ident, Name, Outcome, Plan, Role
+from aggregates.values import Acting, Actor, Diagnostic, Ident, Name, Outcome, Plan, Role
 
 
 class RouteEvent(BaseModel):
@@ -45,10 +46,13 @@ class RouteEvent(BaseModel):
     causation_id: str | None = None
     command_hash: str  # fingerprint of the command: a reused command id is caught
     chain_hash: str = ""
+    acting_for: Acting | None = None  # за руководителя: the actor acted for a head, by order
 
     def content(self) -> dict[str, Any]:
-        """Everything the chain hash covers: the type and every field but the hash itself."""
-        return {"type": type(self).__name__} | self.model_dump(mode="json", exclude={"chain_hash"})
+        """Everything the chain hash covers: the type and every field but the hash itself (and
+        but `acting_for` when nobody acted for a head: events written before it existed)."""
+        left_out = {"chain_hash"} if self.acting_for else {"chain_hash", "acting_for"}
+        return {"type": type(self).__name__} | self.model_dump(mode="json", exclude=left_out)
 
     def mutate(self, route: Route | None) -> Route:
         """The route after this event (the repository's projector calls this)."""
@@ -62,6 +66,7 @@ class RouteEvent(BaseModel):
         route.version = self.originator_version
         route.modified_on = self.timestamp
         route.chain_head = self.chain_hash
+        route.acted(self.actor)
         route.commands[self.command_id] = CommandRecord(
             version=self.originator_version, fingerprint=self.command_hash
         )
@@ -96,6 +101,7 @@ class MethodistAssigned(RouteEvent):
 
     def apply(self, route: Route) -> None:
         route.methodist_id = self.methodist_id
+        route.hold(Place.METHODIST, self.methodist_id)
         if route.stage is Stage.OPENED:
             route.stage = Stage.DIAGNOSTIC
 
@@ -205,6 +211,8 @@ class ActivityCompleted(RouteEvent):
             self_assessment=self.self_assessment,
             employer_assessment=self.employer_assessment,
         )
+        if self.employer_assessment:
+            route.hold(Place.EMPLOYER_ASSESSMENT, self.actor.id)
 
 
 class ActivityNotCompleted(RouteEvent):
@@ -254,6 +262,9 @@ class RouteCorrected(RouteEvent):
     removed: list[str]
     changed: list[str]
     awaiting: list[Role]  # parties that must agree this correction
+    # the parts of the plan it changes, derived from the old and the new plan (events of older
+    # code: not recorded)
+    parts: list[CorrectionPart] = []
 
     def apply(self, route: Route) -> None:
         for removed in self.removed:
@@ -270,6 +281,7 @@ class CorrectionAgreed(RouteEvent):
 
     number: int
     role: Role
+    plan_hash: str = ""  # the corrected plan the party agreed (events of older code: not bound)
 
     def apply(self, route: Route) -> None:
         correction = route.corrections[self.number - 1]

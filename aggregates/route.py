@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from aggregates.profiles import Profile, Stage
+from aggregates.profiles.duties import PARTY_PLACES, CorrectionPart, Place
 from aggregates.values import Activity, Actor, Diagnostic, Outcome, Plan, Role, Value
 
 if TYPE_CHECKING:
@@ -94,8 +95,10 @@ class Correction(Record):
     added: list[str]
     removed: list[str]
     changed: list[str]
+    parts: list[CorrectionPart] = Field(default_factory=list)  # what it changed (older: unknown)
+    plan_hash: str = ""  # the plan as corrected: each agreement names it
     by: Actor
-    awaiting: list[Role]
+    awaiting: list[Role]  # who must agree it still: the deadlines and notices read this
     acknowledged: bool = False
     at: datetime | None = None  # when it was recorded (routes of older code: unknown)
 
@@ -108,6 +111,8 @@ class Correction(Record):
             added=list(event.added),
             removed=list(event.removed),
             changed=list(event.changed),
+            parts=list(event.parts),
+            plan_hash=event.plan_hash,
             by=event.actor,
             awaiting=list(event.awaiting),
             at=event.timestamp,
@@ -225,6 +230,9 @@ class Route(BaseModel):
     # notice key → the notice first sent under it
     notices: dict[str, SentNotice] = Field(default_factory=dict)
     commands: dict[str, CommandRecord] = Field(default_factory=dict)
+    # place → the people who held it on this route (separation of duties); a route snapshotted
+    # by code older than the field was opened under a profile without such rules
+    holders: dict[Place, tuple[str, ...]] = Field(default_factory=dict)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Assignment is not validated (pydantic's default): a field goes straight into the
@@ -250,6 +258,7 @@ class Route(BaseModel):
             school_id=event.school_id,
             municipality_id=event.municipality_id,
             subject=event.subject,
+            holders={Place.TEACHER: (event.teacher_id,)},
         )
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Route:
@@ -262,6 +271,21 @@ class Route(BaseModel):
             if isinstance(value, list | dict)
         }
         return self.model_copy(update=containers)
+
+    def hold(self, place: Place, person: str) -> None:
+        """Note that `person` holds `place` on the route."""
+        held = self.holders.get(place, ())
+        if person not in held:
+            self.holders[place] = (*held, person)  # a new tuple: copies of the route share the old
+
+    def acted(self, actor: Actor) -> None:
+        """Note that `actor` acted on the route: in a party's role, they hold its place."""
+        if actor.role in PARTY_PLACES:
+            self.hold(Place(actor.role), actor.id)
+
+    def places_of(self, person: str) -> set[Place]:
+        """The places `person` has held on the route."""
+        return {place for place, people in self.holders.items() if person in people}
 
     def activity(self, activity_id: str) -> Activity | None:
         """The planned activity with that id, if the current plan has it."""

@@ -82,9 +82,14 @@ def _ticket(event: Any) -> str:
 
 
 def describe(event: ev.RouteEvent, profile: Profile) -> str:
-    """The event in one Russian line, in the regulation's own terms."""
+    """The event in one Russian line, in the regulation's own terms; an act за руководителя
+    says for whom and by which order."""
     line = _LINES.get(type(event))
-    return line(event, profile) if line else type(event).__name__
+    text = line(event, profile) if line else type(event).__name__
+    acting = event.acting_for
+    if acting is None:
+        return text
+    return f"{text} (за руководителя {acting.head_id}, приказ «{acting.order}»)"
 
 
 def _title(role: Role) -> str:

@@ -247,6 +247,20 @@ class Actor(Value):
     role: Role
 
 
+class Acting(Value):
+    """Исполнение обязанностей руководителя: whose tasks the actor takes on, by which order,
+    for which days (the days in the route's region, both included)."""
+
+    head_id: Ident  # the head (руководитель ОО или ЦНППМ) the actor acts for
+    order: Name  # приказ: номер и дата
+    starts_on: Day
+    ends_on: Day
+
+
+DELEGABLE: Final = frozenset({Role.SCHOOL_HEAD, Role.CENTRE_HEAD})
+"""The roles whose holder may hand their tasks to an acting official for a period."""
+
+
 class ActivityLevel(StrEnum):
     """Уровень мероприятия."""
 

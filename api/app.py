@@ -27,6 +27,7 @@ from api.routes import (
     documents,
     forms,
     health,
+    methodists,
     monitoring,
     queries,
     regulations,
@@ -77,6 +78,7 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     problems.install(app)
     app.include_router(commands.build_router())
     app.include_router(batch.build_router())
+    app.include_router(methodists.build_router())
     app.include_router(queries.build_router())
     app.include_router(documents.build_router())
     app.include_router(monitoring.build_router())

@@ -2,13 +2,16 @@
 
 Claims: `sub` (the portal's user id), `role`, `region` (the regulation profile id, the tenant),
 `school` (the school's id, for people of a school), `teacher_id` (for a teacher), `aud`, `exp`
-and `iat`. `exp` and `iat` are required NumericDates (JSON numbers, finite): the token is
-current (`exp` not past, `iat` not ahead, each within the leeway) and lives at most
-`IOM_PORTAL_JWT_MAX_AGE` (`exp - iat` and `exp - now`). HS256 is checked with the secret shared
-with the portal (`IOM_PORTAL_JWT_SECRET`), RS256 with the portal's public key
-(`IOM_PORTAL_JWT_PUBLIC_KEY`); the key is chosen by the algorithm, never by anything else the
-token says. A missing, expired, foreign, forged or oversized (`MAX_TOKEN_CHARS`) token, or one
-with a claim missing or of the wrong type, is a 401 naming the claim.
+and `iat`; `acting_for` (`{head_id, order, starts_on, ends_on}`) when a deputy acts за
+руководителя (a school head's or centre head's tasks, by order, for a period: the route checks
+the period and records it on each event). `exp` and `iat` are required NumericDates (JSON
+numbers, finite): the token is current (`exp` not past, `iat` not ahead, each within the
+leeway) and lives at most `IOM_PORTAL_JWT_MAX_AGE` (`exp - iat` and `exp - now`). HS256 is
+checked with the secret shared with the portal (`IOM_PORTAL_JWT_SECRET`), RS256 with the
+portal's public key (`IOM_PORTAL_JWT_PUBLIC_KEY`); the key is chosen by the algorithm, never by
+anything else the token says. A missing, expired, foreign, forged or oversized
+(`MAX_TOKEN_CHARS`) token, or one with a claim missing or of the wrong type, is a 401 naming
+the claim.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import jwt
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from aggregates.values import Actor, Code, Ident, Role
+from aggregates.values import Acting, Actor, Code, Ident, Role
 from api.portal_tokens import SCHOOL_ROLES
 from runtime.settings import Settings
 
@@ -53,6 +56,7 @@ class Principal(BaseModel):
     region: Code
     school: Ident | None = None
     teacher_id: Ident | None = None
+    acting_for: Acting | None = None  # исполняющий обязанности руководителя, по приказу
 
     @property
     def actor(self) -> Actor:

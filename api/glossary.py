@@ -20,7 +20,8 @@ MODELS: dict[str, str] = {
     "MarkActivityNotDone": "Отметить мероприятие невыполненным с указанием причины.",
     "RecordInterimResult": "Внести промежуточный результат реализации ИОМ.",
     "CorrectRoute": "Скорректировать ИОМ: новая редакция плана и причина.",
-    "AgreeCorrection": "Согласовать корректировку с номером `number`.",
+    "AgreeCorrection": "Согласовать корректировку с номером `number` — ИОМ в редакции"
+    " `plan_hash` после неё (`corrections[].plan_hash` в `GET /routes/{id}`).",
     "AcknowledgeCorrection": "Ознакомиться с корректировкой (педагог).",
     "RecordSelfReflection": "Внести саморефлексию педагога.",
     "HoldFinalPublicEvent": "Отметить проведение заключительного публичного мероприятия.",
@@ -57,6 +58,17 @@ MODELS: dict[str, str] = {
     "Entry": "Элемент перечня регламента: компетенция или направление дорожной карты.",
     "AgreementStep": "Сторона согласования: роль, действие, раунд и сроки ответа.",
     "Calendars": "Календарь регламента: диагностики в год, уведомление, месяцы отчётов.",
+    "Reagreement": "Сторона, заново согласующая корректировку, если та изменила её части ИОМ.",
+    "Separation": "Места по одному ИОМ, которые регламент отводит разным лицам.",
+    "Place": "Место по ИОМ: роль стороны (teacher, methodist, deputy_head, mo_head, school_head,"
+    " centre_head) или действие, которое регламент отводит другому лицу: employer_assessment —"
+    " оценка результата работодателем, corrector — автор корректировки, correction_agreement —"
+    " её согласование.",
+    "CorrectionPart": "Часть ИОМ, которую может изменить корректировка: activities_added —"
+    " добавлены мероприятия, activities_removed — исключены, activities_moved — перенесены сроки"
+    " мероприятий, activities_rewritten — изменено их содержание, result_forms — формы"
+    " представления результата, term — срок реализации ИОМ, final_public_event —"
+    " заключительное публичное мероприятие, goals — тема, цель, задачи, ожидаемые результаты.",
     "Edition": "Редакция регламента, известная развёртыванию.",
     "Editions": "Редакции регламентов развёртывания.",
 }
@@ -79,7 +91,16 @@ FIELDS: dict[str, str] = {
     "Profile.methodist_assigned_by": "Кто закрепляет методиста.",
     "Profile.agreement": "Стороны согласования по раундам: раунд отвечает целиком до следующего.",
     "Profile.correctors": "Кто корректирует ИОМ.",
-    "Profile.correction_reagreement": "Кто заново согласует корректировку.",
+    "Profile.correction_reagreement": "Кто заново согласует корректировку: сторона и части ИОМ,"
+    " которые покрывает её согласование; корректировка ждёт тех, чьи части она изменила.",
+    "Profile.separation_of_duties": "Места по одному ИОМ, которые регламент отводит разным лицам:"
+    " одно лицо занимает не более одного из них (правило `separation_of_duties`).",
+    "Reagreement.covers": "Части ИОМ, которые покрывает согласование стороны.",
+    "Reagreement.clause": "Пункт регламента.",
+    "Separation.places": "Места: роли сторон (teacher, methodist, …), employer_assessment —"
+    " оценка работодателем, corrector — автор корректировки, correction_agreement — её"
+    " согласование.",
+    "Separation.clause": "Пункт регламента.",
     "Profile.conclusions_by": "Кто формулирует выводы.",
     "Profile.conclusions_signers": "Кто подписывает выводы, кроме автора.",
     "Profile.term_min_months": "Наименьший срок ИОМ, месяцев.",
@@ -136,7 +157,13 @@ FIELDS: dict[str, str] = {
     "CorrectRoute.corrected_on": "Дата корректировки.",
     "CorrectRoute.reason": "Причина корректировки.",
     "CorrectRoute.plan": "План ИОМ после корректировки.",
+    "Correction.parts": "Что изменила корректировка (выводится из прежнего и нового плана):"
+    " activities_added, activities_removed, activities_moved, activities_rewritten,"
+    " result_forms, term, final_public_event, goals.",
+    "Correction.plan_hash": "Хэш редакции плана после корректировки: его называет согласование.",
     "AgreeCorrection.number": "Номер корректировки.",
+    "AgreeCorrection.plan_hash": "Хэш редакции плана после корректировки, которую согласует"
+    " сторона.",
     "AcknowledgeCorrection.number": "Номер корректировки.",
     "RecordSelfReflection.text": "Саморефлексия педагога.",
     "HoldFinalPublicEvent.held_on": "Дата проведения.",
@@ -316,6 +343,12 @@ EXAMPLES: dict[str, Any] = {
         "remind_days_before": 2,
     },
     "Calendars": {"diagnostics_per_year": 2, "diagnostic_notice_days": 3, "report_months": [6, 12]},
+    "Reagreement": {
+        "role": "school_head",
+        "covers": ["activities_moved", "term", "final_public_event"],
+        "clause": "Инструкция, раздел II, этап 2",
+    },
+    "Separation": {"places": ["methodist", "centre_head", "school_head"], "clause": "ИОМ 3.4"},
     "Edition": {
         "id": "sakha",
         "version": 1,
@@ -351,7 +384,7 @@ EXAMPLES: dict[str, Any] = {
         "reason": "Изменение графика курсов у организатора",
         "plan": _PLAN,
     },
-    "AgreeCorrection": {"number": 1},
+    "AgreeCorrection": {"number": 1, "plan_hash": _HASH},
     "AcknowledgeCorrection": {"number": 1},
     "RecordSelfReflection": {"text": "Маршрут помог систематизировать работу"},
     "HoldFinalPublicEvent": {"held_on": "2027-08-25", "result": "Проведено для 24 педагогов"},
@@ -422,6 +455,8 @@ EXAMPLES: dict[str, Any] = {
     },
     "CertificateRecord": {"number": "ИОМ-SAKHA-00451", "issued_on": "2027-09-30"},
     "Role": "methodist",
+    "Place": "employer_assessment",
+    "CorrectionPart": "term",
     "Stage": "agreement",
     "TeacherSheet": {
         "full_name": "Иванова Мария Петровна",

@@ -4,7 +4,7 @@ command models): opening a route, the answer to a command, a route's state."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +21,7 @@ from aggregates.route import (
     Return,
     Route,
 )
-from aggregates.values import Checked, Diagnostic, Ident, Name, Plan, Role
+from aggregates.values import Checked, Diagnostic, Ident, Name, Plan, Role, Text
 from api.problems import Problem
 from api.routes.regulations import edition_href
 
@@ -374,3 +374,36 @@ class BatchAccepted(BaseModel):
     accepted: int = Field(description="Сколько элементов принято.")
     refused: int = Field(description="Сколько элементов отклонено.")
     items: list[BatchItemResult] = Field(description="Ответы по элементам, в порядке запроса.")
+
+
+MAX_REPLACED_ROUTES = 5000
+"""The most routes one replacement of a methodist names (a methodist serves 100–150)."""
+ReplacedRoutes = Annotated[list[UUID], Field(min_length=1, max_length=MAX_REPLACED_ROUTES)]
+
+
+class ReplaceMethodistRequest(Checked):
+    """Заменить методиста по распорядительному акту: на указанных ИОМ или на всех открытых ИОМ
+    методиста в регионе токена."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "methodist_id": "methodist-sakha-17",
+                    "order": "Распоряжение ЦНППМ № 88 от 01.09.2026",
+                    "reason": "Увольнение методиста",
+                    "route_ids": None,
+                }
+            ]
+        },
+    )
+
+    methodist_id: Ident = Field(description="Id нового методиста.")
+    order: Name = Field(description="Распорядительный акт: номер и дата.")
+    reason: Text = Field(description="Причина замены; записывается в каждый ИОМ.")
+    route_ids: ReplacedRoutes | None = Field(
+        default=None,
+        description="ИОМ, на которых заменить методиста; без них — все открытые ИОМ методиста"
+        " в регионе токена (по таблицам мониторинга).",
+    )

@@ -113,6 +113,7 @@ TITLES = {
     "erased": "Персональные данные уничтожены (152-ФЗ)",
     "invalid-cursor": "Курсор страницы неверен",
     "role": "Действие не разрешено этой роли",
+    "separation-of-duties": "Одно лицо не может выступать за две стороны ИОМ",
     "stage": "Действие невозможно на этом этапе",
     "invalid-command": "Содержание команды неверно",
     "invalid-request": "Запрос не прошёл проверку",
@@ -137,6 +138,7 @@ TITLES = {
 
 DOMAIN_KINDS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.RouteNotFoundError, 404, "not-found"),
+    (errors.SeparationOfDutiesError, 403, "separation-of-duties"),
     (errors.RoleError, 403, "role"),
     (errors.StageError, 409, "stage"),
     (errors.RouteExistsError, 409, "route-exists"),
@@ -209,7 +211,8 @@ def domain_problem(error: errors.DomainError) -> Problem:
 REFUSALS = "iom.refusals"
 """The scope key listing a request's refusals by a rule, as (kind, rule), for the metrics."""
 REFUSAL_KINDS = frozenset(
-    {"not-found", "role", "stage", "route-exists", "command-reuse", "invalid-command", "refused"}
+    {"not-found", "role", "separation-of-duties", "stage", "route-exists", "command-reuse"}
+    | {"invalid-command", "refused"}
 )
 """The kinds of the refusals by a rule: reach, role, stage, content, a command id reused
 (not a conflict to retry, nor a request the API refused before any rule: 400, 401, 413, 422,

@@ -15,6 +15,7 @@ completed nor cancelled), held against the region's `methodist_capacity` (its ne
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from aggregates.profiles import Stage
 from projections.state import Family, RouteState, filters
@@ -190,3 +191,13 @@ def query_routes(db: Db, filters: Filters, limit: int | None) -> list[dict[str, 
 def query_methodists(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
     """Each methodist's load against the norm of the region's newest edition."""
     return METHODIST_LIST.select(db, filters, limit=limit)
+
+
+def methodist_routes(db: Db, region: str, methodist_id: str) -> list[UUID]:
+    """The methodist's open routes (neither completed nor cancelled) in the region."""
+    rows = db.fetchall(
+        f"SELECT route_id FROM {ROUTES.name} WHERE profile_id = %s AND methodist_id = %s"
+        " AND stage NOT IN (%s, %s) ORDER BY route_id",
+        (region, methodist_id, *(stage.value for stage in _FINISHED)),
+    )
+    return [UUID(str(row["route_id"])) for row in rows]

@@ -43,6 +43,7 @@ from aggregates.commands import (
 )
 from aggregates.commands.base import add_months
 from aggregates.profiles import Profile, Stage
+from aggregates.profiles.duties import Place
 from aggregates.route import Route
 from aggregates.values import Activity, Actor, Diagnostic, FinalPublicEvent, Plan, Role, TaskResult
 from runtime.gateway import RouteGateway
@@ -330,6 +331,9 @@ class DemoRoute:
         if self.index % 2 == 0 and len(plan.activities) > 1:
             yield from self._correct(plan)
             plan = self._route().plan or plan
+        # the employer's assessment comes from the deputy head where the teacher may not give it
+        assessed = self.profile.separates(Place.TEACHER, Place.EMPLOYER_ASSESSMENT)
+        marker = Role.DEPUTY_HEAD if assessed else Role.TEACHER
         for number, activity in enumerate(plan.activities):
             if (
                 number == len(plan.activities) - 1
@@ -352,7 +356,7 @@ class DemoRoute:
                     self_assessment="Цель мероприятия достигнута",
                     employer_assessment="Результат соответствует задачам ИОМ",
                 ),
-                Role.TEACHER,
+                marker,
                 f"done-{activity.id}",
             )
             if number == 0:
@@ -383,8 +387,10 @@ class DemoRoute:
         yield Step(
             CorrectRoute(corrected_on=corrected_on, reason=reason, plan=new_plan), role, "correct"
         )
-        for party in self._route().corrections[-1].awaiting:
-            yield Step(AgreeCorrection(number=1), party, f"correction-agree-{party}")
+        correction = self._route().corrections[-1]
+        for party in correction.awaiting:
+            agree = AgreeCorrection(number=1, plan_hash=correction.plan_hash)
+            yield Step(agree, party, f"correction-agree-{party}")
         yield Step(AcknowledgeCorrection(number=1), Role.TEACHER, "correction-ack")
 
     def conclude(self, ends_on: date, prolonged_until: date | None = None) -> None:

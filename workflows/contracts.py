@@ -91,6 +91,15 @@ class CommandRequest(Contract):
     role: str = Field(min_length=1, max_length=40)
     command_id: str = Field(min_length=1, max_length=ID_LENGTH)
     payload: dict[str, Any] = {}
+    acting_for: dict[str, Any] | None = None  # за руководителя: `aggregates.values.Acting`
+
+    @model_serializer(mode="wrap")
+    def _acting_only_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without `acting_for`, the payload is the one workers older than it accept."""
+        data: dict[str, Any] = handler(self)
+        if data.get("acting_for") is None:
+            data.pop("acting_for", None)
+        return data
 
 
 class Execution(Contract):

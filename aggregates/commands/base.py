@@ -11,9 +11,20 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from aggregates.commands.duties import require_separate
 from aggregates.errors import InvalidCommandError, RoleError, StageError
 from aggregates.profiles import Profile, Stage
-from aggregates.values import LEAD_MONTHS, ROLE_TITLES, Actor, Checked, Role, Value
+from aggregates.profiles.duties import PARTY_PLACES, Place
+from aggregates.values import (
+    DELEGABLE,
+    LEAD_MONTHS,
+    ROLE_TITLES,
+    Acting,
+    Actor,
+    Checked,
+    Role,
+    Value,
+)
 
 if TYPE_CHECKING:
     from aggregates.events import RouteEvent
@@ -29,6 +40,7 @@ class Context:
 
     actor: Actor
     now: datetime
+    acting: Acting | None = None  # за руководителя: the head the actor acts for, by order
 
     def today(self, route: Route) -> date:
         """Today in the route's region: a date deadline is a date in the region's own zone."""
@@ -57,9 +69,12 @@ class Command(Checked, Value):
     by_person: ClassVar[bool] = True  # a person sends it (timers and operators have their own)
     allowed_when_paused: ClassVar[bool] = False  # a paused route takes only operators' commands
 
-    def fingerprint(self, actor: Actor) -> str:
-        """A hash of what was asked and by whom: a command id reused for another ask is caught."""
+    def fingerprint(self, actor: Actor, acting: Acting | None = None) -> str:
+        """A hash of what was asked and by whom (for whom): a command id reused for another ask
+        is caught."""
         body = {"command": type(self).__name__, "actor": actor.model_dump(mode="json")}
+        if acting is not None:
+            body["acting_for"] = acting.model_dump(mode="json")
         body |= self.model_dump(mode="json")
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -94,6 +109,29 @@ class Command(Checked, Value):
                 " возобновления",
             )
 
+    def require_acting(self, route: Route, context: Context) -> None:
+        """Refuse an act за руководителя outside its order: a role no head hands on, the head
+        themself, a day outside the order's period in the route's region."""
+        acting = context.acting
+        if acting is None:
+            return
+        if context.actor.role not in DELEGABLE:
+            heads = ", ".join(ROLE_TITLES[role] for role in sorted(DELEGABLE))
+            raise RoleError(
+                "acting_role", f"за руководителя действуют только в ролях: {heads}", "acting_for"
+            )
+        if acting.head_id == context.actor.id:
+            raise invalid("acting_for.head_id", "руководитель не исполняет обязанности сам за себя")
+        today = context.today(route)
+        if not acting.starts_on <= today <= acting.ends_on:
+            raise RoleError(
+                "acting_period",
+                f"полномочия за руководителя по приказу «{acting.order}» действуют с"
+                f" {acting.starts_on:%d.%m.%Y} по {acting.ends_on:%d.%m.%Y}, а сегодня"
+                f" {today:%d.%m.%Y}",
+                "acting_for",
+            )
+
     def require_stage(self, route: Route, *stages: Stage) -> None:
         """Refuse unless the route is in one of `stages`."""
         if route.stage not in stages:
@@ -106,7 +144,8 @@ class Command(Checked, Value):
 
     def require_role(self, route: Route, actor: Actor, roles: Iterable[Role]) -> None:
         """Refuse unless the actor acts in one of `roles` and, if teacher or methodist, is the
-        route's own teacher or its assigned methodist."""
+        route's own teacher or its assigned methodist; and unless acting in that role keeps
+        the route's separation of duties."""
         allowed = list(roles)
         if actor.role not in allowed:
             titles = ", ".join(ROLE_TITLES[r] for r in allowed)
@@ -119,6 +158,8 @@ class Command(Checked, Value):
             raise RoleError("assigned_methodist", "за ИОМ ещё не закреплён методист")
         if actor.role is Role.METHODIST and route.methodist_id != actor.id:
             raise RoleError("assigned_methodist", "действует только закреплённый за ИОМ методист")
+        if actor.role in PARTY_PLACES:
+            require_separate(route, actor.id, [Place(actor.role)])
 
 
 def values_at(model: object, path: str) -> list[tuple[str, object]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import Change, Command, Context, invalid
+from aggregates.commands.changes import PlanChange
 from aggregates.commands.design import check_plan, plan_required
+from aggregates.commands.duties import require_separate
 from aggregates.errors import RoleError
 from aggregates.events import (
     ActivityCompleted,
@@ -17,7 +19,18 @@ from aggregates.events import (
     RouteCorrected,
 )
 from aggregates.profiles import Profile, Stage
-from aggregates.values import ROLE_TITLES, Activity, Code, Day, OptionalText, Plan, Role, Text
+from aggregates.profiles.duties import Place
+from aggregates.values import (
+    ROLE_TITLES,
+    Activity,
+    Code,
+    Day,
+    Digest,
+    OptionalText,
+    Plan,
+    Role,
+    Text,
+)
 
 if TYPE_CHECKING:
     from aggregates.route import ActivityRecord, Route
@@ -64,6 +77,9 @@ class CompleteActivity(ActivityCommand):
         if self.completed_on < activity.starts_on:
             raise invalid("completed_on", f"мероприятие начинается {activity.starts_on:%d.%m.%Y}")
         self.require_fields(route.profile)
+        if self.employer_assessment:
+            place = [Place.EMPLOYER_ASSESSMENT]
+            require_separate(route, context.actor.id, place, field="employer_assessment")
         return [(ActivityCompleted, self.model_dump())]
 
     @classmethod
@@ -140,11 +156,8 @@ class CorrectRoute(Command):
         context.require_past(route, self.corrected_on, "corrected_on", "дата корректировки")
         self.require_fields(route.profile)
         check_plan(self.plan, route, context)
-        old = {activity.id: activity for activity in route.plan.activities}
-        new = {activity.id: activity for activity in self.plan.activities}
-        changed = sorted(i for i in old.keys() & new.keys() if old[i] != new[i])
-        removed, added = sorted(old.keys() - new.keys()), sorted(new.keys() - old.keys())
-        for activity_id in [*changed, *removed]:
+        change = PlanChange.between(route.plan, self.plan)
+        for activity_id in [*change.changed, *change.removed]:
             if route.activities[activity_id].status != "planned":
                 raise invalid(
                     "plan.activities",
@@ -153,16 +166,21 @@ class CorrectRoute(Command):
         plan_hash = self.plan.content_hash()
         if plan_hash == route.plan_hash:
             raise invalid("plan", "корректировка ничего не меняет")
-        awaiting = [r for r in route.profile.correction_reagreement if r is not context.actor.role]
+        awaiting = [
+            party.role
+            for party in route.profile.correction_reagreement
+            if party.role is not context.actor.role and set(party.covers) & set(change.parts)
+        ]
         fields = {
             "number": len(route.corrections) + 1,
             "corrected_on": self.corrected_on,
             "reason": self.reason,
             "plan": self.plan,
             "plan_hash": plan_hash,
-            "added": added,
-            "removed": removed,
-            "changed": changed,
+            "added": change.added,
+            "removed": change.removed,
+            "changed": change.changed,
+            "parts": change.parts,
             "awaiting": awaiting,
         }
         return [(RouteCorrected, fields)]
@@ -181,9 +199,12 @@ class CorrectionCommand(Command):
 
 
 class AgreeCorrection(CorrectionCommand):
-    """Согласовать корректировку (стороны, которые регламент называет)."""
+    """Согласовать корректировку — ИОМ в той редакции, чей хеш указан (стороны, чью часть
+    ИОМ корректировка изменила)."""
 
     title: ClassVar[str] = "Согласование корректировки"
+
+    plan_hash: Digest
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, Stage.IMPLEMENTATION, Stage.FINAL)
@@ -192,7 +213,20 @@ class AgreeCorrection(CorrectionCommand):
             waiting = ", ".join(ROLE_TITLES[r] for r in awaiting) or "никого"
             raise RoleError("turn", f"корректировка ждёт согласования: {waiting}")
         self.require_role(route, context.actor, awaiting)
-        return [(CorrectionAgreed, {"number": self.number, "role": context.actor.role})]
+        correction = route.corrections[self.number - 1]
+        require_separate(
+            route,
+            context.actor.id,
+            [Place.CORRECTION_AGREEMENT],
+            holding=[Place.CORRECTOR] if correction.by.id == context.actor.id else [],
+        )
+        if self.plan_hash != correction.plan_hash:
+            raise invalid(
+                "plan_hash",
+                "согласуется не та редакция ИОМ: обновите и проверьте текст корректировки",
+            )
+        agreed = {"number": self.number, "role": context.actor.role, "plan_hash": self.plan_hash}
+        return [(CorrectionAgreed, agreed)]
 
 
 class AcknowledgeCorrection(CorrectionCommand):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import Change, Command, Context, invalid
+from aggregates.commands.duties import require_separate
 from aggregates.errors import RoleError
 from aggregates.events import DiagnosticRecorded, MethodistAssigned, RouteCancelled, RouteOpened
 from aggregates.profiles import Profile, Stage
+from aggregates.profiles.duties import Place
 from aggregates.values import Code, Diagnostic, Ident, Name, OptionalName, OptionalText, Role, Text
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ class AssignMethodist(Command):
             raise invalid("methodist_id", "этот методист уже закреплён за ИОМ")
         if route.methodist_id is not None and not self.reason.strip():
             raise invalid("reason", "при замене методиста укажите причину")
+        require_separate(route, self.methodist_id, [Place.METHODIST], field="methodist_id")
         return [(MethodistAssigned, self.model_dump())]
 
 

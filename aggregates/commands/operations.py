@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import Change, Command, Context, add_months, invalid
+from aggregates.commands.duties import require_separate
 from aggregates.commands.implementation import MarkActivityOverdue
 from aggregates.commands.opening import LIVE
 from aggregates.deadlines import deadlines, timers
@@ -16,6 +17,7 @@ from aggregates.events import (
     RoutePaused,
     RouteResumed,
 )
+from aggregates.profiles.duties import Place
 from aggregates.values import Day, Ident, Key, Name, Role, Text
 
 if TYPE_CHECKING:
@@ -82,6 +84,7 @@ class ReassignMethodist(OperatorCommand):
         self.require_operator(route, context)
         if self.methodist_id == route.methodist_id:
             raise invalid("methodist_id", "этот методист уже закреплён за ИОМ")
+        require_separate(route, self.methodist_id, [Place.METHODIST], field="methodist_id")
         fields = self.signed(methodist_id=self.methodist_id, order=self.order)
         return [(MethodistAssigned, fields)]
 

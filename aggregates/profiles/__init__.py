@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    BeforeValidator,
     Field,
     ModelWrapValidatorHandler,
     StringConstraints,
@@ -24,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from aggregates.profiles.duties import Place, Reagreement, Separation, upcast_reagreement
 from aggregates.values import Code, Name, Role, Text, Value, checking
 
 
@@ -107,7 +109,8 @@ class Profile(Value):
     methodist_assigned_by: list[Role]
     agreement: Annotated[list[AgreementStep], Field(min_length=1)]
     correctors: Annotated[list[Role], Field(min_length=1)]  # who makes a correction
-    correction_reagreement: list[Role]  # who must agree a correction again
+    # who must agree a correction again, each for the parts of the plan their agreement covers
+    correction_reagreement: Annotated[list[Reagreement], BeforeValidator(upcast_reagreement)]
     conclusions_by: Role
     conclusions_signers: list[Role]  # who signs the conclusions besides their author
     term_min_months: Annotated[int, Field(ge=1, le=120)]
@@ -121,6 +124,9 @@ class Profile(Value):
     lowest_levels_first: bool  # the route targets the lowest-level competences first (Chelyabinsk)
     calendars: Calendars
     methodist_capacity: Annotated[int, Field(ge=1)]  # teachers one methodist serves at most
+    # places on one route the regulation gives to different people (editions stored before the
+    # rule existed: none)
+    separation_of_duties: list[Separation] = Field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -156,11 +162,18 @@ class Profile(Value):
         roles = [step.role for step in self.agreement]
         if len(roles) != len(set(roles)):
             raise ValueError("a role may appear only once in the agreement")
+        parties = [party.role for party in self.correction_reagreement]
+        if len(parties) != len(set(parties)):
+            raise ValueError("a role may appear only once in correction_reagreement")
         for name, entries in (("competences", self.competences), ("directions", self.directions)):
             codes = [entry.code for entry in entries]
             if len(codes) != len(set(codes)):
                 raise ValueError(f"{name} codes must be unique")
         return self
+
+    def separates(self, one: Place, other: Place) -> bool:
+        """Whether the regulation gives the places `one` and `other` to different people."""
+        return any({one, other} <= set(rule.places) for rule in self.separation_of_duties)
 
     def level_name(self, level: int) -> str:
         """The region's own name of a level 1..4."""

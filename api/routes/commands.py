@@ -124,11 +124,13 @@ def command_endpoint(name: str, command_class: type[Command]) -> Callable[..., A
             return command_id in reached[0].commands
 
         async def run(command_id: str) -> tuple[int, dict[str, Any]]:
+            acting = principal.acting_for
             request = CommandRequest(
                 actor_id=principal.actor.id,
                 role=principal.role.value,
                 command_id=command_id,
                 payload=payload,
+                acting_for=acting.model_dump(mode="json") if acting else None,
             )
             try:
                 version = await asyncio.wait_for(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from temporalio.client import Client
 
 from aggregates.application import Receipt, Routes
 from aggregates.commands import COMMANDS, OpenRoute
-from aggregates.values import Actor, Role
+from aggregates.values import Acting, Actor, Role
 from api.portal_tokens import portal_claims
 from runtime.gateway import RouteGateway
 from runtime.settings import Settings
@@ -130,7 +131,12 @@ class DirectGateway(RouteGateway):
         self.executed.append((route_id, name, request.command_id))
         command = COMMANDS[name].model_validate(request.payload)
         actor = Actor(id=request.actor_id, role=Role(request.role))
+        acting = Acting.model_validate(request.acting_for) if request.acting_for else None
         receipt = await asyncio.to_thread(
-            self.routes.execute, route_id, command, actor, request.command_id
+            partial(self.routes.execute, acting=acting),
+            route_id,
+            command,
+            actor,
+            request.command_id,
         )
         return receipt.version

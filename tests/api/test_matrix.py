@@ -144,6 +144,7 @@ TABLE: dict[str, Rule] = {
         reads=True,
     ),
     "get_campaign_report": Rule("region", EVERYONE - REGION_WIDE, reads=True),
+    "replace_methodist": Rule("region", EVERYONE - MANAGERS),
     "list_webhooks": Rule("webhooks", WEBHOOK_ROLES, reads=True),
     "register_webhook": Rule("webhooks", WEBHOOK_ROLES),
     "delete_webhook": Rule("webhook", WEBHOOK_ROLES),
@@ -381,6 +382,7 @@ def request_for(name: str, target: Target) -> Request:
         .replace("{profile_id}", "sakha")
         .replace("{version}", "1")
         .replace("{name}", "design_route")
+        .replace("{methodist_id}", target.methodist_id)
     )
     assert "{" not in filled, f"{name}: a path parameter the matrix does not fill: {filled}"
     asked = Request(method, filled, body=example(op))

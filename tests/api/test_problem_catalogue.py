@@ -35,6 +35,7 @@ ERRORS = {
     "InvalidCommandError",
     "StageError",
     "RoleError",
+    "SeparationOfDutiesError",
     "RouteNotFoundError",
     "RouteExistsError",
     "ConflictError",
@@ -105,6 +106,7 @@ def test_the_scan_finds_what_the_code_refuses_with() -> None:
     assert {"turn", "route_closed", "not_running", "unknown_parameter", "date_window"} <= rules
     assert {"content", "max_batch", "list_role", "teacher_binding", "string_too_short"} <= rules
     assert {"regulation-not-found", "webhook-not-found", "not-acceptable", "timeout"} <= kinds
+    assert "separation_of_duties" in rules
     assert "agreement_order" not in rules
 
 

@@ -57,6 +57,7 @@ WRITES = {
     "ops extend-deadline",
     "ops pause",
     "ops reassign-methodist",
+    "ops replace-methodist",
     "ops resend-notice",
     "ops resume",
     "ops unpause",

@@ -17,7 +17,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.notify import EmailChannel, WebhookChannel
 from activities.routes import RouteActivities
 from aggregates.application import Routes
-from aggregates.commands import SubmitRoute
+from aggregates.commands import AgreeRoute, SubmitRoute
 from aggregates.commands.base import add_months
 from aggregates.events import NoticeSent
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
@@ -157,3 +157,40 @@ def test_refusals_are_recorded_and_not_retried(routes: Routes) -> None:
         ("submit-x", "own_route", None),
         ("overdue-x", "command", "name"),
     }
+
+
+def test_a_breach_of_separation_of_duties_is_refused_and_recorded(routes: Routes) -> None:
+    """The methodist's own id answering as the centre head (Sakha, ИОМ 3.4): refused for good
+    under `separation_of_duties`, in Russian naming both places, and kept in the ledger."""
+    demo = DemoRoute(routes, routes.profiles.latest("sakha"), 3, random.Random(3), NOW.date())
+    route_id = demo.drive(until=Stage.AGREEMENT)
+    plan_hash = routes.route(route_id).plan_hash
+    for role in (Role.METHODIST, Role.TEACHER):
+        demo.run(AgreeRoute(plan_hash=plan_hash or ""), role, f"agree-{role}")
+    handlers = RouteActivities(routes, {}, partial(record_refusal, routes))
+    breach = Execution(
+        route_id=route_id,
+        name="agree_route",
+        request=CommandRequest(
+            actor_id=demo.actor(Role.METHODIST).id,
+            role="centre_head",
+            command_id="agree-as-centre-head",
+            payload={"plan_hash": plan_hash},
+        ),
+        causation_id="c",
+    )
+    version = routes.route(route_id).version
+    with pytest.raises(ApplicationError) as refused:
+        activity_env(NOW).run(handlers.execute_command, breach)
+    assert refused.value.non_retryable and refused.value.type == "SeparationOfDutiesError"
+    details = refused.value.details[0]
+    assert details["rule"] == "separation_of_duties"
+    assert "«методист» и «руководитель ЦНППМ»" in str(refused.value)
+    assert "ИОМ 3.4" in str(refused.value)
+    assert routes.route(route_id).version == version
+    datastore = getattr(routes.recorder, "datastore")  # noqa: B009
+    with transaction_on(datastore, commit=False) as db:
+        rows = query_refusals(db, Filters(route_id=route_id), None)
+    assert [(r["command_id"], r["rule"], r["role"], r["actor_id"]) for r in rows] == [
+        ("agree-as-centre-head", "separation_of_duties", "centre_head", "methodist-sakha-01")
+    ]

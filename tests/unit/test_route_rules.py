@@ -269,6 +269,13 @@ def chelyabinsk_diagnosed(s: Scene) -> None:
     s.run(RecordDiagnostic(diagnostic=diagnostic), Role.METHODIST)
 
 
+def agree_correction(s: Scene, number: int = 1) -> AgreeCorrection:
+    """An agreement of correction `number`, bound to the plan it made (or to none yet)."""
+    known = number <= len(s.route.corrections)
+    plan_hash = s.route.corrections[number - 1].plan_hash if known else "0" * 64
+    return AgreeCorrection(number=number, plan_hash=plan_hash)
+
+
 def corrected_by_teacher(s: Scene) -> None:
     """Balakhta: the teacher corrects; the МО must agree the correction."""
     s.run(correction(s), Role.TEACHER)
@@ -747,22 +754,22 @@ CASES: list[Case] = [
          setup=after([prolonged], lambda s: correction(s, s.plan))),
     # agree_correction
     Case("agree_correction", "stage", "sakha", Stage.AGREEMENT, Role.MO_HEAD, StageError,
-         rule="stage", setup=lambda s: AgreeCorrection(number=1)),
+         rule="stage", setup=agree_correction),
     Case("agree_correction", "role", "balakhta", IMPL, Role.METHODIST, RoleError, rule="turn",
          match="руководитель методического объединения",
-         setup=after([corrected_by_teacher], lambda s: AgreeCorrection(number=1))),
+         setup=after([corrected_by_teacher], agree_correction)),
     Case("agree_correction", "role", "balakhta", IMPL, Role.MO_HEAD, RoleError, rule="turn",
          match="никого", name="agreed-already",
          setup=after(
-             [corrected_by_teacher, lambda s: s.run(AgreeCorrection(number=1), Role.MO_HEAD)],
-             lambda s: AgreeCorrection(number=1),
+             [corrected_by_teacher, lambda s: s.run(agree_correction(s), Role.MO_HEAD)],
+             agree_correction,
          )),
     Case("agree_correction", "content", "balakhta", IMPL, Role.MO_HEAD, InvalidCommandError,
          "number", match="№2",
-         setup=after([corrected_by_teacher], lambda s: AgreeCorrection(number=2))),
+         setup=after([corrected_by_teacher], lambda s: agree_correction(s, 2))),
     Case("agree_correction", "content", "balakhta", IMPL, Role.MO_HEAD, ValidationError, "number",
          rule="int_parsing", name="malformed",
-         setup=lambda s: Raw(AgreeCorrection, {"number": "первая"})),
+         setup=lambda s: Raw(AgreeCorrection, {"number": "первая", "plan_hash": "0" * 64})),
     # acknowledge_correction
     Case("acknowledge_correction", "stage", "sakha", Stage.DESIGN, Role.TEACHER, StageError,
          rule="stage", setup=lambda s: AcknowledgeCorrection(number=1)),

@@ -72,6 +72,7 @@ from aggregates.events import (
     RouteReturned,
 )
 from aggregates.profiles import Profile, Stage
+from aggregates.profiles.duties import Place
 from aggregates.values import (
     Activity,
     Actor,
@@ -286,7 +287,8 @@ class Driver:
         """A correction's parties agree, then the teacher acknowledges it."""
         for correction in self.route.corrections:
             if correction.awaiting:
-                return AgreeCorrection(number=correction.number), self.by(correction.awaiting[0])
+                agree = AgreeCorrection(number=correction.number, plan_hash=correction.plan_hash)
+                return agree, self.by(correction.awaiting[0])
             if not correction.acknowledged:
                 return AcknowledgeCorrection(number=correction.number), self.by(Role.TEACHER)
         return None
@@ -321,7 +323,8 @@ class Driver:
             self_assessment="Цель достигнута",
             employer_assessment="Соответствует задачам ИОМ",
         )
-        return completed, self.by(Role.TEACHER)
+        assessed = self.profile.separates(Place.TEACHER, Place.EMPLOYER_ASSESSMENT)
+        return completed, self.by(Role.DEPUTY_HEAD if assessed else Role.TEACHER)
 
     def correction(self, unmarked: list[Activity]) -> CorrectRoute:
         """An unmarked activity moves to another organiser; with none, an activity is added."""
@@ -402,7 +405,7 @@ class Disturber:
                 recorded_on=self.day(), text=self.text()
             ),
             "correct_route": self.correction,
-            "agree_correction": lambda: AgreeCorrection(number=self.number()),
+            "agree_correction": self.correction_agreement,
             "acknowledge_correction": lambda: AcknowledgeCorrection(number=self.number()),
             "record_self_reflection": lambda: RecordSelfReflection(text=self.text()),
             "hold_final_public_event": lambda: HoldFinalPublicEvent(
@@ -431,6 +434,13 @@ class Disturber:
 
     def number(self) -> int:
         return self.data.draw(st.integers(0, len(self.route.corrections) + 1))
+
+    def correction_agreement(self) -> AgreeCorrection:
+        """An agreement of some correction, bound to its plan or to another one."""
+        number = self.number()
+        known = [c.plan_hash for c in self.route.corrections if c.number == number]
+        plan_hash = self.pick([*known, "0" * 64])
+        return AgreeCorrection(number=number, plan_hash=plan_hash)
 
     def activity_id(self) -> str:
         ids = [a.id for a in self.route.plan.activities] if self.route.plan else []

@@ -73,7 +73,13 @@ STEPS: dict[str, list[tuple[str, list[Expected], list[str]]]] = {
             ),
             ["approve_route:school_head"],
         ),
-        ("correct", [("acknowledge_correction", T, "-")], []),
+        # The demo's correction rewrites activities: the centre head agrees it again (ИОМ 3.4).
+        (
+            "correct",
+            [("agree_correction", C, "answer"), ("acknowledge_correction", T, "-")],
+            [],
+        ),
+        ("correction-agree-centre_head", [], ["agree_correction:centre_head"]),
         *implementation(),
         ("done-a5", [], ["complete_activity:a5"]),
         ("final-event", [], ["hold_final_public_event"]),

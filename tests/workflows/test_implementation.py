@@ -125,9 +125,9 @@ async def test_correction_asks_only_the_parties_that_must_reagree(stack: Stack) 
     )
     # Balakhta: only the МО head re-agrees a correction.
     await eventually(lambda: ("correction_requested", [Role.MO_HEAD]) in notices(stack, rid))
-    await stack.gateway.execute(
-        rid, "agree_correction", request(demo, Role.MO_HEAD, "c-agree", number=1)
-    )
+    corrected = stack.routes.route(rid).corrections[0].plan_hash
+    agree = request(demo, Role.MO_HEAD, "c-agree", number=1, plan_hash=corrected)
+    await stack.gateway.execute(rid, "agree_correction", agree)
     assert stack.routes.route(rid).corrections[0].awaiting == []
     await stack.env.sleep(timedelta(days=30))
     assert not any(

@@ -29,6 +29,7 @@ from aggregates.errors import StageError
 from aggregates.events import DeadlineExtended, NoticeSent, RoutePaused
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Actor, Role
+from projections.catalog import catch_up
 from projections.refusals import create_table
 from runtime.gateway import RouteGateway
 from runtime.settings import store_env
@@ -214,6 +215,27 @@ async def test_every_signal_through_iom_ops(dev_stack: Stack, receiver: Receiver
     assert "правило route_closed" in ended.stdout
 
 
+async def test_one_command_replaces_the_methodist_on_all_their_routes(dev_stack: Stack) -> None:
+    stack = dev_stack
+    theirs = [(await submitted_route(stack, index))[1] for index in (3, 6)]
+    _, other = await submitted_route(stack, 4)
+    assert {stack.routes.route(r).methodist_id for r in theirs} == {"methodist-sakha-01"}
+    catch_up(stack.routes, "monitoring")
+    new = ("--methodist-id", "methodist-sakha-99", "--order", "Приказ № 5", "--region", "sakha")
+    done = await iom(stack, "ops", "replace-methodist", "methodist-sakha-01", *new, *SIGNED)
+    assert "методист заменён на 2 из 2 ИОМ" in done.stdout
+    for route_id in theirs:
+        assert stack.routes.route(route_id).methodist_id == "methodist-sakha-99"
+        assert len(events_named(stack, route_id, "MethodistAssigned")) == 2
+    assert stack.routes.route(other).methodist_id == "methodist-sakha-02"
+    # Named, a route already the new methodist's: that route's refusal, exit 1.
+    named = ("--route", str(theirs[0]), "--command-id", "again-1")
+    refused = await iom(
+        stack, "ops", "replace-methodist", "methodist-sakha-01", *new, *named, *SIGNED, code=1
+    )
+    assert "отклонено" in refused.stdout and "уже закреплён" in refused.stdout
+
+
 async def test_stock_cli_and_resume_after_termination(
     dev_stack: Stack, receiver: Receiver, smtp: Smtp
 ) -> None:
@@ -355,7 +377,7 @@ async def logged(stream: asyncio.StreamReader, event: str) -> dict[str, Any]:
 
 def test_every_command_shows_an_example() -> None:
     commands = [["worker"]] + [["ops", str(c.name)] for c in ops.registered_commands]
-    assert len(commands) == 9
+    assert len(commands) == 10
     for command in commands:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, result.output

@@ -277,6 +277,30 @@ def test_iom_token_makes_tokens_the_api_accepts(
     assert claims.items() <= {**shown, "region": principal.region}.items()
 
 
+CENTRE_DEPUTY = [
+    *("--role", "centre_head", "--region", "sakha", "--sub", "deputy-1"),
+    *("--acting-for", "centre-head-sakha", "--order", "Приказ № 41-к"),
+    *("--from", "2026-06-01", "--until", "2026-06-30"),
+]
+
+
+def test_iom_token_names_the_head_a_deputy_acts_for(tmp_path: Path) -> None:
+    done = CliRunner().invoke(app, ["token", *CENTRE_DEPUTY], env={"IOM_DATA_DIR": str(tmp_path)})
+    assert done.exit_code == 0, done.output
+    settings = Settings(
+        data_dir=tmp_path, portal_jwt_secret=(tmp_path / "portal-jwt-secret").read_text()
+    )
+    principal = TokenVerifier.from_settings(settings).verify(done.output.strip())
+    assert principal.acting_for is not None
+    acting = principal.acting_for.model_dump(mode="json")
+    assert acting == {
+        "head_id": "centre-head-sakha",
+        "order": "Приказ № 41-к",
+        "starts_on": "2026-06-01",
+        "ends_on": "2026-06-30",
+    }
+
+
 def test_the_token_hint_iom_up_prints_signs_with_that_stacks_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -318,6 +342,17 @@ def test_the_token_hint_iom_up_prints_signs_with_that_stacks_secret(
             {"IOM_PORTAL_JWT_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----"},
             "IOM_PORTAL_JWT_SECRET",
         ),
+        (
+            [*CENTRE_DEPUTY[:-2]],
+            {},
+            "--until: и. о. руководителя задаётся всеми четырьмя",
+        ),
+        (
+            ["--role", "methodist", "--region", "sakha", *CENTRE_DEPUTY[6:]],
+            {},
+            "--role: за руководителя действуют в ролях",
+        ),
+        ([*CENTRE_DEPUTY[:-1], "30.06.2026"], {}, "--until: дата ГГГГ-ММ-ДД"),
     ],
 )
 def test_iom_token_refuses_what_the_api_would(

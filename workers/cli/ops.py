@@ -26,7 +26,9 @@ from aggregates.application import Routes
 from aggregates.commands import OPERATIONS
 from aggregates.errors import DomainError, RouteNotFoundError
 from aggregates.values import Actor, Role
+from projections.catalog import open_projection
 from projections.refusals import create_table, query_refusals
+from projections.routes import methodist_routes
 from projections.tables import Filters
 from projections.view import transaction_on
 from runtime.gateway import RouteGateway, StuckRoute
@@ -175,6 +177,121 @@ def reassign_methodist(  # typer passes every parameter by name
     """
     fields = {"methodist_id": methodist_id, "order": order, "reason": reason, "ticket": ticket}
     send(Ask(route_id, "reassign_methodist", fields, operator, command_id, wait, as_json))
+
+
+@ops.command("replace-methodist")
+def replace_methodist(  # typer passes every parameter by name
+    methodist: Annotated[str, typer.Argument(help="Id заменяемого методиста.")],
+    *,
+    methodist_id: Annotated[str, typer.Option("--methodist-id", help="Id нового методиста.")],
+    region: Annotated[str, typer.Option("--region", help="Регион (id регламента).")],
+    order: Annotated[str, typer.Option("--order", help="Распорядительный акт.")],
+    operator: OperatorOpt,
+    reason: ReasonOpt,
+    ticket: TicketOpt,
+    route: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--route",
+            help="ИОМ, на котором заменить (можно несколько раз); без него — все открытые ИОМ"
+            " методиста в регионе по таблицам мониторинга.",
+        ),
+    ] = None,
+    command_id: CommandIdOpt = None,
+    wait: WaitOpt = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Заменить методиста по распорядительному акту на всех его открытых ИОМ региона (или на
+    указанных --route) одной командой: каждому ИОМ — свой сигнал `reassign_methodist` и своё
+    событие «Методист закреплён»; id команды каждого ИОМ — `<--command-id>.<id ИОМ>`.
+
+    Коды выхода: 0 — применено на всех; 1 — отклонено хотя бы на одном; 2 — неверный ввод,
+    ничего не отправлено; 3 — Temporal недоступен; 4 — исход не получен за --wait (повторите с
+    тем же --command-id).
+
+    Пример: iom ops replace-methodist methodist-sakha-01 --methodist-id m-17 --region sakha \
+      --order "Приказ № 5" --operator op-1 --reason "Увольнение методиста" --ticket OPS-12
+    """
+    base = command_id or str(uuid.uuid4())
+    fields = {"methodist_id": methodist_id, "order": order, "reason": reason, "ticket": ticket}
+    settings = Settings()
+    routes = build_routes(settings)
+    try:
+        route_ids = chosen_routes(routes, region, methodist, route)
+        asks = [
+            Ask(r, "reassign_methodist", fields, operator, f"{base}.{r}", wait, as_json)
+            for r in route_ids
+        ]
+        payloads = [checked(ask) for ask in asks]
+        create_table(routes)
+        typer.echo(f"идентификатор команды: {base}; ИОМ: {len(asks)}", err=True)
+        answers = asyncio.run(deliver_all(settings, routes, asks, payloads))
+    finally:
+        routes.close()
+    report_all(asks, answers, as_json=as_json)
+
+
+def chosen_routes(
+    routes: Routes, region: str, methodist: str, given: list[str] | None
+) -> list[UUID]:
+    """The routes named (each in the store), or the methodist's open routes of the region."""
+    if given:
+        try:
+            route_ids = [UUID(text) for text in given]
+        except ValueError:
+            raise fail("--route: ожидается идентификатор ИОМ (UUID)", EXIT_BAD_INPUT) from None
+        for route_id in route_ids:
+            known_route(routes, route_id)
+        return route_ids
+    view = open_projection(routes, "monitoring").view
+    with view.transaction(commit=False) as db:
+        return methodist_routes(db, region, methodist)
+
+
+async def deliver_all(
+    settings: Settings, routes: Routes, asks: list[Ask], payloads: list[dict[str, Any]]
+) -> list[Answer]:
+    """Send every route's signal, then watch each until applied, refused or `wait` passed."""
+    earlier = [refusal_of(routes, ask.route_id, ask.command_id or "") for ask in asks]
+    sent: list[Answer | None] = []
+    for ask, payload in zip(asks, payloads, strict=True):
+        signed = payload | {"operator_id": ask.operator, "command_id": ask.command_id}
+        sent.append(await deliver(settings, routes, ask, signed))
+    answers: list[Answer] = []
+    for ask, answered, before in zip(asks, sent, earlier, strict=True):
+        if answered is None:
+            cid = ask.command_id or ""
+            answered = await asyncio.to_thread(outcome, routes, ask, cid, before)  # noqa: PLW2901 - the answer when sending gave none
+        answers.append(answered)
+    return answers
+
+
+def report_all(asks: list[Ask], answers: list[Answer], *, as_json: bool) -> None:
+    """A line (or a JSON object) per route, then the exit code of the worst outcome."""
+    rows = []
+    for ask, answer in zip(asks, answers, strict=True):
+        row: dict[str, Any] = {"route_id": str(ask.route_id), "status": answer.status}
+        row |= {"version": answer.version} if answer.status == "applied" else {}
+        if answer.status == "refused":
+            row |= {"rule": answer.rule, "field": answer.field, "message": answer.message}
+        rows.append(row)
+    if as_json:
+        emit_json(rows)
+    for row in [] if as_json else rows:
+        words = STATUS_WORDS[row["status"]]
+        said = f", версия {row['version']}" if "version" in row else ""
+        said += f": {row['message']} (правило {row['rule']})" if "rule" in row else ""
+        typer.echo(f"{words}: ИОМ {row['route_id']}{said}")
+    if not as_json:
+        done = sum(row["status"] == "applied" for row in rows)
+        typer.echo(f"методист заменён на {done} из {len(rows)} ИОМ")
+    worst = max((CODES[row["status"]] for row in rows), default=0)
+    if worst:
+        raise typer.Exit(worst)
+
+
+STATUS_WORDS = {"applied": "применено", "refused": "отклонено", "pending": "ожидает"}
+CODES = {"applied": 0, "refused": EXIT_REFUSED, "pending": EXIT_PENDING}
 
 
 def _plain_signal(name: str, signal: str, doc: str) -> None:
@@ -374,9 +491,8 @@ def report(ask: Ask, command_id: str, answer: Answer) -> None:
             f"ожидает: за {ask.wait:g} с сигнал {ask.signal} не применён и не отклонён; запущен"
             f" ли iom worker? Повторите с --command-id {command_id}"
         )
-    codes = {"applied": 0, "refused": EXIT_REFUSED, "pending": EXIT_PENDING}
-    if codes[answer.status]:
-        raise typer.Exit(codes[answer.status])
+    if CODES[answer.status]:
+        raise typer.Exit(CODES[answer.status])
 
 
 # The workflows.

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from aggregates.profiles import ProfileCatalogue
-from aggregates.values import Role
+from aggregates.values import DELEGABLE, ROLE_TITLES, Acting, Role
 from api.portal_tokens import PORTAL_ROLES, SCHOOL_ROLES, portal_claims, sign_hs256
 from runtime.settings import Settings
 from workers.cli.output import BAD_USAGE, fail
@@ -39,6 +40,23 @@ def token(  # typer passes every parameter by name
             " IOM_PORTAL_JWT_MAX_AGE).",
         ),
     ] = None,
+    acting_for: Annotated[
+        str | None,
+        typer.Option(
+            "--acting-for",
+            help="Id руководителя ОО или ЦНППМ, за которого действует пользователь (и. о.);"
+            " с --order, --from, --until.",
+        ),
+    ] = None,
+    order: Annotated[
+        str | None, typer.Option("--order", help="Приказ об исполнении обязанностей.")
+    ] = None,
+    starts_on: Annotated[
+        str | None, typer.Option("--from", help="Первый день полномочий, ГГГГ-ММ-ДД.")
+    ] = None,
+    ends_on: Annotated[
+        str | None, typer.Option("--until", help="Последний день полномочий, ГГГГ-ММ-ДД.")
+    ] = None,
 ) -> None:
     """Напечатать токен портала (JWT, HS256) для одного пользователя, чтобы обратиться к API, как
     портал: подписан IOM_PORTAL_JWT_SECRET или, если он не задан, секретом разработки, который
@@ -47,6 +65,9 @@ def token(  # typer passes every parameter by name
     Коды выхода: 2 — API проверяет только токены RS256 (закрытый ключ портала не у нас).
 
     Пример: TOKEN=$(iom token --role methodist --sub methodist-sakha-01 --region sakha)
+
+    Заместитель за руководителя ЦНППМ: iom token --role centre_head --sub deputy-1 --region sakha
+    --acting-for centre-head-sakha --order "Приказ № 41-к" --from 2026-06-01 --until 2026-06-30
     """
     settings = Settings()
     if role not in PORTAL_ROLES:
@@ -88,7 +109,44 @@ def token(  # typer passes every parameter by name
         school=school,
         teacher_id=teacher_id,
     )
+    acting = acting_claim(role, acting_for, order, starts_on, ends_on)
+    if acting is not None:
+        claims["acting_for"] = acting
     typer.echo(sign_hs256(claims, secret))
+
+
+def acting_claim(
+    role: Role,
+    head_id: str | None,
+    order: str | None,
+    starts_on: str | None,
+    ends_on: str | None,
+) -> dict[str, str] | None:
+    """The token's `acting_for` claim, from the four options given together, or none."""
+    given = {"--acting-for": head_id, "--order": order, "--from": starts_on, "--until": ends_on}
+    if all(value is None for value in given.values()):
+        return None
+    missing = [name for name, value in given.items() if value is None]
+    if missing:
+        raise fail(f"{', '.join(missing)}: и. о. руководителя задаётся всеми четырьмя", BAD_USAGE)
+    if role not in DELEGABLE:
+        raise fail(f"--role: за руководителя действуют в ролях {ROLES_ACTED_FOR}", BAD_USAGE)
+    fields = {"head_id": head_id, "order": order, "starts_on": starts_on, "ends_on": ends_on}
+    try:
+        return Acting.model_validate(fields).model_dump(mode="json")
+    except ValidationError as error:
+        field = str(error.errors()[0]["loc"][0])
+        raise fail(ACTING_OPTIONS[field], BAD_USAGE) from None
+
+
+ROLES_ACTED_FOR = ", ".join(ROLE_TITLES[role] for role in sorted(DELEGABLE))
+ACTING_OPTIONS = {
+    "head_id": "--acting-for: id руководителя — латиница, цифры и . _ : -, до 128 знаков",
+    "order": "--order: приказ — одна строка до 300 символов",
+    "starts_on": "--from: дата ГГГГ-ММ-ДД",
+    "ends_on": "--until: дата ГГГГ-ММ-ДД",
+}
+"""What each option of an acting official must be, said when it is not."""
 
 
 def token_hint(data_dir: Path) -> str:
