@@ -22,7 +22,7 @@ POLICY = (
 HEADERS = [
     (b"content-security-policy", POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),  # "no-referrer" would send `Origin: null`
     (b"cache-control", b"no-store"),
 ]
 """Sent with every console response (its pages show what only the signed-in may see)."""

@@ -106,9 +106,11 @@ def draw(request: Request, name: str, signed_in: Session | None, **values: Any) 
     return HTMLResponse(html, status_code=status)
 
 
-def when(moment: datetime, zone: str) -> str:
-    """A moment as the region's clock showed it."""
-    return moment.astimezone(ZoneInfo(zone)).strftime("%d.%m.%Y %H:%M:%S")
+def when(moment: datetime | str, zone: str) -> str:
+    """A moment (or an ISO moment, as the projections' rows hold it) as the region's clock
+    showed it."""
+    found = moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)
+    return found.astimezone(ZoneInfo(zone)).strftime("%d.%m.%Y %H:%M:%S")
 
 
 def day(value: date | str | None) -> str:

@@ -61,7 +61,7 @@ async def test_every_console_response_carries_the_policy(region: Region, portal:
     for answer in answers:
         assert answer.headers["content-security-policy"] == POLICY, answer.url
         assert answer.headers["x-content-type-options"] == "nosniff"
-        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["referrer-policy"] == "same-origin"
     assert [a.status_code for a in answers[-4:]] == [200, 404, 422, 403]
     assert "content-security-policy" not in (await client.get("/health/live")).headers
     for answer in answers:
