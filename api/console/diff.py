@@ -1,8 +1,9 @@
 """The difference between two versions of a route: which fields of its state changed.
 
-Both states are `RouteState` dumps (what `GET /routes/{id}?version=` answers), flattened to
-paths (`plan.activities.2.title`, `agreements.0.role`); a path present in one only, or holding
-another value, is a change. Each is named by its top field's Russian description."""
+Both states are `RouteState` dumps (what `GET /routes/{id}?version=` answers). A field set or
+cleared whole (the plan once designed) is one change; a field changed within is flattened to
+paths (`plan.activities.2.title`, `agreements.0.role`), and a path present in one only, or
+holding another value, is a change. Each is named by its top field's Russian description."""
 
 from __future__ import annotations
 
@@ -58,14 +59,32 @@ def title(path: str) -> str:
 
 
 def changes(before: RouteState, after: RouteState) -> list[Change]:
-    """What changed from `before` to `after`, in the order of the state's fields."""
-    old = flatten(before.model_dump(mode="json", exclude=set(IGNORED)))
-    new = flatten(after.model_dump(mode="json", exclude=set(IGNORED)))
-    found = []
-    for path in dict.fromkeys([*old, *new]):
-        if path in old and path in new and old[path] == new[path]:
+    """What changed from `before` to `after`, in the order of the state's fields: a field set
+    or cleared whole is one change (its value drawn as JSON), a field changed within, one
+    change per changed leaf."""
+    old = before.model_dump(mode="json", exclude=set(IGNORED))
+    new = after.model_dump(mode="json", exclude=set(IGNORED))
+    found: list[Change] = []
+    for name in new:
+        if old[name] == new[name]:
             continue
-        was = shown(old[path]) if path in old else None
-        now = shown(new[path]) if path in new else None
-        found.append(Change(title(path), path, was, now))
+        if not old[name] or not new[name]:  # set or cleared whole
+            found.append(Change(title(name), name, whole(old[name]), whole(new[name])))
+            continue
+        was, now = flatten(old[name], name), flatten(new[name], name)
+        for path in dict.fromkeys([*was, *now]):
+            if path in was and path in now and was[path] == now[path]:
+                continue
+            before_text = shown(was[path]) if path in was else None
+            after_text = shown(now[path]) if path in now else None
+            found.append(Change(title(path), path, before_text, after_text))
     return found
+
+
+def whole(value: Any) -> str | None:
+    """A field's whole value as a person reads it (None when it is empty)."""
+    if value is None or value in ({}, []):
+        return None
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    return shown(value)

@@ -7,15 +7,18 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from uuid import UUID
 
 import httpx
 
+from aggregates.application import Routes
 from aggregates.profiles import Stage
 from aggregates.values import Role
 from api.console import POLICY
 from api.console.session import COOKIE
 from tests.api.conftest import Region
 from tests.api.support import Portal
+from tests.integration.test_audit_truncation import delete_last, execute, rehash_last
 
 
 async def signed_in(client: httpx.AsyncClient, token: str) -> str:
@@ -187,3 +190,34 @@ async def test_the_export_is_the_routes_verifiable_bundle(region: Region, portal
     assert f"iom-{route}-v" in answer.headers["content-disposition"]
     names = zipfile.ZipFile(io.BytesIO(answer.content)).namelist()
     assert "verify.py" in names and "manifest.json" in names
+
+
+def alter_last(routes: Routes, route_id: UUID) -> int:
+    """Change the route's last event in the store without hashing it again; its version."""
+    last = routes.history(route_id)[-1]
+    stored = routes.mapper.to_stored_event(last.model_copy(update={"command_id": "changed"}))
+    table = routes.recorder.events_table_name  # type: ignore[attr-defined]
+    execute(
+        routes,
+        f"UPDATE {table} SET state = %s WHERE originator_id = %s AND originator_version = %s",
+        (stored.state, route_id, last.originator_version),
+    )
+    return last.originator_version
+
+
+async def test_the_verdict_names_a_tampered_chain(region: Region, portal: Portal) -> None:
+    client = region.client
+    await signed_in(client, portal.token(Role.AUDITOR, "auditor-1"))
+    kept, forged, cut, altered = region.sakha[:4]
+    rehash_last(region.routes, forged)
+    delete_last(region.routes, cut)
+    version = alter_last(region.routes, altered)
+    page = await client.get(f"/console/routes/{kept}/verify")
+    assert "Цепочка цела" in page.text and "НАРУШЕНА" not in page.text
+    page = await client.get(f"/console/routes/{forged}/verify")
+    assert "ЦЕПОЧКА НАРУШЕНА" in page.text and "изменено и перехешировано" in page.text
+    page = await client.get(f"/console/routes/{cut}/verify")
+    assert "ЦЕПОЧКА НАРУШЕНА" in page.text and "события удалены" in page.text
+    page = await client.get(f"/console/routes/{altered}/verify")
+    assert "ЦЕПОЧКА НАРУШЕНА" in page.text
+    assert f"событие {version}: содержимое не совпадает с хешем" in page.text
