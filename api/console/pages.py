@@ -35,6 +35,8 @@ from api.console.session import (
     principal_of,
     same_site,
 )
+from api.limits import page_limit
+from api.paging import PageAsk
 from api.problems import ProblemError
 from api.services import ServicesDep
 
@@ -181,8 +183,9 @@ async def search(
         opened_from=date_of(opened_from, "открыт с"),
         opened_to=date_of(opened_to, "открыт по"),
     )
-    key = request.app.state.cursor_key
-    page = await reads.search(services, signed_in.principal, asked, cursor, key)
+    rows = page_limit(None, request.app.state.settings)
+    ask = PageAsk((), cursor, rows, request.app.state.cursor_key)
+    page = await reads.search(services, signed_in.principal, asked, ask)
     given = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
     return draw(request, "routes.html", signed_in, page=page, asked=given)
 

@@ -31,8 +31,6 @@ from projections.tables import Filters
 from projections.view import transaction_on
 
 ROUTES: MonitoringList = next(each for each in LISTS if each.name == "routes")
-PAGE = 25
-"""Routes on a page of the search."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +65,10 @@ class Search:
 
 
 async def search(
-    services: Services, principal: Principal, asked: Search, cursor: str | None, key: Any
+    services: Services, principal: Principal, asked: Search, ask: PageAsk
 ) -> dict[str, Any]:
-    """One page of the routes in reach that match (`GET /monitoring/routes`'s own functions);
-    a filter beyond the reach is the API's 403 (`RoleError`)."""
+    """One page of the routes in reach that match (`GET /monitoring/routes`'s own functions,
+    the API's default page size); a filter beyond the reach is the API's 403 (`RoleError`)."""
     given = {
         "school": asked.school,
         "methodist": asked.methodist,
@@ -80,9 +78,8 @@ async def search(
     filters = monitoring.filters_for(chosen, principal, given)
     if asked.teacher is not None:  # the list's own teacher column (the API holds teachers to it)
         if filters.teacher_id not in (None, asked.teacher):
-            return {"items": [], "next_cursor": None, "limit": PAGE}
+            return {"items": [], "next_cursor": None, "limit": ask.limit}
         filters = replace(filters, teacher_id=asked.teacher)
-    ask = PageAsk((), cursor, PAGE, key)
     return await asyncio.to_thread(monitoring.read, services, chosen, filters, ask)
 
 

@@ -14,9 +14,10 @@ import httpx
 from aggregates.application import Routes
 from aggregates.profiles import Stage
 from aggregates.values import Role
+from api.app import create_app
 from api.console import POLICY
 from api.console.session import COOKIE
-from tests.api.conftest import Region
+from tests.api.conftest import Region, serving
 from tests.api.support import Portal
 from tests.integration.test_audit_truncation import delete_last, execute, rehash_last
 
@@ -221,3 +222,28 @@ async def test_the_verdict_names_a_tampered_chain(region: Region, portal: Portal
     page = await client.get(f"/console/routes/{altered}/verify")
     assert "ЦЕПОЧКА НАРУШЕНА" in page.text
     assert f"событие {version}: содержимое не совпадает с хешем" in page.text
+
+
+async def test_the_search_pages_through_the_routes(region: Region, portal: Portal) -> None:
+    settings = portal.settings(api_default_page=3)
+    app = create_app(settings, region.direct.app.state.services)
+    async with serving(app) as client:
+        await signed_in(client, portal.token(Role.AUDITOR, "auditor-1"))
+        for params in ({}, {"stage": Stage.IMPLEMENTATION.value}):
+            seen: list[str] = []
+            page = await client.get("/console/routes", params=params)
+            while True:
+                links = route_links(page.text)
+                assert 1 <= len(links) <= 3
+                seen += links
+                found = re.search(r'href="(/console/routes\?[^"]*cursor=[^"]+)"', page.text)
+                if found is None:
+                    break
+                page = await client.get(found.group(1).replace("&amp;", "&"))
+                assert page.status_code == 200, page.text
+            assert sorted(seen) == sorted(str(i) for i in region.sakha)
+        first = await client.get("/console/routes", params={"stage": Stage.IMPLEMENTATION.value})
+        found_cursor = re.search(r"cursor=([^\"&]+)", first.text)
+        assert found_cursor is not None
+        moved = await client.get("/console/routes", params={"cursor": found_cursor.group(1)})
+        assert moved.status_code == 422  # a cursor moves only within its own narrowing
