@@ -196,7 +196,7 @@ async def timeline(
 ) -> Response:
     """The route's events in Russian, with the pickers of a past state and a difference."""
     found = route_id_of(route_id)
-    zone = await reads.zone_of(services, signed_in.principal, found)
+    zone = reads.zone(services, signed_in.principal)
     history = await reads.history(services, signed_in.principal, found)
     return draw(request, "timeline.html", signed_in, history=history, zone=zone)
 
@@ -213,7 +213,7 @@ async def state(
 ) -> Response:
     """The route now, at a version or at a moment of the region's clock."""
     found = route_id_of(route_id)
-    zone = await reads.zone_of(services, signed_in.principal, found)
+    zone = reads.zone(services, signed_in.principal)
     moment = moment_of(at, zone)
     shown_route = await reads.state(services, signed_in.principal, found, version, moment)
     dumped = shown_route.model_dump(mode="json")
@@ -273,7 +273,7 @@ async def refusals(
 ) -> Response:
     """The route's refused commands."""
     found = route_id_of(route_id)
-    zone = await reads.zone_of(services, signed_in.principal, found)
+    zone = reads.zone(services, signed_in.principal)
     rows = await reads.refusals(services, signed_in.principal, found)
     return draw(request, "refusals.html", signed_in, route_id=found, rows=rows, zone=zone)
 
@@ -302,6 +302,9 @@ def readable(value: Any) -> tuple[str, bool]:
     return shown(value), False
 
 
+TITLES = {each.value: title for each, title in ROLE_TITLES.items()}
+
+
 def role_title(role: str) -> str:
     """A role's Russian title (the role's code when it is none of the portal's)."""
-    return {each.value: title for each, title in ROLE_TITLES.items()}.get(role, role)
+    return TITLES.get(role, role)

@@ -99,10 +99,10 @@ async def state(
     return await queries.get_route(route_id, principal, services, version, as_of)
 
 
-async def zone_of(services: Services, principal: Principal, route_id: UUID) -> str:
-    """The time zone of the route's region (its regulation's), the route in reach."""
-    route = await visible_route(services.routes, principal, route_id)
-    return route.profile.time_zone
+def zone(services: Services, principal: Principal) -> str:
+    """The time zone of the principal's region (its newest regulation's): every route in
+    their reach is of that region."""
+    return services.routes.profiles.latest(principal.region).time_zone
 
 
 TRAIL = "журнал аудита видел"
