@@ -86,6 +86,13 @@ async def test_the_session_cookie_is_strict_and_lives_as_the_token(
     age = int(re.search(r"Max-Age=(\d+)", cookie).group(1))  # type: ignore[union-attr]
     assert 590 <= age <= 600
     assert "Secure" not in cookie  # served over http here
+    transport = httpx.ASGITransport(app=region.direct.app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://api") as secure:
+        answer = await secure.post(
+            "/console/login", data={"token": portal.token(Role.AUDITOR, "auditor-1")}
+        )
+    assert answer.status_code == 303
+    assert "Secure" in answer.headers["set-cookie"]  # over https, never sent in the clear
 
 
 async def test_without_a_valid_session_the_login_page_says_why(
