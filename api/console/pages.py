@@ -89,6 +89,15 @@ def date_of(text: str | None, field: str) -> date | None:
         raise PageError(422, f"поле «{field}»: укажите дату в виде ГГГГ-ММ-ДД") from None
 
 
+def version_of(text: str | None, field: str) -> int | None:
+    """A version field of a form (a whole number from 1), or a page naming the field."""
+    if not text:
+        return None
+    if not text.isdecimal() or int(text) < 1:
+        raise PageError(422, f"поле «{field}»: укажите номер версии — целое число от 1")
+    return int(text)
+
+
 def moment_of(text: str | None, zone: str) -> datetime | None:
     """A moment of the date picker (date and time in the region's time zone), or a page."""
     if not text:
@@ -208,14 +217,15 @@ async def state(
     *,
     signed_in: SessionDep,
     services: ServicesDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Text = None,
     at: Text = None,
 ) -> Response:
     """The route now, at a version or at a moment of the region's clock."""
     found = route_id_of(route_id)
     zone = reads.zone(services, signed_in.principal)
     moment = moment_of(at, zone)
-    shown_route = await reads.state(services, signed_in.principal, found, version, moment)
+    number = version_of(version, "версия")
+    shown_route = await reads.state(services, signed_in.principal, found, number, moment)
     dumped = shown_route.model_dump(mode="json")
     fields = [
         (field.description or name, readable(dumped[name]))
@@ -232,15 +242,18 @@ async def diff(
     *,
     signed_in: SessionDep,
     services: ServicesDep,
-    since: Annotated[int, Query(ge=1)],
-    until: Annotated[int, Query(ge=1)],
+    since: Text = None,
+    until: Text = None,
 ) -> Response:
     """Which fields of the route's state changed between two versions."""
     found = route_id_of(route_id)
-    before = await reads.state(services, signed_in.principal, found, since)
-    after = await reads.state(services, signed_in.principal, found, until)
+    first, last = version_of(since, "сравнить версию"), version_of(until, "с версией")
+    if first is None or last is None:
+        raise PageError(422, "укажите обе версии для сравнения")
+    before = await reads.state(services, signed_in.principal, found, first)
+    after = await reads.state(services, signed_in.principal, found, last)
     found_changes = changes(before, after)
-    values = {"route_id": found, "since": since, "until": until, "changes": found_changes}
+    values = {"route_id": found, "since": first, "until": last, "changes": found_changes}
     return draw(request, "diff.html", signed_in, **values)
 
 

@@ -168,6 +168,19 @@ async def test_the_search_holds_to_the_region_and_narrows(region: Region, portal
     assert route_links(page.text) == set()
     bad = await client.get("/console/routes", params={"opened_to": "вчера"})
     assert bad.status_code == 422 and "открыт по" in bad.text
+    route = region.sakha[0]
+    for path, field in (
+        ("/state?version=0", "поле «версия»"),
+        ("/state?version=abc", "поле «версия»"),
+        ("/diff?since=1&until=x", "поле «с версией»"),
+        ("/diff?since=1", "укажите обе версии"),
+        ("/state?at=вчера", "поле «момент»"),
+    ):
+        bad = await client.get(f"/console/routes/{route}{path}")
+        assert bad.status_code == 422, path
+        assert bad.headers["content-type"].startswith("text/html") and field in bad.text
+    bad = await client.get(f"/console/routes/{route}/state?version=999")
+    assert bad.status_code == 422 and "версия ИОМ — от 1 до" in bad.text  # the API's own rule
     balakhta_teacher = region.routes.route(region.balakhta[0]).teacher_id
     page = await client.get("/console/routes", params={"teacher": balakhta_teacher})
     assert route_links(page.text) == set()
