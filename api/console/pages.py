@@ -263,7 +263,9 @@ async def verify(
 ) -> Response:
     """The verdict on the route's hash chain."""
     found = route_id_of(route_id)
-    verdict = await reads.verdict(services, signed_in.principal, found)
+    secret = request.app.state.settings.audit_key
+    key = secret.get_secret_value().encode() if secret is not None else None
+    verdict = await reads.verdict(services, signed_in.principal, found, key)
     return draw(request, "verify.html", signed_in, route_id=found, verdict=verdict)
 
 

@@ -116,6 +116,8 @@ class Verdict:
     report: ChainReport
     findings: list[tuple[int | None, str]]
     checkpoint: int | None
+    signature_checked: bool
+    """Whether the checkpoint's signature was checked (the API holds `IOM_AUDIT_KEY`)."""
 
     @property
     def intact(self) -> bool:
@@ -123,10 +125,10 @@ class Verdict:
         return not self.findings
 
 
-def check_route(services: Services, route_id: UUID) -> Verdict:
+def check_route(services: Services, route_id: UUID, key: bytes | None) -> Verdict:
     """What `iom audit verify` checks of one route: its chain recomputed from the stored events
     and held against the head the audit trail saw and the head the latest signed checkpoint
-    holds (blocking)."""
+    holds, that checkpoint's signature checked with `key` when the API has it (blocking)."""
     with services.audit.transaction(commit=False) as db:
         trail = trail_heads(db).get(route_id)
         checkpoint = latest_checkpoint(db)
@@ -141,13 +143,18 @@ def check_route(services: Services, route_id: UUID) -> Verdict:
         if reason is not None:
             findings.append((head.version, reason))
     number = checkpoint.number if checkpoint is not None else None
-    return Verdict(report, findings, number)
+    checked = checkpoint is not None and key is not None
+    if checkpoint is not None and key is not None and not checkpoint.signed_by(key):
+        findings.append((None, f"не сходится подпись контрольной точки {checkpoint.number}"))
+    return Verdict(report, findings, number, checked)
 
 
-async def verdict(services: Services, principal: Principal, route_id: UUID) -> Verdict:
-    """The verdict on a route in reach."""
+async def verdict(
+    services: Services, principal: Principal, route_id: UUID, key: bytes | None
+) -> Verdict:
+    """The verdict on a route in reach (`key`: the audit key that signs checkpoints)."""
     await visible_route(services.routes, principal, route_id)
-    return await asyncio.to_thread(check_route, services, route_id)
+    return await asyncio.to_thread(check_route, services, route_id, key)
 
 
 def engine_version() -> str:

@@ -17,6 +17,7 @@ from aggregates.values import Role
 from api.app import create_app
 from api.console import POLICY
 from api.console.session import COOKIE
+from projections.checkpoints import write_checkpoint
 from tests.api.conftest import Region, serving
 from tests.api.support import Portal
 from tests.integration.test_audit_truncation import delete_last, execute, rehash_last
@@ -267,3 +268,22 @@ async def test_the_search_pages_through_the_routes(region: Region, portal: Porta
         assert found_cursor is not None
         moved = await client.get("/console/routes", params={"cursor": found_cursor.group(1)})
         assert moved.status_code == 422  # a cursor moves only within its own narrowing
+
+
+async def test_the_verdict_checks_the_checkpoints_signature_with_the_audit_key(
+    region: Region, portal: Portal
+) -> None:
+    with region.direct.app.state.services.audit.transaction(commit=True) as db:
+        write_checkpoint(db, b"the-key-that-signed")
+    route = region.sakha[0]
+    for key, verdict in (
+        (None, "Подпись контрольной точки 1 не проверена"),
+        ("the-key-that-signed", "Цепочка цела"),
+        ("another-key", "не сходится подпись контрольной точки 1"),
+    ):
+        app = create_app(portal.settings(audit_key=key), region.direct.app.state.services)
+        async with serving(app) as client:
+            await signed_in(client, portal.token(Role.AUDITOR, "auditor-1"))
+            page = await client.get(f"/console/routes/{route}/verify")
+        assert verdict in page.text, key
+        assert ("ЦЕПОЧКА НАРУШЕНА" in page.text) == (key == "another-key")
