@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from api import problems
+from api import console, problems
 from api.edge import EdgeChecks
 from api.limits import BodyLimit, RateLimiter
 from api.metrics import install_metrics
@@ -74,6 +74,7 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.state.cursor_key = CursorKey.from_settings(settings)
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
     app.add_middleware(EdgeChecks)  # undecodable parameters, oversized headers: before routing
+    console.install(app)  # the web console under /console (`api.console`)
     install_metrics(app)  # outermost: it measures the refused bodies too
     problems.install(app)
     app.include_router(commands.build_router())

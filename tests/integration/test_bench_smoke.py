@@ -10,7 +10,7 @@ import pytest
 from aggregates.application import Routes
 from aggregates.deadlines import timers
 from aggregates.profiles import ProfileCatalogue, load_profiles
-from bench import api, workflows
+from bench import api, console, workflows
 from bench import projections as bench
 from bench import tasks as tasks_bench
 from bench.sections import write_section
@@ -149,3 +149,16 @@ def test_tasks_bench_at_a_tiny_size() -> None:
     section = tasks_bench.render(report, "--backend sqlite --routes 12")
     assert section.startswith(f"## {tasks_bench.SECTION}") and tasks_bench.END in section
     assert "rows for 12 routes" in section
+
+
+def test_the_console_benchmarks_section(tmp_path: Path) -> None:
+    page = Stats.of([n * 2_000_000 for n in range(1, 21)])
+    answer = Stats.of([n * 1_000_000 for n in range(1, 21)])
+    result = console.Result(500, page, answer, 200_000, 150_000)
+    assert result.ratio == 2.0
+    section = console.render(result, "--events 500 --samples 20")
+    assert "(target ≤ 2×: met)" in section and section.endswith(f"{console.END}\n")
+    path = tmp_path / "BENCHMARKS.md"
+    write_section(path, console.SECTION, console.END, section)
+    write_section(path, console.SECTION, console.END, section.replace("met", "NOT met"))
+    assert path.read_text().count(console.END) == 1 and "NOT met" in path.read_text()
