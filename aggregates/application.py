@@ -250,12 +250,13 @@ class Routes(Application[UUID]):
             raise RouteNotFoundError("not_found", f"ИОМ {route_id} не найден")
         return events
 
-    def route_ids(self, batch: int = 1000) -> Iterator[UUID]:
-        """Every route's id, in the order the routes were opened."""
+    def route_ids(self, batch: int = 1000, until: int | None = None) -> Iterator[UUID]:
+        """Every route's id, in the order the routes were opened (those opened by notification
+        `until`)."""
         topic = get_topic(RouteOpened)
         start = 1
         while True:
-            page = self.recorder.select_notifications(start, batch, topics=[topic])
+            page = self.recorder.select_notifications(start, batch, stop=until, topics=[topic])
             yield from (cast(UUID, n.originator_id) for n in page)
             if len(page) < batch:
                 return
