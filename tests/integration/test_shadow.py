@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aggregates.application import Routes
+from aggregates.persistence import RouteSnapshot
 from aggregates.profiles import ProfileCatalogue, load_profiles
 from projections import monitoring
 from projections.catalog import PROJECTIONS, catch_up, datastore_of
@@ -149,3 +150,38 @@ def test_an_unreachable_temporal_exits_3(live: Routes, monkeypatch: pytest.Monke
     result = runner.invoke(iom, ["shadow"])
     assert result.exit_code == 3, result.output
     assert "Temporal" in result.output
+
+
+def test_a_snapshot_the_new_aggregate_disagrees_with_is_named(database_url: str) -> None:
+    routes = Routes(
+        store_env(database_url), profiles=ProfileCatalogue(load_profiles()), snapshot_interval=4
+    )
+    try:
+        (route_id,) = write_demo(routes, "sakha", 1)
+        for name in PROJECTIONS:
+            catch_up(routes, name)
+        assert routes.snapshots is not None
+        (snapshot,) = routes.snapshots.get(route_id, desc=True, limit=1)
+        assert isinstance(snapshot, RouteSnapshot)
+        assert check_store(routes).findings == []
+
+        changed = snapshot.model_copy(update={"state": snapshot.state | {"term": 7}})
+        table = routes.snapshots.recorder.events_table_name  # type: ignore[attr-defined]
+        with transaction_on(datastore_of(routes), commit=True) as db:
+            store_id = route_id.hex if db.dialect == "sqlite" else route_id
+            db.execute(
+                f"UPDATE {table} SET state = %s"
+                " WHERE originator_id = %s AND originator_version = %s",
+                (
+                    routes.mapper.to_stored_event(changed).state,
+                    store_id,
+                    snapshot.originator_version,
+                ),
+            )
+
+        (finding,) = check_store(routes).findings
+        assert finding.route_id == str(route_id)
+        assert finding.where == f"снимок версии {snapshot.originator_version}"
+        assert "term: в снимке «7», новым кодом «1»" in finding.detail
+    finally:
+        routes.close()
