@@ -130,7 +130,7 @@ def show(
     Пример: iom audit show ROUTE_ID --as-of-date 2026-12-30
     """
     if version is not None and (as_of is not None or as_of_date is not None):
-        raise fail("укажите --version или --as-of / --as-of-date, не вместе")
+        raise fail("укажите --version или --as-of / --as-of-date, не оба")
     if as_of is not None and as_of.tzinfo is None:
         raise fail("--as-of: укажите часовой пояс, например 2026-03-01T12:00:00+09:00")
     settings = Settings()

@@ -125,7 +125,7 @@ def render_route(  # typer passes every parameter by name
     Пример: iom docs render ROUTE_ID --doc karta --version 12 --format pdf -o karta.pdf
     """
     if version is not None and (as_of is not None or as_of_date is not None):
-        raise fail("укажите --version или --as-of / --as-of-date, не вместе")
+        raise fail("укажите --version или --as-of / --as-of-date, не оба")
     if as_of is not None and as_of.tzinfo is None:
         raise fail("--as-of: укажите часовой пояс, например 2026-03-01T12:00:00+09:00")
     settings = Settings()
