@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
@@ -26,6 +26,7 @@ from aggregates.events import RouteEvent, RouteOpened
 from aggregates.persistence import OrjsonTranscoder, PydanticMapper, RouteSnapshot
 from aggregates.profiles import ProfileCatalogue, UnknownProfileError
 from aggregates.route import Route
+from aggregates.timeline import Dated, route_on
 from aggregates.values import Acting, Actor
 
 ROUTE_NAMESPACE = UUID("6f1d3c8e-5a1b-4c1e-9d7a-1c0e5b2a9f40")
@@ -248,6 +249,16 @@ class Routes(Application[UUID]):
             )
         return route
 
+    def route_on(self, route_id: UUID, day: date, known_at: datetime | None = None) -> Dated:
+        """The route as it was on `day` (a business date: facts of that day recorded later
+        count), as known at `known_at` (see `aggregates.timeline`)."""
+        dated = route_on(self.history(route_id), day, known_at)
+        if dated is None:
+            raise RouteNotFoundError(
+                "not_found", f"ИОМ {route_id} на {day.isoformat()} ещё не был открыт"
+            )
+        return dated
+
     def history(self, route_id: UUID, *, version: int | None = None) -> list[RouteEvent]:
         """Every event of the route, oldest first (up to `version`)."""
         events = cast(list[RouteEvent], list(self.events.get(route_id, lte=version)))
@@ -255,12 +266,13 @@ class Routes(Application[UUID]):
             raise RouteNotFoundError("not_found", f"ИОМ {route_id} не найден")
         return events
 
-    def route_ids(self, batch: int = 1000) -> Iterator[UUID]:
-        """Every route's id, in the order the routes were opened."""
+    def route_ids(self, batch: int = 1000, until: int | None = None) -> Iterator[UUID]:
+        """Every route's id, in the order the routes were opened (those opened by notification
+        `until`)."""
         topic = get_topic(RouteOpened)
         start = 1
         while True:
-            page = self.recorder.select_notifications(start, batch, topics=[topic])
+            page = self.recorder.select_notifications(start, batch, stop=until, topics=[topic])
             yield from (cast(UUID, n.originator_id) for n in page)
             if len(page) < batch:
                 return

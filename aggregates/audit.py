@@ -18,6 +18,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from eventsourcing.persistence import Mapper, StoredEvent
+
 from aggregates.application import Routes
 from aggregates.chain import GENESIS, link
 from aggregates.events import RouteEvent
@@ -44,23 +46,42 @@ class ChainReport:
 def verify_route(app: Routes, route_id: UUID, keep: Collection[int] = ()) -> ChainReport:
     """Recompute the route's chain from its stored events, one by one (keeping its hash at the
     versions `keep`)."""
+    return replay_chain(app.mapper, route_id, app.recorder.select_events(route_id), keep)[0]
+
+
+def replay_chain(
+    mapper: Mapper[UUID], route_id: UUID, stored: Iterable[StoredEvent], keep: Collection[int] = ()
+) -> tuple[ChainReport, list[RouteEvent]]:
+    """Recompute the chain over a route's stored events, decoding each with `mapper` (keeping
+    the chain's hash at the versions `keep`); the report, and the events decoded up to the first
+    that does not decode."""
     head, version = GENESIS, 0
     kept: dict[int, str] = {}
-    for stored in app.recorder.select_events(route_id):
-        version = stored.originator_version
+    events: list[RouteEvent] = []
+    broken: tuple[int, str] | None = None
+    for each in stored:
+        version = each.originator_version
         try:
-            event = app.mapper.to_domain_event(stored)
+            event = mapper.to_domain_event(each)
         except Exception as error:
+            if broken is not None:
+                break
             reason = f"событие не читается: {error}"
-            return ChainReport(route_id, version, head, version, reason, kept)
+            return ChainReport(route_id, version, head, version, reason, kept), events
         assert isinstance(event, RouteEvent)
+        events.append(event)
+        if broken is not None:
+            continue
         head = link(head, event.content())
         if event.chain_hash != head:
-            reason = "содержимое не совпадает с хешем"
-            return ChainReport(route_id, version, head, version, reason, kept)
+            broken = (version, "содержимое не совпадает с хешем")
+            continue
         if version in keep:
             kept[version] = head
-    return ChainReport(route_id, version, head, kept=kept)
+    if broken is not None:
+        at, reason = broken
+        return ChainReport(route_id, at, head, at, reason, kept), events
+    return ChainReport(route_id, version, head, kept=kept), events
 
 
 @dataclass(frozen=True)

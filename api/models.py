@@ -102,6 +102,30 @@ ROUTE_EXAMPLE: dict[str, Any] = {
 }
 
 
+class DatedFact(BaseModel):
+    """Событие ИОМ с датой, к которой оно относится, и моментом, когда оно внесено."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 14,
+                    "event_type": "ActivityCompleted",
+                    "occurred_on": "2026-12-30",
+                    "recorded_at": "2027-01-09T03:15:00Z",
+                    "summary": "Мероприятие a1 выполнено 30.12.2026",
+                }
+            ]
+        }
+    )
+
+    version: int = Field(description="Версия ИОМ, которую событие создало.")
+    event_type: str = Field(description="Тип события.")
+    occurred_on: date = Field(description="Дата, к которой относится факт (в регионе).")
+    recorded_at: datetime = Field(description="Когда событие внесено.")
+    summary: str = Field(description="Запись по-русски в терминах регламента.")
+
+
 class RouteState(BaseModel):
     """ИОМ сейчас: этап, стороны, план, согласование, мониторинг, корректировки, итоги.
     Персональных данных (ФИО и т. п.) здесь нет: только идентификаторы."""
@@ -164,6 +188,29 @@ class RouteState(BaseModel):
     modified_on: datetime = Field(description="Когда изменён последний раз.")
     chain_head: str = Field(
         description="Хэш последнего звена цепочки событий (проверка: iom audit verify)."
+    )
+    as_of_date: date | None = Field(
+        default=None,
+        description=(
+            "Дата, на которую показан ИОМ (запрошена `as_of_date`): всё, что произошло по эту"
+            " дату включительно, когда бы ни было внесено."
+        ),
+    )
+    recorded_later: list[DatedFact] = Field(
+        default=[],
+        description=(
+            "Факты этой даты или раньше, внесённые после её окончания (в часовом поясе"
+            " региона): в них ИОМ «каким он был» расходится с ИОМ «каким его знали» на конец"
+            " даты (`as_of` — конец даты)."
+        ),
+    )
+    not_applied: list[DatedFact] = Field(
+        default=[],
+        description=(
+            "Факты этой даты или раньше, которые не ложатся на ИОМ, каким он был на эту дату"
+            " (например, мероприятие выполнено раньше, чем корректировка его добавила): не"
+            " учтены."
+        ),
     )
 
     @classmethod

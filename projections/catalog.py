@@ -64,14 +64,15 @@ def datastore_of(routes: Routes) -> Any:
     return getattr(routes.recorder, "datastore")  # noqa: B009 - not on the abstract recorder type
 
 
-def open_projection(routes: Routes, name: str) -> BatchProjection:
-    """The projection `name` on the routes' store, its tables created if missing."""
+def open_projection(routes: Routes, name: str, *, datastore: Any = None) -> BatchProjection:
+    """The projection `name` of the routes' log, its tables created if missing: on the routes'
+    own store, or on `datastore` (a scratch database that `iom shadow` rebuilds into)."""
     try:
         cls = PROJECTIONS[name]
     except KeyError:
         known = ", ".join(PROJECTIONS)
         raise UnknownProjectionError(f"нет проекции «{name}»; известны: {known}") from None
-    view = open_view(datastore_of(routes), cls.spec(routes.name))
+    view = open_view(datastore or datastore_of(routes), cls.spec(routes.name))
     if cls is MonitoringProjection:
         return MonitoringProjection(view, replay=history_of(routes))
     if cls is TasksProjection:

@@ -308,19 +308,24 @@ def open_view(datastore: Any, spec: ViewSpec) -> ProjectionView:
 def outdated_tables(view: ProjectionView) -> list[str]:
     """The view's own tables that lack a declared column (`CREATE TABLE IF NOT EXISTS` kept
     an earlier release's table): its rows cannot be written until the view is rebuilt."""
-    if view.dialect == "postgres":
+    with view.transaction(commit=False) as db:
+        return [
+            table.name
+            for table in view.spec.tables
+            if not set(table.names) <= columns_of(db, table.name)
+        ]
+
+
+def columns_of(db: Db, table: str) -> set[str]:
+    """The columns the database's `table` has (none if it has no such table)."""
+    if db.dialect == "postgres":
         query = (
             "SELECT column_name AS name FROM information_schema.columns "
             "WHERE table_schema = current_schema() AND table_name = %s"
         )
     else:
         query = "SELECT name FROM pragma_table_info(%s)"
-    with view.transaction(commit=False) as db:
-        return [
-            table.name
-            for table in view.spec.tables
-            if not set(table.names) <= {row["name"] for row in db.fetchall(query, (table.name,))}
-        ]
+    return {row["name"] for row in db.fetchall(query, (table,))}
 
 
 @contextmanager

@@ -20,11 +20,15 @@ if TYPE_CHECKING:
     from api.app import OpenServices
 
 
-def build_routes(settings: Settings) -> Routes:
-    """The routes application on the configured event store."""
+def build_routes(settings: Settings, *, create_tables: bool = True) -> Routes:
+    """The routes application on the configured event store (creating its tables where missing,
+    unless it only reads: `create_tables` false)."""
     key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
+    env = store_env(settings.database_url, key)
+    if not create_tables:
+        env["CREATE_TABLE"] = "no"
     return Routes(
-        store_env(settings.database_url, key),
+        env,
         profiles=ProfileCatalogue.load(settings.profiles_dir),
         snapshot_interval=settings.snapshot_interval,
     )

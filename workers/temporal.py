@@ -29,6 +29,8 @@ from workflows.calendars import RegionCalendarWorkflow
 from workflows.contracts import SEARCH_ATTRIBUTES
 from workflows.route import RouteWorkflow
 
+WORKFLOWS = (RouteWorkflow, RegionCalendarWorkflow)
+"""The workflows the worker runs (and `iom shadow` replays)."""
 ACTIVITY_THREADS = 8  # sync activities (store, SMTP, HTTP) run on this many threads
 LOCAL_THREADS = 4
 """Threads of their own for people's commands, which run as local activities: a burst of slow
@@ -93,7 +95,7 @@ def route_worker(client: Client, routes: Routes, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[RouteWorkflow, RegionCalendarWorkflow],
+        workflows=list(WORKFLOWS),
         activities=[
             calendars.calendar_notice,
             handlers.load_route,

@@ -96,7 +96,7 @@ async def state(
     as_of: datetime | None = None,
 ) -> RouteState:
     """The route at a version or moment as `GET /routes/{id}` answers it."""
-    return await queries.get_route(route_id, principal, services, version, as_of)
+    return await queries.get_route(route_id, principal, services, version=version, as_of=as_of)
 
 
 def zone(services: Services, principal: Principal) -> str:

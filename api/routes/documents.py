@@ -17,7 +17,7 @@ auditor, the operator); anyone else gets 403 before anything is read.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -32,7 +32,7 @@ from api.iso import IsoDate
 from api.paging import invalid
 from api.problems import ProblemError
 from api.routes.commands import RouteId
-from api.routes.queries import AsOf, Version, past
+from api.routes.queries import AsOf, AsOfDate, Version, past
 from api.routes.responses import problems
 from api.services import PrincipalDep, Services, ServicesDep
 from projections.campaign import ProjectionNotReadyError
@@ -141,10 +141,11 @@ def make(
     fmt: Format,
     version: int | None,
     as_of: datetime | None,
+    as_of_date: date | None = None,
 ) -> tuple[bytes, int]:
     """The file and the version it shows (blocking, CPU-bound: run it in a thread)."""
     routes = services.routes
-    route = past(routes, now, version, as_of)
+    route = past(routes, now, version, as_of, as_of_date)
     personal = personal_of(services, principal, now)
     document = document_of(routes, route, doc, personal=personal, generated_at=routes.clock())
     return render(document, fmt), route.version
@@ -159,9 +160,11 @@ async def get_document(
     services: ServicesDep,
     version: Version = None,
     as_of: AsOf = None,
+    as_of_date: AsOfDate = None,
 ) -> Response:
     """Документ ИОМ (Карта ИОМ, корректировки, мониторинг, итоги, сертификат, формы
-    муниципалитетов) сейчас, в версии `version` или на момент `as_of` (одно из двух), файлом
+    муниципалитетов) сейчас, в версии `version` или на момент `as_of` (одно из двух) или на
+    дату `as_of_date` (каким ИОМ был в тот день, с фактами того дня, внесёнными позже), файлом
     DOCX или PDF — по заголовку `Accept` (`*/*` или без заголовка — PDF; ни один не подходит —
     406). Доступ — как к ИОМ. Сведения из информационной справки педагога (персональные
     данные, 152-ФЗ) заполнены только для тех, кому доступна справка: самому педагогу, методисту
@@ -170,7 +173,15 @@ async def get_document(
     fmt = negotiate(request.headers.get("accept"))
     now = await visible_route(services.routes, principal, route_id)
     data, shown = await asyncio.to_thread(
-        make, services, principal, now, doc=doc, fmt=fmt, version=version, as_of=as_of
+        make,
+        services,
+        principal,
+        now,
+        doc=doc,
+        fmt=fmt,
+        version=version,
+        as_of=as_of,
+        as_of_date=as_of_date,
     )
     filename = f"{doc}-{route_id}-v{shown}.{fmt}"
     headers = {

@@ -8,7 +8,7 @@ teacher and methodist today), whichever past state is asked for.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -17,10 +17,11 @@ from aggregates.application import Routes
 from aggregates.events import RouteOpened
 from aggregates.route import Route
 from aggregates.summaries import describe
+from aggregates.timeline import Dated
 from aggregates.values import Ident
 from api.access import may_see, visible_route
-from api.iso import IsoMoment
-from api.models import FoundRoutes, HistoryLine, RouteHistory, RouteState
+from api.iso import IsoDate, IsoMoment
+from api.models import DatedFact, FoundRoutes, HistoryLine, RouteHistory, RouteState
 from api.paging import invalid
 from api.routes.commands import RouteId
 from api.routes.responses import problems
@@ -52,8 +53,30 @@ RouteKey = Annotated[
 ]
 
 
-def past(routes: Routes, now: Route, version: int | None, as_of: datetime | None) -> Route:
-    """The route at `version` or as of `as_of` (it is `now` when neither is given)."""
+AsOfDate = Annotated[
+    IsoDate | None,
+    Query(
+        description=(
+            "Дата (ГГГГ-ММ-ДД): ИОМ таким, каким он был в этот день, — с фактами этого дня,"
+            " внесёнными позже (мероприятие выполнено 30 декабря, отмечено 9 января). Вместе с"
+            " `as_of` — таким, каким его знали в тот момент. Не вместе с `version`."
+        ),
+        examples=["2026-12-30"],
+    ),
+]
+
+
+def past(
+    routes: Routes,
+    now: Route,
+    version: int | None,
+    as_of: datetime | None,
+    as_of_date: date | None = None,
+) -> Route:
+    """The route at `version`, as of `as_of`, or on `as_of_date` as known at `as_of` (it is
+    `now` when none is given)."""
+    if as_of_date is not None:
+        return on_date(routes, now, version, as_of, as_of_date).route
     if version is not None and as_of is not None:
         raise invalid("as_of", "one_of", "укажите version или as_of, не оба")
     if version is not None:
@@ -61,30 +84,58 @@ def past(routes: Routes, now: Route, version: int | None, as_of: datetime | None
             raise invalid("version", "version_range", f"версия ИОМ — от 1 до {now.version}")
         return routes.route(now.id, version=version)
     if as_of is not None:
-        if as_of.tzinfo is None or as_of.utcoffset() is None:
-            raise invalid(
-                "as_of",
-                "timezone",
-                "укажите момент с часовым поясом, например 2026-10-01T12:00:00+09:00",
-            )
-        return routes.route_as_of(now.id, as_of)
+        return routes.route_as_of(now.id, aware(as_of))
     return now
+
+
+def on_date(
+    routes: Routes, now: Route, version: int | None, as_of: datetime | None, as_of_date: date
+) -> Dated:
+    """The route as it was on `as_of_date`, as known at `as_of` (now, if None)."""
+    if version is not None:
+        raise invalid("as_of_date", "one_of", "укажите version или as_of_date, не оба")
+    return routes.route_on(now.id, as_of_date, None if as_of is None else aware(as_of))
+
+
+def aware(as_of: datetime) -> datetime:
+    """`as_of`, refused without a time zone."""
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise invalid(
+            "as_of",
+            "timezone",
+            "укажите момент с часовым поясом, например 2026-10-01T12:00:00+09:00",
+        )
+    return as_of
 
 
 async def get_route(
     route_id: RouteId,
     principal: PrincipalDep,
     services: ServicesDep,
+    *,
     version: Version = None,
     as_of: AsOf = None,
+    as_of_date: AsOfDate = None,
 ) -> RouteState:
-    """ИОМ сейчас, в версии `version` или на момент `as_of` (одно из двух): этап, стороны,
-    план, согласование, мониторинг, корректировки, итоги. Педагогу — только свой ИОМ,
-    методисту — закреплённые за ним, руководителям ОО — ИОМ своей ОО, руководителю ЦНППМ,
-    аудитору и оператору — ИОМ своего региона. На момент до открытия ИОМ — 404."""
+    """ИОМ сейчас, в версии `version` или на момент `as_of` (одно из двух), или на дату
+    `as_of_date` (каким он был в тот день, с фактами того дня, внесёнными позже; с `as_of` —
+    каким его знали в тот момент): этап, стороны, план, согласование, мониторинг,
+    корректировки, итоги; на дату — ещё и факты, внесённые после её окончания, в которых два
+    ответа расходятся. Педагогу — только свой ИОМ, методисту — закреплённые за ним,
+    руководителям ОО — ИОМ своей ОО, руководителю ЦНППМ, аудитору и оператору — ИОМ своего
+    региона. На момент или дату до открытия ИОМ — 404."""
     now = await visible_route(services.routes, principal, route_id)
-    route = await asyncio.to_thread(past, services.routes, now, version, as_of)
-    return RouteState.of(route)
+    if as_of_date is None:
+        route = await asyncio.to_thread(past, services.routes, now, version, as_of)
+        return RouteState.of(route)
+    dated = await asyncio.to_thread(on_date, services.routes, now, version, as_of, as_of_date)
+    return RouteState.of(dated.route).model_copy(
+        update={
+            "as_of_date": as_of_date,
+            "recorded_later": [DatedFact.model_validate(f) for f in dated.facts(dated.late)],
+            "not_applied": [DatedFact.model_validate(f) for f in dated.facts(dated.unfit)],
+        }
+    )
 
 
 async def find_routes(

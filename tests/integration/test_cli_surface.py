@@ -41,6 +41,7 @@ READS = {
     "pd show",
     "profiles",
     "projections status",
+    "shadow",  # reads the store, Temporal; writes only a scratch database it drops
 }
 """Commands that only read: each must take --json."""
 

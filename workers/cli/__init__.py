@@ -26,6 +26,9 @@ COMMANDS = {
         "workers.cli.projections", "projections", "Проекции: где стоят, пересборка."
     ),
     "projector": Lazy("workers.cli.projections", "projector", "Вести проекции."),
+    "shadow": Lazy(
+        "workers.cli.shadow", "shadow", "Новый код на всей истории — перед развёртыванием."
+    ),
     "tasks": Lazy("workers.cli.tasks", "tasks", "Задачи по ИОМ: кто что должен сделать."),
     "token": Lazy(
         "workers.cli.token", "token", "Токен портала, чтобы обратиться к API.", logs=False

@@ -23,6 +23,7 @@ from aggregates.audit import ChainReport, Head, digest, held_against, verify_rou
 from aggregates.errors import RouteNotFoundError
 from aggregates.events import RouteOpened
 from aggregates.summaries import describe
+from aggregates.timeline import Dated
 from projections.catalog import open_projection
 from projections.checkpoints import Checkpoint, latest_checkpoint, trail_heads, write_checkpoint
 from runtime.settings import Settings
@@ -103,29 +104,46 @@ def show(
         datetime | None,
         typer.Option("--as-of", help="Показать на этот момент (ISO, с часовым поясом)."),
     ] = None,
+    as_of_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of-date",
+            formats=["%Y-%m-%d"],
+            help=(
+                "Показать таким, каким ИОМ был в этот день (ГГГГ-ММ-ДД), с фактами этого дня,"
+                " внесёнными позже; с --as-of — каким его знали в тот момент."
+            ),
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Состояние ИОМ сейчас, на версию или на момент (педагог по имени — пока есть его
-    персональные данные; после уничтожения по 152-ФЗ — отметка об уничтожении).
+    """Состояние ИОМ сейчас, на версию, на момент или на дату (педагог по имени — пока есть его
+    персональные данные; после уничтожения по 152-ФЗ — отметка об уничтожении). На дату —
+    каким ИОМ был в тот день: факты того дня, внесённые позже (мероприятие выполнено 30
+    декабря, отмечено 9 января), учтены и перечислены — в них ответ расходится с тем, что было
+    известно на конец дня.
 
-    Коды выхода: 0 — показано; 1 — нет такого ИОМ или он ещё не был открыт на эту версию или
-    момент; 2 — неверный вызов (и --version, и --as-of; момент без часового пояса); 3 — база
-    данных недоступна.
+    Коды выхода: 0 — показано; 1 — нет такого ИОМ или он ещё не был открыт на эту версию,
+    момент или дату; 2 — неверный вызов (и --version, и --as-of или --as-of-date; момент без
+    часового пояса); 3 — база данных недоступна.
 
-    Пример: iom audit show ROUTE_ID --as-of 2026-03-01T12:00:00+09:00
+    Пример: iom audit show ROUTE_ID --as-of-date 2026-12-30
     """
-    if version is not None and as_of is not None:
-        raise fail("укажите --version или --as-of, не оба")
+    if version is not None and (as_of is not None or as_of_date is not None):
+        raise fail("укажите --version или --as-of / --as-of-date, не оба")
     if as_of is not None and as_of.tzinfo is None:
         raise fail("--as-of: укажите часовой пояс, например 2026-03-01T12:00:00+09:00")
     settings = Settings()
     routes = build_routes(settings)
+    dated: Dated | None = None
     try:
-        route = (
-            routes.route_as_of(route_id, as_of)
-            if as_of is not None
-            else routes.route(route_id, version=version)
-        )
+        if as_of_date is not None:
+            dated = routes.route_on(route_id, as_of_date.date(), as_of)
+            route = dated.route
+        elif as_of is not None:
+            route = routes.route_as_of(route_id, as_of)
+        else:
+            route = routes.route(route_id, version=version)
     except RouteNotFoundError as error:
         raise fail(error.message, 1) from None
     personal = build_personal_data(routes, settings).get(route.teacher_id)
@@ -135,6 +153,12 @@ def show(
         "absent": "сведения не внесены",
     }[personal.status]
     summary = route.summary() | {"teacher": {"status": personal.status, "shown_as": teacher}}
+    if dated is not None:
+        summary |= {
+            "as_of_date": dated.day.isoformat(),
+            "recorded_later": dated.facts(dated.late),
+            "not_applied": dated.facts(dated.unfit),
+        }
     if as_json:
         emit_json(summary)
         return
@@ -151,7 +175,19 @@ def show(
         ("корректировок", len(route.corrections)),
         ("хеш цепочки", route.chain_head),
     ]
+    if dated is not None:
+        rows.insert(0, ("на дату", f"{dated.day:%d.%m.%Y}"))
+        rows += [("внесено позже", _fact_line(f)) for f in dated.facts(dated.late)]
+        rows += [("не учтено", _fact_line(f)) for f in dated.facts(dated.unfit)]
     emit_table(f"ИОМ {route_id}", ["поле", "значение"], rows)
+
+
+def _fact_line(fact: dict[str, Any]) -> str:
+    recorded = fact["recorded_at"].isoformat(timespec="minutes")
+    return (
+        f"версия {fact['version']}: {fact['summary']} — относится к"
+        f" {fact['occurred_on']:%d.%m.%Y}, внесено {recorded}"
+    )
 
 
 @audit.command()

@@ -13,7 +13,13 @@ from aggregates.errors import RouteNotFoundError
 from aggregates.personal import PersonalDataUnreadableError
 from aggregates.profiles import UnknownProfileError
 from projections.campaign import ProjectionNotReadyError
-from projections.documents import CampaignOptions, campaign_document, render, route_document
+from projections.documents import (
+    CampaignOptions,
+    campaign_document,
+    document_of,
+    render,
+    route_document,
+)
 from projections.documents.model import Document
 from runtime.settings import Settings
 from workers.cli.output import database_errors, emit_json, fail
@@ -86,6 +92,17 @@ def render_route(  # typer passes every parameter by name
         datetime | None,
         typer.Option("--as-of", help="Показать на этот момент (ISO, с часовым поясом)."),
     ] = None,
+    as_of_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of-date",
+            formats=["%Y-%m-%d"],
+            help=(
+                "Показать таким, каким ИОМ был в этот день (ГГГГ-ММ-ДД), с фактами этого дня,"
+                " внесёнными позже; с --as-of — каким его знали в тот момент."
+            ),
+        ),
+    ] = None,
     with_personal_data: Annotated[
         bool,
         typer.Option(
@@ -98,16 +115,17 @@ def render_route(  # typer passes every parameter by name
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Записать документ ИОМ, каким он был сейчас, на версию или на момент.
+    """Записать документ ИОМ, каким он был сейчас, на версию, на момент или на дату (с фактами
+    того дня, внесёнными позже).
 
-    Коды выхода: 0 — записан; 1 — нет такого ИОМ, его версии или момента; 2 — неверный вызов
-    (и --version, и --as-of; неизвестный документ; файл не записать); 3 — база данных
-    недоступна.
+    Коды выхода: 0 — записан; 1 — нет такого ИОМ, его версии, момента или даты; 2 — неверный
+    вызов (и --version, и --as-of или --as-of-date; неизвестный документ; файл не записать);
+    3 — база данных недоступна.
 
     Пример: iom docs render ROUTE_ID --doc karta --version 12 --format pdf -o karta.pdf
     """
-    if version is not None and as_of is not None:
-        raise fail("укажите --version или --as-of, не оба")
+    if version is not None and (as_of is not None or as_of_date is not None):
+        raise fail("укажите --version или --as-of / --as-of-date, не оба")
     if as_of is not None and as_of.tzinfo is None:
         raise fail("--as-of: укажите часовой пояс, например 2026-03-01T12:00:00+09:00")
     settings = Settings()
@@ -117,16 +135,27 @@ def render_route(  # typer passes every parameter by name
         if with_personal_data:
             teacher_id = routes.route(route_id, version=1).teacher_id
             personal = build_personal_data(routes, settings).get(teacher_id)
-        document = route_document(
-            routes,
-            route_id,
-            doc.value,
-            version=version,
-            as_of=as_of,
-            personal=personal,
-            generated_at=routes.clock(),
-            centre=centre,
-        )
+        if as_of_date is not None:
+            dated = routes.route_on(route_id, as_of_date.date(), as_of).route
+            document = document_of(
+                routes,
+                dated,
+                doc.value,
+                personal=personal,
+                generated_at=routes.clock(),
+                centre=centre,
+            )
+        else:
+            document = route_document(
+                routes,
+                route_id,
+                doc.value,
+                version=version,
+                as_of=as_of,
+                personal=personal,
+                generated_at=routes.clock(),
+                centre=centre,
+            )
     except (RouteNotFoundError, PersonalDataUnreadableError) as error:
         raise fail(error.message, 1) from None
     _write(document, fmt, output, as_json)
