@@ -16,7 +16,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -67,6 +67,14 @@ class BundleReport:
 def event_file(version: int) -> str:
     """The bundle's file of the event at `version`."""
     return f"events/{version:06d}.json"
+
+
+def engine_version() -> str:
+    """The installed engine's version, as a bundle's manifest names it."""
+    try:
+        return metadata.version("iom-engine")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def export_route(

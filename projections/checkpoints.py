@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from aggregates.audit import Head, sign
+from aggregates.application import Routes
+from aggregates.audit import ChainReport, Head, held_against, sign, verify_route
 from projections.audit import AUDIT
 from projections.tables import Column, Db, Table
 
@@ -119,3 +120,25 @@ def latest_checkpoint(db: Db) -> Checkpoint | None:
             for r in heads
         },
     )
+
+
+TRAIL = "журнал аудита видел"
+SIGNED = "подписанная контрольная точка хранит"
+
+
+def route_findings(
+    routes: Routes, route_id: UUID, trail: Head | None, signed: Head | None
+) -> tuple[ChainReport, list[tuple[int | None, str]]]:
+    """One route's chain recomputed from its stored events and held against the head the audit
+    trail saw (`trail`) and the head the latest signed checkpoint holds (`signed`): the report,
+    and each finding as (the version, why, in Russian)."""
+    recorded = [(head, where) for head, where in ((trail, TRAIL), (signed, SIGNED)) if head]
+    report = verify_route(routes, route_id, {head.version for head, _ in recorded})
+    findings: list[tuple[int | None, str]] = []
+    if not report.intact:
+        findings.append((report.broken_at, report.reason))
+    for head, where in recorded:
+        reason = held_against(report, head, where)
+        if reason is not None:
+            findings.append((head.version, reason))
+    return report, findings

@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from importlib import metadata
 from typing import Any
 from uuid import UUID
 
-from adapters.bundle import Exported, export_route
-from aggregates.audit import ChainReport, held_against, verify_route
+from adapters.bundle import Exported, engine_version, export_route
+from aggregates.audit import ChainReport
 from aggregates.profiles import Stage
 from api.access import visible_route
 from api.auth import Principal
@@ -25,7 +24,7 @@ from api.models import RouteHistory, RouteState
 from api.paging import PageAsk
 from api.routes import monitoring, queries
 from api.services import Services
-from projections.checkpoints import latest_checkpoint, trail_heads
+from projections.checkpoints import latest_checkpoint, route_findings, trail_heads
 from projections.refusals import create_table, query_refusals
 from projections.tables import Filters
 from projections.view import transaction_on
@@ -105,10 +104,6 @@ def zone(services: Services, principal: Principal) -> str:
     return services.routes.profiles.latest(principal.region).time_zone
 
 
-TRAIL = "журнал аудита видел"
-SIGNED = "подписанная контрольная точка хранит"
-
-
 @dataclass(frozen=True)
 class Verdict:
     """The route's chain recomputed, and what is wrong with it against its recorded heads."""
@@ -133,15 +128,7 @@ def check_route(services: Services, route_id: UUID, key: bytes | None) -> Verdic
         trail = trail_heads(db).get(route_id)
         checkpoint = latest_checkpoint(db)
     signed = checkpoint.heads.get(route_id) if checkpoint is not None else None
-    recorded = [(head, where) for head, where in ((trail, TRAIL), (signed, SIGNED)) if head]
-    report = verify_route(services.routes, route_id, {head.version for head, _ in recorded})
-    findings: list[tuple[int | None, str]] = []
-    if not report.intact:
-        findings.append((report.broken_at, report.reason))
-    for head, where in recorded:
-        reason = held_against(report, head, where)
-        if reason is not None:
-            findings.append((head.version, reason))
+    report, findings = route_findings(services.routes, route_id, trail, signed)
     number = checkpoint.number if checkpoint is not None else None
     checked = checkpoint is not None and key is not None
     if checkpoint is not None and key is not None and not checkpoint.signed_by(key):
@@ -155,14 +142,6 @@ async def verdict(
     """The verdict on a route in reach (`key`: the audit key that signs checkpoints)."""
     await visible_route(services.routes, principal, route_id)
     return await asyncio.to_thread(check_route, services, route_id, key)
-
-
-def engine_version() -> str:
-    """The installed engine's version (the bundle's manifest names it)."""
-    try:
-        return metadata.version("iom-engine")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 async def bundle(services: Services, principal: Principal, route_id: UUID) -> Exported:

@@ -10,22 +10,27 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
 import typer
 
-from adapters.bundle import BundleError, check_bundle, export_route, stored_head
+from adapters.bundle import BundleError, check_bundle, engine_version, export_route, stored_head
 from aggregates.application import Routes
-from aggregates.audit import ChainReport, Head, digest, held_against, verify_route
+from aggregates.audit import ChainReport, Head, digest, verify_route
 from aggregates.errors import RouteNotFoundError
 from aggregates.events import RouteOpened
 from aggregates.summaries import describe
 from aggregates.timeline import Dated
 from projections.catalog import open_projection
-from projections.checkpoints import Checkpoint, latest_checkpoint, trail_heads, write_checkpoint
+from projections.checkpoints import (
+    Checkpoint,
+    latest_checkpoint,
+    route_findings,
+    trail_heads,
+    write_checkpoint,
+)
 from runtime.settings import Settings
 from workers.cli.output import (
     database_errors,
@@ -275,25 +280,13 @@ def _check_routes(
     findings: list[dict[str, Any]] = []
     with progress(len(ids), "Проверка цепочек") as advance:
         for route_id in ids:
-            recorded = [
-                (h, w)
-                for h, w in ((trail.get(route_id), TRAIL), (signed.get(route_id), SIGNED))
-                if h
-            ]
-            report = verify_route(routes, route_id, {h.version for h, _ in recorded})
+            report, found = route_findings(
+                routes, route_id, trail.get(route_id), signed.get(route_id)
+            )
             reports.append(report)
-            if not report.intact:
-                findings.append(_finding(route_id, report.broken_at, report.reason))
-            for head, where in recorded:
-                reason = held_against(report, head, where)
-                if reason is not None:
-                    findings.append(_finding(route_id, head.version, reason))
+            findings += [_finding(route_id, version, reason) for version, reason in found]
             advance()
     return reports, findings
-
-
-TRAIL = "журнал аудита видел"
-SIGNED = "подписанная контрольная точка хранит"
 
 
 def _finding(route_id: UUID, version: int | None, reason: str) -> dict[str, Any]:
@@ -396,7 +389,7 @@ def export(
             routes,
             route_id,
             version=version,
-            engine_version=_engine_version(),
+            engine_version=engine_version(),
             exported_at=datetime.now(UTC),
         )
     except RouteNotFoundError as error:
@@ -503,10 +496,3 @@ def verify_bundle(
             typer.echo(f"ЦЕЛ: события 1–{report.head_version}, хеш головы {report.head}{where}")
     if findings:
         raise typer.Exit(1)
-
-
-def _engine_version() -> str:
-    try:
-        return metadata.version("iom-engine")
-    except metadata.PackageNotFoundError:
-        return "unknown"
