@@ -10,7 +10,6 @@ whole profile into its opening event, so a later edit of the file never changes 
 from __future__ import annotations
 
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from aggregates.profile_sources import SAFE_LOADER, profile_sources
 from aggregates.profiles.duties import Place, Reagreement, Separation, upcast_reagreement
 from aggregates.values import Code, Name, Role, Text, Value, checking
 
@@ -188,10 +188,6 @@ class UnknownProfileError(LookupError):
     """No profile with that id (and version)."""
 
 
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""YAML's safe loader, in C (libyaml) where PyYAML was built with it: a tenth of the time."""
-
-
 class InvalidProfileError(ValueError):
     """A profile file that does not parse or breaks a rule; the message names the file and
     the field."""
@@ -212,18 +208,9 @@ def _parse(data: bytes, source: str) -> Profile:
 def load_profiles(extra_dir: Path | None = None) -> dict[str, Profile]:
     """Every profile edition shipped with the package and in `extra_dir`, keyed `id@version`."""
     found: dict[str, Profile] = {}
-    shipped = resources.files(__package__)
-    sources = [
-        (item.name, item.read_bytes())
-        for item in shipped.iterdir()
-        if item.name.endswith(".yaml") and item.is_file()  # not __pycache__/
-    ]
-    if extra_dir is not None:
-        sources += [(path.name, path.read_bytes()) for path in sorted(extra_dir.glob("*.yaml"))]
-    for name, text in sources:
-        if name.endswith(".yaml"):
-            profile = _parse(text, name)
-            found[profile.key] = profile
+    for name, text in profile_sources(extra_dir):
+        profile = _parse(text, name)
+        found[profile.key] = profile
     return found
 
 

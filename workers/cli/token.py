@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from aggregates.profiles import ProfileCatalogue
+from aggregates.profile_sources import region_ids
 from aggregates.values import DELEGABLE, ROLE_TITLES, Acting, Role
 from api.portal_tokens import PORTAL_ROLES, SCHOOL_ROLES, portal_claims, sign_hs256
 from runtime.settings import Settings
@@ -76,7 +76,7 @@ def token(  # typer passes every parameter by name
         raise fail("--teacher-id: токен педагога называет его teacher_id", BAD_USAGE)
     if role in SCHOOL_ROLES and school is None:
         raise fail("--school: токен руководителя ОО или МО называет школу", BAD_USAGE)
-    known = ProfileCatalogue.load(settings.profiles_dir).ids()
+    known = region_ids(settings.profiles_dir)
     if region not in known:
         raise fail(
             f"--region: региона «{region}» нет среди регламентов развёртывания;"
