@@ -16,12 +16,7 @@ from fastapi_offline import FastAPIOffline
 
 from api import console, problems
 from api.edge import EdgeChecks
-from api.limits import BodyLimit, RateLimiter
-from api.metrics import install_metrics
-from api.openapi import install_openapi
-from api.paging import CursorKey
-from api.parameters import known_parameters
-from api.routes import (
+from api.endpoints import (
     batch,
     commands,
     documents,
@@ -35,6 +30,11 @@ from api.routes import (
     teachers,
     webhooks,
 )
+from api.limits import BodyLimit, RateLimiter
+from api.metrics import install_metrics
+from api.openapi import install_openapi
+from api.paging import CursorKey
+from api.parameters import known_parameters
 from api.services import Services
 from runtime.settings import Settings
 

@@ -22,8 +22,8 @@ from aggregates.route import (
     Route,
 )
 from aggregates.values import Checked, Diagnostic, Ident, Name, Plan, Role, Text
+from api.endpoints.regulations import edition_href
 from api.problems import Problem
-from api.routes.regulations import edition_href
 
 EXAMPLE_ROUTE_ID = "3f1c9a52-7d7e-5b1a-9c55-0e6a1f0a2b11"
 OPEN_EXAMPLE: dict[str, Any] = {

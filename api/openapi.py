@@ -9,10 +9,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api.endpoints.responses import WHEN
 from api.glossary import EXAMPLES, FIELDS, MODELS
 from api.idempotency import HEADER
 from api.problems import MEDIA_TYPE
-from api.routes.responses import WHEN
 
 DESCRIPTION = """\
 API движка индивидуальных образовательных маршрутов (ИОМ) педагогов для регионального портала.

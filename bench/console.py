@@ -7,7 +7,7 @@ process through the app's ASGI interface (httpx's ASGI transport: the server's t
 socket), alternately, each `--samples` times after a warm-up:
 
 * `GET /console/routes/{id}` with the session cookie: the token checked, the route's history
-  read and described (`api.routes.queries.get_history`), 500 rows drawn by Jinja2;
+  read and described (`api.endpoints.queries.get_history`), 500 rows drawn by Jinja2;
 * `GET /routes/{id}/history` with the bearer token: the same history as JSON.
 
 p50 and p95 (nearest rank) of each, and the page's p95 over the JSON's. Target: ≤ 2×.

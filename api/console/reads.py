@@ -1,6 +1,6 @@
 """What the console's pages show, read through the API's own functions: the monitoring list of
-routes (`api.routes.monitoring`), a route's history and its state at a version or moment
-(`api.routes.queries`), the chain check (`aggregates.audit`, as `iom audit verify` checks one
+routes (`api.endpoints.monitoring`), a route's history and its state at a version or moment
+(`api.endpoints.queries`), the chain check (`aggregates.audit`, as `iom audit verify` checks one
 route), the verifiable bundle (`adapters.bundle`, as `iom audit export` writes it) and the
 refusals ledger (`projections.refusals`). Each holds the principal to the API's reach."""
 
@@ -19,10 +19,10 @@ from aggregates.audit import ChainReport
 from aggregates.profiles import Stage
 from api.access import visible_route
 from api.auth import Principal
+from api.endpoints import monitoring, queries
 from api.listings import LISTS, MonitoringList
 from api.models import RouteHistory, RouteState
 from api.paging import PageAsk
-from api.routes import monitoring, queries
 from api.services import Services
 from projections.checkpoints import latest_checkpoint, route_findings, trail_heads
 from projections.refusals import create_table, query_refusals

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from aggregates.values import Role
-from api.routes import commands
+from api.endpoints import commands
 from tests.api.conftest import Direct, direct_app, serving
 from tests.api.support import Portal
 

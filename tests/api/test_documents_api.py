@@ -19,10 +19,10 @@ from aggregates.personal import TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Actor, Role
 from api.access import SHEET_ROLES
+from api.endpoints.documents import DOCX, PDF, negotiate
 from api.glossary import EXAMPLES
 from api.portal_tokens import PORTAL_ROLES
 from api.problems import MEDIA_TYPE, ProblemError
-from api.routes.documents import DOCX, PDF, negotiate
 from runtime.settings import store_env
 from tests.api.conftest import Region, direct_app, serving
 from tests.api.support import Portal

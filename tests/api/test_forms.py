@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from aggregates.commands import COMMANDS, Command, OpenRoute
 from aggregates.errors import InvalidCommandError
 from aggregates.values import Role
-from api.routes.forms import FORMS
+from api.endpoints.forms import FORMS
 from tests.api.conftest import Direct
 from tests.api.support import Portal
 from tests.support.profiles import REGIONS

@@ -11,16 +11,16 @@ import aggregates.personal
 import aggregates.profiles
 import aggregates.route
 import aggregates.values
+import api.endpoints.health
+import api.endpoints.regulations
+import api.endpoints.tasks
+import api.endpoints.teachers
 import api.models
 import api.problems
-import api.routes.health
-import api.routes.regulations
-import api.routes.tasks
-import api.routes.teachers
 import api.webhook_models
 from aggregates.commands import COMMANDS
+from api.endpoints.commands import PERSON_COMMANDS
 from api.listings import MODELS as LIST_MODELS
-from api.routes.commands import PERSON_COMMANDS
 from tests.api.conftest import Direct
 
 MODULES = (
@@ -30,9 +30,9 @@ MODULES = (
     aggregates.personal,
     api.models,
     api.problems,
-    api.routes.teachers,
-    api.routes.regulations,
-    api.routes.tasks,
+    api.endpoints.teachers,
+    api.endpoints.regulations,
+    api.endpoints.tasks,
     api.webhook_models,
 )
 
@@ -44,7 +44,7 @@ def model_named(name: str) -> Any:
         return by_command[name]
     if name in LIST_MODELS:
         return LIST_MODELS[name]
-    for module in (*MODULES, api.routes.health):
+    for module in (*MODULES, api.endpoints.health):
         if hasattr(module, name):
             return getattr(module, name)
     raise AssertionError(f"no model named {name}")

@@ -58,6 +58,7 @@ from aggregates.route import Route
 from api.access import may_see, named_route, not_found, require_may_open, require_writer
 from api.auth import Principal
 from api.claims import require_school_of_region
+from api.endpoints.responses import problems
 from api.idempotency import Keyed, answer_once, key_header, request_hash, require_key
 from api.models import (
     BatchAccepted,
@@ -67,7 +68,6 @@ from api.models import (
     RecordDiagnosticsRequest,
 )
 from api.problems import ProblemError, domain_problem, note_refusal
-from api.routes.responses import problems
 from api.services import PrincipalDep, Services, ServicesDep
 from projections.refusals import record_refusal
 from runtime.settings import Settings

@@ -22,10 +22,10 @@ from fastapi.responses import JSONResponse
 from aggregates.errors import DomainError, InvalidCommandError, RoleError, RouteNotFoundError
 from aggregates.values import Role
 from api.access import reachable_route
+from api.endpoints.responses import problems
 from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
 from api.models import BatchAccepted, BatchItemResult, ReplaceMethodistRequest
 from api.problems import domain_problem, note_refusal
-from api.routes.responses import problems
 from api.services import PrincipalDep, ServicesDep
 from projections.routes import methodist_routes
 from workflows.contracts import CommandRequest

@@ -18,10 +18,10 @@ from fastapi import APIRouter, Query, Request
 from aggregates.errors import RoleError
 from api.access import SCOPE_FIELDS, list_scope
 from api.auth import Principal
+from api.endpoints.responses import problems
 from api.limits import page_limit
 from api.listings import LISTS, MonitoringList
 from api.paging import PageAsk, invalid, parse_sort, read_page
-from api.routes.responses import problems
 from api.services import PrincipalDep, Services, ServicesDep
 from projections.tables import Filters
 

@@ -21,10 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from aggregates.tasks import STATE_TITLES, TITLES, State
 from aggregates.values import Role
 from api.access import task_scope
+from api.endpoints.monitoring import Cursor, Limit
+from api.endpoints.responses import problems
 from api.limits import page_limit
 from api.paging import PageAsk, read_page
-from api.routes.monitoring import Cursor, Limit
-from api.routes.responses import problems
 from api.services import PrincipalDep, Services, ServicesDep
 from projections.tasks import TASK_LIST, TaskFilters, summary
 

@@ -23,10 +23,10 @@ from aggregates.errors import RouteExistsError
 from aggregates.route import Route
 from api.access import named_route, reachable_route, require_may_open, require_writer
 from api.claims import require_school_of_region
+from api.endpoints.responses import problems
 from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
 from api.models import CommandAccepted, OpenRouteRequest
 from api.problems import ProblemError
-from api.routes.responses import problems
 from api.services import PrincipalDep, ServicesDep
 from workflows.contracts import CommandRequest
 

@@ -6,7 +6,7 @@ the stages' Russian names, the agreement's rounds and parties, who designs, corr
 concludes, the term bounds and what the route must end with. An edition never changes once
 published (a change is a new version), so its answer carries a strong `ETag` and answers
 `304 Not Modified` to a matching `If-None-Match`. Each command's form under an edition:
-`api.routes.forms`.
+`api.endpoints.forms`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field
 
 from aggregates.profiles import Profile, UnknownProfileError
 from aggregates.values import Code
+from api.endpoints.responses import problems
 from api.problems import ProblemError
-from api.routes.responses import problems
 from api.services import Services, ServicesDep, principal
 
 

@@ -29,10 +29,10 @@ from fastapi.responses import JSONResponse
 from aggregates.errors import RoleError
 from aggregates.values import Role
 from api.auth import Principal
+from api.endpoints.responses import problems
 from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
 from api.limits import page_limit
 from api.problems import ProblemError
-from api.routes.responses import problems
 from api.services import PrincipalDep, ServicesDep
 from api.webhook_models import Status, Webhook, WebhookDelivery, WebhookEvent, WebhookRequest
 from projections.subscriptions import Subscriptions

@@ -15,11 +15,11 @@ from pydantic import BaseModel
 from aggregates.commands import OpenRoute
 from aggregates.forms import command_schema
 from aggregates.values import Code
+from api.endpoints.commands import PERSON_COMMANDS
+from api.endpoints.regulations import edition_of, unchanging
+from api.endpoints.responses import problems
 from api.models import OpenRouteRequest
 from api.problems import ProblemError
-from api.routes.commands import PERSON_COMMANDS
-from api.routes.regulations import edition_of, unchanging
-from api.routes.responses import problems
 from api.services import ServicesDep, principal
 
 FORMS: dict[str, tuple[type[BaseModel], type[Any]]] = {

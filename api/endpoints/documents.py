@@ -28,12 +28,12 @@ from aggregates.personal import PersonalDataUnreadableError, PersonalRecord
 from aggregates.route import Route
 from api.access import REGION_ROLES, may_read_route_sheet, visible_route
 from api.auth import Principal
+from api.endpoints.commands import RouteId
+from api.endpoints.queries import AsOf, AsOfDate, Version, past
+from api.endpoints.responses import problems
 from api.iso import IsoDate
 from api.paging import invalid
 from api.problems import ProblemError
-from api.routes.commands import RouteId
-from api.routes.queries import AsOf, AsOfDate, Version, past
-from api.routes.responses import problems
 from api.services import PrincipalDep, Services, ServicesDep
 from projections.campaign import ProjectionNotReadyError
 from projections.documents import (

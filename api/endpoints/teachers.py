@@ -24,9 +24,9 @@ from aggregates.personal import PersonalRecord, TeacherSheet
 from aggregates.values import Ident, Role
 from api.access import may_read_sheet, require_sheet_role
 from api.auth import Principal
+from api.endpoints.responses import problems
 from api.glossary import EXAMPLES
 from api.problems import ProblemError
-from api.routes.responses import problems
 from api.services import PrincipalDep, Services, ServicesDep
 from projections.routes import ROUTE_LIST
 from projections.tables import Filters

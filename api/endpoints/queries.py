@@ -20,11 +20,11 @@ from aggregates.summaries import describe
 from aggregates.timeline import Dated
 from aggregates.values import Ident
 from api.access import may_see, visible_route
+from api.endpoints.commands import RouteId
+from api.endpoints.responses import problems
 from api.iso import IsoDate, IsoMoment
 from api.models import DatedFact, FoundRoutes, HistoryLine, RouteHistory, RouteState
 from api.paging import invalid
-from api.routes.commands import RouteId
-from api.routes.responses import problems
 from api.services import PrincipalDep, ServicesDep
 
 Version = Annotated[
