@@ -13,8 +13,10 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import override
 
-from aggregates.profiles import AgreementAction, Profile, Stage
+from aggregates.notices import NOTICE_TITLES
+from aggregates.profiles import ACTION_TITLES, AgreementAction, Profile, Stage
 from aggregates.profiles.duties import CorrectionPart, Place
 from aggregates.route import (
     PLANNED,
@@ -30,7 +32,17 @@ from aggregates.route import (
     Route,
     SentNotice,
 )
-from aggregates.values import Acting, Actor, Diagnostic, Ident, Name, Outcome, Plan, Role
+from aggregates.values import (
+    ROLE_TITLES,
+    Acting,
+    Actor,
+    Diagnostic,
+    Ident,
+    Name,
+    Outcome,
+    Plan,
+    Role,
+)
 
 
 class RouteEvent(BaseModel):
@@ -76,6 +88,12 @@ class RouteEvent(BaseModel):
         """The event's effect on the route's state."""
         raise NotImplementedError
 
+    def summary(self, profile: Profile) -> str:
+        """The event in one Russian line, in the regulation's own terms (`profile`: the edition
+        the route was opened under); `aggregates.summaries.describe` adds who acted for whom.
+        Every event has its own (a unit test holds each to it)."""
+        raise NotImplementedError(type(self).__name__)
+
 
 class RouteOpened(RouteEvent):
     """ИОМ открыт: the route exists, under the region's regulation copied in whole."""
@@ -89,6 +107,10 @@ class RouteOpened(RouteEvent):
 
     def mutate(self, route: Route | None) -> Route:  # noqa: ARG002 - it starts the route
         return self.record(Route.open(self))
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"ИОМ открыт: {profile.region}, регламент {profile.key}"
 
 
 class MethodistAssigned(RouteEvent):
@@ -105,6 +127,14 @@ class MethodistAssigned(RouteEvent):
         if route.stage is Stage.OPENED:
             route.stage = Stage.DIAGNOSTIC
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return (
+            f"Закреплён методист {self.methodist_id} ({self.order})"
+            + (f": {self.reason}" if self.reason else "")
+            + _ticket(self.ticket)
+        )
+
 
 class DiagnosticRecorded(RouteEvent):
     """Результаты входной диагностики профессиональных дефицитов."""
@@ -116,6 +146,10 @@ class DiagnosticRecorded(RouteEvent):
         route.input_diagnostic = self.diagnostic
         route.input_levels = dict(self.levels)
         route.stage = Stage.DESIGN
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return "Входная диагностика: " + _levels(self.levels, profile)
 
 
 class RouteDesigned(RouteEvent):
@@ -130,6 +164,10 @@ class RouteDesigned(RouteEvent):
         route.revision = self.revision
         route.plan_hash = self.plan_hash
         route.activities = {a.id: PLANNED for a in self.plan.activities}
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"ИОМ спроектирован (редакция {self.revision}): «{self.plan.topic}»"
 
 
 class RouteSubmitted(RouteEvent):
@@ -147,6 +185,10 @@ class RouteSubmitted(RouteEvent):
             key: day for key, day in route.extensions.items() if not key.startswith("agreement:")
         }
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"ИОМ передан на согласование (редакция {self.revision})"
+
 
 class AgreementGiven(RouteEvent):
     """One party signed, reviewed, agreed or approved the exact revision it names."""
@@ -163,6 +205,10 @@ class AgreementGiven(RouteEvent):
         if waiting == [self.role]:  # the round is complete: the next one starts now
             route.round_started = self.timestamp
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"{_title(self.role)}: {ACTION_TITLES[self.action]} (редакция {self.revision})"
+
 
 class RouteReturned(RouteEvent):
     """Возвращён на доработку с замечаниями: back to design, a new round later."""
@@ -177,6 +223,10 @@ class RouteReturned(RouteEvent):
         route.round_started = None
         route.returns.append(Return.of(self))
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"{_title(self.role)}: возвращён на доработку — {self.comments}"
+
 
 class RouteApproved(RouteEvent):
     """ИОМ утверждён: the last required party agreed; implementation begins."""
@@ -189,6 +239,10 @@ class RouteApproved(RouteEvent):
         route.approved_revision = self.revision
         route.approved_at = self.timestamp
         route.round_started = None
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"ИОМ утверждён (редакция {self.revision})"
 
 
 class ActivityCompleted(RouteEvent):
@@ -214,6 +268,12 @@ class ActivityCompleted(RouteEvent):
         if self.employer_assessment:
             route.hold(Place.EMPLOYER_ASSESSMENT, self.actor.id)
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return (
+            f"Мероприятие {self.activity_id} выполнено {self.completed_on:%d.%m.%Y}: {self.result}"
+        )
+
 
 class ActivityNotCompleted(RouteEvent):
     """Мероприятие не выполнено: the reason (причины невыполнения)."""
@@ -228,6 +288,10 @@ class ActivityNotCompleted(RouteEvent):
             reason=self.reason,
         )
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"Мероприятие {self.activity_id} не выполнено: {self.reason}"
+
 
 class ActivityOverdue(RouteEvent):
     """An activity's end date passed with no mark."""
@@ -239,6 +303,10 @@ class ActivityOverdue(RouteEvent):
         record = route.activities[self.activity_id]
         route.activities[self.activity_id] = record.model_copy(update={"overdue": True})
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"Мероприятие {self.activity_id} просрочено (срок {self.due_on:%d.%m.%Y})"
+
 
 class InterimResultRecorded(RouteEvent):
     """Промежуточный результат прохождения ИОМ."""
@@ -248,6 +316,10 @@ class InterimResultRecorded(RouteEvent):
 
     def apply(self, route: Route) -> None:
         route.interim_results.append(InterimResult(on=self.recorded_on, text=self.text))
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"Промежуточный результат: {self.text}"
 
 
 class RouteCorrected(RouteEvent):
@@ -275,6 +347,10 @@ class RouteCorrected(RouteEvent):
         route.plan_hash = self.plan_hash
         route.corrections.append(Correction.of(self))
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"Корректировка №{self.number} от {self.corrected_on:%d.%m.%Y}: {self.reason}"
+
 
 class CorrectionAgreed(RouteEvent):
     """A party named by the regulation agreed a correction."""
@@ -288,6 +364,10 @@ class CorrectionAgreed(RouteEvent):
         awaiting = [role for role in correction.awaiting if role is not self.role]
         route.corrections[self.number - 1] = correction.model_copy(update={"awaiting": awaiting})
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"Корректировка №{self.number} согласована: {ROLE_TITLES[self.role]}"
+
 
 class CorrectionAcknowledged(RouteEvent):
     """Отметка педагога об ознакомлении с корректировкой."""
@@ -298,6 +378,10 @@ class CorrectionAcknowledged(RouteEvent):
         correction = route.corrections[self.number - 1]
         route.corrections[self.number - 1] = correction.model_copy(update={"acknowledged": True})
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"Педагог ознакомлен с корректировкой №{self.number}"
+
 
 class SelfReflectionRecorded(RouteEvent):
     """Саморефлексия профессионального пути и эффективности ИОМ."""
@@ -306,6 +390,10 @@ class SelfReflectionRecorded(RouteEvent):
 
     def apply(self, route: Route) -> None:
         route.self_reflection = self.text
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return "Саморефлексия педагога внесена"
 
 
 class FinalPublicEventHeld(RouteEvent):
@@ -317,6 +405,10 @@ class FinalPublicEventHeld(RouteEvent):
     def apply(self, route: Route) -> None:
         route.stage = Stage.FINAL
         route.final_event = FinalEventRecord(on=self.held_on, result=self.result)
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"Заключительное публичное мероприятие проведено {self.held_on:%d.%m.%Y}"
 
 
 class FinalDiagnosticRecorded(RouteEvent):
@@ -330,6 +422,10 @@ class FinalDiagnosticRecorded(RouteEvent):
         route.stage = Stage.FINAL
         route.final_diagnostic = self.diagnostic
         route.final_levels = dict(self.levels)
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return "Итоговая диагностика: " + _levels(self.levels, profile)
 
 
 class ConclusionsRecorded(RouteEvent):
@@ -346,6 +442,14 @@ class ConclusionsRecorded(RouteEvent):
         route.conclusions = Conclusions.of(self)
         route.settle()
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return (
+            "Выводы: ИОМ завершён успешно"
+            if self.outcome == "completed"
+            else f"Выводы: пролонгация ИОМ до {self.prolonged_until:%d.%m.%Y}"
+        )
+
 
 class ConclusionsSigned(RouteEvent):
     """A party named by the regulation signed the conclusions."""
@@ -358,6 +462,10 @@ class ConclusionsSigned(RouteEvent):
         route.conclusions = route.conclusions.model_copy(update={"awaiting": awaiting})
         route.settle()
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"Выводы подписаны: {ROLE_TITLES[self.role]}"
+
 
 class ConclusionsAcknowledged(RouteEvent):
     """Отметка педагога об ознакомлении с выводами."""
@@ -366,6 +474,10 @@ class ConclusionsAcknowledged(RouteEvent):
         assert route.conclusions is not None
         route.conclusions = route.conclusions.model_copy(update={"acknowledged": True})
         route.settle()
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return "Педагог ознакомлен с выводами"
 
 
 class CertificateIssued(RouteEvent):
@@ -378,6 +490,10 @@ class CertificateIssued(RouteEvent):
         route.certificate = CertificateRecord(number=self.number, issued_on=self.issued_on)
         route.settle()
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"Выдан сертификат о прохождении ИОМ № {self.number}"
+
 
 class RouteCancelled(RouteEvent):
     """ИОМ отменён, with the reason."""
@@ -388,6 +504,10 @@ class RouteCancelled(RouteEvent):
     def apply(self, route: Route) -> None:
         route.stage = Stage.CANCELLED
         route.cancel_reason = self.reason
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"ИОМ отменён: {self.reason}" + _ticket(self.ticket)
 
 
 class DeadlineExtended(RouteEvent):
@@ -405,6 +525,11 @@ class DeadlineExtended(RouteEvent):
             record = route.activities[activity_id]
             route.activities[activity_id] = record.model_copy(update={"overdue": False})
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        until = f"{self.until:%d.%m.%Y}"
+        return f"Срок «{self.deadline}» продлён до {until}: {self.reason}" + _ticket(self.ticket)
+
 
 class RoutePaused(RouteEvent):
     """An operator paused the route: its timers stop, only operators act on it."""
@@ -415,6 +540,10 @@ class RoutePaused(RouteEvent):
     def apply(self, route: Route) -> None:
         route.paused = True
 
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"ИОМ приостановлен: {self.reason}" + _ticket(self.ticket)
+
 
 class RouteResumed(RouteEvent):
     """An operator resumed a paused route."""
@@ -424,6 +553,10 @@ class RouteResumed(RouteEvent):
 
     def apply(self, route: Route) -> None:
         route.paused = False
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return f"ИОМ возобновлён: {self.reason}" + _ticket(self.ticket)
 
 
 class NoticeSent(RouteEvent):
@@ -443,3 +576,34 @@ class NoticeSent(RouteEvent):
             route.notices[self.key] = SentNotice(
                 kind=self.kind, recipients=self.recipients, due_on=self.due_on, at=self.timestamp
             )
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return (
+            ("Повторно направлено" if self.resent else "Направлено")
+            + f" уведомление «{NOTICE_TITLES.get(self.kind, self.kind)}»: "
+            + ", ".join(ROLE_TITLES[r] for r in self.recipients)
+            + (f" — {self.reason}" if self.reason else "")
+            + _ticket(self.ticket)
+        )
+
+
+# The summaries' shared words.
+
+
+def _levels(levels: dict[str, int], profile: Profile) -> str:
+    return "; ".join(
+        f"{profile.competence_name(code)} — {profile.level_name(level)}"
+        for code, level in levels.items()
+    )
+
+
+def _ticket(ticket: str) -> str:
+    return f" (заявка {ticket})" if ticket else ""
+
+
+def _title(role: Role) -> str:
+    """The role's title at the start of a line: its first letter upper-cased, abbreviations
+    (ЦНППМ, ОО, МО) kept as they are."""
+    title = ROLE_TITLES[role]
+    return title[:1].upper() + title[1:]
