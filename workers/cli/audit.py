@@ -41,7 +41,14 @@ from workers.cli.output import (
     in_words,
     progress,
 )
-from workers.cli.route_ref import RouteArg, resolve_route
+from workers.cli.route_ref import (
+    AsOfDateOpt,
+    AsOfOpt,
+    RouteArg,
+    VersionOpt,
+    check_point,
+    resolve_route,
+)
 from workers.context import build_personal_data, build_routes
 from workers.up import audit_key
 
@@ -104,22 +111,9 @@ def history(route_id: RouteArg, as_json: JsonOpt = False, as_csv: CsvOpt = False
 @database_errors
 def show(
     route_id: RouteArg,
-    version: Annotated[int | None, typer.Option(help="Показать эту версию.", min=1)] = None,
-    as_of: Annotated[
-        datetime | None,
-        typer.Option("--as-of", help="Показать на этот момент (ISO, с часовым поясом)."),
-    ] = None,
-    as_of_date: Annotated[
-        datetime | None,
-        typer.Option(
-            "--as-of-date",
-            formats=["%Y-%m-%d"],
-            help=(
-                "Показать таким, каким ИОМ был в этот день (ГГГГ-ММ-ДД), с фактами этого дня,"
-                " внесёнными позже; с --as-of — каким его знали в тот момент."
-            ),
-        ),
-    ] = None,
+    version: VersionOpt = None,
+    as_of: AsOfOpt = None,
+    as_of_date: AsOfDateOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Состояние ИОМ сейчас, на версию, на момент или на дату (педагог по имени — пока есть его
@@ -134,10 +128,7 @@ def show(
 
     Пример: iom audit show ROUTE_ID --as-of-date 2026-12-30
     """
-    if version is not None and (as_of is not None or as_of_date is not None):
-        raise fail("укажите --version или --as-of / --as-of-date, не оба")
-    if as_of is not None and as_of.tzinfo is None:
-        raise fail("--as-of: укажите часовой пояс, например 2026-03-01T12:00:00+09:00")
+    check_point(version, as_of, as_of_date)
     settings = Settings()
     routes = build_routes(settings)
     dated: Dated | None = None

@@ -23,7 +23,7 @@ from projections.documents import (
 from projections.documents.model import Document
 from runtime.settings import Settings
 from workers.cli.output import database_errors, emit_json, fail
-from workers.cli.route_ref import RouteArg
+from workers.cli.route_ref import AsOfDateOpt, AsOfOpt, RouteArg, VersionOpt, check_point
 from workers.context import build_personal_data, build_routes
 
 docs = typer.Typer(
@@ -87,22 +87,9 @@ def render_route(  # typer passes every parameter by name
     doc: Annotated[DocKind, typer.Option("--doc", help="Какой документ.")],
     fmt: FormatOpt,
     output: OutputOpt,
-    version: Annotated[int | None, typer.Option(help="Показать эту версию.", min=1)] = None,
-    as_of: Annotated[
-        datetime | None,
-        typer.Option("--as-of", help="Показать на этот момент (ISO, с часовым поясом)."),
-    ] = None,
-    as_of_date: Annotated[
-        datetime | None,
-        typer.Option(
-            "--as-of-date",
-            formats=["%Y-%m-%d"],
-            help=(
-                "Показать таким, каким ИОМ был в этот день (ГГГГ-ММ-ДД), с фактами этого дня,"
-                " внесёнными позже; с --as-of — каким его знали в тот момент."
-            ),
-        ),
-    ] = None,
+    version: VersionOpt = None,
+    as_of: AsOfOpt = None,
+    as_of_date: AsOfDateOpt = None,
     with_personal_data: Annotated[
         bool,
         typer.Option(
@@ -124,10 +111,7 @@ def render_route(  # typer passes every parameter by name
 
     Пример: iom docs render ROUTE_ID --doc karta --version 12 --format pdf -o karta.pdf
     """
-    if version is not None and (as_of is not None or as_of_date is not None):
-        raise fail("укажите --version или --as-of / --as-of-date, не оба")
-    if as_of is not None and as_of.tzinfo is None:
-        raise fail("--as-of: укажите часовой пояс, например 2026-03-01T12:00:00+09:00")
+    check_point(version, as_of, as_of_date)
     settings = Settings()
     routes = build_routes(settings)  # keep it: the personal-data store shares its connections
     try:
