@@ -99,6 +99,13 @@ SCOPE_FIELDS = {"school_id": "school", "methodist_id": "methodist", "teacher_id"
 """The query parameter of each column a scope fixes (none names the region: it is the token's)."""
 
 
+def require_region_role(principal: Principal, what: str) -> None:
+    """Refuse a role that does not plan region-wide (before anything is read); `what` names
+    the region-wide read in the message."""
+    if principal.role not in REGION_ROLES:
+        raise RoleError("report_role", f"{what} доступен руководителю ЦНППМ, аудитору и оператору")
+
+
 def list_scope(principal: Principal) -> dict[str, str]:
     """The columns every list read by the principal is held to: the region always; a teacher's
     own routes, a methodist's assigned ones, a school's people their school's."""

@@ -18,6 +18,7 @@ from api import console, problems
 from api.edge import EdgeChecks
 from api.endpoints import (
     batch,
+    charts,
     commands,
     documents,
     forms,
@@ -82,6 +83,7 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(methodists.build_router())
     app.include_router(queries.build_router())
     app.include_router(documents.build_router())
+    app.include_router(charts.build_router())
     app.include_router(monitoring.build_router())
     app.include_router(tasks.build_router())
     app.include_router(teachers.build_router())

@@ -69,6 +69,10 @@ MODELS: dict[str, str] = {
     " мероприятий, activities_rewritten — изменено их содержание, result_forms — формы"
     " представления результата, term — срок реализации ИОМ, final_public_event —"
     " заключительное публичное мероприятие, goals — тема, цель, задачи, ожидаемые результаты.",
+    "ChartName": "График региона: stages — ИОМ по этапам по месяцам, stage_time — время на"
+    " этапах, agreement — сроки согласования по сторонам, overdue_municipalities и"
+    " overdue_schools — просроченные мероприятия по муниципалитетам и по ОО, load — нагрузка"
+    " методистов и норма, dynamics — динамика компетенций, deficits — массовые дефициты.",
     "Edition": "Редакция регламента, известная развёртыванию.",
     "Editions": "Редакции регламентов развёртывания.",
 }
@@ -458,6 +462,7 @@ EXAMPLES: dict[str, Any] = {
     "Place": "employer_assessment",
     "CorrectionPart": "term",
     "Stage": "agreement",
+    "ChartName": "stage_time",
     "TeacherSheet": {
         "full_name": "Иванова Мария Петровна",
         "school_name": "МБОУ «Средняя общеобразовательная школа № 7» г. Якутска",

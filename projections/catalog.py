@@ -2,8 +2,8 @@
 
 Four projections, each with its own tables, tracking position and lease:
 
-- `monitoring`: routes, activities, agreement, corrections, competence dynamics, and the sums
-  (methodists' load, dynamics totals, mass deficits);
+- `monitoring`: routes, activities, agreement, corrections, competence dynamics, the routes' past
+  stages and agreement answers, and the sums (methodists' load, dynamics totals, mass deficits);
 - `audit`: the audit trail;
 - `tasks`: every route's tasks, the inbox (`projections.tasks`), and their changes as webhook
   deliveries;

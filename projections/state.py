@@ -1,7 +1,9 @@
 """What the monitoring projection remembers of one route: the route's own state, rebuilt by the
 aggregate's own event handlers, and the few facts the monitoring shows that the route's state
 does not keep (when it was approved, since when each party holds it, the last final diagnostic
-and its levels, kept after a prolongation clears the route's own).
+and its levels, kept after a prolongation clears the route's own, and the route's past: each
+stage it passed through and each party's answer in agreement, with their moments, for the
+centre head's charts).
 
 Keeping the route's state (instead of re-implementing its stage rules) means the monitoring
 cannot drift from the aggregate: each event's own `apply` is exactly what the repository runs.
@@ -27,10 +29,38 @@ from aggregates.values import Diagnostic, Role
 from projections.tables import Key, Row, Table
 
 
+@dataclass(frozen=True, slots=True)
+class StagePeriod:
+    """A stage the route was in: from when, and until when (None: it is still there)."""
+
+    stage: Stage
+    entered_at: datetime
+    left_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A party's answer in agreement: the round, what it did, since when it held the route."""
+
+    round: int
+    role: Role
+    action: str  # the agreement action given, or "returned" (на доработку)
+    since: datetime
+    at: datetime
+
+
 class RouteState:
     """One route as the monitoring projection knows it."""
 
-    __slots__ = ("approved_at", "final_diagnostic", "final_levels", "pending_since", "route")
+    __slots__ = (
+        "answers",
+        "approved_at",
+        "final_diagnostic",
+        "final_levels",
+        "pending_since",
+        "periods",
+        "route",
+    )
 
     def __init__(
         self,
@@ -45,6 +75,9 @@ class RouteState:
         self.pending_since = pending_since or {}
         self.final_levels = final_levels or {}
         self.final_diagnostic = final_diagnostic
+        # replaced, never edited, when they change (see `Family.depends`)
+        self.periods: tuple[StagePeriod, ...] = ()
+        self.answers: tuple[Answer, ...] = ()
 
     @classmethod
     def opened(cls, event: ev.RouteOpened, profile: Profile) -> RouteState:
@@ -52,6 +85,7 @@ class RouteState:
         state = cls(event.mutate(None))
         state.route.profile = profile
         state.route.commands.clear()
+        state.periods = (StagePeriod(state.route.stage, event.timestamp),)
         return state
 
     def apply(self, event: ev.RouteEvent) -> None:
@@ -78,7 +112,20 @@ class RouteState:
         if since or route.stage is Stage.AGREEMENT:
             pending = route.pending_parties()
             if pending != list(since):  # otherwise nothing changed: keep the dict
+                if isinstance(event, ev.AgreementGiven | ev.RouteReturned) and event.role in since:
+                    self.answered(event, since[event.role])
                 self.pending_since = {role: since.get(role, event.timestamp) for role in pending}
+        last = self.periods[-1] if self.periods else None
+        if last is not None and last.stage is not route.stage:
+            left = StagePeriod(last.stage, last.entered_at, event.timestamp)
+            self.periods = (*self.periods[:-1], left, StagePeriod(route.stage, event.timestamp))
+
+    def answered(self, event: ev.AgreementGiven | ev.RouteReturned, since: datetime) -> None:
+        """Note a party's answer: the action it gave, or its return of the route."""
+        action = event.action if isinstance(event, ev.AgreementGiven) else "returned"
+        round_ = self.route.submissions
+        answer = Answer(round_, event.role, action, since, event.timestamp)
+        self.answers = (*self.answers, answer)
 
     @property
     def profile(self) -> Profile:

@@ -1,10 +1,12 @@
-"""The console's pages under `/console`: sign-in and out, the search of routes, and one route's
+"""The console's pages under `/console`: sign-in and out, the search of routes, one route's
 timeline, state at a version or moment, difference between versions, chain verdict, bundle and
-refusals. Each page holds the person to the API's reach: a route out of reach is the same 404
-page as one that does not exist."""
+refusals, and the region's charts for the centre head (with the auditor and the operator). Each
+page holds the person to the API's reach: a route out of reach is the same 404 page as one that
+does not exist."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from collections.abc import Awaitable, Callable
@@ -20,8 +22,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from aggregates.errors import DomainError, RouteNotFoundError
 from aggregates.profiles import STAGE_TITLES, Stage
 from aggregates.values import ROLE_TITLES
+from api.access import REGION_ROLES, require_region_role
 from api.console import reads
 from api.console.diff import changes, shown
+from api.console.plots import MEDIA, drawn_as, table_csv
 from api.console.session import (
     REASONS,
     CsrfError,
@@ -35,10 +39,12 @@ from api.console.session import (
     principal_of,
     same_site,
 )
+from api.endpoints.charts import WHAT, chart_of
 from api.limits import page_limit
 from api.paging import PageAsk
 from api.problems import ProblemError
 from api.services import ServicesDep
+from projections.charts import CHARTS, ChartName
 
 P = ParamSpec("P")
 Text = Annotated[str | None, Query(max_length=200)]
@@ -113,7 +119,10 @@ def draw(request: Request, name: str, signed_in: Session | None, **values: Any) 
     """The page `name` drawn for the person signed in (`status` among `values`: 200)."""
     status = values.pop("status", 200)
     templates: Environment = request.app.state.console_templates
-    html = templates.get_template(name).render(session=signed_in, stages=STAGE_TITLES, **values)
+    charted = signed_in is not None and signed_in.principal.role in REGION_ROLES
+    html = templates.get_template(name).render(
+        session=signed_in, stages=STAGE_TITLES, charted=charted, **values
+    )
     return HTMLResponse(html, status_code=status)
 
 
@@ -293,6 +302,31 @@ async def refusals(
     return draw(request, "refusals.html", signed_in, route_id=found, rows=rows, zone=zone)
 
 
+@page_errors
+async def charts(request: Request, signed_in: SessionDep, services: ServicesDep) -> Response:
+    """The region's charts: each drawn, with its figures as a table and its downloads."""
+    require_region_role(signed_in.principal, WHAT)
+    drawn = [
+        await asyncio.to_thread(chart_of, services, signed_in.principal, name) for name in CHARTS
+    ]
+    return draw(request, "charts.html", signed_in, charts=drawn)
+
+
+@page_errors
+async def chart_file(
+    name: str, form: str, signed_in: SessionDep, services: ServicesDep
+) -> Response:
+    """A chart downloaded: PNG, SVG, or its figures as CSV."""
+    require_region_role(signed_in.principal, WHAT)
+    if name not in set(ChartName) or form not in MEDIA:
+        raise PageError(404, f"графика {name[:64]}.{form[:8]} нет")
+    chart = await asyncio.to_thread(chart_of, services, signed_in.principal, ChartName(name))
+    data = await asyncio.to_thread(table_csv if form == "csv" else drawn_as(form), chart)
+    filename = f"{chart.name}-{chart.region}-{chart.on.isoformat()}.{form}"
+    headers = {"Content-Disposition": f'inline; filename="{filename}"'}
+    return Response(data, media_type=MEDIA[form], headers=headers)
+
+
 def build_router() -> APIRouter:
     """The console's router (kept out of the OpenAPI document: it serves pages)."""
     router = APIRouter(prefix="/console", include_in_schema=False)
@@ -307,6 +341,8 @@ def build_router() -> APIRouter:
     router.add_api_route("/routes/{route_id}/verify", verify, methods=["GET"])
     router.add_api_route("/routes/{route_id}/export", export, methods=["GET"])
     router.add_api_route("/routes/{route_id}/refusals", refusals, methods=["GET"])
+    router.add_api_route("/charts", charts, methods=["GET"])
+    router.add_api_route("/charts/{name}.{form}", chart_file, methods=["GET"])
     return router
 
 

@@ -23,10 +23,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from aggregates.errors import RoleError
 from aggregates.personal import PersonalDataUnreadableError, PersonalRecord
 from aggregates.route import Route
-from api.access import REGION_ROLES, may_read_route_sheet, visible_route
+from api.access import may_read_route_sheet, require_region_role, visible_route
 from api.auth import Principal
 from api.endpoints.commands import RouteId
 from api.endpoints.queries import AsOf, AsOfDate, Version, past
@@ -234,16 +233,6 @@ DiagnosticKind = Annotated[
 ]
 
 
-def require_region_role(principal: Principal) -> None:
-    """Refuse a role that does not plan region-wide (before anything is read)."""
-    if principal.role not in REGION_ROLES:
-        raise RoleError(
-            "report_role",
-            "аналитический отчёт по диагностике региона доступен руководителю ЦНППМ, аудитору"
-            " и оператору",
-        )
-
-
 def make_campaign(services: Services, region: str, options: CampaignOptions, fmt: Format) -> bytes:
     """The report's file (blocking, CPU-bound: run it in a thread)."""
     try:
@@ -271,7 +260,7 @@ async def get_campaign_report(
     Строится по проекции мониторинга (её ведёт `iom projector`), без обхода всех ИОМ; в
     документе — имя проекции, её позиция, число событий хранилища и время формирования.
     Персональных данных в отчёте нет: только идентификаторы муниципалитетов и ОО."""
-    require_region_role(principal)
+    require_region_role(principal, "аналитический отчёт по диагностике региона")
     fmt = negotiate(request.headers.get("accept"))
     if starts_on is not None and ends_on is not None and starts_on > ends_on:
         raise invalid("to", "period", "конец периода (to) раньше его начала (from)")

@@ -202,6 +202,7 @@ def test_the_main_pages_pass_the_accessibility_check(
         "verify": f"{console.base}/console/routes/{route}/verify",
         "refusals": f"{console.base}/console/routes/{route}/refusals",
         "not-found": f"{console.base}/console/routes/{console.balakhta[0]}",
+        "charts": f"{console.base}/console/charts",
     }
     found = {}
     for name, url in pages.items():
@@ -209,3 +210,24 @@ def test_the_main_pages_pass_the_accessibility_check(
         assert page.locator("html").get_attribute("lang") == "ru", name
         found[name] = violations(page)
     assert found == {name: [] for name in pages}
+
+
+def test_the_centre_head_sees_the_regions_charts_drawn(
+    console: Console, page: Page, portal: Portal
+) -> None:
+    sign_in(page, console, portal.token(Role.CENTRE_HEAD, "head-1"))
+    page.get_by_role("link", name="Графики региона").click()
+    expect(page).to_have_url(f"{console.base}/console/charts")
+    images = page.locator("section.chart img")
+    expect(images.first).to_be_visible()
+    for image in images.all():
+        image.scroll_into_view_if_needed()
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") > 500, image.get_attribute("src")
+    load = page.locator("section#load")
+    load.get_by_text("Данные графика").click()
+    expect(load.get_by_role("table")).to_contain_text("норма методиста")
+    shot(page, "09-charts")
+    with page.expect_download() as waited:
+        load.get_by_role("link", name="CSV").click()
+    assert waited.value.suggested_filename.startswith("load-sakha-")

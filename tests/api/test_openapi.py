@@ -11,6 +11,7 @@ import aggregates.personal
 import aggregates.profiles
 import aggregates.route
 import aggregates.values
+import api.endpoints.charts
 import api.endpoints.health
 import api.endpoints.regulations
 import api.endpoints.tasks
@@ -18,6 +19,7 @@ import api.endpoints.teachers
 import api.models
 import api.problems
 import api.webhook_models
+import projections.charts
 from aggregates.commands import COMMANDS
 from api.endpoints.commands import PERSON_COMMANDS
 from api.listings import MODELS as LIST_MODELS
@@ -30,10 +32,12 @@ MODULES = (
     aggregates.personal,
     api.models,
     api.problems,
+    api.endpoints.charts,
     api.endpoints.teachers,
     api.endpoints.regulations,
     api.endpoints.tasks,
     api.webhook_models,
+    projections.charts,
 )
 
 

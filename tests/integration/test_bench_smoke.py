@@ -11,6 +11,7 @@ from aggregates.application import Routes
 from aggregates.deadlines import timers
 from aggregates.profiles import ProfileCatalogue, load_profiles
 from bench import api, console, workflows
+from bench import charts as charts_bench
 from bench import projections as bench
 from bench import tasks as tasks_bench
 from bench.sections import write_section
@@ -162,3 +163,19 @@ def test_the_console_benchmarks_section(tmp_path: Path) -> None:
     write_section(path, console.SECTION, console.END, section)
     write_section(path, console.SECTION, console.END, section.replace("met", "NOT met"))
     assert path.read_text().count(console.END) == 1 and "NOT met" in path.read_text()
+
+
+def test_the_charts_bench_at_a_tiny_size(tmp_path: Path) -> None:
+    result = charts_bench.run(events=300, routes_wanted=600, samples=2, warmup=1)
+    assert result.routes >= 600 and 0 < result.sakha_routes < result.routes
+    for kind in charts_bench.KINDS:
+        _positive(result.stats[kind], 2)
+        assert result.sizes[kind] > 0
+    assert result.sizes["images"] == result.sizes["drawn"]  # the same files, kept or drawn
+    section = charts_bench.render(result, "--events 300 --routes 600 --samples 2")
+    assert section.startswith(f"## {charts_bench.SECTION}") and section.endswith(
+        f"{charts_bench.END}\n"
+    )
+    path = tmp_path / "BENCHMARKS.md"
+    write_section(path, charts_bench.SECTION, charts_bench.END, section)
+    assert path.read_text().count(charts_bench.END) == 1
