@@ -1,5 +1,5 @@
-"""The web console for auditors (and, later, operators and the centre head), served by the API
-process under `/console`: server-rendered pages in Russian, their stylesheet shipped in the
+"""The web console for auditors, operators and the centre head, served by the API process under
+`/console`: server-rendered pages in Russian, their stylesheet shipped in the
 package, nothing from a CDN and no script or style inline, so that a strict
 Content-Security-Policy holds on every response under `/console`."""
 
@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.console import operations
 from api.console.pages import PageError, build_router, day, role_title, when
 from api.console.session import CsrfError, SignedOutError, forget
 
@@ -85,5 +86,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PageError, failed)
     static = StaticFiles(packages=[("api.console", "static")])
     app.mount(f"{PREFIX}/static", static, name="console-static")
-    app.include_router(build_router())
+    router = build_router()
+    operations.add_routes(router)
+    app.include_router(router)
     app.add_middleware(ConsoleHeaders)

@@ -40,6 +40,7 @@ from api.console.session import (
     same_site,
 )
 from api.endpoints.charts import WHAT, chart_of
+from api.endpoints.webhooks import MANAGERS
 from api.limits import page_limit
 from api.paging import PageAsk
 from api.problems import ProblemError
@@ -119,9 +120,13 @@ def draw(request: Request, name: str, signed_in: Session | None, **values: Any) 
     """The page `name` drawn for the person signed in (`status` among `values`: 200)."""
     status = values.pop("status", 200)
     templates: Environment = request.app.state.console_templates
-    charted = signed_in is not None and signed_in.principal.role in REGION_ROLES
+    role = signed_in.principal.role if signed_in is not None else None
     html = templates.get_template(name).render(
-        session=signed_in, stages=STAGE_TITLES, charted=charted, **values
+        session=signed_in,
+        stages=STAGE_TITLES,
+        charted=role in REGION_ROLES,
+        operated=role in MANAGERS,
+        **values,
     )
     return HTMLResponse(html, status_code=status)
 
