@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from aggregates.profiles import Entry, Profile, Stage
 from aggregates.values import Activity, Code, Diagnostic, Plan, Role, Value
@@ -42,6 +42,19 @@ where the route stands: a mapping never skips a step the regulation requires."""
 
 class EditionMapping(Value):
     """Соответствие редакций: which item of the old edition becomes which of the new one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "competences": {
+                        "communicative": "psych_communicative",
+                        "psych_pedagogical": "psych_communicative",
+                    }
+                }
+            ]
+        }
+    )
 
     stages: dict[Stage, Stage] = Field(
         default_factory=dict,
@@ -74,21 +87,21 @@ class EditionMapping(Value):
 
 
 @dataclass(frozen=True)
-class Problem:
-    """Why a route cannot move: the rule, the field of the mapping, the Russian reason."""
+class Obstacle:
+    """What keeps a route from moving: the rule, the field of the mapping, the Russian reason."""
 
     rule: str
     field: str
     message: str
 
 
-def problems(route: Route, target: Profile, mapping: EditionMapping) -> list[Problem]:
+def problems(route: Route, target: Profile, mapping: EditionMapping) -> list[Obstacle]:
     """Everything that keeps `route` from moving to `target` under `mapping` (none: it moves)."""
     source = route.profile
     if route.closed:
         stage = source.stage_names[route.stage]
         return [
-            Problem(
+            Obstacle(
                 "stage",
                 "route",
                 f"ИОМ на этапе «{stage}»: завершённый или отменённый ИОМ не переводится",
@@ -101,7 +114,7 @@ def problems(route: Route, target: Profile, mapping: EditionMapping) -> list[Pro
     stage = mapping.stages.get(route.stage, route.stage)
     if stage is not route.stage and RESTARTS.get(route.stage) is not stage:
         found.append(
-            Problem(
+            Obstacle(
                 "mapping_stage",
                 f"mapping.stages.{route.stage.value}",
                 f"этап «{source.stage_names[route.stage]}», на котором ИОМ, нельзя перевести в"
@@ -126,7 +139,7 @@ def problems(route: Route, target: Profile, mapping: EditionMapping) -> list[Pro
     )
     if target.directions and None in directions:
         found.append(
-            Problem(
+            Obstacle(
                 "mapping_direction",
                 "mapping.directions",
                 f"в редакции {target.key} каждое мероприятие относится к направлению, а у"
@@ -188,10 +201,10 @@ def carried(route: Route, target: Profile, mapping: EditionMapping) -> None:
 # The checks.
 
 
-def _edition_problems(source: Profile, target: Profile) -> list[Problem]:
+def _edition_problems(source: Profile, target: Profile) -> list[Obstacle]:
     if target.id != source.id:
         return [
-            Problem(
+            Obstacle(
                 "edition_region",
                 "edition",
                 f"редакция {target.key} — регламент другого региона: ИОМ следует регламенту"
@@ -200,7 +213,7 @@ def _edition_problems(source: Profile, target: Profile) -> list[Problem]:
         ]
     if target.version <= source.version:
         return [
-            Problem(
+            Obstacle(
                 "edition_not_newer",
                 "edition",
                 f"ИОМ следует редакции {source.key}: перевести можно только на более новую",
@@ -209,7 +222,7 @@ def _edition_problems(source: Profile, target: Profile) -> list[Problem]:
     return []
 
 
-def _mapping_problems(source: Profile, target: Profile, mapping: EditionMapping) -> list[Problem]:
+def _mapping_problems(source: Profile, target: Profile, mapping: EditionMapping) -> list[Obstacle]:
     """Each mapped item must be one of the old edition and map to one of the new."""
     found = []
     for kind, given, old, new in (
@@ -225,7 +238,7 @@ def _mapping_problems(source: Profile, target: Profile, mapping: EditionMapping)
         for before, after in given.items():
             if str(before) not in old:
                 found.append(
-                    Problem(
+                    Obstacle(
                         "mapping_unknown",
                         f"mapping.{kind}.{before}",
                         f"соответствие {KINDS[kind]}: «{before}» нет в редакции {source.key}",
@@ -233,7 +246,7 @@ def _mapping_problems(source: Profile, target: Profile, mapping: EditionMapping)
                 )
             if str(after) not in new:
                 found.append(
-                    Problem(
+                    Obstacle(
                         "mapping_target",
                         f"mapping.{kind}.{before}",
                         f"соответствие {KINDS[kind]}: «{before}» переводится в «{after}», а его"
@@ -249,7 +262,7 @@ def _used_problems(
     mapped: Callable[[str], str],
     known: set[str],
     target: Profile,
-) -> list[Problem]:
+) -> list[Obstacle]:
     """Each item the route uses must map to one the new edition has."""
     rule = {"stages": "stage", "agreement": "step"}.get(kind, kind.removesuffix("s"))
     found = []
@@ -257,7 +270,7 @@ def _used_problems(
         after = mapped(code)
         if after not in known:
             found.append(
-                Problem(
+                Obstacle(
                     f"mapping_{rule}",
                     f"mapping.{kind}.{code}",
                     f"«{code}» ({where}) не переходит в редакцию {target.key}: в ней нет"
@@ -267,7 +280,7 @@ def _used_problems(
     return found
 
 
-def _term_problems(route: Route, target: Profile) -> list[Problem]:
+def _term_problems(route: Route, target: Profile) -> list[Obstacle]:
     """The plan's term must fit the new edition's bounds."""
     plan = route.plan
     if plan is None:
@@ -278,7 +291,7 @@ def _term_problems(route: Route, target: Profile) -> list[Problem]:
     if shortest <= plan.ends_on <= longest:
         return []
     return [
-        Problem(
+        Obstacle(
             "term",
             "edition",
             f"срок ИОМ {plan.starts_on:%d.%m.%Y}–{plan.ends_on:%d.%m.%Y} вне сроков редакции"

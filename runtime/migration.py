@@ -26,7 +26,7 @@ from aggregates.application import Routes
 from aggregates.commands.migration import MigrateRoute, edition_of
 from aggregates.deadlines import Deadline, deadlines
 from aggregates.errors import DomainError
-from aggregates.migration import EditionMapping, Problem, carried, problems
+from aggregates.migration import EditionMapping, Obstacle, carried, problems
 from aggregates.values import Actor
 from projections.refusals import create_table
 from runtime.gateway import RouteGateway
@@ -44,7 +44,7 @@ class MigrationPreview:
     route_id: UUID
     edition_before: str
     edition_after: str
-    problems: list[Problem]
+    problems: list[Obstacle]
     stage_name: str = ""
     deadlines: list[Deadline] = field(default_factory=list)
 
@@ -94,7 +94,7 @@ class Migrations:
         try:
             target = edition_of(self.routes.profiles, target_edition)
         except DomainError as error:
-            found = [Problem(error.rule, error.field or "edition", error.message)]
+            found = [Obstacle(error.rule, error.field or "edition", error.message)]
             return MigrationPreview(route_id, route.profile.key, target_edition, found)
         found = problems(route, target, mapping)
         if found:

@@ -26,7 +26,7 @@ from api.access import reachable_route
 from api.endpoints.commands import COMMAND_TIMEOUT, pending
 from api.endpoints.responses import problems
 from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
-from api.models import CommandAccepted
+from api.models import EXAMPLE_ROUTE_ID, CommandAccepted
 from api.services import PrincipalDep, ServicesDep
 from runtime.migration import SIGNAL, Migrations
 
@@ -35,10 +35,31 @@ STAGE_RULES = frozenset({"stage", "route_closed", "paused", "not_running"})
 """Refusals for the route's stage or process, answered as the stage's (409)."""
 
 
+EXAMPLE_MAPPING: dict[str, Any] = {
+    "competences": {
+        "communicative": "psych_communicative",
+        "psych_pedagogical": "psych_communicative",
+    }
+}
+
+
 class MigrationRequest(Checked):
     """Перевод ИОМ на новую редакцию регламента региона по приказу, утвердившему её."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "edition": "sakha@2",
+                    "mapping": EXAMPLE_MAPPING,
+                    "order": "Приказ № 01-03/0000",
+                    "reason": "Новая редакция положения",
+                    "ticket": "OPS-19",
+                }
+            ]
+        },
+    )
 
     edition: EditionKey
     mapping: EditionMapping = Field(
@@ -54,31 +75,71 @@ class MigrationRequest(Checked):
     dry_run: bool = Field(default=False, description="Только проверить: ничего не записать.")
 
 
+PROBLEM_EXAMPLE: dict[str, Any] = {
+    "rule": "mapping_competence",
+    "field": "mapping.competences.communicative",
+    "message": "«communicative» (входная диагностика) не переходит в редакцию sakha@2: в ней"
+    " нет «communicative», и соответствие компетенций не называет замену",
+}
+
+
 class MigrationProblem(BaseModel):
     """Почему ИОМ нельзя перевести: правило, элемент соответствия, причина."""
 
-    rule: str
-    field: str
-    message: str
+    model_config = ConfigDict(json_schema_extra={"examples": [PROBLEM_EXAMPLE]})
+
+    rule: str = Field(description="Правило, по которому ИОМ не переводится.")
+    field: str = Field(description="Элемент соответствия или поле запроса.")
+    message: str = Field(description="Причина по-русски.")
+
+
+DEADLINE_EXAMPLE: dict[str, Any] = {"key": "agreement:centre_head", "due_on": "2026-12-18"}
 
 
 class DeadlineView(BaseModel):
     """Открытый срок ИОМ по правилам новой редакции."""
 
-    key: str
+    model_config = ConfigDict(json_schema_extra={"examples": [DEADLINE_EXAMPLE]})
+
+    key: str = Field(description="Ключ срока: activity:<id>, agreement:<роль>, …")
     due_on: str = Field(description="Дата ГГГГ-ММ-ДД.")
 
 
 class MigrationPreviewAnswer(BaseModel):
     """Проверка перевода: можно ли перевести ИОМ и каким он станет (ничего не записано)."""
 
-    route_id: UUID
-    edition_before: str
-    edition_after: str
-    movable: bool
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "route_id": EXAMPLE_ROUTE_ID,
+                    "edition_before": "sakha@1",
+                    "edition_after": "sakha@2",
+                    "movable": True,
+                    "stage_name": "Согласование и утверждение ИОМ",
+                    "deadlines": [DEADLINE_EXAMPLE],
+                    "problems": [],
+                },
+                {
+                    "route_id": EXAMPLE_ROUTE_ID,
+                    "edition_before": "sakha@1",
+                    "edition_after": "sakha@2",
+                    "movable": False,
+                    "stage_name": "",
+                    "deadlines": [],
+                    "problems": [PROBLEM_EXAMPLE],
+                },
+            ]
+        }
+    )
+
+    route_id: UUID = Field(description="Идентификатор ИОМ.")
+    edition_before: str = Field(description="Редакция, которой ИОМ следует сейчас.")
+    edition_after: str = Field(description="Редакция, на которую его переводят.")
+    movable: bool = Field(description="Можно ли перевести ИОМ так, как просят.")
     stage_name: str = Field(description="Этап ИОМ в терминах новой редакции.")
-    deadlines: list[DeadlineView]
-    problems: list[MigrationProblem]
+    deadlines: list[DeadlineView] = Field(description="Открытые сроки по новой редакции.")
+    problems: list[MigrationProblem] = Field(description="Что не переходит (пусто: всё).")
 
 
 async def migrate_route(
