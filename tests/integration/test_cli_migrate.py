@@ -4,31 +4,16 @@ written; a route that cannot move named item by item (exit 1), a malformed file 
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from tests.integration.test_cli import configured, iom
 from tests.support.profiles import EDITIONS
-from workers.cli import app
 
-runner = CliRunner()
+__all__ = ["configured"]  # the store of the CLI's tests, for every test here
 TERMS = ["--order", "Приказ № 01-03/0000", "--operator", "op-1", "--reason", "Новая редакция"]
-
-
-@pytest.fixture(autouse=True)
-def configured(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IOM_DATABASE_URL", database_url)
-    monkeypatch.setenv("IOM_LOG_FORMAT", "json")
-    monkeypatch.setenv("IOM_PD_MASTER_KEY", base64.b64encode(bytes(range(32))).decode())
-
-
-def iom(*args: str, code: int = 0) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 def test_a_dry_run_checks_the_mapping_and_writes_nothing(

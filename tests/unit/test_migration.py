@@ -17,6 +17,7 @@ from aggregates.migration import EditionMapping, problems
 from aggregates.profiles import Stage
 from aggregates.summaries import describe
 from aggregates.values import Actor, Role
+from projections.documents.render import route_document
 from tests.support.profiles import with_new_editions
 from workers.demo import DemoRoute
 
@@ -228,3 +229,22 @@ def test_only_an_operator_moves_a_route(app: Routes) -> None:
     route = signed_by_both(app)
     with pytest.raises(DomainError, match="оператор"):
         app.execute(route.route_id, migrate(), Actor(id="c-1", role=Role.CENTRE_HEAD), "m-1")
+
+
+def test_documents_show_the_edition_the_route_follows(app: Routes) -> None:
+    route = demo(app, 3)
+    route.drive(Stage.IMPLEMENTATION)
+    published(app)
+    before = document_text(app, route)
+    app.execute(route.route_id, migrate(), OPERATOR, "migrate-1")
+    after = document_text(app, route)
+    assert "этап «Этап реализации ИОМ»; регламент sakha@1" in before
+    assert "этап «Практический этап ИОМ»; регламент sakha@2" in after
+    assert "психолого-педагогические и коммуникативные компетенции" in after
+
+
+def document_text(app: Routes, route: DemoRoute) -> str:
+    """The Карта ИОМ of the route now, as its document model (whose repr holds every
+    paragraph and cell)."""
+    document = route_document(app, route.route_id, "karta")
+    return repr(document)
