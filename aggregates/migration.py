@@ -111,17 +111,19 @@ def problems(route: Route, target: Profile, mapping: EditionMapping) -> list[Obs
     if found:
         return found
     found += _mapping_problems(source, target, mapping)
-    stage = mapping.stages.get(route.stage, route.stage)
-    if stage is not route.stage and RESTARTS.get(route.stage) is not stage:
-        found.append(
-            Obstacle(
-                "mapping_stage",
-                f"mapping.stages.{route.stage.value}",
-                f"этап «{source.stage_names[route.stage]}», на котором ИОМ, нельзя перевести в"
-                f" этап «{target.stage_names[stage]}»: этап сохраняется, лишь с согласования"
-                " ИОМ можно вернуть на разработку (согласование заново по новой редакции)",
+    for before, after in mapping.stages.items():
+        if after is not before and RESTARTS.get(before) is not after:
+            where = "на котором ИОМ, " if before is route.stage else ""
+            found.append(
+                Obstacle(
+                    "mapping_stage",
+                    f"mapping.stages.{before.value}",
+                    f"этап «{source.stage_names[before]}», {where}нельзя перевести в этап"
+                    f" «{target.stage_names[after]}»: этап сохраняется, лишь с согласования ИОМ"
+                    " можно вернуть на разработку (согласование заново по новой редакции)",
+                )
             )
-        )
+    stage = mapping.stages.get(route.stage, route.stage)
     found += _used_problems(
         "competences",
         used_competences(route),
@@ -264,7 +266,7 @@ def _used_problems(
     target: Profile,
 ) -> list[Obstacle]:
     """Each item the route uses must map to one the new edition has."""
-    rule = {"stages": "stage", "agreement": "step"}.get(kind, kind.removesuffix("s"))
+    rule = {"agreement": "step"}.get(kind, kind.removesuffix("s"))
     found = []
     for code, where in sorted(used.items()):
         after = mapped(code)

@@ -186,6 +186,12 @@ def refusal(app: Routes, route: DemoRoute, **given: Any) -> DomainError:
             "mapping.stages.agreement",
             "нельзя перевести в этап «Практический этап ИОМ»",
         ),
+        (
+            {"mapping": {"competences": MERGED, "stages": {"final": "completed"}}},
+            "mapping_stage",
+            "mapping.stages.final",
+            "этап «Заключительный этап», нельзя перевести в этап «ИОМ завершён»",
+        ),
     ],
 )
 def test_each_rule_names_its_item(
