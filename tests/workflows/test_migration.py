@@ -6,7 +6,9 @@ left as it was; both workflows' histories replay, and the moved one is kept in `
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 from uuid import UUID
 
 from temporalio.client import WorkflowHistory
@@ -17,10 +19,11 @@ from aggregates.migration import EditionMapping
 from aggregates.values import Actor, Role
 from runtime.migration import Migrations
 from runtime.signals import refusal_of
-from tests.support.profiles import with_new_editions
+from tests.support.profiles import EDITIONS, with_new_editions
 from tests.support.waiting import eventually
 from tests.workflows.conftest import Stack
 from tests.workflows.test_agreement import designed_route, request
+from tests.workflows.test_ops import run_iom, settings_env
 from tests.workflows.test_replay import RECORDED, record, replayer
 
 OPERATOR = Actor(id="op-1", role=Role.OPERATOR)
@@ -122,3 +125,32 @@ async def test_the_recorded_migrated_history_replays() -> None:
     file = RECORDED / "sakha-migrated-quiet.json"
     history = WorkflowHistory.from_json(f"route-{file.stem}", file.read_text())
     await replayer().replay_workflow(history)
+
+
+async def test_iom_ops_migrate_moves_a_route_and_reports_a_refusal(
+    stack: Stack, tmp_path: Path
+) -> None:
+    route_id = await signed_by_both(stack, 43)
+    stack.routes.profiles = with_new_editions()
+    env = settings_env(stack.env, stack.settings.database_url, stack.settings.task_queue)
+    env |= {"IOM_PROFILES_DIR": str(EDITIONS)}
+    mapping = tmp_path / "sakha-2.json"
+    mapping.write_text(MERGED.model_dump_json(), encoding="utf-8")
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}", encoding="utf-8")
+    ask = ["ops", "migrate", str(route_id), "--to", "sakha@2", "--order", "Приказ № 01-03/0000"]
+    ask += ["--operator", "op-1", "--reason", "Новая редакция", "--ticket", "OPS-19"]
+
+    refused = await run_iom(env, *ask, "--mapping", str(empty), "--command-id", "m-1", code=1)
+    assert "отклонено:" in refused.stdout
+    assert "правило mapping_competence" in refused.stdout
+    assert stack.routes.route(route_id).profile.key == "sakha@1"
+
+    moved = await run_iom(env, *ask, "--mapping", str(mapping), "--command-id", "m-2", "--json")
+    answer = json.loads(moved.stdout)
+    assert (answer["status"], answer["signal"], answer["command_id"]) == (
+        "applied",
+        "migrate",
+        "m-2",
+    )
+    assert stack.routes.route(route_id).profile.key == "sakha@2"
