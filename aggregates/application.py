@@ -194,7 +194,7 @@ class Routes(Application[UUID]):
         if earlier is not None:
             return Decision(route, [], earlier, fingerprint)
         command.require_running(route)
-        context = Context(actor, now or self.clock(), acting)
+        context = Context(actor, now or self.clock(), acting, self.profiles)
         command.require_acting(route, context)
         changes = command.decide(route, context)
         issue = Issue(context, command_id, causation_id, fingerprint)

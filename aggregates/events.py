@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import override
 
+from aggregates.migration import EditionMapping, carried
 from aggregates.notices import NOTICE_TITLES
 from aggregates.profiles import ACTION_TITLES, AgreementAction, Profile, Stage
 from aggregates.profiles.duties import CorrectionPart, Place
@@ -557,6 +558,30 @@ class RouteResumed(RouteEvent):
     @override
     def summary(self, profile: Profile) -> str:
         return f"ИОМ возобновлён: {self.reason}" + _ticket(self.ticket)
+
+
+class RegulationChanged(RouteEvent):
+    """ИОМ переведён на новую редакцию положения региона (by the order that amended it): from
+    now on the route follows `profile`, copied whole as `RouteOpened` copies the first one; its
+    codes and parties as `mapping` maps them (`aggregates.migration`)."""
+
+    previous: str  # the edition the route followed until now, `id@version`
+    profile: Profile
+    mapping: EditionMapping
+    order: Name  # the order (приказ) that amended the regulation
+    reason: str
+    ticket: str
+    operation_id: str | None = None  # the bulk operation that moved it, if one did
+
+    def apply(self, route: Route) -> None:
+        carried(route, self.profile, self.mapping)
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return (
+            f"ИОМ переведён с редакции {self.previous} на редакцию {self.profile.key}"
+            f" ({self.order}): {self.reason}" + _ticket(self.ticket)
+        )
 
 
 class NoticeSent(RouteEvent):

@@ -24,6 +24,7 @@ from api.endpoints import (
     forms,
     health,
     methodists,
+    migration,
     monitoring,
     queries,
     regulations,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(commands.build_router())
     app.include_router(batch.build_router())
     app.include_router(methodists.build_router())
+    app.include_router(migration.build_router())
     app.include_router(queries.build_router())
     app.include_router(documents.build_router())
     app.include_router(charts.build_router())

@@ -21,7 +21,7 @@ from uuid import UUID
 
 import structlog
 
-from aggregates.events import MethodistAssigned, RouteOpened
+from aggregates.events import MethodistAssigned, RegulationChanged, RouteOpened
 from aggregates.summaries import describe
 from projections.batch import BatchProjection
 from projections.feed import Item
@@ -126,6 +126,10 @@ class AuditProjection(BatchProjection):
                 continue
             elif isinstance(event, MethodistAssigned):
                 route = (*found[:6], event.methodist_id, *found[7:])
+                known[route_id] = changed[route_id] = route
+            elif isinstance(event, RegulationChanged):  # the route follows another edition
+                self._profiles.remember(db, event.profile)
+                route = (found[0], event.profile.key, *found[2:])
                 known[route_id] = changed[route_id] = route
             else:
                 route = found

@@ -29,7 +29,7 @@ from uuid import UUID
 
 import structlog
 
-from aggregates.events import RouteEvent, RouteOpened
+from aggregates.events import RegulationChanged, RouteEvent, RouteOpened
 from aggregates.profiles import Profile
 from projections import activities, agreement, corrections, dynamics, routes, stages
 from projections.batch import BatchProjection
@@ -185,6 +185,8 @@ class MonitoringProjection(BatchProjection):
             elif event.originator_version <= state.route.version:
                 self._skipped("projection.event_already_applied", event)
             else:
+                if isinstance(event, RegulationChanged):  # the route follows another edition
+                    editions.setdefault(event.profile.key, event.profile)
                 state.apply(event)
         return state
 

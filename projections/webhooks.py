@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from aggregates.events import RouteEvent, RouteOpened
+from aggregates.events import RegulationChanged, RouteEvent, RouteOpened
 from aggregates.profiles import Profile
 from aggregates.summaries import describe
 from projections.batch import BatchProjection
@@ -101,9 +101,9 @@ def delivery_id(subscription_id: UUID, route_id: UUID, version: int) -> UUID:
 def payload(event: RouteEvent, profile: Profile, delivery: UUID, subscription: UUID) -> bytes:
     """What the portal receives: the event's type, route, version, time, actor, the Russian
     line and the event's own fields (ids and the route's content: no personal data; an opening
-    event names its regulation edition instead of carrying it whole)."""
+    event and a move to another edition name the edition instead of carrying it whole)."""
     data = event.model_dump(mode="json", exclude=set(_BASE_FIELDS | {"profile"}))
-    if isinstance(event, RouteOpened):
+    if isinstance(event, RouteOpened | RegulationChanged):
         data["profile"] = profile.key
     body = {
         "delivery_id": str(delivery),
@@ -186,7 +186,7 @@ class WebhookProjection(BatchProjection):
         for notification_id, event in batch:
             if event is None:
                 continue
-            if isinstance(event, RouteOpened):
+            if isinstance(event, RouteOpened | RegulationChanged):  # the edition it follows
                 self._profiles.remember(db, event.profile)
                 row = (event.originator_id, event.profile.key, event.profile.id)
                 known[event.originator_id] = self._routes.staged[event.originator_id] = row

@@ -20,6 +20,7 @@ from aggregates.commands.implementation import (
     MarkActivityOverdue,
     RecordInterimResult,
 )
+from aggregates.commands.migration import MigrateRoute
 from aggregates.commands.opening import AssignMethodist, CancelRoute, OpenRoute, RecordDiagnostic
 from aggregates.commands.operations import (
     ExtendDeadline,
@@ -62,6 +63,7 @@ OPERATIONS: dict[str, type[Command]] = {
     "resume": ResumeRoute,
     "cancel": CancelRoute,
     "resend_notice": ResendNotice,
+    "migrate": MigrateRoute,
 }
 """The operators' signals to a route's workflow, by signal name; each is recorded as an event."""
 
@@ -85,6 +87,7 @@ __all__ = [
     "IssueCertificate",
     "MarkActivityNotDone",
     "MarkActivityOverdue",
+    "MigrateRoute",
     "OpenRoute",
     "PauseRoute",
     "ReassignMethodist",

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aggregates.commands.duties import require_separate
 from aggregates.errors import InvalidCommandError, RoleError, StageError
-from aggregates.profiles import Profile, Stage
+from aggregates.profiles import Profile, ProfileCatalogue, Stage
 from aggregates.profiles.duties import PARTY_PLACES, Place
 from aggregates.values import (
     DELEGABLE,
@@ -41,6 +41,7 @@ class Context:
     actor: Actor
     now: datetime
     acting: Acting | None = None  # за руководителя: the head the actor acts for, by order
+    profiles: ProfileCatalogue | None = None  # the editions the deployment knows (a migration)
 
     def today(self, route: Route) -> date:
         """Today in the route's region: a date deadline is a date in the region's own zone."""

@@ -14,9 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from aggregates.application import Routes
-from aggregates.events import RouteOpened
 from aggregates.route import Route
-from aggregates.summaries import describe
+from aggregates.summaries import described
 from aggregates.timeline import Dated
 from aggregates.values import Ident
 from api.access import may_see, visible_route
@@ -156,9 +155,6 @@ async def get_history(
     роли, строка по-русски в терминах регламента, звено цепочки хэшей. Доступ — как к ИОМ."""
     await visible_route(services.routes, principal, route_id)
     events = await asyncio.to_thread(services.routes.history, route_id)
-    opening = events[0]
-    assert isinstance(opening, RouteOpened)
-    profile = opening.profile  # the edition the route was opened under
     lines = [
         HistoryLine(
             version=e.originator_version,
@@ -167,10 +163,10 @@ async def get_history(
             actor_id=e.actor.id,
             role=e.actor.role,
             command_id=e.command_id,
-            summary=describe(e, profile),
+            summary=line,
             chain_hash=e.chain_hash,
         )
-        for e in events
+        for e, line in zip(events, described(events), strict=True)
     ]
     return RouteHistory(route_id=route_id, version=lines[-1].version, events=lines)
 

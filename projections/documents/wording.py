@@ -177,10 +177,14 @@ def route_footer(route: Route, generated_at: datetime | None = None) -> tuple[st
 
 
 def state_line(route: Route) -> str:
-    """Which state of the route the document shows."""
+    """Which state of the route the document shows, and the edition of its regulation it
+    followed then (a route may have been moved to a newer one: `RegulationChanged`)."""
     stage = route.profile.stage_names[route.stage]
     moment = route.modified_on.astimezone(UTC)
-    return f"Состояние ИОМ: версия {route.version} от {moment:%d.%m.%Y %H:%M} UTC; этап «{stage}»"
+    return (
+        f"Состояние ИОМ: версия {route.version} от {moment:%d.%m.%Y %H:%M} UTC; этап «{stage}»;"
+        f" регламент {route.profile.key}"
+    )
 
 
 def form_note(route: Route, form_region: str, form_profile_id: str) -> tuple[str, ...]:

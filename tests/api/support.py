@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
 from uuid import UUID
@@ -15,9 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from temporalio.client import Client
 
 from aggregates.application import Receipt, Routes
-from aggregates.commands import COMMANDS, OpenRoute
+from aggregates.commands import COMMANDS, OPERATIONS, OpenRoute
+from aggregates.errors import DomainError
 from aggregates.values import Acting, Actor, Role
 from api.portal_tokens import portal_claims
+from projections.refusals import record_refusal
 from runtime.gateway import RouteGateway
 from runtime.settings import Settings
 from workflows.contracts import CommandRequest
@@ -140,3 +143,26 @@ class DirectGateway(RouteGateway):
             request.command_id,
         )
         return receipt.version
+
+    async def signal(self, route_id: UUID, name: str, payload: dict[str, Any]) -> None:
+        """An operator's signal decided at once, as the workflow's `operate` activity would
+        decide it: applied, or its refusal recorded."""
+        given = dict(payload)
+        actor = Actor(id=given.pop("operator_id"), role=Role.OPERATOR)
+        command_id = str(given.pop("command_id"))
+        try:
+            command = OPERATIONS[name].model_validate(given)
+            await asyncio.to_thread(self.routes.execute, route_id, command, actor, command_id)
+        except DomainError as error:
+            record_refusal(
+                self.routes,
+                route_id=route_id,
+                refused_at=datetime.now(UTC),
+                actor_id=actor.id,
+                role=actor.role.value,
+                command=name,
+                rule=error.rule,
+                message=error.message,
+                field=error.field,
+                command_id=command_id,
+            )

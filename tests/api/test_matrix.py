@@ -145,6 +145,7 @@ TABLE: dict[str, Rule] = {
     ),
     "get_campaign_report": Rule("region", EVERYONE - REGION_WIDE, reads=True),
     "replace_methodist": Rule("region", EVERYONE - MANAGERS),
+    "migrate_route": Rule("route", EVERYONE - {Role.OPERATOR}),
     "list_webhooks": Rule("webhooks", WEBHOOK_ROLES, reads=True),
     "register_webhook": Rule("webhooks", WEBHOOK_ROLES),
     "delete_webhook": Rule("webhook", WEBHOOK_ROLES),

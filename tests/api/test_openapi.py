@@ -7,12 +7,14 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+import aggregates.migration
 import aggregates.personal
 import aggregates.profiles
 import aggregates.route
 import aggregates.values
 import api.endpoints.charts
 import api.endpoints.health
+import api.endpoints.migration
 import api.endpoints.regulations
 import api.endpoints.tasks
 import api.endpoints.teachers
@@ -30,12 +32,14 @@ MODULES = (
     aggregates.route,
     aggregates.profiles,
     aggregates.personal,
+    aggregates.migration,
     api.models,
     api.problems,
     api.endpoints.charts,
     api.endpoints.teachers,
     api.endpoints.regulations,
     api.endpoints.tasks,
+    api.endpoints.migration,
     api.webhook_models,
     projections.charts,
 )

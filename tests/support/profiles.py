@@ -5,6 +5,7 @@ tests go through are the profiles' own ids, never a list typed out again."""
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from aggregates.profiles import Profile, ProfileCatalogue, load_profiles
 
@@ -27,3 +28,14 @@ def shipped() -> ProfileCatalogue:
 
 REGIONS: tuple[str, ...] = tuple(shipped().ids())
 """Every region with a shipped profile (`algorithm`, `balakhta`, `chelyabinsk`, …), sorted."""
+
+
+EDITIONS = Path(__file__).parent / "editions"
+"""Test editions published after the shipped ones (`sakha-2026.yaml`: sakha@2), to move running
+routes onto."""
+
+
+@cache
+def with_new_editions() -> ProfileCatalogue:
+    """The shipped profiles and the test editions of `EDITIONS`."""
+    return ProfileCatalogue(load_profiles(EDITIONS))

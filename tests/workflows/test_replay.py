@@ -41,6 +41,9 @@ REGIONS = ["sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm"]
 NAMES = ["sakha-agreement", *(f"{region}-finished" for region in REGIONS)]
 GENERATIONS = ("", "-local", "-quiet")
 """The suffixes of the recorded histories, oldest first; this code records the last."""
+LATER = ["sakha-migrated"]
+"""Histories recorded in the newest generation only: a route moved to a new edition of its
+regulation (`tests/workflows/test_migration.py`)."""
 
 
 def replayer() -> Replayer:
@@ -83,7 +86,8 @@ async def test_a_finished_route_replays(stack: Stack, region: str) -> None:
 async def test_the_recorded_histories_replay_on_this_code() -> None:
     files = sorted(RECORDED.glob("*.json"))
     assert sorted(f.stem for f in files) == sorted(
-        name + generation for name in NAMES for generation in GENERATIONS
+        [name + generation for name in NAMES for generation in GENERATIONS]
+        + [name + GENERATIONS[-1] for name in LATER]
     )
     for file in files:  # each raises on a nondeterministic command
         await replayer().replay_workflow(

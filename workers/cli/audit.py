@@ -20,8 +20,7 @@ from adapters.bundle import BundleError, check_bundle, engine_version, export_ro
 from aggregates.application import Routes
 from aggregates.audit import ChainReport, Head, digest, verify_route
 from aggregates.errors import RouteNotFoundError
-from aggregates.events import RouteOpened
-from aggregates.summaries import describe
+from aggregates.summaries import described
 from aggregates.timeline import Dated
 from projections.catalog import open_projection
 from projections.checkpoints import (
@@ -79,9 +78,6 @@ def history(route_id: RouteArg, as_json: JsonOpt = False, as_csv: CsvOpt = False
         events = routes.history(route_id)
     except RouteNotFoundError as error:
         raise fail(error.message, 1) from None
-    opening = events[0]
-    assert isinstance(opening, RouteOpened)
-    profile = opening.profile  # the edition the route was opened under
     rows = [
         {
             "version": e.originator_version,
@@ -89,9 +85,9 @@ def history(route_id: RouteArg, as_json: JsonOpt = False, as_csv: CsvOpt = False
             "type": type(e).__name__,
             "actor": e.actor.id,
             "role": e.actor.role.value,
-            "summary": describe(e, profile),
+            "summary": line,
         }
-        for e in events
+        for e, line in zip(events, described(events), strict=True)
     ]
     shown = [
         *(("version", "версия"), ("time", "время"), ("actor", "кто")),

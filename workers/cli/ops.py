@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,12 +26,11 @@ from aggregates.commands import OPERATIONS
 from aggregates.errors import DomainError, RouteNotFoundError
 from aggregates.values import Actor, Role
 from projections.catalog import open_projection
-from projections.refusals import create_table, query_refusals
+from projections.refusals import create_table
 from projections.routes import methodist_routes
-from projections.tables import Filters
-from projections.view import transaction_on
 from runtime.gateway import RouteGateway, StuckRoute
 from runtime.settings import Settings
+from runtime.signals import Answer, outcome, refusal_of
 from workers.cli.output import emit_json, emit_records, fail, in_words
 from workers.cli.route_ref import RouteArg
 from workers.cli.worker import reach
@@ -51,7 +49,6 @@ ops = typer.Typer(
     no_args_is_help=True,
 )
 
-POLL = 0.2  # seconds between looks at the event store
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 EXIT_PENDING = 4
@@ -97,18 +94,6 @@ class Ask:
     command_id: str | None
     wait: float
     as_json: bool
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What became of a signal: applied (at a version), refused (a rule), or still pending."""
-
-    status: str
-    version: int | None = None
-    rule: str | None = None
-    field: str | None = None
-    message: str | None = None
-    refusal_id: int | None = None
 
 
 # The signals.
@@ -261,7 +246,7 @@ async def deliver_all(
     for ask, answered, before in zip(asks, sent, earlier, strict=True):
         if answered is None:
             cid = ask.command_id or ""
-            answered = await asyncio.to_thread(outcome, routes, ask, cid, before)  # noqa: PLW2901 - the answer when sending gave none
+            answered = await asyncio.to_thread(outcome, routes, ask.route_id, cid, before, ask.wait)  # noqa: PLW2901 - the answer when sending gave none
         answers.append(answered)
     return answers
 
@@ -394,7 +379,7 @@ def send(ask: Ask) -> None:
         payload |= {"operator_id": ask.operator, "command_id": command_id}
         answer = asyncio.run(deliver(settings, routes, ask, payload))
         if answer is None:
-            answer = outcome(routes, ask, command_id, earlier)
+            answer = outcome(routes, ask.route_id, command_id, earlier, ask.wait)
     finally:
         routes.close()
     report(ask, command_id, answer)
@@ -439,38 +424,6 @@ async def deliver(
     except DomainError as error:
         return Answer("refused", rule=error.rule, field=error.field, message=error.message)
     return None
-
-
-def outcome(routes: Routes, ask: Ask, command_id: str, earlier: Answer | None) -> Answer:
-    """Watch the store until the command is applied or newly refused, for `ask.wait` seconds.
-    A refusal recorded before this send is the answer only if nothing else comes by then."""
-    deadline = time.monotonic() + ask.wait
-    while True:
-        record = routes.route(ask.route_id).commands.get(command_id)
-        if record is not None:
-            return Answer("applied", version=record.version)
-        refusal = refusal_of(routes, ask.route_id, command_id)
-        if refusal is not None and refusal != earlier:
-            return refusal
-        if time.monotonic() >= deadline:
-            return earlier or Answer("pending")
-        time.sleep(POLL)
-
-
-def refusal_of(routes: Routes, route_id: UUID, command_id: str) -> Answer | None:
-    """The recorded refusal of the command id on the route, if any."""
-    with transaction_on(getattr(routes.recorder, "datastore"), commit=False) as db:  # noqa: B009
-        rows = query_refusals(db, Filters(route_id=route_id), None)
-    row = next((r for r in rows if r["command_id"] == command_id), None)
-    if row is None:
-        return None
-    return Answer(
-        "refused",
-        rule=row["rule"],
-        field=row["field"],
-        message=row["message"],
-        refusal_id=row["id"],
-    )
 
 
 def report(ask: Ask, command_id: str, answer: Answer) -> None:
@@ -627,3 +580,8 @@ def stuck_row(route: StuckRoute) -> dict[str, Any]:
         "waiting_on": route.waiting_on,
         "since": route.since.astimezone(UTC).isoformat(),
     }
+
+
+from workers.cli.migrate import migrate  # noqa: E402 - it builds on this module's options
+
+ops.command("migrate")(migrate)
