@@ -181,10 +181,3 @@ def state_line(route: Route) -> str:
     stage = route.profile.stage_names[route.stage]
     moment = route.modified_on.astimezone(UTC)
     return f"Состояние ИОМ: версия {route.version} от {moment:%d.%m.%Y %H:%M} UTC; этап «{stage}»"
-
-
-def form_note(route: Route, form_region: str, form_profile_id: str) -> tuple[str, ...]:
-    """A line saying whose form is used when the route's region keeps routes another way."""
-    if route.profile.id == form_profile_id:
-        return ()
-    return (f"Форма: {form_region}; ИОМ ведётся по регламенту: {route.profile.region}",)

@@ -15,6 +15,7 @@ from aggregates.profiles import UnknownProfileError
 from projections.campaign import ProjectionNotReadyError
 from projections.documents import (
     CampaignOptions,
+    FormNotOfferedError,
     campaign_document,
     document_of,
     render,
@@ -46,7 +47,12 @@ class DocKind(StrEnum):
     ITOGI = "itogi"  # Итоги прохождения ИОМ (приложение 3)
     CERTIFICATE = "certificate"  # сертификат о прохождении ИОМ
     BALAKHTA = "balakhta"  # three-part ИОМ (Балахтинский район)
-    SOVETSKY = "sovetsky"  # one-table format (Советский городской округ)
+    SOVETSKY = "sovetsky"  # five-section ИОМ (Советский городской округ, Порядок II.2)
+    SOVETSKY_TABLE = "sovetsky_table"  # its one-table format (приложение)
+    CHELYABINSK = "chelyabinsk"  # технологическая карта ИОМ (Челябинская область)
+    PROGRAMME = "programme"  # индивидуальная образовательная программа (Алгоритм)
+    RESOURCE_MAP = "resource_map"  # ресурсная карта (Алгоритм)
+    IOM = "iom"  # the neutral form of a regulation that names none
 
 
 class FileFormat(StrEnum):
@@ -106,8 +112,8 @@ def render_route(  # typer passes every parameter by name
     того дня, внесёнными позже).
 
     Коды выхода: 0 — записан; 1 — нет такого ИОМ, его версии, момента или даты; 2 — неверный
-    вызов (и --version, и --as-of или --as-of-date; неизвестный документ; файл не записать);
-    3 — база данных недоступна.
+    вызов (и --version, и --as-of или --as-of-date; неизвестный документ или форма не его
+    регламента; файл не записать); 3 — база данных недоступна.
 
     Пример: iom docs render ROUTE_ID --doc karta --version 12 --format pdf -o karta.pdf
     """
@@ -142,6 +148,8 @@ def render_route(  # typer passes every parameter by name
             )
     except (RouteNotFoundError, PersonalDataUnreadableError) as error:
         raise fail(error.message, 1) from None
+    except FormNotOfferedError as error:
+        raise fail(str(error), 2) from None
     _write(document, fmt, output, as_json)
 
 
