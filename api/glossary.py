@@ -60,6 +60,17 @@ MODELS: dict[str, str] = {
     "Calendars": "Календарь регламента: диагностики в год, уведомление, месяцы отчётов.",
     "Reagreement": "Сторона, заново согласующая корректировку, если та изменила её части ИОМ.",
     "Separation": "Места по одному ИОМ, которые регламент отводит разным лицам.",
+    "Documents": "Документы регламента: формы, по которым печатается ИОМ.",
+    "ProgrammeTask": "Задача индивидуальной образовательной программы: способы её реализации и"
+    " процедуры проверки (Алгоритм, этап II).",
+    "Resource": "Ресурс ресурсной карты ИОМ и что он даёт.",
+    "ResourceKind": "Вид ресурса: information — информационный, communicative —"
+    " коммуникативный, activity — деятельностный, social — социально-общественный, own —"
+    " собственный ресурс педагога (горизонтальное обучение).",
+    "TeacherGroup": "Группа педагогов, в которую входит ИОМ: тип, тема, участники"
+    " (идентификаторы).",
+    "GroupKind": "Тип группы педагогов: problem — проблемная, creative — творческая, project —"
+    " проектная.",
     "Place": "Место по ИОМ: роль стороны (teacher, methodist, deputy_head, mo_head, school_head,"
     " centre_head) или действие, которое регламент отводит другому лицу: employer_assessment —"
     " оценка результата работодателем, corrector — автор корректировки, correction_agreement —"
@@ -376,6 +387,23 @@ EXAMPLES: dict[str, Any] = {
         "clause": "Инструкция, раздел II, этап 2",
     },
     "Separation": {"places": ["methodist", "centre_head", "school_head"], "clause": "ИОМ 3.4"},
+    "Documents": {"forms": ["karta", "corrections", "monitoring", "itogi", "certificate"]},
+    "ProgrammeTask": {
+        "task": 1,
+        "ways": ["Курсы повышения квалификации по теме ИОМ", "Консультации методиста"],
+        "checks": ["Повторная диагностика профессиональных дефицитов"],
+    },
+    "Resource": {
+        "kind": "communicative",
+        "title": "Сетевое сообщество учителей района",
+        "gives": "обсуждение затруднений с коллегами",
+    },
+    "TeacherGroup": {
+        "id": "problem_1",
+        "kind": "problem",
+        "topic": "Формирующее оценивание на уроках",
+        "members": ["teacher-001", "teacher-002"],
+    },
     "Edition": {
         "id": "sakha",
         "version": 1,
@@ -484,6 +512,8 @@ EXAMPLES: dict[str, Any] = {
     "Role": "methodist",
     "Place": "employer_assessment",
     "CorrectionPart": "term",
+    "ResourceKind": "information",
+    "GroupKind": "problem",
     "Stage": "agreement",
     "TeacherSheet": {
         "full_name": "Иванова Мария Петровна",

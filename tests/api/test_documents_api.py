@@ -162,7 +162,7 @@ async def test_personal_fields_erased(region: Region, portal: Portal) -> None:
 
     # What `iom pd erase TEACHER_ID --reason ...` does.
     store.erase(route.teacher_id, Actor(id="op-1", role=Role.OPERATOR), "заявление № 17")
-    for doc in ("karta", "itogi", "balakhta"):
+    for doc in ("karta", "itogi", "monitoring"):
         answer = await fetch(region, centre, doc)
         assert answer.status_code == 200, answer.text
         after = flat(" ".join(pdf_pages(answer.content)))
