@@ -18,6 +18,7 @@ from projections.documents.wording import (
     DASH,
     activity_level,
     day,
+    input_levels,
     period,
     route_footer,
     state_line,
@@ -106,10 +107,7 @@ def build_programme(
     diagnostic = route.input_diagnostic
     found = (
         f"Диагностика от {day(diagnostic.taken_on)}, {diagnostic.platform}: "
-        + "; ".join(
-            f"{profile.competence_name(code)} — {profile.level_name(level)}"
-            for code, level in route.input_levels.items()
-        )
+        + input_levels(route, profile)
         if diagnostic
         else "Диагностика ещё не проведена."
     )

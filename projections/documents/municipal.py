@@ -16,6 +16,7 @@ from projections.documents.wording import (
     capital,
     competences,
     day,
+    numbered,
     period,
     route_footer,
     state_line,
@@ -120,7 +121,7 @@ def build_balakhta(
             ("Тема ИОМ", plan.topic),
             ("Актуальность темы", plan.relevance),
             ("Цель разработки ИОМ", plan.goal),
-            ("Задачи разработки ИОМ", "\n".join(f"{n}. {t}" for n, t in enumerate(plan.tasks, 1))),
+            ("Задачи разработки ИОМ", numbered(plan.tasks)),
             ("Срок реализации ИОМ", period(plan.starts_on, plan.ends_on)),
             ("Ожидаемые результаты", plan.expected_results),
         )

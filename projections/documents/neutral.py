@@ -12,7 +12,7 @@ from projections.documents.model import Block, Cell, Document, Paragraph, Sectio
 from projections.documents.municipal import agreement_lines
 from projections.documents.sakha import activity_cells, final_event_blocks
 from projections.documents.sources import Options
-from projections.documents.wording import DASH, period, route_footer, state_line, teacher
+from projections.documents.wording import DASH, numbered, period, route_footer, state_line, teacher
 
 ACTIVITY_COLUMNS = (
     "№",
@@ -46,7 +46,7 @@ def build_neutral(
             ("Тема ИОМ", plan.topic),
             ("Профессиональный запрос", plan.request),
             ("Цель", plan.goal),
-            ("Задачи", "\n".join(f"{n}. {task}" for n, task in enumerate(plan.tasks, 1))),
+            ("Задачи", numbered(plan.tasks)),
             ("Срок реализации", period(plan.starts_on, plan.ends_on)),
             ("Ожидаемые результаты", plan.expected_results),
         )

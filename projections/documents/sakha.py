@@ -15,6 +15,7 @@ from projections.documents.wording import (
     activity_level,
     competences,
     day,
+    input_levels,
     long_date,
     period,
     route_footer,
@@ -148,11 +149,7 @@ def build_karta(
     )
     taken = (
         f"Диагностика от {day(diagnostic.taken_on)}, платформа: {diagnostic.platform}. "
-        "Уровень сформированности компетенций: "
-        + "; ".join(
-            f"{profile.competence_name(code)} — {profile.level_name(level)}"
-            for code, level in route.input_levels.items()
-        )
+        "Уровень сформированности компетенций: " + input_levels(route, profile)
         if diagnostic
         else "Входная диагностика ещё не проведена."
     )

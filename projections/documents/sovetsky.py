@@ -16,6 +16,7 @@ from projections.documents.wording import (
     activity_level,
     competences,
     day,
+    input_levels,
     period,
     route_footer,
     state_line,
@@ -46,11 +47,7 @@ def _roadmap(route: Route, profile: Profile, options: Options) -> Table:
             "Входная диагностика профессиональных дефицитов",
             f"Диагностическая работа: {diagnostic.platform}" if diagnostic else DASH,
             day(diagnostic.taken_on) if diagnostic else DASH,
-            "Выявление профессиональных дефицитов: "
-            + "; ".join(
-                f"{profile.competence_name(code)} — {profile.level_name(level)}"
-                for code, level in route.input_levels.items()
-            )
+            "Выявление профессиональных дефицитов: " + input_levels(route, profile)
             if diagnostic
             else "Диагностика ещё не проведена",
         ),
