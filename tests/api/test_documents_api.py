@@ -184,6 +184,20 @@ async def test_406_names_the_header(region: Region, portal: Portal) -> None:
     assert str(region.sakha[0]) not in answer.text
 
 
+async def test_another_regions_form_is_404_naming_the_regulations_forms(
+    region: Region, portal: Portal
+) -> None:
+    answer = await fetch(region, headers(portal, Role.CENTRE_HEAD, region, PDF), "chelyabinsk")
+    assert answer.status_code == 404, answer.text
+    problem = answer.json()
+    assert (problem["type"], problem["field"], problem["rule"]) == (
+        "urn:iom:problem:form-not-in-regulation",
+        "doc",
+        "form_not_in_regulation",
+    )
+    assert "формы этого регламента: karta, corrections, monitoring, itogi" in problem["detail"]
+
+
 async def test_404_beyond_reach(region: Region, portal: Portal) -> None:
     route = region.routes.route(region.sakha[0])
     token = token_for(portal, Role.SCHOOL_HEAD, "other_school", route)

@@ -633,6 +633,11 @@ def test_cli_renders_route_documents_and_campaigns(
     assert f"версия {route.version}" in said and out.read_bytes().startswith(b"%PDF")
     snapshot(out.read_bytes(), "cli-karta")
     assert "Иванова" not in "".join(pdf_pages(out.read_bytes()))
+    foreign = tmp_path / "balakhta.pdf"
+    refused = iom_docs(
+        "render", str(route_id), "--doc", "balakhta", "--format", "pdf", "-o", str(foreign), code=2
+    )
+    assert "форма «balakhta» не предусмотрена регламентом" in refused and not foreign.exists()
 
     out = tmp_path / "itogi.docx"
     written = json.loads(
