@@ -31,7 +31,8 @@ docs = typer.Typer(
     add_completion=False,
     help=(
         "Документы, которые подписывают и хранят: Карта ИОМ, корректировки, мониторинг, итоги, "
-        "сертификат, муниципальные формы, отчёты о диагностике; DOCX или PDF.\n\nПример: iom docs "
+        "сертификат, формы муниципалитетов и регионов, программа и ресурсная карта по Алгоритму, "
+        "отчёты о диагностике; DOCX или PDF.\n\nПример: iom docs "
         "render ROUTE_ID --doc karta --format pdf -o karta.pdf"
     ),
     no_args_is_help=True,
@@ -90,7 +91,12 @@ def _write(document: Document, fmt: FileFormat, output: Path, as_json: bool) -> 
 def render_route(  # typer passes every parameter by name
     route_id: RouteArg,
     *,
-    doc: Annotated[DocKind, typer.Option("--doc", help="Какой документ.")],
+    doc: Annotated[
+        DocKind,
+        typer.Option(
+            "--doc", help="Какой документ: одна из форм регламента, по которому ведётся ИОМ."
+        ),
+    ],
     fmt: FormatOpt,
     output: OutputOpt,
     version: VersionOpt = None,
