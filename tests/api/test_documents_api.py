@@ -27,8 +27,8 @@ from runtime.settings import store_env
 from tests.api.conftest import Region, direct_app, serving
 from tests.api.support import Portal
 from tests.api.test_access import token_for
-from tests.integration.test_documents import ERASED, flat
-from tests.support.documents import pdf_pages, word
+from tests.integration.test_documents import ERASED
+from tests.support.documents import flat, pdf_pages, word
 from workers.demo import write_demo
 
 SHEET = TeacherSheet.model_validate(EXAMPLES["TeacherSheet"])
