@@ -98,6 +98,8 @@ def require(node: Schema, defs: dict[str, Schema], path: list[str], message: str
     field = {k: v for k, v in field.items() if k != "default"}
     if field.get("type") == "string" and "enum" not in field:
         field |= NOT_BLANK
+    if field.get("type") == "array":
+        field["minItems"] = max(1, field.get("minItems", 0))
     note = f"Обязательно по регламенту региона: {message}."
     field["description"] = f"{field.get('description', '')} {note}".strip()
     properties[name] = field

@@ -339,6 +339,72 @@ class FinalPublicEvent(Value):
     ends_on: Day
 
 
+class ProgrammeTask(Value):
+    """A task of the individual educational programme (Алгоритм, этап II): how the teacher
+    reaches it (способы реализации) and how it is checked (процедуры проверки или самопроверки)."""
+
+    task: Annotated[int, Field(ge=1, le=30)]  # the number of the plan's task (1 is the first)
+    ways: Annotated[list[Text], Field(min_length=1, max_length=20)]
+    checks: Annotated[list[Text], Field(min_length=1, max_length=20)]
+
+
+class ResourceKind(StrEnum):
+    """A kind of the resource map (ресурсная карта, Алгоритм, этап II)."""
+
+    INFORMATION = "information"  # информационные (в том числе цифровые, профессиональных сообществ)
+    COMMUNICATIVE = "communicative"  # коммуникативные (форматы коммуникации по проблеме)
+    ACTIVITY = "activity"  # деятельностные (форматы проб, освоения действий)
+    SOCIAL = "social"  # социально-общественные (форматы неформального образования)
+    OWN = "own"  # собственные ресурсы педагогов (для горизонтального обучения)
+
+
+RESOURCE_KIND_TITLES: dict[ResourceKind, str] = {
+    ResourceKind.INFORMATION: "Информационные ресурсы",
+    ResourceKind.COMMUNICATIVE: "Коммуникативные ресурсы",
+    ResourceKind.ACTIVITY: "Деятельностные ресурсы",
+    ResourceKind.SOCIAL: "Социально-общественные ресурсы",
+    ResourceKind.OWN: "Собственные ресурсы педагогов (горизонтальное обучение)",
+}
+
+
+class Resource(Value):
+    """One resource of the route's resource map and what it gives the teacher."""
+
+    kind: ResourceKind
+    title: Name
+    gives: Text  # what the resource gives for the programme's tasks
+    holder: Ident | None = None  # for an own resource: the teacher who offers it (an id)
+
+
+class GroupKind(StrEnum):
+    """A group of teachers formed during implementation (Алгоритм, этап II)."""
+
+    PROBLEM = "problem"  # проблемная группа
+    CREATIVE = "creative"  # творческая группа
+    PROJECT = "project"  # проектная группа
+
+
+GROUP_KIND_TITLES: dict[GroupKind, str] = {
+    GroupKind.PROBLEM: "проблемная группа",
+    GroupKind.CREATIVE: "творческая группа",
+    GroupKind.PROJECT: "проектная группа",
+}
+
+
+class TeacherGroup(Value):
+    """A group of teachers the route belongs to: its topic and members (teachers' ids only)."""
+
+    id: Code
+    kind: GroupKind
+    topic: Title
+    members: Annotated[list[Ident], Field(min_length=1, max_length=200)]
+
+
+PROGRAMME_FIELDS: Final = ("programme", "resources", "groups")
+"""Plan fields added after plans were stored: left out of the hash while empty, so a stored
+plan keeps the hash its parties agreed to."""
+
+
 class Plan(Value):
     """The designed route (Карта ИОМ / пояснительная записка и дорожная карта)."""
 
@@ -352,10 +418,18 @@ class Plan(Value):
     ends_on: Day
     activities: Annotated[list[Activity], Field(min_length=1, max_length=200)]
     final_public_event: FinalPublicEvent | None = None
+    # the individual educational programme: each task's ways and checks (Алгоритм, этап II)
+    programme: list[ProgrammeTask] = Field(default_factory=list, max_length=30)
+    resources: list[Resource] = Field(default_factory=list, max_length=200)  # ресурсная карта
+    groups: list[TeacherGroup] = Field(default_factory=list, max_length=20)  # группы педагогов
 
     def content_hash(self) -> str:
         """The hash that binds each party's agreement to this exact revision of the plan."""
-        body = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        dumped = self.model_dump(mode="json")
+        for name in PROGRAMME_FIELDS:
+            if not dumped[name]:
+                del dumped[name]
+        body = json.dumps(dumped, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(body.encode()).hexdigest()
 
 

@@ -60,6 +60,17 @@ MODELS: dict[str, str] = {
     "Calendars": "Календарь регламента: диагностики в год, уведомление, месяцы отчётов.",
     "Reagreement": "Сторона, заново согласующая корректировку, если та изменила её части ИОМ.",
     "Separation": "Места по одному ИОМ, которые регламент отводит разным лицам.",
+    "Documents": "Документы регламента: формы, по которым печатается ИОМ.",
+    "ProgrammeTask": "Задача индивидуальной образовательной программы: способы её реализации и"
+    " процедуры проверки (Алгоритм, этап II).",
+    "Resource": "Ресурс ресурсной карты ИОМ и что он даёт.",
+    "ResourceKind": "Вид ресурса: information — информационный, communicative —"
+    " коммуникативный, activity — деятельностный, social — социально-общественный, own —"
+    " собственный ресурс педагога (горизонтальное обучение).",
+    "TeacherGroup": "Группа педагогов, в которую входит ИОМ: тип, тема, участники"
+    " (идентификаторы).",
+    "GroupKind": "Тип группы педагогов: problem — проблемная, creative — творческая, project —"
+    " проектная.",
     "Place": "Место по ИОМ: роль стороны (teacher, methodist, deputy_head, mo_head, school_head,"
     " centre_head) или действие, которое регламент отводит другому лицу: employer_assessment —"
     " оценка результата работодателем, corrector — автор корректировки, correction_agreement —"
@@ -119,6 +130,15 @@ FIELDS: dict[str, str] = {
     "Profile.lowest_levels_first": "ИОМ начинается с компетенций низшего уровня.",
     "Profile.calendars": "Календарь регламента.",
     "Profile.methodist_capacity": "Сколько педагогов ведёт один методист, не более.",
+    "Profile.documents": "Документы регламента.",
+    "Documents.forms": "Формы, по которым печатается ИОМ (karta, balakhta, sovetsky, …); не"
+    " названы — нейтральная форма `iom` с названием своего регламента.",
+    "Profile.requires_programme": "У каждой задачи обязательны способы реализации и процедуры"
+    " проверки (индивидуальная образовательная программа).",
+    "Profile.requires_resource_map": "Обязательна ресурсная карта с информационными,"
+    " коммуникативными, деятельностными и социально-общественными ресурсами.",
+    "Profile.requires_groups": "ИОМ входит хотя бы в одну группу педагогов (проблемную,"
+    " творческую, проектную).",
     "Entry.code": "Код.",
     "Entry.name": "Название.",
     "AgreementStep.action": "Действие: sign — подписать, review — рассмотреть, agree — согласовать,"
@@ -204,6 +224,24 @@ FIELDS: dict[str, str] = {
     "Plan.expected_results": "Планируемые результаты.",
     "Plan.activities": "Мероприятия ИОМ.",
     "Plan.final_public_event": "Заключительное публичное мероприятие (если предусмотрено).",
+    "Plan.programme": "Индивидуальная образовательная программа: способы реализации и процедуры"
+    " проверки каждой задачи (Алгоритм, этап II).",
+    "Plan.resources": "Ресурсная карта ИОМ: ресурсы и что каждый даёт.",
+    "Plan.groups": "Группы педагогов (проблемные, творческие, проектные), в которые входит ИОМ.",
+    "ProgrammeTask.task": "Номер задачи ИОМ (1 — первая).",
+    "ProgrammeTask.ways": "Способы реализации задачи.",
+    "ProgrammeTask.checks": "Процедуры проверки или самопроверки освоенного содержания.",
+    "Resource.kind": "Вид ресурса: information — информационный, communicative —"
+    " коммуникативный, activity — деятельностный, social — социально-общественный, own —"
+    " собственный ресурс педагога.",
+    "Resource.title": "Ресурс.",
+    "Resource.gives": "Что ресурс даёт для задач ИОМ.",
+    "Resource.holder": "Идентификатор педагога, предлагающего собственный ресурс.",
+    "TeacherGroup.id": "Идентификатор группы.",
+    "TeacherGroup.kind": "Тип группы: problem — проблемная, creative — творческая, project —"
+    " проектная.",
+    "TeacherGroup.topic": "Тема группы.",
+    "TeacherGroup.members": "Участники группы: идентификаторы педагогов.",
     "ActivityRecord.status": "planned — запланировано, done — выполнено, not_done — не выполнено.",
     "ActivityRecord.overdue": "Срок мероприятия прошёл без отметки.",
     "ActivityRecord.on": "Дата отметки.",
@@ -353,6 +391,23 @@ EXAMPLES: dict[str, Any] = {
         "clause": "Инструкция, раздел II, этап 2",
     },
     "Separation": {"places": ["methodist", "centre_head", "school_head"], "clause": "ИОМ 3.4"},
+    "Documents": {"forms": ["karta", "corrections", "monitoring", "itogi", "certificate"]},
+    "ProgrammeTask": {
+        "task": 1,
+        "ways": ["Курсы повышения квалификации по теме ИОМ", "Консультации методиста"],
+        "checks": ["Повторная диагностика профессиональных дефицитов"],
+    },
+    "Resource": {
+        "kind": "communicative",
+        "title": "Сетевое сообщество учителей района",
+        "gives": "обсуждение затруднений с коллегами",
+    },
+    "TeacherGroup": {
+        "id": "problem_1",
+        "kind": "problem",
+        "topic": "Формирующее оценивание на уроках",
+        "members": ["teacher-001", "teacher-002"],
+    },
     "Edition": {
         "id": "sakha",
         "version": 1,
@@ -461,6 +516,8 @@ EXAMPLES: dict[str, Any] = {
     "Role": "methodist",
     "Place": "employer_assessment",
     "CorrectionPart": "term",
+    "ResourceKind": "information",
+    "GroupKind": "problem",
     "Stage": "agreement",
     "ChartName": "stage_time",
     "TeacherSheet": {

@@ -1,6 +1,6 @@
-"""The monitoring projection: routes, activities, agreement, corrections, dynamics, the routes'
-past stages and agreement answers, and the sums (methodists' load, dynamics totals, mass
-deficits), all kept in one transaction per batch.
+"""The monitoring projection: routes, activities, agreement, corrections, dynamics, the Алгоритм's
+programmes and groups, the routes' past stages and agreement answers, and the sums (methodists'
+load, dynamics totals, mass deficits), all kept in one transaction per batch.
 
 For each batch it goes route by route: it takes the route's state before the batch, applies all
 of the route's events in the batch with the aggregate's own handlers, derives each table's rows
@@ -31,7 +31,15 @@ import structlog
 
 from aggregates.events import RegulationChanged, RouteEvent, RouteOpened
 from aggregates.profiles import Profile
-from projections import activities, agreement, corrections, dynamics, routes, stages
+from projections import (
+    activities,
+    agreement,
+    corrections,
+    dynamics,
+    programmes,
+    routes,
+    stages,
+)
 from projections.batch import BatchProjection
 from projections.feed import Item
 from projections.profiles import ProfileBook
@@ -45,6 +53,7 @@ FAMILIES: tuple[Family, ...] = (
     *agreement.FAMILIES,
     *corrections.FAMILIES,
     *dynamics.FAMILIES,
+    *programmes.FAMILIES,
     *stages.FAMILIES,
 )
 

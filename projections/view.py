@@ -280,7 +280,8 @@ ProjectionView = PostgresProjectionView | SQLiteProjectionView
 
 
 def open_view(datastore: Any, spec: ViewSpec) -> ProjectionView:
-    """The view for the store behind `datastore` (the Routes recorder's), its tables created."""
+    """The view for the store behind `datastore` (the Routes recorder's), its tables created;
+    a view an earlier release made without one of its tables or columns starts again."""
     view: ProjectionView
     if isinstance(datastore, PostgresDatastore):
         view = PostgresProjectionView(datastore, spec)
@@ -288,6 +289,11 @@ def open_view(datastore: Any, spec: ViewSpec) -> ProjectionView:
         view = SQLiteProjectionView(datastore, spec)
     else:
         raise TypeError(f"no projection view for {type(datastore).__name__}")
+    with view.transaction(commit=False) as db:
+        absent = [table.name for table in spec.tables if not columns_of(db, table.name)]
+    # A table a later release added to a projection that already holds rows: it would miss
+    # every route written before, so the whole view starts again (none there: a new view).
+    added = absent if len(absent) < len(spec.tables) else []
     for attempt in range(50):
         try:
             view.create_table()
@@ -296,7 +302,7 @@ def open_view(datastore: Any, spec: ViewSpec) -> ProjectionView:
             if "locked" not in str(error) or attempt == 49:
                 raise
             time.sleep(0.1)
-    outdated = outdated_tables(view)
+    outdated = [*added, *outdated_tables(view)]
     if outdated:  # made by an earlier release: start again from the first event
         structlog.get_logger().warning(
             "projection.schema_changed", projection=view.spec.name, tables=outdated

@@ -45,9 +45,31 @@ from aggregates.commands.base import add_months
 from aggregates.profiles import Profile, Stage
 from aggregates.profiles.duties import Place
 from aggregates.route import Route
-from aggregates.values import Activity, Actor, Diagnostic, FinalPublicEvent, Plan, Role, TaskResult
+from aggregates.values import (
+    Activity,
+    Actor,
+    Diagnostic,
+    FinalPublicEvent,
+    Plan,
+    ProgrammeTask,
+    Resource,
+    ResourceKind,
+    Role,
+    TaskResult,
+    TeacherGroup,
+)
 from runtime.gateway import RouteGateway
-from workers.demo_content import ACTIVITIES, FINAL_EVENTS, GENERIC_ACTIVITY, RESULTS, TOPICS
+from workers.demo_content import (
+    ACTIVITIES,
+    FINAL_EVENTS,
+    GENERIC_ACTIVITY,
+    GROUPS,
+    OWN_RESOURCE,
+    PROGRAMME,
+    RESOURCES,
+    RESULTS,
+    TOPICS,
+)
 from workflows.contracts import CommandRequest
 
 ORDER = list(Stage)
@@ -308,7 +330,42 @@ class DemoRoute:
             final_public_event=final
             if self.profile.requires_final_public_event or self.index % 2
             else None,
+            programme=self._programme(),
+            resources=self._resources(route),
+            groups=self._groups(route),
         )
+
+    def _programme(self) -> list[ProgrammeTask]:
+        """Each task's ways and checks, where the regulation requires them (Алгоритм, этап II)."""
+        if not self.profile.requires_programme:
+            return []
+        return [
+            ProgrammeTask(task=number, ways=ways, checks=checks)
+            for number, (ways, checks) in enumerate(PROGRAMME, start=1)
+        ]
+
+    def _resources(self, route: Route) -> list[Resource]:
+        """The resource map with the teacher's own resource, where the regulation requires it."""
+        if not self.profile.requires_resource_map:
+            return []
+        title, gives = OWN_RESOURCE
+        own = Resource(kind=ResourceKind.OWN, title=title, gives=gives, holder=route.teacher_id)
+        mapped = [Resource(kind=kind, title=name, gives=use) for kind, name, use in RESOURCES]
+        return [*mapped, own]
+
+    def _groups(self, route: Route) -> list[TeacherGroup]:
+        """The group the route belongs to with a neighbour's route, where the regulation requires
+        one: routes of one kind share a group."""
+        if not self.profile.requires_groups:
+            return []
+        kind, topic = GROUPS[self.index // 2 % len(GROUPS)]
+        neighbour = f"teacher-{self.profile.id}-{self.index ^ 1:05d}"
+        members = sorted({route.teacher_id, neighbour})
+        return [
+            TeacherGroup(
+                id=f"{kind.value}_{self.index // 2}", kind=kind, topic=topic, members=members
+            )
+        ]
 
     def _design(self, starts_on: date, ends_on: date) -> Iterator[Step]:
         designer = self.profile.designers[0]

@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aggregates.profiles.duties import CorrectionPart
-from aggregates.values import Activity, Plan
+from aggregates.values import PROGRAMME_FIELDS, Activity, Plan
 
 GOAL_FIELDS = ("topic", "relevance", "goal", "tasks", "request", "expected_results")
 """The plan's пояснительная записка: what the route is for."""
+# The Алгоритм's programme of those tasks (ways, checks, resources, groups, `PROGRAMME_FIELDS`):
+# a change of it is a change of the goals' part.
 DATE_FIELDS = frozenset({"starts_on", "ends_on"})
 
 
@@ -40,7 +42,7 @@ class PlanChange:
             parts.add(CorrectionPart.TERM)
         if old.final_public_event != new.final_public_event:
             parts.add(CorrectionPart.FINAL_PUBLIC_EVENT)
-        if any(getattr(old, name) != getattr(new, name) for name in GOAL_FIELDS):
+        if any(getattr(old, n) != getattr(new, n) for n in (*GOAL_FIELDS, *PROGRAMME_FIELDS)):
             parts.add(CorrectionPart.GOALS)
         return cls(added, removed, changed, sorted(parts))
 

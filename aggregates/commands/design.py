@@ -14,6 +14,7 @@ from aggregates.commands.base import (
     lead_months,
     term_bounds,
 )
+from aggregates.commands.programme import check_programme, programme_required
 from aggregates.errors import InvalidCommandError, RoleError, StageError
 from aggregates.events import (
     AgreementGiven,
@@ -40,7 +41,7 @@ def plan_required(profile: Profile) -> dict[str, str]:
         required["plan.final_public_event"] = (
             "регламент требует заключительное публичное мероприятие"
         )
-    return required
+    return required | programme_required(profile)
 
 
 def check_plan(plan: Plan, route: Route, context: Context, field: str = "plan") -> None:
@@ -92,6 +93,7 @@ def check_plan(plan: Plan, route: Route, context: Context, field: str = "plan") 
             raise invalid(f"{where}.direction", "регламент не делит мероприятия по направлениям")
     check_final_event(plan, field)
     check_deficits(plan, route, field)
+    check_programme(plan, route, field)
 
 
 def check_start(plan: Plan, route: Route, context: Context, field: str) -> None:

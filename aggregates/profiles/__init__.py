@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from aggregates.profile_sources import SAFE_LOADER, profile_sources
+from aggregates.profiles.documents import Documents, upcast_documents
 from aggregates.profiles.duties import Place, Reagreement, Separation, upcast_reagreement
 from aggregates.values import Code, Name, Role, Text, Value, checking
 
@@ -127,6 +128,12 @@ class Profile(Value):
     # places on one route the regulation gives to different people (editions stored before the
     # rule existed: none)
     separation_of_duties: list[Separation] = Field(default_factory=list)
+    # the forms a route is printed on (editions stored before: `upcast_documents`)
+    documents: Documents = Field(default_factory=Documents)
+    # Алгоритм, этап II (editions stored before the rules existed: none of them)
+    requires_programme: bool = False  # every task with its ways and checks
+    requires_resource_map: bool = False  # a resource map with the four kinds of resources
+    requires_groups: bool = False  # the route belongs to a problem, creative or project group
 
     @property
     def key(self) -> str:
@@ -149,7 +156,7 @@ class Profile(Value):
         # opening event and route holding it would otherwise check it again.
         if isinstance(data, cls):
             return data
-        return handler(data)._checked()
+        return handler(upcast_documents(data))._checked()
 
     def _checked(self) -> Profile:
         if self.term_min_months > self.term_max_months:

@@ -38,6 +38,7 @@ from projections.campaign import ProjectionNotReadyError
 from projections.documents import (
     CampaignOptions,
     Format,
+    FormNotOfferedError,
     RouteDocKind,
     campaign_document,
     document_of,
@@ -52,11 +53,15 @@ MEDIA_TYPES: dict[Format, str] = {"pdf": PDF, "docx": DOCX}
 DocKind = Annotated[
     RouteDocKind,
     Path(
-        description="Форма: `karta` — Карта ИОМ (Саха, приложение 1), `corrections` — сведения"
-        " о корректировке, `monitoring` — мониторинг реализации мероприятий (приложение 2),"
-        " `itogi` — итоги прохождения ИОМ (приложение 3), `certificate` — сертификат,"
-        " `balakhta` — ИОМ по форме Балахтинского района, `sovetsky` — по форме Советского"
-        " городского округа."
+        description="Форма по регламенту ИОМ (`Profile.documents`; другой регион — 404):"
+        " `karta` — Карта ИОМ (Саха, приложение 1), `corrections` — сведения о корректировке,"
+        " `monitoring` — мониторинг реализации мероприятий (приложение 2), `itogi` — итоги"
+        " прохождения ИОМ (приложение 3), `certificate` — сертификат, `balakhta` — ИОМ по форме"
+        " Балахтинского района, `sovetsky` — ИОМ из пяти разделов (Советский городской округ),"
+        " `sovetsky_table` — его формат представления (приложение), `chelyabinsk` —"
+        " технологическая карта ИОМ (Челябинская область), `programme` и `resource_map` —"
+        " индивидуальная образовательная программа и ресурсная карта (Алгоритм), `iom` —"
+        " нейтральная форма регламента, не назвавшего своих форм."
     ),
 ]
 
@@ -146,7 +151,12 @@ def make(
     routes = services.routes
     route = past(routes, now, version, as_of, as_of_date)
     personal = personal_of(services, principal, now)
-    document = document_of(routes, route, doc, personal=personal, generated_at=routes.clock())
+    try:
+        document = document_of(routes, route, doc, personal=personal, generated_at=routes.clock())
+    except FormNotOfferedError as error:
+        raise ProblemError(
+            404, "form-not-in-regulation", str(error), rule="form_not_in_regulation", field="doc"
+        ) from None
     return render(document, fmt), route.version
 
 
@@ -208,6 +218,8 @@ ANSWER: dict[int | str, dict[str, Any]] = {
     }
 }
 WHEN = {
+    404: "Нет такого ИОМ (его версии, момента) или форма не предусмотрена его регламентом"
+    " (`rule`: `form_not_in_regulation`).",
     406: "Заголовок `Accept` не допускает ни `application/pdf`, ни DOCX (`field`: `Accept`).",
     503: "Сведения о педагогах (персональные данные) временно недоступны.",
 }
@@ -295,6 +307,8 @@ REPORT_ANSWER: dict[int | str, dict[str, Any]] = {
     }
 }
 REPORT_WHEN = {
+    404: "Нет такого ИОМ (его версии, момента) или форма не предусмотрена его регламентом"
+    " (`rule`: `form_not_in_regulation`).",
     403: "Отчёт по региону доступен только руководителю ЦНППМ, аудитору и оператору"
     " (`rule`: `report_role`).",
     406: WHEN[406],

@@ -11,7 +11,6 @@ from projections.documents.sakha import (
     ACTIVITY_COLUMNS,
     FINAL_EVENT,
     NO_PLAN,
-    SAKHA,
     activities_table,
     activity_cells,
     closing_blocks,
@@ -19,7 +18,7 @@ from projections.documents.sakha import (
     signatures,
 )
 from projections.documents.sources import Options
-from projections.documents.wording import day, form_note, route_footer, state_line, teacher
+from projections.documents.wording import day, route_footer, state_line, teacher
 
 
 def build_corrections(
@@ -73,7 +72,6 @@ def build_corrections(
         title="Сведения о корректировке индивидуального образовательного маршрута",
         header_lines=("Приложение 2 к Инструкции",),
         subtitle=(
-            *form_note(route, SAKHA, "sakha"),
             f"Педагог: {who.full_name}",
             state_line(route),
         ),
@@ -136,7 +134,6 @@ def build_monitoring(
         title="Мониторинг реализации мероприятий индивидуального образовательного маршрута",
         header_lines=("Приложение 2 к Инструкции",),
         subtitle=(
-            *form_note(route, SAKHA, "sakha"),
             f"Педагог: {teacher(route, personal).full_name}",
             state_line(route),
         ),

@@ -15,7 +15,6 @@ from projections.documents.wording import (
     capital,
     competences,
     day,
-    form_note,
     long_date,
     period,
     route_footer,
@@ -23,7 +22,6 @@ from projections.documents.wording import (
     teacher,
 )
 
-SAKHA = "Республика Саха (Якутия), приказ от 22.05.2024 № 01-03/1018"
 CENTRES = {
     # Положение о региональном методическом активе, 3.1: the centre that issues the certificate.
     "sakha": "Центр непрерывного повышения профессионального мастерства АОУ РС(Я) ДПО "
@@ -149,7 +147,6 @@ def build_itogi(
         title="Итоги прохождения индивидуального образовательного маршрута",
         header_lines=("Приложение 3 к Инструкции",),
         subtitle=(
-            *form_note(route, SAKHA, "sakha"),
             f"Педагог: {who.full_name}",
             state_line(route),
         ),

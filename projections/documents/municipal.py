@@ -3,10 +3,12 @@ end of the Положение) and Sovetsky's one-table format (приказ №
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+
 from aggregates.personal import PersonalRecord
 from aggregates.profiles import ACTION_TITLES, Profile
 from aggregates.route import ActivityRecord, Route
-from aggregates.values import ROLE_TITLES, Activity
+from aggregates.values import ROLE_TITLES, Activity, Role
 from projections.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
 from projections.documents.sources import Options
 from projections.documents.wording import (
@@ -14,15 +16,13 @@ from projections.documents.wording import (
     capital,
     competences,
     day,
-    form_note,
+    numbered,
     period,
     route_footer,
     state_line,
     teacher,
 )
 
-BALAKHTA = "Балахтинский район Красноярского края, приказ от 17.03.2025 № 38"
-SOVETSKY = "Советский городской округ Ставропольского края, приказ от 01.09.2022 № 731"
 # The seven rows of the «Дорожная карта ИОМ», as the Положение prints them; the codes are the
 # balakhta profile's, so a route of that region falls into its rows.
 BALAKHTA_DIRECTIONS = (
@@ -41,14 +41,25 @@ BALAKHTA_DIRECTIONS = (
     ("courses", "Курсы повышения квалификации, стажировки (по теме ИОМ)"),
 )
 OTHER_DIRECTION = "Иные мероприятия (направление не указано в форме)"
+BALAKHTA_ACTIONS = {Role.MO_HEAD: "рассмотрено и утверждено"}
+"""4.2.2: «Рассмотрение и утверждение ИОМ на школьном методическом объединении»."""
 
 
-def _agreement_lines(profile: Profile, options: Options) -> tuple[Signature, ...]:
-    """One line per party of the region's agreement, with the date it answered."""
+def agreement_lines(
+    profile: Profile,
+    options: Options,
+    roles: Collection[Role] | None = None,
+    actions: Mapping[Role, str] | None = None,
+) -> tuple[Signature, ...]:
+    """One line per party of the region's agreement (of `roles`, all if None), with the date it
+    answered; `actions` prints a party's act in its form's own words."""
     lines = []
     for step in profile.agreement:
+        if roles is not None and step.role not in roles:
+            continue
         signed = options.marks.agreed.get(step.role)
-        title = f"{capital(ACTION_TITLES[step.action])}: {ROLE_TITLES[step.role]}"
+        action = (actions or {}).get(step.role, ACTION_TITLES[step.action])
+        title = f"{capital(action)}: {ROLE_TITLES[step.role]}"
         lines.append(
             Signature(title, signed.by if signed else "", day(signed.on) if signed else "")
         )
@@ -110,7 +121,7 @@ def build_balakhta(
             ("Тема ИОМ", plan.topic),
             ("Актуальность темы", plan.relevance),
             ("Цель разработки ИОМ", plan.goal),
-            ("Задачи разработки ИОМ", "\n".join(f"{n}. {t}" for n, t in enumerate(plan.tasks, 1))),
+            ("Задачи разработки ИОМ", numbered(plan.tasks)),
             ("Срок реализации ИОМ", period(plan.starts_on, plan.ends_on)),
             ("Ожидаемые результаты", plan.expected_results),
         )
@@ -152,7 +163,7 @@ def build_balakhta(
         actual.append(Paragraph(f"Выводы: {route.conclusions.text}"))
     return Document(
         title="Индивидуальный образовательный маршрут педагога",
-        subtitle=(*form_note(route, BALAKHTA, "balakhta"), state_line(route)),
+        subtitle=(state_line(route),),
         sections=(
             Section(
                 "1. Персональные данные педагогического работника",
@@ -160,7 +171,10 @@ def build_balakhta(
             ),
             Section("2. Пояснительная записка", (Table(widths=(2, 5), rows=note, key_value=True),)),
             Section("3. Дорожная карта ИОМ", (roadmap,)),
-            Section("Фактический результат ИОМ:", (*actual, *_agreement_lines(profile, options))),
+            Section(
+                "Фактический результат ИОМ:",
+                (*actual, *agreement_lines(profile, options, actions=BALAKHTA_ACTIONS)),
+            ),
         ),
         footer=route_footer(route, options.generated_at),
         name="balakhta",
@@ -176,7 +190,7 @@ def _deficit(route: Route, profile: Profile, code: str) -> str:
     return "\n".join([line, *found])
 
 
-def build_sovetsky(
+def build_sovetsky_table(
     route: Route, profile: Profile, personal: PersonalRecord | None, options: Options
 ) -> Document:
     """Индивидуальный образовательный маршрут in Sovetsky's one-table format: ФИО, организация,
@@ -238,12 +252,12 @@ def build_sovetsky(
         blocks.append(Paragraph(f"Саморефлексия: {route.self_reflection}"))
     if route.conclusions is not None and route.conclusions.recommendations:
         blocks.append(Paragraph(f"Рекомендации куратора: {route.conclusions.recommendations}"))
-    blocks += _agreement_lines(profile, options)
+    blocks += agreement_lines(profile, options)
     return Document(
         title="Индивидуальный образовательный маршрут",
         header_lines=("Формат представления индивидуального образовательного маршрута",),
-        subtitle=(*form_note(route, SOVETSKY, "sovetsky"), state_line(route)),
+        subtitle=(state_line(route),),
         sections=(Section(None, tuple(blocks)),),
         footer=route_footer(route, options.generated_at),
-        name="sovetsky",
+        name="sovetsky_table",
     )

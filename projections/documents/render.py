@@ -5,30 +5,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Literal
 from uuid import UUID
 
 from aggregates.application import Routes
 from aggregates.errors import RouteNotFoundError
 from aggregates.personal import PersonalRecord
 from aggregates.profiles import Profile
+from aggregates.profiles.documents import FORM_KINDS, FormKind
 from aggregates.route import Route
 from projections.campaign import PROJECTION, campaign_figures
 from projections.catalog import open_projection
+from projections.documents.algorithm import build_programme, build_resource_map
 from projections.documents.appendix2 import build_corrections, build_monitoring
 from projections.documents.campaign import CampaignOptions, build_campaign
+from projections.documents.chelyabinsk import build_chelyabinsk
 from projections.documents.closing import build_certificate, build_itogi
 from projections.documents.docx_writer import write_docx
 from projections.documents.model import Document
-from projections.documents.municipal import build_balakhta, build_sovetsky
+from projections.documents.municipal import build_balakhta, build_sovetsky_table
+from projections.documents.neutral import build_neutral
 from projections.documents.pdf_writer import write_pdf
 from projections.documents.sakha import build_karta
 from projections.documents.sources import Options, marks_from_history
+from projections.documents.sovetsky import build_sovetsky
 from projections.view import ProjectionView
 
-RouteDocKind = Literal[
-    "karta", "corrections", "monitoring", "itogi", "certificate", "balakhta", "sovetsky"
-]
+RouteDocKind = FormKind
+"""A route's form: each regulation prints its own (`Profile.documents`)."""
 Format = Literal["docx", "pdf"]
 Builder = Callable[[Route, Profile, PersonalRecord | None, Options], Document]
 
@@ -40,8 +44,23 @@ ROUTE_DOCUMENTS: dict[RouteDocKind, Builder] = {
     "certificate": build_certificate,
     "balakhta": build_balakhta,
     "sovetsky": build_sovetsky,
+    "sovetsky_table": build_sovetsky_table,
+    "chelyabinsk": build_chelyabinsk,
+    "programme": build_programme,
+    "resource_map": build_resource_map,
+    "iom": build_neutral,
 }
-assert set(ROUTE_DOCUMENTS) == set(get_args(RouteDocKind))
+assert set(ROUTE_DOCUMENTS) == set(FORM_KINDS)
+
+
+class FormNotOfferedError(LookupError):
+    """A form the route's regulation does not print it on (another region's form)."""
+
+
+def forms_of(profile: Profile) -> tuple[RouteDocKind, ...]:
+    """The forms a route under `profile` is printed on, its main form first."""
+    return profile.documents.offered()
+
 
 WRITERS: dict[Format, Callable[[Document], bytes]] = {"docx": write_docx, "pdf": write_pdf}
 
@@ -92,8 +111,15 @@ def document_of(
     as of a moment), the marks from its events up to that version.
 
     `personal` is the teacher's record for an entitled viewer; without it the document shows
-    no personal data (an erased record shows the 152-ФЗ notice).
+    no personal data (an erased record shows the 152-ФЗ notice). Raises `FormNotOfferedError`
+    for a form the route's regulation does not print it on.
     """
+    offered = forms_of(route.profile)
+    if kind not in offered:
+        raise FormNotOfferedError(
+            f"форма «{kind}» не предусмотрена регламентом «{route.profile.region}», по которому"
+            f" ведётся ИОМ; формы этого регламента: {', '.join(offered)}"
+        )
     history = routes.history(route.id, version=route.version)
     options = Options(
         marks=marks_from_history(history, route.profile.time_zone),

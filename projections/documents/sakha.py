@@ -8,13 +8,14 @@ from aggregates.profiles import Profile
 from aggregates.route import Route
 from aggregates.values import Activity, Role
 from projections.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
+from projections.documents.municipal import agreement_lines
 from projections.documents.sources import Marks, Options
 from projections.documents.wording import (
     DASH,
     activity_level,
     competences,
     day,
-    form_note,
+    input_levels,
     long_date,
     period,
     route_footer,
@@ -22,7 +23,6 @@ from projections.documents.wording import (
     teacher,
 )
 
-SAKHA = "Республика Саха (Якутия), приказ от 22.05.2024 № 01-03/1018"
 ACTIVITIES = "Мероприятия, обеспечивающие повышение уровня профессиональных компетенций"
 ACTIVITY_COLUMNS = (
     "Формируемые компетенции",
@@ -32,6 +32,8 @@ ACTIVITY_COLUMNS = (
 )
 FINAL_EVENT = "Заключительное публичное мероприятие"
 NO_PLAN = "Мероприятия ещё не запланированы."
+APPROVERS = (Role.CENTRE_HEAD, Role.SCHOOL_HEAD)
+"""ИОМ 3.4: «согласовывается с руководителем ЦНППМ и утверждается руководителем ОО»."""
 
 
 def activity_cells(activity: Activity, profile: Profile) -> tuple[str, ...]:
@@ -147,11 +149,7 @@ def build_karta(
     )
     taken = (
         f"Диагностика от {day(diagnostic.taken_on)}, платформа: {diagnostic.platform}. "
-        "Уровень сформированности компетенций: "
-        + "; ".join(
-            f"{profile.competence_name(code)} — {profile.level_name(level)}"
-            for code, level in route.input_levels.items()
-        )
+        "Уровень сформированности компетенций: " + input_levels(route, profile)
         if diagnostic
         else "Входная диагностика ещё не проведена."
     )
@@ -180,13 +178,17 @@ def build_karta(
         ),
         Section(
             f"4. {FINAL_EVENT}",
-            (*final_event_blocks(route), *closing_blocks(route, personal, options.marks)),
+            (
+                *final_event_blocks(route),
+                *closing_blocks(route, personal, options.marks),
+                *agreement_lines(profile, options, roles=APPROVERS),
+            ),
         ),
     )
     return Document(
         title="Карта индивидуального образовательного маршрута педагога",
         header_lines=("Приложение 1 к Инструкции",),
-        subtitle=(*form_note(route, SAKHA, "sakha"), state_line(route)),
+        subtitle=(state_line(route),),
         sections=sections,
         footer=route_footer(route, options.generated_at),
         name="karta",

@@ -61,6 +61,19 @@ def competences(profile: Profile, codes: Iterable[str]) -> str:
     return ", ".join(profile.competence_name(code) for code in codes)
 
 
+def input_levels(route: Route, profile: Profile) -> str:
+    """The competence profile of the input diagnostic: «методические — базовый; …»."""
+    return "; ".join(
+        f"{profile.competence_name(code)} — {profile.level_name(level)}"
+        for code, level in route.input_levels.items()
+    )
+
+
+def numbered(texts: Iterable[str]) -> str:
+    """«1. …», one a line: the plan's tasks as the forms list them."""
+    return "\n".join(f"{n}. {text}" for n, text in enumerate(texts, start=1))
+
+
 def activity_level(activity: Activity | FinalPublicEvent) -> str:
     """Уровень мероприятия (проведения) in words."""
     return ACTIVITY_LEVEL_TITLES[activity.level]
@@ -185,10 +198,3 @@ def state_line(route: Route) -> str:
         f"Состояние ИОМ: версия {route.version} от {moment:%d.%m.%Y %H:%M} UTC; этап «{stage}»;"
         f" регламент {route.profile.key}"
     )
-
-
-def form_note(route: Route, form_region: str, form_profile_id: str) -> tuple[str, ...]:
-    """A line saying whose form is used when the route's region keeps routes another way."""
-    if route.profile.id == form_profile_id:
-        return ()
-    return (f"Форма: {form_region}; ИОМ ведётся по регламенту: {route.profile.region}",)

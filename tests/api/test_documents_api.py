@@ -27,8 +27,8 @@ from runtime.settings import store_env
 from tests.api.conftest import Region, direct_app, serving
 from tests.api.support import Portal
 from tests.api.test_access import token_for
-from tests.integration.test_documents import ERASED, flat
-from tests.support.documents import pdf_pages, word
+from tests.integration.test_documents import ERASED
+from tests.support.documents import flat, pdf_pages, word
 from workers.demo import write_demo
 
 SHEET = TeacherSheet.model_validate(EXAMPLES["TeacherSheet"])
@@ -162,7 +162,7 @@ async def test_personal_fields_erased(region: Region, portal: Portal) -> None:
 
     # What `iom pd erase TEACHER_ID --reason ...` does.
     store.erase(route.teacher_id, Actor(id="op-1", role=Role.OPERATOR), "заявление № 17")
-    for doc in ("karta", "itogi", "balakhta"):
+    for doc in ("karta", "itogi", "monitoring"):
         answer = await fetch(region, centre, doc)
         assert answer.status_code == 200, answer.text
         after = flat(" ".join(pdf_pages(answer.content)))
@@ -182,6 +182,20 @@ async def test_406_names_the_header(region: Region, portal: Portal) -> None:
         "not_acceptable",
     )
     assert str(region.sakha[0]) not in answer.text
+
+
+async def test_another_regions_form_is_404_naming_the_regulations_forms(
+    region: Region, portal: Portal
+) -> None:
+    answer = await fetch(region, headers(portal, Role.CENTRE_HEAD, region, PDF), "chelyabinsk")
+    assert answer.status_code == 404, answer.text
+    problem = answer.json()
+    assert (problem["type"], problem["field"], problem["rule"]) == (
+        "urn:iom:problem:form-not-in-regulation",
+        "doc",
+        "form_not_in_regulation",
+    )
+    assert "формы этого регламента: karta, corrections, monitoring, itogi" in problem["detail"]
 
 
 async def test_404_beyond_reach(region: Region, portal: Portal) -> None:

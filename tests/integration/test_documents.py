@@ -13,16 +13,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import docx
-import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
 from eventsourcing.postgres import PostgresApplicationRecorder
-from PIL import Image, ImageStat
-from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from adapters.personal import PersonalDataStore
@@ -30,7 +26,7 @@ from aggregates import events as ev
 from aggregates.application import Routes
 from aggregates.audit import verify_route
 from aggregates.personal import PersonalRecord, TeacherSheet
-from aggregates.profiles import Stage
+from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.route import Route
 from aggregates.values import Actor, Role
 from projections.campaign import ProjectionNotReadyError
@@ -38,14 +34,14 @@ from projections.catalog import catch_up
 from projections.documents import (
     ROUTE_DOCUMENTS,
     CampaignOptions,
-    Document,
+    FormNotOfferedError,
     RouteDocKind,
     campaign_document,
+    forms_of,
     render,
     route_document,
 )
-from tests.support.artifacts import artifacts
-from tests.support.documents import TODAY, Tables, pdf_pages, ticking_routes, word
+from tests.support.documents import TODAY, both, flat, pdf_pages, snapshot, ticking_routes, word
 from workers.cli import app as iom
 from workers.cli.docs import DocKind
 from workers.demo import DemoRoute, write_demo
@@ -77,61 +73,6 @@ def drive(app: Routes, region: str, until: Stage = Stage.COMPLETED) -> UUID:
 def version_of(app: Routes, route_id: UUID, kind: type[ev.RouteEvent]) -> int:
     """The version of the route's first event of that kind."""
     return next(e.originator_version for e in app.history(route_id) if isinstance(e, kind))
-
-
-def flat(text: str) -> str:
-    """Whitespace folded: a cell's text wraps differently in each writer."""
-    return " ".join(text.split())
-
-
-def snapshot(data: bytes, name: str) -> list[Path]:
-    """Draw every page to PNG in the documents' artefacts folder (the PDF beside them); each
-    page must exist and show something."""
-    folder = artifacts("documents")
-    for stale in folder.glob(f"{name}-p*.png"):
-        stale.unlink()
-    (folder / f"{name}.pdf").write_bytes(data)
-    pdf = pdfium.PdfDocument(data)
-    paths = []
-    try:
-        for index in range(len(pdf)):
-            page = pdf[index]
-            bitmap = page.render(scale=1.2)
-            path = folder / f"{name}-p{index + 1}.png"
-            bitmap.to_pil().save(path)
-            bitmap.close()
-            page.close()
-            paths.append(path)
-    finally:
-        pdf.close()
-    for path in paths:
-        with Image.open(path) as image:
-            variance = ImageStat.Stat(image.convert("L")).var[0]
-        assert variance > 50, f"{path.name} is blank"
-    return paths
-
-
-def pdf_fonts(data: bytes) -> set[str]:
-    """The base names of the fonts a PDF uses, each marked if it is not embedded."""
-    found = set()
-    for page in PdfReader(BytesIO(data)).pages:
-        fonts: Any = page["/Resources"]["/Font"]  # type: ignore[index]
-        for ref in fonts.values():
-            font = ref.get_object()
-            descendant = font["/DescendantFonts"][0].get_object()
-            embedded = "/FontFile2" in descendant["/FontDescriptor"].get_object()
-            found.add(f"{str(font['/BaseFont']).split('+')[-1]}{'' if embedded else ' (absent)'}")
-    return found
-
-
-def both(document: Document, name: str) -> tuple[Tables, str, list[str]]:
-    """The document written both ways: Word's tables and text, PDF's pages (drawn to PNG).
-    The PDF's Cyrillic is drawn in the DejaVu fonts the package ships, embedded."""
-    tables, text = word(render(document, "docx"))
-    data = render(document, "pdf")
-    snapshot(data, name)
-    assert pdf_fonts(data) <= {"DejaVuSansBook", "DejaVuSansBold"}, pdf_fonts(data)
-    return tables, text, pdf_pages(data)
 
 
 def header(table: list[list[str]], row: int = 0) -> list[str]:
@@ -381,18 +322,17 @@ def test_balakhta_three_parts_with_the_seven_directions_and_its_own_levels(app: 
         "3. Дорожная карта ИОМ",
     ):
         assert heading in text and heading in flat(" ".join(pages))
-    assert "Рассмотрено: руководитель методического объединения" in text
-
-    tables, _, pages = both(route_document(app, route_id, "itogi"), "itogi-balakhta")
-    assert tables[0][1][3:] == ["Низкий", "Базовый", "Повышенный", "Высокий"]
-    assert "Повышенный" in pages[0]
+    # 4.2.2: «Рассмотрение и утверждение ИОМ на школьном методическом объединении».
+    assert "Рассмотрено и утверждено: руководитель методического объединения" in text
+    with pytest.raises(FormNotOfferedError, match="формы этого регламента: balakhta"):
+        route_document(app, route_id, "itogi")  # Sakha's appendix 3 is not Balakhta's form
 
 
 def test_sovetsky_one_table_format(app: Routes) -> None:
     route_id = drive(app, "sovetsky")
     route = app.route(route_id)
     assert route.plan is not None and route.conclusions is not None
-    tables, text, pages = both(route_document(app, route_id, "sovetsky"), "sovetsky")
+    tables, text, pages = both(route_document(app, route_id, "sovetsky_table"), "sovetsky-table")
     head, table = tables
     assert [row[0] for row in head] == ["ФИО полностью", "Организация", "Должность"]
     assert table[0] == [
@@ -411,10 +351,9 @@ def test_sovetsky_one_table_format(app: Routes) -> None:
     pdf = flat(" ".join(pages))
     assert "Форма предъявления результата" in pdf and flat(route.plan.activities[0].title) in pdf
 
-    # A form of another region still renders, under its own regulation's title.
-    _, text, _ = both(route_document(app, route_id, "karta"), "karta-sovetsky")
-    assert "Карта индивидуального образовательного маршрута педагога" in text
-    assert "Форма: Республика Саха (Якутия)" in text
+    # A form of another region is refused: a Sovetsky route never shows a Sakha platform.
+    with pytest.raises(FormNotOfferedError, match="sovetsky, sovetsky_table"):
+        route_document(app, route_id, "karta")
 
 
 def test_certificate_names_number_date_topic_term_and_centre(app: Routes) -> None:
@@ -603,7 +542,7 @@ def test_personal_data_only_when_passed_and_never_after_erasure(app: Routes) -> 
     assert "Иванова Мария Петровна" in flat(" ".join(pages))
     assert "Иванова М. П." in text  # the signature line
 
-    for kind in ("karta", "balakhta", "sovetsky", "itogi", "certificate"):
+    for kind in ("karta", "corrections", "monitoring", "itogi", "certificate"):
         hidden = route_document(app, route_id, kind)
         _, text, pages = both(hidden, f"{kind}-anonymous")
         assert "Иванова" not in text + "".join(pages)
@@ -619,9 +558,7 @@ def test_personal_data_only_when_passed_and_never_after_erasure(app: Routes) -> 
     assert "Иванова" not in text + "".join(pages)
     assert ERASED in flat(" ".join(pages))
     absent = PersonalRecord(teacher_id=teacher_id, status="absent")
-    assert (
-        "сведения не внесены" in route_document(app, route_id, "balakhta", personal=absent).text()
-    )
+    assert "сведения не внесены" in route_document(app, route_id, "karta", personal=absent).text()
 
 
 def test_every_page_names_the_route_version_and_chain_hash_of_the_store(app: Routes) -> None:
@@ -646,17 +583,22 @@ def test_every_page_names_the_route_version_and_chain_hash_of_the_store(app: Rou
     assert f"версия 5 · хеш цепочки {old.chain_head}" in pages[0]
 
 
-@pytest.mark.parametrize("kind", list(ROUTE_DOCUMENTS))
-def test_every_form_renders_a_route_just_opened(app: Routes, kind: RouteDocKind) -> None:
-    route_id = drive(app, "sakha", Stage.OPENED)
+@pytest.mark.parametrize(
+    ("region", "kind"),
+    [(p.id, kind) for p in ProfileCatalogue.load().editions() for kind in forms_of(p)],
+)
+def test_every_form_renders_a_route_just_opened(
+    app: Routes, region: str, kind: RouteDocKind
+) -> None:
+    route_id = drive(app, region, Stage.OPENED)
     route = app.route(route_id)
     document = route_document(app, route_id, kind)
-    _, text, pages = both(document, f"{kind}-opened")
+    _, text, pages = both(document, f"{region}-{kind}-opened")
     provenance = f"ИОМ {route_id} · версия 1 · хеш цепочки {route.chain_head}"
     assert provenance in text and all(provenance in page for page in pages)
 
     # And at the route's end, every page of the file names that version and its hash.
-    finished = drive(app, "sakha")
+    finished = drive(app, region)
     last = app.route(finished)
     data = render(route_document(app, finished, kind), "pdf")
     provenance = f"ИОМ {finished} · версия {last.version} · хеш цепочки {last.chain_head}"
@@ -691,6 +633,11 @@ def test_cli_renders_route_documents_and_campaigns(
     assert f"версия {route.version}" in said and out.read_bytes().startswith(b"%PDF")
     snapshot(out.read_bytes(), "cli-karta")
     assert "Иванова" not in "".join(pdf_pages(out.read_bytes()))
+    foreign = tmp_path / "balakhta.pdf"
+    refused = iom_docs(
+        "render", str(route_id), "--doc", "balakhta", "--format", "pdf", "-o", str(foreign), code=2
+    )
+    assert "форма «balakhta» не предусмотрена регламентом" in refused and not foreign.exists()
 
     out = tmp_path / "itogi.docx"
     written = json.loads(

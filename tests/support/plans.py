@@ -1,5 +1,6 @@
 """A route's plan for tests: the competences it targets, one activity per group of them in
-sequence over the term, and the final public event the region asks for."""
+sequence over the term, the final public event the region asks for, and the Алгоритм's
+programme, resource map and group where the region requires them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from datetime import date, timedelta
 from aggregates.commands.base import add_months
 from aggregates.profiles import Profile
 from aggregates.route import Route
-from aggregates.values import Activity, ActivityLevel, FinalPublicEvent, Plan
+from aggregates.values import (
+    Activity,
+    ActivityLevel,
+    FinalPublicEvent,
+    GroupKind,
+    Plan,
+    ProgrammeTask,
+    Resource,
+    ResourceKind,
+    TeacherGroup,
+)
 
 
 def deficit_groups(route: Route, *, most: int | None = None) -> list[list[str]]:
@@ -36,9 +47,12 @@ def build_plan(
     final: bool | None = None,
     topic: str = "Формирование функциональной грамотности обучающихся",
     direction: str | None = REGION_DIRECTION,
+    teacher_id: str = "teacher-1",
 ) -> Plan:
     """A plan of one activity per competence group over `months` from `starts_on`; with the
-    final public event if `final` (by default: if the region's profile requires one)."""
+    final public event if `final` (by default: if the region's profile requires one); with each
+    task's ways and checks, a resource of each kind and a group of `teacher_id` and a colleague
+    where the profile requires them."""
     ends_on = add_months(starts_on, months) - timedelta(days=1)
     span = max(1, (ends_on - starts_on).days // (len(groups) + 1))
     if direction == REGION_DIRECTION:
@@ -65,15 +79,33 @@ def build_plan(
         starts_on=ends_on - timedelta(days=20),
         ends_on=ends_on - timedelta(days=10),
     )
+    tasks = ["Освоить приёмы", "Применить их на уроках"]
+    programme = [
+        ProgrammeTask(task=number, ways=["Семинар-практикум"], checks=["Самоанализ урока"])
+        for number in range(1, len(tasks) + 1)
+    ]
+    resources = [
+        Resource(kind=kind, title=f"Ресурс: {kind.value}", gives="материалы к задачам ИОМ")
+        for kind in ResourceKind
+    ]
+    group = TeacherGroup(
+        id="problem_1",
+        kind=GroupKind.PROBLEM,
+        topic="Функциональная грамотность",
+        members=[teacher_id, "teacher-colleague"],
+    )
     return Plan(
         topic=topic,
         relevance="Диагностика выявила затруднения в конструировании учебных заданий",
         goal="Преодоление профессиональных дефицитов, выявленных диагностикой",
-        tasks=["Освоить приёмы", "Применить их на уроках"],
+        tasks=tasks,
         request="Затруднения в конструировании учебных заданий",
         expected_results="Повышение уровня сформированности компетенций",
         starts_on=starts_on,
         ends_on=ends_on,
         activities=activities,
         final_public_event=event if with_final else None,
+        programme=programme if profile.requires_programme else [],
+        resources=resources if profile.requires_resource_map else [],
+        groups=[group] if profile.requires_groups else [],
     )

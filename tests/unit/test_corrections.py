@@ -15,7 +15,7 @@ from aggregates.errors import InvalidCommandError
 from aggregates.events import CorrectionAgreed, RouteCorrected
 from aggregates.profiles import Stage
 from aggregates.profiles.duties import CorrectionPart
-from aggregates.values import Plan, Role
+from aggregates.values import Plan, ProgrammeTask, Role
 from tests.unit.test_route_rules import Scene, agree_correction, correction, scene_at, with_activity
 
 Part = CorrectionPart
@@ -57,7 +57,18 @@ CHANGES: dict[Part, Callable[[Plan], Plan]] = {
     Part.ACTIVITIES_REMOVED: removed,
     Part.TERM: term,
     Part.FINAL_PUBLIC_EVENT: final_event,
-    Part.GOALS: lambda p: p.model_copy(update={"tasks": [*p.tasks, "Подготовить публикацию"]}),
+    Part.GOALS: lambda p: p.model_copy(
+        update={
+            "tasks": [*p.tasks, "Подготовить публикацию"],
+            # under the Алгоритм a new task comes with its ways and checks
+            "programme": [
+                *p.programme,
+                ProgrammeTask(task=len(p.tasks) + 1, ways=["Статья"], checks=["Рецензия"]),
+            ]
+            if p.programme
+            else [],
+        }
+    ),
 }
 
 REGIONS = ("sakha", "balakhta", "chelyabinsk", "sovetsky", "algorithm")

@@ -146,7 +146,7 @@ def diagnostic_of(levels: dict[str, int], taken_on: date) -> Diagnostic:
 
 
 def plan_for(s: Scene, **options: Any) -> Plan:
-    return build_plan(s.profile, deficit_groups(s.route), **options)
+    return build_plan(s.profile, deficit_groups(s.route), teacher_id=s.route.teacher_id, **options)
 
 
 def with_activity(plan: Plan, index: int, **changes: Any) -> Plan:

@@ -274,6 +274,7 @@ class Driver:
             starts_on=self.today() - timedelta(days=90),
             final=self.profile.requires_final_public_event or self.chance(2),
             topic=f"Функциональная грамотность, редакция {route.revision + 1}",
+            teacher_id=route.teacher_id,
         )
         return DesignRoute(plan=plan), designer
 
@@ -493,6 +494,7 @@ class Disturber:
             final=breakage != "final",
             topic=f"Случайная тема {self.data.draw(st.integers(1, 3))}",
             direction=None if breakage == "direction" else "",
+            teacher_id=self.route.teacher_id,
         )
 
     def correction(self) -> CorrectRoute:

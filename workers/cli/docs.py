@@ -15,6 +15,7 @@ from aggregates.profiles import UnknownProfileError
 from projections.campaign import ProjectionNotReadyError
 from projections.documents import (
     CampaignOptions,
+    FormNotOfferedError,
     campaign_document,
     document_of,
     render,
@@ -30,7 +31,8 @@ docs = typer.Typer(
     add_completion=False,
     help=(
         "Документы, которые подписывают и хранят: Карта ИОМ, корректировки, мониторинг, итоги, "
-        "сертификат, муниципальные формы, отчёты о диагностике; DOCX или PDF.\n\nПример: iom docs "
+        "сертификат, формы муниципалитетов и регионов, программа и ресурсная карта по Алгоритму, "
+        "отчёты о диагностике; DOCX или PDF.\n\nПример: iom docs "
         "render ROUTE_ID --doc karta --format pdf -o karta.pdf"
     ),
     no_args_is_help=True,
@@ -46,7 +48,12 @@ class DocKind(StrEnum):
     ITOGI = "itogi"  # Итоги прохождения ИОМ (приложение 3)
     CERTIFICATE = "certificate"  # сертификат о прохождении ИОМ
     BALAKHTA = "balakhta"  # three-part ИОМ (Балахтинский район)
-    SOVETSKY = "sovetsky"  # one-table format (Советский городской округ)
+    SOVETSKY = "sovetsky"  # five-section ИОМ (Советский городской округ, Порядок II.2)
+    SOVETSKY_TABLE = "sovetsky_table"  # its one-table format (приложение)
+    CHELYABINSK = "chelyabinsk"  # технологическая карта ИОМ (Челябинская область)
+    PROGRAMME = "programme"  # индивидуальная образовательная программа (Алгоритм)
+    RESOURCE_MAP = "resource_map"  # ресурсная карта (Алгоритм)
+    IOM = "iom"  # the neutral form of a regulation that names none
 
 
 class FileFormat(StrEnum):
@@ -84,7 +91,12 @@ def _write(document: Document, fmt: FileFormat, output: Path, as_json: bool) -> 
 def render_route(  # typer passes every parameter by name
     route_id: RouteArg,
     *,
-    doc: Annotated[DocKind, typer.Option("--doc", help="Какой документ.")],
+    doc: Annotated[
+        DocKind,
+        typer.Option(
+            "--doc", help="Какой документ: одна из форм регламента, по которому ведётся ИОМ."
+        ),
+    ],
     fmt: FormatOpt,
     output: OutputOpt,
     version: VersionOpt = None,
@@ -106,8 +118,8 @@ def render_route(  # typer passes every parameter by name
     того дня, внесёнными позже).
 
     Коды выхода: 0 — записан; 1 — нет такого ИОМ, его версии, момента или даты; 2 — неверный
-    вызов (и --version, и --as-of или --as-of-date; неизвестный документ; файл не записать);
-    3 — база данных недоступна.
+    вызов (и --version, и --as-of или --as-of-date; неизвестный документ или форма не его
+    регламента; файл не записать); 3 — база данных недоступна.
 
     Пример: iom docs render ROUTE_ID --doc karta --version 12 --format pdf -o karta.pdf
     """
@@ -142,6 +154,8 @@ def render_route(  # typer passes every parameter by name
             )
     except (RouteNotFoundError, PersonalDataUnreadableError) as error:
         raise fail(error.message, 1) from None
+    except FormNotOfferedError as error:
+        raise fail(str(error), 2) from None
     _write(document, fmt, output, as_json)
 
 
