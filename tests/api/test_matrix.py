@@ -144,6 +144,8 @@ TABLE: dict[str, Rule] = {
         reads=True,
     ),
     "get_campaign_report": Rule("region", EVERYONE - REGION_WIDE, reads=True),
+    "list_charts": Rule("region", EVERYONE - REGION_WIDE, reads=True),
+    "get_chart": Rule("region", EVERYONE - REGION_WIDE, reads=True),
     "replace_methodist": Rule("region", EVERYONE - MANAGERS),
     "migrate_route": Rule("route", EVERYONE - {Role.OPERATOR}),
     "list_webhooks": Rule("webhooks", WEBHOOK_ROLES, reads=True),
@@ -382,7 +384,7 @@ def request_for(name: str, target: Target) -> Request:
         .replace("{doc}", "karta")
         .replace("{profile_id}", "sakha")
         .replace("{version}", "1")
-        .replace("{name}", "design_route")
+        .replace("{name}", "load" if path.startswith("/monitoring/charts") else "design_route")
         .replace("{methodist_id}", target.methodist_id)
     )
     assert "{" not in filled, f"{name}: a path parameter the matrix does not fill: {filled}"
