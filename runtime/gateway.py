@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -31,6 +31,7 @@ from workflows.contracts import (
     WAITING_SINCE,
     CommandRequest,
     RouteInput,
+    WorkflowState,
     workflow_id,
 )
 
@@ -110,6 +111,65 @@ class RouteGateway:
             if failure.status is RPCStatusCode.NOT_FOUND:
                 raise await self.gone(route_id) from None
             raise
+
+    async def state(self, route_id: UUID) -> WorkflowState:
+        """The route's workflow as the server describes its latest run: going or how it ended,
+        and its most-retried pending activity with the last error."""
+        handle = self.client.get_workflow_handle(workflow_id(route_id))
+        try:
+            described = await handle.describe()
+        except RPCError as failure:
+            if failure.status is RPCStatusCode.NOT_FOUND:
+                return WorkflowState(running=False)
+            raise
+        status = described.status
+        running = status is WorkflowExecutionStatus.RUNNING
+        pending = sorted(
+            described.raw_description.pending_activities, key=lambda each: each.attempt
+        )
+        worst = pending[-1] if pending else None
+        error = None
+        if worst is not None and worst.HasField("last_failure"):
+            error = worst.last_failure.message
+        if not running:
+            error = await self.ending(route_id)
+        return WorkflowState(
+            running=running,
+            status=status.name if status else None,
+            activity=worst.activity_type.name if worst else None,
+            attempts=worst.attempt if worst else 0,
+            error=error,
+        )
+
+    async def ending(self, route_id: UUID) -> str | None:
+        """Why the latest run ended, as its last history event says (a failure's message, a
+        termination's reason)."""
+        handle = self.client.get_workflow_handle(workflow_id(route_id))
+        last = None
+        async for event in handle.fetch_history_events():
+            last = event
+        if last is None:
+            return None
+        if last.HasField("workflow_execution_failed_event_attributes"):
+            return last.workflow_execution_failed_event_attributes.failure.message or None
+        if last.HasField("workflow_execution_terminated_event_attributes"):
+            return last.workflow_execution_terminated_event_attributes.reason or None
+        return None
+
+    async def restart(self, route_id: UUID, reason: str) -> None:
+        """Start the route's workflow afresh from the event store, ending a running one first
+        (its state is in the store: nothing done is lost, nothing is done twice)."""
+        await self.stop(route_id, reason)
+        await self.start(route_id)
+
+    async def stop(self, route_id: UUID, reason: str) -> None:
+        """End the route's running workflow, if any, with `reason` on record."""
+        handle = self.client.get_workflow_handle(workflow_id(route_id))
+        try:
+            await handle.terminate(reason=reason)
+        except RPCError as failure:
+            if failure.status is not RPCStatusCode.NOT_FOUND:
+                raise
 
     async def gone(self, route_id: UUID) -> errors.DomainError:
         """Why a route has no running workflow: the route is closed (final), or its workflow

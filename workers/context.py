@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from adapters.operation_store import operation_env
 from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
+from aggregates.operation import Operations
 from aggregates.profiles import ProfileCatalogue
 from runtime.settings import Settings, store_env
 from workers.pd_master import master_key
@@ -32,6 +34,12 @@ def build_routes(settings: Settings, *, create_tables: bool = True) -> Routes:
         profiles=ProfileCatalogue.load(settings.profiles_dir),
         snapshot_interval=settings.snapshot_interval,
     )
+
+
+def build_operations(settings: Settings) -> Operations:
+    """The bulk operations' application beside the routes' store (its own table)."""
+    key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
+    return Operations(operation_env(store_env(settings.database_url, key)))
 
 
 def build_personal_data(

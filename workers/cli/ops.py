@@ -627,3 +627,11 @@ def stuck_row(route: StuckRoute) -> dict[str, Any]:
         "waiting_on": route.waiting_on,
         "since": route.since.astimezone(UTC).isoformat(),
     }
+
+
+# Bulk operations and workflow incidents (`workers.cli.bulk`, which reads the options above).
+
+from workers.cli.bulk import bulk, incidents  # noqa: E402 - after the options it imports
+
+ops.add_typer(bulk, name="bulk", help="Массовые операции над ИОМ по фильтру.")
+ops.command("incidents")(incidents)
