@@ -178,6 +178,7 @@ async def watch(hands: RouteHands, route_id: UUID, command: Command, stamp: Stam
         found = await asyncio.to_thread(decided, hands.routes, route_id, command, stamp)
         if found is not None:
             return found
+        activity.heartbeat()
         await asyncio.sleep(WATCH)
     raise TimeoutError(f"ИОМ {route_id}: сигнал не применён за {WATCH_FOR:g} с")
 

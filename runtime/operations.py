@@ -161,5 +161,6 @@ def checked(request: BulkRequest) -> tuple[BulkAction, BaseModel]:
     except ValidationError as error:
         problem = invalid_payload(error)
         field = f"params.{problem.field}"
-        raise InvalidCommandError("content", problem.message, field) from None
+        message = problem.message.replace(f"«{problem.field}»", f"«{field}»", 1)
+        raise InvalidCommandError("content", message, field) from None
     return action, params

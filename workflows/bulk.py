@@ -18,8 +18,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import BULK_WORKFLOW, BulkInput
 
 STEP_CALL = timedelta(minutes=10)
-STEP_SILENCE = timedelta(seconds=60)
-"""A step heartbeats as each route is acted on; one silent this long is lost with its worker."""
+STEP_SILENCE = timedelta(seconds=10)
+"""A step heartbeats while it acts on routes; one silent this long was lost with its worker."""
 STEP_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )

@@ -377,7 +377,7 @@ async def logged(stream: asyncio.StreamReader, event: str) -> dict[str, Any]:
 
 def test_every_command_shows_an_example() -> None:
     commands = [["worker"]] + [["ops", str(c.name)] for c in ops.registered_commands]
-    assert len(commands) == 10
+    assert len(commands) == 11
     for command in commands:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, result.output
