@@ -90,8 +90,8 @@ async def test_preview_counts_what_the_run_does_and_refusals_are_per_route(
     # By a filter: the region's open routes; bad input names the field, writes nothing.
     region = await iom_json(stack, "ops", "bulk", "preview", "resume", "--region", "sakha", *PAUSE)
     assert region["count"] == 3
-    bad = ("preview", "extend_deadline", "--region", "sakha", "--param", "deadline=activity:A1")
-    bad += ("--param", "until=завтра", *PAUSE)
+    bad = ["preview", "extend_deadline", "--region", "sakha", "--param", "deadline=activity:A1"]
+    bad += ["--param", "until=завтра", *PAUSE]
     refused = await iom(stack, "ops", "bulk", *bad, code=2)
     assert "params.until" in refused.output
 
@@ -172,7 +172,7 @@ async def test_incidents_listed_and_repaired_in_bulk(dev_stack: Stack) -> None:
     _, terminated = await submitted_route(stack, 91)
     _, failing = await submitted_route(stack, 92)
     _, healthy = await submitted_route(stack, 93)
-    await client.get_workflow_handle(f"route-{terminated}").terminate("lost by the test")
+    await client.get_workflow_handle(f"route-{terminated}").terminate(reason="lost by the test")
     # A workflow whose activity keeps failing: it runs on a queue whose worker cannot load the
     # route (its store is another database), so `load_route` fails attempt after attempt.
     broken_queue = f"broken-{uuid.uuid4().hex[:8]}"
