@@ -24,6 +24,7 @@ from api.endpoints import (
     health,
     methodists,
     monitoring,
+    operations,
     queries,
     regulations,
     tasks,
@@ -80,6 +81,7 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(commands.build_router())
     app.include_router(batch.build_router())
     app.include_router(methodists.build_router())
+    app.include_router(operations.build_router())
     app.include_router(queries.build_router())
     app.include_router(documents.build_router())
     app.include_router(monitoring.build_router())

@@ -7,6 +7,7 @@ here."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,15 +24,18 @@ from aggregates.commands import OpenRoute
 from aggregates.values import Actor
 from projections.refusals import record_refusal
 from workflows.contracts import (
+    BULK_WORKFLOW,
     METHODIST,
     REGION,
     ROUTE_WORKFLOW,
     STATUS,
     WAITING_ON,
     WAITING_SINCE,
+    BulkInput,
     CommandRequest,
     RouteInput,
     WorkflowState,
+    operation_workflow_id,
     workflow_id,
 )
 
@@ -111,6 +115,29 @@ class RouteGateway:
             if failure.status is RPCStatusCode.NOT_FOUND:
                 raise await self.gone(route_id) from None
             raise
+
+    async def start_bulk(self, operation_id: UUID) -> None:
+        """Start a bulk operation's workflow unless it runs or has ended well."""
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self.client.start_workflow(
+                BULK_WORKFLOW,
+                BulkInput(operation_id=operation_id),
+                id=operation_workflow_id(operation_id),
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            )
+
+    async def workflow_states(self) -> dict[str, WorkflowState]:
+        """Every route workflow's latest run, by workflow id, from Temporal's visibility: going,
+        or how it ended (a going run outweighs any ended one)."""
+        latest: dict[str, WorkflowState] = {}
+        async for execution in self.client.list_workflows(f"WorkflowType = '{ROUTE_WORKFLOW}'"):
+            known = latest.get(execution.id)
+            running = execution.status is WorkflowExecutionStatus.RUNNING
+            if known is None or (running and not known.running):
+                name = execution.status.name if execution.status else None
+                latest[execution.id] = WorkflowState(running=running, status=name)
+        return latest
 
     async def state(self, route_id: UUID) -> WorkflowState:
         """The route's workflow as the server describes its latest run: going or how it ended,

@@ -10,14 +10,11 @@ that keeps failing, or a workflow that disagrees with the store), for `repair` t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.bulk import ACTIONS, BulkAction, Incident, Stamp, diagnose
 from activities.routes import invalid_payload
@@ -27,14 +24,7 @@ from aggregates.values import Actor, Name, Role, Text
 from projections.catalog import open_projection
 from projections.selection import RouteQuery, matching_routes
 from runtime.gateway import RouteGateway
-from workflows.contracts import (
-    BULK_WORKFLOW,
-    ROUTE_WORKFLOW,
-    BulkInput,
-    WorkflowState,
-    operation_workflow_id,
-    workflow_id,
-)
+from workflows.contracts import WorkflowState, workflow_id
 
 SAMPLE = 20  # routes a preview checks and shows
 
@@ -98,14 +88,7 @@ class OperationDesk:
 
     async def drive(self, operation_id: UUID) -> None:
         """Start the operation's workflow unless it runs or has ended."""
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await self.gateway.client.start_workflow(
-                BULK_WORKFLOW,
-                BulkInput(operation_id=operation_id),
-                id=operation_workflow_id(operation_id),
-                task_queue=self.gateway.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            )
+        await self.gateway.start_bulk(operation_id)
 
     def status(self, operation_id: UUID) -> Operation:
         """The operation's record: its routes' outcomes so far."""
@@ -119,15 +102,7 @@ class OperationDesk:
 
     async def incidents(self) -> list[Incident]:
         """Every route whose workflow is broken, from Temporal's visibility and the store."""
-        latest: dict[str, WorkflowState] = {}
-        query = f"WorkflowType = '{ROUTE_WORKFLOW}'"
-        async for execution in self.gateway.client.list_workflows(query):
-            if execution.id in latest and latest[execution.id].running:
-                continue  # a running run outweighs any ended one
-            running = execution.status is not None and execution.status.name == "RUNNING"
-            if execution.id not in latest or running:
-                name = execution.status.name if execution.status else None
-                latest[execution.id] = WorkflowState(running=running, status=name)
+        latest = await self.gateway.workflow_states()
         found: list[Incident] = []
         for route_id in await asyncio.to_thread(lambda: list(self.gateway.routes.route_ids())):
             state = latest.get(workflow_id(route_id), WorkflowState(running=False))

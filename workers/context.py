@@ -83,7 +83,11 @@ def api_services(settings: Settings) -> OpenServices:
             answers.create_table()
             gateway = RouteGateway(client, routes, settings.task_queue)
             personal = build_personal_data(routes, settings)
-            yield Services(routes, gateway, verifier, answers, personal)
+            operations = build_operations(settings)
+            try:
+                yield Services(routes, gateway, verifier, answers, personal, operations)
+            finally:
+                operations.close()
         finally:
             routes.close()
 
