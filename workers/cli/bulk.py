@@ -222,6 +222,8 @@ def status(
 def listed(as_json: JsonOpt = False) -> None:
     """Последние массовые операции: кто, когда, что, сколько ИОМ и каков итог.
 
+    Коды выхода: 0 — выведено (и когда операций нет); 3 — база данных недоступна.
+
     Пример: iom ops bulk list --json
     """
     settings = Settings()

@@ -633,5 +633,5 @@ def stuck_row(route: StuckRoute) -> dict[str, Any]:
 
 from workers.cli.bulk import bulk, incidents  # noqa: E402 - after the options it imports
 
-ops.add_typer(bulk, name="bulk", help="Массовые операции над ИОМ по фильтру.")
+ops.add_typer(bulk, name="bulk")
 ops.command("incidents")(incidents)
