@@ -34,7 +34,7 @@ from aggregates.values import Actor, Role
 from workflows.contracts import BulkInput, WorkflowState
 
 IN_FLIGHT = 50  # routes of a step acted on at once
-WATCH = 0.1  # seconds between looks at the store for a signal's event
+WATCH = (0.1, 1.0)  # seconds between looks at the store for a signal's event: first, at most
 WATCH_FOR = 30.0  # seconds a step waits for its signals' events before it is tried again
 FAILING = 3  # a pending activity tried more often than this is an incident
 
@@ -134,12 +134,13 @@ def signal_action(name: str, signal: str, title: str) -> BulkAction:
         if found is not None:
             return found
         cid = command_id(stamp.operation_id, route_id)
-        payload = command(given, stamp).model_dump(mode="json")
+        asked = command(given, stamp)
+        version = (await asyncio.to_thread(hands.routes.route, route_id)).version
         try:
-            await hands.signal(route_id, signal, payload | signed(stamp, cid))
+            await hands.signal(route_id, signal, asked.model_dump(mode="json") | signed(stamp, cid))
         except DomainError as error:  # the route's workflow is not running
             return refused(route_id, error)
-        return await watch(hands, route_id, command(given, stamp), stamp)
+        return await watch(hands, route_id, asked, stamp, version)
 
     return BulkAction(name, title, params, check, apply)
 
@@ -169,17 +170,33 @@ def decided(routes: Routes, route_id: UUID, command: Command, stamp: Stamp) -> R
     return None
 
 
-async def watch(hands: RouteHands, route_id: UUID, command: Command, stamp: Stamp) -> RouteOutcome:
-    """Wait until the route records the signal's event (done) or the command would be refused
-    (the route's workflow refused it on the same rule); fail after `WATCH_FOR` seconds, and the
-    step is tried again."""
+async def watch(
+    hands: RouteHands, route_id: UUID, command: Command, stamp: Stamp, version: int
+) -> RouteOutcome:
+    """Wait until the route records the signal's event (done) or the command would now be
+    refused (another change came first, and the route's workflow refused the signal on that
+    rule); fail after `WATCH_FOR` seconds, and the step is tried again. The route is read at each
+    look (its new events only); the command is decided again only once the route moved on
+    without it, from `version`, and at the end."""
+    cid = command_id(stamp.operation_id, route_id)
     deadline = time.monotonic() + WATCH_FOR
+    pause, longest = WATCH
     while time.monotonic() < deadline:
-        found = await asyncio.to_thread(decided, hands.routes, route_id, command, stamp)
-        if found is not None:
-            return found
+        route = await asyncio.to_thread(hands.routes.route, route_id)
+        earlier = route.commands.get(cid)
+        if earlier is not None:
+            return RouteOutcome(route_id=route_id, status="done", version=earlier.version)
+        if route.version != version:
+            found = await asyncio.to_thread(decided, hands.routes, route_id, command, stamp)
+            if found is not None:
+                return found
+            version = route.version
         activity.heartbeat()
-        await asyncio.sleep(WATCH)
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, longest)  # the routes of a step are many: each looks less often
+    found = await asyncio.to_thread(decided, hands.routes, route_id, command, stamp)
+    if found is not None:
+        return found
     raise TimeoutError(f"ИОМ {route_id}: сигнал не применён за {WATCH_FOR:g} с")
 
 

@@ -36,6 +36,7 @@ from bench.sections import write_section
 from bench.servers import dev_server
 from bench.store import machine
 from projections.catalog import catch_up
+from projections.refusals import create_table
 from projections.selection import RouteQuery
 from runtime.gateway import RouteGateway
 from runtime.operations import BulkRequest, OperationDesk
@@ -134,6 +135,7 @@ async def measure(database_url: str, count: int, baseline: int) -> Result:
         try:
             route_ids = await asyncio.to_thread(opened, routes, count)
             catch_up(routes, "monitoring")
+            create_table(routes)  # the refusals `iom ops` looks at
             gateway = RouteGateway(env.client, routes, queue)
             async with route_worker(env.client, routes, settings, operations):
                 for route_id in route_ids:
