@@ -23,7 +23,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from aggregates.errors import OperationNotFoundError
 
@@ -35,14 +35,21 @@ class RouteOutcome(BaseModel):
     """What one operation did to one route: done (at the route's version), refused (the rule,
     the field, the Russian message), or skipped (why, in the message)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {"route_id": "3f2a5c1e-0b7d-5e4a-9c21-6d8e0f1a2b3c", "status": "done", "version": 9}
+            ]
+        },
+    )
 
-    route_id: UUID
-    status: Status
-    version: int | None = None
-    rule: str | None = None
-    field: str | None = None
-    message: str | None = None
+    route_id: UUID = Field(description="ИОМ.")
+    status: Status = Field(description="done — применено, refused — отклонено, skipped — пропущен.")
+    version: int | None = Field(None, description="Версия ИОМ после изменения.")
+    rule: str | None = Field(None, description="Правило отказа или пропуска.")
+    field: str | None = Field(None, description="Поле, которого касается отказ.")
+    message: str | None = Field(None, description="Причина словами.")
 
 
 def command_id(operation_id: UUID, route_id: UUID) -> str:

@@ -36,7 +36,11 @@ class RouteQuery(BaseModel):
     """The routes an operation acts on: every route matching all the filters given, or the
     routes named in `route_ids` (then the filters are not allowed)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"stage": "implementation", "school_id": "school-02"}]},
+    )
 
     region: Code | None = Field(None, description="Регион (id регламента).")
     municipality_id: Ident | None = Field(None, description="Муниципалитет.")

@@ -38,6 +38,38 @@ OPERATION_EXAMPLE: dict[str, Any] = {
     "ticket": "OPS-12",
 }
 
+ROUTE = "3f2a5c1e-0b7d-5e4a-9c21-6d8e0f1a2b3c"
+SAMPLE_EXAMPLE: dict[str, Any] = {"route_id": ROUTE, "status": "would_apply"}
+PREVIEW_EXAMPLE: dict[str, Any] = {
+    "action": "pause",
+    "title": "Приостановка ИОМ",
+    "count": 1,
+    "sample": [SAMPLE_EXAMPLE],
+}
+ANSWER_EXAMPLE: dict[str, Any] = {
+    "operation_id": "5b0e7c2a-1d3f-5a6b-8c9d-0e1f2a3b4c5d",
+    "action": "pause",
+    "params": {},
+    "query": {"region": "sakha", "stage": "implementation"},
+    "operator_id": "operator-sakha",
+    "reason": "Каникулы педагогов",
+    "ticket": "OPS-12",
+    "started_at": "2027-01-10T09:00:00+00:00",
+    "finished_at": "2027-01-10T09:00:04+00:00",
+    "count": 1,
+    "done": 1,
+    "refused": 0,
+    "skipped": 0,
+    "left": 0,
+    "outcomes": [{"route_id": ROUTE, "status": "done", "version": 9}],
+}
+INCIDENT_EXAMPLE: dict[str, Any] = {
+    "route_id": ROUTE,
+    "kind": "terminated",
+    "error": "процесс ИОМ прерван принудительно: сбой узла",
+    "repair": "возобновить: запустить процесс с состояния в хранилище",
+}
+
 
 class OperationBody(BaseModel):
     """Массовая операция: действие, его параметры, фильтр ИОМ, причина и заявка."""
@@ -54,48 +86,60 @@ class OperationBody(BaseModel):
 class SampleRoute(BaseModel):
     """Что операция сделает с ИОМ из выборки."""
 
-    route_id: UUID
-    status: str = Field(description="would_apply, refused или skipped.")
-    rule: str | None = None
-    message: str | None = None
+    model_config = ConfigDict(json_schema_extra={"examples": [SAMPLE_EXAMPLE]})
+
+    route_id: UUID = Field(description="ИОМ.")
+    status: str = Field(description="would_apply — будет применено, refused, skipped.")
+    rule: str | None = Field(None, description="Правило отказа или пропуска.")
+    message: str | None = Field(None, description="Причина словами.")
 
 
 class PreviewAnswer(BaseModel):
     """Сколько ИОМ затронет операция и что будет с первыми из них."""
 
-    action: str
-    title: str
-    count: int
-    sample: list[SampleRoute]
+    model_config = ConfigDict(json_schema_extra={"examples": [PREVIEW_EXAMPLE]})
+
+    action: str = Field(description="Действие.")
+    title: str = Field(description="Действие словами.")
+    count: int = Field(description="Сколько ИОМ под фильтром.")
+    sample: list[SampleRoute] = Field(description="Первые ИОМ и что с ними будет.")
 
 
 class OperationAnswer(BaseModel):
     """Операция: кто, когда, что, фильтр, сколько ИОМ, ход и итог по каждому ИОМ."""
 
-    operation_id: UUID
-    action: str
-    params: dict[str, Any]
-    query: dict[str, Any]
-    operator_id: str
-    reason: str
-    ticket: str
-    started_at: str
-    finished_at: str | None
-    count: int
-    done: int
-    refused: int
-    skipped: int
-    left: int
-    outcomes: list[RouteOutcome] = Field(default_factory=list)
+    model_config = ConfigDict(json_schema_extra={"examples": [ANSWER_EXAMPLE]})
+
+    operation_id: UUID = Field(description="Id операции.")
+    action: str = Field(description="Действие.")
+    params: dict[str, Any] = Field(description="Параметры действия.")
+    query: dict[str, Any] = Field(description="Фильтр, по которому выбраны ИОМ.")
+    operator_id: str = Field(description="Оператор.")
+    reason: str = Field(description="Причина.")
+    ticket: str = Field(description="Заявка.")
+    started_at: str = Field(description="Когда начата (ISO 8601).")
+    finished_at: str | None = Field(description="Когда завершена; null — ещё идёт.")
+    count: int = Field(description="Сколько ИОМ зафиксировано при запуске.")
+    done: int = Field(description="Применено.")
+    refused: int = Field(description="Отклонено.")
+    skipped: int = Field(description="Пропущено.")
+    left: int = Field(description="Осталось.")
+    outcomes: list[RouteOutcome] = Field(
+        default_factory=list, description="Итог по каждому ИОМ (в списке операций пуст)."
+    )
 
 
 class IncidentAnswer(BaseModel):
     """ИОМ со сломанным процессом: что случилось и что исправит."""
 
-    route_id: UUID
-    kind: str
-    error: str
-    repair: str
+    model_config = ConfigDict(json_schema_extra={"examples": [INCIDENT_EXAMPLE]})
+
+    route_id: UUID = Field(description="ИОМ.")
+    kind: str = Field(
+        description="failed, terminated, timed_out, failing_activity, not_running, closed_running."
+    )
+    error: str = Field(description="Последняя ошибка словами.")
+    repair: str = Field(description="Что исправит (массовая операция repair).")
 
 
 def desk(services: Services) -> OperationDesk:

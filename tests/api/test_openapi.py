@@ -12,6 +12,7 @@ import aggregates.profiles
 import aggregates.route
 import aggregates.values
 import api.endpoints.health
+import api.endpoints.operations
 import api.endpoints.regulations
 import api.endpoints.tasks
 import api.endpoints.teachers
@@ -31,6 +32,7 @@ MODULES = (
     api.models,
     api.problems,
     api.endpoints.teachers,
+    api.endpoints.operations,
     api.endpoints.regulations,
     api.endpoints.tasks,
     api.webhook_models,
