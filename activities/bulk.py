@@ -26,6 +26,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, create_model
 from temporalio import activity
 
+from activities.workflow_incidents import Incident, diagnose
 from aggregates.application import Routes
 from aggregates.commands import OPERATIONS, Command
 from aggregates.errors import DomainError, RouteNotFoundError
@@ -36,7 +37,6 @@ from workflows.contracts import BulkInput, WorkflowState
 IN_FLIGHT = 50  # routes of a step acted on at once
 WATCH = (0.1, 1.0)  # seconds between looks at the store for a signal's event: first, at most
 WATCH_FOR = 30.0  # seconds a step waits for its signals' events before it is tried again
-FAILING = 3  # a pending activity tried more often than this is an incident
 
 
 class RouteHands(Protocol):
@@ -235,16 +235,6 @@ async def repair(hands: RouteHands, route_id: UUID, given: BaseModel, stamp: Sta
     return RouteOutcome(route_id=route_id, status="done", message=message)
 
 
-@dataclass(frozen=True)
-class Incident:
-    """A route whose workflow is broken: what the server says, in Russian, and the repair."""
-
-    route_id: UUID
-    kind: str  # failed, terminated, timed_out, failing_activity, not_running, closed_running
-    error: str
-    repair: str
-
-
 async def incident_of(hands: RouteHands, route_id: UUID) -> Incident | None:
     """The route's workflow incident, if it has one."""
     try:
@@ -252,51 +242,6 @@ async def incident_of(hands: RouteHands, route_id: UUID) -> Incident | None:
     except RouteNotFoundError:
         return None
     return diagnose(route_id, route.closed, await hands.state(route_id))
-
-
-def diagnose(route_id: UUID, closed: bool, state: WorkflowState) -> Incident | None:
-    """Compare the store (`closed`) with the workflow (`state`): the incident, if any."""
-    if state.running:
-        if closed:
-            return Incident(
-                route_id,
-                "closed_running",
-                "ИОМ в хранилище завершён или отменён, а его процесс ещё идёт",
-                "остановить процесс",
-            )
-        if state.attempts > FAILING:
-            return Incident(
-                route_id,
-                "failing_activity",
-                f"действие «{state.activity}» не удаётся уже {state.attempts} раз подряд: "
-                f"{state.error or 'причина не сообщена'}",
-                "повторить: запустить процесс заново с состояния в хранилище",
-            )
-        return None
-    if closed:
-        return None
-    why = ENDINGS.get(state.status or "", "процесс ИОМ не выполняется")
-    detail = f": {state.error}" if state.error else ""
-    kind = KINDS.get(state.status or "", "not_running")
-    return Incident(
-        route_id, kind, f"{why}{detail}", "возобновить: запустить процесс с состояния в хранилище"
-    )
-
-
-ENDINGS = {
-    "FAILED": "процесс ИОМ завершился с ошибкой",
-    "TERMINATED": "процесс ИОМ прерван принудительно",
-    "TIMED_OUT": "процесс ИОМ превысил отведённое время",
-    "CANCELED": "процесс ИОМ отменён в Temporal, а ИОМ не завершён",
-    "COMPLETED": "процесс ИОМ закончился, а ИОМ в хранилище не завершён",
-}
-KINDS = {
-    "FAILED": "failed",
-    "TERMINATED": "terminated",
-    "TIMED_OUT": "timed_out",
-    "CANCELED": "not_running",
-    "COMPLETED": "not_running",
-}
 
 
 ACTIONS: dict[str, BulkAction] = {

@@ -16,8 +16,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from activities.bulk import ACTIONS, BulkAction, Incident, Stamp, diagnose
+from activities.bulk import ACTIONS, BulkAction, Stamp
 from activities.routes import invalid_payload
+from activities.workflow_incidents import Incident, diagnose
 from aggregates.errors import InvalidCommandError
 from aggregates.operation import Operation, Operations, RouteOutcome
 from aggregates.values import Actor, Name, Role, Text

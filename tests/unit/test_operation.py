@@ -13,7 +13,8 @@ from uuid import UUID
 
 import pytest
 
-from activities.bulk import ACTIONS, FAILING, diagnose
+from activities.bulk import ACTIONS
+from activities.workflow_incidents import FAILING, diagnose
 from adapters.operation_store import operation_env
 from aggregates.errors import OperationNotFoundError
 from aggregates.operation import Operation, Operations, RouteOutcome, command_id
