@@ -313,6 +313,6 @@ def build_router() -> APIRouter:
         methods=["GET"],
         operation_id="operation_status",
         summary="Ход и итог массовой операции",
-        responses=problems(401, 403, 404),
+        responses=problems(401, 403, 404, 422),
     )
     return router
