@@ -62,6 +62,7 @@ class OperationDesk:
         """The routes matched and what the action would do to the first `SAMPLE` of them."""
         action, params = checked(request)
         route_ids = await asyncio.to_thread(self.matching, request.query)
+        # No operation exists yet: the nil id, under which no route holds a command.
         stamp = Stamp(UUID(int=0), request.operator_id, request.reason, request.ticket)
         sample = [
             (route_id, await action.check(self.gateway, route_id, params, stamp))
