@@ -41,6 +41,10 @@ class RouteNotFoundError(DomainError):
     """No route with that id (or not at that version or moment)."""
 
 
+class OperationNotFoundError(RouteNotFoundError):
+    """No bulk operation under the id asked for (answered as any missing thing is: not found)."""
+
+
 class RouteExistsError(DomainError):
     """A route with that portal key was opened by another command."""
 

@@ -26,6 +26,7 @@ from api.endpoints import (
     methodists,
     migration,
     monitoring,
+    operations,
     queries,
     regulations,
     tasks,
@@ -83,6 +84,7 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(batch.build_router())
     app.include_router(methodists.build_router())
     app.include_router(migration.build_router())
+    app.include_router(operations.build_router())
     app.include_router(queries.build_router())
     app.include_router(documents.build_router())
     app.include_router(charts.build_router())

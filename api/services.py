@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
+from aggregates.operation import Operations
 from api.auth import AuthenticationError, Principal, TokenVerifier
 from api.claims import TeacherBindings, check_claims, needs_check
 from api.idempotency import IdempotencyStore
@@ -32,6 +33,8 @@ class Services:
     answers: IdempotencyStore
     personal: PersonalDataStore | None = None
     """The teachers' information sheets (None: the API does not serve them)."""
+    operations: Operations | None = None
+    """The bulk operations (None: the API does not serve `/operations`)."""
 
     @cached_property
     def monitoring(self) -> ProjectionView:

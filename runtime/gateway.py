@@ -7,12 +7,13 @@ here."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -23,14 +24,18 @@ from aggregates.commands import OpenRoute
 from aggregates.values import Actor
 from projections.refusals import record_refusal
 from workflows.contracts import (
+    BULK_WORKFLOW,
     METHODIST,
     REGION,
     ROUTE_WORKFLOW,
     STATUS,
     WAITING_ON,
     WAITING_SINCE,
+    BulkInput,
     CommandRequest,
     RouteInput,
+    WorkflowState,
+    operation_workflow_id,
     workflow_id,
 )
 
@@ -110,6 +115,88 @@ class RouteGateway:
             if failure.status is RPCStatusCode.NOT_FOUND:
                 raise await self.gone(route_id) from None
             raise
+
+    async def start_bulk(self, operation_id: UUID) -> None:
+        """Start a bulk operation's workflow unless it runs or has ended well."""
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self.client.start_workflow(
+                BULK_WORKFLOW,
+                BulkInput(operation_id=operation_id),
+                id=operation_workflow_id(operation_id),
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            )
+
+    async def workflow_states(self) -> dict[str, WorkflowState]:
+        """Every route workflow's latest run, by workflow id, from Temporal's visibility: going,
+        or how it ended (a going run outweighs any ended one)."""
+        latest: dict[str, WorkflowState] = {}
+        async for execution in self.client.list_workflows(f"WorkflowType = '{ROUTE_WORKFLOW}'"):
+            known = latest.get(execution.id)
+            running = execution.status is WorkflowExecutionStatus.RUNNING
+            if known is None or (running and not known.running):
+                name = execution.status.name if execution.status else None
+                latest[execution.id] = WorkflowState(running=running, status=name)
+        return latest
+
+    async def state(self, route_id: UUID) -> WorkflowState:
+        """The route's workflow as the server describes its latest run: going or how it ended,
+        and its most-retried pending activity with the last error."""
+        handle = self.client.get_workflow_handle(workflow_id(route_id))
+        try:
+            described = await handle.describe()
+        except RPCError as failure:
+            if failure.status is RPCStatusCode.NOT_FOUND:
+                return WorkflowState(running=False)
+            raise
+        status = described.status
+        running = status is WorkflowExecutionStatus.RUNNING
+        pending = sorted(
+            described.raw_description.pending_activities, key=lambda each: each.attempt
+        )
+        worst = pending[-1] if pending else None
+        error = None
+        if worst is not None and worst.HasField("last_failure"):
+            error = worst.last_failure.message
+        if not running:
+            error = await self.ending(route_id)
+        return WorkflowState(
+            running=running,
+            status=status.name if status else None,
+            activity=worst.activity_type.name if worst else None,
+            attempts=worst.attempt if worst else 0,
+            error=error,
+        )
+
+    async def ending(self, route_id: UUID) -> str | None:
+        """Why the latest run ended, as its last history event says (a failure's message, a
+        termination's reason)."""
+        handle = self.client.get_workflow_handle(workflow_id(route_id))
+        last = None
+        async for event in handle.fetch_history_events():
+            last = event
+        if last is None:
+            return None
+        if last.HasField("workflow_execution_failed_event_attributes"):
+            return last.workflow_execution_failed_event_attributes.failure.message or None
+        if last.HasField("workflow_execution_terminated_event_attributes"):
+            return last.workflow_execution_terminated_event_attributes.reason or None
+        return None
+
+    async def restart(self, route_id: UUID, reason: str) -> None:
+        """Start the route's workflow afresh from the event store, ending a running one first
+        (its state is in the store: nothing done is lost, nothing is done twice)."""
+        await self.stop(route_id, reason)
+        await self.start(route_id)
+
+    async def stop(self, route_id: UUID, reason: str) -> None:
+        """End the route's running workflow, if any, with `reason` on record."""
+        handle = self.client.get_workflow_handle(workflow_id(route_id))
+        try:
+            await handle.terminate(reason=reason)
+        except RPCError as failure:
+            if failure.status is not RPCStatusCode.NOT_FOUND:
+                raise
 
     async def gone(self, route_id: UUID) -> errors.DomainError:
         """Why a route has no running workflow: the route is closed (final), or its workflow

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from adapters.operation_store import operation_env
 from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
+from aggregates.operation import Operations
 from aggregates.profiles import ProfileCatalogue
 from runtime.settings import Settings, store_env
 from workers.pd_master import master_key
@@ -32,6 +34,12 @@ def build_routes(settings: Settings, *, create_tables: bool = True) -> Routes:
         profiles=ProfileCatalogue.load(settings.profiles_dir),
         snapshot_interval=settings.snapshot_interval,
     )
+
+
+def build_operations(settings: Settings) -> Operations:
+    """The bulk operations' application beside the routes' store (its own table)."""
+    key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
+    return Operations(operation_env(store_env(settings.database_url, key)))
 
 
 def build_personal_data(
@@ -75,7 +83,11 @@ def api_services(settings: Settings) -> OpenServices:
             answers.create_table()
             gateway = RouteGateway(client, routes, settings.task_queue)
             personal = build_personal_data(routes, settings)
-            yield Services(routes, gateway, verifier, answers, personal)
+            operations = build_operations(settings)
+            try:
+                yield Services(routes, gateway, verifier, answers, personal, operations)
+            finally:
+                operations.close()
         finally:
             routes.close()
 

@@ -19,17 +19,22 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from activities.bulk import BulkActivities
 from activities.calendars import CalendarActivities
 from activities.notify import build_channels
 from activities.routes import RouteActivities
 from aggregates.application import Routes
+from aggregates.operation import Operations
 from projections.refusals import record_refusal
+from runtime.gateway import RouteGateway
 from runtime.settings import Settings
+from workers.context import build_operations
+from workflows.bulk import BulkOperationWorkflow
 from workflows.calendars import RegionCalendarWorkflow
 from workflows.contracts import SEARCH_ATTRIBUTES
 from workflows.route import RouteWorkflow
 
-WORKFLOWS = (RouteWorkflow, RegionCalendarWorkflow)
+WORKFLOWS = (RouteWorkflow, RegionCalendarWorkflow, BulkOperationWorkflow)
 """The workflows the worker runs (and `iom shadow` replays)."""
 ACTIVITY_THREADS = 8  # sync activities (store, SMTP, HTTP) run on this many threads
 LOCAL_THREADS = 4
@@ -80,8 +85,11 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
     return sorted(missing)
 
 
-def route_worker(client: Client, routes: Routes, settings: Settings) -> Worker:
-    """The worker of the route workflows and their activities on the configured task queue."""
+def route_worker(
+    client: Client, routes: Routes, settings: Settings, operations: Operations | None = None
+) -> Worker:
+    """The worker of the route workflows and their activities on the configured task queue,
+    and of the bulk operations' workflows (on `operations`: by default on the routes' store)."""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     channels = build_channels(
         webhook_url=settings.webhook_url,
@@ -92,6 +100,8 @@ def route_worker(client: Client, routes: Routes, settings: Settings) -> Worker:
     )
     handlers = RouteActivities(routes, channels, partial(record_refusal, routes))
     calendars = CalendarActivities(routes.profiles, sorted(channels))
+    gateway = RouteGateway(client, routes, settings.task_queue)
+    bulk = BulkActivities(operations or build_operations(settings), gateway)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -103,6 +113,7 @@ def route_worker(client: Client, routes: Routes, settings: Settings) -> Worker:
             handlers.operate,
             handlers.fire_timer,
             handlers.deliver_notice,
+            bulk.run_bulk_step,
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS + LOCAL_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,

@@ -216,3 +216,29 @@ class CalendarNotice(Contract):
 def calendar_schedule_id(profile_id: str, kind: str) -> str:
     """The id of a region's calendar schedule, e.g. `calendar-sakha-diagnostic_campaign`."""
     return f"calendar-{profile_id}-{kind}"
+
+
+BULK_WORKFLOW = "BulkOperationWorkflow"
+
+
+def operation_workflow_id(operation_id: UUID | str) -> str:
+    """The id of a bulk operation's workflow: `operation-<operation id>`."""
+    return f"operation-{operation_id}"
+
+
+class BulkInput(Contract):
+    """A bulk operation's workflow input: the operation, and how many routes a step takes."""
+
+    operation_id: UUID
+    batch: int = Field(default=200, ge=1, le=1000)
+
+
+class WorkflowState(Contract):
+    """A route's workflow as the server describes it: whether a run is going, how it ended
+    otherwise, and its most-retried pending activity (its name, attempts, last error)."""
+
+    running: bool
+    status: str | None = None  # the last run's ExecutionStatus name; None: never started
+    activity: str | None = None
+    attempts: int = 0
+    error: str | None = None

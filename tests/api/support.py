@@ -23,7 +23,7 @@ from api.portal_tokens import portal_claims
 from projections.refusals import record_refusal
 from runtime.gateway import RouteGateway
 from runtime.settings import Settings
-from workflows.contracts import CommandRequest
+from workflows.contracts import CommandRequest, WorkflowState
 
 SECRET = "portal-shared-secret-of-at-least-32-bytes!"
 AUDIENCE = "iom-test"
@@ -121,6 +121,7 @@ class DirectGateway(RouteGateway):
         super().__init__(cast(Client, None), routes, "no-task-queue")
         self.executed: list[tuple[UUID, str, str]] = []
         self.started: list[UUID] = []
+        self.bulk_started: list[UUID] = []
 
     async def start(self, route_id: UUID, continue_after: int | None = None) -> bool:
         """Count the workflow a real gateway would start (a batch of openings starts them)."""
@@ -129,6 +130,14 @@ class DirectGateway(RouteGateway):
 
     async def open(self, command: OpenRoute, actor: Actor, command_id: str) -> Receipt:
         return await asyncio.to_thread(self.routes.open, command, actor, command_id)
+
+    async def start_bulk(self, operation_id: UUID) -> None:
+        """Count the bulk operation's workflow a real gateway would start."""
+        self.bulk_started.append(operation_id)
+
+    async def workflow_states(self) -> dict[str, WorkflowState]:
+        """No workflow runs here: every open route's workflow is missing."""
+        return {}
 
     async def execute(self, route_id: UUID, name: str, request: CommandRequest) -> int:
         self.executed.append((route_id, name, request.command_id))

@@ -33,13 +33,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from uuid import UUID
 
 import httpx
 import pytest
 import pytest_asyncio
 
+from adapters.operation_store import operation_env
 from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
+from aggregates.operation import Operation, Operations
 from aggregates.personal import TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Role
@@ -156,6 +159,11 @@ TABLE: dict[str, Rule] = {
     "list_regulations": Rule("regulation", reads=True),
     "get_regulation": Rule("regulation", reads=True),
     "get_command_form": Rule("regulation", reads=True),
+    "preview_operation": Rule("region", EVERYONE - {Role.OPERATOR}),
+    "run_operation": Rule("region", EVERYONE - {Role.OPERATOR}),
+    "list_operations": Rule("region", EVERYONE - {Role.OPERATOR}, reads=True),
+    "operation_status": Rule("region", EVERYONE - {Role.OPERATOR}, reads=True),
+    "list_workflow_incidents": Rule("region", EVERYONE - {Role.OPERATOR}, reads=True),
     "find_routes": Rule("list", reads=True),  # by key: out of reach, no rows, as a list
     "list_tasks": Rule("list", reads=True),  # the token's own tasks, by route: none beyond
     "task_summary": Rule("list", reads=True),
@@ -206,6 +214,7 @@ class Target:
     webhook_id: str
     delivery_id: str
     webhook_url: str
+    operation_id: str  # a bulk operation of the token's region (Sakha), the same for every case
 
     def secrets(self) -> list[str]:
         """What a refusal must not carry (unless the request itself named it)."""
@@ -252,6 +261,7 @@ def build(path: Path, catalogue: ProfileCatalogue) -> Template:
             catch_up(routes, name)
         personal = PersonalDataStore.from_recorder(routes.recorder)
         personal.create_tables()
+        operation_id = started_operation(path, sakha[0])
         targets: dict[Case, Target] = {}
         for case, route_id, hook in zip(CASES, [*sakha, *balakhta], hooks, strict=True):
             route = routes.route(route_id)
@@ -269,12 +279,32 @@ def build(path: Path, catalogue: ProfileCatalogue) -> Template:
                 webhook_id=str(hook["subscription_id"]),
                 delivery_id=str(delivery["delivery_id"]),
                 webhook_url=str(hook["url"]),
+                operation_id=str(operation_id),
             )
     finally:
         routes.close()
     own, other = targets["own"], targets["other_school"]
     assert own.school_id != other.school_id and own.methodist_id != other.methodist_id
     return Template(path, targets)
+
+
+def started_operation(path: Path, route_id: UUID) -> UUID:
+    """A bulk operation of Sakha on one route, on record in the store at `path`."""
+    operations = Operations(operation_env(store_env(f"sqlite:///{path}")))
+    try:
+        operation = Operation(
+            operation_id=uuid.uuid4(),
+            action="pause",
+            params={},
+            query={"region": "sakha", "route_ids": [str(route_id)]},
+            route_ids=[str(route_id)],
+            operator_id="operator-sakha",
+            reason="Каникулы",
+            ticket="OPS-1",
+        )
+        return operations.start(operation).id
+    finally:
+        operations.close()
 
 
 @pytest.fixture(scope="session")
@@ -291,6 +321,7 @@ class Api:
         self.template, self.folder, self.catalogue = template, folder, catalogue
         self.copies = 0
         self.routes: Routes | None = None
+        self.operations: Operations | None = None
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=APP), base_url="http://api"
         )
@@ -305,11 +336,16 @@ class Api:
         answers = IdempotencyStore(routes)
         answers.create_table()
         verifier = TokenVerifier.from_settings(SETTINGS)
-        APP.state.services = Services(routes, DirectGateway(routes), verifier, answers, personal)
+        self.operations = operations = Operations(operation_env(store_env(f"sqlite:///{copy}")))
+        gateway = DirectGateway(routes)
+        APP.state.services = Services(routes, gateway, verifier, answers, personal, operations)
         APP.state.limiter = RateLimiter(SETTINGS.api_rate_per_minute)
         return self.client
 
     def close_store(self) -> None:
+        if self.operations is not None:
+            self.operations.close()
+            self.operations = None
         if self.routes is not None:
             self.routes.close()
             self.routes = None
@@ -386,6 +422,7 @@ def request_for(name: str, target: Target) -> Request:
         .replace("{version}", "1")
         .replace("{name}", "load" if path.startswith("/monitoring/charts") else "design_route")
         .replace("{methodist_id}", target.methodist_id)
+        .replace("{operation_id}", target.operation_id)
     )
     assert "{" not in filled, f"{name}: a path parameter the matrix does not fill: {filled}"
     asked = Request(method, filled, body=example(op))

@@ -15,6 +15,7 @@ import aggregates.values
 import api.endpoints.charts
 import api.endpoints.health
 import api.endpoints.migration
+import api.endpoints.operations
 import api.endpoints.regulations
 import api.endpoints.tasks
 import api.endpoints.teachers
@@ -37,6 +38,7 @@ MODULES = (
     api.problems,
     api.endpoints.charts,
     api.endpoints.teachers,
+    api.endpoints.operations,
     api.endpoints.regulations,
     api.endpoints.tasks,
     api.endpoints.migration,

@@ -38,6 +38,9 @@ READS = {
     "monitor refusals",
     "monitor routes",
     "ops stuck",
+    "ops bulk preview",  # reads the store and the monitoring tables; writes nothing
+    "ops bulk status",
+    "ops bulk list",
     "pd show",
     "profiles",
     "projections status",
@@ -54,8 +57,10 @@ WRITES = {
     "demo",
     "docs campaign",  # writes a document
     "docs render",
+    "ops bulk run",
     "ops cancel",
     "ops extend-deadline",
+    "ops incidents",  # lists; with --repair, repairs by a bulk operation
     "ops pause",
     "ops reassign-methodist",
     "ops replace-methodist",

@@ -4,12 +4,15 @@ route before anything is written, the route under the new edition after, its his
 from __future__ import annotations
 
 import random
-from typing import Any
+import uuid
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
+from activities.bulk import ACTIONS, RouteHands, Stamp
 from aggregates.application import Routes, project_route
-from aggregates.commands import AgreeRoute, MigrateRoute
+from aggregates.commands import AgreeRoute, CancelRoute, MigrateRoute
 from aggregates.deadlines import deadlines
 from aggregates.errors import DomainError, InvalidCommandError, StageError
 from aggregates.events import RegulationChanged
@@ -254,3 +257,26 @@ def document_text(app: Routes, route: DemoRoute) -> str:
     paragraph and cell)."""
     document = route_document(app, route.route_id, "karta")
     return repr(document)
+
+
+async def test_the_bulk_migrate_action_checks_each_route_without_writing(app: Routes) -> None:
+    action = ACTIONS["migrate"]
+    assert set(action.params.model_fields) == {"edition", "mapping", "order"}  # the rest stamped
+    closed = demo(app, 2)
+    closed.drive_to(Stage.DESIGN)
+    cancel = CancelRoute(reason="Увольнение педагога", ticket="OPS-18")
+    closed.run(cancel, Role.OPERATOR, "cancel-2")
+    movable = signed_by_both(app)
+    given = action.params.model_validate(
+        {"edition": "sakha@2", "mapping": {"competences": MERGED}, "order": "Приказ № 1"}
+    )
+    stamp = Stamp(uuid.uuid4(), "op-1", "Новая редакция положения", "OPS-19")
+    hands = cast(RouteHands, SimpleNamespace(routes=app))
+    versions = {r.route_id: app.route(r.route_id).version for r in (movable, closed)}
+    assert await action.check(hands, movable.route_id, given, stamp) is None  # it would move
+    skipped = await action.check(hands, closed.route_id, given, stamp)
+    assert skipped is not None and (skipped.status, skipped.rule) == ("skipped", "route_closed")
+    unmapped = action.params.model_validate({"edition": "sakha@2", "order": "Приказ № 1"})
+    refused = await action.check(hands, movable.route_id, unmapped, stamp)
+    assert refused is not None and refused.status == "refused"
+    assert {r.route_id: app.route(r.route_id).version for r in (movable, closed)} == versions

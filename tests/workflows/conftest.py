@@ -29,12 +29,14 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from aggregates.application import Routes
+from aggregates.operation import Operations
 from aggregates.profiles import ProfileCatalogue, load_profiles
 from bench import servers
 from runtime.gateway import RouteGateway
 from runtime.settings import Settings, store_env
 from tests.support.servers import Receiver, Smtp, lasting_port
 from tests.support.waiting import until
+from workers.context import build_operations
 from workers.temporal import register_search_attributes, route_worker, search_attribute_flags
 
 BIN = Path(sys.executable).parent
@@ -51,6 +53,7 @@ class Stack:
     routes: Routes
     gateway: RouteGateway
     settings: Settings
+    operations: Operations
 
     async def today(self) -> date:
         """Today on the server's clock (time-skipping moves it)."""
@@ -90,9 +93,14 @@ async def start_stack(
         mail_to="{role}.{region}@cnppm.example",
     )
     routes = Routes(store_env(database_url), profiles=ProfileCatalogue(load_profiles()))
-    worker = route_worker(env.client, routes, settings)
-    async with worker:
-        yield Stack(env, routes, RouteGateway(env.client, routes, settings.task_queue), settings)
+    operations = build_operations(settings)
+    worker = route_worker(env.client, routes, settings, operations)
+    try:
+        async with worker:
+            gateway = RouteGateway(env.client, routes, settings.task_queue)
+            yield Stack(env, routes, gateway, settings, operations)
+    finally:
+        operations.close()
 
 
 @pytest_asyncio.fixture

@@ -582,6 +582,12 @@ def stuck_row(route: StuckRoute) -> dict[str, Any]:
     }
 
 
-from workers.cli.migrate import migrate  # noqa: E402 - it builds on this module's options
+# Migration, bulk operations and workflow incidents (`workers.cli.migrate`, `workers.cli.bulk`,
+# which read the options above).
+
+from workers.cli.bulk import bulk, incidents  # noqa: E402 - after the options it imports
+from workers.cli.migrate import migrate  # noqa: E402 - after the options it imports
 
 ops.command("migrate")(migrate)
+ops.add_typer(bulk, name="bulk")
+ops.command("incidents")(incidents)

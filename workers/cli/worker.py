@@ -23,7 +23,7 @@ from temporalio.worker import Worker
 from runtime.settings import Settings
 from runtime.temporal import connect
 from workers.cli.output import fail
-from workers.context import build_routes
+from workers.context import build_operations, build_routes
 from workers.schedules import sync_schedules
 from workers.temporal import register_search_attributes, route_worker
 
@@ -89,9 +89,10 @@ async def serve(settings: Settings) -> None:
     except RPCError as error:
         raise unreachable(settings, f"атрибуты поиска не зарегистрированы: {error}") from None
     routes = build_routes(settings)
+    operations = build_operations(settings)
     try:
         try:
-            running = route_worker(client, routes, settings)
+            running = route_worker(client, routes, settings, operations)
         except ValueError as error:  # a channel's settings: a webhook without its secret, …
             raise fail(f"настройки уведомлений: {error}", BAD_SETTINGS) from None
         try:
@@ -102,6 +103,7 @@ async def serve(settings: Settings) -> None:
             running, settings, search_attributes_added=added, schedules=len(schedules)
         )
     finally:
+        operations.close()
         routes.close()
 
 
