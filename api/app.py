@@ -18,6 +18,7 @@ from api import console, problems
 from api.edge import EdgeChecks
 from api.endpoints import (
     batch,
+    campaigns,
     commands,
     documents,
     forms,
@@ -80,6 +81,7 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(commands.build_router())
     app.include_router(batch.build_router())
     app.include_router(methodists.build_router())
+    app.include_router(campaigns.build_router())
     app.include_router(queries.build_router())
     app.include_router(documents.build_router())
     app.include_router(monitoring.build_router())

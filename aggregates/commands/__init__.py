@@ -19,6 +19,7 @@ from aggregates.commands.implementation import (
     MarkActivityNotDone,
     MarkActivityOverdue,
     RecordInterimResult,
+    RecordIntermediateDiagnostic,
 )
 from aggregates.commands.opening import AssignMethodist, CancelRoute, OpenRoute, RecordDiagnostic
 from aggregates.commands.operations import (
@@ -92,6 +93,7 @@ __all__ = [
     "RecordDiagnostic",
     "RecordFinalDiagnostic",
     "RecordInterimResult",
+    "RecordIntermediateDiagnostic",
     "RecordSelfReflection",
     "ResendNotice",
     "ResumeRoute",
