@@ -333,7 +333,8 @@ class IntermediateDiagnosticRecorded(RouteEvent):
 
     def apply(self, route: Route) -> None:
         record = IntermediateRecord(diagnostic=self.diagnostic, levels=dict(self.levels))
-        route.intermediate_diagnostics.append(record)
+        # replaced, not appended to: the monitoring's rows follow from the list's identity
+        route.intermediate_diagnostics = [*route.intermediate_diagnostics, record]
 
     @override
     def summary(self, profile: Profile) -> str:

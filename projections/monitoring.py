@@ -30,7 +30,7 @@ import structlog
 
 from aggregates.events import RouteEvent, RouteOpened
 from aggregates.profiles import Profile
-from projections import activities, agreement, corrections, dynamics, routes
+from projections import activities, agreement, corrections, diagnostics, dynamics, routes
 from projections.batch import BatchProjection
 from projections.feed import Item
 from projections.profiles import ProfileBook
@@ -44,6 +44,7 @@ FAMILIES: tuple[Family, ...] = (
     *agreement.FAMILIES,
     *corrections.FAMILIES,
     *dynamics.FAMILIES,
+    *diagnostics.FAMILIES,
 )
 
 
