@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 import pytest_asyncio
 from openpyxl import Workbook
 
