@@ -26,7 +26,7 @@ from pydantic import (
 
 from aggregates.profile_sources import SAFE_LOADER, profile_sources
 from aggregates.profiles.duties import Place, Reagreement, Separation, upcast_reagreement
-from aggregates.values import Code, Name, Role, Text, Value, checking
+from aggregates.values import Code, Name, OptionalName, Role, Text, Value, checking
 
 
 class Stage(StrEnum):
@@ -91,9 +91,8 @@ class Calendars(Value):
     diagnostics_per_year: Annotated[int, Field(ge=0, le=12)]
     diagnostic_notice_days: Annotated[int, Field(ge=0, le=60)]
     report_months: list[Annotated[int, Field(ge=1, le=12)]]
-    notice_clause: str = (
-        ""  # the clause a late announcement's refusal cites (editions before: none)
-    )
+    # the clause a late announcement's refusal cites (editions stored before: none)
+    notice_clause: OptionalName = ""
 
 
 InstrumentRuleKind = Literal[
