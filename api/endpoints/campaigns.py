@@ -222,7 +222,7 @@ async def import_campaign_results(
     того же файла."""
     data = await request.body()
     if len(data) > MAX_FILE:
-        raise ProblemError(413, "too-large", f"файл больше {MAX_FILE // 1024 // 1024} МБ")
+        raise ProblemError(413, "payload-too-large", f"файл больше {MAX_FILE // 1024 // 1024} МБ")
     campaigns = _campaigns(services)
 
     def run() -> ImportAnswer:

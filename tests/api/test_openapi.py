@@ -7,10 +7,13 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+import aggregates.campaign
+import aggregates.campaign_commands
 import aggregates.personal
 import aggregates.profiles
 import aggregates.route
 import aggregates.values
+import api.campaign_models
 import api.endpoints.health
 import api.endpoints.regulations
 import api.endpoints.tasks
@@ -34,6 +37,9 @@ MODULES = (
     api.endpoints.regulations,
     api.endpoints.tasks,
     api.webhook_models,
+    aggregates.campaign,
+    aggregates.campaign_commands,
+    api.campaign_models,
 )
 
 

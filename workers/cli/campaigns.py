@@ -100,6 +100,9 @@ def plan(
 ) -> None:
     """Запланировать диагностику по описанию из JSON-файла.
 
+    Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
+    3 — база данных недоступна.
+
     Пример: iom campaigns plan diagnostic.json --region sakha --key d-2026-1
     """
     from pydantic import ValidationError  # noqa: PLC0415
@@ -125,6 +128,9 @@ def plan(
 @database_errors
 def list_campaigns(*, region: RegionOpt, as_json: AsJson = False) -> None:
     """Диагностики региона, в порядке планирования.
+
+    Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
+    3 — база данных недоступна.
 
     Пример: iom campaigns list --region sakha
     """
@@ -159,6 +165,9 @@ def list_campaigns(*, region: RegionOpt, as_json: AsJson = False) -> None:
 def show(campaign: CampaignArg, *, as_json: AsJson = False) -> None:
     """Диагностика: этап, сроки, участники, внесённые результаты, отсутствовавшие.
 
+    Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
+    3 — база данных недоступна.
+
     Пример: iom campaigns show 0b6c1f3e-8f0a-4d9b-a3c2-5e7d1a9c4b21 --json
     """
     from aggregates.errors import DomainError  # noqa: PLC0415
@@ -183,6 +192,9 @@ def import_file(
     """Загрузить результаты диагностики из выгрузки платформы: файл проверяется целиком
     (каждая ошибочная строка названа, ничего не записано), затем результат каждого педагога
     вносится в его ИОМ ровно один раз.
+
+    Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
+    3 — база данных недоступна.
 
     Пример: iom campaigns import results.xlsx --campaign 0b6c1f3e-8f0a-4d9b-a3c2-5e7d1a9c4b21
     """
@@ -251,6 +263,9 @@ def announce(
     """Оповестить о месте и времени диагностики педагогов с открытыми ИОМ: из ОО,
     муниципалитетов, предметов или списка (по таблицам мониторинга: iom projector).
 
+    Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
+    3 — база данных недоступна.
+
     Пример: iom campaigns announce ID --group g1 --school school-sakha-01
     """
     from aggregates.campaign_commands import AnnounceCampaign, Candidate  # noqa: PLC0415
@@ -284,6 +299,9 @@ def close(
     as_json: AsJson = False,
 ) -> None:
     """Закрыть диагностику: участники без отметки и без результата — отсутствовали.
+
+    Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
+    3 — база данных недоступна.
 
     Пример: iom campaigns close ID
     """
