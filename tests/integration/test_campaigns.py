@@ -80,7 +80,7 @@ def campaign(
     day = (clock.now + timedelta(days=5)).date()
     command = PlanCampaign(
         campaign_key=f"{kind}-1",
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         name=f"Диагностика ({kind})",
         platform="РАС «Ситуационный центр»",
         instrument=instrument(competences),
