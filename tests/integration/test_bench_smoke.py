@@ -10,7 +10,7 @@ import pytest
 from aggregates.application import Routes
 from aggregates.deadlines import timers
 from aggregates.profiles import ProfileCatalogue, load_profiles
-from bench import api, console, workflows
+from bench import api, campaign_import, console, workflows
 from bench import projections as bench
 from bench import tasks as tasks_bench
 from bench.sections import write_section
@@ -162,3 +162,12 @@ def test_the_console_benchmarks_section(tmp_path: Path) -> None:
     write_section(path, console.SECTION, console.END, section)
     write_section(path, console.SECTION, console.END, section.replace("met", "NOT met"))
     assert path.read_text().count(console.END) == 1 and "NOT met" in path.read_text()
+
+
+def test_campaign_import_bench_at_a_tiny_size() -> None:
+    """Both sides of the campaign import benchmark write every teacher's diagnostic once."""
+    report = campaign_import.run("sqlite", 12)
+    assert (report.import_events, report.batch_events) == (12 + 1, 12)  # and the campaign's note
+    assert report.import_rate > 0 and report.batch_rate > 0
+    section = campaign_import.render(report)
+    assert section.startswith(f"## {campaign_import.SECTION}\n") and "Ratio" in section
