@@ -2,9 +2,11 @@
 export, in events per second, against the batch diagnostic endpoint's in the same run.
 
 * **The routes.** `2 × --teachers` Sakha routes in the diagnostic stage (opened and their
-  methodist assigned, `open_cohort`), half for each side, on one fresh store.
-* **The import.** `runtime.campaign_import.import_results` of a CSV export of `--teachers`
-  rows (16 tasks each) for an announced input campaign: the file read (`read_table`), checked
+  methodist assigned, `open_cohort`), half for each side, on one fresh store; each side runs
+  in four rounds on a quarter of its routes, the side going first alternating, so a loaded
+  machine's drift falls on both.
+* **The import.** `runtime.campaign_import.import_results` of a CSV export of a round's
+  teachers (16 tasks each) for an announced input campaign: the file read (`read_table`), checked
   whole, each route's diagnostic decided, saved with the campaign's note in transactions of
   200 teachers (its default).
 * **The baseline.** `POST /diagnostics/batch`'s own work on the other half, by the routes'
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -116,7 +119,7 @@ def export(first: int, count: int) -> bytes:
     return ("\n".join([header, *lines]) + "\n").encode()
 
 
-def announced(campaigns: Campaigns, ids: list[UUID], first: int) -> UUID:
+def announced(campaigns: Campaigns, ids: list[UUID], first: int, key: str = "bench-input") -> UUID:
     """An input campaign with one group ten days ahead, announced to the routes' teachers."""
     instrument = Instrument(
         title="Комплексная диагностическая работа",
@@ -132,7 +135,7 @@ def announced(campaigns: Campaigns, ids: list[UUID], first: int) -> UUID:
     )
     group = Group(id="g1", place="ИРО и ПК", starts_at=datetime(2026, 6, 25, 1, tzinfo=UTC))
     plan = PlanCampaign(
-        campaign_key="bench-input",
+        campaign_key=key,
         kind="input",
         name="Входная диагностика",
         platform="РАС «Ситуационный центр»",
@@ -141,7 +144,7 @@ def announced(campaigns: Campaigns, ids: list[UUID], first: int) -> UUID:
         ends_on=date(2026, 6, 30),
         groups=[group],
     )
-    campaign_id = campaigns.plan("sakha", plan, CENTRE, "bench-plan").campaign_id
+    campaign_id = campaigns.plan("sakha", plan, CENTRE, f"{key}-plan").campaign_id
     candidates = [
         Candidate(
             teacher_id=teacher(n),
@@ -153,11 +156,12 @@ def announced(campaigns: Campaigns, ids: list[UUID], first: int) -> UUID:
         )
         for n, route_id in zip(range(first, first + len(ids)), ids, strict=True)
     ]
-    campaigns.execute(campaign_id, AnnounceCampaign(participants=candidates), CENTRE, "bench-a")
+    command = AnnounceCampaign(participants=candidates)
+    campaigns.execute(campaign_id, command, CENTRE, f"{key}-announce")
     return campaign_id
 
 
-def batch_diagnostics(routes: Routes, ids: list[UUID], settings: Settings) -> int:
+def batch_diagnostics(routes: Routes, ids: list[UUID], first: int, settings: Settings) -> int:
     """The batch endpoint's work on `ids`: its requests decided and saved; the events saved."""
     principal = Principal.model_validate(
         {"sub": METHODIST, "role": Role.METHODIST, "region": "sakha"}
@@ -175,14 +179,14 @@ def batch_diagnostics(routes: Routes, ids: list[UUID], settings: Settings) -> in
                         platform="РАС «Ситуационный центр»",
                         tasks=[
                             TaskResult(number=t, competences=[competence(t)], level=level)
-                            for t, level in enumerate(levels(start + i), start=1)
+                            for t, level in enumerate(levels(first + start + i), start=1)
                         ],
                     ),
                 }
                 for i, route_id in enumerate(chunk)
             ]
         )
-        items = decide_diagnostics(routes, principal, body, f"bench-batch-{start}")
+        items = decide_diagnostics(routes, principal, body, f"bench-batch-{first + start}")
         events += sum(len(i.decision.events) for i in items if i.decision is not None)
 
         def redo(item: Item) -> Receipt:
@@ -218,28 +222,54 @@ class Report:
         return self.import_rate / self.batch_rate
 
 
-def run(backend: str, teachers: int) -> Report:
-    """Both sides on one fresh store: the batch on the first half, the import on the second."""
+def run(backend: str, teachers: int, rounds: int = 4) -> Report:
+    """Both sides on one fresh store, in `rounds` rounds on slices of their routes, the side
+    that goes first alternating (a loaded machine's drift falls on both)."""
+    size = max(1, teachers // rounds)
+    totals = {"import": [0, 0.0], "batch": [0, 0.0]}
     with store(backend) as url:
         clock = Clock()
         routes = Routes(store_env(url), profiles=ProfileCatalogue(load_profiles()), clock=clock)
         try:
-            batch_ids = open_cohort(routes, 0, teachers)
-            import_ids = open_cohort(routes, teachers, teachers)
             campaigns = Campaigns(routes)
-            campaign_id = announced(campaigns, import_ids, teachers)
+            batch_ids = open_cohort(routes, 0, size * rounds)
+            import_ids = open_cohort(routes, teachers, size * rounds)
+            slices = []
+            for r in range(rounds):
+                first = teachers + r * size
+                chunk = import_ids[r * size : (r + 1) * size]
+                slices.append((first, announced(campaigns, chunk, first, f"bench-{r}")))
             clock.now += timedelta(days=11)
-            data = export(teachers, teachers)
-            started = time.perf_counter()
-            batch_events = batch_diagnostics(routes, batch_ids, Settings())
-            batch_seconds = time.perf_counter() - started
-            started = time.perf_counter()
-            report = import_results(campaigns, campaign_id, data, "export.csv", CENTRE)
-            import_seconds = time.perf_counter() - started
-            assert report.recorded == teachers
+            settings = Settings()
+            for r, (first, campaign_id) in enumerate(slices):
+
+                def batch(r: int = r) -> int:
+                    chunk = batch_ids[r * size : (r + 1) * size]
+                    return batch_diagnostics(routes, chunk, r * size, settings)
+
+                def imported(first: int = first, campaign_id: UUID = campaign_id) -> int:
+                    data = export(first, size)
+                    report = import_results(campaigns, campaign_id, data, "export.csv", CENTRE)
+                    assert report.recorded == size
+                    return report.events
+
+                sides: list[tuple[str, Callable[[], int]]] = [
+                    ("batch", batch),
+                    ("import", imported),
+                ]
+                for name, side in sides if r % 2 == 0 else sides[::-1]:
+                    started = time.perf_counter()
+                    totals[name][0] += side()
+                    totals[name][1] += time.perf_counter() - started
         finally:
             routes.close()
-    return Report(backend, teachers, report.events, import_seconds, batch_events, batch_seconds)
+    (import_events, import_seconds), (batch_events, batch_seconds) = (
+        totals["import"],
+        totals["batch"],
+    )
+    return Report(
+        backend, size * rounds, int(import_events), import_seconds, int(batch_events), batch_seconds
+    )
 
 
 def render(report: Report) -> str:
