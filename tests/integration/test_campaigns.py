@@ -18,7 +18,12 @@ from typer.testing import CliRunner
 
 from aggregates.application import Routes
 from aggregates.campaign import Group, Instrument, InstrumentTask
-from aggregates.campaign_commands import AnnounceCampaign, Candidate, PlanCampaign
+from aggregates.campaign_commands import (
+    AnnounceCampaign,
+    Candidate,
+    CloseCampaign,
+    PlanCampaign,
+)
 from aggregates.campaigns import Campaigns
 from aggregates.commands import SendNotice
 from aggregates.deadlines import timers
@@ -26,6 +31,8 @@ from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Actor, Role
 from projections.catalog import catch_up, open_projection
 from projections.diagnostics import query_steps, query_teacher_steps
+from projections.documents.campaign import CampaignOptions
+from projections.documents.render import campaign_document
 from projections.tables import Filters
 from runtime.campaign_import import import_results
 from runtime.settings import store_env
@@ -185,10 +192,12 @@ def test_dynamics_over_three_diagnostics(
         send_due_notices(routes, route_id)
     final = campaign(campaigns, ids, "final", clock, competences)
     clock.now += timedelta(days=6)
-    report = import_results(
-        campaigns, final, xlsx_of(rows(routes, ids, 2)), "итоговая.xlsx", CENTRE
-    )
-    assert report.recorded == COUNT
+    absent = routes.route(ids[-1]).teacher_id  # the last teacher did not come
+    exported_final = xlsx_of(rows(routes, ids[:-1], 2))
+    report = import_results(campaigns, final, exported_final, "итоговая.xlsx", CENTRE)
+    assert report.recorded == COUNT - 1
+    campaigns.execute(final, CloseCampaign(), CENTRE, "close-final")
+    assert [p.teacher_id for p in campaigns.campaign(final).absentees] == [absent]
 
     catch_up(routes, "monitoring")
     view = open_projection(routes, "monitoring").view
@@ -212,3 +221,11 @@ def test_dynamics_over_three_diagnostics(
         )
     finals = [s for s in by_region if s["kind"] == "final"]
     assert finals and all(s["mean_change"] is not None and s["mean_change"] >= 0 for s in finals)
+
+    document = campaign_document(routes, "sakha", CampaignOptions(campaign_id=final))
+    assert document.subtitle[1] == "Итоговая диагностика"
+    text = document.text()
+    assert f"Участников: {COUNT - 1} педагогов" in text
+    assert "6. Участники и отсутствовавшие" in text
+    assert f"оповещено {COUNT} участников, участвовали {COUNT - 1}, отсутствовали 1" in text
+    assert absent in text
