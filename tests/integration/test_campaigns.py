@@ -229,3 +229,8 @@ def test_dynamics_over_three_diagnostics(
     assert "6. Участники и отсутствовавшие" in text
     assert f"оповещено {COUNT} участников, участвовали {COUNT - 1}, отсутствовали 1" in text
     assert absent in text
+    made = tmp_path / "отчёт.docx"
+    asked = ["docs", "campaign", "--region", "sakha", "--campaign", str(final)]
+    written = CliRunner().invoke(cli, [*asked, "--format", "docx", "-o", str(made)])
+    assert written.exit_code == 0, written.output
+    assert made.read_bytes().startswith(b"PK")
