@@ -16,29 +16,15 @@ import pytest_asyncio
 from openpyxl import Workbook
 
 from aggregates.application import Routes
-from aggregates.commands import AssignMethodist, OpenRoute
 from aggregates.profiles import ProfileCatalogue
-from aggregates.values import Actor, Role
+from aggregates.values import Role
+from bench.campaign_import import SCHOOLS, TASKS, Clock, levels, open_cohort, teacher
 from projections.catalog import catch_up
 from runtime.settings import store_env
 from tests.api.conftest import direct_app, serving
 from tests.api.support import Portal
 
-SCHOOLS = ("school-sakha-01", "school-sakha-02")
 TEACHERS = 500
-CHUNK = 100
-CENTRE = Actor(id="centre-head-sakha", role=Role.CENTRE_HEAD)
-TASKS = 16
-
-
-class Clock:
-    """The store's clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -52,50 +38,13 @@ class Stand:
         return self.headers | {"Idempotency-Key": key}
 
 
-def teacher(n: int) -> str:
-    return f"teacher-{n:05d}"
-
-
-def open_teachers(routes: Routes) -> None:
-    """500 routes in the diagnostic stage, a half in each school, saved 100 at a time."""
-    for start in range(0, TEACHERS, CHUNK):
-        opened = [
-            routes.decide_open(
-                OpenRoute(
-                    route_key=f"t-{n:05d}",
-                    region="sakha",
-                    teacher_id=teacher(n),
-                    school_id=SCHOOLS[n % 2],
-                    municipality_id="mun-sakha-01",
-                    subject="математика",
-                ),
-                CENTRE,
-                f"open-{n}",
-            )
-            for n in range(start, start + CHUNK)
-        ]
-        routes.save_decisions(opened)
-        assigned = [
-            routes.decide(
-                decision.receipt.route_id,
-                AssignMethodist(
-                    methodist_id=f"methodist-{n % 4}", order="Приказ № 12 от 10.06.2026"
-                ),
-                CENTRE,
-                f"assign-{n}",
-            )
-            for n, decision in zip(range(start, start + CHUNK), opened, strict=True)
-        ]
-        routes.save_decisions(assigned)
-
-
 @pytest_asyncio.fixture
 async def stand(
     sqlite_url: str, portal: Portal, catalogue: ProfileCatalogue
 ) -> AsyncIterator[Stand]:
     clock = Clock()
     routes = Routes(store_env(sqlite_url), profiles=catalogue, clock=clock)
-    open_teachers(routes)
+    open_cohort(routes, 0, TEACHERS)
     catch_up(routes, "monitoring")
     app, _ = direct_app(routes, portal)
     token = portal.token(Role.CENTRE_HEAD, "centre-head-sakha", "sakha")
@@ -128,10 +77,6 @@ def campaign_body() -> dict[str, Any]:
             {"id": "soon", "place": "ИРО и ПК, ауд. 101", "starts_at": "2026-06-16T10:00:00+09:00"},
         ],
     }
-
-
-def levels(n: int) -> list[int]:
-    return [(n + task) % 4 + 1 for task in range(TASKS)]
 
 
 def csv_of(rows: list[list[Any]]) -> bytes:
