@@ -94,7 +94,7 @@ FIELDS: dict[str, str] = {
     "DiagnosticStepRow.kind": "Вид диагностики: input, intermediate, final.",
     "taken_on": "Дата диагностики.",
     "platform": "Платформа диагностики.",
-    "level": "Уровень компетенции (1 — низший).",
+    "DiagnosticStepRow.level": "Уровень компетенции (1 — низший).",
     "input_on": "Дата входной диагностики.",
     "input_platform": "Платформа входной диагностики.",
     "final_on": "Дата итоговой диагностики (последней, и после пролонгации).",
