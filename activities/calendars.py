@@ -1,9 +1,15 @@
-"""The activity of the regions' calendars: the notice of a diagnostic campaign (sent the
-regulation's number of days ahead, Sakha диагностика 5.1, 5.3) or of the methodists' report
-(Sakha актив 6.2: June and December), in Russian, for the whole region.
+"""The activity of the regions' calendars: a diagnostic campaign proposed to the region's centre
+(Sakha диагностика 5.1: at least twice a year) or the methodists' report's notice (Sakha актив
+6.2: June and December), in Russian, for the whole region.
+
+A campaign is not a bare reminder: the centre head and the methodists get the proposal to plan
+it (`POST /campaigns`, `iom campaigns plan`) with its proposed key, and the earliest day it can
+be held if its participants are announced today (5.3: `notice_days` ahead), so the campaign,
+its participants, place and time are the centre's own events (`aggregates.campaign`).
 
 The dates follow from the moment the schedule fired, in the region's time zone: the campaign is
-held `notice_days` after it; the report is due by the end of the month it fired in. The notice's
+held `notice_days` after it at the earliest; the report is due by the end of the month it fired
+in. The notice's
 id is derived from the region, the kind and that date, so a retried or repeated delivery of one
 firing carries the same id and the portal drops the repeat.
 """
@@ -24,7 +30,7 @@ from aggregates.values import Role
 from workflows.contracts import CalendarFiring, CalendarNotice, Notice
 
 CALENDAR_NAMESPACE = uuid.UUID("9d5c0f3e-2b7a-4f61-8e0d-4a3c1b2e7f90")
-CAMPAIGN_RECIPIENTS = [Role.TEACHER, Role.METHODIST, Role.DEPUTY_HEAD]
+CAMPAIGN_RECIPIENTS = [Role.CENTRE_HEAD, Role.METHODIST]
 REPORT_RECIPIENTS = [Role.METHODIST, Role.CENTRE_HEAD]
 REPORT_PERIODS = {1: "за год", 2: "за полугодие", 4: "за квартал", 12: "за месяц"}
 """The period a report covers, by the number of report months a year."""
@@ -50,16 +56,22 @@ def footer(profile: Profile) -> str:
     return f"Регламент: {profile.region}; {profile.regulation}."
 
 
+def campaign_key(profile: Profile, held_on: date) -> str:
+    """The key proposed for the campaign of a firing: the region and the month."""
+    return f"{profile.id}-{held_on:%Y-%m}"
+
+
 def campaign_text(profile: Profile, held_on: date, notice_days: int) -> tuple[str, str]:
-    """Subject and text of a diagnostic campaign's notice."""
+    """Subject and text of a diagnostic campaign's proposal to the centre."""
     title = "Диагностика профессиональных дефицитов"
-    subject = f"{title} {held_on:%d.%m.%Y}"
+    subject = f"{title}: запланируйте диагностику не ранее {held_on:%d.%m.%Y}"
     text = (
-        f"{title}: {days_phrase(notice_days)} ({held_on:%d.%m.%Y}) проводится входная/итоговая"
-        " диагностика (входная — для педагогов, начинающих ИОМ, итоговая — для завершающих его);"
-        " участники — педагогические работники, включённые в диагностику. Методисты и"
-        " заместители руководителей ОО оповещают участников о месте и времени проведения"
-        " и обеспечивают их участие.\n\n" + footer(profile)
+        f"{title} по графику региона: запланируйте диагностику (POST /campaigns или iom"
+        f" campaigns plan, ключ «{campaign_key(profile, held_on)}»): вид — входная (для"
+        " педагогов, начинающих ИОМ), промежуточная или итоговая (для завершающих его),"
+        " платформа, инструментарий, группы с местом и временем. Провести её можно не ранее"
+        f" {held_on:%d.%m.%Y} ({days_phrase(notice_days)}): участников оповещают о месте и"
+        f" времени не позднее чем за {notice_days} дн.\n\n" + footer(profile)
     )
     return subject, text
 

@@ -58,3 +58,7 @@ class ConflictError(DomainError):
 
 class CommandReuseError(DomainError):
     """A command id that was already applied arrived with different content."""
+
+
+class CampaignNotFoundError(DomainError):
+    """No diagnostic campaign with that id (in the caller's region)."""

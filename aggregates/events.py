@@ -29,6 +29,7 @@ from aggregates.route import (
     Correction,
     FinalEventRecord,
     InterimResult,
+    IntermediateRecord,
     Return,
     Route,
     SentNotice,
@@ -321,6 +322,24 @@ class InterimResultRecorded(RouteEvent):
     @override
     def summary(self, profile: Profile) -> str:
         return f"Промежуточный результат: {self.text}"
+
+
+class IntermediateDiagnosticRecorded(RouteEvent):
+    """Результаты промежуточной диагностики (a campaign's, between the input and the final
+    one), with the dynamics against the input one."""
+
+    diagnostic: Diagnostic
+    levels: dict[str, int]
+    dynamics: dict[str, int]  # this level minus the input level, per competence tested both times
+
+    def apply(self, route: Route) -> None:
+        record = IntermediateRecord(diagnostic=self.diagnostic, levels=dict(self.levels))
+        # replaced, not appended to: the monitoring's rows follow from the list's identity
+        route.intermediate_diagnostics = [*route.intermediate_diagnostics, record]
+
+    @override
+    def summary(self, profile: Profile) -> str:
+        return "Промежуточная диагностика: " + _levels(self.levels, profile)
 
 
 class RouteCorrected(RouteEvent):

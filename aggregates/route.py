@@ -119,6 +119,14 @@ class Correction(Record):
         )
 
 
+class IntermediateRecord(Record):
+    """Промежуточная диагностика: one of the diagnostics between the input and the final one
+    (Sakha диагностика 5.1: at least twice a year), with its competence levels."""
+
+    diagnostic: Diagnostic
+    levels: dict[str, int]
+
+
 class FinalEventRecord(Record):
     """Отметка о проведении заключительного публичного мероприятия."""
 
@@ -217,6 +225,8 @@ class Route(BaseModel):
     interim_results: list[InterimResult] = Field(default_factory=list)
     corrections: list[Correction] = Field(default_factory=list)
     self_reflection: str | None = None
+    # промежуточные диагностики, oldest first (kept across a prolongation: they are the dynamics)
+    intermediate_diagnostics: list[IntermediateRecord] = Field(default_factory=list)
     final_event: FinalEventRecord | None = None
     final_diagnostic: Diagnostic | None = None
     final_levels: dict[str, int] = Field(default_factory=dict)

@@ -18,6 +18,7 @@ from api import console, problems
 from api.edge import EdgeChecks
 from api.endpoints import (
     batch,
+    campaigns,
     charts,
     commands,
     documents,
@@ -85,6 +86,7 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(methodists.build_router())
     app.include_router(migration.build_router())
     app.include_router(operations.build_router())
+    app.include_router(campaigns.build_router())
     app.include_router(queries.build_router())
     app.include_router(documents.build_router())
     app.include_router(charts.build_router())

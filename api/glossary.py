@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.campaign_glossary import CAMPAIGN_EXAMPLES, CAMPAIGN_FIELDS, CAMPAIGN_MODELS
+
 MODELS: dict[str, str] = {
     "AssignMethodist": "Закрепить (или заменить) методиста распорядительным актом.",
     "RecordDiagnostic": "Внести результаты входной диагностики профессиональных дефицитов.",
@@ -538,3 +540,7 @@ EXAMPLES: dict[str, Any] = {
     },
 }
 EXAMPLES["Editions"] = {"items": [EXAMPLES["Edition"]]}
+
+MODELS |= CAMPAIGN_MODELS
+FIELDS |= CAMPAIGN_FIELDS
+EXAMPLES |= CAMPAIGN_EXAMPLES

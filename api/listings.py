@@ -19,7 +19,7 @@ from aggregates.values import Role
 from api.access import REGION_ROLES
 from api.iso import IsoDate, IsoMoment
 from api.models import EXAMPLE_ROUTE_ID, LINE_EXAMPLE
-from projections import activities, agreement, audit, corrections, dynamics, routes
+from projections import activities, agreement, audit, corrections, diagnostics, dynamics, routes
 from projections.tables import Kind, Listing
 
 TYPES: dict[Kind, type] = {
@@ -89,6 +89,12 @@ FIELDS: dict[str, str] = {
     "input_level": "Уровень по входной диагностике (1–4).",
     "final_level": "Уровень по итоговой диагностике (1–4).",
     "change": "Динамика: итоговый уровень минус входной.",
+    "DiagnosticStepRow.change": "Динамика: уровень в этой диагностике минус входной.",
+    "step": "Номер диагностики ИОМ: 0 — входная, далее каждая промежуточная, итоговая.",
+    "DiagnosticStepRow.kind": "Вид диагностики: input, intermediate, final.",
+    "taken_on": "Дата диагностики.",
+    "platform": "Платформа диагностики.",
+    "DiagnosticStepRow.level": "Уровень компетенции (1 — низший).",
     "input_on": "Дата входной диагностики.",
     "input_platform": "Платформа входной диагностики.",
     "final_on": "Дата итоговой диагностики (последней, и после пролонгации).",
@@ -211,6 +217,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "input_platform": "ЦНППМ: диагностика профессиональных дефицитов",
         "final_on": "2027-05-14",
         "final_platform": "ЦНППМ: диагностика профессиональных дефицитов",
+    },
+    "diagnostics": ROUTE_WITH_TEACHER
+    | {
+        "competence": "К1",
+        "step": 1,
+        "kind": "intermediate",
+        "taken_on": "2027-01-20",
+        "platform": "РАС «Ситуационный центр»",
+        "level": 2,
+        "change": 1,
     },
     "methodists": {
         "profile_id": "sakha",
@@ -373,6 +389,14 @@ LISTS: tuple[MonitoringList, ...] = (
         dynamics.DYNAMICS_LIST,
         "Динамика компетенций",
         "Входной и итоговый уровень каждой компетенции по каждому ИОМ." + PER_ROUTE,
+    ),
+    monitoring_list(
+        "diagnostics",
+        "DiagnosticStep",
+        diagnostics.STEPS_LIST,
+        "Динамика по каждой диагностике",
+        "Уровень каждой компетенции по каждому ИОМ в каждой диагностике: входной (step 0),"
+        " каждой промежуточной, итоговой, и его изменение к входному." + PER_ROUTE,
     ),
     monitoring_list(
         "methodists",

@@ -135,10 +135,13 @@ TITLES = {
     "regulation-not-found": "Редакция регламента не найдена",
     "form-not-in-regulation": "Регламент ИОМ не предусматривает эту форму",
     "command-not-found": "Команда не найдена",
+    "invalid-file": "Файл не прошёл проверку",
+    "campaign-not-found": "Диагностика не найдена",
 }
 
 DOMAIN_KINDS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.RouteNotFoundError, 404, "not-found"),
+    (errors.CampaignNotFoundError, 404, "campaign-not-found"),
     (errors.SeparationOfDutiesError, 403, "separation-of-duties"),
     (errors.RoleError, 403, "role"),
     (errors.StageError, 409, "stage"),

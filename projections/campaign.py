@@ -1,7 +1,8 @@
 """The figures of a diagnostic campaign's analytical report, read from the monitoring projection.
 
-A region-wide report must not replay every route of the region: it sums `iom_dynamics` (one row
-per route and competence, with each diagnostic's day, platform and levels) in the database,
+A region-wide report must not replay every route of the region: it sums `iom_diagnostics` (one
+row per route, competence and diagnostic: input, each intermediate, final, with its day,
+platform and level) in the database,
 in one read transaction that also reads the projection's tracking position, so the report can
 say exactly which state of the read model it shows (the analogue of a route's id, version and
 chain hash). Each figure is counted here once; the report's overall and per-group tables are
@@ -12,16 +13,17 @@ sums of these counts (`projections.documents.campaign`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, TypeVar
+from uuid import UUID
 
-from projections.dynamics import DYNAMICS
+from projections.diagnostics import DIAGNOSTICS
 from projections.tables import Db, normalise
 from projections.view import ProjectionView
 
-Kind = Literal["input", "final"]
+Kind = Literal["input", "intermediate", "final"]
 PROJECTION = "monitoring"
 _K = TypeVar("_K", bound=Hashable)
 
@@ -88,17 +90,26 @@ class CampaignFigures:
 
 
 def _where(
-    region: str, kind: Kind, starts_on: date | None, ends_on: date | None
+    db: Db,
+    region: str,
+    *,
+    kind: Kind,
+    starts_on: date | None,
+    ends_on: date | None,
+    route_ids: Sequence[UUID] | None,
 ) -> tuple[str, list[Any]]:
-    level, on = f"{kind}_level", f"{kind}_on"
-    clause = f" WHERE profile_id = %s AND {level} IS NOT NULL AND {on} IS NOT NULL"
-    params: list[Any] = [region]
+    clause = " WHERE profile_id = %s AND kind = %s"
+    params: list[Any] = [region, kind]
     if starts_on is not None:
-        clause += f" AND {on} >= %s"
+        clause += " AND taken_on >= %s"
         params.append(starts_on)
     if ends_on is not None:
-        clause += f" AND {on} <= %s"
+        clause += " AND taken_on <= %s"
         params.append(ends_on)
+    if route_ids is not None:
+        among, more = db.among("route_id", [str(i) for i in route_ids] or [""])
+        clause += f" AND {among}"
+        params += more
     return clause, params
 
 
@@ -119,17 +130,20 @@ def campaign_figures(
     kind: Kind = "input",
     starts_on: date | None = None,
     ends_on: date | None = None,
+    route_ids: Sequence[UUID] | None = None,
 ) -> CampaignFigures:
-    """The campaign's figures for the region's diagnostics of `kind` taken in the period, and
-    the projection position they were read at (one snapshot: REPEATABLE READ on PostgreSQL,
-    SQLite's read transaction). Raises `ProjectionNotReadyError` when the projection is not
-    built."""
+    """The campaign's figures for the region's diagnostics of `kind` taken in the period (of
+    the routes `route_ids` only, when given: a campaign's participants), and the projection
+    position they were read at (one snapshot: REPEATABLE READ on PostgreSQL, SQLite's read
+    transaction). Raises `ProjectionNotReadyError` when the projection is not built."""
     if view.spec.name != PROJECTION:
         raise ValueError(f"the campaign is read from the {PROJECTION} projection")
-    table = DYNAMICS.name
-    where, params = _where(region, kind, starts_on, ends_on)
-    level, on, platform = f"{kind}_level", f"{kind}_on", f"{kind}_platform"
+    table = DIAGNOSTICS.name
+    level, on, platform = "level", "taken_on", "platform"
     with view.transaction(commit=False) as db:
+        where, params = _where(
+            db, region, kind=kind, starts_on=starts_on, ends_on=ends_on, route_ids=route_ids
+        )
         if db.dialect == "postgres":
             db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         position = tracking_position(db, view)

@@ -11,7 +11,8 @@ the time the projection waits for the database.
 
 Events are read here rather than by the library's `ApplicationSubscription` so that an event
 type the projections do not know (a topic that no longer resolves, or a class of another
-aggregate) is skipped with a warning instead of stopping the projection.
+aggregate) is skipped with a warning instead of stopping the projection; a diagnostic
+campaign's events, which share the store, are skipped without one.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import TopicError, resolve_topic
 
 from aggregates import events
+from aggregates.campaign import CampaignEvent
 from aggregates.events import RouteEvent, RouteOpened
 from aggregates.profiles import Profile
 
@@ -61,6 +63,17 @@ def event_class(topic: str) -> type[RouteEvent] | None:
     except TopicError:
         return None
     return cls if cls in known_events() else None
+
+
+@cache
+def campaign_event(topic: str) -> bool:
+    """The topic names an event of a diagnostic campaign, the store's other aggregate: not a
+    route's, so no projection of routes applies it, and it is skipped without a warning."""
+    try:
+        cls = resolve_topic(topic)
+    except TopicError:
+        return False
+    return isinstance(cls, type) and issubclass(cls, CampaignEvent)
 
 
 def read_event(mapper: Mapper[Any], stored: StoredEvent) -> RouteEvent | None:
@@ -105,9 +118,10 @@ class Decoder:
     projection: str
 
     def __call__(self, notification: Notification) -> Item:
-        """The notification's id and event (None, with a warning, when its type is unknown)."""
+        """The notification's id and event (None when it is not a route's: with a warning when
+        its type is unknown)."""
         event = read_event(self.mapper, notification)
-        if event is None:
+        if event is None and not campaign_event(notification.topic):
             structlog.get_logger().warning(
                 "projection.event_skipped",
                 projection=self.projection,

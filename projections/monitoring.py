@@ -1,6 +1,7 @@
-"""The monitoring projection: routes, activities, agreement, corrections, dynamics, the Алгоритм's
-programmes and groups, the routes' past stages and agreement answers, and the sums (methodists'
-load, dynamics totals, mass deficits), all kept in one transaction per batch.
+"""The monitoring projection: routes, activities, agreement, corrections, dynamics (and every
+diagnostic's levels), the Алгоритм's programmes and groups, the routes' past stages and agreement
+answers, and the sums (methodists' load, dynamics totals, mass deficits), all kept in one
+transaction per batch.
 
 For each batch it goes route by route: it takes the route's state before the batch, applies all
 of the route's events in the batch with the aggregate's own handlers, derives each table's rows
@@ -35,6 +36,7 @@ from projections import (
     activities,
     agreement,
     corrections,
+    diagnostics,
     dynamics,
     programmes,
     routes,
@@ -55,6 +57,7 @@ FAMILIES: tuple[Family, ...] = (
     *dynamics.FAMILIES,
     *programmes.FAMILIES,
     *stages.FAMILIES,
+    *diagnostics.FAMILIES,
 )
 
 

@@ -14,6 +14,8 @@ completed nor cancelled), held against the region's `methodist_capacity` (its ne
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -201,3 +203,49 @@ def methodist_routes(db: Db, region: str, methodist_id: str) -> list[UUID]:
         (region, methodist_id, *(stage.value for stage in _FINISHED)),
     )
     return [UUID(str(row["route_id"])) for row in rows]
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """Participants of a diagnostic campaign chosen by school, municipality, subject or a list
+    of teachers (each list given narrows the choice; none given: none chosen)."""
+
+    school_ids: Sequence[str] = ()
+    municipality_ids: Sequence[str] = ()
+    subjects: Sequence[str] = ()
+    teacher_ids: Sequence[str] = ()
+
+
+def open_routes_of(db: Db, region: str, chosen: Chosen) -> list[dict[str, Any]]:
+    """The open routes (neither completed nor cancelled) of the teachers `chosen` in the region:
+    each teacher's newest, with its school, municipality and subject."""
+    given = [
+        (column, values)
+        for column, values in (
+            ("school_id", chosen.school_ids),
+            ("municipality_id", chosen.municipality_ids),
+            ("subject", chosen.subjects),
+            ("teacher_id", chosen.teacher_ids),
+        )
+        if values
+    ]
+    if not given:
+        return []
+    where, params = (
+        "profile_id = %s AND stage NOT IN (%s, %s)",
+        [
+            region,
+            *(stage.value for stage in _FINISHED),
+        ],
+    )
+    for column, values in given:
+        condition, more = db.among(column, values)
+        where += f" AND {condition}"
+        params += more
+    rows = db.fetchall(
+        "SELECT route_id, teacher_id, school_id, municipality_id, subject"
+        f" FROM {ROUTES.name} WHERE {where} ORDER BY teacher_id, opened_on, route_id",
+        params,
+    )
+    newest = {str(row["teacher_id"]): row for row in rows}
+    return [row | {"route_id": UUID(str(row["route_id"]))} for row in newest.values()]

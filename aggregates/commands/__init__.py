@@ -19,6 +19,7 @@ from aggregates.commands.implementation import (
     MarkActivityNotDone,
     MarkActivityOverdue,
     RecordInterimResult,
+    RecordIntermediateDiagnostic,
 )
 from aggregates.commands.migration import MigrateRoute
 from aggregates.commands.opening import AssignMethodist, CancelRoute, OpenRoute, RecordDiagnostic
@@ -95,6 +96,7 @@ __all__ = [
     "RecordDiagnostic",
     "RecordFinalDiagnostic",
     "RecordInterimResult",
+    "RecordIntermediateDiagnostic",
     "RecordSelfReflection",
     "ResendNotice",
     "ResumeRoute",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import Change, Command, Context, invalid, term_bounds
-from aggregates.commands.opening import check_diagnostic
+from aggregates.commands.opening import against_input, check_diagnostic
 from aggregates.errors import RoleError, StageError
 from aggregates.events import (
     CertificateIssued,
@@ -93,7 +93,7 @@ class RecordFinalDiagnostic(FinalCommand):
                 f"итоговая диагностика проводится на платформе входной: «{earlier.platform}»",
             )
         levels = self.diagnostic.competence_levels()
-        dynamics = {c: levels[c] - route.input_levels[c] for c in levels if c in route.input_levels}
+        dynamics = against_input(route, levels)
         fields = {"diagnostic": self.diagnostic, "levels": levels, "dynamics": dynamics}
         return [(FinalDiagnosticRecorded, fields)]
 

@@ -8,6 +8,7 @@ from aggregates.commands.base import Change, Command, Context, invalid
 from aggregates.commands.changes import PlanChange
 from aggregates.commands.design import check_plan, plan_required
 from aggregates.commands.duties import require_separate
+from aggregates.commands.opening import against_input, check_diagnostic
 from aggregates.errors import RoleError
 from aggregates.events import (
     ActivityCompleted,
@@ -16,6 +17,7 @@ from aggregates.events import (
     CorrectionAcknowledged,
     CorrectionAgreed,
     InterimResultRecorded,
+    IntermediateDiagnosticRecorded,
     RouteCorrected,
 )
 from aggregates.profiles import Profile, Stage
@@ -25,6 +27,7 @@ from aggregates.values import (
     Activity,
     Code,
     Day,
+    Diagnostic,
     Digest,
     OptionalText,
     Plan,
@@ -134,6 +137,31 @@ class RecordInterimResult(Command):
         self.require_role(route, context.actor, (Role.METHODIST, Role.DEPUTY_HEAD))
         context.require_past(route, self.recorded_on, "recorded_on")
         return [(InterimResultRecorded, self.model_dump())]
+
+
+class RecordIntermediateDiagnostic(Command):
+    """Внести результаты промежуточной диагностики (диагностической кампании) во время
+    реализации ИОМ; динамика считается против входной."""
+
+    title: ClassVar[str] = "Результаты промежуточной диагностики"
+
+    diagnostic: Diagnostic
+
+    def decide(self, route: Route, context: Context) -> list[Change]:
+        self.require_stage(route, Stage.IMPLEMENTATION)
+        self.require_role(route, context.actor, (Role.METHODIST, Role.SYSTEM))
+        check_diagnostic(self.diagnostic, route, context, "diagnostic")
+        earlier = [record.diagnostic for record in route.intermediate_diagnostics]
+        last = earlier[-1] if earlier else route.input_diagnostic
+        if last is not None and self.diagnostic.taken_on <= last.taken_on:
+            raise invalid(
+                "diagnostic.taken_on",
+                f"промежуточная диагностика проводится после предыдущей ({last.taken_on:%d.%m.%Y})",
+            )
+        levels = self.diagnostic.competence_levels()
+        dynamics = against_input(route, levels)
+        fields = {"diagnostic": self.diagnostic, "levels": levels, "dynamics": dynamics}
+        return [(IntermediateDiagnosticRecorded, fields)]
 
 
 class CorrectRoute(Command):

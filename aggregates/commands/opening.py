@@ -113,6 +113,12 @@ def check_diagnostic(diagnostic: Diagnostic, route: Route, context: Context, fie
     context.require_past(route, diagnostic.taken_on, f"{field}.taken_on", "дата диагностики")
 
 
+def against_input(route: Route, levels: dict[str, int]) -> dict[str, int]:
+    """A later diagnostic's dynamics: its level minus the input level, per competence tested
+    both times."""
+    return {c: levels[c] - route.input_levels[c] for c in levels if c in route.input_levels}
+
+
 class CancelRoute(Command):
     """Отменить ИОМ с указанием причины."""
 

@@ -27,7 +27,7 @@ from pydantic import (
 from aggregates.profile_sources import SAFE_LOADER, profile_sources
 from aggregates.profiles.documents import Documents, upcast_documents
 from aggregates.profiles.duties import Place, Reagreement, Separation, upcast_reagreement
-from aggregates.values import Code, Name, Role, Text, Value, checking
+from aggregates.values import Code, Name, OptionalName, Role, Text, Value, checking
 
 
 class Stage(StrEnum):
@@ -92,6 +92,24 @@ class Calendars(Value):
     diagnostics_per_year: Annotated[int, Field(ge=0, le=12)]
     diagnostic_notice_days: Annotated[int, Field(ge=0, le=60)]
     report_months: list[Annotated[int, Field(ge=1, le=12)]]
+    # the clause a late announcement's refusal cites (editions stored before: none)
+    notice_clause: OptionalName = ""
+
+
+InstrumentRuleKind = Literal[
+    "min_tasks", "min_methodical_share", "min_minutes", "max_minutes", "revision_days"
+]
+"""What a rule of the diagnostic instrument bounds: the number of tasks, the share of tasks on
+methodical competences, the work's duration, the days allowed for its revision after expertise."""
+
+
+class InstrumentRule(Value):
+    """One rule the region's diagnostic instrument must keep (Sakha диагностика 4.6, 4.9), with
+    the clause a refusal cites."""
+
+    rule: InstrumentRuleKind
+    value: Annotated[float, Field(ge=0, le=10_000)]
+    clause: Name  # the regulation's clause, as a refusal cites it
 
 
 class Profile(Value):
@@ -134,6 +152,8 @@ class Profile(Value):
     requires_programme: bool = False  # every task with its ways and checks
     requires_resource_map: bool = False  # a resource map with the four kinds of resources
     requires_groups: bool = False  # the route belongs to a problem, creative or project group
+    # what a diagnostic campaign's instrument must hold (editions stored before: no rules)
+    instrument_rules: list[InstrumentRule] = Field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -176,7 +196,14 @@ class Profile(Value):
             codes = [entry.code for entry in entries]
             if len(codes) != len(set(codes)):
                 raise ValueError(f"{name} codes must be unique")
+        kinds = [rule.rule for rule in self.instrument_rules]
+        if len(kinds) != len(set(kinds)):
+            raise ValueError("an instrument rule may appear only once in instrument_rules")
         return self
+
+    def instrument_rule(self, kind: InstrumentRuleKind) -> InstrumentRule | None:
+        """The region's rule of that kind for a diagnostic instrument, if it has one."""
+        return next((rule for rule in self.instrument_rules if rule.rule == kind), None)
 
     def separates(self, one: Place, other: Place) -> bool:
         """Whether the regulation gives the places `one` and `other` to different people."""

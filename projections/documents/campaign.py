@@ -3,8 +3,11 @@ levels of competences overall and by group (municipality, subject), and the mass
 feed the planning of ДПП.
 
 Built from the figures the monitoring projection holds (`projections.campaign`), never by
-replaying the region's routes, so it scales with the region. The report names what it was made
-from: the projection, its tracking position, how far the store had gone, and the time made.
+replaying the region's routes, so it scales with the region. A report of one campaign
+(`CampaignOptions.campaign_id`) is built from the campaign itself: its kind, its dates, its
+participants' routes only, and a section of who was announced, took part and was absent.
+The report names what it was made from: the projection, its tracking position, how far the
+store had gone, and the time made.
 """
 
 from __future__ import annotations
@@ -13,13 +16,19 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from uuid import UUID
 
+from aggregates.campaign import Campaign
 from aggregates.profiles import Profile
 from projections.campaign import PROJECTION, CampaignFigures, GroupCount, Kind, LevelCount
 from projections.documents.model import Block, Cell, Document, Paragraph, Section, Table
 from projections.documents.wording import capital, day, plural
 
-KIND_TITLES: dict[Kind, str] = {"input": "входная диагностика", "final": "итоговая диагностика"}
+KIND_TITLES: dict[Kind, str] = {
+    "input": "входная диагностика",
+    "intermediate": "промежуточная диагностика",
+    "final": "итоговая диагностика",
+}
 SHOWN_DATES = 6
 """Up to this many days of diagnostics are listed; more are given as a range."""
 
@@ -33,6 +42,7 @@ class CampaignOptions:
     kind: Kind = "input"
     mass_share: float = 0.3  # the share of participants at the lowest level that makes it «mass»
     generated_at: datetime | None = None
+    campaign_id: UUID | None = None  # one campaign: its kind, dates and participants rule
 
 
 def _share(count: int, total: int) -> str:
@@ -133,11 +143,36 @@ def provenance_lines(
     return tuple(lines)
 
 
+def attendance_blocks(campaign: Campaign) -> tuple[Block, ...]:
+    """Who the campaign announced, who took part, who was absent (ids only)."""
+    people = list(campaign.participants.values())
+    took_part = sum(1 for p in people if p.attendance == "attended" or p.recorded)
+    absent = campaign.absentees
+    waiting = len(people) - took_part - len(absent)
+    blocks: list[Block] = [
+        Paragraph(
+            f"Диагностика «{campaign.title}» ({campaign.platform}): оповещено"
+            f" {_people(len(people))}, участвовали {took_part}, отсутствовали {len(absent)}"
+            + (f", без отметки {waiting}" if waiting else "")
+        )
+    ]
+    if absent:
+        blocks.append(
+            Table(
+                widths=(2, 2, 2),
+                header=((Cell("Педагог (id)"), Cell("ОО"), Cell("Группа")),),
+                rows=tuple((p.teacher_id, p.school_id, p.group_id) for p in absent),
+            )
+        )
+    return tuple(blocks)
+
+
 def build_campaign(
     figures: CampaignFigures,
     profile: Profile,
     options: CampaignOptions,
     head: int | None = None,
+    campaign: Campaign | None = None,
 ) -> Document:
     """Аналитический отчёт по результатам диагностики профессиональных дефицитов, from the
     figures read at one projection position (`head`: the store's last notification id then)."""
@@ -223,6 +258,11 @@ def build_campaign(
                 tuple(_by(figures, profile, lambda row: row.subject, "Предмет:")),
             ),
             Section("5. Массовые дефициты", tuple(deficits)),
+            *(
+                (Section("6. Участники и отсутствовавшие", attendance_blocks(campaign)),)
+                if campaign is not None
+                else ()
+            ),
             Section("Источники данных", (sources,)),
         ),
         footer=provenance_lines(figures, head, made),

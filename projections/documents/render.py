@@ -4,12 +4,14 @@ from the same events, the builder of the chosen form, and a writer for the chose
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 from aggregates.application import Routes
-from aggregates.errors import RouteNotFoundError
+from aggregates.campaigns import Campaigns
+from aggregates.errors import CampaignNotFoundError, RouteNotFoundError
 from aggregates.personal import PersonalRecord
 from aggregates.profiles import Profile
 from aggregates.profiles.documents import FORM_KINDS, FormKind
@@ -145,10 +147,27 @@ def campaign_document(
     head = routes.recorder.max_notification_id() or 0
     if view is None:
         view = open_projection(routes, PROJECTION).view
+    campaign = None
+    route_ids = None
+    if options.campaign_id is not None:
+        campaign = Campaigns(routes).campaign(options.campaign_id)
+        if campaign.profile.id != region:
+            raise CampaignNotFoundError("not_found", f"диагностика {campaign.id} не найдена")
+        profile = campaign.profile
+        options = replace(
+            options, kind=campaign.kind, starts_on=campaign.starts_on, ends_on=campaign.ends_on
+        )
+        route_ids = [p.route_id for p in campaign.participants.values()]
     figures = campaign_figures(
-        view, region, kind=options.kind, starts_on=options.starts_on, ends_on=options.ends_on
+        view,
+        region,
+        kind=options.kind,
+        starts_on=options.starts_on,
+        ends_on=options.ends_on,
+        route_ids=route_ids,
     )
-    return build_campaign(figures, profile, options, head=max(head, figures.position))
+    head = max(head, figures.position)
+    return build_campaign(figures, profile, options, head=head, campaign=campaign)
 
 
 def render(document: Document, fmt: Format) -> bytes:

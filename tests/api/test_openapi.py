@@ -7,11 +7,14 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+import aggregates.campaign
+import aggregates.campaign_commands
 import aggregates.migration
 import aggregates.personal
 import aggregates.profiles
 import aggregates.route
 import aggregates.values
+import api.campaign_models
 import api.endpoints.charts
 import api.endpoints.health
 import api.endpoints.migration
@@ -44,6 +47,9 @@ MODULES = (
     api.endpoints.migration,
     api.webhook_models,
     projections.charts,
+    aggregates.campaign,
+    aggregates.campaign_commands,
+    api.campaign_models,
 )
 
 

@@ -10,7 +10,7 @@ import pytest
 from aggregates.application import Routes
 from aggregates.deadlines import timers
 from aggregates.profiles import ProfileCatalogue, load_profiles
-from bench import api, console, workflows
+from bench import api, campaign_import, console, workflows
 from bench import charts as charts_bench
 from bench import projections as bench
 from bench import tasks as tasks_bench
@@ -179,3 +179,13 @@ def test_the_charts_bench_at_a_tiny_size(tmp_path: Path) -> None:
     path = tmp_path / "BENCHMARKS.md"
     write_section(path, charts_bench.SECTION, charts_bench.END, section)
     assert path.read_text().count(charts_bench.END) == 1
+
+
+def test_campaign_import_bench_at_a_tiny_size() -> None:
+    """Both sides of the campaign import benchmark write every teacher's diagnostic once."""
+    report = campaign_import.run("sqlite", 12)
+    # four rounds of three teachers: a diagnostic each, and each round's note on its campaign
+    assert (report.import_events, report.batch_events) == (12 + 4, 12)
+    assert report.import_rate > 0 and report.batch_rate > 0
+    section = campaign_import.render(report)
+    assert section.startswith(f"## {campaign_import.SECTION}\n") and "Ratio" in section

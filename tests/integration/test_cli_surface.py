@@ -27,12 +27,15 @@ READS = {
     "audit show",
     "audit verify",
     "audit verify-bundle",
+    "campaigns list",
+    "campaigns show",
     "health",
     "monitor activities",
     "monitor agreement",
     "monitor audit",
     "monitor corrections",
     "monitor deficits",
+    "monitor diagnostics",
     "monitor dynamics",
     "monitor methodists",
     "monitor refusals",
@@ -54,6 +57,10 @@ WRITES = {
     "projections retry",  # applies held events
     "pd protect",  # wraps raw keys under the master key
     "audit export",  # writes a bundle
+    "campaigns announce",
+    "campaigns close",
+    "campaigns import",
+    "campaigns plan",
     "demo",
     "docs campaign",  # writes a document
     "docs render",
@@ -97,6 +104,7 @@ READS_RUN_ON_AN_EMPTY_STORE = [
             "corrections",
             "methodists",
             "dynamics",
+            "diagnostics",
             "deficits",
             "audit",
             "refusals",

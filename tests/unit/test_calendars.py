@@ -121,13 +121,13 @@ def test_campaign_notice_in_the_regions_time() -> None:
     assert notice.due_on == date(2026, 3, 15)
     assert notice.key == "calendar:diagnostic_campaign:2026-03-15"
     assert notice.route_id is None and notice.school_id is None and notice.teacher_id is None
-    assert notice.recipients == ["teacher", "methodist", "deputy_head"]
-    assert notice.subject == "Диагностика профессиональных дефицитов 15.03.2026"
-    assert notice.text.startswith(
-        "Диагностика профессиональных дефицитов: через 3 дня (15.03.2026) проводится"
-        " входная/итоговая диагностика"
+    assert notice.recipients == ["centre_head", "methodist"]  # the centre plans the campaign
+    assert notice.subject == (
+        "Диагностика профессиональных дефицитов: запланируйте диагностику не ранее 15.03.2026"
     )
-    assert "участники — педагогические работники" in notice.text
+    assert "iom campaigns plan, ключ «sakha-2026-03»" in notice.text
+    assert "не ранее 15.03.2026 (через 3 дня)" in notice.text
+    assert "не позднее чем за 3 дн." in notice.text
     assert "Республика Саха (Якутия)" in notice.text
     # The same firing, retried an hour later, is the same notice; the next campaign is not.
     assert notice_of("diagnostic_campaign", fired + timedelta(hours=1), 3).id == notice.id

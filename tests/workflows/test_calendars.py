@@ -101,17 +101,16 @@ async def test_a_fired_schedule_sends_its_notice(
     assert notice.due_on == held_on or notice.due_on == held_on + timedelta(days=1)  # midnight
     assert notice.key == f"calendar:diagnostic_campaign:{notice.due_on}"
     assert notice.text.startswith(
-        f"Диагностика профессиональных дефицитов: через 3 дня ({notice.due_on:%d.%m.%Y})"
-        " проводится входная/итоговая диагностика"
+        "Диагностика профессиональных дефицитов по графику региона: запланируйте диагностику"
     )
+    assert f"не ранее {notice.due_on:%d.%m.%Y} (через 3 дня)" in notice.text
     assert abs(notice.created_at - before) < timedelta(seconds=30)
     mail = smtp.collector.message(0)
     assert mail["Subject"] == notice.subject
     assert mail["X-IOM-Delivery"] == notice.id
-    assert sorted(smtp.collector.envelopes[0].rcpt_tos) == [
-        "deputy_head.sakha@cnppm.example",
+    assert sorted(smtp.collector.envelopes[0].rcpt_tos) == [  # the centre plans the campaign
+        "centre_head.sakha@cnppm.example",
         "methodist.sakha@cnppm.example",
-        "teacher.sakha@cnppm.example",
     ]
 
     await client.get_schedule_handle(SAKHA_REPORT).trigger()

@@ -15,6 +15,9 @@ install()
 COMMANDS = {
     "api": Lazy("workers.cli.api", "api", "HTTP API для регионального портала."),
     "audit": Lazy("workers.cli.audit", "audit", "История, состояние и цепочки хешей ИОМ."),
+    "campaigns": Lazy(
+        "workers.cli.campaigns", "campaigns", "Диагностики: оповещение, загрузка результатов."
+    ),
     "demo": Lazy("workers.cli.demo", "demo", "Демонстрационные ИОМ региона."),
     "docs": Lazy("workers.cli.docs", "docs", "Документы ИОМ и отчёты о диагностике."),
     "health": Lazy("workers.cli.health", "health", "Отвечают ли хранилище, Temporal, обработчик."),

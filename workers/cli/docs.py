@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import typer
 
-from aggregates.errors import RouteNotFoundError
+from aggregates.errors import CampaignNotFoundError, RouteNotFoundError
 from aggregates.personal import PersonalDataUnreadableError
 from aggregates.profiles import UnknownProfileError
 from projections.campaign import ProjectionNotReadyError
@@ -188,10 +189,19 @@ def campaign(  # typer passes every parameter by name
             min=0.01, max=1.0, help="Доля на низшем уровне, с которой дефицит считается массовым."
         ),
     ] = 0.3,
+    campaign_id: Annotated[
+        UUID | None,
+        typer.Option(
+            "--campaign",
+            help="Отчёт одной диагностики (iom campaigns list): её вид, сроки, её участники и"
+            " отсутствовавшие; --from, --to и --kind тогда не нужны.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Записать аналитический отчёт о диагностике педагогов региона: даты, участники, уровни
     компетенций в целом, по муниципалитетам и предметам, массовые дефициты для планирования ДПП.
+    С --campaign — отчёт одной диагностики, с её участниками и отсутствовавшими.
     Данные — из проекции мониторинга (держите запущенным `iom projector` или выполните
     `iom projections rebuild monitoring`); отчёт называет позицию проекции, на которую составлен.
 
@@ -209,11 +219,14 @@ def campaign(  # typer passes every parameter by name
         kind=kind.value,
         mass_share=mass_share,
         generated_at=routes.clock(),
+        campaign_id=campaign_id,
     )
     try:
         document = campaign_document(routes, region, options)
     except UnknownProfileError as error:
         raise fail(str(error)) from None
+    except CampaignNotFoundError as error:
+        raise fail(error.message, 1) from None
     except ProjectionNotReadyError as error:
         raise fail(error.message, 1) from None
     _write(document, fmt, output, as_json)

@@ -20,7 +20,16 @@ from typing import Annotated, Any, Literal
 import typer
 
 from aggregates.application import Routes
-from projections import activities, agreement, audit, corrections, dynamics, refusals, routes
+from projections import (
+    activities,
+    agreement,
+    audit,
+    corrections,
+    diagnostics,
+    dynamics,
+    refusals,
+    routes,
+)
 from projections.catalog import (
     PROJECTIONS,
     LeaseHeldError,
@@ -617,6 +626,82 @@ def monitor_dynamics(
 
     _show(
         f"Динамика по {'ОО' if by == 'school' else 'муниципалитетам'}",
+        grouped,
+        shown,
+        filters,
+        limit,
+        as_json=as_json,
+        as_csv=as_csv,
+    )
+
+
+@_monitor_command("diagnostics")
+def monitor_diagnostics(
+    *,
+    by: Annotated[
+        Literal["route", "school", "municipality", "region"],
+        typer.Option(
+            "--by",
+            help="`route` (каждый ИОМ) или средние по `school` (ОО), `municipality`"
+            " (муниципалитету) или `region` (региону).",
+        ),
+    ] = "route",
+    region: Region = None,
+    municipality: Municipality = None,
+    school: School = None,
+    methodist: Methodist = None,
+    subject: Subject = None,
+    route: RouteOpt = None,
+    limit: Limit = 1000,
+    as_json: AsJson = False,
+    as_csv: AsCsv = False,
+) -> None:
+    """Динамика по каждой диагностике: входная, каждая промежуточная, итоговая — уровень
+    компетенции и его изменение к входной, по каждому ИОМ или средние по ОО, муниципалитетам
+    или региону.
+
+    Пример: iom monitor diagnostics --by school --region sakha
+    """
+    filters = Filters(region, municipality, school, methodist, subject, route)
+    if by == "route":
+        shown = _headings(
+            diagnostics.DIAGNOSTICS,
+            ["route_id", "competence", "step", "kind", "taken_on", "level", "change"],
+        )
+        _show(
+            "Динамика по диагностикам",
+            diagnostics.query_teacher_steps,
+            shown,
+            filters,
+            limit,
+            as_json=as_json,
+            as_csv=as_csv,
+        )
+        return
+    places = {"school": "ОО", "municipality": "муниципалитет", "region": "регион"}
+    shown = [
+        (column, title)
+        for column, title in (
+            ("profile_id", "регион"),
+            ("municipality_id", "муниципалитет"),
+            ("school_id", "ОО"),
+        )
+        if column in diagnostics.PLACES[by]
+    ]
+    shown += [
+        ("competence", "компетенция"),
+        ("step", "диагностика №"),
+        ("kind", "вид"),
+        ("tested", "продиагностировано"),
+        ("mean_level", "средний уровень"),
+        ("mean_change", "средняя динамика к входной"),
+    ]
+
+    def grouped(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:
+        return diagnostics.query_steps(db, by, filters, limit)
+
+    _show(
+        f"Динамика по диагностикам: {places[by]}",
         grouped,
         shown,
         filters,
