@@ -17,6 +17,7 @@ from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from projections.documents.model import Document, Paragraph, Section, Signature, Table
+from projections.documents.qr import QR_SIZE, qr_png
 
 FONT = "Times New Roman"  # the type of Russian official papers; Word has it everywhere
 SIZES = {"body": 11, "note": 9, "strong": 11, "centered": 12, "large": 16}
@@ -58,6 +59,11 @@ def _page(word: Docx, document: Document) -> None:
         setattr(section, side, MARGIN)
     footer = section.footer
     first = True
+    if document.code:  # the QR code on every page, above the provenance lines, at the right
+        first = False
+        picture = footer.paragraphs[0]
+        picture.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        picture.add_run().add_picture(BytesIO(qr_png(document.code)), width=Mm(QR_SIZE))
     for line in document.footer:
         paragraph = footer.paragraphs[0] if first else footer.add_paragraph()
         first = False

@@ -6,8 +6,9 @@ from __future__ import annotations
 from aggregates.personal import PersonalRecord
 from aggregates.profiles import ACTION_TITLES, Profile
 from aggregates.route import ActivityRecord, Route
-from aggregates.values import ROLE_TITLES, Activity
+from aggregates.values import ROLE_TITLES, Activity, Role
 from projections.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
+from projections.documents.signatures import signature_for, signers
 from projections.documents.sources import Options
 from projections.documents.wording import (
     activity_level,
@@ -43,15 +44,17 @@ BALAKHTA_DIRECTIONS = (
 OTHER_DIRECTION = "Иные мероприятия (направление не указано в форме)"
 
 
-def _agreement_lines(profile: Profile, options: Options) -> tuple[Signature, ...]:
-    """One line per party of the region's agreement, with the date it answered."""
+def _agreement_lines(
+    route: Route, profile: Profile, personal: PersonalRecord | None, options: Options
+) -> tuple[Signature, ...]:
+    """One line per party of the region's agreement: who answered, when, which revision."""
+    people = signers(route, personal, options)
+    expected = {Role.METHODIST: route.methodist_id, Role.TEACHER: route.teacher_id}
     lines = []
     for step in profile.agreement:
-        signed = options.marks.agreed.get(step.role)
         title = f"{capital(ACTION_TITLES[step.action])}: {ROLE_TITLES[step.role]}"
-        lines.append(
-            Signature(title, signed.by if signed else "", day(signed.on) if signed else "")
-        )
+        signed = options.marks.agreed.get(step.role)
+        lines.append(signature_for(title, signed, people, expected.get(step.role)))
     return tuple(lines)
 
 
@@ -160,7 +163,10 @@ def build_balakhta(
             ),
             Section("2. Пояснительная записка", (Table(widths=(2, 5), rows=note, key_value=True),)),
             Section("3. Дорожная карта ИОМ", (roadmap,)),
-            Section("Фактический результат ИОМ:", (*actual, *_agreement_lines(profile, options))),
+            Section(
+                "Фактический результат ИОМ:",
+                (*actual, *_agreement_lines(route, profile, personal, options)),
+            ),
         ),
         footer=route_footer(route, options.generated_at),
         name="balakhta",
@@ -238,7 +244,7 @@ def build_sovetsky(
         blocks.append(Paragraph(f"Саморефлексия: {route.self_reflection}"))
     if route.conclusions is not None and route.conclusions.recommendations:
         blocks.append(Paragraph(f"Рекомендации куратора: {route.conclusions.recommendations}"))
-    blocks += _agreement_lines(profile, options)
+    blocks += _agreement_lines(route, profile, personal, options)
     return Document(
         title="Индивидуальный образовательный маршрут",
         header_lines=("Формат представления индивидуального образовательного маршрута",),

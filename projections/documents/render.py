@@ -4,13 +4,15 @@ from the same events, the builder of the chosen form, and a writer for the chose
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal, get_args
 from uuid import UUID
 
+from adapters.document_code import DocumentCode
 from aggregates.application import Routes
 from aggregates.errors import RouteNotFoundError
-from aggregates.personal import PersonalRecord
+from aggregates.personal import OfficialRecord, PersonalRecord
 from aggregates.profiles import Profile
 from aggregates.route import Route
 from projections.campaign import PROJECTION, campaign_figures
@@ -23,7 +25,7 @@ from projections.documents.model import Document
 from projections.documents.municipal import build_balakhta, build_sovetsky
 from projections.documents.pdf_writer import write_pdf
 from projections.documents.sakha import build_karta
-from projections.documents.sources import Options, marks_from_history
+from projections.documents.sources import Marks, Options, marks_from_history
 from projections.view import ProjectionView
 
 RouteDocKind = Literal[
@@ -31,6 +33,8 @@ RouteDocKind = Literal[
 ]
 Format = Literal["docx", "pdf"]
 Builder = Callable[[Route, Profile, PersonalRecord | None, Options], Document]
+Officials = Callable[[str], OfficialRecord]
+"""The officials' records by portal id (`adapters.personal.OfficialsStore.get`)."""
 
 ROUTE_DOCUMENTS: dict[RouteDocKind, Builder] = {
     "karta": build_karta,
@@ -56,6 +60,7 @@ def route_document(
     personal: PersonalRecord | None = None,
     generated_at: datetime | None = None,
     centre: str | None = None,
+    officials: Officials | None = None,
 ) -> Document:
     """The document of a route as it stood at `version` or at `as_of` (now if neither).
 
@@ -75,7 +80,13 @@ def route_document(
                 "not_found", f"ИОМ {route_id}: версии {version} нет, последняя — {route.version}"
             )
     return document_of(
-        routes, route, kind, personal=personal, generated_at=generated_at, centre=centre
+        routes,
+        route,
+        kind,
+        personal=personal,
+        generated_at=generated_at,
+        centre=centre,
+        officials=officials,
     )
 
 
@@ -87,20 +98,49 @@ def document_of(
     personal: PersonalRecord | None = None,
     generated_at: datetime | None = None,
     centre: str | None = None,
+    officials: Officials | None = None,
 ) -> Document:
     """The document of `route` as it stands (a state the caller has read: now, at a version or
-    as of a moment), the marks from its events up to that version.
+    as of a moment), the marks from its events up to that version, stamped with its check code
+    (printed in the footer and drawn as a QR code on every page).
 
     `personal` is the teacher's record for an entitled viewer; without it the document shows
-    no personal data (an erased record shows the 152-ФЗ notice).
+    no personal data (an erased record shows the 152-ФЗ notice). `officials` looks up the
+    officials who signed or are to sign (their names and positions on the signature lines);
+    without it the lines say «ФИО не указано».
     """
     history = routes.history(route.id, version=route.version)
+    marks = marks_from_history(history, route.profile.time_zone)
     options = Options(
-        marks=marks_from_history(history, route.profile.time_zone),
+        marks=marks,
         generated_at=generated_at,
         centre=centre,
+        officials=_signers(route, marks, officials) if officials is not None else {},
     )
-    return ROUTE_DOCUMENTS[kind](route, route.profile, personal, options)
+    return stamped(ROUTE_DOCUMENTS[kind](route, route.profile, personal, options), route)
+
+
+def stamped(document: Document, route: Route) -> Document:
+    """The document with the check code of the route's version it shows: every route's
+    document passes here, whatever its form."""
+    code = DocumentCode.of(route.id, route.version, route.chain_head).text
+    line = f"Код проверки документа: {code} (iom audit verify-document {code})"
+    return replace(document, code=code, footer=(*document.footer, line))
+
+
+def _signers(route: Route, marks: Marks, officials: Officials) -> dict[str, OfficialRecord]:
+    """The officials a route's signature lines can name: whoever signed, the heads a deputy
+    signed for, and the assigned methodist (named on the lines before they sign)."""
+    acts = [
+        *marks.agreed.values(),
+        *marks.conclusions_signed.values(),
+        *(act for signed in marks.corrections_signed.values() for act in signed.values()),
+    ]
+    ids = {act.by for act in acts} | {act.acting_for for act in acts if act.acting_for}
+    if route.methodist_id is not None:
+        ids.add(route.methodist_id)
+    ids.discard(route.teacher_id)
+    return {official_id: officials(official_id) for official_id in sorted(ids)}
 
 
 def campaign_document(
