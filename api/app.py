@@ -24,6 +24,8 @@ from api.endpoints import (
     health,
     methodists,
     monitoring,
+    officials,
+    proofs,
     queries,
     regulations,
     tasks,
@@ -85,6 +87,8 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(monitoring.build_router())
     app.include_router(tasks.build_router())
     app.include_router(teachers.build_router())
+    app.include_router(officials.build_router())
+    app.include_router(proofs.build_router())
     app.include_router(regulations.build_router())
     app.include_router(forms.build_router())
     app.include_router(webhooks.build_router())

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from adapters.personal import PersonalDataStore
+from adapters.personal import OfficialsStore, PersonalDataStore
 from aggregates.application import Routes
 from api.auth import AuthenticationError, Principal, TokenVerifier
 from api.claims import TeacherBindings, check_claims, needs_check
@@ -32,6 +32,9 @@ class Services:
     answers: IdempotencyStore
     personal: PersonalDataStore | None = None
     """The teachers' information sheets (None: the API does not serve them)."""
+    officials: OfficialsStore | None = None
+    """The officials' cards (None: the API does not serve them; documents print «ФИО не
+    указано»)."""
 
     @cached_property
     def monitoring(self) -> ProjectionView:

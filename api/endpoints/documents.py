@@ -147,7 +147,20 @@ def make(
     routes = services.routes
     route = past(routes, now, version, as_of, as_of_date)
     personal = personal_of(services, principal, now)
-    document = document_of(routes, route, doc, personal=personal, generated_at=routes.clock())
+    officials = services.officials.get if services.officials is not None else None
+    try:
+        document = document_of(
+            routes,
+            route,
+            doc,
+            personal=personal,
+            generated_at=routes.clock(),
+            officials=officials,
+        )
+    except PersonalDataUnreadableError:
+        raise ProblemError(
+            503, "unavailable", "реестр должностных лиц сейчас недоступен", rule="unreadable"
+        ) from None
     return render(document, fmt), route.version
 
 

@@ -59,16 +59,15 @@ def _page(word: Docx, document: Document) -> None:
         setattr(section, side, MARGIN)
     footer = section.footer
     first = True
-    if document.code:  # the QR code on every page, above the provenance lines, at the right
-        first = False
-        picture = footer.paragraphs[0]
-        picture.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        picture.add_run().add_picture(BytesIO(qr_png(document.code)), width=Mm(QR_SIZE))
     for line in document.footer:
         paragraph = footer.paragraphs[0] if first else footer.add_paragraph()
         first = False
         _text(paragraph, line, 7)
     _page_number(footer.add_paragraph())
+    if document.code:  # the QR code on every page, under the provenance lines, at the right
+        picture = footer.add_paragraph()
+        picture.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        picture.add_run().add_picture(BytesIO(qr_png(document.code)), width=Mm(QR_SIZE))
 
 
 def _page_number(paragraph: DocxParagraph) -> None:

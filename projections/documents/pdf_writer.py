@@ -48,24 +48,22 @@ class _Pdf(FPDF):
         self.add_font(FAMILY, "", regular)
         self.add_font(FAMILY, "B", bold)
         self.set_margins(15, 12, 15)
-        foot = FOOTER_LINE * (len(document.footer) + 1)
-        self.set_auto_page_break(True, margin=10 + max(foot, QR_SIZE if self.qr else 0))
+        room = FOOTER_LINE * (len(document.footer) + 1) + (QR_SIZE + 1 if self.qr else 0)
+        self.set_auto_page_break(True, margin=10 + room)
         self.set_title(document.title)
         self.set_creator("iom-engine")
 
     def footer(self) -> None:
-        # The QR code at the right of every page's foot, the lines to its left.
-        width = 0.0
-        if self.qr is not None:
+        top = self.h - (6 + FOOTER_LINE * (len(self.footer_lines) + 1))
+        if self.qr is not None:  # the QR code at the right, just above the lines
             left = self.w - self.r_margin - QR_SIZE
-            self.image(self.qr, x=left, y=self.h - 6 - QR_SIZE, w=QR_SIZE, h=QR_SIZE)
-            width = left - 2 - self.l_margin
-        self.set_y(-(6 + FOOTER_LINE * (len(self.footer_lines) + 1)))
+            self.image(self.qr, x=left, y=top - QR_SIZE - 1, w=QR_SIZE, h=QR_SIZE)
+        self.set_y(top)
         self.set_font(FAMILY, "", 6.5)
         self.set_text_color(70, 70, 70)
         for line in self.footer_lines:
-            self.cell(width, FOOTER_LINE, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.cell(width, FOOTER_LINE, f"Стр. {self.page_no()} из {{nb}}", align="R")
+            self.cell(0, FOOTER_LINE, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, FOOTER_LINE, f"Стр. {self.page_no()} из {{nb}}", align="R")
         self.set_text_color(0, 0, 0)
 
 

@@ -124,7 +124,7 @@ def stamped(document: Document, route: Route) -> Document:
     """The document with the check code of the route's version it shows: every route's
     document passes here, whatever its form."""
     code = DocumentCode.of(route.id, route.version, route.chain_head).text
-    line = f"Код проверки документа: {code} (iom audit verify-document {code})"
+    line = f"Код проверки документа: {code} (iom audit verify-document)"
     return replace(document, code=code, footer=(*document.footer, line))
 
 
