@@ -32,6 +32,7 @@ from aggregates.personal import (
 from aggregates.values import Actor, Ident, Role, Text
 from api.auth import Principal
 from api.endpoints.responses import problems
+from api.glossary import EXAMPLES
 from api.problems import ProblemError
 from api.services import PrincipalDep, Services, ServicesDep
 
@@ -44,11 +45,7 @@ Reason = Annotated[
 REGISTRY_ROLES = frozenset({Role.OPERATOR, Role.CENTRE_HEAD})
 """Who keeps the registry of officials: the operator and the centre head."""
 
-CARD_EXAMPLE: JsonDict = {
-    "full_name": "Петрова Анна Сергеевна",
-    "position": "региональный методист",
-    "organisation": "ЦНППМ ИРОиПК им. С. Н. Донского-II",
-}
+CARD_EXAMPLE: JsonDict = EXAMPLES["OfficialCard"]
 
 
 class OfficialAnswer(BaseModel):

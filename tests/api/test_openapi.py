@@ -12,6 +12,8 @@ import aggregates.profiles
 import aggregates.route
 import aggregates.values
 import api.endpoints.health
+import api.endpoints.officials
+import api.endpoints.proofs
 import api.endpoints.regulations
 import api.endpoints.tasks
 import api.endpoints.teachers
@@ -31,6 +33,8 @@ MODULES = (
     api.models,
     api.problems,
     api.endpoints.teachers,
+    api.endpoints.officials,
+    api.endpoints.proofs,
     api.endpoints.regulations,
     api.endpoints.tasks,
     api.webhook_models,

@@ -27,6 +27,7 @@ READS = {
     "audit show",
     "audit verify",
     "audit verify-bundle",
+    "audit verify-document",
     "health",
     "monitor activities",
     "monitor agreement",
@@ -39,6 +40,7 @@ READS = {
     "monitor routes",
     "ops stuck",
     "pd show",
+    "officials show",
     "profiles",
     "projections status",
     "shadow",  # reads the store, Temporal; writes only a scratch database it drops
@@ -64,6 +66,8 @@ WRITES = {
     "ops unpause",
     "pd erase",
     "pd put",
+    "officials erase",
+    "officials set",
     "projections rebuild",
     "projector",  # runs until stopped
     "token",  # prints a credential: no JSON wrapper wanted
