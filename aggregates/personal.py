@@ -80,10 +80,7 @@ class PersonalRecord(Value):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if (self.status == "present") != (self.sheet is not None):
-            raise ValueError("sheet: the sheet is given if and only if the status is present")
-        if (self.status == "erased") != (self.erased_at is not None):
-            raise ValueError("erased_at: the time is given if and only if the status is erased")
+        _check_held(self.status, "sheet", self.sheet, self.erased_at)
         return self
 
 
@@ -108,11 +105,16 @@ class OfficialRecord(Value):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if (self.status == "present") != (self.card is not None):
-            raise ValueError("card: the card is given if and only if the status is present")
-        if (self.status == "erased") != (self.erased_at is not None):
-            raise ValueError("erased_at: the time is given if and only if the status is erased")
+        _check_held(self.status, "card", self.card, self.erased_at)
         return self
+
+
+def _check_held(status: Status, name: str, card: object, erased_at: datetime | None) -> None:
+    """A record holds its card if and only if present, its erasure time if and only if erased."""
+    if (status == "present") != (card is not None):
+        raise ValueError(f"{name}: the {name} is given if and only if the status is present")
+    if (status == "erased") != (erased_at is not None):
+        raise ValueError("erased_at: the time is given if and only if the status is erased")
 
 
 class Erasure(Checked, Value):

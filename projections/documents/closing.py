@@ -7,7 +7,7 @@ from aggregates.personal import PersonalRecord
 from aggregates.profiles import Profile
 from aggregates.route import Conclusions, Route
 from aggregates.values import Role
-from projections.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
+from projections.documents.model import Block, Cell, Document, Paragraph, Section, Table
 from projections.documents.signatures import signature_for, signers
 from projections.documents.sources import Options, Signed
 from projections.documents.wording import (
@@ -205,8 +205,9 @@ def build_certificate(
             ),
             Paragraph(profile.region, "centered"),
         ]
-    issued = day(certificate.issued_on) if certificate else ""
-    blocks += [Signature("Руководитель ЦНППМ", on=issued), Paragraph(state_line(route), "note")]
+    people = signers(route, personal, options)
+    issuer = signature_for("Руководитель ЦНППМ", options.marks.certified, people)
+    blocks += [issuer, Paragraph(state_line(route), "note")]
     return Document(
         title="Сертификат о прохождении ИОМ",
         sections=(Section(None, tuple(blocks)),),

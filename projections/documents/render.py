@@ -129,12 +129,14 @@ def stamped(document: Document, route: Route) -> Document:
 
 
 def _signers(route: Route, marks: Marks, officials: Officials) -> dict[str, OfficialRecord]:
-    """The officials a route's signature lines can name: whoever signed, the heads a deputy
-    signed for, and the assigned methodist (named on the lines before they sign)."""
+    """The officials a route's signature lines can name: whoever signed (the certificate's
+    issuer too), the heads a deputy signed for, and the assigned methodist (named on the lines
+    before they sign)."""
     acts = [
         *marks.agreed.values(),
         *marks.conclusions_signed.values(),
         *(act for signed in marks.corrections_signed.values() for act in signed.values()),
+        *([marks.certified] if marks.certified else []),
     ]
     ids = {act.by for act in acts} | {act.acting_for for act in acts if act.acting_for}
     if route.methodist_id is not None:

@@ -55,6 +55,7 @@ class Marks:
     conclusions_signed: dict[Role, Signed] = field(default_factory=dict)  # the author's too
     conclusions_acknowledged_on: date | None = None
     completed_on: date | None = None
+    certified: Signed | None = None  # who issued the certificate, on the day it names
 
 
 def marks_from_history(history: Iterable[ev.RouteEvent], time_zone: str) -> Marks:
@@ -67,6 +68,7 @@ def marks_from_history(history: Iterable[ev.RouteEvent], time_zone: str) -> Mark
     signed: dict[Role, Signed] = {}
     conclusions_ack: date | None = None
     completed_on: date | None = None
+    certified: Signed | None = None
     # A replay of its own, to see the moment the route became completed: no event says so.
     route: Route | None = None
     for event in history:
@@ -92,10 +94,19 @@ def marks_from_history(history: Iterable[ev.RouteEvent], time_zone: str) -> Mark
             signed[event.role] = signed_by(event, on, route)
         elif isinstance(event, ev.ConclusionsAcknowledged):
             conclusions_ack = on
+        elif isinstance(event, ev.CertificateIssued):
+            certified = replace(signed_by(event, on, route), on=event.issued_on)
         if completed_on is None and route.stage is Stage.COMPLETED:
             completed_on = on
     return Marks(
-        agreed, approved_on, acknowledged, corrections, signed, conclusions_ack, completed_on
+        agreed,
+        approved_on,
+        acknowledged,
+        corrections,
+        signed,
+        conclusions_ack,
+        completed_on,
+        certified,
     )
 
 

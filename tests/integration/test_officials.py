@@ -43,6 +43,11 @@ CARDS = {
         position="региональный методист",
         organisation="ЦНППМ ИРОиПК",
     ),
+    "centre-head-sakha": OfficialCard(
+        full_name="Егорова Мария Николаевна",
+        position="руководитель ЦНППМ",
+        organisation="ИРОиПК им. С. Н. Донского-II",
+    ),
     "school-head-school-sakha-07": OfficialCard(
         full_name="Николаев Иван Степанович", position="директор", organisation="МБОУ СОШ № 7"
     ),
@@ -144,6 +149,14 @@ def test_signature_lines_print_names_positions_dates_revisions_and_for_whom(
         ) in text
         assert DEPUTY.id not in text and "school-head-school-sakha-07" not in text
         assert "С выводами ознакомлен(а) __________ / Иванова М. П., учитель математики /" in text
+
+    certificate = route_document(app, route_id, "certificate", officials=registry.get).text()
+    issued = app.route(route_id).certificate
+    assert issued is not None
+    assert (
+        "Руководитель ЦНППМ __________ / Егорова М. Н., руководитель ЦНППМ, ИРОиПК им. С. Н."
+        f" Донского-II / {issued.issued_on:%d.%m.%Y}"
+    ) in certificate
 
     tables, _, _ = both(made["corrections"], "officials-corrections")
     methodist, teacher = tables[0][2][3:5]

@@ -15,15 +15,11 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from aggregates.personal import (
-    OfficialCard,
-    OfficialRecord,
-    PersonalDataErasedError,
-    PersonalDataUnreadableError,
-)
+from aggregates.personal import OfficialCard, PersonalDataErasedError, PersonalDataUnreadableError
 from aggregates.values import Actor, Role
 from runtime.settings import Settings
-from workers.cli.output import database_errors, emit_json, emit_table, fail
+from workers.cli.output import database_errors, fail
+from workers.cli.pd import emit_record
 from workers.context import build_officials, build_routes
 
 officials = typer.Typer(
@@ -87,22 +83,7 @@ def show(
         record = build_officials(routes, settings).get(official_id)
     except PersonalDataUnreadableError as error:
         raise fail(f"{error.message}; проверьте IOM_PD_MASTER_KEY", 1) from None
-    if as_json:
-        emit_json(record.model_dump(mode="json"))
-    else:
-        emit_table(f"Должностное лицо {official_id}", ["поле", "значение"], _rows(record))
-    if record.status == "absent":
-        raise typer.Exit(1)
-
-
-def _rows(record: OfficialRecord) -> list[tuple[str, object]]:
-    if record.card is not None:
-        fields = OfficialCard.model_fields
-        values = record.card.model_dump(mode="json")
-        return [(fields[name].description or name, values[name]) for name in fields]
-    if record.erased_at is not None:
-        return [("сведения", f"уничтожены {record.erased_at:%d.%m.%Y %H:%M} UTC (152-ФЗ)")]
-    return [("сведения", "не внесены")]
+    emit_record(f"Должностное лицо {official_id}", record, record.card, as_json=as_json)
 
 
 @officials.command()
