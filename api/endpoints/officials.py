@@ -3,8 +3,8 @@
 The portal fills the registry: an official's ФИО, position and organisation by their portal id,
 so the documents' signature lines print names, never ids (`projections.documents.signatures`).
 The cards live encrypted in the personal-data store (`adapters.personal.OfficialsStore`), never
-in events, logs or workflow payloads. Writing and erasing is for the operator and the centre
-head (`REGISTRY_ROLES`); reading also for the official themself. An erasure is recorded as a
+in events, logs or workflow payloads. Writing, reading and erasing is for the operator and the
+centre head (`REGISTRY_ROLES`), who keep the registry for the portal. An erasure is recorded as a
 teacher's is (who, when, why; no personal data), the card is shredded with its key, and the id
 is never written again: documents then say «данные удалены по 152-ФЗ». Answers are not to be
 cached (`Cache-Control: no-store`).
@@ -81,15 +81,14 @@ def _erased(official_id: str, record: OfficialRecord) -> ProblemError:
     )
 
 
-def require_registry_role(principal: Principal, *, reading: str | None = None) -> None:
-    """Refuse a role that does not keep the registry (the official may read their own card)."""
-    if principal.role in REGISTRY_ROLES or (reading is not None and principal.subject == reading):
-        return
-    raise RoleError(
-        "officials_role",
-        "реестр должностных лиц (персональные данные, 152-ФЗ) ведут оператор и руководитель"
-        " ЦНППМ; своё — видит само должностное лицо",
-    )
+def require_registry_role(principal: Principal) -> None:
+    """Refuse a role that does not keep the registry (before anything is looked up)."""
+    if principal.role not in REGISTRY_ROLES:
+        raise RoleError(
+            "officials_role",
+            "реестр должностных лиц (персональные данные, 152-ФЗ) ведут оператор и"
+            " руководитель ЦНППМ",
+        )
 
 
 def _read(services: Services, official_id: str) -> OfficialRecord:
@@ -121,9 +120,9 @@ async def put_official(
 async def get_official(
     official_id: OfficialId, principal: PrincipalDep, services: ServicesDep
 ) -> Any:
-    """Сведения о должностном лице: оператору, руководителю ЦНППМ и самому лицу; другим — 403.
+    """Сведения о должностном лице: оператору и руководителю ЦНППМ; другим — 403.
     Нет сведений — 404; уничтожены по 152-ФЗ — 410."""
-    require_registry_role(principal, reading=official_id)
+    require_registry_role(principal)
     record = await asyncio.to_thread(_read, services, official_id)
     if record.status == "erased":
         raise _erased(official_id, record)

@@ -3,9 +3,10 @@ the document's footer or its QR code (`adapters.document_code`), as `iom audit v
 answers it.
 
 For the roles that check the region's records (the centre head, the auditor, the operator).
-A text that is not a document's code (a typo, a forgery) is refused with 422; a code of a route
-of another region answers as a route that does not exist. A code that parses answers 200 with
-the verdict: `matches` and the reason in Russian.
+A text that is not a document's code (a typo, a forgery) is refused with 422; a code naming a
+route that does not exist, or one of another region, answers 404 alike (naming no route). A
+code of a route within reach answers 200 with the verdict: `matches` and the reason in Russian
+(a version the route never had, another chain hash, a broken chain: `matches` false).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from adapters.document_code import DocumentCode, DocumentCodeError, Verdict, verify_code
-from aggregates.errors import RoleError
+from aggregates.errors import RoleError, RouteNotFoundError
 from api.access import REGION_ROLES
 from api.auth import Principal
 from api.endpoints.responses import problems
@@ -58,13 +59,15 @@ def require_auditing_role(principal: Principal) -> None:
 
 
 def check(services: Services, principal: Principal, code: DocumentCode) -> Verdict:
-    """The verdict on the code, a route of another region answered as absent (blocking)."""
-    verdict = verify_code(services.routes, code)
-    if verdict.current_version is None and not verdict.matches:
-        return verdict
-    if services.routes.route(code.route_id).profile.id != principal.region:
-        return Verdict(code, False, f"ИОМ {code.route_id} в хранилище нет: документ не подтверждён")
-    return verdict
+    """The verdict on the code of a route within the principal's region (blocking); a route
+    that does not exist or is of another region: `RouteNotFoundError`, alike."""
+    try:
+        route = services.routes.route(code.route_id, version=1)
+    except RouteNotFoundError:
+        route = None
+    if route is None or route.profile.id != principal.region:
+        raise RouteNotFoundError("not_found", "ИОМ, названный кодом документа, не найден")
+    return verify_code(services.routes, code)
 
 
 async def get_document_check(
@@ -72,7 +75,8 @@ async def get_document_check(
 ) -> DocumentCheck:
     """Проверка бумажного документа ИОМ по его коду (текст в подвале или QR-код): есть ли ИОМ,
     есть ли версия, совпадает ли хеш цепочки на этой версии с хранилищем. Документ старой
-    версии соответствует своей версии, даже если ИОМ с тех пор изменён. Неверный код — 422.
+    версии соответствует своей версии, даже если ИОМ с тех пор изменён. Неверный код — 422;
+    ИОМ по коду нет (или он другого региона) — 404.
     Руководителю ЦНППМ, аудитору и оператору; другим — 403."""
     require_auditing_role(principal)
     try:
@@ -100,6 +104,6 @@ def build_router() -> APIRouter:
         response_model=DocumentCheck,
         operation_id="get_document_check",
         summary="Проверить бумажный документ по коду",
-        responses=problems(401, 403, 422),
+        responses=problems(401, 403, 404, 422),
     )
     return router
