@@ -1,5 +1,5 @@
-"""The store of the teachers' personal data (152-ФЗ): the information sheets (their values are
-`aggregates.personal`), kept apart from events.
+"""The store of personal data (152-ФЗ): the teachers' information sheets and the cards of the
+officials who sign (their values are `aggregates.personal`), kept apart from events.
 
 The information sheet (информационная справка / сведения об авторе) never goes into an event:
 events carry the teacher's id only. The sheet lives in three tables of its own, next to the event
@@ -17,6 +17,12 @@ store and in the same database:
 Erasure is crypto-shredding: deleting the teacher's key row makes every copy of the sheet
 unreadable for good, including the copies in old backups of the sheet table. Events and hash
 chains stay intact and become anonymous. An erased teacher id is never written again.
+
+The officials' cards (`OfficialsStore`) are kept the same way in three sibling tables,
+`iom_pd_official_keys`, `iom_pd_official_cards` and `iom_pd_official_erasures`, keyed by the
+official's portal id: one code (`SealedStore`) seals, opens and shreds both. They are apart
+from the teachers' tables because a teacher's id and a portal user's id are two namespaces: an
+official's erasure must never shred a teacher who happens to share the string.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, Protocol, Self, cast
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, Protocol, Self, TypeVar, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -33,10 +40,15 @@ from pydantic import TypeAdapter
 
 from adapters.postgres import SCHEMA_CHANGE
 from aggregates.personal import (
+    OFFICIAL,
+    TEACHER,
     Erasure,
+    OfficialCard,
+    OfficialRecord,
     PersonalDataErasedError,
     PersonalDataUnreadableError,
     PersonalRecord,
+    Status,
     TeacherSheet,
 )
 from aggregates.values import (
@@ -58,8 +70,25 @@ KEY_FORMAT_WRAPPED = 0x01
 
 _NONCE_BYTES = 12
 _KEY_BYTES = 32
-_PG_LOCK_NAMESPACE = 0x494F4D50  # "IOMP": the advisory-lock space of personal data
-_TEACHER_ID: TypeAdapter[str] = TypeAdapter(Ident)
+_SUBJECT_ID: TypeAdapter[str] = TypeAdapter(Ident)
+Card = TypeVar("Card", TeacherSheet, OfficialCard)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Whose data a store holds: its tables (`<prefix>_keys`, `<prefix>_<cards>`,
+    `<prefix>_erasures`), their id column, its advisory-lock space, and the genitive noun its
+    refusals name the person by."""
+
+    prefix: str
+    cards: str
+    id_column: str
+    lock_space: int
+    whose: str
+
+
+TEACHERS = Kind("iom_pd", "sheets", "teacher_id", 0x494F4D50, TEACHER)  # "IOMP"
+OFFICIALS = Kind("iom_pd_official", "cards", "official_id", 0x494F4D4F, OFFICIAL)  # "IOMO"
 
 
 class _Cursor(Protocol):
@@ -123,66 +152,67 @@ class _Statements:
     """
 
     CREATE_KEYS = (
-        "CREATE TABLE IF NOT EXISTS {keys} (teacher_id TEXT PRIMARY KEY, "
-        "wrapped_key {blob} NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS {keys} ({id} TEXT PRIMARY KEY, wrapped_key {blob} NOT NULL)"
     )
     CREATE_SHEETS = (
-        "CREATE TABLE IF NOT EXISTS {sheets} (teacher_id TEXT PRIMARY KEY, nonce {blob} NOT NULL, "
+        "CREATE TABLE IF NOT EXISTS {sheets} ({id} TEXT PRIMARY KEY, nonce {blob} NOT NULL, "
         "ciphertext {blob} NOT NULL, updated_at TEXT NOT NULL)"
     )
     CREATE_ERASURES = (
-        "CREATE TABLE IF NOT EXISTS {erasures} (teacher_id TEXT PRIMARY KEY, "
+        "CREATE TABLE IF NOT EXISTS {erasures} ({id} TEXT PRIMARY KEY, "
         "erased_at TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, "
         "reason TEXT NOT NULL)"
     )
     INSERT_KEY = (
-        "INSERT INTO {keys} (teacher_id, wrapped_key) VALUES ({p}, {p}) "
-        "ON CONFLICT (teacher_id) DO NOTHING"
+        "INSERT INTO {keys} ({id}, wrapped_key) VALUES ({p}, {p}) ON CONFLICT ({id}) DO NOTHING"
     )
-    SELECT_KEY = "SELECT wrapped_key FROM {keys} WHERE teacher_id = {p}"
-    DELETE_KEY = "DELETE FROM {keys} WHERE teacher_id = {p}"
+    SELECT_KEY = "SELECT wrapped_key FROM {keys} WHERE {id} = {p}"
+    DELETE_KEY = "DELETE FROM {keys} WHERE {id} = {p}"
     UPSERT_SHEET = (
-        "INSERT INTO {sheets} (teacher_id, nonce, ciphertext, updated_at) "
-        "VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (teacher_id) DO UPDATE SET "
+        "INSERT INTO {sheets} ({id}, nonce, ciphertext, updated_at) "
+        "VALUES ({p}, {p}, {p}, {p}) ON CONFLICT ({id}) DO UPDATE SET "
         "nonce = excluded.nonce, ciphertext = excluded.ciphertext, "
         "updated_at = excluded.updated_at"
     )
-    DELETE_SHEET = "DELETE FROM {sheets} WHERE teacher_id = {p}"
+    DELETE_SHEET = "DELETE FROM {sheets} WHERE {id} = {p}"
     # One statement, so one snapshot: never a key from before an erasure and a sheet after.
     SELECT_RECORD = (
         "SELECT e.erased_at, k.wrapped_key, s.nonce, s.ciphertext "
-        "FROM (SELECT CAST({p} AS TEXT) AS teacher_id) AS t "
-        "LEFT JOIN {erasures} AS e ON e.teacher_id = t.teacher_id "
-        "LEFT JOIN {keys} AS k ON k.teacher_id = t.teacher_id "
-        "LEFT JOIN {sheets} AS s ON s.teacher_id = t.teacher_id"
+        "FROM (SELECT CAST({p} AS TEXT) AS subject_id) AS t "
+        "LEFT JOIN {erasures} AS e ON e.{id} = t.subject_id "
+        "LEFT JOIN {keys} AS k ON k.{id} = t.subject_id "
+        "LEFT JOIN {sheets} AS s ON s.{id} = t.subject_id"
     )
     INSERT_ERASURE = (
-        "INSERT INTO {erasures} (teacher_id, erased_at, actor_id, actor_role, reason) "
-        "VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT (teacher_id) DO NOTHING"
+        "INSERT INTO {erasures} ({id}, erased_at, actor_id, actor_role, reason) "
+        "VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT ({id}) DO NOTHING"
     )
     SELECT_ERASURE = (
-        "SELECT teacher_id, erased_at, actor_id, actor_role, reason "
-        "FROM {erasures} WHERE teacher_id = {p}"
+        "SELECT {id} AS subject_id, erased_at, actor_id, actor_role, reason "
+        "FROM {erasures} WHERE {id} = {p}"
     )
-    SELECT_ERASED_IDS = "SELECT teacher_id FROM {erasures}"
+    SELECT_ERASED_IDS = "SELECT {id} AS subject_id FROM {erasures}"
     # A raw key is its format byte and 32 bytes; a wrapped one is longer (nonce and tag).
-    SELECT_RAW_KEYS = "SELECT teacher_id, wrapped_key FROM {keys} WHERE length(wrapped_key) = 33"
-    REPLACE_KEY = "UPDATE {keys} SET wrapped_key = {p} WHERE teacher_id = {p} AND wrapped_key = {p}"
-    # PostgreSQL only: a transaction-scoped lock per teacher, in a namespace of its own.
-    LOCK_TEACHER = "SELECT pg_advisory_xact_lock({lock_space}, hashtext({p}))"
+    SELECT_RAW_KEYS = (
+        "SELECT {id} AS subject_id, wrapped_key FROM {keys} WHERE length(wrapped_key) = 33"
+    )
+    REPLACE_KEY = "UPDATE {keys} SET wrapped_key = {p} WHERE {id} = {p} AND wrapped_key = {p}"
+    # PostgreSQL only: a transaction-scoped lock per person, in a namespace of its own.
+    LOCK_SUBJECT = "SELECT pg_advisory_xact_lock({lock_space}, hashtext({p}))"
 
-    def __init__(self, dialect: Dialect, schema: str) -> None:
+    def __init__(self, kind: Kind, dialect: Dialect, schema: str) -> None:
         prefix = "" if dialect == "sqlite" else '"' + schema.replace('"', '""') + '".'
-        self.keys_table = prefix + "iom_pd_keys"
-        self.sheets_table = prefix + "iom_pd_sheets"
-        self.erasures_table = prefix + "iom_pd_erasures"
+        self.keys_table = f"{prefix}{kind.prefix}_keys"
+        self.sheets_table = f"{prefix}{kind.prefix}_{kind.cards}"
+        self.erasures_table = f"{prefix}{kind.prefix}_erasures"
         names = {
+            "id": kind.id_column,
             "keys": self.keys_table,
             "sheets": self.sheets_table,
             "erasures": self.erasures_table,
             "p": "?" if dialect == "sqlite" else "%s",
             "blob": "BLOB" if dialect == "sqlite" else "BYTEA",
-            "lock_space": str(_PG_LOCK_NAMESPACE),
+            "lock_space": str(kind.lock_space),
         }
 
         def fill(template: str) -> str:
@@ -200,15 +230,20 @@ class _Statements:
         self.select_erased_ids = fill(self.SELECT_ERASED_IDS)
         self.select_raw_keys = fill(self.SELECT_RAW_KEYS)
         self.replace_key = fill(self.REPLACE_KEY)
-        self.lock_teacher = fill(self.LOCK_TEACHER) if dialect == "postgres" else None
+        self.lock_subject = fill(self.LOCK_SUBJECT) if dialect == "postgres" else None
 
 
-class PersonalDataStore:
-    """Teachers' information sheets, each encrypted with the teacher's own key (crypto-shredding).
+class SealedStore(Generic[Card]):
+    """Cards of one kind of person (`KIND`), each encrypted with the person's own key
+    (crypto-shredding): the code both stores share. `PersonalDataStore` holds the teachers'
+    sheets, `OfficialsStore` the officials' cards.
 
     It shares the event store's database through the eventsourcing datastore (its connection
     pool and transactions). Call `create_tables()` once before use.
     """
+
+    KIND: ClassVar[Kind]
+    CARD: ClassVar[type[TeacherSheet | OfficialCard]]
 
     def __init__(
         self,
@@ -221,7 +256,7 @@ class PersonalDataStore:
     ) -> None:
         """Use `datastore` (of `dialect`) for the tables.
 
-        `master_key` (32 bytes) wraps every teacher key before it is stored; `clock` gives the
+        `master_key` (32 bytes) wraps every person's key before it is stored; `clock` gives the
         aware time of writes and erasures; `schema` is the PostgreSQL schema of the tables
         (ignored on SQLite).
         """
@@ -233,7 +268,7 @@ class PersonalDataStore:
         self.dialect: Dialect = dialect
         self.clock = clock
         self._master = AESGCM(master_key) if master_key is not None else None
-        self._sql = _Statements(dialect, schema)
+        self._sql = _Statements(self.KIND, dialect, schema)
         self.keys_table = self._sql.keys_table
         self.sheets_table = self._sql.sheets_table
         self.erasures_table = self._sql.erasures_table
@@ -270,90 +305,89 @@ class PersonalDataStore:
             for statement in self._sql.create:
                 cursor.execute(statement, ())
 
-    def put(self, teacher_id: str, sheet: TeacherSheet) -> None:
-        """Write (or replace) the teacher's sheet, creating the teacher's key on first write.
+    def put(self, subject_id: str, card: Card) -> None:
+        """Write (or replace) the person's card, creating the person's key on first write.
 
-        Raises `PersonalDataErasedError` if the teacher's data were erased, and
+        Raises `PersonalDataErasedError` if the person's data were erased, and
         `PersonalDataUnreadableError` if the stored key cannot be unwrapped with this master key.
         """
-        teacher_id = _TEACHER_ID.validate_python(teacher_id)
-        if not isinstance(sheet, TeacherSheet):
-            raise TypeError(f"sheet: expected TeacherSheet, got {type(sheet).__name__}")
-        sql = self._sql
-        plaintext = sheet.model_dump_json().encode()
+        subject_id = _SUBJECT_ID.validate_python(subject_id)
+        if not isinstance(card, self.CARD):
+            raise TypeError(f"card: expected {self.CARD.__name__}, got {type(card).__name__}")
+        sql, whose = self._sql, self.KIND.whose
+        plaintext = card.model_dump_json().encode()
         with self.datastore.transaction(commit=True) as cursor:
-            self._lock(cursor, teacher_id)
+            self._lock(cursor, subject_id)
             # A write first: on SQLite it makes this transaction the writer from the start.
             cursor.execute(
                 sql.insert_key,
-                (teacher_id, self._wrap(teacher_id, AESGCM.generate_key(bit_length=256))),
+                (subject_id, self._wrap(subject_id, AESGCM.generate_key(bit_length=256))),
             )
-            cursor.execute(sql.select_erasure, (teacher_id,))
+            cursor.execute(sql.select_erasure, (subject_id,))
             if cursor.fetchone() is not None:
-                raise PersonalDataErasedError(teacher_id)  # rolls the key row back
-            cursor.execute(sql.select_key, (teacher_id,))
+                raise PersonalDataErasedError(subject_id, whose)  # rolls the key row back
+            cursor.execute(sql.select_key, (subject_id,))
             row = _as_dict(cursor.fetchone())
             if row is None:  # pragma: no cover - inserted above in this transaction
-                raise PersonalDataUnreadableError(teacher_id, "нет ключа")
-            key = self._unwrap(teacher_id, _bytes(row["wrapped_key"]))
+                raise PersonalDataUnreadableError(subject_id, "нет ключа", whose)
+            key = self._unwrap(subject_id, _bytes(row["wrapped_key"]))
             nonce = os.urandom(_NONCE_BYTES)
-            ciphertext = AESGCM(key).encrypt(nonce, plaintext, teacher_id.encode())
+            ciphertext = AESGCM(key).encrypt(nonce, plaintext, subject_id.encode())
             cursor.execute(
                 sql.upsert_sheet,
-                (teacher_id, nonce, ciphertext, self._now().isoformat()),
+                (subject_id, nonce, ciphertext, self._now().isoformat()),
             )
 
-    def get(self, teacher_id: str) -> PersonalRecord:
-        """The teacher's record: the decrypted sheet, the time of its erasure, or absent.
+    def _open(self, subject_id: str) -> tuple[Status, Card | None, datetime | None]:
+        """The person's status, decrypted card and time of erasure.
 
-        Raises `PersonalDataUnreadableError` if a stored sheet cannot be decrypted (a wrong or
+        Raises `PersonalDataUnreadableError` if a stored card cannot be decrypted (a wrong or
         missing master key, or a key removed other than by `erase`).
         """
-        teacher_id = _TEACHER_ID.validate_python(teacher_id)
+        whose = self.KIND.whose
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(self._sql.select_record, (teacher_id,))
+            cursor.execute(self._sql.select_record, (subject_id,))
             row = _as_dict(cursor.fetchone())
         if row is None:  # pragma: no cover - the outer select always yields one row
-            return PersonalRecord(teacher_id=teacher_id, status="absent")
+            return "absent", None, None
         if row["erased_at"] is not None:
-            erased_at = datetime.fromisoformat(_str(row["erased_at"]))
-            return PersonalRecord(teacher_id=teacher_id, status="erased", erased_at=erased_at)
+            return "erased", None, datetime.fromisoformat(_str(row["erased_at"]))
         if row["ciphertext"] is None:
-            return PersonalRecord(teacher_id=teacher_id, status="absent")
+            return "absent", None, None
         if row["wrapped_key"] is None:
             raise PersonalDataUnreadableError(
-                teacher_id, "ключ педагога удалён без записи об уничтожении"
+                subject_id, f"ключ {whose} удалён без записи об уничтожении", whose
             )
-        key = self._unwrap(teacher_id, _bytes(row["wrapped_key"]))
+        key = self._unwrap(subject_id, _bytes(row["wrapped_key"]))
         try:
             plaintext = AESGCM(key).decrypt(
-                _bytes(row["nonce"]), _bytes(row["ciphertext"]), teacher_id.encode()
+                _bytes(row["nonce"]), _bytes(row["ciphertext"]), subject_id.encode()
             )
         except InvalidTag as error:
             raise PersonalDataUnreadableError(
-                teacher_id, "шифротекст не соответствует ключу педагога"
+                subject_id, f"шифротекст не соответствует ключу {whose}", whose
             ) from error
         with as_stored():  # written under the rules of its day
-            sheet = TeacherSheet.model_validate_json(plaintext)
-        return PersonalRecord(teacher_id=teacher_id, status="present", sheet=sheet)
+            card = cast("Card", self.CARD.model_validate_json(plaintext))
+        return "present", card, None
 
-    def erase(self, teacher_id: str, actor: Actor, reason: str) -> Erasure:
-        """Destroy the teacher's personal data for good (152-ФЗ) and record who did it and why.
+    def erase(self, subject_id: str, actor: Actor, reason: str) -> Erasure:
+        """Destroy the person's personal data for good (152-ФЗ) and record who did it and why.
 
-        In one transaction: records the erasure, deletes the teacher's key (which makes every
-        copy of the sheet unreadable, backups included) and the sheet. Erasing again returns
-        the first erasure and changes nothing. Erasing a teacher with no data still records the
+        In one transaction: records the erasure, deletes the person's key (which makes every
+        copy of the card unreadable, backups included) and the card. Erasing again returns
+        the first erasure and changes nothing. Erasing a person with no data still records the
         erasure, so the id cannot be reused for personal data.
         """
-        erasure = Erasure(teacher_id=teacher_id, erased_at=self._now(), actor=actor, reason=reason)
-        teacher_id = erasure.teacher_id
+        erasure = Erasure(subject_id=subject_id, erased_at=self._now(), actor=actor, reason=reason)
+        subject_id = erasure.subject_id
         sql = self._sql
         with self.datastore.transaction(commit=True) as cursor:
-            self._lock(cursor, teacher_id)
+            self._lock(cursor, subject_id)
             cursor.execute(
                 sql.insert_erasure,
                 (
-                    teacher_id,
+                    subject_id,
                     erasure.erased_at.isoformat(),
                     erasure.actor.id,
                     erasure.actor.role.value,
@@ -361,66 +395,66 @@ class PersonalDataStore:
                 ),
             )
             # After a first erasure both rows are gone already: these delete nothing then.
-            cursor.execute(sql.delete_key, (teacher_id,))
-            cursor.execute(sql.delete_sheet, (teacher_id,))
-            first = self._select_erasure(cursor, teacher_id)
+            cursor.execute(sql.delete_key, (subject_id,))
+            cursor.execute(sql.delete_sheet, (subject_id,))
+            first = self._select_erasure(cursor, subject_id)
         if first is None:  # pragma: no cover - inserted above in this transaction
-            raise RuntimeError(f"the erasure of {teacher_id} was not recorded")
+            raise RuntimeError(f"the erasure of {subject_id} was not recorded")
         return first
 
-    def erasure(self, teacher_id: str) -> Erasure | None:
-        """The record of the teacher's erasure, or None if the data were never erased."""
-        teacher_id = _TEACHER_ID.validate_python(teacher_id)
+    def erasure(self, subject_id: str) -> Erasure | None:
+        """The record of the person's erasure, or None if the data were never erased."""
+        subject_id = _SUBJECT_ID.validate_python(subject_id)
         with self.datastore.transaction(commit=False) as cursor:
-            return self._select_erasure(cursor, teacher_id)
+            return self._select_erasure(cursor, subject_id)
 
-    def erased_teachers(self) -> set[str]:
-        """The ids of every teacher whose personal data were erased."""
+    def erased_ids(self) -> set[str]:
+        """The ids of every person whose personal data were erased."""
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(self._sql.select_erased_ids, ())
             rows = _rows(cursor.fetchall())
-        return {_str(row["teacher_id"]) for row in rows}
+        return {_str(row["subject_id"]) for row in rows}
 
     def raw_keys(self) -> int:
-        """How many teacher keys are stored raw (readable by whoever reads the database)."""
+        """How many keys are stored raw (readable by whoever reads the database)."""
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(self._sql.select_raw_keys, ())
             return len(_raw(cursor.fetchall()))
 
     def protect(self) -> int:
-        """Wrap every raw teacher key under the master key, in one transaction; how many were
+        """Wrap every raw key under the master key, in one transaction; how many were
         wrapped (0 when none was raw). Raises `ValueError` without a master key."""
         if self._master is None:
             raise ValueError("protect: the store has no master key")
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(self._sql.select_raw_keys, ())
             raw = _raw(cursor.fetchall())
-            for teacher_id, stored in raw:
-                wrapped = self._wrap(teacher_id, stored[1:])
-                cursor.execute(self._sql.replace_key, (wrapped, teacher_id, stored))
+            for subject_id, stored in raw:
+                wrapped = self._wrap(subject_id, stored[1:])
+                cursor.execute(self._sql.replace_key, (wrapped, subject_id, stored))
         return len(raw)
 
-    def _select_erasure(self, cursor: _Cursor, teacher_id: str) -> Erasure | None:
-        cursor.execute(self._sql.select_erasure, (teacher_id,))
+    def _select_erasure(self, cursor: _Cursor, subject_id: str) -> Erasure | None:
+        cursor.execute(self._sql.select_erasure, (subject_id,))
         row = _as_dict(cursor.fetchone())
         if row is None:
             return None
         with as_stored():
             return Erasure(
-                teacher_id=_str(row["teacher_id"]),
+                subject_id=_str(row["subject_id"]),
                 erased_at=datetime.fromisoformat(_str(row["erased_at"])),
                 actor=Actor(id=_str(row["actor_id"]), role=Role(_str(row["actor_role"]))),
                 reason=_str(row["reason"]),
             )
 
-    def _lock(self, cursor: _Cursor, teacher_id: str) -> None:
-        """Serialise the writers of one teacher.
+    def _lock(self, cursor: _Cursor, subject_id: str) -> None:
+        """Serialise the writers of one person.
 
         SQLite has one writer at a time anyway; PostgreSQL takes a transaction-scoped advisory
-        lock, so a `put` and an `erase` of the same teacher never interleave.
+        lock, so a `put` and an `erase` of the same person never interleave.
         """
-        if self._sql.lock_teacher is not None:
-            cursor.execute(self._sql.lock_teacher, (teacher_id,))
+        if self._sql.lock_subject is not None:
+            cursor.execute(self._sql.lock_subject, (subject_id,))
 
     def _now(self) -> datetime:
         now = self.clock()
@@ -428,37 +462,78 @@ class PersonalDataStore:
             raise ValueError("clock: expected an aware datetime")
         return now
 
-    def _wrap(self, teacher_id: str, key: bytes) -> bytes:
+    def _wrap(self, subject_id: str, key: bytes) -> bytes:
         if self._master is None:
             return bytes([KEY_FORMAT_PLAIN]) + key
         nonce = os.urandom(_NONCE_BYTES)
-        wrapped = self._master.encrypt(nonce, key, _key_context(teacher_id))
+        wrapped = self._master.encrypt(nonce, key, self._key_context(subject_id))
         return bytes([KEY_FORMAT_WRAPPED]) + nonce + wrapped
 
-    def _unwrap(self, teacher_id: str, stored: bytes) -> bytes:
+    def _unwrap(self, subject_id: str, stored: bytes) -> bytes:
+        whose = self.KIND.whose
         if stored[:1] == bytes([KEY_FORMAT_PLAIN]) and len(stored) == 1 + _KEY_BYTES:
             return stored[1:]
         if stored[:1] != bytes([KEY_FORMAT_WRAPPED]):
-            raise PersonalDataUnreadableError(teacher_id, "неизвестный формат ключа")
+            raise PersonalDataUnreadableError(subject_id, "неизвестный формат ключа", whose)
         if self._master is None:
             raise PersonalDataUnreadableError(
-                teacher_id, "ключ педагога зашифрован мастер-ключом, а мастер-ключ не задан"
+                subject_id, f"ключ {whose} зашифрован мастер-ключом, а мастер-ключ не задан", whose
             )
         nonce, wrapped = stored[1 : 1 + _NONCE_BYTES], stored[1 + _NONCE_BYTES :]
         try:
-            return self._master.decrypt(nonce, wrapped, _key_context(teacher_id))
+            return self._master.decrypt(nonce, wrapped, self._key_context(subject_id))
         except InvalidTag as error:
             raise PersonalDataUnreadableError(
-                teacher_id, "мастер-ключ не подходит к ключу педагога"
+                subject_id, f"мастер-ключ не подходит к ключу {whose}", whose
             ) from error
+
+    def _key_context(self, subject_id: str) -> bytes:
+        """The associated data of a wrapped key: binds it to its table and person."""
+        return f"{self.KIND.prefix}_keys:{subject_id}".encode()
+
+
+class PersonalDataStore(SealedStore[TeacherSheet]):
+    """Teachers' information sheets, each encrypted with the teacher's own key."""
+
+    KIND = TEACHERS
+    CARD = TeacherSheet
+
+    def get(self, teacher_id: str) -> PersonalRecord:
+        """The teacher's record: the decrypted sheet, the time of its erasure, or absent.
+
+        Raises `PersonalDataUnreadableError` if a stored sheet cannot be decrypted (a wrong or
+        missing master key, or a key removed other than by `erase`).
+        """
+        teacher_id = _SUBJECT_ID.validate_python(teacher_id)
+        status, sheet, erased_at = self._open(teacher_id)
+        return PersonalRecord(
+            teacher_id=teacher_id, status=status, sheet=sheet, erased_at=erased_at
+        )
+
+    def erased_teachers(self) -> set[str]:
+        """The ids of every teacher whose personal data were erased."""
+        return self.erased_ids()
+
+
+class OfficialsStore(SealedStore[OfficialCard]):
+    """The officials who sign (ФИО, должность, организация), by portal id, each card
+    encrypted with the official's own key; erased as a teacher's sheet is."""
+
+    KIND = OFFICIALS
+    CARD = OfficialCard
+
+    def get(self, official_id: str) -> OfficialRecord:
+        """The official's record: the decrypted card, the time of its erasure, or absent.
+
+        Raises `PersonalDataUnreadableError` if a stored card cannot be decrypted."""
+        official_id = _SUBJECT_ID.validate_python(official_id)
+        status, card, erased_at = self._open(official_id)
+        return OfficialRecord(
+            official_id=official_id, status=status, card=card, erased_at=erased_at
+        )
 
 
 def _raw(rows: object) -> list[tuple[str, bytes]]:
     """The (teacher id, stored key) of the rows whose key is stored raw."""
-    found = [(_str(row["teacher_id"]), _bytes(row["wrapped_key"])) for row in _rows(rows)]
+    found = [(_str(row["subject_id"]), _bytes(row["wrapped_key"])) for row in _rows(rows)]
     return [(teacher, key) for teacher, key in found if key[:1] == bytes([KEY_FORMAT_PLAIN])]
-
-
-def _key_context(teacher_id: str) -> bytes:
-    """The associated data of a wrapped teacher key: binds it to its table and teacher."""
-    return b"iom_pd_keys:" + teacher_id.encode()

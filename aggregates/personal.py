@@ -1,7 +1,7 @@
-"""The teacher's personal data (152-ФЗ) as values: the information sheet, what is held for a
-teacher, the record of an erasure, and the store's refusals. The sheet never goes into an event:
-events carry the teacher's id only; the store that keeps the sheets apart from the events,
-encrypted with a key per teacher, is `adapters.personal`.
+"""Personal data (152-ФЗ) as values: the teacher's information sheet, the card of an official
+who signs (ФИО, должность, организация), what is held for each, the record of an erasure, and
+the store's refusals. Neither goes into an event: events carry ids only; the store that keeps
+them apart from the events, encrypted with a key per person, is `adapters.personal`.
 """
 
 from __future__ import annotations
@@ -80,17 +80,48 @@ class PersonalRecord(Value):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if (self.status == "present") != (self.sheet is not None):
-            raise ValueError("sheet: the sheet is given if and only if the status is present")
-        if (self.status == "erased") != (self.erased_at is not None):
-            raise ValueError("erased_at: the time is given if and only if the status is erased")
+        _check_held(self.status, "sheet", self.sheet, self.erased_at)
         return self
 
 
-class Erasure(Checked, Value):
-    """The record of a teacher's personal data destroyed: who, when and why. No personal data."""
+class OfficialCard(Checked, Value):
+    """Сведения о должностном лице, которое подписывает документы ИОМ (методист, руководитель
+    ОО, руководитель ЦНППМ, …), by their portal id. Personal data: never in events."""
 
-    teacher_id: Ident = Field(description="Идентификатор педагога")
+    full_name: Name = Field(description="Фамилия, имя, отчество")
+    position: Name = Field(description="Должность")
+    organisation: Name = Field(description="Организация (краткое наименование)")
+
+
+class OfficialRecord(Value):
+    """What the store holds for an official: the card, the fact of its erasure, or nothing."""
+
+    official_id: str = Field(description="Идентификатор должностного лица на портале")
+    status: Status = Field(
+        description="present — сведения есть; erased — уничтожены (152-ФЗ); absent — не вносились"
+    )
+    card: OfficialCard | None = Field(default=None, description="Сведения о должностном лице")
+    erased_at: datetime | None = Field(default=None, description="Когда сведения уничтожены")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        _check_held(self.status, "card", self.card, self.erased_at)
+        return self
+
+
+def _check_held(status: Status, name: str, card: object, erased_at: datetime | None) -> None:
+    """A record holds its card if and only if present, its erasure time if and only if erased."""
+    if (status == "present") != (card is not None):
+        raise ValueError(f"{name}: the {name} is given if and only if the status is present")
+    if (status == "erased") != (erased_at is not None):
+        raise ValueError("erased_at: the time is given if and only if the status is erased")
+
+
+class Erasure(Checked, Value):
+    """The record of a person's personal data destroyed (a teacher's sheet or an official's
+    card): whose, who, when and why. No personal data."""
+
+    subject_id: Ident = Field(description="Идентификатор педагога или должностного лица")
     erased_at: AwareDatetime = Field(description="Когда сведения уничтожены")
     actor: Actor = Field(description="Кто уничтожил сведения")
     reason: Text = Field(
@@ -98,13 +129,18 @@ class Erasure(Checked, Value):
     )
 
 
-class PersonalDataErasedError(Exception):
-    """A sheet was written for a teacher whose personal data were destroyed (152-ФЗ)."""
+TEACHER = "педагога"
+OFFICIAL = "должностного лица"
+"""Whose data an error names (genitive): a teacher's or an official's."""
 
-    def __init__(self, teacher_id: str) -> None:
+
+class PersonalDataErasedError(Exception):
+    """Data were written for a person whose personal data were destroyed (152-ФЗ)."""
+
+    def __init__(self, teacher_id: str, whose: str = TEACHER) -> None:
         self.teacher_id = teacher_id
         self.message = (
-            f"Персональные данные педагога {teacher_id} уничтожены в соответствии с 152-ФЗ; "
+            f"Персональные данные {whose} {teacher_id} уничтожены в соответствии с 152-ФЗ; "
             "повторно записать сведения под этим идентификатором нельзя."
         )
         super().__init__(self.message)
@@ -116,9 +152,7 @@ class PersonalDataUnreadableError(Exception):
     A wrong or missing master key, or a key row removed other than by `erase`.
     """
 
-    def __init__(self, teacher_id: str, detail: str) -> None:
+    def __init__(self, teacher_id: str, detail: str, whose: str = TEACHER) -> None:
         self.teacher_id = teacher_id
-        self.message = (
-            f"Персональные данные педагога {teacher_id} не удаётся расшифровать: {detail}"
-        )
+        self.message = f"Персональные данные {whose} {teacher_id} не удаётся расшифровать: {detail}"
         super().__init__(self.message)

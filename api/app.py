@@ -27,7 +27,9 @@ from api.endpoints import (
     methodists,
     migration,
     monitoring,
+    officials,
     operations,
+    proofs,
     queries,
     regulations,
     tasks,
@@ -93,6 +95,8 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(monitoring.build_router())
     app.include_router(tasks.build_router())
     app.include_router(teachers.build_router())
+    app.include_router(officials.build_router())
+    app.include_router(proofs.build_router())
     app.include_router(regulations.build_router())
     app.include_router(forms.build_router())
     app.include_router(webhooks.build_router())

@@ -53,6 +53,10 @@ MODELS: dict[str, str] = {
     " руководитель ЦНППМ, auditor — аудитор, operator — оператор, system — процесс ИОМ.",
     "TeacherSheet": "Информационная справка педагога (сведения об авторе ИОМ): персональные"
     " данные, хранятся отдельно от событий, зашифрованы ключом педагога.",
+    "OfficialCard": "Сведения о должностном лице, подписывающем документы ИОМ: персональные"
+    " данные, хранятся отдельно от событий, зашифрованы ключом лица.",
+    "Erasure": "Запись об уничтожении персональных данных (152-ФЗ): чьих, кем, когда, на"
+    " каком основании. Без персональных данных.",
     "Stage": "Этап ИОМ: opened — открыт, diagnostic — диагностика, design — разработка,"
     " agreement — согласование, implementation — реализация, final — заключительный этап,"
     " completed — завершён, cancelled — отменён.",
@@ -538,6 +542,26 @@ EXAMPLES: dict[str, Any] = {
         "awards": ["Почётная грамота МО РС(Я), 2024"],
         "extra": "",
     },
+}
+EXAMPLES["OfficialCard"] = {
+    "full_name": "Петрова Анна Сергеевна",
+    "position": "региональный методист",
+    "organisation": "ЦНППМ ИРОиПК им. С. Н. Донского-II",
+}
+EXAMPLES["Erasure"] = {
+    "subject_id": "methodist-07",
+    "erased_at": "2026-11-20T09:30:00Z",
+    "actor": {"id": "operator-sakha", "role": "operator"},
+    "reason": "заявление № 17 от 20.11.2026",
+}
+EXAMPLES["DocumentCheck"] = {
+    "code": "FT5PT-JEJX1-8KX7V-PCAY1-BDR38-R0006-EFHAT-8C11X",
+    "route_id": "7e8b6d49-d2e8-513e-9f76-62bc15b70346",
+    "version": 6,
+    "matches": True,
+    "message": "документ соответствует версии 6 ИОМ 7e8b6d49-d2e8-513e-9f76-62bc15b70346"
+    " (хеш цепочки 98a0d5b888…); ИОМ с тех пор изменён, текущая версия — 25",
+    "current_version": 25,
 }
 EXAMPLES["Editions"] = {"items": [EXAMPLES["Edition"]]}
 

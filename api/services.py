@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from adapters.personal import PersonalDataStore
+from adapters.personal import OfficialsStore, PersonalDataStore
 from aggregates.application import Routes
 from aggregates.operation import Operations
 from api.auth import AuthenticationError, Principal, TokenVerifier
@@ -35,6 +35,9 @@ class Services:
     """The teachers' information sheets (None: the API does not serve them)."""
     operations: Operations | None = None
     """The bulk operations (None: the API does not serve `/operations`)."""
+    officials: OfficialsStore | None = None
+    """The officials' cards (None: the API does not serve them; documents print «ФИО не
+    указано»)."""
 
     @cached_property
     def monitoring(self) -> ProjectionView:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 
 from adapters.operation_store import operation_env
-from adapters.personal import PersonalDataStore
+from adapters.personal import OfficialsStore, PersonalDataStore
 from aggregates.application import Routes
 from aggregates.operation import Operations
 from aggregates.profiles import ProfileCatalogue
@@ -48,14 +48,28 @@ def build_personal_data(
     """The personal-data store beside the event store, its tables created if missing, under the
     master key (`workers.pd_master`: refused in production without one); teacher keys still
     stored raw (by an older engine) are wrapped under it first, unless not to `protect`."""
-    store = PersonalDataStore.from_recorder(routes.recorder, master_key=master_key(settings))
+    return _sealed(PersonalDataStore, routes, settings, protect=protect)
+
+
+def build_officials(routes: Routes, settings: Settings) -> OfficialsStore:
+    """The officials' cards beside the event store, as `build_personal_data` builds the
+    teachers' sheets: under the same master key, in tables of their own."""
+    return _sealed(OfficialsStore, routes, settings, protect=True)
+
+
+Store = TypeVar("Store", PersonalDataStore, OfficialsStore)
+
+
+def _sealed(kind: type[Store], routes: Routes, settings: Settings, *, protect: bool) -> Store:
+    store = kind.from_recorder(routes.recorder, master_key=master_key(settings))
     store.create_tables()
     wrapped = store.protect() if protect else 0
     if wrapped:
         structlog.get_logger().warning(
             "pd.keys_protected",
             wrapped=wrapped,
-            message="ключи педагогов, хранившиеся открыто, зашифрованы мастер-ключом",
+            tables=store.keys_table,
+            message="ключи, хранившиеся открыто, зашифрованы мастер-ключом",
         )
     return store
 
@@ -84,8 +98,17 @@ def api_services(settings: Settings) -> OpenServices:
             gateway = RouteGateway(client, routes, settings.task_queue)
             personal = build_personal_data(routes, settings)
             operations = build_operations(settings)
+            officials = build_officials(routes, settings)
             try:
-                yield Services(routes, gateway, verifier, answers, personal, operations)
+                yield Services(
+                    routes,
+                    gateway,
+                    verifier,
+                    answers,
+                    personal,
+                    operations=operations,
+                    officials=officials,
+                )
             finally:
                 operations.close()
         finally:

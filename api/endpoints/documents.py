@@ -151,11 +151,23 @@ def make(
     routes = services.routes
     route = past(routes, now, version, as_of, as_of_date)
     personal = personal_of(services, principal, now)
+    officials = services.officials.get if services.officials is not None else None
     try:
-        document = document_of(routes, route, doc, personal=personal, generated_at=routes.clock())
+        document = document_of(
+            routes,
+            route,
+            doc,
+            personal=personal,
+            generated_at=routes.clock(),
+            officials=officials,
+        )
     except FormNotOfferedError as error:
         raise ProblemError(
             404, "form-not-in-regulation", str(error), rule="form_not_in_regulation", field="doc"
+        ) from None
+    except PersonalDataUnreadableError:
+        raise ProblemError(
+            503, "unavailable", "реестр должностных лиц сейчас недоступен", rule="unreadable"
         ) from None
     return render(document, fmt), route.version
 

@@ -147,7 +147,10 @@ def build_programme(
                 (_tasks(route), Paragraph("Мероприятия", "strong"), _activities(route, profile)),
             ),
             Section("Группы педагогов", (_groups(route),)),
-            Section(f"3. {names[Stage.FINAL]}", (*reflection, *agreement_lines(profile, options))),
+            Section(
+                f"3. {names[Stage.FINAL]}",
+                (*reflection, *agreement_lines(route, profile, personal, options)),
+            ),
         ),
         footer=route_footer(route, options.generated_at),
         name="programme",
@@ -176,7 +179,10 @@ def build_resource_map(
         subtitle=(f"Педагог: {who.full_name}", f"Тема ИОМ: {topic}", state_line(route)),
         sections=(
             Section(None, (table, *empty)),
-            Section("Группы педагогов", (_groups(route), *agreement_lines(profile, options))),
+            Section(
+                "Группы педагогов",
+                (_groups(route), *agreement_lines(route, profile, personal, options)),
+            ),
         ),
         footer=route_footer(route, options.generated_at),
         name="resource_map",

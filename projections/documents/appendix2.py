@@ -5,6 +5,7 @@ from __future__ import annotations
 from aggregates.personal import PersonalRecord
 from aggregates.profiles import Profile
 from aggregates.route import ActivityRecord, Route
+from aggregates.values import Role
 from projections.documents.model import Cell, Document, Paragraph, Section, Table
 from projections.documents.sakha import (
     ACTIVITIES,
@@ -17,7 +18,8 @@ from projections.documents.sakha import (
     final_event_blocks,
     signatures,
 )
-from projections.documents.sources import Options
+from projections.documents.signatures import Signers, signature_for, signers
+from projections.documents.sources import Options, Signed
 from projections.documents.wording import day, route_footer, state_line, teacher
 
 
@@ -27,6 +29,7 @@ def build_corrections(
     """Сведения о корректировке индивидуального образовательного маршрута (приложение 2, п. 1),
     the log and then the activities as corrected."""
     who = teacher(route, personal)
+    people = signers(route, personal, options)
     activities_by_id = {a.id: a.title for a in route.plan.activities} if route.plan else {}
     rows = []
     for correction in route.corrections:
@@ -40,15 +43,17 @@ def build_corrections(
             if ids
         ]
         acknowledged = options.marks.corrections_acknowledged.get(correction.number)
+        signed = options.marks.corrections_signed.get(correction.number, {})
+        author = signed.get(correction.by.role)
         rows.append(
             (
                 f"{correction.number}.",
                 day(correction.on),
                 "\n".join([correction.reason, *what]),
-                correction.by.id,
-                who.signs_as if correction.acknowledged else "",
+                signature_cell(people, author, correction.by.id),
+                signature_cell(people, signed.get(Role.TEACHER), route.teacher_id),
                 day(acknowledged) if correction.acknowledged else "",
-                "ознакомлен(а)" if correction.acknowledged else "",
+                people.person(route.teacher_id).name if correction.acknowledged else "",
             )
         )
     log = Table(
@@ -81,11 +86,18 @@ def build_corrections(
                 None,
                 (Paragraph("Перечень мероприятий ИОМ в действующей редакции", "strong"), current),
             ),
-            Section(None, signatures(route, personal, options.marks)),
+            Section(None, signatures(route, personal, options)),
         ),
         footer=route_footer(route, options.generated_at),
         name="corrections",
     )
+
+
+def signature_cell(people: Signers, act: Signed | None, expected: str) -> str:
+    """A «Подпись …» cell of the log: the signer's name and the day they signed; before they
+    sign, the name of who is to sign by hand."""
+    line = signature_for("", act, people, expected)
+    return "\n".join(part for part in (line.name, line.on, line.revision) if part)
 
 
 def mark(record: ActivityRecord | None) -> tuple[str, str, str]:
@@ -127,7 +139,7 @@ def build_monitoring(
     sections.append(
         Section(
             FINAL_EVENT,
-            (*final_event_blocks(route), *closing_blocks(route, personal, options.marks)),
+            (*final_event_blocks(route), *closing_blocks(route, personal, options)),
         )
     )
     return Document(

@@ -151,7 +151,7 @@ def build_chelyabinsk(
             Section("2. Этапы формирования и реализации ИОМ", (_card(route, profile, options),)),
             Section(
                 "3. Мероприятия ИОМ",
-                (activities, *agreement_lines(profile, options)),
+                (activities, *agreement_lines(route, profile, personal, options)),
             ),
         ),
         footer=route_footer(route, options.generated_at),

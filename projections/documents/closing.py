@@ -7,7 +7,8 @@ from aggregates.personal import PersonalRecord
 from aggregates.profiles import Profile
 from aggregates.route import Conclusions, Route
 from aggregates.values import Role
-from projections.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
+from projections.documents.model import Block, Cell, Document, Paragraph, Section, Table
+from projections.documents.signatures import signature_for, signers
 from projections.documents.sources import Options, Signed
 from projections.documents.wording import (
     CHECK,
@@ -88,10 +89,6 @@ def _conclusions(route: Route) -> Conclusions | None:
     return route.past_conclusions[-1] if route.past_conclusions else None
 
 
-def _signed_line(title: str, signed: Signed | None, name: str = "") -> Signature:
-    return Signature(title, name or (signed.by if signed else ""), day(signed.on) if signed else "")
-
-
 def build_itogi(
     route: Route, profile: Profile, personal: PersonalRecord | None, options: Options
 ) -> Document:
@@ -129,18 +126,21 @@ def build_itogi(
             summary.append(Paragraph(f"Рекомендации: {conclusions.recommendations}"))
         author = marks.conclusions_signed.get(conclusions.author.role)
     who = teacher(route, personal)
+    people = signers(route, personal, options)
     acknowledged = marks.conclusions_acknowledged_on
     summary += [
         Paragraph(long_date(author.on if author else None)),
-        _signed_line("Региональный методист", author),
-        _signed_line(
+        signature_for("Региональный методист", author, people, route.methodist_id),
+        signature_for(
             "Руководитель образовательной организации",
             marks.conclusions_signed.get(Role.SCHOOL_HEAD),
+            people,
         ),
-        Signature(
+        signature_for(
             "С выводами ознакомлен(а)",
-            who.signs_as if acknowledged else "",
-            day(acknowledged) if acknowledged else "",
+            Signed(route.teacher_id, acknowledged) if acknowledged else None,
+            people,
+            route.teacher_id,
         ),
     ]
     return Document(
@@ -202,8 +202,9 @@ def build_certificate(
             ),
             Paragraph(profile.region, "centered"),
         ]
-    issued = day(certificate.issued_on) if certificate else ""
-    blocks += [Signature("Руководитель ЦНППМ", on=issued), Paragraph(state_line(route), "note")]
+    people = signers(route, personal, options)
+    issuer = signature_for("Руководитель ЦНППМ", options.marks.certified, people)
+    blocks += [issuer, Paragraph(state_line(route), "note")]
     return Document(
         title="Сертификат о прохождении ИОМ",
         sections=(Section(None, tuple(blocks)),),

@@ -17,6 +17,7 @@ from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from projections.documents.model import Document, Paragraph, Section, Signature, Table
+from projections.documents.qr import QR_SIZE, qr_png
 
 FONT = "Times New Roman"  # the type of Russian official papers; Word has it everywhere
 SIZES = {"body": 11, "note": 9, "strong": 11, "centered": 12, "large": 16}
@@ -63,6 +64,10 @@ def _page(word: Docx, document: Document) -> None:
         first = False
         _text(paragraph, line, 7)
     _page_number(footer.add_paragraph())
+    if document.code:  # the QR code on every page, under the provenance lines, at the right
+        picture = footer.add_paragraph()
+        picture.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        picture.add_run().add_picture(BytesIO(qr_png(document.code)), width=Mm(QR_SIZE))
 
 
 def _page_number(paragraph: DocxParagraph) -> None:

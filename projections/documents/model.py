@@ -114,18 +114,26 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Signature:
-    """A signature line as the regulations print it: «Должность _____ / расшифровка / дата»."""
+    """A signature line as the regulations print it: «Должность _____ / расшифровка / дата»,
+    the расшифровка with the signer's position and, for a deputy, «за» whom; then the plan's
+    revision the signer signed (`projections.documents.signatures` fills it)."""
 
     title: str
     name: str = ""
     on: str = ""
+    position: str = ""  # «методист, ЦНППМ»: the signer's position and organisation
+    revision: str = ""  # «редакция 2, хеш 1a2b3c4d5e6f»
+    for_whom: str = ""  # the head a deputy signed for: «Петров П. П. (директор, МБОУ СОШ № 3)»
 
     @property
     def line(self) -> str:
         """The line as printed; blanks stay blanks to be filled in by hand."""
-        name = self.name or "__________"
+        who = ", ".join(part for part in (self.name or "__________", self.position) if part)
+        if self.for_whom:
+            who = f"{who}, за {self.for_whom}"
         on = self.on or "__________"
-        return f"{self.title} __________ / {name} / {on}"
+        signed = f" / {self.revision}" if self.revision else ""
+        return f"{self.title} __________ / {who} / {on}{signed}"
 
 
 Block = Paragraph | Table | Signature
@@ -149,6 +157,7 @@ class Document:
     header_lines: tuple[str, ...] = ()  # right-aligned above the title: «Приложение 1 к Инструкции»
     subtitle: tuple[str, ...] = ()  # centred under the title
     name: str = "document"  # a file-name stem: karta, itogi, …
+    code: str = ""  # the check code (`adapters.document_code`): each page draws it as a QR code
     tables: tuple[Table, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from aggregates.profiles import ACTION_TITLES, Profile
 from aggregates.route import ActivityRecord, Route
 from aggregates.values import ROLE_TITLES, Activity, Role
 from projections.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
+from projections.documents.signatures import signature_for, signers
 from projections.documents.sources import Options
 from projections.documents.wording import (
     activity_level,
@@ -46,23 +47,26 @@ BALAKHTA_ACTIONS = {Role.MO_HEAD: "рассмотрено и утвержден�
 
 
 def agreement_lines(
+    route: Route,
     profile: Profile,
+    personal: PersonalRecord | None,
     options: Options,
+    *,
     roles: Collection[Role] | None = None,
     actions: Mapping[Role, str] | None = None,
 ) -> tuple[Signature, ...]:
-    """One line per party of the region's agreement (of `roles`, all if None), with the date it
-    answered; `actions` prints a party's act in its form's own words."""
+    """One line per party of the region's agreement (of `roles`, all if None): who answered,
+    when, which revision; `actions` prints a party's act in its form's own words."""
+    people = signers(route, personal, options)
+    expected = {Role.METHODIST: route.methodist_id, Role.TEACHER: route.teacher_id}
     lines = []
     for step in profile.agreement:
         if roles is not None and step.role not in roles:
             continue
-        signed = options.marks.agreed.get(step.role)
         action = (actions or {}).get(step.role, ACTION_TITLES[step.action])
         title = f"{capital(action)}: {ROLE_TITLES[step.role]}"
-        lines.append(
-            Signature(title, signed.by if signed else "", day(signed.on) if signed else "")
-        )
+        signed = options.marks.agreed.get(step.role)
+        lines.append(signature_for(title, signed, people, expected.get(step.role)))
     return tuple(lines)
 
 
@@ -173,7 +177,10 @@ def build_balakhta(
             Section("3. Дорожная карта ИОМ", (roadmap,)),
             Section(
                 "Фактический результат ИОМ:",
-                (*actual, *agreement_lines(profile, options, actions=BALAKHTA_ACTIONS)),
+                (
+                    *actual,
+                    *agreement_lines(route, profile, personal, options, actions=BALAKHTA_ACTIONS),
+                ),
             ),
         ),
         footer=route_footer(route, options.generated_at),
@@ -252,7 +259,7 @@ def build_sovetsky_table(
         blocks.append(Paragraph(f"Саморефлексия: {route.self_reflection}"))
     if route.conclusions is not None and route.conclusions.recommendations:
         blocks.append(Paragraph(f"Рекомендации куратора: {route.conclusions.recommendations}"))
-    blocks += agreement_lines(profile, options)
+    blocks += agreement_lines(route, profile, personal, options)
     return Document(
         title="Индивидуальный образовательный маршрут",
         header_lines=("Формат представления индивидуального образовательного маршрута",),

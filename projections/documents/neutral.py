@@ -88,7 +88,7 @@ def build_neutral(
             ),
             Section("3. Проект ИОМ", (Table(widths=(2, 5), rows=design, key_value=True),)),
             Section("4. Мероприятия ИОМ", (activities,)),
-            Section("5. Итоги", (*results, *agreement_lines(profile, options))),
+            Section("5. Итоги", (*results, *agreement_lines(route, profile, personal, options))),
         ),
         footer=route_footer(route, options.generated_at),
         name="iom",

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from io import BytesIO
 from pathlib import Path
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 
 from projections.documents.model import Document, Paragraph, Section, Signature, Table
+from projections.documents.qr import QR_SIZE, qr_png
 
 FAMILY = "DejaVu"
 SIZES = {"body": 10, "note": 8, "strong": 10, "centered": 11, "large": 15}
@@ -42,15 +44,21 @@ class _Pdf(FPDF):
     def __init__(self, document: Document, regular: Path, bold: Path) -> None:
         super().__init__(orientation="L" if document.landscape else "P", unit="mm", format="A4")
         self.footer_lines = document.footer
+        self.qr = BytesIO(qr_png(document.code)) if document.code else None
         self.add_font(FAMILY, "", regular)
         self.add_font(FAMILY, "B", bold)
         self.set_margins(15, 12, 15)
-        self.set_auto_page_break(True, margin=10 + FOOTER_LINE * (len(document.footer) + 1))
+        room = FOOTER_LINE * (len(document.footer) + 1) + (QR_SIZE + 1 if self.qr else 0)
+        self.set_auto_page_break(True, margin=10 + room)
         self.set_title(document.title)
         self.set_creator("iom-engine")
 
     def footer(self) -> None:
-        self.set_y(-(6 + FOOTER_LINE * (len(self.footer_lines) + 1)))
+        top = self.h - (6 + FOOTER_LINE * (len(self.footer_lines) + 1))
+        if self.qr is not None:  # the QR code at the right, just above the lines
+            left = self.w - self.r_margin - QR_SIZE
+            self.image(self.qr, x=left, y=top - QR_SIZE - 1, w=QR_SIZE, h=QR_SIZE)
+        self.set_y(top)
         self.set_font(FAMILY, "", 6.5)
         self.set_text_color(70, 70, 70)
         for line in self.footer_lines:

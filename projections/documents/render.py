@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+from adapters.document_code import DocumentCode
 from aggregates.application import Routes
 from aggregates.campaigns import Campaigns
 from aggregates.errors import CampaignNotFoundError, RouteNotFoundError
-from aggregates.personal import PersonalRecord
+from aggregates.personal import OfficialRecord, PersonalRecord
 from aggregates.profiles import Profile
 from aggregates.profiles.documents import FORM_KINDS, FormKind
 from aggregates.route import Route
@@ -29,7 +30,7 @@ from projections.documents.municipal import build_balakhta, build_sovetsky_table
 from projections.documents.neutral import build_neutral
 from projections.documents.pdf_writer import write_pdf
 from projections.documents.sakha import build_karta
-from projections.documents.sources import Options, marks_from_history
+from projections.documents.sources import Marks, Options, marks_from_history
 from projections.documents.sovetsky import build_sovetsky
 from projections.view import ProjectionView
 
@@ -37,6 +38,8 @@ RouteDocKind = FormKind
 """A route's form: each regulation prints its own (`Profile.documents`)."""
 Format = Literal["docx", "pdf"]
 Builder = Callable[[Route, Profile, PersonalRecord | None, Options], Document]
+Officials = Callable[[str], OfficialRecord]
+"""The officials' records by portal id (`adapters.personal.OfficialsStore.get`)."""
 
 ROUTE_DOCUMENTS: dict[RouteDocKind, Builder] = {
     "karta": build_karta,
@@ -77,6 +80,7 @@ def route_document(
     personal: PersonalRecord | None = None,
     generated_at: datetime | None = None,
     centre: str | None = None,
+    officials: Officials | None = None,
 ) -> Document:
     """The document of a route as it stood at `version` or at `as_of` (now if neither).
 
@@ -96,7 +100,13 @@ def route_document(
                 "not_found", f"ИОМ {route_id}: версии {version} нет, последняя — {route.version}"
             )
     return document_of(
-        routes, route, kind, personal=personal, generated_at=generated_at, centre=centre
+        routes,
+        route,
+        kind,
+        personal=personal,
+        generated_at=generated_at,
+        centre=centre,
+        officials=officials,
     )
 
 
@@ -108,13 +118,17 @@ def document_of(
     personal: PersonalRecord | None = None,
     generated_at: datetime | None = None,
     centre: str | None = None,
+    officials: Officials | None = None,
 ) -> Document:
     """The document of `route` as it stands (a state the caller has read: now, at a version or
-    as of a moment), the marks from its events up to that version.
+    as of a moment), the marks from its events up to that version, stamped with its check code
+    (printed in the footer and drawn as a QR code on every page).
 
     `personal` is the teacher's record for an entitled viewer; without it the document shows
-    no personal data (an erased record shows the 152-ФЗ notice). Raises `FormNotOfferedError`
-    for a form the route's regulation does not print it on.
+    no personal data (an erased record shows the 152-ФЗ notice). `officials` looks up the
+    officials who signed or are to sign (their names and positions on the signature lines);
+    without it the lines say «ФИО не указано». Raises `FormNotOfferedError` for a form the
+    route's regulation does not print it on.
     """
     offered = forms_of(route.profile)
     if kind not in offered:
@@ -123,12 +137,39 @@ def document_of(
             f" ведётся ИОМ; формы этого регламента: {', '.join(offered)}"
         )
     history = routes.history(route.id, version=route.version)
+    marks = marks_from_history(history, route.profile.time_zone)
     options = Options(
-        marks=marks_from_history(history, route.profile.time_zone),
+        marks=marks,
         generated_at=generated_at,
         centre=centre,
+        officials=_signers(route, marks, officials) if officials is not None else {},
     )
-    return ROUTE_DOCUMENTS[kind](route, route.profile, personal, options)
+    return stamped(ROUTE_DOCUMENTS[kind](route, route.profile, personal, options), route)
+
+
+def stamped(document: Document, route: Route) -> Document:
+    """The document with the check code of the route's version it shows: every route's
+    document passes here, whatever its form."""
+    code = DocumentCode.of(route.id, route.version, route.chain_head).text
+    line = f"Код проверки документа: {code} (iom audit verify-document)"
+    return replace(document, code=code, footer=(*document.footer, line))
+
+
+def _signers(route: Route, marks: Marks, officials: Officials) -> dict[str, OfficialRecord]:
+    """The officials a route's signature lines can name: whoever signed (the certificate's
+    issuer too), the heads a deputy signed for, and the assigned methodist (named on the lines
+    before they sign)."""
+    acts = [
+        *marks.agreed.values(),
+        *marks.conclusions_signed.values(),
+        *(act for signed in marks.corrections_signed.values() for act in signed.values()),
+        *([marks.certified] if marks.certified else []),
+    ]
+    ids = {act.by for act in acts} | {act.acting_for for act in acts if act.acting_for}
+    if route.methodist_id is not None:
+        ids.add(route.methodist_id)
+    ids.discard(route.teacher_id)
+    return {official_id: officials(official_id) for official_id in sorted(ids)}
 
 
 def campaign_document(

@@ -7,9 +7,10 @@ from aggregates.personal import PersonalRecord
 from aggregates.profiles import Profile
 from aggregates.route import Route
 from aggregates.values import Activity, Role
-from projections.documents.model import Block, Cell, Document, Paragraph, Section, Signature, Table
+from projections.documents.model import Block, Cell, Document, Paragraph, Section, Table
 from projections.documents.municipal import agreement_lines
-from projections.documents.sources import Marks, Options
+from projections.documents.signatures import signature_for, signers
+from projections.documents.sources import Options
 from projections.documents.wording import (
     DASH,
     activity_level,
@@ -84,36 +85,33 @@ def final_event_blocks(route: Route) -> tuple[Block, ...]:
     return table, Paragraph("Отметка о выполнении: не проведено" if event else "Не планируется.")
 
 
-def signatures(route: Route, personal: PersonalRecord | None, marks: Marks) -> tuple[Block, ...]:
-    """«Региональный методист» and «Педагогический работник», with the day each signed."""
+def signatures(
+    route: Route, personal: PersonalRecord | None, options: Options
+) -> tuple[Block, ...]:
+    """«Региональный методист» and «Педагогический работник»: who signed the approved plan,
+    when and which revision (the assigned methodist and the teacher, before they sign)."""
+    people = signers(route, personal, options)
+    agreed = options.marks.agreed
     return (
-        Signature(
-            "Региональный методист", route.methodist_id or "", day_or_blank(marks, Role.METHODIST)
+        signature_for(
+            "Региональный методист", agreed.get(Role.METHODIST), people, route.methodist_id
         ),
-        Signature(
-            "Педагогический работник",
-            teacher(route, personal).signs_as,
-            day_or_blank(marks, Role.TEACHER),
+        signature_for(
+            "Педагогический работник", agreed.get(Role.TEACHER), people, route.teacher_id
         ),
     )
 
 
 def closing_blocks(
-    route: Route, personal: PersonalRecord | None, marks: Marks
+    route: Route, personal: PersonalRecord | None, options: Options
 ) -> tuple[Block, ...]:
     """The start and end marks, then the signatures of the methodist and the teacher."""
     started = route.plan.starts_on if route.plan and route.approved_revision is not None else None
     return (
         Paragraph(f"Начало работы по реализации ИОМ - {long_date(started)}"),
-        Paragraph(f"Завершение работы по реализации ИОМ - {long_date(marks.completed_on)}"),
-        *signatures(route, personal, marks),
+        Paragraph(f"Завершение работы по реализации ИОМ - {long_date(options.marks.completed_on)}"),
+        *signatures(route, personal, options),
     )
-
-
-def day_or_blank(marks: Marks, role: Role) -> str:
-    """The date `role` signed the approved plan, or a blank to fill in."""
-    signed = marks.agreed.get(role)
-    return day(signed.on) if signed else ""
 
 
 def build_karta(
@@ -180,8 +178,8 @@ def build_karta(
             f"4. {FINAL_EVENT}",
             (
                 *final_event_blocks(route),
-                *closing_blocks(route, personal, options.marks),
-                *agreement_lines(profile, options, roles=APPROVERS),
+                *closing_blocks(route, personal, options),
+                *agreement_lines(route, profile, personal, options, roles=APPROVERS),
             ),
         ),
     )

@@ -136,7 +136,7 @@ def build_sovetsky(
             ),
             Section(
                 "5. Рекомендации куратора",
-                (Paragraph(advice), *agreement_lines(profile, options)),
+                (Paragraph(advice), *agreement_lines(route, profile, personal, options)),
             ),
         ),
         footer=route_footer(route, options.generated_at),

@@ -118,7 +118,6 @@ class Teacher:
     courses: str
     awards: str
     extra: str
-    signs_as: str  # the name in a signature line
 
 
 def teacher(route: Route, personal: PersonalRecord | None) -> Teacher:
@@ -127,11 +126,11 @@ def teacher(route: Route, personal: PersonalRecord | None) -> Teacher:
     if personal is not None and personal.sheet is not None:
         return _from_sheet(personal.sheet)
     if personal is not None and personal.status == "erased":
-        filler, name, signs_as = ERASED, ERASED, DASH
+        filler, name = ERASED, ERASED
     elif personal is not None:
-        filler, name, signs_as = ABSENT, f"{route.teacher_id} ({ABSENT})", route.teacher_id
+        filler, name = ABSENT, f"{route.teacher_id} ({ABSENT})"
     else:
-        filler, name, signs_as = DASH, route.teacher_id, route.teacher_id
+        filler, name = DASH, route.teacher_id
     return Teacher(
         full_name=name,
         school=route.school_id,  # the school's id is in the events; its name is on the sheet
@@ -147,7 +146,6 @@ def teacher(route: Route, personal: PersonalRecord | None) -> Teacher:
         courses=filler,
         awards=filler,
         extra=filler,
-        signs_as=signs_as,
     )
 
 
@@ -168,11 +166,10 @@ def _from_sheet(sheet: TeacherSheet) -> Teacher:
         courses="\n".join(sheet.courses) or DASH,
         awards="\n".join(sheet.awards) or DASH,
         extra=sheet.extra or DASH,
-        signs_as=_initials(sheet.full_name),
     )
 
 
-def _initials(full_name: str) -> str:
+def initials(full_name: str) -> str:
     """«Иванова М. П.»: a signature line prints the surname and initials."""
     surname, *names = full_name.split()
     return " ".join([surname, *(f"{name[0]}." for name in names)])

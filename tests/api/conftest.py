@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
-from adapters.personal import PersonalDataStore
+from adapters.personal import OfficialsStore, PersonalDataStore
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from api.app import create_app
@@ -64,7 +64,11 @@ def direct_app(routes: Routes, portal: Portal) -> tuple[FastAPI, DirectGateway]:
     verifier = TokenVerifier.from_settings(portal.settings())
     personal = PersonalDataStore.from_recorder(routes.recorder)
     personal.create_tables()
-    services = Services(routes, gateway, verifier, IdempotencyStore(routes), personal)
+    officials = OfficialsStore.from_recorder(routes.recorder)
+    officials.create_tables()
+    services = Services(
+        routes, gateway, verifier, IdempotencyStore(routes), personal, officials=officials
+    )
     return create_app(portal.settings(), services), gateway
 
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from adapters.personal import PersonalDataStore
+from adapters.personal import OfficialsStore, PersonalDataStore
 from aggregates.application import Decision, Routes
 from aggregates.commands import AssignMethodist, OpenRoute
 from aggregates.errors import ConflictError
@@ -58,7 +58,10 @@ def batch_services(routes: Routes, portal: Portal) -> tuple[Services, DirectGate
     verifier = TokenVerifier.from_settings(portal.settings())
     personal = PersonalDataStore.from_recorder(routes.recorder)
     personal.create_tables()
-    return Services(routes, gateway, verifier, IdempotencyStore(routes), personal), gateway
+    officials = OfficialsStore.from_recorder(routes.recorder)
+    officials.create_tables()
+    answers = IdempotencyStore(routes)
+    return Services(routes, gateway, verifier, answers, personal, officials=officials), gateway
 
 
 @pytest_asyncio.fixture

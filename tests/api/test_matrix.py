@@ -39,11 +39,12 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from adapters.document_code import DocumentCode
 from adapters.operation_store import operation_env
-from adapters.personal import PersonalDataStore
+from adapters.personal import OfficialsStore, PersonalDataStore
 from aggregates.application import Routes
 from aggregates.operation import Operation, Operations
-from aggregates.personal import TeacherSheet
+from aggregates.personal import OfficialCard, TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Role
 from api.app import create_app
@@ -73,7 +74,9 @@ Kind = Literal[
     "webhooks",
     "region",
     "regulation",
-]  # region: a report of the token's region, no target to name; regulation: open to everyone
+    "official",
+]  # region: a report of the token's region, no target to name; regulation: open to everyone;
+# official: a person in the registry of officials, kept by the managers for the whole portal
 
 REGION_WIDE = frozenset({Role.CENTRE_HEAD, Role.AUDITOR, Role.OPERATOR})
 MANAGERS = frozenset({Role.OPERATOR, Role.CENTRE_HEAD})
@@ -167,6 +170,10 @@ TABLE: dict[str, Rule] = {
     "find_routes": Rule("list", reads=True),  # by key: out of reach, no rows, as a list
     "list_tasks": Rule("list", reads=True),  # the token's own tasks, by route: none beyond
     "task_summary": Rule("list", reads=True),
+    "put_official": Rule("official", EVERYONE - MANAGERS),
+    "get_official": Rule("official", EVERYONE - MANAGERS, reads=True),
+    "delete_official": Rule("official", EVERYONE - MANAGERS),
+    "get_document_check": Rule("route", EVERYONE - REGION_WIDE, reads=True),
 }
 """Every operation that takes a token, classified (see the module's docstring)."""
 
@@ -185,6 +192,7 @@ OPERATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
 
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 SHEET = TeacherSheet.model_validate(EXAMPLES["TeacherSheet"])
+CARD = EXAMPLES["OfficialCard"]
 MISSING = "00000000-0000-4000-8000-000000000000"
 
 
@@ -262,11 +270,14 @@ def build(path: Path, catalogue: ProfileCatalogue) -> Template:
         personal = PersonalDataStore.from_recorder(routes.recorder)
         personal.create_tables()
         operation_id = started_operation(path, sakha[0])
+        officials = OfficialsStore.from_recorder(routes.recorder)
+        officials.create_tables()
         targets: dict[Case, Target] = {}
         for case, route_id, hook in zip(CASES, [*sakha, *balakhta], hooks, strict=True):
             route = routes.route(route_id)
             personal.put(route.teacher_id, SHEET)
             assert route.methodist_id is not None and route.plan_hash is not None
+            officials.put(route.methodist_id, OfficialCard.model_validate(CARD))
             delivery = subscriptions.deliveries(hook["subscription_id"], None, 1)[0]
             targets[case] = Target(
                 route_id=str(route_id),
@@ -333,12 +344,21 @@ class Api:
         shutil.copyfile(self.template.path, copy)
         self.routes = routes = Routes(store_env(f"sqlite:///{copy}"), profiles=self.catalogue)
         personal = PersonalDataStore.from_recorder(routes.recorder)
+        officials = OfficialsStore.from_recorder(routes.recorder)
         answers = IdempotencyStore(routes)
         answers.create_table()
         verifier = TokenVerifier.from_settings(SETTINGS)
         self.operations = operations = Operations(operation_env(store_env(f"sqlite:///{copy}")))
         gateway = DirectGateway(routes)
-        APP.state.services = Services(routes, gateway, verifier, answers, personal, operations)
+        APP.state.services = Services(
+            routes,
+            gateway,
+            verifier,
+            answers,
+            personal,
+            operations=operations,
+            officials=officials,
+        )
         APP.state.limiter = RateLimiter(SETTINGS.api_rate_per_minute)
         return self.client
 
@@ -423,6 +443,8 @@ def request_for(name: str, target: Target) -> Request:
         .replace("{name}", "load" if path.startswith("/monitoring/charts") else "design_route")
         .replace("{methodist_id}", target.methodist_id)
         .replace("{operation_id}", target.operation_id)
+        .replace("{official_id}", target.methodist_id)
+        .replace("{code}", DocumentCode(uuid.UUID(target.route_id), 1, "0" * 10).text)
     )
     assert "{" not in filled, f"{name}: a path parameter the matrix does not fill: {filled}"
     asked = Request(method, filled, body=example(op))
@@ -440,6 +462,8 @@ def request_for(name: str, target: Target) -> Request:
             "municipality_id": target.municipality_id,
         }
         asked.body = {"items": [opening]} if name == "open_routes" else opening
+    if name == "delete_official":
+        asked.params = {"reason": "заявление № 1"}
     if kind == "diagnostics":
         item = asked.body["items"][0] | {"route_id": target.route_id}
         asked.body = {"items": [item]}
@@ -468,9 +492,10 @@ def in_reach(name: str, role: Role, case: Case) -> bool:
         if role is Role.TEACHER or role in SCHOOL_ROLES:  # people for their school
             return case == "own"
         return True
+    # The registry of officials is the portal's, not a region's: no reach to hold.
     if case == "other_region":  # no target: the region's own subscriptions or report, always;
-        return kind in {"webhooks", "region", "regulation"}  # the regulations are public
-    if case == "own" or kind in {"webhook", "webhooks", "regulation"}:
+        return kind in {"webhooks", "region", "regulation", "official"}  # regulations: public
+    if case == "own" or kind in {"webhook", "webhooks", "regulation", "official"}:
         return True
     if kind == "teacher":
         return role is Role.CENTRE_HEAD

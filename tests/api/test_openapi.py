@@ -18,7 +18,9 @@ import api.campaign_models
 import api.endpoints.charts
 import api.endpoints.health
 import api.endpoints.migration
+import api.endpoints.officials
 import api.endpoints.operations
+import api.endpoints.proofs
 import api.endpoints.regulations
 import api.endpoints.tasks
 import api.endpoints.teachers
@@ -42,6 +44,8 @@ MODULES = (
     api.endpoints.charts,
     api.endpoints.teachers,
     api.endpoints.operations,
+    api.endpoints.officials,
+    api.endpoints.proofs,
     api.endpoints.regulations,
     api.endpoints.tasks,
     api.endpoints.migration,

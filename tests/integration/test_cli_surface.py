@@ -29,6 +29,7 @@ READS = {
     "audit verify-bundle",
     "campaigns list",
     "campaigns show",
+    "audit verify-document",
     "health",
     "monitor activities",
     "monitor agreement",
@@ -45,6 +46,7 @@ READS = {
     "ops bulk status",
     "ops bulk list",
     "pd show",
+    "officials show",
     "profiles",
     "projections status",
     "shadow",  # reads the store, Temporal; writes only a scratch database it drops
@@ -76,6 +78,8 @@ WRITES = {
     "ops unpause",
     "pd erase",
     "pd put",
+    "officials erase",
+    "officials set",
     "projections rebuild",
     "projector",  # runs until stopped
     "token",  # prints a credential: no JSON wrapper wanted

@@ -41,7 +41,16 @@ from projections.documents import (
     render,
     route_document,
 )
-from tests.support.documents import TODAY, both, flat, pdf_pages, snapshot, ticking_routes, word
+from projections.documents.signatures import NAME_UNKNOWN, NAME_WITHHELD
+from tests.support.documents import (
+    TODAY,
+    both,
+    flat,
+    pdf_pages,
+    snapshot,
+    ticking_routes,
+    word,
+)
 from workers.cli import app as iom
 from workers.cli.docs import DocKind
 from workers.demo import DemoRoute, write_demo
@@ -124,8 +133,11 @@ def test_karta_lists_the_plan_as_it_stood_at_each_version(app: Routes) -> None:
     assert final[1][2] == f"{event.starts_on:%d.%m.%Y} – {event.ends_on:%d.%m.%Y}"
     assert f"Начало работы по реализации ИОМ - « {route.plan.starts_on:%d} »" in text
     assert "Завершение работы по реализации ИОМ - « " in text
-    assert "Региональный методист __________ / methodist-sakha-01 / " in text
-    assert "Педагогический работник __________ / teacher-sakha-00006 / " in text
+    # Without the registry and the sheet the lines say so, never an id (tests/integration/
+    # test_officials.py fills them).
+    assert f"Региональный методист __________ / {NAME_UNKNOWN} / " in text
+    assert f"Педагогический работник __________ / {NAME_WITHHELD} / " in text
+    assert "methodist-sakha-01" not in text
     assert "1. Информационная справка о педагоге" in text
     assert "2. Результаты входной диагностики профессиональных дефицитов" in text
     assert "4. Заключительное публичное мероприятие" in text
@@ -167,12 +179,17 @@ def test_corrections_log_shows_reason_signatures_and_acknowledgement(app: Routes
     number, on, reason, methodist, teacher_sign, ack_on, ack = log[2]
     assert (number, on) == ("1.", f"{correction.on:%d.%m.%Y}")
     assert reason.startswith("Изменение графика курсов у организатора\nизменено: «")
-    assert (methodist, teacher_sign) == ("methodist-sakha-01", "teacher-sakha-00006")
+    # The methodist signed with the correction, the teacher's line is theirs to sign (their
+    # name withheld here: no sheet passed); the acknowledgement has columns of its own.
+    name, signed_on, revision = methodist.split("\n")
+    assert name == NAME_UNKNOWN and len(signed_on) == len("01.01.2026")
+    assert revision.startswith("редакция ")
+    assert teacher_sign == NAME_WITHHELD
     acknowledged = next(
         e for e in app.history(route_id) if isinstance(e, ev.CorrectionAcknowledged)
     )
     yakutsk = acknowledged.timestamp.astimezone(ZoneInfo("Asia/Yakutsk"))
-    assert (ack_on, ack) == (f"{yakutsk:%d.%m.%Y}", "ознакомлен(а)")
+    assert (ack_on, ack) == (f"{yakutsk:%d.%m.%Y}", NAME_WITHHELD)
     assert activities[0][-1] == "Форма представления результата"
     assert "Изменение графика курсов у организатора" in flat(" ".join(pages))
 
@@ -180,7 +197,7 @@ def test_corrections_log_shows_reason_signatures_and_acknowledgement(app: Routes
         route_document(app, route_id, "corrections", version=acknowledged.originator_version - 1),
         "corrections-unacknowledged",
     )
-    assert tables[0][2][4:] == ["", "", ""]
+    assert tables[0][2][4:] == [NAME_WITHHELD, "", ""]
 
 
 def test_monitoring_marks_each_activity_as_of_any_moment(app: Routes) -> None:

@@ -272,7 +272,7 @@ def test_erase_destroys_the_key_and_the_sheet_and_records_who_and_why(
     erasure = pd.erase(T1, OPERATOR, REASON)
 
     assert erasure == Erasure(
-        teacher_id=T1, erased_at=MOMENT + timedelta(days=3), actor=OPERATOR, reason=REASON
+        subject_id=T1, erased_at=MOMENT + timedelta(days=3), actor=OPERATOR, reason=REASON
     )
     assert pd.get(T1) == PersonalRecord(
         teacher_id=T1, status="erased", sheet=None, erased_at=MOMENT + timedelta(days=3)

@@ -76,6 +76,21 @@ def test_signature_lines_keep_blanks_for_the_hand() -> None:
     )
 
 
+def test_a_signed_line_names_position_revision_and_for_whom() -> None:
+    line = Signature(
+        "Руководитель ОО",
+        "Сидоров С. С.",
+        "02.10.2026",
+        position="заместитель директора, МБОУ СОШ № 3",
+        revision="редакция 2, хеш 1a2b3c4d5e6f",
+        for_whom="Петров П. П. (директор, МБОУ СОШ № 3)",
+    ).line
+    assert line == (
+        "Руководитель ОО __________ / Сидоров С. С., заместитель директора, МБОУ СОШ № 3,"
+        " за Петров П. П. (директор, МБОУ СОШ № 3) / 02.10.2026 / редакция 2, хеш 1a2b3c4d5e6f"
+    )
+
+
 def test_russian_dates_and_numbers() -> None:
     assert long_date(date(2026, 3, 1)) == "« 01 » марта 2026 г."
     assert long_date(None) == "« ____ » __________ 20__ г."

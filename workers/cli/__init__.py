@@ -22,6 +22,9 @@ COMMANDS = {
     "docs": Lazy("workers.cli.docs", "docs", "Документы ИОМ и отчёты о диагностике."),
     "health": Lazy("workers.cli.health", "health", "Отвечают ли хранилище, Temporal, обработчик."),
     "monitor": Lazy("workers.cli.projections", "monitor", "Таблицы мониторинга с отбором."),
+    "officials": Lazy(
+        "workers.cli.officials", "officials", "Должностные лица, подписывающие документы."
+    ),
     "ops": Lazy("workers.cli.ops", "ops", "Команды оператора идущим ИОМ."),
     "pd": Lazy("workers.cli.pd", "pd", "Персональные данные педагогов (152-ФЗ)."),
     "profiles": Lazy("workers.cli.profiles", "profiles", "Известные регламенты."),

@@ -17,6 +17,7 @@ from uuid import UUID
 import typer
 
 from adapters.bundle import BundleError, check_bundle, engine_version, export_route, stored_head
+from adapters.document_code import DocumentCode, DocumentCodeError, verify_code
 from aggregates.application import Routes
 from aggregates.audit import ChainReport, Head, digest, verify_route
 from aggregates.errors import RouteNotFoundError
@@ -482,4 +483,45 @@ def verify_bundle(
             where = ", совпадает с хранилищем" if store else ""
             typer.echo(f"ЦЕЛ: события 1–{report.head_version}, хеш головы {report.head}{where}")
     if findings:
+        raise typer.Exit(1)
+
+
+@audit.command("verify-document")
+@database_errors
+def verify_document(
+    code: Annotated[
+        str, typer.Argument(help="Код проверки с документа (подвал страницы или QR-код).")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Проверить бумажный документ ИОМ по его коду: есть ли ИОМ, есть ли показанная версия и
+    совпадает ли хеш цепочки на этой версии, пересчитанный по хранимым событиям. Документ
+    старой версии соответствует своей версии, даже если ИОМ с тех пор изменён.
+
+    Коды выхода: 0 — документ соответствует хранилищу; 1 — не соответствует (нет ИОМ, нет
+    версии, другой хеш, нарушена цепочка); 2 — это не код документа (опечатка или подделка);
+    3 — база данных недоступна.
+
+    Пример: iom audit verify-document 0PAA9-1WZBH-BBH79-H8YVK-EH0TP-G0005-CYGRZ-ARPFN
+    """
+    try:
+        parsed = DocumentCode.parse(code)
+    except DocumentCodeError as error:
+        raise fail(error.message) from None
+    verdict = verify_code(build_routes(Settings()), parsed)
+    if as_json:
+        emit_json(
+            {
+                "code": parsed.text,
+                "route_id": str(parsed.route_id),
+                "version": parsed.version,
+                "matches": verdict.matches,
+                "message": verdict.message,
+                "current_version": verdict.current_version,
+            }
+        )
+    else:
+        mark = "СООТВЕТСТВУЕТ" if verdict.matches else "НЕ СООТВЕТСТВУЕТ"
+        typer.echo(f"{mark}: {verdict.message}")
+    if not verdict.matches:
         raise typer.Exit(1)

@@ -26,7 +26,7 @@ from projections.documents.model import Document
 from runtime.settings import Settings
 from workers.cli.output import database_errors, emit_json, fail
 from workers.cli.route_ref import AsOfDateOpt, AsOfOpt, RouteArg, VersionOpt, check_point
-from workers.context import build_personal_data, build_routes
+from workers.context import build_officials, build_personal_data, build_routes
 
 docs = typer.Typer(
     add_completion=False,
@@ -107,7 +107,8 @@ def render_route(  # typer passes every parameter by name
         bool,
         typer.Option(
             "--with-personal-data",
-            help="Заполнить сведения о педагоге (для тех, кому их можно видеть).",
+            help="Заполнить сведения о педагоге и ФИО подписавших должностных лиц (для тех,"
+            " кому их можно видеть).",
         ),
     ] = False,
     centre: Annotated[
@@ -128,10 +129,11 @@ def render_route(  # typer passes every parameter by name
     settings = Settings()
     routes = build_routes(settings)  # keep it: the personal-data store shares its connections
     try:
-        personal = None
+        personal, officials = None, None
         if with_personal_data:
             teacher_id = routes.route(route_id, version=1).teacher_id
             personal = build_personal_data(routes, settings).get(teacher_id)
+            officials = build_officials(routes, settings).get
         if as_of_date is not None:
             dated = routes.route_on(route_id, as_of_date.date(), as_of).route
             document = document_of(
@@ -141,6 +143,7 @@ def render_route(  # typer passes every parameter by name
                 personal=personal,
                 generated_at=routes.clock(),
                 centre=centre,
+                officials=officials,
             )
         else:
             document = route_document(
@@ -152,6 +155,7 @@ def render_route(  # typer passes every parameter by name
                 personal=personal,
                 generated_at=routes.clock(),
                 centre=centre,
+                officials=officials,
             )
     except (RouteNotFoundError, PersonalDataUnreadableError) as error:
         raise fail(error.message, 1) from None

@@ -15,6 +15,8 @@ import typer
 from pydantic import ValidationError
 
 from aggregates.personal import (
+    OfficialCard,
+    OfficialRecord,
     PersonalDataErasedError,
     PersonalDataUnreadableError,
     PersonalRecord,
@@ -85,22 +87,31 @@ def show(
         record = build_personal_data(routes, settings).get(teacher_id)
     except PersonalDataUnreadableError as error:
         raise fail(f"{error.message}; проверьте IOM_PD_MASTER_KEY", 1) from None
+    emit_record(f"Педагог {teacher_id}", record, record.sheet, as_json=as_json)
+
+
+def emit_record(
+    title: str,
+    record: PersonalRecord | OfficialRecord,
+    card: TeacherSheet | OfficialCard | None,
+    *,
+    as_json: bool,
+) -> None:
+    """Print what the store holds for a person (a teacher's sheet, an official's card): each
+    field by its Russian description, or the fact of its erasure; exit 1 when there is none."""
     if as_json:
         emit_json(record.model_dump(mode="json"))
+    elif card is not None:
+        values = card.model_dump(mode="json")
+        fields = type(card).model_fields
+        rows = [(fields[name].description or name, values[name]) for name in fields]
+        emit_table(title, ["поле", "значение"], rows)
     else:
-        emit_table(f"Педагог {teacher_id}", ["поле", "значение"], _rows(record))
+        when = record.erased_at
+        said = f"уничтожены {when:%d.%m.%Y %H:%M} UTC (152-ФЗ)" if when else "не внесены"
+        emit_table(title, ["поле", "значение"], [("сведения", said)])
     if record.status == "absent":
         raise typer.Exit(1)
-
-
-def _rows(record: PersonalRecord) -> list[tuple[str, object]]:
-    if record.sheet is not None:
-        fields = TeacherSheet.model_fields
-        values = record.sheet.model_dump(mode="json")
-        return [(fields[name].description or name, values[name]) for name in fields]
-    if record.erased_at is not None:
-        return [("сведения", f"уничтожены {record.erased_at:%d.%m.%Y %H:%M} UTC (152-ФЗ)")]
-    return [("сведения", "не внесены")]
 
 
 @pd.command()
