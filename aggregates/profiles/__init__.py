@@ -26,7 +26,7 @@ from pydantic import (
 
 from aggregates.profile_sources import SAFE_LOADER, profile_sources
 from aggregates.profiles.duties import Place, Reagreement, Separation, upcast_reagreement
-from aggregates.values import Code, Name, Role, Text, Value, checking
+from aggregates.values import ActivityLevel, Code, Name, Role, Text, Value, checking
 
 
 class Stage(StrEnum):
@@ -93,6 +93,19 @@ class Calendars(Value):
     report_months: list[Annotated[int, Field(ge=1, le=12)]]
 
 
+class ActivityKind(Value):
+    """A kind of activity the regulation names (вид мероприятия: открытый урок, мастер-класс,
+    стажировка…): what a suggested route proposes beside the catalogue's ДПП."""
+
+    title: Name
+    competences: list[Code] = Field(default_factory=list)  # those it builds; empty: any
+    level: ActivityLevel
+    organiser: Name
+    result_form: Name  # форма представления результата
+    weeks: Annotated[int, Field(ge=1, le=52)] = 4  # how long it usually takes
+    direction: Code | None = None  # the roadmap direction, where the region has them
+
+
 class Profile(Value):
     """A region's regulation as data. `id` and `version` together name one edition."""
 
@@ -127,6 +140,14 @@ class Profile(Value):
     # places on one route the regulation gives to different people (editions stored before the
     # rule existed: none)
     separation_of_duties: list[Separation] = Field(default_factory=list)
+    # the kinds of activity a suggested route proposes (none: the catalogue's ДПП only); left
+    # out of the stored form when empty, so editions stored before keep their hash chains
+    activity_kinds: list[ActivityKind] = Field(
+        default_factory=list, exclude_if=lambda kinds: not kinds
+    )
+    # the roadmap direction a ДПП of the catalogue goes under in a suggested route, where the
+    # region has directions
+    programme_direction: Code | None = Field(default=None, exclude_if=lambda code: code is None)
 
     @property
     def key(self) -> str:
@@ -169,6 +190,15 @@ class Profile(Value):
             codes = [entry.code for entry in entries]
             if len(codes) != len(set(codes)):
                 raise ValueError(f"{name} codes must be unique")
+        known = {entry.code for entry in self.competences}
+        directions = {entry.code for entry in self.directions}
+        for kind in self.activity_kinds:
+            if not set(kind.competences) <= known:
+                raise ValueError(f"activity kind {kind.title!r} names an unknown competence")
+            if kind.direction is not None and kind.direction not in directions:
+                raise ValueError(f"activity kind {kind.title!r}: no direction {kind.direction!r}")
+        if self.programme_direction is not None and self.programme_direction not in directions:
+            raise ValueError("programme_direction must be one of the region's directions")
         return self
 
     def separates(self, one: Place, other: Place) -> bool:
