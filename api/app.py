@@ -18,6 +18,7 @@ from api import console, problems
 from api.edge import EdgeChecks
 from api.endpoints import (
     batch,
+    catalogue,
     commands,
     documents,
     forms,
@@ -26,6 +27,7 @@ from api.endpoints import (
     monitoring,
     queries,
     regulations,
+    suggestions,
     tasks,
     teachers,
     webhooks,
@@ -87,6 +89,8 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(teachers.build_router())
     app.include_router(regulations.build_router())
     app.include_router(forms.build_router())
+    app.include_router(catalogue.build_router())
+    app.include_router(suggestions.build_router())
     app.include_router(webhooks.build_router())
     webhooks.document_events(app)
     app.include_router(health.build_router())

@@ -134,6 +134,8 @@ TITLES = {
     "webhook-not-found": "Подписка или доставка не найдена",
     "not-acceptable": "Документ не выдаётся в запрошенном формате",
     "regulation-not-found": "Редакция регламента не найдена",
+    "programme-not-found": "Программа ДПП не найдена",
+    "invalid-file": "Файл не принят",
     "command-not-found": "Команда не найдена",
 }
 
