@@ -15,6 +15,9 @@ install()
 COMMANDS = {
     "api": Lazy("workers.cli.api", "api", "HTTP API для регионального портала."),
     "audit": Lazy("workers.cli.audit", "audit", "История, состояние и цепочки хешей ИОМ."),
+    "catalogue": Lazy(
+        "workers.cli.catalogue", "catalogue", "Каталог ДПП региона: загрузка, версии, заказ ДПП."
+    ),
     "demo": Lazy("workers.cli.demo", "demo", "Демонстрационные ИОМ региона."),
     "docs": Lazy("workers.cli.docs", "docs", "Документы ИОМ и отчёты о диагностике."),
     "health": Lazy("workers.cli.health", "health", "Отвечают ли хранилище, Temporal, обработчик."),
@@ -26,6 +29,7 @@ COMMANDS = {
         "workers.cli.projections", "projections", "Проекции: где стоят, пересборка."
     ),
     "projector": Lazy("workers.cli.projections", "projector", "Вести проекции."),
+    "routes": Lazy("workers.cli.catalogue", "routes_cli", "ИОМ, предложенный по дефицитам."),
     "shadow": Lazy(
         "workers.cli.shadow", "shadow", "Новый код на всей истории — перед развёртыванием."
     ),

@@ -1,0 +1,187 @@
+"""`iom catalogue`: the region's ДПП catalogue (import a file, list it at any version, the ДПП
+to order for mass deficits) and `iom routes suggest`: a route suggested from its deficits.
+
+An import is checked whole before anything is kept (`adapters.programmes`); the command id is
+the file's digest, so the same file sent again changes nothing either way."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from adapters.programmes import ProgrammeFileError, read_programmes
+from aggregates.errors import DomainError
+from aggregates.profiles import UnknownProfileError
+from aggregates.programmes.orders import MASS_SHARE, count_deficits, propose_orders
+from aggregates.programmes.suggestion import suggest
+from aggregates.programmes.values import FORMAT_TITLES
+from aggregates.values import ACTIVITY_LEVEL_TITLES, Actor, Role
+from runtime.settings import Settings
+from workers.cli.output import database_errors, emit_json, emit_records, fail
+from workers.cli.route_ref import RouteArg
+from workers.context import build_routes
+
+catalogue = typer.Typer(
+    add_completion=False,
+    help=(
+        "Каталог ДПП региона: загрузка файла (CSV, XLSX, JSON), список в любой версии, ДПП для"
+        " массовых дефицитов. Коды выхода: 0 — выполнено; 2 — файл или параметры неверны"
+        " (ничего не записано).\n\nПример: iom catalogue import programmes.xlsx --region sakha"
+        " --centre-head centre-head-sakha"
+    ),
+    no_args_is_help=True,
+)
+routes_cli = typer.Typer(
+    add_completion=False,
+    help="ИОМ: предложение по дефицитам.\n\nПример: iom routes suggest demo-sakha-00003",
+    no_args_is_help=True,
+)
+
+RegionOpt = Annotated[str, typer.Option("--region", help="Код регламента региона, например sakha.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Вывести JSON вместо таблицы.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Вывести CSV вместо таблицы.")]
+
+
+@catalogue.command("import")
+@database_errors
+def import_file(
+    file: Annotated[Path, typer.Argument(help="Файл программ: .csv, .xlsx или .json.")],
+    region: RegionOpt,
+    centre_head: Annotated[
+        str, typer.Option("--centre-head", help="Кто ведёт каталог: id руководителя ЦНППМ.")
+    ],
+) -> None:
+    """Загрузить программы ДПП из файла: файл проверяется целиком, каждая ошибка названа
+    строкой и столбцом; при любой ошибке ничего не записывается. Повтор того же файла ничего
+    не меняет."""
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise fail(f"файл {file} не читается: {error.strerror}") from None
+    routes = build_routes(Settings())
+    try:
+        profile = routes.profiles.latest(region)
+        programmes = read_programmes(data, file.name, profile)
+        before = routes.catalogues.catalogue(region).version
+        version = routes.catalogues.put(
+            profile,
+            programmes,
+            Actor(id=centre_head, role=Role.CENTRE_HEAD),
+            f"import:{hashlib.sha256(data).hexdigest()[:32]}",
+        )
+    except UnknownProfileError as error:
+        raise fail(str(error)) from None
+    except ProgrammeFileError as error:
+        for problem in error.problems:
+            typer.echo(f"ошибка: {problem}", err=True)
+        raise fail(f"файл {file.name} не принят, ничего не записано") from None
+    except DomainError as error:
+        raise fail(f"{error.field}: {error.message}" if error.field else error.message) from None
+    finally:
+        routes.close()
+    if version == before:
+        typer.echo(f"Каталог не изменился: версия {version}, программ в файле {len(programmes)}.")
+    else:
+        typer.echo(f"Каталог ДПП {region}: версия {version}, программ в файле {len(programmes)}.")
+
+
+@catalogue.command("list")
+@database_errors
+def list_programmes(
+    region: RegionOpt,
+    version: Annotated[int | None, typer.Option(help="Версия каталога.", min=1)] = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Программы каталога ДПП региона: последняя версия или указанная."""
+    routes = build_routes(Settings())
+    try:
+        found = routes.catalogues.catalogue(region, version)
+    except DomainError as error:
+        raise fail(error.message) from None
+    finally:
+        routes.close()
+    rows = [p.model_dump(mode="json") for p in found.listed()]
+    shown = [
+        ("registry_number", "номер"),
+        ("title", "название"),
+        ("provider", "организация"),
+        ("hours", "часы"),
+        ("format", "форма"),
+        ("level", "уровень"),
+        ("addresses", "компетенции: уровни"),
+    ]
+
+    def cell(column: str, row: dict[str, object]) -> object:
+        value = row[column]
+        if column == "format":
+            return next(t for f, t in FORMAT_TITLES.items() if f.value == value)
+        if column == "level":
+            return next(t for lv, t in ACTIVITY_LEVEL_TITLES.items() if lv.value == value)
+        if column == "addresses" and isinstance(value, list):
+            return "; ".join(
+                f"{a['competence']}: {', '.join(map(str, a['levels']))}" for a in value
+            )
+        return value
+
+    emit_records(
+        f"Каталог ДПП {region}, версия {found.version}",
+        rows,
+        shown,
+        cell,
+        as_json=as_json,
+        as_csv=as_csv,
+    )
+
+
+@catalogue.command("orders")
+@database_errors
+def orders(
+    region: RegionOpt,
+    route: Annotated[
+        list[str] | None, typer.Option("--route", help="ИОМ (id или ключ); можно несколько.")
+    ] = None,
+    mass_share: Annotated[
+        float, typer.Option(help="Доля педагогов на низшем уровне для массового дефицита.")
+    ] = MASS_SHARE,
+) -> None:
+    """ДПП для массовых дефицитов (диагностика 7.2) по указанным ИОМ или по всем ИОМ региона:
+    программы каталога для каждого дефицита или предложение разработать программу. JSON."""
+    from workers.cli.route_ref import resolve_route  # noqa: PLC0415 - resolves keys too
+
+    routes = build_routes(Settings())
+    try:
+        profile = routes.profiles.latest(region)
+        ids = [resolve_route(text) for text in route] if route else list(routes.route_ids())
+        chosen = [routes.route(rid) for rid in ids]
+        counted, counts = count_deficits(r for r in chosen if r.profile.id == region)
+        found = propose_orders(
+            profile, routes.catalogues.catalogue(region), counts, counted, mass_share
+        )
+    except (UnknownProfileError, DomainError) as error:
+        raise fail(str(error)) from None
+    finally:
+        routes.close()
+    emit_json(found.model_dump(mode="json"))
+
+
+@routes_cli.command("suggest")
+@database_errors
+def suggest_route(route: RouteArg) -> None:
+    """Предложить ИОМ по дефицитам входной диагностики (JSON): черновик плана из каталога ДПП
+    и видов мероприятий регламента, у каждого мероприятия — почему предложено; дефициты без
+    предложений — в `unanswered`. Ничего не сохраняется."""
+    routes = build_routes(Settings())
+    try:
+        found = routes.route(route)
+        today = routes.clock().astimezone(ZoneInfo(found.profile.time_zone)).date()
+        suggestion = suggest(found, routes.catalogues.catalogue(found.profile.id), today)
+    except DomainError as error:
+        raise fail(error.message, 1) from None
+    finally:
+        routes.close()
+    emit_json(suggestion.model_dump(mode="json"))
