@@ -27,6 +27,7 @@ from api.endpoints import (
     monitoring,
     queries,
     regulations,
+    reports,
     suggestions,
     tasks,
     teachers,
@@ -91,6 +92,7 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(forms.build_router())
     app.include_router(catalogue.build_router())
     app.include_router(suggestions.build_router())
+    app.include_router(reports.build_router())
     app.include_router(webhooks.build_router())
     webhooks.document_events(app)
     app.include_router(health.build_router())

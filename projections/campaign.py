@@ -102,7 +102,8 @@ def _where(
     return clause, params
 
 
-def _position(db: Db, view: ProjectionView) -> int:
+def position_of(db: Db, view: ProjectionView) -> int:
+    """The position the projection's tables stand at, read in the caller's transaction."""
     spec = view.spec
     rows = db.fetchall(
         f"SELECT notification_id FROM {spec.tracking_table} WHERE application_name = %s",
@@ -131,7 +132,7 @@ def campaign_figures(
     with view.transaction(commit=False) as db:
         if db.dialect == "postgres":
             db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        position = _position(db, view)
+        position = position_of(db, view)
         if position == 0:
             raise ProjectionNotReadyError
         groups = db.fetchall(
