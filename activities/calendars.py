@@ -1,6 +1,8 @@
 """The activity of the regions' calendars: the notice of a diagnostic campaign (sent the
 regulation's number of days ahead, Sakha диагностика 5.1, 5.3) or of the methodists' report
-(Sakha актив 6.2: June and December), in Russian, for the whole region.
+(Sakha актив 6.2: June and December), in Russian, for the whole region. The report's firing
+also makes the report (its DOCX and PDF, by the worker's `ReportMaker`) and says so in the
+notice.
 
 The dates follow from the moment the schedule fired, in the region's time zone: the campaign is
 held `notice_days` after it; the report is due by the end of the month it fired in. The notice's
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,6 +33,10 @@ REPORT_PERIODS = {1: "за год", 2: "за полугодие", 4: "за кв�
 """The period a report covers, by the number of report months a year."""
 
 log = structlog.get_logger("iom.activities")
+
+ReportMaker = Callable[[str, date], str]
+"""Makes the region's methodists' report as of a date and says in Russian what it made (the
+composition root's `workers.reports`: the report is read from the monitoring projection)."""
 
 
 def days_phrase(days: int) -> str:
@@ -84,9 +91,12 @@ def month_end(day: date) -> date:
 class CalendarActivities:
     """Builds calendar notices from the profiles; the channels are the worker's."""
 
-    def __init__(self, profiles: ProfileCatalogue, channels: list[str]) -> None:
+    def __init__(
+        self, profiles: ProfileCatalogue, channels: list[str], report: ReportMaker | None = None
+    ) -> None:
         self.profiles = profiles
         self.channels = channels
+        self.report = report
 
     @activity.defn(name="calendar_notice", no_thread_cancel_exception=True)  # as routes.py
     def calendar_notice(self, firing: CalendarFiring) -> CalendarNotice:
@@ -104,6 +114,8 @@ class CalendarActivities:
         else:
             due_on = month_end(today)
             subject, text = report_text(profile, due_on)
+            if self.report is not None:  # the report itself, made as the schedule fires
+                text += "\n\n" + self.report(profile.id, today)
             recipients = REPORT_RECIPIENTS
         key = f"calendar:{request.kind}:{due_on.isoformat()}"
         log.info("calendar notice", profile=profile.key, key=key, channels=self.channels)

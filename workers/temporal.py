@@ -25,6 +25,7 @@ from activities.routes import RouteActivities
 from aggregates.application import Routes
 from projections.refusals import record_refusal
 from runtime.settings import Settings
+from workers.reports import methodist_reports
 from workflows.calendars import RegionCalendarWorkflow
 from workflows.contracts import SEARCH_ATTRIBUTES
 from workflows.route import RouteWorkflow
@@ -91,7 +92,8 @@ def route_worker(client: Client, routes: Routes, settings: Settings) -> Worker:
         mail_to=settings.mail_to,
     )
     handlers = RouteActivities(routes, channels, partial(record_refusal, routes))
-    calendars = CalendarActivities(routes.profiles, sorted(channels))
+    reports = methodist_reports(routes, settings.data_dir)
+    calendars = CalendarActivities(routes.profiles, sorted(channels), reports)
     return Worker(
         client,
         task_queue=settings.task_queue,
