@@ -154,7 +154,8 @@ def _checked(
             check_programme(programme, profile, "programme")
         except ValidationError as error:
             for found in error.errors():
-                field = str(found["loc"][0]) if found["loc"] else "addresses"
+                # the one check of the whole row is of its dates (`Programme._dated`)
+                field = str(found["loc"][0]) if found["loc"] else "starts_on"
                 message = check_message(found)
                 if found["type"] == "value_error":
                     message = str(found["ctx"]["error"])

@@ -115,21 +115,15 @@ def project_catalogue(catalogue: Catalogue | None, events: Any) -> Catalogue | N
 
 
 def check_programme(programme: Programme, profile: Profile, field: str) -> None:
-    """A programme addresses the region's competences on its scale (`InvalidCommandError`)."""
+    """A programme addresses the region's competences (`InvalidCommandError`); every region's
+    scale has the four levels `Level` allows."""
     known = {entry.code for entry in profile.competences}
-    top = len(profile.levels)
     for index, entry in enumerate(programme.addresses):
         if entry.competence not in known:
             raise InvalidCommandError(
                 "content",
                 f"компетенции «{entry.competence}» нет в регламенте: " + ", ".join(sorted(known)),
                 f"{field}.addresses[{index}].competence",
-            )
-        if max(entry.levels) > top:
-            raise InvalidCommandError(
-                "content",
-                f"уровни — от 1 до {top} ({', '.join(profile.levels)})",
-                f"{field}.addresses[{index}].levels",
             )
 
 

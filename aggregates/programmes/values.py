@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Final
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from aggregates.values import (
     ActivityLevel,
@@ -66,10 +66,15 @@ class Programme(Checked, Value):
             raise ValueError("укажите обе даты программы (начало и окончание) или ни одной")
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValueError("программа заканчивается раньше, чем начинается")
-        competences = [entry.competence for entry in self.addresses]
+        return self
+
+    @field_validator("addresses")
+    @classmethod
+    def _once_each(cls, addresses: list[Addressed]) -> list[Addressed]:
+        competences = [entry.competence for entry in addresses]
         if len(competences) != len(set(competences)):
             raise ValueError("компетенция указана в программе более одного раза")
-        return self
+        return addresses
 
     def answers(self, competence: str, level: int) -> bool:
         """Whether the programme is meant for `competence` at `level`."""
