@@ -5,13 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from openpyxl import Workbook
 
 from adapters.programmes import COLUMNS
+from aggregates.application import Routes
+from aggregates.commands import RecordDiagnostic
+from aggregates.profiles import Stage
 from aggregates.programmes.values import Programme
+from aggregates.values import Diagnostic, Role, TaskResult
+from workers.demo import DemoRoute
 
 
 def programme(number: str, addresses: dict[str, list[int]], **fields: Any) -> Programme:
@@ -97,3 +104,20 @@ def json_file(programmes: list[Programme]) -> bytes:
     """The programmes as the API's JSON."""
     body = {"programmes": [p.model_dump(mode="json") for p in programmes]}
     return json.dumps(body, ensure_ascii=False).encode()
+
+
+def designed_scene(
+    app: Routes, region: str, levels: dict[str, int], index: int = 1
+) -> tuple[UUID, DemoRoute]:
+    """A route of `region` at its design stage whose input diagnostic found `levels`."""
+    profile = app.profiles.latest(region)
+    demo = DemoRoute(app, profile, index, random.Random(index), app.clock().date())
+    route_id = demo.drive_to(Stage.DIAGNOSTIC)
+    tasks = [
+        TaskResult(number=n, competences=[code], level=level, difficulties=f"затруднение {code}")
+        for n, (code, level) in enumerate(levels.items(), start=1)
+    ]
+    diagnostic = Diagnostic(taken_on=date(2026, 6, 1), platform="РАС", tasks=tasks)
+    app.execute(route_id, RecordDiagnostic(diagnostic=diagnostic), demo.actor(Role.METHODIST), "d")
+    assert app.route(route_id).stage is Stage.DESIGN
+    return route_id, demo

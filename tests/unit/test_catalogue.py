@@ -3,23 +3,27 @@ versions readable, and an activity's programme checked against the version it na
 
 from __future__ import annotations
 
-import random
 from datetime import date
-from uuid import UUID
 
 import pytest
 
 from adapters.programmes import ProgrammeFileError, read_programmes
 from aggregates.application import Routes
-from aggregates.commands import DesignRoute, RecordDiagnostic
+from aggregates.commands import DesignRoute
 from aggregates.errors import InvalidCommandError
-from aggregates.profiles import Profile, Stage
+from aggregates.profiles import Profile
 from aggregates.programmes.catalogue import catalogue_id_for
 from aggregates.programmes.values import Programme
-from aggregates.values import Actor, Diagnostic, Plan, ProgrammeRef, Role, TaskResult
+from aggregates.values import Actor, Plan, ProgrammeRef, Role
 from tests.support.plans import build_plan
-from tests.support.programmes import ROWS, csv_file, json_file, programme, xlsx_file
-from workers.demo import DemoRoute
+from tests.support.programmes import (
+    ROWS,
+    csv_file,
+    designed_scene,
+    json_file,
+    programme,
+    xlsx_file,
+)
 
 CENTRE = Actor(id="centre-head-sakha", role=Role.CENTRE_HEAD)
 
@@ -120,21 +124,6 @@ def test_a_programme_of_a_competence_the_region_lacks_is_refused(app: Routes) ->
     assert events_of(app, "chelyabinsk") == 0
 
 
-def designed_scene(app: Routes, region: str, levels: dict[str, int]) -> tuple[UUID, DemoRoute]:
-    """A route of `region` at its design stage whose input diagnostic found `levels`."""
-    profile = app.profiles.latest(region)
-    demo = DemoRoute(app, profile, 1, random.Random(1), app.clock().date())
-    route_id = demo.drive_to(Stage.DIAGNOSTIC)
-    tasks = [
-        TaskResult(number=n, competences=[code], level=level, difficulties=f"затруднение {code}")
-        for n, (code, level) in enumerate(levels.items(), start=1)
-    ]
-    diagnostic = Diagnostic(taken_on=date(2026, 6, 1), platform="РАС", tasks=tasks)
-    app.execute(route_id, RecordDiagnostic(diagnostic=diagnostic), demo.actor(Role.METHODIST), "d")
-    assert app.route(route_id).stage is Stage.DESIGN
-    return route_id, demo
-
-
 def with_programme(plan: Plan, ref: ProgrammeRef) -> Plan:
     first = plan.activities[0].model_copy(update={"programme": ref})
     return plan.model_copy(update={"activities": [first, *plan.activities[1:]]})
@@ -164,11 +153,10 @@ def test_an_activity_may_name_a_programme_of_the_version_it_saw(app: Routes) -> 
     wrong = plan.model_copy(
         update={"activities": [plan.activities[1], *plan.activities[:1]]}
     )  # P-1 addresses subject, the first activity here builds methodical
+    seen = ProgrammeRef(registry_number="P-1", catalogue_version=1)
     with pytest.raises(InvalidCommandError, match="не направлена на компетенции мероприятия"):
-        seen = ProgrammeRef(registry_number="P-1", catalogue_version=1)
         app.execute(route_id, DesignRoute(plan=with_programme(wrong, seen)), designer, "y")
 
-    seen = ProgrammeRef(registry_number="P-1", catalogue_version=1)
     receipt = app.execute(route_id, DesignRoute(plan=with_programme(plan, seen)), designer, "z")
     assert receipt.events == ["RouteDesigned"]
     stored = app.route(route_id).plan
