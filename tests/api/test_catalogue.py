@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from aggregates.values import Role
 from tests.api.conftest import Direct, Region
 from tests.api.support import Portal

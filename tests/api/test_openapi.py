@@ -9,15 +9,21 @@ from pydantic import TypeAdapter
 
 import aggregates.personal
 import aggregates.profiles
+import aggregates.programmes.orders
+import aggregates.programmes.suggestion
+import aggregates.programmes.values
 import aggregates.route
 import aggregates.values
+import api.endpoints.catalogue
 import api.endpoints.health
 import api.endpoints.regulations
+import api.endpoints.suggestions
 import api.endpoints.tasks
 import api.endpoints.teachers
 import api.models
 import api.problems
 import api.webhook_models
+import projections.methodist_report
 from aggregates.commands import COMMANDS
 from api.endpoints.commands import PERSON_COMMANDS
 from api.listings import MODELS as LIST_MODELS
@@ -34,6 +40,12 @@ MODULES = (
     api.endpoints.regulations,
     api.endpoints.tasks,
     api.webhook_models,
+    aggregates.programmes.values,
+    aggregates.programmes.suggestion,
+    aggregates.programmes.orders,
+    api.endpoints.catalogue,
+    api.endpoints.suggestions,
+    projections.methodist_report,
 )
 
 
