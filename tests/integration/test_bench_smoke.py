@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ import pytest
 from aggregates.application import Routes
 from aggregates.deadlines import timers
 from aggregates.profiles import ProfileCatalogue, load_profiles
-from bench import api, console, workflows
+from bench import api, console, suggestion, workflows
 from bench import projections as bench
 from bench import tasks as tasks_bench
 from bench.sections import write_section
@@ -162,3 +163,14 @@ def test_the_console_benchmarks_section(tmp_path: Path) -> None:
     write_section(path, console.SECTION, console.END, section)
     write_section(path, console.SECTION, console.END, section.replace("met", "NOT met"))
     assert path.read_text().count(console.END) == 1 and "NOT met" in path.read_text()
+
+
+def test_the_suggestion_benchmark_at_a_tiny_size(tmp_path: Path) -> None:
+    store = Store("sqlite", f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+    result = asyncio.run(suggestion.measure(store, programmes=50, samples=4, warmup=1))
+    _positive(result.suggestion, 4)
+    _positive(result.read, 4)
+    assert result.programmes == 50 and result.activities > 0 and result.ratio > 0
+    section = suggestion.render(result, "--programmes 50 --samples 4")
+    assert "50 programmes in the catalogue" in section
+    assert section.endswith(f"{suggestion.END}\n")
