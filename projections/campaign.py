@@ -12,7 +12,8 @@ sums of these counts (`projections.documents.campaign`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, TypeVar
@@ -102,7 +103,7 @@ def _where(
     return clause, params
 
 
-def position_of(db: Db, view: ProjectionView) -> int:
+def _position(db: Db, view: ProjectionView) -> int:
     """The position the projection's tables stand at, read in the caller's transaction."""
     spec = view.spec
     rows = db.fetchall(
@@ -110,6 +111,20 @@ def position_of(db: Db, view: ProjectionView) -> int:
         (spec.application_name,),
     )
     return int(rows[0]["notification_id"] or 0) if rows else 0
+
+
+@contextmanager
+def at_one_position(view: ProjectionView) -> Iterator[tuple[Db, int]]:
+    """A read-only transaction over the projection's tables at one position (REPEATABLE READ
+    on PostgreSQL, SQLite's read transaction), and that position; `ProjectionNotReadyError`
+    when the projection is not built."""
+    with view.transaction(commit=False) as db:
+        if db.dialect == "postgres":
+            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        position = _position(db, view)
+        if position == 0:
+            raise ProjectionNotReadyError
+        yield db, position
 
 
 def campaign_figures(
@@ -129,12 +144,7 @@ def campaign_figures(
     table = DYNAMICS.name
     where, params = _where(region, kind, starts_on, ends_on)
     level, on, platform = f"{kind}_level", f"{kind}_on", f"{kind}_platform"
-    with view.transaction(commit=False) as db:
-        if db.dialect == "postgres":
-            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        position = position_of(db, view)
-        if position == 0:
-            raise ProjectionNotReadyError
+    with at_one_position(view) as (db, position):
         groups = db.fetchall(
             f"SELECT municipality_id, school_id, subject, COUNT(DISTINCT route_id) AS participants"
             f" FROM {table}{where} GROUP BY municipality_id, school_id, subject"

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from projections.campaign import ProjectionNotReadyError, position_of
+from projections.campaign import at_one_position
 from projections.dynamics import DYNAMICS
 from projections.routes import ROUTES
 from projections.view import ProjectionView
@@ -85,12 +85,7 @@ def methodists_report(
     if methodist_id is not None:
         where += " AND methodist_id = %s"
         params = (region, methodist_id)
-    with view.transaction(commit=False) as db:
-        if db.dialect == "postgres":
-            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        position = position_of(db, view)
-        if position == 0:
-            raise ProjectionNotReadyError
+    with at_one_position(view) as (db, position):
         routes = db.fetchall(
             "SELECT route_id, route_key, teacher_id, school_id, methodist_id, stage, stage_name,"
             f" activities, done, not_done, overdue FROM {ROUTES.name}{where}"

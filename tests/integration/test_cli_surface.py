@@ -27,6 +27,8 @@ READS = {
     "audit show",
     "audit verify",
     "audit verify-bundle",
+    "catalogue list",
+    "catalogue orders",
     "health",
     "monitor activities",
     "monitor agreement",
@@ -41,6 +43,7 @@ READS = {
     "pd show",
     "profiles",
     "projections status",
+    "routes suggest",  # suggests a plan, saves nothing
     "shadow",  # reads the store, Temporal; writes only a scratch database it drops
 }
 """Commands that only read: each must take --json."""
@@ -51,8 +54,10 @@ WRITES = {
     "projections retry",  # applies held events
     "pd protect",  # wraps raw keys under the master key
     "audit export",  # writes a bundle
+    "catalogue import",
     "demo",
     "docs campaign",  # writes a document
+    "docs methodists",  # writes a document (or prints the report's data)
     "docs render",
     "ops cancel",
     "ops extend-deadline",

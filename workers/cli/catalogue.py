@@ -35,11 +35,7 @@ catalogue = typer.Typer(
     ),
     no_args_is_help=True,
 )
-routes_cli = typer.Typer(
-    add_completion=False,
-    help="ИОМ: предложение по дефицитам.\n\nПример: iom routes suggest demo-sakha-00003",
-    no_args_is_help=True,
-)
+routes_cli = typer.Typer(add_completion=False, no_args_is_help=True)
 
 RegionOpt = Annotated[str, typer.Option("--region", help="Код регламента региона, например sakha.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Вывести JSON вместо таблицы.")]
@@ -57,7 +53,13 @@ def import_file(
 ) -> None:
     """Загрузить программы ДПП из файла: файл проверяется целиком, каждая ошибка названа
     строкой и столбцом; при любой ошибке ничего не записывается. Повтор того же файла ничего
-    не меняет."""
+    не меняет.
+
+    Коды выхода: 0 — загружен (или не изменил каталог); 2 — файл или параметры неверны,
+    ничего не записано; 3 — база данных недоступна.
+
+    Пример: iom catalogue import programmes.csv --region sakha --centre-head centre-head-sakha
+    """
     try:
         data = file.read_bytes()
     except OSError as error:
@@ -97,7 +99,13 @@ def list_programmes(
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """Программы каталога ДПП региона: последняя версия или указанная."""
+    """Программы каталога ДПП региона: последняя версия или указанная.
+
+    Коды выхода: 0 — выведены; 2 — нет такой версии или неверный вызов; 3 — база данных
+    недоступна.
+
+    Пример: iom catalogue list --region sakha --version 2 --json
+    """
     routes = build_routes(Settings())
     try:
         found = routes.catalogues.catalogue(region, version)
@@ -148,9 +156,15 @@ def orders(
     mass_share: Annotated[
         float, typer.Option(help="Доля педагогов на низшем уровне для массового дефицита.")
     ] = MASS_SHARE,
+    as_json: JsonOpt = False,
 ) -> None:
     """ДПП для массовых дефицитов (диагностика 7.2) по указанным ИОМ или по всем ИОМ региона:
-    программы каталога для каждого дефицита или предложение разработать программу. JSON."""
+    программы каталога для каждого дефицита или предложение разработать программу.
+
+    Коды выхода: 0 — выведены; 2 — неверный вызов (регион, ИОМ); 3 — база данных недоступна.
+
+    Пример: iom catalogue orders --region sakha --mass-share 0.3
+    """
     from workers.cli.route_ref import resolve_route  # noqa: PLC0415 - resolves keys too
 
     routes = build_routes(Settings())
@@ -166,15 +180,44 @@ def orders(
         raise fail(str(error)) from None
     finally:
         routes.close()
-    emit_json(found.model_dump(mode="json"))
+    if as_json:
+        emit_json(found.model_dump(mode="json"))
+        return
+    emit_records(
+        f"Массовые дефициты: {found.routes} ИОМ, каталог ДПП версии {found.catalogue_version}",
+        [order.model_dump(mode="json") for order in found.orders],
+        [
+            ("name", "компетенция"),
+            ("lowest", "на низшем уровне"),
+            ("share", "доля"),
+            ("advice", "что предлагается"),
+        ],
+        lambda column, row: row[column],
+        as_json=False,
+        as_csv=False,
+    )
+
+
+@routes_cli.callback()
+def _routes() -> None:
+    """ИОМ: предложение по дефицитам.
+
+    Пример: iom routes suggest demo-sakha-00003
+    """
 
 
 @routes_cli.command("suggest")
 @database_errors
-def suggest_route(route: RouteArg) -> None:
-    """Предложить ИОМ по дефицитам входной диагностики (JSON): черновик плана из каталога ДПП
-    и видов мероприятий регламента, у каждого мероприятия — почему предложено; дефициты без
-    предложений — в `unanswered`. Ничего не сохраняется."""
+def suggest_route(route: RouteArg, as_json: JsonOpt = False) -> None:
+    """Предложить ИОМ по дефицитам входной диагностики: черновик плана из каталога ДПП и видов
+    мероприятий регламента, у каждого мероприятия — почему предложено; дефициты без
+    предложений названы. Ничего не сохраняется; с --json — план целиком для design_route.
+
+    Коды выхода: 0 — предложен; 1 — ИОМ не найден; 2 — неверный вызов; 3 — база данных
+    недоступна.
+
+    Пример: iom routes suggest demo-sakha-00003 --json
+    """
     routes = build_routes(Settings())
     try:
         found = routes.route(route)
@@ -184,4 +227,24 @@ def suggest_route(route: RouteArg) -> None:
         raise fail(error.message, 1) from None
     finally:
         routes.close()
-    emit_json(suggestion.model_dump(mode="json"))
+    if as_json:
+        emit_json(suggestion.model_dump(mode="json"))
+        return
+    plan = suggestion.plan
+    why = {reason.activity_id: reason.why for reason in suggestion.reasons}
+    emit_records(
+        f"Предложение по дефицитам (каталог ДПП версии {suggestion.catalogue_version})",
+        [a.model_dump(mode="json") | {"why": why[a.id]} for a in (plan.activities if plan else [])],
+        [
+            ("id", "№"),
+            ("title", "мероприятие"),
+            ("starts_on", "начало"),
+            ("ends_on", "окончание"),
+            ("why", "почему предложено"),
+        ],
+        lambda column, row: row[column],
+        as_json=False,
+        as_csv=False,
+    )
+    for deficit in suggestion.unanswered:
+        typer.echo(f"не найдено предложений: {deficit.name} (уровень «{deficit.level_name}»)")
