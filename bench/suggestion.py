@@ -158,8 +158,8 @@ def render(result: Result, config: str, load: str = "") -> str:
         [
             f"## {SECTION}",
             "",
-            f"`python -m bench.suggestion {config}` (in process through the app's ASGI interface,"
-            " the two requests alternating).",
+            f"`python -m bench.suggestion {config}` (PostgreSQL; in process through the app's"
+            " ASGI interface, the two requests alternating).",
             "",
             f"### A route suggested from its deficits, {result.programmes} programmes in the"
             " catalogue, against a read of the route",
