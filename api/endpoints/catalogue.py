@@ -32,7 +32,11 @@ from api.services import PrincipalDep, Services, ServicesDep
 
 KEEPERS = frozenset({Role.CENTRE_HEAD})
 """Who keeps the region's catalogue: the centre head (руководитель ЦНППМ)."""
-IMPORT_MEDIA = ("text/csv", "application/json", "application/vnd.openxmlformats-officedocument")
+IMPORT_MEDIA = (
+    "text/csv",
+    "application/json",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
 
 
 class CatalogueAnswer(BaseModel):
