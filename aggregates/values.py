@@ -328,12 +328,18 @@ RegistryNumber = Annotated[
 """A programme's number in the register of ДПП (реестровый номер)."""
 
 
+CATALOGUE_VERSIONS: Final = 1_000_000
+"""The most versions a region's ДПП catalogue is read at (a bound for what a client asks)."""
+
+
 class ProgrammeRef(Value):
     """An activity's ДПП: its registry number in a version of the region's catalogue (the
     version the designer saw: a later change of the catalogue does not change the plan)."""
 
     registry_number: RegistryNumber
-    catalogue_version: Annotated[int, Field(ge=1, description="Версия каталога ДПП региона.")]
+    catalogue_version: Annotated[
+        int, Field(ge=1, le=CATALOGUE_VERSIONS, description="Версия каталога ДПП региона.")
+    ]
 
 
 class Activity(Value):

@@ -23,7 +23,7 @@ from aggregates.errors import RoleError
 from aggregates.profiles import Profile
 from aggregates.programmes.catalogue import Catalogue
 from aggregates.programmes.values import Programme
-from aggregates.values import Role
+from aggregates.values import CATALOGUE_VERSIONS, Role
 from api.auth import Principal
 from api.endpoints.responses import problems
 from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
@@ -56,7 +56,10 @@ class CatalogueChanged(BaseModel):
 
 
 Number = Annotated[str, Path(description="Реестровый номер программы.", max_length=64)]
-Version = Annotated[int | None, Query(ge=1, description="Версия каталога; без неё — последняя.")]
+Version = Annotated[
+    int | None,
+    Query(ge=1, le=CATALOGUE_VERSIONS, description="Версия каталога; без неё — последняя."),
+]
 
 
 def require_keeper(principal: Principal) -> None:

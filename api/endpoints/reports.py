@@ -30,6 +30,11 @@ from projections.documents import render
 from projections.documents.methodists import build_methodists_report
 from projections.methodist_report import MethodistsReport, methodists_report
 
+WHEN = {
+    **REPORT_WHEN,
+    403: "Отчёт методистов получают методист (свой), руководитель ЦНППМ, аудитор и оператор"
+    " (`rule`: `report_role`).",
+}
 MethodistQuery = Annotated[
     Ident | None,
     Query(description="Один методист (id); без него — все методисты региона."),
@@ -105,7 +110,7 @@ def build_router() -> APIRouter:
         response_model=MethodistsReport,
         operation_id="get_methodists_report",
         summary="Отчёт методистов (данные)",
-        responses=problems(401, 403, 422, 503, when=REPORT_WHEN),
+        responses=problems(401, 403, 422, 503, when=WHEN),
     )
     router.add_api_route(
         "/document",
@@ -114,6 +119,6 @@ def build_router() -> APIRouter:
         response_class=Response,
         operation_id="get_methodists_document",
         summary="Отчёт методистов: DOCX или PDF",
-        responses={**REPORT_ANSWER, **problems(401, 403, 406, 422, 503, when=REPORT_WHEN)},
+        responses={**REPORT_ANSWER, **problems(401, 403, 406, 422, 503, when=WHEN)},
     )
     return router

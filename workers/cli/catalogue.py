@@ -19,7 +19,7 @@ from aggregates.profiles import UnknownProfileError
 from aggregates.programmes.orders import MASS_SHARE, count_deficits, propose_orders
 from aggregates.programmes.suggestion import suggest
 from aggregates.programmes.values import FORMAT_TITLES
-from aggregates.values import ACTIVITY_LEVEL_TITLES, Actor, Role
+from aggregates.values import ACTIVITY_LEVEL_TITLES, CATALOGUE_VERSIONS, Actor, Role
 from runtime.settings import Settings
 from workers.cli.output import database_errors, emit_json, emit_records, fail
 from workers.cli.route_ref import RouteArg
@@ -95,7 +95,9 @@ def import_file(
 @database_errors
 def list_programmes(
     region: RegionOpt,
-    version: Annotated[int | None, typer.Option(help="Версия каталога.", min=1)] = None,
+    version: Annotated[
+        int | None, typer.Option(help="Версия каталога.", min=1, max=CATALOGUE_VERSIONS)
+    ] = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
