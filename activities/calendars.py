@@ -1,11 +1,13 @@
 """The activity of the regions' calendars: a diagnostic campaign proposed to the region's centre
-(Sakha диагностика 5.1: at least twice a year) or the methodists' report's notice (Sakha актив
-6.2: June and December), in Russian, for the whole region.
+(Sakha диагностика 5.1: at least twice a year) or the methodists' report (Sakha актив 6.2: June
+and December), in Russian, for the whole region.
 
 A campaign is not a bare reminder: the centre head and the methodists get the proposal to plan
 it (`POST /campaigns`, `iom campaigns plan`) with its proposed key, and the earliest day it can
 be held if its participants are announced today (5.3: `notice_days` ahead), so the campaign,
-its participants, place and time are the centre's own events (`aggregates.campaign`).
+its participants, place and time are the centre's own events (`aggregates.campaign`). The
+report's firing makes the report (its DOCX and PDF, by the worker's `ReportMaker`) and says so
+in the notice.
 
 The dates follow from the moment the schedule fired, in the region's time zone: the campaign is
 held `notice_days` after it at the earliest; the report is due by the end of the month it fired
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,6 +39,10 @@ REPORT_PERIODS = {1: "за год", 2: "за полугодие", 4: "за кв�
 """The period a report covers, by the number of report months a year."""
 
 log = structlog.get_logger("iom.activities")
+
+ReportMaker = Callable[[str, date], str]
+"""Makes the region's methodists' report as of a date and says in Russian what it made (the
+composition root's `workers.reports`: the report is read from the monitoring projection)."""
 
 
 def days_phrase(days: int) -> str:
@@ -96,9 +103,12 @@ def month_end(day: date) -> date:
 class CalendarActivities:
     """Builds calendar notices from the profiles; the channels are the worker's."""
 
-    def __init__(self, profiles: ProfileCatalogue, channels: list[str]) -> None:
+    def __init__(
+        self, profiles: ProfileCatalogue, channels: list[str], report: ReportMaker | None = None
+    ) -> None:
         self.profiles = profiles
         self.channels = channels
+        self.report = report
 
     @activity.defn(name="calendar_notice", no_thread_cancel_exception=True)  # as routes.py
     def calendar_notice(self, firing: CalendarFiring) -> CalendarNotice:
@@ -116,6 +126,8 @@ class CalendarActivities:
         else:
             due_on = month_end(today)
             subject, text = report_text(profile, due_on)
+            if self.report is not None:  # the report itself, made as the schedule fires
+                text += "\n\n" + self.report(profile.id, today)
             recipients = REPORT_RECIPIENTS
         key = f"calendar:{request.kind}:{due_on.isoformat()}"
         log.info("calendar notice", profile=profile.key, key=key, channels=self.channels)

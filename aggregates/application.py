@@ -25,6 +25,7 @@ from aggregates.errors import (
 from aggregates.events import RouteEvent, RouteOpened
 from aggregates.persistence import OrjsonTranscoder, PydanticMapper, RouteSnapshot
 from aggregates.profiles import ProfileCatalogue, UnknownProfileError
+from aggregates.programmes.store import Catalogues
 from aggregates.route import Route
 from aggregates.timeline import Dated, route_on
 from aggregates.values import Acting, Actor
@@ -115,6 +116,8 @@ class Routes(Application[UUID]):
         self.profiles = profiles
         self.clock = clock
         self.snapshot_interval = snapshot_interval
+        self.catalogues = Catalogues(self, lambda: self.clock())  # noqa: PLW0108 - a clock set later
+        """The regions' ДПП catalogues, in the same store (a plan's activity may name a ДПП)."""
 
     def open(
         self, command: OpenRoute, actor: Actor, command_id: str, causation_id: str | None = None
@@ -194,7 +197,9 @@ class Routes(Application[UUID]):
         if earlier is not None:
             return Decision(route, [], earlier, fingerprint)
         command.require_running(route)
-        context = Context(actor, now or self.clock(), acting, self.profiles)
+        context = Context(
+            actor, now or self.clock(), acting, self.profiles, self.catalogues.programme
+        )
         command.require_acting(route, context)
         changes = command.decide(route, context)
         issue = Issue(context, command_id, causation_id, fingerprint)

@@ -315,6 +315,33 @@ class Diagnostic(Value):
         return dict(sorted(levels.items()))
 
 
+RegistryNumber = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, pattern=r"^[0-9A-Za-zА-Яа-яЁё][0-9A-Za-zА-Яа-яЁё._/-]{0,63}$"
+    ),
+    Field(
+        description="Реестровый номер программы ДПП: до 64 знаков — буквы, цифры, «.», «_», «/»,"
+        " «-»."
+    ),
+]
+"""A programme's number in the register of ДПП (реестровый номер)."""
+
+
+CATALOGUE_VERSIONS: Final = 1_000_000
+"""The most versions a region's ДПП catalogue is read at (a bound for what a client asks)."""
+
+
+class ProgrammeRef(Value):
+    """An activity's ДПП: its registry number in a version of the region's catalogue (the
+    version the designer saw: a later change of the catalogue does not change the plan)."""
+
+    registry_number: RegistryNumber
+    catalogue_version: Annotated[
+        int, Field(ge=1, le=CATALOGUE_VERSIONS, description="Версия каталога ДПП региона.")
+    ]
+
+
 class Activity(Value):
     """One planned activity (мероприятие) of the route."""
 
@@ -327,6 +354,9 @@ class Activity(Value):
     starts_on: Day
     ends_on: Day
     result_form: Name  # форма представления результата
+    # the ДПП the activity is (checked against the catalogue when designed); left out of the
+    # stored form when absent, so plans designed before it keep their hash
+    programme: ProgrammeRef | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class FinalPublicEvent(Value):

@@ -19,6 +19,7 @@ from api.edge import EdgeChecks
 from api.endpoints import (
     batch,
     campaigns,
+    catalogue,
     charts,
     commands,
     documents,
@@ -32,6 +33,8 @@ from api.endpoints import (
     proofs,
     queries,
     regulations,
+    reports,
+    suggestions,
     tasks,
     teachers,
     webhooks,
@@ -99,6 +102,9 @@ def create_app(settings: Settings, services: Services | OpenServices) -> FastAPI
     app.include_router(proofs.build_router())
     app.include_router(regulations.build_router())
     app.include_router(forms.build_router())
+    app.include_router(catalogue.build_router())
+    app.include_router(suggestions.build_router())
+    app.include_router(reports.build_router())
     app.include_router(webhooks.build_router())
     webhooks.document_events(app)
     app.include_router(health.build_router())

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from temporalio.service import RPCError
 
 from aggregates import errors
+from aggregates.checks import CHECKS, check_message
 from api.auth import AuthenticationError
 
 MEDIA_TYPE = "application/problem+json"
@@ -135,6 +136,7 @@ TITLES = {
     "not-acceptable": "Документ не выдаётся в запрошенном формате",
     "regulation-not-found": "Редакция регламента не найдена",
     "form-not-in-regulation": "Регламент ИОМ не предусматривает эту форму",
+    "programme-not-found": "Программа ДПП не найдена",
     "command-not-found": "Команда не найдена",
     "invalid-file": "Файл не прошёл проверку",
     "campaign-not-found": "Диагностика не найдена",
@@ -245,39 +247,6 @@ def respond(found: Problem, headers: dict[str, str] | None = None) -> JSONRespon
     )
 
 
-# Russian for the checks a request body most often fails (pydantic's error types).
-CHECKS = {
-    "missing": "поле обязательно",
-    "extra_forbidden": "такого поля нет",
-    "string_too_short": "строка короче допустимого",
-    "string_too_long": "строка длиннее допустимого",
-    "string_pattern_mismatch": "значение не соответствует формату",
-    "string_type": "ожидается строка",
-    "int_parsing": "ожидается целое число",
-    "int_type": "ожидается целое число",
-    "greater_than_equal": "значение меньше допустимого",
-    "less_than_equal": "значение больше допустимого",
-    "too_short": "слишком мало элементов",
-    "too_long": "слишком много элементов",
-    "date_from_datetime_parsing": "ожидается дата ГГГГ-ММ-ДД",
-    "date_parsing": "ожидается дата ГГГГ-ММ-ДД",
-    "datetime_parsing": "ожидается момент ISO 8601 с часовым поясом",
-    "date_type": "ожидается дата ГГГГ-ММ-ДД",
-    "literal_error": "значение не из допустимых",
-    "enum": "значение не из допустимых",
-    "uuid_parsing": "ожидается UUID",
-    "model_type": "ожидается объект JSON",
-    "dict_type": "ожидается объект JSON",
-    "list_type": "ожидается список",
-    "json_invalid": "тело запроса — не JSON",
-    "value_error": "значение неверно",
-    "text_unprintable": "недопустимый символ",
-    "date_implausible": "дата вне допустимого окна",
-}
-OWN_MESSAGES = frozenset({"text_unprintable", "date_implausible"})
-"""The engine's own checks: their Russian message names the character or the date at fault."""
-
-
 def field_path(location: tuple[Any, ...] | list[Any]) -> str:
     """A pydantic error location as a dotted path into the request (`body`, `query` and
     `path` left out: the field's own name)."""
@@ -296,9 +265,7 @@ def validation_problem(error: RequestValidationError) -> Problem:
         FieldProblem(
             field=field_path(e["loc"]),
             rule=str(e["type"]),
-            detail=str(e["msg"])
-            if e["type"] in OWN_MESSAGES
-            else CHECKS.get(str(e["type"]), "значение не подходит"),
+            detail=check_message(e),
         )
         for e in error.errors()
     ]

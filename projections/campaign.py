@@ -13,7 +13,8 @@ sums of these counts (`projections.documents.campaign`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, TypeVar
@@ -113,14 +114,28 @@ def _where(
     return clause, params
 
 
-def tracking_position(db: Db, view: ProjectionView) -> int:
-    """The last notification the projection of `view` has applied (0: not built)."""
+def _position(db: Db, view: ProjectionView) -> int:
+    """The position the projection's tables stand at, read in the caller's transaction."""
     spec = view.spec
     rows = db.fetchall(
         f"SELECT notification_id FROM {spec.tracking_table} WHERE application_name = %s",
         (spec.application_name,),
     )
     return int(rows[0]["notification_id"] or 0) if rows else 0
+
+
+@contextmanager
+def at_one_position(view: ProjectionView) -> Iterator[tuple[Db, int]]:
+    """A read-only transaction over the projection's tables at one position (REPEATABLE READ
+    on PostgreSQL, SQLite's read transaction), and that position; `ProjectionNotReadyError`
+    when the projection is not built."""
+    with view.transaction(commit=False) as db:
+        if db.dialect == "postgres":
+            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        position = _position(db, view)
+        if position == 0:
+            raise ProjectionNotReadyError
+        yield db, position
 
 
 def campaign_figures(
@@ -140,15 +155,10 @@ def campaign_figures(
         raise ValueError(f"the campaign is read from the {PROJECTION} projection")
     table = DIAGNOSTICS.name
     level, on, platform = "level", "taken_on", "platform"
-    with view.transaction(commit=False) as db:
+    with at_one_position(view) as (db, position):
         where, params = _where(
             db, region, kind=kind, starts_on=starts_on, ends_on=ends_on, route_ids=route_ids
         )
-        if db.dialect == "postgres":
-            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        position = tracking_position(db, view)
-        if position == 0:
-            raise ProjectionNotReadyError
         groups = db.fetchall(
             f"SELECT municipality_id, school_id, subject, COUNT(DISTINCT route_id) AS participants"
             f" FROM {table}{where} GROUP BY municipality_id, school_id, subject"

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from aggregates.profiles import STAGE_TITLES, Stage
 from aggregates.values import ROLE_TITLES, Role
 from projections.activities import ACTIVITIES
-from projections.campaign import ProjectionNotReadyError, tracking_position
+from projections.campaign import at_one_position
 from projections.dynamics import DEFICITS, DYNAMICS_TOTALS
 from projections.profiles import PROFILES
 from projections.routes import METHODIST_LOAD
@@ -295,12 +295,7 @@ def read_chart(view: ProjectionView, name: ChartName, scene: Scene) -> Chart:
     """The chart `name` of the scene's region, read in one snapshot of the
     monitoring projection. Raises `ProjectionNotReadyError` when the projection is not built."""
     spec = CHARTS[name]
-    with view.transaction(commit=False) as db:
-        if db.dialect == "postgres":
-            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        position = tracking_position(db, view)
-        if position == 0:
-            raise ProjectionNotReadyError
+    with at_one_position(view) as (db, position):
         categories, series = spec.read(db, scene)
     return Chart(
         name=name,

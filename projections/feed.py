@@ -11,8 +11,8 @@ the time the projection waits for the database.
 
 Events are read here rather than by the library's `ApplicationSubscription` so that an event
 type the projections do not know (a topic that no longer resolves, or a class of another
-aggregate) is skipped with a warning instead of stopping the projection; a diagnostic
-campaign's events, which share the store, are skipped without one.
+aggregate) is skipped with a warning instead of stopping the projection; the events of
+diagnostic campaigns and ДПП catalogues, which share the store, are skipped without one.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from aggregates import events
 from aggregates.campaign import CampaignEvent
 from aggregates.events import RouteEvent, RouteOpened
 from aggregates.profiles import Profile
+from aggregates.programmes.catalogue import CatalogueEvent
 
 Item = tuple[int, RouteEvent | None]
 """A notification id and its event (None when the event's type is unknown)."""
@@ -65,15 +66,19 @@ def event_class(topic: str) -> type[RouteEvent] | None:
     return cls if cls in known_events() else None
 
 
+OTHER_AGGREGATES = (CampaignEvent, CatalogueEvent)
+"""The events of the store's other aggregates: diagnostic campaigns and ДПП catalogues."""
+
+
 @cache
-def campaign_event(topic: str) -> bool:
-    """The topic names an event of a diagnostic campaign, the store's other aggregate: not a
-    route's, so no projection of routes applies it, and it is skipped without a warning."""
+def other_aggregates_event(topic: str) -> bool:
+    """The topic names an event of one of the store's other aggregates: not a route's, so no
+    projection of routes applies it, and it is skipped without a warning."""
     try:
         cls = resolve_topic(topic)
     except TopicError:
         return False
-    return isinstance(cls, type) and issubclass(cls, CampaignEvent)
+    return isinstance(cls, type) and issubclass(cls, OTHER_AGGREGATES)
 
 
 def read_event(mapper: Mapper[Any], stored: StoredEvent) -> RouteEvent | None:
@@ -121,7 +126,7 @@ class Decoder:
         """The notification's id and event (None when it is not a route's: with a warning when
         its type is unknown)."""
         event = read_event(self.mapper, notification)
-        if event is None and not campaign_event(notification.topic):
+        if event is None and not other_aggregates_event(notification.topic):
             structlog.get_logger().warning(
                 "projection.event_skipped",
                 projection=self.projection,

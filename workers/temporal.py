@@ -29,6 +29,7 @@ from projections.refusals import record_refusal
 from runtime.gateway import RouteGateway
 from runtime.settings import Settings
 from workers.context import build_operations
+from workers.reports import methodist_reports
 from workflows.bulk import BulkOperationWorkflow
 from workflows.calendars import RegionCalendarWorkflow
 from workflows.contracts import SEARCH_ATTRIBUTES
@@ -99,7 +100,8 @@ def route_worker(
         mail_to=settings.mail_to,
     )
     handlers = RouteActivities(routes, channels, partial(record_refusal, routes))
-    calendars = CalendarActivities(routes.profiles, sorted(channels))
+    reports = methodist_reports(routes, settings.data_dir)
+    calendars = CalendarActivities(routes.profiles, sorted(channels), reports)
     gateway = RouteGateway(client, routes, settings.task_queue)
     bulk = BulkActivities(operations or build_operations(settings), gateway)
     return Worker(

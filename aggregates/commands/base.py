@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -22,12 +22,14 @@ from aggregates.values import (
     Acting,
     Actor,
     Checked,
+    ProgrammeRef,
     Role,
     Value,
 )
 
 if TYPE_CHECKING:
     from aggregates.events import RouteEvent
+    from aggregates.programmes.values import Programme
     from aggregates.route import Route
 
 Change = tuple["type[RouteEvent]", dict[str, Any]]
@@ -42,6 +44,9 @@ class Context:
     now: datetime
     acting: Acting | None = None  # за руководителя: the head the actor acts for, by order
     profiles: ProfileCatalogue | None = None  # the editions the deployment knows (a migration)
+    # the ДПП a plan's activity names, in its version of its region's catalogue (None: not
+    # there); the application reads the catalogue, the aggregate stays without I/O
+    programme: Callable[[str, ProgrammeRef], Programme | None] | None = None
 
     def today(self, route: Route) -> date:
         """Today in the route's region: a date deadline is a date in the region's own zone."""

@@ -24,7 +24,15 @@ from aggregates.events import (
     RouteSubmitted,
 )
 from aggregates.profiles import AgreementStep, Profile, Stage
-from aggregates.values import LEAD_MONTHS, ROLE_TITLES, Digest, OptionalText, Plan, Text
+from aggregates.values import (
+    LEAD_MONTHS,
+    ROLE_TITLES,
+    Activity,
+    Digest,
+    OptionalText,
+    Plan,
+    Text,
+)
 
 if TYPE_CHECKING:
     from aggregates.route import Route
@@ -91,9 +99,31 @@ def check_plan(plan: Plan, route: Route, context: Context, field: str = "plan") 
             )
         if not directions and activity.direction is not None:
             raise invalid(f"{where}.direction", "регламент не делит мероприятия по направлениям")
+        if activity.programme is not None:
+            check_programme_ref(activity, route, context, where)
     check_final_event(plan, field)
     check_deficits(plan, route, field)
     check_programme(plan, route, field)
+
+
+def check_programme_ref(activity: Activity, route: Route, context: Context, where: str) -> None:
+    """An activity's ДПП is in the version of the region's catalogue it names, and addresses
+    a competence the activity builds."""
+    ref = activity.programme
+    assert ref is not None
+    found = context.programme(route.profile.id, ref) if context.programme else None
+    if found is None:
+        raise invalid(
+            f"{where}.programme",
+            f"программы ДПП № {ref.registry_number} нет в каталоге региона версии"
+            f" {ref.catalogue_version}",
+        )
+    addressed = {entry.competence for entry in found.addresses}
+    if not addressed & set(activity.competences):
+        raise invalid(
+            f"{where}.programme",
+            f"программа ДПП № {ref.registry_number} не направлена на компетенции мероприятия",
+        )
 
 
 def check_start(plan: Plan, route: Route, context: Context, field: str) -> None:

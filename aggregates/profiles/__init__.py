@@ -27,7 +27,7 @@ from pydantic import (
 from aggregates.profile_sources import SAFE_LOADER, profile_sources
 from aggregates.profiles.documents import Documents, upcast_documents
 from aggregates.profiles.duties import Place, Reagreement, Separation, upcast_reagreement
-from aggregates.values import Code, Name, OptionalName, Role, Text, Value, checking
+from aggregates.values import ActivityLevel, Code, Name, OptionalName, Role, Text, Value, checking
 
 
 class Stage(StrEnum):
@@ -112,6 +112,19 @@ class InstrumentRule(Value):
     clause: Name  # the regulation's clause, as a refusal cites it
 
 
+class ActivityKind(Value):
+    """A kind of activity the regulation names (вид мероприятия: открытый урок, мастер-класс,
+    стажировка…): what a suggested route proposes beside the catalogue's ДПП."""
+
+    title: Name
+    competences: list[Code] = Field(default_factory=list)  # those it builds; empty: any
+    level: ActivityLevel
+    organiser: Name
+    result_form: Name  # форма представления результата
+    weeks: Annotated[int, Field(ge=1, le=52)] = 4  # how long it usually takes
+    direction: Code | None = None  # the roadmap direction, where the region has them
+
+
 class Profile(Value):
     """A region's regulation as data. `id` and `version` together name one edition."""
 
@@ -154,6 +167,14 @@ class Profile(Value):
     requires_groups: bool = False  # the route belongs to a problem, creative or project group
     # what a diagnostic campaign's instrument must hold (editions stored before: no rules)
     instrument_rules: list[InstrumentRule] = Field(default_factory=list)
+    # the kinds of activity a suggested route proposes (none: the catalogue's ДПП only); left
+    # out of the stored form when empty, so editions stored before keep their hash chains
+    activity_kinds: list[ActivityKind] = Field(
+        default_factory=list, exclude_if=lambda kinds: not kinds
+    )
+    # the roadmap direction a ДПП of the catalogue goes under in a suggested route, where the
+    # region has directions
+    programme_direction: Code | None = Field(default=None, exclude_if=lambda code: code is None)
 
     @property
     def key(self) -> str:
@@ -199,6 +220,15 @@ class Profile(Value):
         kinds = [rule.rule for rule in self.instrument_rules]
         if len(kinds) != len(set(kinds)):
             raise ValueError("an instrument rule may appear only once in instrument_rules")
+        known = {entry.code for entry in self.competences}
+        directions = {entry.code for entry in self.directions}
+        for kind in self.activity_kinds:
+            if not set(kind.competences) <= known:
+                raise ValueError(f"activity kind {kind.title!r} names an unknown competence")
+            if kind.direction is not None and kind.direction not in directions:
+                raise ValueError(f"activity kind {kind.title!r}: no direction {kind.direction!r}")
+        if self.programme_direction is not None and self.programme_direction not in directions:
+            raise ValueError("programme_direction must be one of the region's directions")
         return self
 
     def instrument_rule(self, kind: InstrumentRuleKind) -> InstrumentRule | None:

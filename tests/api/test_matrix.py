@@ -46,7 +46,8 @@ from aggregates.application import Routes
 from aggregates.operation import Operation, Operations
 from aggregates.personal import OfficialCard, TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage
-from aggregates.values import Role
+from aggregates.programmes.values import Programme
+from aggregates.values import Actor, Role
 from api.app import create_app
 from api.auth import TokenVerifier
 from api.glossary import EXAMPLES
@@ -174,6 +175,21 @@ TABLE: dict[str, Rule] = {
     "get_official": Rule("official", EVERYONE - MANAGERS, reads=True),
     "delete_official": Rule("official", EVERYONE - MANAGERS),
     "get_document_check": Rule("route", EVERYONE - REGION_WIDE, reads=True),
+    "list_programmes": Rule("regulation", reads=True),  # the region's catalogue: everyone's
+    "get_programme": Rule("regulation", reads=True),
+    "put_programme": Rule("region", EVERYONE - {Role.CENTRE_HEAD}),
+    "withdraw_programme": Rule("region", EVERYONE - {Role.CENTRE_HEAD}),
+    "import_programmes": Rule("region", EVERYONE - {Role.CENTRE_HEAD}),
+    "propose_programmes": Rule("region", EVERYONE - REGION_WIDE, reads=True),
+    "suggest_route": READ_ROUTE,  # nothing saved: a read of the route in reach
+    # the token's own report (a methodist's own, the region's for the region-wide roles): no
+    # target to name, in reach whatever the case
+    "get_methodists_report": Rule(
+        "regulation", EVERYONE - REGION_WIDE - {Role.METHODIST}, reads=True
+    ),
+    "get_methodists_document": Rule(
+        "regulation", EVERYONE - REGION_WIDE - {Role.METHODIST}, reads=True
+    ),
 }
 """Every operation that takes a token, classified (see the module's docstring)."""
 
@@ -194,14 +210,17 @@ UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 SHEET = TeacherSheet.model_validate(EXAMPLES["TeacherSheet"])
 CARD = EXAMPLES["OfficialCard"]
 MISSING = "00000000-0000-4000-8000-000000000000"
+PROGRAMME = Programme.model_validate(EXAMPLES["Programme"])
+"""The one programme of Sakha's catalogue in the store."""
 
 
 def example(op: dict[str, Any]) -> Any:
     """The operation's body, from its schema's example in the document."""
     body = op.get("requestBody")
-    if body is None:
+    schema = body["content"].get("application/json", {}).get("schema", {}) if body else {}
+    if "$ref" not in schema:  # no body, or a file (sent empty)
         return None
-    ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    ref = schema["$ref"].rsplit("/", 1)[1]
     return DOCUMENT["components"]["schemas"][ref]["examples"][0]
 
 
@@ -263,6 +282,8 @@ def build(path: Path, catalogue: ProfileCatalogue) -> Template:
                 "balakhta", "https://foreign.example/iom", SECRET, [], "operator-balakhta"
             ),
         ]
+        centre = Actor(id="centre-head-sakha", role=Role.CENTRE_HEAD)
+        routes.catalogues.put(routes.profiles.latest("sakha"), [PROGRAMME], centre, "matrix")
         sakha = write_demo(routes, "sakha", 2, until=Stage.IMPLEMENTATION)
         balakhta = write_demo(routes, "balakhta", 1, until=Stage.IMPLEMENTATION)
         for name in PROJECTIONS:
@@ -445,6 +466,7 @@ def request_for(name: str, target: Target) -> Request:
         .replace("{operation_id}", target.operation_id)
         .replace("{official_id}", target.methodist_id)
         .replace("{code}", DocumentCode(uuid.UUID(target.route_id), 1, "0" * 10).text)
+        .replace("{registry_number}", PROGRAMME.registry_number)
     )
     assert "{" not in filled, f"{name}: a path parameter the matrix does not fill: {filled}"
     asked = Request(method, filled, body=example(op))

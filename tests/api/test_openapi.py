@@ -12,9 +12,13 @@ import aggregates.campaign_commands
 import aggregates.migration
 import aggregates.personal
 import aggregates.profiles
+import aggregates.programmes.orders
+import aggregates.programmes.suggestion
+import aggregates.programmes.values
 import aggregates.route
 import aggregates.values
 import api.campaign_models
+import api.endpoints.catalogue
 import api.endpoints.charts
 import api.endpoints.health
 import api.endpoints.migration
@@ -22,12 +26,14 @@ import api.endpoints.officials
 import api.endpoints.operations
 import api.endpoints.proofs
 import api.endpoints.regulations
+import api.endpoints.suggestions
 import api.endpoints.tasks
 import api.endpoints.teachers
 import api.models
 import api.problems
 import api.webhook_models
 import projections.charts
+import projections.methodist_report
 from aggregates.commands import COMMANDS
 from api.endpoints.commands import PERSON_COMMANDS
 from api.listings import MODELS as LIST_MODELS
@@ -54,6 +60,12 @@ MODULES = (
     aggregates.campaign,
     aggregates.campaign_commands,
     api.campaign_models,
+    aggregates.programmes.values,
+    aggregates.programmes.suggestion,
+    aggregates.programmes.orders,
+    api.endpoints.catalogue,
+    api.endpoints.suggestions,
+    projections.methodist_report,
 )
 
 

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from aggregates.checks import CHECKS
 from aggregates.profiles import Stage
 from aggregates.values import Role
-from api.problems import CHECKS, DOMAIN_KINDS, TITLES, domain_problem, kinds_table, problem
+from api.problems import DOMAIN_KINDS, TITLES, domain_problem, kinds_table, problem
 from tests.api.conftest import Direct
 from tests.api.support import Portal
 from workers.demo import DemoRoute

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ import pytest
 from aggregates.application import Routes
 from aggregates.deadlines import timers
 from aggregates.profiles import ProfileCatalogue, load_profiles
-from bench import api, campaign_import, console, workflows
+from bench import api, campaign_import, console, suggestion, workflows
 from bench import charts as charts_bench
 from bench import projections as bench
 from bench import tasks as tasks_bench
@@ -189,3 +190,14 @@ def test_campaign_import_bench_at_a_tiny_size() -> None:
     assert report.import_rate > 0 and report.batch_rate > 0
     section = campaign_import.render(report)
     assert section.startswith(f"## {campaign_import.SECTION}\n") and "Ratio" in section
+
+
+def test_the_suggestion_benchmark_at_a_tiny_size(tmp_path: Path) -> None:
+    store = Store("sqlite", f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+    result = asyncio.run(suggestion.measure(store, programmes=50, samples=4, warmup=1))
+    _positive(result.suggestion, 4)
+    _positive(result.read, 4)
+    assert result.programmes == 50 and result.activities > 0 and result.ratio > 0
+    section = suggestion.render(result, "--programmes 50 --samples 4")
+    assert "50 programmes in the catalogue" in section
+    assert section.endswith(f"{suggestion.END}\n")

@@ -30,6 +30,8 @@ READS = {
     "campaigns list",
     "campaigns show",
     "audit verify-document",
+    "catalogue list",
+    "catalogue orders",
     "health",
     "monitor activities",
     "monitor agreement",
@@ -49,6 +51,7 @@ READS = {
     "officials show",
     "profiles",
     "projections status",
+    "routes suggest",  # suggests a plan, saves nothing
     "shadow",  # reads the store, Temporal; writes only a scratch database it drops
 }
 """Commands that only read: each must take --json."""
@@ -63,8 +66,10 @@ WRITES = {
     "campaigns close",
     "campaigns import",
     "campaigns plan",
+    "catalogue import",
     "demo",
     "docs campaign",  # writes a document
+    "docs methodists",  # writes a document (or prints the report's data)
     "docs render",
     "ops bulk run",
     "ops cancel",

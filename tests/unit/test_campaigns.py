@@ -28,7 +28,7 @@ from aggregates.errors import DomainError
 from aggregates.events import IntermediateDiagnosticRecorded, RouteOpened
 from aggregates.profiles import Profile, Stage
 from aggregates.values import Actor, Diagnostic, Role
-from projections.feed import campaign_event
+from projections.feed import other_aggregates_event
 from tests.unit.conftest import Clock
 from workers.demo import DemoRoute
 
@@ -218,7 +218,8 @@ def test_an_intermediate_diagnostic_is_kept_with_its_dynamics(app: Routes) -> No
     refused(lambda: app.execute(route_id, same_day, methodist, "i2"), "content")
 
 
-def test_a_campaigns_events_are_passed_over_by_the_routes_projections_without_a_warning() -> None:
-    assert campaign_event(get_topic(CampaignPlanned))
-    assert not campaign_event(get_topic(RouteOpened))  # a route's: applied
-    assert not campaign_event("aggregates.gone:EventOfOld")  # unknown: skipped with a warning
+def test_other_aggregates_events_are_passed_over_by_the_routes_projections_quietly() -> None:
+    assert other_aggregates_event(get_topic(CampaignPlanned))
+    assert other_aggregates_event(get_topic(ProgrammesPut))
+    assert not other_aggregates_event(get_topic(RouteOpened))  # a route's: applied
+    assert not other_aggregates_event("aggregates.gone:EventOfOld")  # unknown: a warning

@@ -18,6 +18,9 @@ COMMANDS = {
     "campaigns": Lazy(
         "workers.cli.campaigns", "campaigns", "Диагностики: оповещение, загрузка результатов."
     ),
+    "catalogue": Lazy(
+        "workers.cli.catalogue", "catalogue", "Каталог ДПП региона: загрузка, версии, заказ ДПП."
+    ),
     "demo": Lazy("workers.cli.demo", "demo", "Демонстрационные ИОМ региона."),
     "docs": Lazy("workers.cli.docs", "docs", "Документы ИОМ и отчёты о диагностике."),
     "health": Lazy("workers.cli.health", "health", "Отвечают ли хранилище, Temporal, обработчик."),
@@ -32,6 +35,7 @@ COMMANDS = {
         "workers.cli.projections", "projections", "Проекции: где стоят, пересборка."
     ),
     "projector": Lazy("workers.cli.projections", "projector", "Вести проекции."),
+    "routes": Lazy("workers.cli.catalogue", "routes_cli", "ИОМ, предложенный по дефицитам."),
     "shadow": Lazy(
         "workers.cli.shadow", "shadow", "Новый код на всей истории — перед развёртыванием."
     ),

@@ -1,4 +1,5 @@
-"""`iom docs`: the documents of a route (at any version or moment) and campaign reports."""
+"""`iom docs`: the documents of a route (at any version or moment), campaign reports and the
+methodists' report."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -14,6 +16,7 @@ from aggregates.errors import CampaignNotFoundError, RouteNotFoundError
 from aggregates.personal import PersonalDataUnreadableError
 from aggregates.profiles import UnknownProfileError
 from projections.campaign import ProjectionNotReadyError
+from projections.catalog import open_projection
 from projections.documents import (
     CampaignOptions,
     FormNotOfferedError,
@@ -22,7 +25,9 @@ from projections.documents import (
     render,
     route_document,
 )
+from projections.documents.methodists import build_methodists_report
 from projections.documents.model import Document
+from projections.methodist_report import methodists_report
 from runtime.settings import Settings
 from workers.cli.output import database_errors, emit_json, fail
 from workers.cli.route_ref import AsOfDateOpt, AsOfOpt, RouteArg, VersionOpt, check_point
@@ -234,3 +239,44 @@ def campaign(  # typer passes every parameter by name
     except ProjectionNotReadyError as error:
         raise fail(error.message, 1) from None
     _write(document, fmt, output, as_json)
+
+
+@docs.command("methodists")
+@database_errors
+def methodists(  # typer passes every parameter by name
+    *,
+    region: Annotated[str, typer.Option(help="Регион (id регламента), например sakha.")],
+    methodist: Annotated[
+        str | None, typer.Option("--methodist", help="Один методист (id); без него — все.")
+    ] = None,
+    fmt: Annotated[
+        FileFormat | None, typer.Option("--format", help="Формат файла: `docx` или `pdf`.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Куда записать файл (с --format).")
+    ] = None,
+) -> None:
+    """Отчёт методистов в ЦНППМ (актив 6.2, июнь и декабрь): ИОМ каждого методиста, этапы,
+    мероприятия выполненные, невыполненные и просроченные, динамика компетенций. Без --format —
+    данные JSON; с --format и -o — документ. Данные — из проекции мониторинга.
+
+    Коды выхода: 0 — выведен или записан; 1 — проекция ещё не построена; 2 — неверный вызов.
+
+    Пример: iom docs methodists --region sakha --format docx -o methodists.docx
+    """
+    if (fmt is None) != (output is None):
+        raise fail("укажите --format и -o вместе (или ни одного — для JSON)")
+    routes = build_routes(Settings())
+    try:
+        profile = routes.profiles.latest(region)
+        today = routes.clock().astimezone(ZoneInfo(profile.time_zone)).date()
+        view = open_projection(routes, "monitoring").view
+        report = methodists_report(view, region, today, methodist)
+    except UnknownProfileError as error:
+        raise fail(str(error)) from None
+    except ProjectionNotReadyError as error:
+        raise fail(error.message, 1) from None
+    if fmt is None or output is None:
+        emit_json(report.model_dump(mode="json"))
+        return
+    _write(build_methodists_report(report, profile, routes.clock()), fmt, output, as_json=False)
