@@ -27,6 +27,7 @@ from aggregates.commands import RecordIntermediateDiagnostic
 from aggregates.errors import DomainError
 from aggregates.events import IntermediateDiagnosticRecorded, RouteOpened
 from aggregates.profiles import Profile, Stage
+from aggregates.programmes.catalogue import ProgrammesPut
 from aggregates.values import Actor, Diagnostic, Role
 from projections.feed import other_aggregates_event
 from tests.unit.conftest import Clock
