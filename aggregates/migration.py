@@ -130,6 +130,7 @@ def problems(route: Route, target: Profile, mapping: EditionMapping) -> list[Obs
         mapping.competence,
         {entry.code for entry in target.competences},
         target,
+        rule="mapping_competence",
     )
     directions = {a.direction for a in route.plan.activities} if route.plan else set()
     found += _used_problems(
@@ -138,6 +139,7 @@ def problems(route: Route, target: Profile, mapping: EditionMapping) -> list[Obs
         lambda code: mapping.direction(code) or code,
         {entry.code for entry in target.directions},
         target,
+        rule="mapping_direction",
     )
     if target.directions and None in directions:
         found.append(
@@ -157,6 +159,7 @@ def problems(route: Route, target: Profile, mapping: EditionMapping) -> list[Obs
             lambda role: mapping.party(Role(role)).value,
             _roles(target),
             target,
+            rule="mapping_step",
         )
     return found + _term_problems(route, target)
 
@@ -264,16 +267,17 @@ def _used_problems(
     mapped: Callable[[str], str],
     known: set[str],
     target: Profile,
+    *,
+    rule: str,
 ) -> list[Obstacle]:
-    """Each item the route uses must map to one the new edition has."""
-    rule = {"agreement": "step"}.get(kind, kind.removesuffix("s"))
+    """Each item the route uses must map to one the new edition has (else refused on `rule`)."""
     found = []
     for code, where in sorted(used.items()):
         after = mapped(code)
         if after not in known:
             found.append(
                 Obstacle(
-                    f"mapping_{rule}",
+                    rule,
                     f"mapping.{kind}.{code}",
                     f"«{code}» ({where}) не переходит в редакцию {target.key}: в ней нет"
                     f" «{after}», и соответствие {KINDS[kind]} не называет замену",

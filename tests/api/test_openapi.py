@@ -76,8 +76,8 @@ def model_named(name: str) -> Any:
         return by_command[name]
     if name in LIST_MODELS:
         return LIST_MODELS[name]
-    for module in (*MODULES, api.endpoints.health):
-        if hasattr(module, name):
+    for module in (*MODULES, api.endpoints.health):  # a class: `Reason` is a text elsewhere
+        if isinstance(getattr(module, name, None), type):
             return getattr(module, name)
     raise AssertionError(f"no model named {name}")
 

@@ -75,6 +75,7 @@ WRITES = {
     "ops cancel",
     "ops extend-deadline",
     "ops incidents",  # lists; with --repair, repairs by a bulk operation
+    "ops migrate",  # with --dry-run, only checks
     "ops pause",
     "ops reassign-methodist",
     "ops replace-methodist",

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from aggregates.application import Routes
+from aggregates.profiles import ProfileCatalogue, load_profiles
 from projections.catalog import catch_up
 from projections.documents import (
-    ROUTE_DOCUMENTS,
     CampaignOptions,
     Cell,
     Document,
@@ -28,6 +28,7 @@ from projections.documents import (
     Section,
     Table,
     campaign_document,
+    forms_of,
     render,
     route_document,
 )
@@ -77,7 +78,7 @@ def test_the_longest_reason_an_activity_was_not_done_prints_whole_in_every_docum
     assert 3900 < len(REASON) <= 4000
     route_id = drive_filled(app, region, reason_only, today=TODAY.date())
     assert REASON in [r.reason for r in app.route(route_id).activities.values()]
-    for kind in ROUTE_DOCUMENTS:
+    for kind in forms_of(app.route(route_id).profile):
         document = route_document(app, route_id, kind)
         pdf = "\n".join(pdf_pages(render(document, "pdf")))
         _, docx = word(render(document, "docx"))
@@ -90,6 +91,14 @@ def test_the_longest_reason_an_activity_was_not_done_prints_whole_in_every_docum
 
 
 routes = count(1)
+
+
+PLACES = [
+    (region, kind)
+    for region in REGIONS
+    for kind in (*forms_of(ProfileCatalogue(load_profiles()).latest(region)), "campaign")
+]
+"""Each region with each of its own forms (`documents.forms`), and its campaign report."""
 
 
 @dataclass(frozen=True)
@@ -113,9 +122,8 @@ class Draw:
 )
 @given(
     draw=st.builds(
-        Draw,
-        region=st.sampled_from(REGIONS),
-        kind=st.sampled_from([*ROUTE_DOCUMENTS, "campaign"]),
+        lambda place, **rest: Draw(*place, **rest),
+        place=st.sampled_from(PLACES),
         alphabet=st.lists(st.sampled_from(ALPHABET), min_size=8, max_size=60, unique=True),
         seed=st.integers(min_value=0, max_value=2**32 - 1),
         spaces=st.sampled_from([0.0, 0.02, 0.2]),
