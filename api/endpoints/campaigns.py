@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 
 from aggregates.campaign import Campaign
 from aggregates.campaign_commands import (
+    ORGANISERS,
     AnnounceCampaign,
     CampaignCommand,
     Candidate,
@@ -32,7 +33,7 @@ from aggregates.campaign_commands import (
 )
 from aggregates.campaigns import Campaigns
 from aggregates.errors import CampaignNotFoundError, InvalidCommandError, RoleError
-from aggregates.values import Role
+from aggregates.values import ROLE_TITLES, Role
 from api.campaign_models import (
     AnnounceRequest,
     CampaignView,
@@ -57,6 +58,14 @@ def _campaigns(services: ServicesDep) -> Campaigns:
     return Campaigns(services.routes)
 
 
+def _organiser(principal: PrincipalDep) -> None:
+    """Refuse, before anything is looked up, a role that does not organise diagnostics (the
+    campaign's commands refuse it too: this answers alike whatever the campaign)."""
+    if principal.role not in ORGANISERS:
+        titles = ", ".join(ROLE_TITLES[r] for r in ORGANISERS if r is not Role.SYSTEM)
+        raise RoleError("role", f"диагностики региона проводят {titles}")
+
+
 def _own(campaigns: Campaigns, principal: PrincipalDep, campaign_id: UUID) -> Campaign:
     """The campaign, if it is of the caller's region and the caller may read it."""
     if principal.role not in READERS:
@@ -74,6 +83,7 @@ async def _run(
     command: CampaignCommand,
     key: str | None,
 ) -> dict[str, Any]:
+    _organiser(principal)
     campaigns = _campaigns(services)
     command_id = command_id_for(principal.region, principal.actor.id, require_key(key))
 
@@ -96,6 +106,7 @@ async def plan_campaign(
     """Запланировать диагностику профессиональных дефицитов региона: вид (входная,
     промежуточная, итоговая), платформа, инструментарий (проверяется по правилам регламента,
     отказ называет пункт), сроки, группы с местом и временем."""
+    _organiser(principal)
     campaigns = _campaigns(services)
     command_id = command_id_for(principal.region, principal.actor.id, require_key(idempotency_key))
 
@@ -147,6 +158,8 @@ async def announce_campaign(
     """Оповестить участников о месте и времени диагностики: педагоги ОО, муниципалитетов,
     предметов или списка, с открытыми ИОМ региона. Оповещение позже срока регламента
     (Якутия: не позднее чем за 3 дня) отклоняется с указанием пункта."""
+    _organiser(principal)  # the role and the campaign first: nothing of the region's teachers
+    await asyncio.to_thread(_own, _campaigns(services), principal, campaign_id)  # before them
     chosen = Chosen(body.school_ids, body.municipality_ids, body.subjects, body.teacher_ids)
 
     def resolve() -> list[dict[str, Any]]:
@@ -220,6 +233,7 @@ async def import_campaign_results(
     ошибках ничего не записывается; затем результат каждого педагога вносится в его ИОМ как
     входная, промежуточная или итоговая диагностика, ровно один раз при любом числе повторов
     того же файла."""
+    _organiser(principal)
     data = await request.body()
     if len(data) > MAX_FILE:
         raise ProblemError(413, "payload-too-large", f"файл больше {MAX_FILE // 1024 // 1024} МБ")

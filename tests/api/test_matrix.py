@@ -43,6 +43,8 @@ from adapters.document_code import DocumentCode
 from adapters.operation_store import operation_env
 from adapters.personal import OfficialsStore, PersonalDataStore
 from aggregates.application import Routes
+from aggregates.campaign_commands import ORGANISERS, PlanCampaign
+from aggregates.campaigns import Campaigns
 from aggregates.operation import Operation, Operations
 from aggregates.personal import OfficialCard, TeacherSheet
 from aggregates.profiles import ProfileCatalogue, Stage
@@ -76,8 +78,12 @@ Kind = Literal[
     "region",
     "regulation",
     "official",
+    "campaign",
+    "campaigns",
 ]  # region: a report of the token's region, no target to name; regulation: open to everyone;
-# official: a person in the registry of officials, kept by the managers for the whole portal
+# official: a person in the registry of officials, kept by the managers for the whole portal;
+# campaign: a diagnostic campaign, the region's (every school's people reach it); campaigns:
+# the token's region's campaigns, no target to name
 
 REGION_WIDE = frozenset({Role.CENTRE_HEAD, Role.AUDITOR, Role.OPERATOR})
 MANAGERS = frozenset({Role.OPERATOR, Role.CENTRE_HEAD})
@@ -152,6 +158,21 @@ TABLE: dict[str, Rule] = {
     ),
     "get_campaign_report": Rule("region", EVERYONE - REGION_WIDE, reads=True),
     "list_charts": Rule("region", EVERYONE - REGION_WIDE, reads=True),
+    "plan_campaign": Rule("campaigns", EVERYONE - set(ORGANISERS)),
+    "list_campaigns": Rule("campaigns", frozenset({Role.TEACHER}), reads=True),
+    "get_campaign": Rule("campaign", frozenset({Role.TEACHER}), reads=True),
+    "list_campaign_participants": Rule("campaign", frozenset({Role.TEACHER}), reads=True),
+    **{
+        name: Rule("campaign", EVERYONE - set(ORGANISERS))
+        for name in (
+            "announce_campaign",
+            "mark_campaign_attendance",
+            "hold_campaign",
+            "close_campaign",
+            "import_campaign_results",
+        )
+    },
+    "list_diagnostics": PER_ROUTE_LIST,
     "get_chart": Rule("region", EVERYONE - REGION_WIDE, reads=True),
     "replace_methodist": Rule("region", EVERYONE - MANAGERS),
     "migrate_route": Rule("route", EVERYONE - {Role.OPERATOR}),
@@ -242,6 +263,7 @@ class Target:
     delivery_id: str
     webhook_url: str
     operation_id: str  # a bulk operation of the token's region (Sakha), the same for every case
+    campaign_id: str  # a diagnostic campaign of the case's region (Sakha's, Balakhta's)
 
     def secrets(self) -> list[str]:
         """What a refusal must not carry (unless the request itself named it)."""
@@ -291,6 +313,7 @@ def build(path: Path, catalogue: ProfileCatalogue) -> Template:
         personal = PersonalDataStore.from_recorder(routes.recorder)
         personal.create_tables()
         operation_id = started_operation(path, sakha[0])
+        campaigns = {region: planned_campaign(routes, region) for region in ("sakha", "balakhta")}
         officials = OfficialsStore.from_recorder(routes.recorder)
         officials.create_tables()
         targets: dict[Case, Target] = {}
@@ -312,12 +335,27 @@ def build(path: Path, catalogue: ProfileCatalogue) -> Template:
                 delivery_id=str(delivery["delivery_id"]),
                 webhook_url=str(hook["url"]),
                 operation_id=str(operation_id),
+                campaign_id=campaigns[route.profile.id],
             )
     finally:
         routes.close()
     own, other = targets["own"], targets["other_school"]
     assert own.school_id != other.school_id and own.methodist_id != other.methodist_id
     return Template(path, targets)
+
+
+def planned_campaign(routes: Routes, region: str) -> str:
+    """A diagnostic campaign of the region, planned by its centre head (an instrument of 16
+    tasks, a quarter of them methodical: within every region's rules); its id."""
+    tasks = [
+        {"number": n, "competences": ["methodical"], "focus": "methodical" if n <= 4 else "both"}
+        for n in range(1, 17)
+    ]
+    plan = PlanCampaign.model_validate(
+        EXAMPLES["PlanCampaign"] | {"instrument": EXAMPLES["Instrument"] | {"tasks": tasks}}
+    )
+    actor = Actor(id=f"centre-head-{region}", role=Role.CENTRE_HEAD)
+    return str(Campaigns(routes).plan(region, plan, actor, f"matrix-{region}").campaign_id)
 
 
 def started_operation(path: Path, route_id: UUID) -> UUID:
@@ -467,6 +505,7 @@ def request_for(name: str, target: Target) -> Request:
         .replace("{official_id}", target.methodist_id)
         .replace("{code}", DocumentCode(uuid.UUID(target.route_id), 1, "0" * 10).text)
         .replace("{registry_number}", PROGRAMME.registry_number)
+        .replace("{campaign_id}", target.campaign_id)
     )
     assert "{" not in filled, f"{name}: a path parameter the matrix does not fill: {filled}"
     asked = Request(method, filled, body=example(op))
@@ -515,9 +554,12 @@ def in_reach(name: str, role: Role, case: Case) -> bool:
             return case == "own"
         return True
     # The registry of officials is the portal's, not a region's: no reach to hold.
-    if case == "other_region":  # no target: the region's own subscriptions or report, always;
-        return kind in {"webhooks", "region", "regulation", "official"}  # regulations: public
-    if case == "own" or kind in {"webhook", "webhooks", "regulation", "official"}:
+    # No target: the region's own subscriptions, report or campaigns, always; regulations: public.
+    if case == "other_region":
+        return kind in {"webhooks", "region", "regulation", "official", "campaigns"}
+    # A campaign is the region's: every school's people reach it.
+    everyone = {"webhook", "webhooks", "regulation", "official", "campaign", "campaigns"}
+    if case == "own" or kind in everyone:
         return True
     if kind == "teacher":
         return role is Role.CENTRE_HEAD
@@ -661,7 +703,7 @@ def check(
         return
     if in_reach(name, role, case):
         assert answer.status != 401, f"{where}: {answer.text}"
-        if rule.kind in {"webhooks", "region"} and case == "other_region":  # nothing of it
+        if rule.kind in {"webhooks", "region", "campaigns"} and case == "other_region":
             for secret in target.secrets():
                 assert secret not in answer.text, f"{where}: leaks {secret}"
         if rule.reads:
