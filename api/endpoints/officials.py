@@ -19,6 +19,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from adapters.personal import OfficialsStore
 from aggregates.errors import RoleError
@@ -29,10 +30,12 @@ from aggregates.personal import (
     PersonalDataErasedError,
     PersonalDataUnreadableError,
 )
+from aggregates.text import accepted
 from aggregates.values import Actor, Ident, Role, Text
 from api.auth import Principal
 from api.endpoints.responses import problems
 from api.glossary import EXAMPLES
+from api.paging import invalid
 from api.problems import ProblemError
 from api.services import PrincipalDep, Services, ServicesDep
 
@@ -144,6 +147,10 @@ async def delete_official(
     Уничтожение записывается (кто, когда, основание; без персональных данных); повтор
     возвращает первую запись. Оператору и руководителю ЦНППМ; другим — 403."""
     require_registry_role(principal)
+    try:  # a query parameter is not a checked model's field: its text is checked here
+        reason = accepted(reason, multiline=True)
+    except PydanticCustomError as error:
+        raise invalid("reason", error.type, f"поле reason: {error.message()}") from None
     actor = Actor(id=principal.subject, role=principal.role)
     return await asyncio.to_thread(_store(services).erase, official_id, actor, reason)
 

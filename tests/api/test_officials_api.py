@@ -75,6 +75,16 @@ async def test_the_registry_is_kept_by_the_operator_and_the_centre_head(
     assert "Петрова А. С., региональный методист, ЦНППМ ИРОиПК" in text
     assert methodist not in text
 
+    unprintable = await region.client.delete(
+        f"/officials/{methodist}", params={"reason": "\u058b"}, headers=centre
+    )
+    assert unprintable.status_code == 422, unprintable.text
+    assert (unprintable.json()["field"], unprintable.json()["rule"]) == (
+        "reason",
+        "text_unprintable",
+    )
+    still = await region.client.get(f"/officials/{methodist}", headers=operator)
+    assert still.status_code == 200  # nothing erased
     erased = await region.client.delete(
         f"/officials/{methodist}", params={"reason": "заявление № 17"}, headers=centre
     )
