@@ -23,6 +23,7 @@ from aggregates.values import Role
 from api.access import task_scope
 from api.endpoints.monitoring import Cursor, Limit
 from api.endpoints.responses import problems
+from api.iso import IsoDate
 from api.limits import page_limit
 from api.paging import PageAsk, read_page
 from api.services import PrincipalDep, Services, ServicesDep
@@ -168,7 +169,7 @@ StateParam = Annotated[
 ]
 RouteParam = Annotated[UUID | None, Query(description="Идентификатор ИОМ.")]
 DueBefore = Annotated[
-    date | None, Query(description="Срок не позднее этой даты (ГГГГ-ММ-ДД), включительно.")
+    IsoDate | None, Query(description="Срок не позднее этой даты (ГГГГ-ММ-ДД), включительно.")
 ]
 
 

@@ -144,6 +144,9 @@ async def test_filters_summary_and_the_endpoint_that_completes_a_task(
     assert [r["id"] for r in await walk(client, teacher, route=route)] == [rows[0]["id"]]
     bad = await client.get("/tasks", params={"kind": "fly"}, headers=teacher)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "kind"
+    number = await client.get("/tasks", params={"due_before": "0.0"}, headers=teacher)
+    assert number.status_code == 422  # a number is no date (pydantic would read a Unix time)
+    assert number.json()["errors"][0]["field"] == "due_before"
     # The methodist's summary: counts by kind and state, overdue first.
     methodist = token(portal, Role.METHODIST)
     summary = (await client.get("/tasks/summary", headers=methodist)).json()
