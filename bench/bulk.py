@@ -32,7 +32,7 @@ from uuid import UUID
 
 from aggregates.application import Routes
 from aggregates.profiles import Stage
-from bench.sections import write_section
+from bench.sections import publish
 from bench.servers import dev_server
 from bench.store import machine
 from projections.catalog import catch_up
@@ -182,10 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
         result = asyncio.run(measure(url, args.routes, baseline))
-    section = render(result)
-    if args.write:
-        write_section(args.write, SECTION, END, section)
-    print(section)
+    publish(render(result), args.write, SECTION, END)
 
 
 if __name__ == "__main__":

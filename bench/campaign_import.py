@@ -40,7 +40,7 @@ from api.auth import Principal
 from api.endpoints.batch import Item, decide_diagnostics, save
 from api.models import RecordDiagnosticsRequest
 from bench.projections import store
-from bench.sections import write_section
+from bench.sections import publish
 from bench.store import machine
 from runtime.campaign_import import import_results
 from runtime.settings import Settings, store_env
@@ -297,9 +297,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write", type=Path, metavar="BENCHMARKS.md")
     args = parser.parse_args(argv)
     section = render(run(args.backend, args.teachers))
-    print(section)
-    if args.write:
-        write_section(args.write, SECTION, END, section)
+    publish(section, args.write, SECTION, END)
 
 
 if __name__ == "__main__":

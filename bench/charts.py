@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +42,7 @@ from api.idempotency import IdempotencyStore
 from api.portal_tokens import portal_claims, sign_hs256
 from api.services import Services
 from bench.projections import scale, write_log
-from bench.sections import write_section
+from bench.sections import load_line, publish
 from bench.store import Stats, postgres_store
 from projections.catalog import PROJECTIONS, catch_up, open_projection
 from projections.charts import CHARTS
@@ -211,12 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     given = parser.parse_args(argv)
     result = run(given.events, given.routes, given.samples, given.warmup)
     config = f"--events {given.events} --routes {given.routes} --samples {given.samples}"
-    cores = os.cpu_count() or 1
-    load = f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on {cores} cores."
-    section = render(result, config, load)
-    print(section)
-    if given.write is not None:
-        write_section(given.write, SECTION, END, section)
+    publish(render(result, config, f"{load_line()}."), given.write, SECTION, END)
 
 
 if __name__ == "__main__":

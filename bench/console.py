@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from api.console.session import COOKIE
 from api.idempotency import IdempotencyStore
 from api.portal_tokens import portal_claims
 from api.services import Services
-from bench.sections import write_section
+from bench.sections import load_line, publish
 from bench.store import CACHE_ON, Stats, Store, build_long_route, open_routes, postgres_store
 from runtime.gateway import RouteGateway
 from runtime.settings import Settings
@@ -163,15 +162,11 @@ def main(argv: list[str] | None = None) -> None:
     with postgres_store() as store:
         result = asyncio.run(measure(store, given.events, given.samples, given.warmup))
     config = f"--events {given.events} --samples {given.samples}"
-    cores = os.cpu_count() or 1
     load = (
-        f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on {cores} cores (a busy"
-        " machine stretches both tails alike: the p50 ratio is the page's own cost)."
+        f"{load_line()} (a busy machine stretches both tails alike: the p50 ratio is the page's"
+        " own cost)."
     )
-    section = render(result, config, load)
-    print(section)
-    if given.write is not None:
-        write_section(given.write, SECTION, END, section)
+    publish(render(result, config, load), given.write, SECTION, END)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import time
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ from api.auth import TokenVerifier
 from api.idempotency import IdempotencyStore
 from api.portal_tokens import portal_claims
 from api.services import Services
-from bench.sections import write_section
+from bench.sections import load_line, publish
 from bench.store import CACHE_ON, Stats, Store, open_routes, postgres_store
 from runtime.gateway import RouteGateway
 from runtime.settings import Settings
@@ -192,15 +191,11 @@ def main(argv: list[str] | None = None) -> None:
     with postgres_store() as store:
         result = asyncio.run(measure(store, given.programmes, given.samples, given.warmup))
     config = f"--programmes {given.programmes} --samples {given.samples}"
-    cores = os.cpu_count() or 1
     load = (
-        f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on {cores} cores (a"
-        " shared, loaded machine: the figures are indicative, the ratio more than the times)."
+        f"{load_line()} (a shared, loaded machine: the figures are indicative, the ratio more"
+        " than the times)."
     )
-    section = render(result, config, load)
-    print(section)
-    if given.write is not None:
-        write_section(given.write, SECTION, END, section)
+    publish(render(result, config, load), given.write, SECTION, END)
 
 
 if __name__ == "__main__":
