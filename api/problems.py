@@ -100,10 +100,11 @@ class ProblemError(Exception):
         *,
         rule: str | None = None,
         field: str | None = None,
+        errors_: list[FieldProblem] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
-        self.problem = problem(status, kind, detail, rule=rule, field=field)
+        self.problem = problem(status, kind, detail, rule=rule, field=field, errors_=errors_)
         self.headers = headers or {}
 
 

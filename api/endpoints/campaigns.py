@@ -41,9 +41,9 @@ from api.campaign_models import (
     ParticipantView,
     campaign_view,
 )
-from api.endpoints.responses import problems
+from api.endpoints.responses import XLSX, file_body, problems
 from api.idempotency import IdempotencyKey, command_id_for, require_key
-from api.problems import FieldProblem, ProblemError, problem
+from api.problems import FieldProblem, ProblemError
 from api.services import PrincipalDep, ServicesDep
 from projections.routes import Chosen, open_routes_of
 from runtime.campaign_import import ImportRefusedError, import_results
@@ -254,8 +254,7 @@ async def import_campaign_results(
     try:
         return await asyncio.to_thread(run)
     except ImportRefusedError as error:
-        refusal = ProblemError(422, "invalid-file", error.message)
-        refusal.problem = problem(
+        raise ProblemError(
             422,
             "invalid-file",
             error.message,
@@ -269,8 +268,7 @@ async def import_campaign_results(
                 )
                 for p in error.problems
             ],
-        )
-        raise refusal from None
+        ) from None
 
 
 def build_router() -> APIRouter:
@@ -334,16 +332,6 @@ def build_router() -> APIRouter:
         operation_id="import_campaign_results",
         summary="Загрузка результатов диагностики",
         responses=problems(400, 401, 403, 404, 409, 413, 422),
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "text/csv": {"schema": {"type": "string", "format": "binary"}},
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                        "schema": {"type": "string", "format": "binary"}
-                    },
-                },
-            }
-        },
+        openapi_extra=file_body("text/csv", XLSX),
     )
     return router

@@ -25,18 +25,14 @@ from aggregates.programmes.catalogue import Catalogue
 from aggregates.programmes.values import Programme
 from aggregates.values import CATALOGUE_VERSIONS, Role
 from api.auth import Principal
-from api.endpoints.responses import problems
+from api.endpoints.responses import XLSX, file_body, problems
 from api.idempotency import IdempotencyKey, Keyed, answer_once, request_hash, require_key
-from api.problems import FieldProblem, ProblemError, problem
+from api.problems import FieldProblem, ProblemError
 from api.services import PrincipalDep, Services, ServicesDep
 
 KEEPERS = frozenset({Role.CENTRE_HEAD})
 """Who keeps the region's catalogue: the centre head (руководитель ЦНППМ)."""
-IMPORT_MEDIA = (
-    "text/csv",
-    "application/json",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-)
+IMPORT_MEDIA = ("text/csv", "application/json", XLSX)
 
 
 class CatalogueAnswer(BaseModel):
@@ -230,8 +226,7 @@ async def import_programmes(
 
 def refused_file(error: ProgrammeFileError) -> ProblemError:
     """A file refused whole, each bad row one of the problem's `errors`."""
-    refused = ProblemError(422, "invalid-file", str(error), rule="file_rows", field="body")
-    refused.problem = problem(
+    return ProblemError(
         422,
         "invalid-file",
         str(error),
@@ -244,7 +239,6 @@ def refused_file(error: ProgrammeFileError) -> ProblemError:
             for found in error.problems
         ],
     )
-    return refused
 
 
 def build_router() -> APIRouter:
@@ -276,15 +270,7 @@ def build_router() -> APIRouter:
         operation_id="import_programmes",
         summary="Загрузить файл программ ДПП",
         responses=problems(400, 401, 403, 409, 413, 422),
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    media: {"schema": {"type": "string", "format": "binary"}}
-                    for media in IMPORT_MEDIA
-                },
-            }
-        },
+        openapi_extra=file_body(*IMPORT_MEDIA),
     )
     router.add_api_route(
         "/{registry_number}",

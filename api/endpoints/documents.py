@@ -29,7 +29,7 @@ from api.access import may_read_route_sheet, require_region_role, visible_route
 from api.auth import Principal
 from api.endpoints.commands import RouteId
 from api.endpoints.queries import AsOf, AsOfDate, Version, past
-from api.endpoints.responses import problems
+from api.endpoints.responses import BINARY, problems
 from api.iso import IsoDate
 from api.paging import invalid
 from api.problems import ProblemError
@@ -212,7 +212,6 @@ async def get_document(
     return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
-BINARY = {"schema": {"type": "string", "format": "binary"}}
 ANSWER: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Файл документа: PDF или DOCX, по заголовку `Accept`.",

@@ -1,4 +1,5 @@
-"""The error answers each endpoint documents (all RFC 9457 problem details)."""
+"""The error answers each endpoint documents (all RFC 9457 problem details), and the files it
+takes or gives as bodies."""
 
 from __future__ import annotations
 
@@ -38,3 +39,13 @@ def problems(
         }
         for status in statuses
     }
+
+
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+"""A file, as a body's or an answer's content."""
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_body(*media: str) -> dict[str, Any]:
+    """An endpoint's `openapi_extra` for a request whose body is a file of one of `media`."""
+    return {"requestBody": {"required": True, "content": dict.fromkeys(media, BINARY)}}
