@@ -43,6 +43,16 @@ if TYPE_CHECKING:
 CampaignChange = tuple["type[CampaignEvent]", dict[str, object]]
 
 ORGANISERS = (Role.CENTRE_HEAD, Role.METHODIST, Role.OPERATOR, Role.SYSTEM)
+
+
+def require_organiser(role: Role, what: str) -> None:
+    """Refuse `what` (a campaign's command, or any work on campaigns) to a role that does not
+    organise diagnostics."""
+    if role not in ORGANISERS:
+        titles = ", ".join(ROLE_TITLES[r] for r in ORGANISERS)
+        raise RoleError("role", f"{what} выполняет {titles}, а не {ROLE_TITLES[role]}")
+
+
 """Who organises a diagnostic (Sakha диагностика 5.2: the centre's specialists, the institute's
 teachers, the municipal coordinators)."""
 
@@ -63,12 +73,7 @@ class CampaignCommand(Command):
 
     def require_organiser(self, context: Context) -> None:
         """Refuse unless the actor organises diagnostics."""
-        if context.actor.role not in ORGANISERS:
-            titles = ", ".join(ROLE_TITLES[r] for r in ORGANISERS)
-            raise RoleError(
-                "role",
-                f"«{self.title}» выполняет {titles}, а не {ROLE_TITLES[context.actor.role]}",
-            )
+        require_organiser(context.actor.role, f"«{self.title}»")
 
     def require_status(self, campaign: Campaign, *statuses: Status) -> None:
         """Refuse unless the campaign is in one of `statuses`."""

@@ -22,7 +22,6 @@ from fastapi.responses import JSONResponse
 
 from aggregates.campaign import Campaign
 from aggregates.campaign_commands import (
-    ORGANISERS,
     AnnounceCampaign,
     CampaignCommand,
     Candidate,
@@ -30,10 +29,11 @@ from aggregates.campaign_commands import (
     HoldCampaign,
     MarkAttendance,
     PlanCampaign,
+    require_organiser,
 )
 from aggregates.campaigns import Campaigns
 from aggregates.errors import CampaignNotFoundError, InvalidCommandError, RoleError
-from aggregates.values import ROLE_TITLES, Role
+from aggregates.values import Role
 from api.campaign_models import (
     AnnounceRequest,
     CampaignView,
@@ -61,9 +61,7 @@ def _campaigns(services: ServicesDep) -> Campaigns:
 def _organiser(principal: PrincipalDep) -> None:
     """Refuse, before anything is looked up, a role that does not organise diagnostics (the
     campaign's commands refuse it too: this answers alike whatever the campaign)."""
-    if principal.role not in ORGANISERS:
-        titles = ", ".join(ROLE_TITLES[r] for r in ORGANISERS if r is not Role.SYSTEM)
-        raise RoleError("role", f"диагностики региона проводят {titles}")
+    require_organiser(principal.role, "Планирование и проведение диагностики")
 
 
 def _own(campaigns: Campaigns, principal: PrincipalDep, campaign_id: UUID) -> Campaign:
