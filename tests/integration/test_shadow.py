@@ -185,3 +185,20 @@ def test_a_snapshot_the_new_aggregate_disagrees_with_is_named(database_url: str)
         assert "term: в снимке «7», новым кодом «1»" in finding.detail
     finally:
         routes.close()
+
+
+def test_an_edition_edited_in_place_is_named(database_url: str, live: Routes) -> None:
+    shipped = load_profiles()
+    sakha = shipped["sakha@1"]
+    edited = sakha.model_copy(update={"methodist_capacity": sakha.methodist_capacity + 1})
+    new_code = Routes(
+        store_env(database_url), profiles=ProfileCatalogue(shipped | {"sakha@1": edited})
+    )
+    try:
+        report = check_store(new_code)
+    finally:
+        new_code.close()
+
+    (finding,) = [f for f in report.findings if f.part == "edition"]
+    assert finding.where == "sakha@1" and finding.route_id is None
+    assert "methodist_capacity" in finding.detail and "sakha@2" in finding.detail

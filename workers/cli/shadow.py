@@ -23,7 +23,7 @@ from workers.shadow.run import Report
 from workers.shadow.run import shadow as run_shadow
 from workers.temporal import WORKFLOWS
 
-PARTS = {"route": "ИОМ", "table": "таблица", "workflow": "процесс"}
+PARTS = {"edition": "редакция", "route": "ИОМ", "table": "таблица", "workflow": "процесс"}
 
 
 @database_errors

@@ -9,13 +9,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 from uuid import UUID
 
-Part = Literal["route", "table", "workflow"]
+Part = Literal["edition", "route", "table", "workflow"]
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One difference: which check found it (`part`), where (a chain, a snapshot, a table, a
-    workflow id), the route it concerns if any, and what differs, in Russian."""
+    """One difference: which check found it (`part`), where (an edition, a chain, a snapshot, a
+    table, a workflow id), the route it concerns if any, and what differs, in Russian."""
 
     part: Part
     where: str

@@ -18,6 +18,7 @@ from projections.catalog import datastore_of
 from projections.monitoring import MonitoringProjection
 from projections.routes import ROUTES
 from projections.tables import Key
+from workers.shadow.editions import check_editions
 from workers.shadow.findings import Counts, Finding
 from workers.shadow.histories import replay
 from workers.shadow.routes import check_route
@@ -55,8 +56,10 @@ async def shadow(
 
 
 def check_store(live: Routes, started: Started | None = None) -> Report:
-    """Every route through the new aggregate, then every projection rebuilt and compared."""
+    """The editions met against the new code's, every route through the new aggregate, then
+    every projection rebuilt and compared."""
     report = Report()
+    report.findings, report.notes = check_editions(live)
     tables = read_tables(datastore_of(live), live.name)
     report.notes += tables.notes
     trail = _trail(tables.rows.get(AUDIT.name, {}))
