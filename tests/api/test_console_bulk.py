@@ -22,6 +22,7 @@ from aggregates.profiles import Stage
 from aggregates.values import Role
 from api.app import create_app
 from api.auth import TokenVerifier
+from api.console import POLICY
 from api.idempotency import IdempotencyStore
 from api.services import Services
 from projections.catalog import catch_up
@@ -60,6 +61,17 @@ def hidden(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
 
 
+def strict(answer: httpx.Response) -> None:
+    """A console page under the policy: no script or style inline (a script only as a file)."""
+    assert answer.headers["content-security-policy"] == POLICY
+    html = answer.text
+    assert "<style" not in html and "style=" not in html
+    assert re.findall(r"<script[^>]*>", html) in (
+        [],
+        ['<script src="/console/static/progress.js" defer>'],
+    )
+
+
 async def finished(client: httpx.AsyncClient, page: str) -> str:
     """The operation's page once it has no route left."""
     found = ""
@@ -68,6 +80,7 @@ async def finished(client: httpx.AsyncClient, page: str) -> str:
         nonlocal found
         answer = await client.get(page)
         assert answer.status_code == 200, answer.text
+        strict(answer)
         found = answer.text
         return "data-refresh" not in found
 
@@ -94,11 +107,13 @@ async def test_an_operator_previews_runs_and_reads_the_report(
             'href="/console/bulk"' in listing.text and 'href="/console/incidents"' in listing.text
         )
         assert "Массовых операций в регионе ещё не было." in listing.text
+        strict(listing)
         assert 'href="/console/bulk"' in (await client.get("/console/operations")).text
 
         form = await client.get("/console/bulk/new", params={"action": "extend_deadline"})
         for label in ("Новый срок", "Срок (ключ", "Причина", "Заявка", "Этап ИОМ"):
             assert label in form.text
+        strict(form)
         bad = await client.get(
             "/console/bulk/preview",
             params=PAUSE | {"action": "extend_deadline", "param.deadline": "a", "param.until": "x"},
@@ -117,6 +132,7 @@ async def test_an_operator_previews_runs_and_reads_the_report(
         preview = await client.get("/console/bulk/preview", params=PAUSE)
         assert preview.status_code == 200, preview.text
         assert "ИОМ под фильтром: 3." in preview.text
+        strict(preview)
         assert preview.text.count("<td>будет применено</td>") == 3  # the store decides alone
         for route_id in mine:
             assert f'href="/console/routes/{route_id}"' in preview.text
@@ -198,6 +214,7 @@ async def test_incidents_listed_and_repaired_from_the_page(
         csrf = await signed_in(client, portal.token(Role.OPERATOR, "operator-sakha"))
         page = await client.get("/console/incidents")
         assert page.status_code == 200, page.text
+        strict(page)
         assert "процесс прерван" in page.text and "сбой узла" in page.text
         assert "процесс не выполняется" in page.text
         assert str(idle) in page.text and str(healthy) not in page.text

@@ -1,7 +1,7 @@
 """The console as a person's browser meets it: the app served by uvicorn on a free port (in a
-thread of the test, or on its event loop), and Debian's chromium driven by Playwright with every name but 127.0.0.1
-unresolvable (`tests.support.browser.OFFLINE`): nothing is downloaded, nothing loads from
-outside."""
+thread of the test, or on its event loop), and Debian's chromium driven by Playwright with every
+name but 127.0.0.1 unresolvable (`tests.support.browser.OFFLINE`): nothing is downloaded,
+nothing loads from outside."""
 
 from __future__ import annotations
 
