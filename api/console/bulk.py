@@ -116,7 +116,7 @@ async def preview(
     values = {
         "fields": fields,
         "shown": shown,
-        "query": compose.query_words(body.query.given()),
+        "query": compose.query_words(asked.query.given()),
         "given_params": compose.params_words(body.params),
         "body": body,
         "titles": STATUS_TITLES,

@@ -48,6 +48,8 @@ PARAMS: dict[str, str] = {
     "mapping": "Соответствие компетенций старой и новой редакции (JSON)",
 }
 """The actions' parameters, labelled (a parameter not here is shown by its name)."""
+SUMMARY = {"region": "Регион", "route_ids": "Перечень ИОМ"}
+"""Labels of an operation's filter where the form's own do not fit a summary."""
 OVERDUE = {"yes": True, "no": False}
 PARTIES = {
     role.value: title
@@ -168,7 +170,7 @@ def body_of(fields: dict[str, str]) -> OperationBody:
 def query_words(query: dict[str, Any]) -> list[tuple[str, str]]:
     """An operation's filter in words: each field's label and its value."""
     return [
-        (FILTERS.get(name, "Регион" if name == "region" else name), value_words(name, value))
+        (SUMMARY.get(name) or FILTERS.get(name, name), value_words(name, value))
         for name, value in query.items()
     ]
 
