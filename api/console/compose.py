@@ -17,7 +17,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from activities.bulk import ACTIONS, BulkAction
 from activities.routes import invalid_payload
@@ -35,7 +35,7 @@ FILTERS: dict[str, str] = {
     "waiting_on": "Ждёт согласования стороны",
     "overdue": "Просроченные мероприятия",
     "edition": "Редакция регламента (например sakha@1)",
-    "route_ids": "Перечень ИОМ вместо фильтра (идентификаторы через пробел или с новой строки)",
+    "route_ids": "Перечень ИОМ вместо фильтра (идентификаторы через пробел или запятую)",
 }
 """The filter fields of `RouteQuery` the form offers (the region is the token's), labelled."""
 PARAMS: dict[str, str] = {
@@ -45,7 +45,7 @@ PARAMS: dict[str, str] = {
     "order": "Распорядительный акт",
     "key": "Уведомление (ключ)",
     "edition": "Новая редакция регламента (например sakha@2)",
-    "mapping": "Соответствие компетенций старой и новой редакции (JSON)",
+    "mapping": "Соответствие компетенций старой и новой редакции (JSON одной строкой)",
 }
 """The actions' parameters, labelled (a parameter not here is shown by its name)."""
 SUMMARY = {"region": "Регион", "route_ids": "Перечень ИОМ"}
@@ -68,7 +68,7 @@ class ParamField:
 
     name: str
     label: str
-    kind: str  # "date", "json" (a structure, as JSON text) or "text"
+    kind: str  # "date" or "text" (a structure as JSON text)
     required: bool
 
 
@@ -116,15 +116,23 @@ def param_fields(action: BulkAction) -> list[ParamField]:
     """The action's parameters, as the form draws them."""
     found = []
     for name, info in action.params.model_fields.items():
-        is_model = isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
-        kind = "date" if info.annotation is date else "json" if is_model else "text"
+        kind = "date" if info.annotation is date else "text"
         found.append(ParamField(name, PARAMS.get(name, name), kind, info.is_required()))
     return found
 
 
 def given(fields: dict[str, str]) -> dict[str, str]:
-    """The operation's fields a person filled (the run's own left out)."""
-    return {k: v for k, v in fields.items() if v.strip() and k not in NOT_FORM}
+    """The operation's fields a person filled (the run's own left out), the list of routes
+    separated by single spaces."""
+    filled = {k: v for k, v in fields.items() if v.strip() and k not in NOT_FORM}
+    if "route_ids" in filled:
+        filled["route_ids"] = " ".join(listed(filled["route_ids"]))
+    return filled
+
+
+def listed(text: str) -> list[str]:
+    """The route ids of the form's list (separated by spaces or commas)."""
+    return re.split(r"[\s,;]+", text.strip())
 
 
 def body_of(fields: dict[str, str]) -> OperationBody:
@@ -135,7 +143,7 @@ def body_of(fields: dict[str, str]) -> OperationBody:
     if "overdue" in query:
         query["overdue"] = OVERDUE.get(query["overdue"], query["overdue"])
     if "route_ids" in query:
-        query["route_ids"] = re.split(r"[\s,;]+", query["route_ids"].strip())
+        query["route_ids"] = listed(query["route_ids"])
         if len(query) > 1:
             raise InvalidCommandError(
                 "content",

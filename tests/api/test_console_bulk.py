@@ -129,6 +129,15 @@ async def test_an_operator_previews_runs_and_reads_the_report(
         assert stranger.status_code == 403
         assert f"ИОМ {theirs} не из региона оператора" in stranger.text
 
+        named = ", ".join(str(r) for r in running)  # a list of routes
+        chosen = await client.get(
+            "/console/bulk/preview", params={**PAUSE, "stage": "", "route_ids": named}
+        )
+        assert "ИОМ под фильтром: 2." in chosen.text
+        assert hidden(chosen.text)["route_ids"] == " ".join(map(str, running))
+        both = await client.get("/console/bulk/preview", params=PAUSE | {"route_ids": named})
+        assert both.status_code == 422 and "не сочетается с фильтрами" in both.text
+
         preview = await client.get("/console/bulk/preview", params=PAUSE)
         assert preview.status_code == 200, preview.text
         assert "ИОМ под фильтром: 3." in preview.text
