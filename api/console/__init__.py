@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.console import operations
+from api.console import bulk, incidents, operations
 from api.console.pages import PageError, build_router, day, role_title, when
 from api.console.session import CsrfError, SignedOutError, forget
 
@@ -88,5 +88,7 @@ def install(app: FastAPI) -> None:
     app.mount(f"{PREFIX}/static", static, name="console-static")
     router = build_router()
     operations.add_routes(router)
+    bulk.add_routes(router)
+    incidents.add_routes(router)
     app.include_router(router)
     app.add_middleware(ConsoleHeaders)

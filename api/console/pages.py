@@ -40,6 +40,7 @@ from api.console.session import (
     same_site,
 )
 from api.endpoints.charts import WHAT, chart_of
+from api.endpoints.operations import may_operate
 from api.endpoints.webhooks import MANAGERS
 from api.limits import page_limit
 from api.paging import PageAsk
@@ -121,11 +122,13 @@ def draw(request: Request, name: str, signed_in: Session | None, **values: Any) 
     status = values.pop("status", 200)
     templates: Environment = request.app.state.console_templates
     role = signed_in.principal.role if signed_in is not None else None
+    bulk = signed_in is not None and may_operate(signed_in.principal)
     html = templates.get_template(name).render(
         session=signed_in,
         stages=STAGE_TITLES,
         charted=role in REGION_ROLES,
         operated=role in MANAGERS,
+        bulk=bulk,
         **values,
     )
     return HTMLResponse(html, status_code=status)

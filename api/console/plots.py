@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from matplotlib import rc_context
@@ -76,10 +76,15 @@ def drawn_as(form: str) -> Callable[[Chart], bytes]:
 
 
 def table_csv(chart: Chart) -> bytes:
-    """The chart's figures as CSV (`;`-separated, with a BOM: what a Russian Excel opens)."""
+    """The chart's figures as CSV."""
+    return csv_of(chart.rows())
+
+
+def csv_of(rows: Iterable[Sequence[object]]) -> bytes:
+    """Rows as CSV (`;`-separated, with a BOM: what a Russian Excel opens)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerows(chart.rows())
+    writer.writerows(rows)
     return ("\ufeff" + out.getvalue()).encode()
 
 

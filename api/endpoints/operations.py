@@ -19,8 +19,9 @@ from uuid import UUID
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from activities.workflow_incidents import Incident
 from aggregates.errors import OperationNotFoundError, RoleError
-from aggregates.operation import Operation, Operations, RouteOutcome
+from aggregates.operation import Operation, RouteOutcome
 from aggregates.values import Name, Role, Text
 from api.auth import Principal
 from api.endpoints.responses import problems
@@ -149,10 +150,41 @@ def desk(services: Services) -> OperationDesk:
     return OperationDesk(services.gateway, services.operations)
 
 
+def may_operate(principal: Principal) -> bool:
+    """Whether the principal runs bulk operations (the operator)."""
+    return principal.role is Role.OPERATOR
+
+
 def operator(principal: Principal) -> None:
     """Refuse anyone but an operator."""
-    if principal.role is not Role.OPERATOR:
+    if not may_operate(principal):
         raise RoleError("role", "массовые операции выполняет оператор")
+
+
+def operation_id_of(principal: Principal, key: str) -> UUID:
+    """The id of the operation the principal starts under an idempotency key: a retried start
+    under the same key finds the same operation."""
+    return uuid.uuid5(OPERATION_NAMESPACE, f"{principal.subject}/{key}")
+
+
+def regional_operation(services: Services, principal: Principal, operation_id: UUID) -> Operation:
+    """The operation, if started on the principal's region; else not found (blocking)."""
+    operation = desk(services).status(operation_id)
+    if operation.query.get("region") != principal.region:
+        raise OperationNotFoundError("not_found", f"операция {operation_id} не найдена")
+    return operation
+
+
+def regional_operations(services: Services, principal: Principal) -> list[Operation]:
+    """The latest operations on the principal's region, newest first (blocking)."""
+    found = services.operations.all() if services.operations else []
+    return [o for o in found if o.query.get("region") == principal.region]
+
+
+async def regional_incidents(services: Services, principal: Principal) -> list[Incident]:
+    """The broken route workflows of the principal's region."""
+    found = await desk(services).incidents()
+    return [i for i in found if services.routes.route(i.route_id).profile.id == principal.region]
 
 
 def request_of(body: OperationBody, principal: Principal, services: Services) -> BulkRequest:
@@ -228,7 +260,7 @@ async def run_operation(
     key = require_key(idempotency_key)
     operator(principal)
     request = await asyncio.to_thread(request_of, body, principal, services)
-    operation_id = uuid.uuid5(OPERATION_NAMESPACE, f"{principal.subject}/{key}")
+    operation_id = operation_id_of(principal, key)
     operation = await desk(services).run(operation_id, request)
     return answer(operation, outcomes=False)
 
@@ -241,9 +273,7 @@ async def operation_status(
 ) -> OperationAnswer:
     """Ход и итог операции по каждому ИОМ: применено, отклонено (с правилом), пропущен."""
     operator(principal)
-    operation = await asyncio.to_thread(desk(services).status, operation_id)
-    if operation.query.get("region") != principal.region:
-        raise OperationNotFoundError("not_found", f"операция {operation_id} не найдена")
+    operation = await asyncio.to_thread(regional_operation, services, principal, operation_id)
     return answer(operation)
 
 
@@ -252,9 +282,7 @@ async def list_operations(
 ) -> list[OperationAnswer]:
     """Последние массовые операции, новые первыми (без итогов по ИОМ)."""
     operator(principal)
-    operations: Operations | None = services.operations
-    found = await asyncio.to_thread(operations.all) if operations else []
-    theirs = [o for o in found if o.query.get("region") == principal.region]
+    theirs = await asyncio.to_thread(regional_operations, services, principal)
     return [answer(o, outcomes=False) for o in theirs]
 
 
@@ -263,8 +291,7 @@ async def list_incidents(*, principal: PrincipalDep, services: ServicesDep) -> l
     действие раз за разом не удаётся, или расходится с хранилищем; с последней ошибкой и
     исправлением (массовая операция repair)."""
     operator(principal)
-    found = await desk(services).incidents()
-    theirs = [i for i in found if services.routes.route(i.route_id).profile.id == principal.region]
+    theirs = await regional_incidents(services, principal)
     return [
         IncidentAnswer(route_id=i.route_id, kind=i.kind, error=i.error, repair=i.repair)
         for i in theirs

@@ -27,7 +27,7 @@ from tests.api.conftest import direct_app
 from tests.api.support import Portal
 from tests.support.accessibility import violations
 from tests.support.artifacts import artifacts
-from tests.support.console import offline_browser, served
+from tests.support.console import offline_browser, served, shot, sign_in, watched
 from workers.demo import write_demo
 
 
@@ -70,40 +70,14 @@ def console(pg_url: str, portal: Portal, catalogue: ProfileCatalogue) -> Iterato
 @pytest.fixture
 def page(console: Console) -> Iterator[Page]:
     """A fresh page of the offline browser; no page may break the CSP or leave the server."""
-    with offline_browser() as browser:
-        context = browser.new_context(accept_downloads=True, locale="ru-RU")
-        opened = context.new_page()
-        broken: list[str] = []
-        outside: list[str] = []
-        opened.on("console", lambda m: broken.append(m.text) if "Policy" in m.text else None)
-        opened.on(
-            "request",
-            lambda r: None if r.url.startswith(console.base) else outside.append(r.url),
-        )
+    with offline_browser() as browser, watched(browser, console.base) as opened:
         yield opened
-        context.close()
-        assert broken == [], broken  # nothing the Content-Security-Policy refused
-        assert outside == [], outside  # nothing asked of anyone but the console
-
-
-def shot(page: Page, name: str) -> None:
-    page.screenshot(path=artifacts("console") / f"{name}.png", full_page=True)
-
-
-def sign_in(page: Page, console: Console, token: str) -> None:
-    page.goto(f"{console.base}/console/routes")
-    expect(page).to_have_url(re.compile(r"/console/login\?reason=signed_out$"))
-    expect(page.get_by_role("status")).to_contain_text("Войдите в консоль")
-    shot(page, "01-login")
-    page.get_by_label("Токен, выданный порталом").fill(token)
-    page.get_by_role("button", name="Войти").click()
-    expect(page).to_have_url(f"{console.base}/console/routes")
 
 
 def test_an_auditor_finds_reads_verifies_and_exports_a_route(
     console: Console, page: Page, portal: Portal
 ) -> None:
-    sign_in(page, console, portal.token(Role.AUDITOR, "auditor-1"))
+    sign_in(page, console.base, portal.token(Role.AUDITOR, "auditor-1"))
     links = page.locator("a[href^='/console/routes/']")
     expect(links).to_have_count(3)
     shot(page, "02-search")
@@ -171,7 +145,7 @@ def test_an_auditor_finds_reads_verifies_and_exports_a_route(
 
 
 def test_another_regions_route_never_appears(console: Console, page: Page, portal: Portal) -> None:
-    sign_in(page, console, portal.token(Role.AUDITOR, "auditor-1"))
+    sign_in(page, console.base, portal.token(Role.AUDITOR, "auditor-1"))
     hidden = console.routes.route(console.balakhta[0])
     for found in page.locator("a[href^='/console/routes/']").all():
         assert str(hidden.id) not in (found.get_attribute("href") or "")
@@ -192,7 +166,7 @@ def test_the_main_pages_pass_the_accessibility_check(
     route = console.sakha[0]
     page.goto(f"{console.base}/console/login")
     pages = {"login": page.url}
-    sign_in(page, console, portal.token(Role.AUDITOR, "auditor-1"))
+    sign_in(page, console.base, portal.token(Role.AUDITOR, "auditor-1"))
     last = console.routes.route(route).version
     pages |= {
         "search": f"{console.base}/console/routes",
@@ -215,7 +189,7 @@ def test_the_main_pages_pass_the_accessibility_check(
 def test_the_centre_head_sees_the_regions_charts_drawn(
     console: Console, page: Page, portal: Portal
 ) -> None:
-    sign_in(page, console, portal.token(Role.CENTRE_HEAD, "head-1"))
+    sign_in(page, console.base, portal.token(Role.CENTRE_HEAD, "head-1"))
     page.get_by_role("link", name="Графики региона").click()
     expect(page).to_have_url(f"{console.base}/console/charts")
     images = page.locator("section.chart img")
