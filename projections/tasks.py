@@ -29,7 +29,16 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from aggregates.events import RouteEvent, RouteOpened
-from aggregates.tasks import STATE_TITLES, TITLES, Task, bears_on_tasks, completed_by, tasks
+from aggregates.tasks import (
+    STATE_TITLES,
+    TITLES,
+    Task,
+    bears_on_tasks,
+    completed_by,
+    in_stage_order,
+    soonest,
+    tasks,
+)
 from projections.batch import BatchProjection
 from projections.feed import Item
 from projections.incidents import PARKING
@@ -117,22 +126,24 @@ class _Entry:
 
     def apply(self, event: RouteEvent, notification_id: int, changes: list[Change]) -> None:
         """The route after `event`, its tasks' rows, and how each task changed."""
-        self.state.apply(event)
+        route = self.state.advance(event)
         if not bears_on_tasks(event):
             return
-        route = self.state.route
-        now = {task.id: task for task in tasks(route)}
+        now = {task.id: task for task in in_stage_order(route)}
+        previous = self.open
+        changed = [task for task_id, task in now.items() if previous.get(task_id) != task]
+        if len(changed) > 1:  # in the inbox's order, as `tasks` lists them
+            changed.sort(key=soonest)
         columns = filters(self.state)
-        for task_id, task in now.items():
-            before = self.open.get(task_id)
-            if before == task:
-                continue
+        for task in changed:
+            task_id = task.id
+            before = previous.get(task_id)
             opened = event.timestamp if before is None else self.rows[task_id][_OPENED_AT]
             row = _row(task, columns, state=task.state, opened_at=opened, version=route.version)
             self.rows[task_id] = row
             for change in _changes(before, task):
                 changes.append(Change(notification_id, event, row, change, task_id))
-        for task_id, task in self.open.items():
+        for task_id, task in previous.items():
             if task_id in now:
                 continue
             state = "done" if completed_by(task, event) else "cancelled"
