@@ -6,8 +6,9 @@ state. A task that leaves the route's open set is kept, done (the event of its c
 cancelled (the route cancelled, returned, a round restarted, an activity removed), with when.
 
 The route's tasks are derived after each of its events, one event at a time, with the
-aggregate's own handlers (`projections.state.RouteState`): whatever the batches, the same rows
-follow, so a rebuild equals the live table row for row. Each change of a task (created, due
+aggregate's own handlers (`projections.state.RouteState.advance`: the route alone, without the
+monitoring's own facts): whatever the batches, the same rows follow, so a rebuild equals the
+live table row for row. Each change of a task (created, due
 soon, overdue, escalated, done, cancelled) is also a delivery to the region's webhook
 subscriptions that want it, written in the same transaction as the rows and the position (the
 outbox of `projections.webhooks`, its delivery id derived from the subscription, the route's
