@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from uuid import UUID
 
 from aggregates.events import RouteEvent, RouteOpened
@@ -40,6 +40,7 @@ from aggregates.tasks import (
     soonest,
     tasks,
 )
+from aggregates.values import Role
 from projections.batch import BatchProjection
 from projections.feed import Item
 from projections.incidents import PARKING
@@ -104,9 +105,8 @@ _FILTERS = slice(2, 2 + len(FILTER_COLUMNS))
 """Where a row holds the filter columns (region, municipality, school, …)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """A task's change on one event of its route."""
+class Change(NamedTuple):
+    """A task's change on one event of its route (a named tuple: made for every row)."""
 
     notification_id: int
     event: RouteEvent
@@ -135,7 +135,7 @@ class _Entry:
         changed = [task for task_id, task in now.items() if previous.get(task_id) != task]
         if len(changed) > 1:  # in the inbox's order, as `tasks` lists them
             changed.sort(key=soonest)
-        columns = filters(self.state)
+        columns = filters(self.state) if changed else ()
         for task in changed:
             task_id = task.id
             before = previous.get(task_id)
@@ -177,6 +177,10 @@ def _changes(before: Task | None, task: Task) -> list[str]:
     return found
 
 
+_VALUES = {role: role.value for role in Role}
+"""Each role as the table writes it (read off a dict: an enum's `value` is a property)."""
+
+
 def _row(
     task: Task,
     columns: Sequence[Any],
@@ -195,13 +199,13 @@ def _row(
         task.operation,
         task.subject,
         task.round,
-        who.role.value,
+        _VALUES[who.role],
         who.scope_id,
         who.scope,
         closed_at is None,
         state,
         task.due_on,
-        task.escalated_to.value if task.escalated_to else None,
+        _VALUES[task.escalated_to] if task.escalated_to else None,
         task.reminded,
         opened_at,
         closed_at,
