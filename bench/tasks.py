@@ -280,11 +280,7 @@ def render(report: Report, config: str) -> str:
         ("monitoring alone", monitoring, False),
         ("tasks alone (reads and decodes the log itself)", report.rates["tasks"], True),
         (f"{SHARED} (the log read and decoded once)", report.rates[SHARED], False),
-        (
-            "**the tasks' part of the shared pass** (less monitoring alone)",
-            tasks_part(report),
-            True,
-        ),
+        ("**the tasks' part of the shared pass** (less monitoring alone)", part, True),
     )
     for name, rate, judged in passes:
         own = cpu_per_event(rate, database=False)
