@@ -25,7 +25,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 from uuid import UUID
 
@@ -139,8 +138,12 @@ class _Entry:
         for task in changed:
             task_id = task.id
             before = previous.get(task_id)
+            known = self.rows.get(task_id)
+            key = UUID(task_id) if known is None else known[0]  # parsed once a task
             opened = event.timestamp if before is None else self.rows[task_id][_OPENED_AT]
-            row = _row(task, columns, state=task.state, opened_at=opened, version=route.version)
+            row = _row(
+                task, key, columns, state=task.state, opened_at=opened, version=route.version
+            )
             self.rows[task_id] = row
             for change in _changes(before, task):
                 changes.append(Change(notification_id, event, row, change, task_id))
@@ -151,6 +154,7 @@ class _Entry:
             old = self.rows[task_id]
             row = _row(
                 task,
+                old[0],
                 old[_FILTERS],  # as the route was when the task was last open
                 state=state,
                 opened_at=old[_OPENED_AT],
@@ -160,12 +164,6 @@ class _Entry:
             self.rows[task_id] = row
             changes.append(Change(notification_id, event, row, state, task_id))
         self.open = now
-
-
-@lru_cache(maxsize=1 << 16)
-def _uuid(text: str) -> UUID:
-    """A task id as the table's uuid (derived again for the same tasks event after event)."""
-    return UUID(text)
 
 
 def _changes(before: Task | None, task: Task) -> list[str]:
@@ -183,6 +181,7 @@ _VALUES = {role: role.value for role in Role}
 
 def _row(
     task: Task,
+    key: UUID,
     columns: Sequence[Any],
     *,
     state: str,
@@ -192,7 +191,7 @@ def _row(
 ) -> Row:
     who = task.assignee
     return (
-        _uuid(task.id),
+        key,
         task.route_id,
         *columns,
         task.kind,
@@ -284,7 +283,12 @@ class TasksProjection(BatchProjection):
         columns = filters(entry.state)
         for task in tasks(route):
             row = _row(
-                task, columns, state=task.state, opened_at=event.timestamp, version=route.version
+                task,
+                UUID(task.id),
+                columns,
+                state=task.state,
+                opened_at=event.timestamp,
+                version=route.version,
             )
             entry.rows[task.id] = row
             entry.open[task.id] = task
