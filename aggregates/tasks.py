@@ -16,6 +16,7 @@ timers and the inbox read the same tasks.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -225,8 +226,16 @@ def bears_on_tasks(event: RouteEvent) -> bool:
 @lru_cache(maxsize=1 << 16)
 def task_id(route_id: uuid.UUID, kind: str, subject: str, round_: int) -> str:
     """A task's id: the same however often the route's tasks are derived (and they are derived
-    after every event the tasks projection applies: the last ones are kept)."""
-    return str(uuid.uuid5(TASK_NAMESPACE, f"{route_id}:{kind}:{subject}:{round_}"))
+    after every event the tasks projection applies: the last ones are kept). It is
+    `str(uuid.uuid5(TASK_NAMESPACE, name))`, written straight from the name's SHA-1 (a third of
+    the time: a rebuild works out one for every task a route ever had)."""
+    name = f"{route_id}:{kind}:{subject}:{round_}".encode()
+    digest = hashlib.sha1(_NAMESPACE + name, usedforsecurity=False).hexdigest()
+    variant = "89ab"[int(digest[16], 16) & 3]  # RFC 4122's variant bits, as uuid5 sets them
+    return f"{digest[:8]}-{digest[8:12]}-5{digest[13:16]}-{variant}{digest[17:20]}-{digest[20:32]}"
+
+
+_NAMESPACE = TASK_NAMESPACE.bytes
 
 
 def assignee(route: Route, role: Role) -> Assignee:
