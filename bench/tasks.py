@@ -15,9 +15,11 @@ baseline measured in the same run on the same store.
   backends' CPU added. The tasks' part of the shared pass is that pass less monitoring's alone:
   the monitoring's pass with and without the tasks. Each pass starts without the task ids
   and dates a pass before worked out (`aggregates.tasks.forget_worked_out`), as a rebuild
-  starts. Ratios: the tasks projection's own pass,
-  and the tasks' part of the shared pass, each over the monitoring projection's pass. Target:
-  ≤ 0.5×.
+  starts; the passes (and the read's floor) run `--repeat` times in turn (default 3), and of
+  each the run that took the least CPU counts: on a shared machine a pass's CPU time grows
+  with the others' load, and its least is the nearest to its own work. Ratios: the tasks
+  projection's own pass, and the tasks' part of the shared pass, each over the monitoring
+  projection's pass. Target: ≤ 0.5×.
 * **Inbox pages.** A page (`--page` rows, the API's default 50) of `GET /tasks` as the API reads
   it (`projections.tasks.TASK_LIST`, one read-only transaction, rows normalised): a random
   school head's open tasks (of the schools that have some) and done ones, a random centre
@@ -52,7 +54,6 @@ from aggregates.tasks import forget_worked_out
 from bench.projections import (
     REGIONS,
     Rate,
-    catch_up,
     measured,
     read_log,
     store,
@@ -61,7 +62,7 @@ from bench.projections import (
 )
 from bench.sections import write_section
 from bench.store import machine
-from projections.catalog import open_projection, rebuild_all
+from projections.catalog import open_projection, rebuild, rebuild_all
 from projections.tables import Db, normalise_row
 from projections.tasks import TASK_LIST, TASKS, TaskFilters
 from runtime.settings import store_env
@@ -74,6 +75,7 @@ COHORT = 200  # routes written side by side
 TARGET_CPU, TARGET_P95 = 0.5, 1.5
 BASELINE = "baseline: a page by primary key"
 SHARED = "monitoring and tasks in one pass"
+FLOOR = "the log read and decoded"
 BY_KEY = f"SELECT * FROM {TASKS.name} WHERE task_id > %s ORDER BY task_id LIMIT %s"  # noqa: S608
 """A page of the tasks table in its primary key's order, after a task id."""
 
@@ -211,7 +213,26 @@ def waiting_lives() -> list[list[RouteEvent]]:
     return lives
 
 
-def run(backend: str, routes: int, samples: int, page: int) -> Report:
+def measure_passes(app: Routes, repeat: int) -> dict[str, Rate]:
+    """The read's floor and each pass, `repeat` times in turn, each starting without the task
+    ids and dates a pass before worked out; of each, the run that took the least CPU."""
+    work: dict[str, Callable[[], object]] = {
+        FLOOR: lambda: read_log(app, decoded=True),
+        "monitoring": lambda: rebuild(app, "monitoring"),
+        "tasks": lambda: rebuild(app, "tasks"),
+        SHARED: lambda: rebuild_all(app, ["monitoring", "tasks"]),
+    }
+    least: dict[str, Rate] = {}
+    for _ in range(repeat):
+        for name, each in work.items():
+            forget_worked_out()
+            rate = measured(app, each)
+            if name not in least or rate.cpu < least[name].cpu:
+                least[name] = rate
+    return least
+
+
+def run(backend: str, routes: int, samples: int, page: int, repeat: int = 1) -> Report:
     """Every measurement on one store."""
     report = Report(backend, routes, date=datetime.now(UTC).strftime("%Y-%m-%d"))
     lives = templates() + waiting_lives()
@@ -221,12 +242,8 @@ def run(backend: str, routes: int, samples: int, page: int) -> Report:
         try:
             write_log(app, events, COHORT, lives)
             report.events = app.recorder.max_notification_id() or 0
-            report.floor = measured(app, lambda: read_log(app, decoded=True))
-            for name in ("monitoring", "tasks"):
-                forget_worked_out()
-                report.rates[name] = catch_up(app, name)
-            forget_worked_out()
-            report.rates[SHARED] = measured(app, lambda: rebuild_all(app, ["monitoring", "tasks"]))
+            report.rates = measure_passes(app, repeat)
+            report.floor = report.rates.pop(FLOOR)
             with open_projection(app, "tasks").view.transaction(commit=False) as db:
                 counted = db.fetchall(
                     f"SELECT active, state, COUNT(*) AS n FROM {TASKS.name}"  # noqa: S608
@@ -364,11 +381,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--routes", type=int, default=2_000, help="routes in the log")
     parser.add_argument("--samples", type=int, default=300, help="samples of each page")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each pass (least CPU)")
     parser.add_argument("--page", type=int, default=50, help="rows a page")
     parser.add_argument("--write", type=Path, metavar="BENCHMARKS.md")
     args = parser.parse_args(argv)
     tune_gc()
-    report = run(args.backend, args.routes, args.samples, args.page)
+    report = run(args.backend, args.routes, args.samples, args.page, args.repeat)
     section = render(report, f"--backend {args.backend} --routes {args.routes}")
     print(section)
     if args.write:
