@@ -88,8 +88,9 @@ class RouteState:
         state.periods = (StagePeriod(state.route.stage, event.timestamp),)
         return state
 
-    def apply(self, event: ev.RouteEvent) -> None:
-        """The route after `event`, and the monitoring's own facts about it."""
+    def advance(self, event: ev.RouteEvent) -> Route:
+        """The route after `event`, without the monitoring's own facts (what the tasks
+        projection follows: only the route)."""
         route = self.route
         if _plain(type(event)):
             # `event.mutate(route)` is `apply` then `record`; of `record`, only the command's
@@ -103,6 +104,11 @@ class RouteState:
         else:
             route = self.route = event.mutate(route)
             route.commands.clear()  # the idempotency records are the write side's business
+        return route
+
+    def apply(self, event: ev.RouteEvent) -> None:
+        """The route after `event`, and the monitoring's own facts about it."""
+        route = self.advance(event)
         if isinstance(event, ev.RouteApproved):
             self.approved_at = event.timestamp
         elif isinstance(event, ev.FinalDiagnosticRecorded):

@@ -6,8 +6,9 @@ state. A task that leaves the route's open set is kept, done (the event of its c
 cancelled (the route cancelled, returned, a round restarted, an activity removed), with when.
 
 The route's tasks are derived after each of its events, one event at a time, with the
-aggregate's own handlers (`projections.state.RouteState`): whatever the batches, the same rows
-follow, so a rebuild equals the live table row for row. Each change of a task (created, due
+aggregate's own handlers (`projections.state.RouteState.advance`: the route alone, without the
+monitoring's own facts): whatever the batches, the same rows follow, so a rebuild equals the
+live table row for row. Each change of a task (created, due
 soon, overdue, escalated, done, cancelled) is also a delivery to the region's webhook
 subscriptions that want it, written in the same transaction as the rows and the position (the
 outbox of `projections.webhooks`, its delivery id derived from the subscription, the route's
@@ -24,12 +25,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from uuid import UUID
 
 from aggregates.events import RouteEvent, RouteOpened
-from aggregates.tasks import STATE_TITLES, TITLES, Task, bears_on_tasks, completed_by, tasks
+from aggregates.tasks import (
+    STATE_TITLES,
+    TITLES,
+    Task,
+    bears_on_tasks,
+    completed_by,
+    in_stage_order,
+    soonest,
+    tasks,
+)
+from aggregates.values import Role
 from projections.batch import BatchProjection
 from projections.feed import Item
 from projections.incidents import PARKING
@@ -94,9 +104,8 @@ _FILTERS = slice(2, 2 + len(FILTER_COLUMNS))
 """Where a row holds the filter columns (region, municipality, school, …)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """A task's change on one event of its route."""
+class Change(NamedTuple):
+    """A task's change on one event of its route (a named tuple: made for every row)."""
 
     notification_id: int
     event: RouteEvent
@@ -117,28 +126,35 @@ class _Entry:
 
     def apply(self, event: RouteEvent, notification_id: int, changes: list[Change]) -> None:
         """The route after `event`, its tasks' rows, and how each task changed."""
-        self.state.apply(event)
+        route = self.state.advance(event)
         if not bears_on_tasks(event):
             return
-        route = self.state.route
-        now = {task.id: task for task in tasks(route)}
-        columns = filters(self.state)
-        for task_id, task in now.items():
-            before = self.open.get(task_id)
-            if before == task:
-                continue
+        now = {task.id: task for task in in_stage_order(route)}
+        previous = self.open
+        changed = [task for task_id, task in now.items() if previous.get(task_id) != task]
+        if len(changed) > 1:  # in the inbox's order, as `tasks` lists them
+            changed.sort(key=soonest)
+        columns = filters(self.state) if changed else ()
+        for task in changed:
+            task_id = task.id
+            before = previous.get(task_id)
+            known = self.rows.get(task_id)
+            key = UUID(task_id) if known is None else known[0]  # parsed once a task
             opened = event.timestamp if before is None else self.rows[task_id][_OPENED_AT]
-            row = _row(task, columns, state=task.state, opened_at=opened, version=route.version)
+            row = _row(
+                task, key, columns, state=task.state, opened_at=opened, version=route.version
+            )
             self.rows[task_id] = row
             for change in _changes(before, task):
                 changes.append(Change(notification_id, event, row, change, task_id))
-        for task_id, task in self.open.items():
+        for task_id, task in previous.items():
             if task_id in now:
                 continue
             state = "done" if completed_by(task, event) else "cancelled"
             old = self.rows[task_id]
             row = _row(
                 task,
+                old[0],
                 old[_FILTERS],  # as the route was when the task was last open
                 state=state,
                 opened_at=old[_OPENED_AT],
@@ -150,12 +166,6 @@ class _Entry:
         self.open = now
 
 
-@lru_cache(maxsize=1 << 16)
-def _uuid(text: str) -> UUID:
-    """A task id as the table's uuid (derived again for the same tasks event after event)."""
-    return UUID(text)
-
-
 def _changes(before: Task | None, task: Task) -> list[str]:
     found = ["created"] if before is None else []
     if task.reminded and (before is None or not before.reminded) and task.state == "open":
@@ -165,8 +175,13 @@ def _changes(before: Task | None, task: Task) -> list[str]:
     return found
 
 
+_VALUES = {role: role.value for role in Role}
+"""Each role as the table writes it (read off a dict: an enum's `value` is a property)."""
+
+
 def _row(
     task: Task,
+    key: UUID,
     columns: Sequence[Any],
     *,
     state: str,
@@ -176,20 +191,20 @@ def _row(
 ) -> Row:
     who = task.assignee
     return (
-        _uuid(task.id),
+        key,
         task.route_id,
         *columns,
         task.kind,
         task.operation,
         task.subject,
         task.round,
-        who.role.value,
+        _VALUES[who.role],
         who.scope_id,
         who.scope,
         closed_at is None,
         state,
         task.due_on,
-        task.escalated_to.value if task.escalated_to else None,
+        _VALUES[task.escalated_to] if task.escalated_to else None,
         task.reminded,
         opened_at,
         closed_at,
@@ -268,7 +283,12 @@ class TasksProjection(BatchProjection):
         columns = filters(entry.state)
         for task in tasks(route):
             row = _row(
-                task, columns, state=task.state, opened_at=event.timestamp, version=route.version
+                task,
+                UUID(task.id),
+                columns,
+                state=task.state,
+                opened_at=event.timestamp,
+                version=route.version,
             )
             entry.rows[task.id] = row
             entry.open[task.id] = task

@@ -145,12 +145,15 @@ def test_tasks_bench_at_a_tiny_size() -> None:
     """The inbox benchmark's run and section at a dozen routes on SQLite."""
     report = tasks_bench.run("sqlite", routes=12, samples=3, page=5)
     assert report.events > 0 and report.tasks >= report.open_tasks > 0
-    assert set(report.rates) == {"monitoring", "tasks"}
+    assert set(report.rates) == {"monitoring", "tasks", tasks_bench.SHARED}
     assert all(rate.events == report.events and rate.cpu > 0 for rate in report.rates.values())
+    part = tasks_bench.tasks_part(report)  # the shared pass less monitoring's own
+    assert part.cpu == report.rates[tasks_bench.SHARED].cpu - report.rates["monitoring"].cpu
+    assert report.done_tasks > 0 and all(stat.plan == "" for stat in report.pages)  # SQLite
     assert report.pages[0].name == tasks_bench.BASELINE and len(report.pages) >= 2
     section = tasks_bench.render(report, "--backend sqlite --routes 12")
     assert section.startswith(f"## {tasks_bench.SECTION}") and tasks_bench.END in section
-    assert "rows for 12 routes" in section
+    assert "rows for 12 routes" in section and "the tasks' part of the shared pass" in section
 
 
 def test_the_console_benchmarks_section(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ ones that left the open set were completed by the step's own event."""
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -15,7 +16,14 @@ from aggregates.deadlines import deadlines, timers
 from aggregates.events import RouteEvent
 from aggregates.profiles import Stage
 from aggregates.route import Route
-from aggregates.tasks import COMPLETED_BY, Task, bears_on_tasks, task_id, tasks
+from aggregates.tasks import (
+    COMPLETED_BY,
+    TASK_NAMESPACE,
+    Task,
+    bears_on_tasks,
+    task_id,
+    tasks,
+)
 from aggregates.values import Actor, Role
 from tests.unit.conftest import Clock
 from workers.demo import DemoRoute
@@ -325,3 +333,18 @@ def test_the_workflows_notices_mark_a_task_reminded_then_escalated(
         assert teachers().reminded
         assert bears_on_tasks(app.history(route_id)[-1])
     assert (teachers().state, teachers().escalated_to) == ("escalated", Role.CENTRE_HEAD)
+
+
+def test_a_task_id_is_the_uuid5_of_its_route_kind_subject_and_round() -> None:
+    """The ids the tasks table and the webhooks already hold: written out from the SHA-1 by
+    hand, each is still exactly `uuid5` of its name (every variant nibble drawn)."""
+    rng = random.Random(5)
+    variants = set()
+    for number in range(400):
+        route_id = uuid.UUID(int=rng.getrandbits(128))
+        kind, subject = rng.choice(sorted(COMPLETED_BY)), rng.choice(["", "teacher", f"a{number}"])
+        name = f"{route_id}:{kind}:{subject}:{number % 7}"
+        found = task_id(route_id, kind, subject, number % 7)
+        assert found == str(uuid.uuid5(TASK_NAMESPACE, name))
+        variants.add(found[19])
+    assert variants == set("89ab")
