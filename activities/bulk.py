@@ -291,4 +291,4 @@ class BulkActivities:
 
         outcomes = await asyncio.gather(*(one(r) for r in operation.left()[: start.batch]))
         recorded = await asyncio.to_thread(self.operations.record, operation.id, outcomes)
-        return len(recorded.left())
+        return recorded.remaining

@@ -98,7 +98,8 @@ class Operation(Aggregate):
     def record(self, outcomes: Iterable[RouteOutcome]) -> None:
         """Record the outcomes of routes that have none yet (a repeated one is ignored)."""
         fresh = {str(o.route_id): o.model_dump(mode="json") for o in outcomes}
-        fresh = {k: v for k, v in fresh.items() if k in self.ids and k not in self.outcomes}
+        ids = self.ids
+        fresh = {k: v for k, v in fresh.items() if k in ids and k not in self.outcomes}
         if fresh:
             self._record(list(fresh.values()))
 
@@ -108,13 +109,18 @@ class Operation(Aggregate):
 
     def finish(self) -> None:
         """Close the operation once every route has its outcome (a second call does nothing)."""
-        if self.finished_on is None and not self.left():
+        if self.finished_on is None and not self.remaining:
             self._finish()
 
     @property
     def ids(self) -> set[str]:
         """The routes the operation acts on."""
         return set(self.route_ids)
+
+    @property
+    def remaining(self) -> int:
+        """How many routes have no outcome yet (only the operation's routes have one)."""
+        return len(self.route_ids) - len(self.outcomes)
 
     def left(self) -> list[UUID]:
         """The routes without an outcome yet, in the frozen order."""
@@ -125,7 +131,7 @@ class Operation(Aggregate):
         counts = {"done": 0, "refused": 0, "skipped": 0}
         for outcome in self.outcomes.values():
             counts[outcome["status"]] += 1
-        return counts | {"left": len(self.route_ids) - len(self.outcomes)}
+        return counts | {"left": self.remaining}
 
     def report(self) -> list[RouteOutcome]:
         """The outcome of every route that has one, in the frozen order."""

@@ -421,7 +421,7 @@ async def follow(desk: OperationDesk, operation_id: UUID, wait: float) -> Operat
     ) as advance:
         seen = len(operation.outcomes)
         advance(seen)
-        while operation.left() and time.monotonic() < deadline:
+        while operation.remaining and time.monotonic() < deadline:
             await asyncio.sleep(POLL)
             operation = await asyncio.to_thread(desk.status, operation_id)
             advance(len(operation.outcomes) - seen)
