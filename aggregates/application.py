@@ -324,8 +324,8 @@ class Routes(Application[UUID]):
         start = route.version if route else 0
         head = route.chain_head if route else GENESIS
         events: list[RouteEvent] = []
-        for offset, (event_class, fields) in enumerate(changes, start=1):
-            draft = event_class(
+        for offset, change in enumerate(changes, start=1):
+            draft = change(
                 originator_id=route_id,
                 originator_version=start + offset,
                 timestamp=issue.context.now,
@@ -334,7 +334,6 @@ class Routes(Application[UUID]):
                 causation_id=issue.causation_id,
                 command_hash=issue.fingerprint,
                 acting_for=issue.context.acting,
-                **fields,
             )
             head = link(head, draft.content())
             event = draft.model_copy(update={"chain_hash": head})

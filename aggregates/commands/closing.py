@@ -3,6 +3,7 @@ their signatures and acknowledgement, the certificate."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import Change, Command, Context, invalid, term_bounds
@@ -51,7 +52,7 @@ class RecordSelfReflection(FinalCommand):
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_final(route, context, (Role.TEACHER,))
-        return [(SelfReflectionRecorded, self.model_dump())]
+        return [partial(SelfReflectionRecorded, text=self.text)]
 
 
 class HoldFinalPublicEvent(FinalCommand):
@@ -69,7 +70,7 @@ class HoldFinalPublicEvent(FinalCommand):
         if route.final_event is not None:
             raise invalid("held_on", "проведение мероприятия уже отмечено")
         context.require_past(route, self.held_on, "held_on", "дата проведения")
-        return [(FinalPublicEventHeld, self.model_dump())]
+        return [partial(FinalPublicEventHeld, held_on=self.held_on, result=self.result)]
 
 
 class RecordFinalDiagnostic(FinalCommand):
@@ -94,8 +95,10 @@ class RecordFinalDiagnostic(FinalCommand):
             )
         levels = self.diagnostic.competence_levels()
         dynamics = against_input(route, levels)
-        fields = {"diagnostic": self.diagnostic, "levels": levels, "dynamics": dynamics}
-        return [(FinalDiagnosticRecorded, fields)]
+        recorded = partial(
+            FinalDiagnosticRecorded, diagnostic=self.diagnostic, levels=levels, dynamics=dynamics
+        )
+        return [recorded]
 
 
 class RecordConclusions(FinalCommand):
@@ -135,7 +138,15 @@ class RecordConclusions(FinalCommand):
         self.require_fields(profile)
         self.check_prolongation(route)
         awaiting = [role for role in profile.conclusions_signers if role is not context.actor.role]
-        return [(ConclusionsRecorded, self.model_dump() | {"awaiting": awaiting})]
+        recorded = partial(
+            ConclusionsRecorded,
+            outcome=self.outcome,
+            text=self.text,
+            recommendations=self.recommendations,
+            prolonged_until=self.prolonged_until,
+            awaiting=awaiting,
+        )
+        return [recorded]
 
     def check_prolongation(self, route: Route) -> None:
         """A prolongation names a new end after the current one, within the longest term."""
@@ -177,7 +188,7 @@ class SignConclusions(Command):
             waiting = ", ".join(ROLE_TITLES[r] for r in conclusions.awaiting) or "никого"
             raise RoleError("turn", f"выводы ждут подписи: {waiting}")
         self.require_role(route, context.actor, conclusions.awaiting)
-        return [(ConclusionsSigned, {"role": context.actor.role})]
+        return [partial(ConclusionsSigned, role=context.actor.role)]
 
 
 class AcknowledgeConclusions(Command):
@@ -190,7 +201,7 @@ class AcknowledgeConclusions(Command):
         self.require_role(route, context.actor, (Role.TEACHER,))
         if recorded_conclusions(route, self).acknowledged:
             raise invalid("conclusions", "отметка об ознакомлении уже сделана")
-        return [(ConclusionsAcknowledged, {})]
+        return [partial(ConclusionsAcknowledged)]
 
 
 class IssueCertificate(Command):
@@ -214,4 +225,4 @@ class IssueCertificate(Command):
                 " с отметкой педагога об ознакомлении",
             )
         context.require_past(route, self.issued_on, "issued_on", "дата выдачи")
-        return [(CertificateIssued, self.model_dump())]
+        return [partial(CertificateIssued, number=self.number, issued_on=self.issued_on)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import (
@@ -207,8 +208,8 @@ class DesignRoute(Command):
         plan_hash = self.plan.content_hash()
         if plan_hash == route.plan_hash:
             raise invalid("plan", "эта редакция ИОМ уже сохранена")
-        fields = {"revision": route.revision + 1, "plan": self.plan, "plan_hash": plan_hash}
-        return [(RouteDesigned, fields)]
+        revision = route.revision + 1
+        return [partial(RouteDesigned, revision=revision, plan=self.plan, plan_hash=plan_hash)]
 
 
 class SubmitRoute(Command):
@@ -225,7 +226,7 @@ class SubmitRoute(Command):
             raise invalid(
                 "plan", "ИОМ возвращён с замечаниями: внесите изменения перед повторной передачей"
             )
-        return [(RouteSubmitted, {"revision": route.revision, "plan_hash": route.plan_hash})]
+        return [partial(RouteSubmitted, revision=route.revision, plan_hash=route.plan_hash)]
 
 
 class AgreeRoute(Command):
@@ -240,19 +241,20 @@ class AgreeRoute(Command):
         step = self.party_step(route, context)
         if self.plan_hash != route.plan_hash:
             raise invalid("plan_hash", "согласуется не та редакция ИОМ: обновите и проверьте текст")
-        agreed = {
-            "role": step.role,
-            "action": step.action,
-            "revision": route.revision,
-            "plan_hash": route.plan_hash,
-            "comment": self.comment,
-        }
-        changes: list[Change] = [(AgreementGiven, agreed)]
+        agreed = partial(
+            AgreementGiven,
+            role=step.role,
+            action=step.action,
+            revision=route.revision,
+            plan_hash=self.plan_hash,  # the route's, checked above
+            comment=self.comment,
+        )
+        changes: list[Change] = [agreed]
         if route.pending_parties() == [step.role] and step.round == max(
             s.round for s in route.profile.agreement
         ):
             changes.append(
-                (RouteApproved, {"revision": route.revision, "plan_hash": route.plan_hash})
+                partial(RouteApproved, revision=route.revision, plan_hash=self.plan_hash)
             )
         return changes
 
@@ -277,5 +279,7 @@ class ReturnRoute(AgreeRoute):
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         step = self.party_step(route, context)
-        fields = {"role": step.role, "revision": route.revision, "comments": self.comments}
-        return [(RouteReturned, fields)]
+        returned = partial(
+            RouteReturned, role=step.role, revision=route.revision, comments=self.comments
+        )
+        return [returned]

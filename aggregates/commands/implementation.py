@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import Change, Command, Context, invalid
@@ -83,7 +84,16 @@ class CompleteActivity(ActivityCommand):
         if self.employer_assessment:
             place = [Place.EMPLOYER_ASSESSMENT]
             require_separate(route, context.actor.id, place, field="employer_assessment")
-        return [(ActivityCompleted, self.model_dump())]
+        completed = partial(
+            ActivityCompleted,
+            activity_id=self.activity_id,
+            completed_on=self.completed_on,
+            result=self.result,
+            product=self.product,
+            self_assessment=self.self_assessment,
+            employer_assessment=self.employer_assessment,
+        )
+        return [completed]
 
     @classmethod
     def required_by(cls, profile: Profile) -> dict[str, str]:
@@ -105,7 +115,7 @@ class MarkActivityNotDone(ActivityCommand):
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.planned(route, context, MARKERS)
-        return [(ActivityNotCompleted, self.model_dump())]
+        return [partial(ActivityNotCompleted, activity_id=self.activity_id, reason=self.reason)]
 
 
 class MarkActivityOverdue(ActivityCommand):
@@ -121,7 +131,7 @@ class MarkActivityOverdue(ActivityCommand):
         due_on = route.due_on(activity)
         if context.today(route) <= due_on:
             raise invalid("activity_id", f"срок мероприятия истекает {due_on:%d.%m.%Y}")
-        return [(ActivityOverdue, {"activity_id": activity.id, "due_on": due_on})]
+        return [partial(ActivityOverdue, activity_id=activity.id, due_on=due_on)]
 
 
 class RecordInterimResult(Command):
@@ -136,7 +146,7 @@ class RecordInterimResult(Command):
         self.require_stage(route, Stage.IMPLEMENTATION)
         self.require_role(route, context.actor, (Role.METHODIST, Role.DEPUTY_HEAD))
         context.require_past(route, self.recorded_on, "recorded_on")
-        return [(InterimResultRecorded, self.model_dump())]
+        return [partial(InterimResultRecorded, recorded_on=self.recorded_on, text=self.text)]
 
 
 class RecordIntermediateDiagnostic(Command):
@@ -160,8 +170,13 @@ class RecordIntermediateDiagnostic(Command):
             )
         levels = self.diagnostic.competence_levels()
         dynamics = against_input(route, levels)
-        fields = {"diagnostic": self.diagnostic, "levels": levels, "dynamics": dynamics}
-        return [(IntermediateDiagnosticRecorded, fields)]
+        recorded = partial(
+            IntermediateDiagnosticRecorded,
+            diagnostic=self.diagnostic,
+            levels=levels,
+            dynamics=dynamics,
+        )
+        return [recorded]
 
 
 class CorrectRoute(Command):
@@ -199,19 +214,20 @@ class CorrectRoute(Command):
             for party in route.profile.correction_reagreement
             if party.role is not context.actor.role and set(party.covers) & set(change.parts)
         ]
-        fields = {
-            "number": len(route.corrections) + 1,
-            "corrected_on": self.corrected_on,
-            "reason": self.reason,
-            "plan": self.plan,
-            "plan_hash": plan_hash,
-            "added": change.added,
-            "removed": change.removed,
-            "changed": change.changed,
-            "parts": change.parts,
-            "awaiting": awaiting,
-        }
-        return [(RouteCorrected, fields)]
+        corrected = partial(
+            RouteCorrected,
+            number=len(route.corrections) + 1,
+            corrected_on=self.corrected_on,
+            reason=self.reason,
+            plan=self.plan,
+            plan_hash=plan_hash,
+            added=change.added,
+            removed=change.removed,
+            changed=change.changed,
+            parts=change.parts,
+            awaiting=awaiting,
+        )
+        return [corrected]
 
 
 class CorrectionCommand(Command):
@@ -253,8 +269,10 @@ class AgreeCorrection(CorrectionCommand):
                 "plan_hash",
                 "согласуется не та редакция ИОМ: обновите и проверьте текст корректировки",
             )
-        agreed = {"number": self.number, "role": context.actor.role, "plan_hash": self.plan_hash}
-        return [(CorrectionAgreed, agreed)]
+        agreed = partial(
+            CorrectionAgreed, number=self.number, role=context.actor.role, plan_hash=self.plan_hash
+        )
+        return [agreed]
 
 
 class AcknowledgeCorrection(CorrectionCommand):
@@ -268,4 +286,4 @@ class AcknowledgeCorrection(CorrectionCommand):
         self.correction_awaiting(route)
         if route.corrections[self.number - 1].acknowledged:
             raise invalid("number", "отметка об ознакомлении уже сделана")
-        return [(CorrectionAcknowledged, {"number": self.number})]
+        return [partial(CorrectionAcknowledged, number=self.number)]

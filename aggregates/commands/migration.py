@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
@@ -43,14 +44,17 @@ class MigrateRoute(OperatorCommand):
             raise InvalidCommandError(
                 found[0].rule, "; ".join(p.message for p in found), found[0].field
             )
-        fields = self.signed(
+        changed = partial(
+            RegulationChanged,
             previous=route.profile.key,
             profile=target,
             mapping=self.mapping,
             order=self.order,
             operation_id=self.operation_id,
+            reason=self.reason,
+            ticket=self.ticket,
         )
-        return [(RegulationChanged, fields)]
+        return [changed]
 
 
 def edition_of(profiles: ProfileCatalogue | None, key: str) -> Profile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from aggregates.commands.base import Change, Command, Context, add_months, invalid
@@ -38,10 +39,6 @@ class OperatorCommand(Command):
         self.require_stage(route, *LIVE)
         self.require_role(route, context.actor, (Role.OPERATOR,))
 
-    def signed(self, **fields: object) -> dict[str, object]:
-        """The event's fields with the reason and the ticket."""
-        return {"reason": self.reason, "ticket": self.ticket, **fields}
-
 
 class ExtendDeadline(OperatorCommand):
     """Продлить срок: мероприятия, ответа стороны согласования или выводов."""
@@ -69,7 +66,14 @@ class ExtendDeadline(OperatorCommand):
                 f" наибольший срок ИОМ ({months} мес.) от сегодняшнего дня",
                 "until",
             )
-        return [(DeadlineExtended, self.signed(deadline=self.deadline, until=self.until))]
+        extended = partial(
+            DeadlineExtended,
+            deadline=self.deadline,
+            until=self.until,
+            reason=self.reason,
+            ticket=self.ticket,
+        )
+        return [extended]
 
 
 class ReassignMethodist(OperatorCommand):
@@ -85,8 +89,14 @@ class ReassignMethodist(OperatorCommand):
         if self.methodist_id == route.methodist_id:
             raise invalid("methodist_id", "этот методист уже закреплён за ИОМ")
         require_separate(route, self.methodist_id, [Place.METHODIST], field="methodist_id")
-        fields = self.signed(methodist_id=self.methodist_id, order=self.order)
-        return [(MethodistAssigned, fields)]
+        assigned = partial(
+            MethodistAssigned,
+            methodist_id=self.methodist_id,
+            order=self.order,
+            reason=self.reason,
+            ticket=self.ticket,
+        )
+        return [assigned]
 
 
 class PauseRoute(OperatorCommand):
@@ -98,7 +108,7 @@ class PauseRoute(OperatorCommand):
         self.require_operator(route, context)
         if route.paused:
             raise invalid("route", "ИОМ уже приостановлен")
-        return [(RoutePaused, self.signed())]
+        return [partial(RoutePaused, reason=self.reason, ticket=self.ticket)]
 
 
 class ResumeRoute(OperatorCommand):
@@ -110,7 +120,7 @@ class ResumeRoute(OperatorCommand):
         self.require_operator(route, context)
         if not route.paused:
             raise invalid("route", "ИОМ не приостановлен")
-        return [(RouteResumed, self.signed())]
+        return [partial(RouteResumed, reason=self.reason, ticket=self.ticket)]
 
 
 class ResendNotice(OperatorCommand):
@@ -126,8 +136,17 @@ class ResendNotice(OperatorCommand):
         if sent is None:
             known = ", ".join(route.notices) or "уведомлений ещё не было"
             raise invalid("key", f"уведомление «{self.key}» не направлялось; направлены: {known}")
-        fields = self.signed(key=self.key, kind=sent.kind, recipients=sent.recipients)
-        return [(NoticeSent, fields | {"due_on": sent.due_on, "resent": True})]
+        resent = partial(
+            NoticeSent,
+            key=self.key,
+            kind=sent.kind,
+            recipients=sent.recipients,
+            due_on=sent.due_on,
+            resent=True,
+            reason=self.reason,
+            ticket=self.ticket,
+        )
+        return [resent]
 
 
 class SendNotice(Command):
@@ -148,5 +167,11 @@ class SendNotice(Command):
         changes: list[Change] = []
         if timer.activity_id and not route.activities[timer.activity_id].overdue:
             changes += MarkActivityOverdue(activity_id=timer.activity_id).decide(route, context)
-        fields = {"key": timer.key, "kind": timer.kind, "recipients": timer.recipients}
-        return [*changes, (NoticeSent, fields | {"due_on": timer.due_on})]
+        sent = partial(
+            NoticeSent,
+            key=timer.key,
+            kind=timer.kind,
+            recipients=timer.recipients,
+            due_on=timer.due_on,
+        )
+        return [*changes, sent]
