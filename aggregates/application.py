@@ -64,12 +64,14 @@ def project_route(route: Route | None, events: Iterable[Any]) -> Route | None:
 @dataclass(frozen=True)
 class Receipt:
     """What a command left: the route's id and version, the events it appended (none when a
-    command id already applied is replayed)."""
+    command id already applied is replayed), and the route after it (the one it was decided
+    on: a caller's view of it needs no second load)."""
 
     route_id: UUID
     version: int
     events: list[str] = field(default_factory=list)
     replayed: bool = False
+    route: Route = field(kw_only=True, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -303,7 +305,7 @@ class Routes(Application[UUID]):
                 "этот идентификатор команды уже использован для другой команды",
                 "command_id",
             )
-        return Receipt(route.id, earlier.version, replayed=True)
+        return Receipt(route.id, earlier.version, replayed=True, route=route)
 
     @staticmethod
     def _exists(command: OpenRoute) -> Receipt:
@@ -340,5 +342,5 @@ class Routes(Application[UUID]):
             route = event.mutate(route)
             events.append(event)
         assert route is not None
-        receipt = Receipt(route_id, route.version, [type(e).__name__ for e in events])
+        receipt = Receipt(route_id, route.version, [type(e).__name__ for e in events], route=route)
         return Decision(route, events, receipt, issue.fingerprint)

@@ -69,7 +69,7 @@ from api.models import (
 )
 from api.problems import ProblemError, domain_problem, note_refusal
 from api.services import PrincipalDep, Services, ServicesDep
-from projections.refusals import record_refusal
+from projections.refusals import record_refused
 from runtime.settings import Settings
 
 IdempotencyKey = Annotated[
@@ -250,17 +250,15 @@ def decide_diagnostics(
                 )
         except DomainError as error:
             item.result = refused(index, error, asked.route_id)
-            record_refusal(
+            record_refused(
                 routes,
                 route_id=asked.route_id,
-                refused_at=datetime.now(UTC),
+                command="record_diagnostic",
                 actor_id=principal.actor.id,
                 role=principal.role.value,
-                command="record_diagnostic",
-                rule=error.rule,
-                message=error.message,
-                field=item.result.problem.field if item.result.problem else None,
                 command_id=item.command_id,
+                error=error,
+                refused_at=datetime.now(UTC),
             )
             continue
         if decision.events:
