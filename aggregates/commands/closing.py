@@ -6,6 +6,8 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from pydantic import Field
+
 from aggregates.commands.base import Change, Command, Context, invalid, term_bounds
 from aggregates.commands.opening import against_input, check_diagnostic
 from aggregates.errors import RoleError, StageError
@@ -44,7 +46,7 @@ class FinalCommand(Command):
 
 
 class RecordSelfReflection(FinalCommand):
-    """Саморефлексия педагога: профессиональный путь и эффективность ИОМ."""
+    """Внести саморефлексию педагога: профессиональный путь и эффективность ИОМ."""
 
     title: ClassVar[str] = "Саморефлексия"
 
@@ -56,7 +58,7 @@ class RecordSelfReflection(FinalCommand):
 
 
 class HoldFinalPublicEvent(FinalCommand):
-    """Отметка о проведении заключительного публичного мероприятия."""
+    """Отметить проведение заключительного публичного мероприятия."""
 
     title: ClassVar[str] = "Заключительное публичное мероприятие"
 
@@ -78,7 +80,7 @@ class RecordFinalDiagnostic(FinalCommand):
 
     title: ClassVar[str] = "Результаты итоговой диагностики"
 
-    diagnostic: Diagnostic
+    diagnostic: Diagnostic = Field(description="Результаты диагностической работы.")
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_final(route, context, (Role.METHODIST, Role.SYSTEM))
@@ -102,14 +104,16 @@ class RecordFinalDiagnostic(FinalCommand):
 
 
 class RecordConclusions(FinalCommand):
-    """Выводы: успешное завершение ИОМ или пролонгация до новой даты."""
+    """Внести выводы по ИОМ: успешное завершение или пролонгация до новой даты."""
 
     title: ClassVar[str] = "Выводы"
 
-    outcome: Outcome
+    outcome: Outcome = Field(description="Итог: completed — ИОМ завершён, prolonged — продлён.")
     text: Text
     recommendations: OptionalText = ""  # рекомендации куратора
-    prolonged_until: Day | None = None
+    prolonged_until: Day | None = Field(
+        default=None, description="До какой даты продлён ИОМ (при продлении)."
+    )
 
     @classmethod
     def required_by(cls, profile: Profile) -> dict[str, str]:
@@ -177,7 +181,7 @@ def recorded_conclusions(route: Route, command: Command) -> Conclusions:
 
 
 class SignConclusions(Command):
-    """Подписать выводы (стороны, которые называет регламент)."""
+    """Подписать выводы (стороны, которые называет регламент). Тело — пустой объект `{}`."""
 
     title: ClassVar[str] = "Подпись выводов"
 
@@ -192,7 +196,7 @@ class SignConclusions(Command):
 
 
 class AcknowledgeConclusions(Command):
-    """Отметка педагога об ознакомлении с выводами."""
+    """Ознакомиться с выводами (педагог). Тело — пустой объект `{}`."""
 
     title: ClassVar[str] = "Ознакомление с выводами"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from pydantic import Field
+
 from aggregates.commands.base import (
     Change,
     Command,
@@ -188,11 +190,12 @@ def check_deficits(plan: Plan, route: Route, field: str) -> None:
 
 
 class DesignRoute(Command):
-    """Спроектировать ИОМ: тема, цель, задачи, срок, мероприятия, заключительное мероприятие."""
+    """Спроектировать ИОМ (Карта ИОМ): тема, цель, задачи, срок, мероприятия, заключительное
+    публичное мероприятие."""
 
     title: ClassVar[str] = "Проектирование ИОМ"
 
-    plan: Plan
+    plan: Plan = Field(description="План ИОМ.")
 
     @classmethod
     def required_by(cls, profile: Profile) -> dict[str, str]:
@@ -213,7 +216,8 @@ class DesignRoute(Command):
 
 
 class SubmitRoute(Command):
-    """Передать ИОМ на согласование: начинается новый круг согласования."""
+    """Передать спроектированный ИОМ на согласование: начинается новый круг согласования. Тело —
+    пустой объект `{}`."""
 
     title: ClassVar[str] = "Передача ИОМ на согласование"
 
@@ -230,11 +234,14 @@ class SubmitRoute(Command):
 
 
 class AgreeRoute(Command):
-    """Подписать, рассмотреть, согласовать или утвердить ИОМ — ту редакцию, чей хеш указан."""
+    """Подписать, рассмотреть, согласовать или утвердить ИОМ — ту редакцию, чей хеш указан
+    (`plan_hash`)."""
 
     title: ClassVar[str] = "Согласование ИОМ"
 
-    plan_hash: Digest
+    plan_hash: Digest = Field(
+        description="Хэш редакции плана, которую подтверждает сторона (из `GET /routes/{id}`)."
+    )
     comment: OptionalText = ""
 
     def decide(self, route: Route, context: Context) -> list[Change]:
@@ -274,7 +281,9 @@ class ReturnRoute(AgreeRoute):
 
     title: ClassVar[str] = "Возврат ИОМ на доработку"
 
-    plan_hash: Digest = ""
+    plan_hash: Digest = Field(
+        default="", description="Хэш редакции плана, которая возвращается (необязательно)."
+    )
     comments: Text
 
     def decide(self, route: Route, context: Context) -> list[Change]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from pydantic import Field
+
 from aggregates.commands.base import Change, Command, Context, invalid
 from aggregates.commands.changes import PlanChange
 from aggregates.commands.design import check_plan, plan_required
@@ -45,7 +47,7 @@ MARKERS = (Role.TEACHER, Role.METHODIST, Role.DEPUTY_HEAD)
 class ActivityCommand(Command):
     """A mark on one planned activity that has none yet."""
 
-    activity_id: Code
+    activity_id: Code = Field(description="Идентификатор мероприятия в плане (`a1`, …).")
 
     def planned(
         self, route: Route, context: Context, roles: tuple[Role, ...]
@@ -65,7 +67,8 @@ class ActivityCommand(Command):
 
 
 class CompleteActivity(ActivityCommand):
-    """Отметить мероприятие выполненным: результат, продукт, самооценка и оценка работодателя."""
+    """Отметить мероприятие выполненным: дата, результат, продукт, самооценка и оценка
+    работодателя."""
 
     title: ClassVar[str] = "Отметка о выполнении мероприятия"
 
@@ -135,7 +138,7 @@ class MarkActivityOverdue(ActivityCommand):
 
 
 class RecordInterimResult(Command):
-    """Зафиксировать промежуточный результат прохождения ИОМ."""
+    """Внести промежуточный результат реализации ИОМ."""
 
     title: ClassVar[str] = "Промежуточный результат"
 
@@ -155,7 +158,7 @@ class RecordIntermediateDiagnostic(Command):
 
     title: ClassVar[str] = "Результаты промежуточной диагностики"
 
-    diagnostic: Diagnostic
+    diagnostic: Diagnostic = Field(description="Результаты диагностической работы.")
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, Stage.IMPLEMENTATION)
@@ -180,13 +183,13 @@ class RecordIntermediateDiagnostic(Command):
 
 
 class CorrectRoute(Command):
-    """Внести корректировку в ИОМ: дата, причина и ИОМ в новой редакции."""
+    """Скорректировать ИОМ: дата, причина и план в новой редакции."""
 
     title: ClassVar[str] = "Корректировка ИОМ"
 
     corrected_on: Day
     reason: Text
-    plan: Plan
+    plan: Plan = Field(description="План ИОМ после корректировки.")
 
     @classmethod
     def required_by(cls, profile: Profile) -> dict[str, str]:
@@ -233,7 +236,7 @@ class CorrectRoute(Command):
 class CorrectionCommand(Command):
     """An answer to one correction, by its number."""
 
-    number: int
+    number: int = Field(description="Номер корректировки.")
 
     def correction_awaiting(self, route: Route) -> list[Role]:
         """The parties that have still to agree the correction; refuses an unknown number."""
@@ -243,12 +246,15 @@ class CorrectionCommand(Command):
 
 
 class AgreeCorrection(CorrectionCommand):
-    """Согласовать корректировку — ИОМ в той редакции, чей хеш указан (стороны, чью часть
-    ИОМ корректировка изменила)."""
+    """Согласовать корректировку с номером `number` — ИОМ в редакции `plan_hash` после неё
+    (`corrections[].plan_hash` в `GET /routes/{id}`); согласуют стороны, чью часть ИОМ
+    корректировка изменила."""
 
     title: ClassVar[str] = "Согласование корректировки"
 
-    plan_hash: Digest
+    plan_hash: Digest = Field(
+        description="Хэш редакции плана после корректировки, которую согласует сторона."
+    )
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, Stage.IMPLEMENTATION, Stage.FINAL)
@@ -276,7 +282,7 @@ class AgreeCorrection(CorrectionCommand):
 
 
 class AcknowledgeCorrection(CorrectionCommand):
-    """Отметка педагога об ознакомлении с корректировкой."""
+    """Ознакомиться с корректировкой (педагог)."""
 
     title: ClassVar[str] = "Ознакомление с корректировкой"
 

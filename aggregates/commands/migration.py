@@ -32,9 +32,15 @@ class MigrateRoute(OperatorCommand):
     title: ClassVar[str] = "Перевод ИОМ на новую редакцию"
 
     edition: EditionKey
-    mapping: EditionMapping = Field(default_factory=EditionMapping)
+    mapping: EditionMapping = Field(
+        default_factory=EditionMapping,
+        description="Соответствие редакций: какой элемент прежней редакции становится каким"
+        " в новой.",
+    )
     order: Name  # приказ, которым утверждена новая редакция
-    operation_id: Ident | None = None  # the bulk operation this move is part of
+    operation_id: Ident | None = Field(  # the bulk operation this move is part of
+        default=None, description="Массовая операция, в которой переводится ИОМ (если есть)."
+    )
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_operator(route, context)

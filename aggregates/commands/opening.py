@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from pydantic import Field
+
 from aggregates.commands.base import Change, Command, Context, invalid
 from aggregates.commands.duties import require_separate
 from aggregates.errors import RoleError
@@ -72,7 +74,7 @@ class AssignMethodist(Command):
 
     title: ClassVar[str] = "Закрепление методиста"
 
-    methodist_id: Ident
+    methodist_id: Ident = Field(description="Идентификатор закрепляемого методиста.")
     order: Name  # распорядительный акт: номер и дата
     reason: OptionalText = ""
 
@@ -97,7 +99,7 @@ class RecordDiagnostic(Command):
 
     title: ClassVar[str] = "Результаты входной диагностики"
 
-    diagnostic: Diagnostic
+    diagnostic: Diagnostic = Field(description="Результаты диагностической работы.")
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, Stage.DIAGNOSTIC, Stage.DESIGN)

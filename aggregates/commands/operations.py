@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from pydantic import Field
+
 from aggregates.commands.base import Change, Command, Context, add_months, invalid
 from aggregates.commands.duties import require_separate
 from aggregates.commands.implementation import MarkActivityOverdue
@@ -45,7 +47,10 @@ class ExtendDeadline(OperatorCommand):
 
     title: ClassVar[str] = "Продление срока"
 
-    deadline: Key  # a key of `aggregates.deadlines.deadlines(route)`, e.g. `activity:A1`
+    deadline: Key = Field(  # a key of `aggregates.deadlines.deadlines(route)`
+        description="Открытый срок ИОМ: `activity:<id>`, `agreement:<роль>`,"
+        " `correction:<номер>:<роль>`, `conclusions`."
+    )
     until: Day
 
     def decide(self, route: Route, context: Context) -> list[Change]:
@@ -81,7 +86,7 @@ class ReassignMethodist(OperatorCommand):
 
     title: ClassVar[str] = "Замена методиста"
 
-    methodist_id: Ident
+    methodist_id: Ident = Field(description="Идентификатор нового методиста.")
     order: Name  # распорядительный акт
 
     def decide(self, route: Route, context: Context) -> list[Change]:
@@ -128,7 +133,10 @@ class ResendNotice(OperatorCommand):
 
     title: ClassVar[str] = "Повторное уведомление"
 
-    key: Key
+    key: Key = Field(
+        description="Ключ уведомления, уже направленного по ИОМ (например,"
+        " `a1:methodist:reminder`)."
+    )
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_operator(route, context)
