@@ -7,6 +7,7 @@ The workflow reads only these; the activities build them from the route aggregat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -21,7 +22,8 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
-from temporalio.common import SearchAttributeKey
+from temporalio.common import RawValue, SearchAttributeKey
+from temporalio.converter import PayloadConverter
 
 from aggregates.commands import COMMANDS, Command
 from aggregates.errors import (
@@ -213,6 +215,22 @@ class CommandInput(Contract):
             return cls.decode(name, request)
         except DomainError as error:
             return Refusal.of(error)
+
+    @classmethod
+    def of_update(
+        cls, name: str, args: Sequence[RawValue], converter: PayloadConverter
+    ) -> CommandInput | Refusal:
+        """The argument of the update `name` as the command it sends, or the refusal naming
+        the field (`converter`: the workflow's)."""
+        if len(args) != 1:
+            message = "ожидается один аргумент: запрос команды"
+            return Refusal(kind="invalid", rule="content", field="request", message=message)
+        try:
+            sent = converter.from_payload(args[0].payload, CommandRequest)
+        except Exception as error:
+            message = f"запрос команды не разобран: {error}"
+            return Refusal(kind="invalid", rule="content", field="request", message=message)
+        return cls.decoded(name, sent)
 
 
 def signed_actor(actor_id: str, role: str, field: str = "actor_id") -> Actor:

@@ -39,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
         WAITING_ON,
         WAITING_SINCE,
         CommandInput,
-        CommandRequest,
         Delivery,
         Execution,
         Firing,
@@ -164,7 +163,7 @@ class RouteWorkflow:
         timeout (and the update delivered again), the command executed again under its id."""
         decoded: CommandInput | Refusal | None = self.validated.pop(update_id(), None)
         if decoded is None:  # a replay: the validator ran when the update came
-            decoded = self.decode(name, args)
+            decoded = CommandInput.of_update(name, args, workflow.payload_converter())
         causation_id = self.causation(f"update:{name}")
         locally = workflow.patched(COMMAND_LOCALLY)
         at = workflow.now() if locally else None
@@ -208,7 +207,7 @@ class RouteWorkflow:
         """Refuse at once what cannot be a command on this route: not a command, a malformed
         one, a closed or paused route (the activity decides the rest). The command decoded here
         is the one the update runs."""
-        decoded = self.decode(name, args)
+        decoded = CommandInput.of_update(name, args, workflow.payload_converter())
         if isinstance(decoded, Refusal):
             raise rejected(decoded)
         self.validated[update_id()] = decoded
@@ -349,19 +348,6 @@ class RouteWorkflow:
         """What caused a command: this workflow run and the step in it."""
         info = workflow.info()
         return f"{info.workflow_id}/{info.run_id}/{step}"
-
-    @staticmethod
-    def decode(name: str, args: Sequence[RawValue]) -> CommandInput | Refusal:
-        """The update's argument as the command it names, or the refusal naming the field."""
-        if len(args) != 1:
-            message = "ожидается один аргумент: запрос команды"
-            return Refusal(kind="invalid", rule="content", field="request", message=message)
-        try:
-            sent = workflow.payload_converter().from_payload(args[0].payload, CommandRequest)
-        except Exception as error:
-            message = f"запрос команды не разобран: {error}"
-            return Refusal(kind="invalid", rule="content", field="request", message=message)
-        return CommandInput.decoded(name, sent)
 
 
 def update_id() -> str:
