@@ -191,10 +191,13 @@ class Routes(Application[UUID]):
         *,
         now: datetime | None = None,
         acting: Acting | None = None,
+        loaded: Route | None = None,
     ) -> Decision:
-        """`execute` decided, not saved (`save_decisions` saves it)."""
+        """`execute` decided, not saved (`save_decisions` saves it). `loaded`: the route as the
+        caller loaded it to check its reach, decided on as it is (one load per command); it
+        becomes the route after the command."""
         fingerprint = command.fingerprint(actor, acting)
-        route = self._load(route_id)
+        route = loaded if loaded is not None else self._load(route_id)
         earlier = self._replay(route, command_id, fingerprint)
         if earlier is not None:
             return Decision(route, [], earlier, fingerprint)

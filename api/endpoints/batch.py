@@ -235,6 +235,7 @@ def decide_diagnostics(
             item.result = refused(index, RouteNotFoundError(gone.rule, gone.message, "route_id"))
             continue
         command = RecordDiagnostic(diagnostic=asked.diagnostic)
+        timed = bool(timers(route))
         try:
             decision = routes.decide(
                 asked.route_id,
@@ -242,8 +243,9 @@ def decide_diagnostics(
                 principal.actor,
                 item.command_id,
                 f"api:diagnostics/batch:{command_id}",
+                loaded=route,
             )
-            if timers(route) or timers(decision.route):
+            if timed or timers(decision.route):
                 raise StageError(
                     "batch_timers",
                     "у ИОМ идут сроки: его диагностику отправьте отдельной командой",
