@@ -31,7 +31,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.notify import Channel, PermanentDeliveryError
 from aggregates.application import Receipt, Routes
-from aggregates.commands import OPERATIONS, Command, SendNotice
+from aggregates.commands import OPERATIONS, PERSON_COMMANDS, Command, SendNotice
 from aggregates.deadlines import Calendar, deadlines, timers, waiting
 from aggregates.errors import ConflictError, DomainError, InvalidCommandError, invalid_content
 from aggregates.events import NoticeSent
@@ -46,7 +46,6 @@ from workflows.contracts import (
     ID_LENGTH,
     LOAD_ROUTE,
     OPERATE,
-    PERSON_COMMANDS,
     Delivery,
     Execution,
     Firing,

@@ -25,7 +25,7 @@ from pydantic import (
 from temporalio.common import RawValue, SearchAttributeKey
 from temporalio.converter import PayloadConverter
 
-from aggregates.commands import COMMANDS, Command
+from aggregates.commands import PERSON_COMMANDS, Command
 from aggregates.errors import (
     ERRORS,
     DomainError,
@@ -133,12 +133,6 @@ class CommandRequest(Contract):
         if data.get("acting_for") is None:
             data.pop("acting_for", None)
         return data
-
-
-PERSON_COMMANDS: dict[str, type[Command]] = {
-    name: command for name, command in COMMANDS.items() if command.by_person
-}
-"""The commands a person sends on a route, by the name of the workflow's update."""
 
 
 class Refusal(Contract):
