@@ -31,29 +31,34 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.notify import Channel, PermanentDeliveryError
 from aggregates.application import Receipt, Routes
-from aggregates.commands import COMMANDS, OPERATIONS, Command, SendNotice
+from aggregates.commands import OPERATIONS, PERSON_COMMANDS, Command, SendNotice
 from aggregates.deadlines import Calendar, deadlines, timers, waiting
-from aggregates.errors import ConflictError, DomainError, InvalidCommandError
+from aggregates.errors import ConflictError, DomainError, InvalidCommandError, invalid_content
 from aggregates.events import NoticeSent
 from aggregates.notices import compose
 from aggregates.route import Route
 from aggregates.tasks import assignee
-from aggregates.values import Acting, Actor, Role
+from aggregates.values import Actor, Role
 from workflows.contracts import (
+    DELIVER_NOTICE,
+    EXECUTE_COMMAND,
+    FIRE_TIMER,
     ID_LENGTH,
+    LOAD_ROUTE,
+    OPERATE,
     Delivery,
     Execution,
     Firing,
     Notice,
     Operation,
     Outcome,
+    Refusal,
     RouteInput,
     RouteView,
     TimerView,
+    signed_actor,
 )
 
-PERSON_COMMANDS = sorted(name for name, command in COMMANDS.items() if command.by_person)
-"""The updates a person may send to a route's workflow."""
 TIMER_ACTOR = Actor(id="route-workflow", role=Role.SYSTEM)
 NOTICE_NAMESPACE = UUID("3a0f6a52-8f0e-4c59-9d4b-6c1f2f7e8a11")
 
@@ -77,13 +82,8 @@ def route_view(route: Route, now: datetime) -> RouteView:
         waiting_since=since,
         next_deadline=calendar.at(open_deadlines[0].due_on, time()) if open_deadlines else None,
         timers=[TimerView(key=t.key, at=t.at) for t in timers(route)],
-        commands=PERSON_COMMANDS,
+        commands=sorted(PERSON_COMMANDS),
     )
-
-
-def refusal_details(error: DomainError) -> dict[str, Any]:
-    """A refusal as the workflow passes it back to the caller."""
-    return {"rule": error.rule, "field": error.field, "message": error.message}
 
 
 def refused_for_good(error: DomainError) -> ApplicationError:
@@ -92,29 +92,27 @@ def refused_for_good(error: DomainError) -> ApplicationError:
     engine working, not a fault an operator must look at."""
     return ApplicationError(
         error.message,
-        refusal_details(error),
-        type=type(error).__name__,
+        Refusal.of(error).model_dump(mode="json"),
+        type=error.kind,
         non_retryable=True,
         category=ApplicationErrorCategory.BENIGN,
     )
 
 
 class RecordRefusal(Protocol):
-    """Records one refused command (the composition root hands in `projections.refusals`'s);
-    False when a refusal with the same command id was recorded already."""
+    """Records one refused command (the composition root hands in `projections.refusals`'s
+    `record_refused`); False when one with the same command id was recorded already."""
 
     def __call__(
         self,
         *,
         route_id: UUID | None,
-        refused_at: datetime,
+        command: str,
         actor_id: str,
         role: str,
-        command: str,
-        rule: str,
-        message: str,
-        field: str | None = None,
-        command_id: str | None = None,
+        command_id: str | None,
+        error: DomainError,
+        refused_at: datetime,
     ) -> bool: ...
 
 
@@ -129,40 +127,39 @@ class RouteActivities:
         self.channels = channels
         self.record_refusal = record_refusal
 
-    @activity.defn(name="load_route", no_thread_cancel_exception=True)
+    @activity.defn(name=LOAD_ROUTE, no_thread_cancel_exception=True)
     def load_route(self, start: RouteInput) -> RouteView:
         """The route's view now (at the workflow's start and every continue-as-new)."""
         self._bind(start.route_id)
         return route_view(self.routes.route(start.route_id), self._now())
 
-    @activity.defn(name="execute_command", no_thread_cancel_exception=True)
+    @activity.defn(name=EXECUTE_COMMAND, no_thread_cancel_exception=True)
     def execute_command(self, execution: Execution) -> Outcome:
-        """A person's command, decided on the route and saved; a refusal is recorded."""
+        """A person's command (decoded by the workflow), decided on the route and saved; a
+        refusal is recorded."""
         request = execution.request
-        self._bind(execution.route_id, command=execution.name, command_id=request.command_id)
+        self._bind(execution.route_id, command=request.name, command_id=request.command_id)
         now = execution.at or self._now()  # `at`: a local activity, told the workflow's time
         try:
-            command = self._command(execution.name, request.payload, person=True)
-            actor = self._actor(request.actor_id, request.role)
             receipt = self.routes.execute(
                 execution.route_id,
-                command,
-                actor,
+                request.command,
+                request.actor,
                 request.command_id,
                 execution.causation_id,
                 now=now,
-                acting=self._acting(request.acting_for),
+                acting=request.acting_for,
             )
         except ConflictError:
             raise  # another writer won: a retry decides again on the fresh route
         except DomainError as error:
-            signed = (request.actor_id, request.role, request.command_id)
-            self._refuse(execution.route_id, execution.name, signed, error, now)
-        outcome = self._outcome(execution.route_id, receipt, now)
+            signed = (request.actor.id, request.actor.role.value, request.command_id)
+            self._refuse(execution.route_id, request.name, signed, error, now)
+        outcome = self._outcome(receipt, now)
         log.info("command executed", version=receipt.version, replayed=receipt.replayed)
         return outcome
 
-    @activity.defn(name="operate", no_thread_cancel_exception=True)
+    @activity.defn(name=OPERATE, no_thread_cancel_exception=True)
     def operate(self, operation: Operation) -> Outcome:
         """An operator's signal, recorded on the route as an event with reason and ticket."""
         payload = dict(operation.payload or {})
@@ -178,8 +175,8 @@ class RouteActivities:
                 raise InvalidCommandError(
                     "content", f"поле «command_id»: не длиннее {ID_LENGTH} знаков", "command_id"
                 )
-            command = self._command(operation.name, payload, person=False)
-            actor = self._actor(operator_id, Role.OPERATOR.value, field="operator_id")
+            command = self._operation(operation.name, payload)
+            actor = signed_actor(operator_id, Role.OPERATOR.value, field="operator_id")
             receipt = self.routes.execute(
                 operation.route_id,
                 command,
@@ -193,11 +190,11 @@ class RouteActivities:
         except DomainError as error:
             signed = (operator_id[:ID_LENGTH], Role.OPERATOR.value, command_id[:ID_LENGTH])
             self._refuse(operation.route_id, operation.name, signed, error)
-        outcome = self._outcome(operation.route_id, receipt)
+        outcome = self._outcome(receipt)
         log.info("signal applied", version=receipt.version, replayed=receipt.replayed)
         return outcome
 
-    @activity.defn(name="fire_timer", no_thread_cancel_exception=True)
+    @activity.defn(name=FIRE_TIMER, no_thread_cancel_exception=True)
     def fire_timer(self, firing: Firing) -> Outcome:
         """A timer came due: record its notice (and an overdue mark) once, return the notice."""
         self._bind(firing.route_id, timer=firing.key)
@@ -215,9 +212,9 @@ class RouteActivities:
         except DomainError as error:
             log.warning("timer refused", rule=error.rule, reason=error.message)
             raise refused_for_good(error) from None
-        return self._outcome(firing.route_id, receipt)
+        return self._outcome(receipt)
 
-    @activity.defn(name="deliver_notice", no_thread_cancel_exception=True)
+    @activity.defn(name=DELIVER_NOTICE, no_thread_cancel_exception=True)
     def deliver_notice(self, delivery: Delivery) -> None:
         """Send a notice on one channel; a failure is retried by the activity's retry policy."""
         notice = delivery.notice
@@ -256,51 +253,17 @@ class RouteActivities:
         )
 
     @staticmethod
-    def _command(name: str, payload: dict[str, Any], *, person: bool) -> Command:
-        """The command a name and JSON payload ask for, or a refusal naming the field."""
-        known = COMMANDS if person else OPERATIONS
-        command_class = known.get(name)
-        if command_class is None or (person and not command_class.by_person):
-            names = ", ".join(n for n, c in known.items() if c.by_person or not person)
+    def _operation(name: str, payload: dict[str, Any]) -> Command:
+        """The operator's command a signal's name and JSON ask for, or a refusal naming the
+        field."""
+        command_class = OPERATIONS.get(name)
+        if command_class is None:
+            names = ", ".join(OPERATIONS)
             raise InvalidCommandError("command", f"нет команды «{name}»; есть: {names}", "name")
         try:
             return command_class.model_validate(payload)
         except ValidationError as error:
-            raise invalid_payload(error) from None
-
-    @staticmethod
-    def _actor(actor_id: str, role: str, *, field: str = "actor_id") -> Actor:
-        """The actor, or a refusal naming the field at fault: the role or the id (`field`)."""
-        try:
-            known = Role(role)
-        except ValueError:
-            roles = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
-            raise InvalidCommandError(
-                "content", f"неизвестная роль «{role}»; роли: {roles}", "role"
-            ) from None
-        if not actor_id:
-            raise InvalidCommandError("content", f"поле «{field}»: обязательное поле", field)
-        try:
-            return Actor(id=actor_id, role=known)
-        except ValidationError:
-            raise InvalidCommandError(
-                "content",
-                f"поле «{field}»: идентификатор «{actor_id}» недопустим (латиница, цифры и . _ : -,"
-                " до 128 знаков, начинается с буквы или цифры)",
-                field,
-            ) from None
-
-    @staticmethod
-    def _acting(given: dict[str, Any] | None) -> Acting | None:
-        """The order the actor acts за руководителя under, or a refusal naming its field."""
-        if given is None:
-            return None
-        try:
-            return Acting.model_validate(given)
-        except ValidationError as error:
-            refusal = invalid_payload(error)
-            refusal.field = f"acting_for.{refusal.field}"
-            raise refusal from None
+            raise invalid_content(error) from None
 
     def _refuse(
         self,
@@ -315,20 +278,20 @@ class RouteActivities:
         actor_id, role, command_id = signed
         self.record_refusal(
             route_id=route_id,
-            refused_at=now or self._now(),
+            command=name,
             actor_id=actor_id,
             role=role,
-            command=name,
-            rule=error.rule,
-            message=error.message,
-            field=error.field,
             command_id=command_id,
+            error=error,
+            refused_at=now or self._now(),
         )
         log.info("command refused", rule=error.rule, field=error.field)
         raise refused_for_good(error)
 
-    def _outcome(self, route_id: UUID, receipt: Receipt, now: datetime | None = None) -> Outcome:
-        route = self.routes.route(route_id)
+    def _outcome(self, receipt: Receipt, now: datetime | None = None) -> Outcome:
+        """What the step left, its view from the route the command was decided on (the route
+        is loaded once per command)."""
+        route = receipt.route
         notice = None
         last = receipt.events[-1:] if not receipt.replayed else []
         if receipt.replayed or last == [NoticeSent.__name__]:
@@ -365,22 +328,3 @@ class RouteActivities:
             text=text,
             created_at=event.timestamp,
         )
-
-
-PYDANTIC_MESSAGES = {
-    "missing": "обязательное поле не заполнено",
-    "extra_forbidden": "такого поля у команды нет",
-    "string_too_short": "значение слишком короткое",
-    "string_too_long": "значение слишком длинное",
-    "date_from_datetime_parsing": "ожидается дата ГГГГ-ММ-ДД",
-    "date_parsing": "ожидается дата ГГГГ-ММ-ДД",
-    "int_parsing": "ожидается целое число",
-}
-
-
-def invalid_payload(error: ValidationError) -> InvalidCommandError:
-    """The first problem of a malformed payload, naming its field, in Russian where known."""
-    first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "payload"
-    message = PYDANTIC_MESSAGES.get(first["type"], first["msg"])
-    return InvalidCommandError("content", f"поле «{field}»: {message}", field)

@@ -64,12 +64,14 @@ def project_route(route: Route | None, events: Iterable[Any]) -> Route | None:
 @dataclass(frozen=True)
 class Receipt:
     """What a command left: the route's id and version, the events it appended (none when a
-    command id already applied is replayed)."""
+    command id already applied is replayed), and the route after it (the one it was decided
+    on: a caller's view of it needs no second load)."""
 
     route_id: UUID
     version: int
     events: list[str] = field(default_factory=list)
     replayed: bool = False
+    route: Route = field(kw_only=True, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -189,10 +191,13 @@ class Routes(Application[UUID]):
         *,
         now: datetime | None = None,
         acting: Acting | None = None,
+        loaded: Route | None = None,
     ) -> Decision:
-        """`execute` decided, not saved (`save_decisions` saves it)."""
+        """`execute` decided, not saved (`save_decisions` saves it). `loaded`: the route as the
+        caller loaded it to check its reach, decided on as it is (one load per command); it
+        becomes the route after the command."""
         fingerprint = command.fingerprint(actor, acting)
-        route = self._load(route_id)
+        route = loaded if loaded is not None else self._load(route_id)
         earlier = self._replay(route, command_id, fingerprint)
         if earlier is not None:
             return Decision(route, [], earlier, fingerprint)
@@ -303,7 +308,7 @@ class Routes(Application[UUID]):
                 "этот идентификатор команды уже использован для другой команды",
                 "command_id",
             )
-        return Receipt(route.id, earlier.version, replayed=True)
+        return Receipt(route.id, earlier.version, replayed=True, route=route)
 
     @staticmethod
     def _exists(command: OpenRoute) -> Receipt:
@@ -324,8 +329,8 @@ class Routes(Application[UUID]):
         start = route.version if route else 0
         head = route.chain_head if route else GENESIS
         events: list[RouteEvent] = []
-        for offset, (event_class, fields) in enumerate(changes, start=1):
-            draft = event_class(
+        for offset, change in enumerate(changes, start=1):
+            draft = change(
                 originator_id=route_id,
                 originator_version=start + offset,
                 timestamp=issue.context.now,
@@ -334,12 +339,11 @@ class Routes(Application[UUID]):
                 causation_id=issue.causation_id,
                 command_hash=issue.fingerprint,
                 acting_for=issue.context.acting,
-                **fields,
             )
             head = link(head, draft.content())
             event = draft.model_copy(update={"chain_hash": head})
             route = event.mutate(route)
             events.append(event)
         assert route is not None
-        receipt = Receipt(route_id, route.version, [type(e).__name__ for e in events])
+        receipt = Receipt(route_id, route.version, [type(e).__name__ for e in events], route=route)
         return Decision(route, events, receipt, issue.fingerprint)

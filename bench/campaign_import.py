@@ -38,7 +38,7 @@ from aggregates.profiles import ProfileCatalogue, load_profiles
 from aggregates.values import Actor, Diagnostic, Role, TaskResult
 from api.auth import Principal
 from api.endpoints.batch import Item, decide_diagnostics, save
-from api.models import RecordDiagnosticsRequest
+from api.models import DiagnosticItem, RecordDiagnosticsRequest
 from bench.projections import store
 from bench.sections import publish
 from bench.store import machine
@@ -172,9 +172,9 @@ def batch_diagnostics(routes: Routes, ids: list[UUID], first: int, settings: Set
         chunk = ids[start : start + settings.api_max_batch]
         body = RecordDiagnosticsRequest(
             items=[
-                {
-                    "route_id": route_id,
-                    "diagnostic": Diagnostic(
+                DiagnosticItem(
+                    route_id=route_id,
+                    diagnostic=Diagnostic(
                         taken_on=taken_on,
                         platform="РАС «Ситуационный центр»",
                         tasks=[
@@ -182,7 +182,7 @@ def batch_diagnostics(routes: Routes, ids: list[UUID], first: int, settings: Set
                             for t, level in enumerate(levels(first + start + i), start=1)
                         ],
                     ),
-                }
+                )
                 for i, route_id in enumerate(chunk)
             ]
         )

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import cast
 
 import httpx
+from pydantic import SecretStr
 from temporalio.client import Client
 
 from aggregates.application import Routes
@@ -96,7 +97,7 @@ async def measure(
 ) -> tuple[dict[str, Stats], dict[str, int]]:
     """The loads, in turn; their latencies and their bytes."""
     settings = Settings(
-        portal_jwt_secret=SECRET, portal_jwt_audience=AUDIENCE, api_rate_per_minute=0
+        portal_jwt_secret=SecretStr(SECRET), portal_jwt_audience=AUDIENCE, api_rate_per_minute=0
     )
     gateway = RouteGateway(cast(Client, None), routes, "bench-charts")  # reads only
     verifier = TokenVerifier.from_settings(settings)

@@ -29,6 +29,7 @@ from typing import cast
 
 import httpx
 import jwt
+from pydantic import SecretStr
 from temporalio.client import Client
 
 from aggregates.profiles import Profile, Stage
@@ -104,7 +105,7 @@ def token() -> str:
 async def measure(store: Store, programmes: int, samples: int, warmup: int) -> Result:
     """Both requests, alternately, on one route with a catalogue of `programmes`."""
     settings = Settings(
-        portal_jwt_secret=SECRET, portal_jwt_audience=AUDIENCE, api_rate_per_minute=0
+        portal_jwt_secret=SecretStr(SECRET), portal_jwt_audience=AUDIENCE, api_rate_per_minute=0
     )
     routes = open_routes(store, CACHE_ON)
     try:

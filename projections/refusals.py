@@ -15,6 +15,7 @@ from uuid import UUID
 from weakref import WeakSet
 
 from aggregates.application import Routes
+from aggregates.errors import DomainError
 from projections.tables import Db, Filters, Kind, limit_clause, normalise_row
 from projections.view import transaction_on
 
@@ -91,6 +92,36 @@ def record_refusal(
             params,
         )
     return bool(found)
+
+
+def record_refused(
+    routes: Routes,
+    *,
+    route_id: UUID | None,
+    command: str,
+    actor_id: str,
+    role: str,
+    command_id: str | None,
+    error: DomainError,
+    refused_at: datetime,
+) -> bool:
+    """Record a command `error` refused: the one way every refusal is recorded, by the route
+    workflow's activities, by the caller of its update for its validator's refusals
+    (`runtime.gateway`), and by the API's batches. False when one with the same command id was
+    recorded already. Who sent it (`actor_id`, `role`, `command_id`) as they gave them: a
+    malformed command is recorded too."""
+    return record_refusal(
+        routes,
+        route_id=route_id,
+        refused_at=refused_at,
+        actor_id=actor_id,
+        role=role,
+        command=command,
+        rule=error.rule,
+        message=error.message,
+        field=error.field,
+        command_id=command_id,
+    )
 
 
 def query_refusals(db: Db, filters: Filters, limit: int | None) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from pydantic import ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -22,24 +23,24 @@ from aggregates import errors
 from aggregates.application import Receipt, Routes
 from aggregates.commands import OpenRoute
 from aggregates.values import Actor
-from projections.refusals import record_refusal
+from projections.refusals import record_refused
 from workflows.contracts import (
     BULK_WORKFLOW,
     METHODIST,
     REGION,
+    REJECTED,
     ROUTE_WORKFLOW,
     STATUS,
     WAITING_ON,
     WAITING_SINCE,
     BulkInput,
     CommandRequest,
+    Refusal,
     RouteInput,
     WorkflowState,
     operation_workflow_id,
     workflow_id,
 )
-
-VALIDATOR_REJECTION = "Rejected"  # the type of the workflow validator's refusals
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,19 @@ class RouteGateway:
             cause = failure.cause
             if not isinstance(cause, ApplicationError):
                 raise
-            error = domain_error(cause)
-            if cause.type == VALIDATOR_REJECTION:
-                await asyncio.to_thread(self._record, route_id, name, request, error)
+            error = refused(cause).error()
+            if cause.type == REJECTED:  # nothing ran, so nothing recorded it yet
+                await asyncio.to_thread(
+                    record_refused,
+                    self.routes,
+                    route_id=route_id,
+                    command=name,
+                    actor_id=request.actor_id,
+                    role=request.role,
+                    command_id=request.command_id,
+                    error=error,
+                    refused_at=datetime.now(UTC),
+                )
             raise error from None
         except RPCError as failure:
             if failure.status is RPCStatusCode.NOT_FOUND:
@@ -229,37 +240,14 @@ class RouteGateway:
             )
         return sorted(found, key=lambda route: route.since)
 
-    def _record(
-        self, route_id: UUID, name: str, request: CommandRequest, error: errors.DomainError
-    ) -> None:
-        record_refusal(
-            self.routes,
-            route_id=route_id,
-            refused_at=datetime.now(UTC),
-            actor_id=request.actor_id,
-            role=request.role,
-            command=name,
-            rule=error.rule,
-            message=error.message,
-            field=error.field,
-            command_id=request.command_id,
-        )
 
-
-def domain_error(cause: ApplicationError) -> errors.DomainError:
-    """The refusal the workflow passed back, as the aggregate's error class of that name."""
-    details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
-    error_class = getattr(errors, cause.type or "", None)
-    if cause.type == VALIDATOR_REJECTION:
-        stage = details.get("rule") in ("stage", "paused")
-        error_class = errors.StageError if stage else errors.InvalidCommandError
-    elif not (isinstance(error_class, type) and issubclass(error_class, errors.DomainError)):
-        error_class = errors.DomainError
-    return error_class(
-        str(details.get("rule") or "refused"),
-        str(details.get("message") or cause.message),
-        details.get("field"),
-    )
+def refused(cause: ApplicationError) -> Refusal:
+    """The refusal the workflow passed back, as data (its first detail)."""
+    details = cause.details[0] if cause.details else None
+    try:
+        return Refusal.model_validate(details)
+    except ValidationError:
+        return Refusal(rule="refused", message=cause.message)
 
 
 def not_running(route_id: UUID) -> errors.DomainError:

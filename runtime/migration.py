@@ -21,11 +21,10 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from activities.routes import invalid_payload
 from aggregates.application import Routes
 from aggregates.commands.migration import MigrateRoute, edition_of
 from aggregates.deadlines import Deadline, deadlines
-from aggregates.errors import DomainError
+from aggregates.errors import DomainError, invalid_content
 from aggregates.migration import EditionMapping, Obstacle, carried, problems
 from aggregates.values import Actor
 from projections.refusals import create_table
@@ -137,7 +136,7 @@ class Migrations:
                 operation_id=operation_id,
             )
         except ValidationError as error:
-            raise invalid_payload(error) from None
+            raise invalid_content(error) from None
         if command_id is None:
             command_id = f"{operation_id}.{route_id}" if operation_id else str(uuid.uuid4())
         await asyncio.to_thread(create_table, self.routes)

@@ -17,9 +17,8 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from activities.bulk import ACTIONS, BulkAction, Stamp
-from activities.routes import invalid_payload
 from activities.workflow_incidents import Incident, diagnose
-from aggregates.errors import InvalidCommandError
+from aggregates.errors import InvalidCommandError, invalid_content
 from aggregates.operation import Operation, Operations, RouteOutcome
 from aggregates.values import Actor, Name, Role, Text
 from projections.catalog import open_projection
@@ -136,7 +135,7 @@ def checked(request: BulkRequest) -> tuple[BulkAction, BaseModel]:
     try:
         params = action.params.model_validate(request.params)
     except ValidationError as error:
-        problem = invalid_payload(error)
+        problem = invalid_content(error)
         field = f"params.{problem.field}"
         message = problem.message.replace(f"«{problem.field}»", f"«{field}»", 1)
         raise InvalidCommandError("content", message, field) from None

@@ -25,7 +25,7 @@ from activities.notify import build_channels
 from activities.routes import RouteActivities
 from aggregates.application import Routes
 from aggregates.operation import Operations
-from projections.refusals import record_refusal
+from projections.refusals import record_refused
 from runtime.gateway import RouteGateway
 from runtime.settings import Settings
 from workers.context import build_operations
@@ -99,7 +99,7 @@ def route_worker(
         mail_from=settings.mail_from,
         mail_to=settings.mail_to,
     )
-    handlers = RouteActivities(routes, channels, partial(record_refusal, routes))
+    handlers = RouteActivities(routes, channels, partial(record_refused, routes))
     reports = methodist_reports(routes, settings.data_dir)
     calendars = CalendarActivities(routes.profiles, sorted(channels), reports)
     gateway = RouteGateway(client, routes, settings.task_queue)

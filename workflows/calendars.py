@@ -17,7 +17,13 @@ from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import CalendarFiring, CalendarInput, CalendarNotice, Delivery
+    from workflows.contracts import (
+        DELIVER_NOTICE,
+        CalendarFiring,
+        CalendarInput,
+        CalendarNotice,
+        Delivery,
+    )
     from workflows.route import DELIVERY_RETRY, DURABLE_RETRY, STORE_CALL
 
 CALENDAR_WORKFLOW = "RegionCalendarWorkflow"
@@ -53,7 +59,7 @@ class RegionCalendarWorkflow:
         results = await asyncio.gather(
             *(
                 workflow.execute_activity(
-                    "deliver_notice",
+                    DELIVER_NOTICE,
                     Delivery(channel=channel, notice=built.notice),
                     start_to_close_timeout=STORE_CALL,
                     retry_policy=DELIVERY_RETRY,

@@ -7,15 +7,46 @@ The workflow reads only these; the activities build them from the route aggregat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
-from temporalio.common import SearchAttributeKey
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
+from temporalio.common import RawValue, SearchAttributeKey
+from temporalio.converter import PayloadConverter
+
+from aggregates.commands import PERSON_COMMANDS, Command
+from aggregates.errors import (
+    ERRORS,
+    DomainError,
+    ErrorKind,
+    InvalidCommandError,
+    invalid_content,
+)
+from aggregates.values import Acting, Actor, Role
 
 ROUTE_WORKFLOW = "RouteWorkflow"
 DEFAULT_TASK_QUEUE = "iom-routes"
+
+LOAD_ROUTE = "load_route"
+EXECUTE_COMMAND = "execute_command"
+OPERATE = "operate"
+FIRE_TIMER = "fire_timer"
+DELIVER_NOTICE = "deliver_notice"
+"""The route workflow's activities, by the names `activities.routes` registers them under."""
+REJECTED = "Rejected"
+"""The failure type of a command the workflow's validator refused: nothing ran, so Temporal
+keeps no record of it and the caller records it (`runtime.gateway`)."""
 
 STATUS = SearchAttributeKey.for_keyword("IomStatus")
 """The route's stage (`agreement`, `implementation`, …) or `paused`."""
@@ -85,7 +116,9 @@ ID_LENGTH = 200
 
 
 class CommandRequest(Contract):
-    """A person's command, sent as the update named after it (`agree_route`, …)."""
+    """A person's command, sent as the update named after it (`agree_route`, …): the wire form
+    clients send (and recorded histories hold); the workflow decodes it once into a
+    `CommandInput`."""
 
     actor_id: str = Field(min_length=1, max_length=ID_LENGTH)
     role: str = Field(min_length=1, max_length=40)
@@ -102,25 +135,141 @@ class CommandRequest(Contract):
         return data
 
 
+class Refusal(Contract):
+    """A refused command as data, the way it crosses from an activity to the workflow and from
+    the workflow to the update's caller: which error (`kind`), the rule, the field at fault and
+    the Russian message."""
+
+    kind: ErrorKind = "refused"  # a refusal from a worker older than the kind: the general one
+    rule: str
+    field: str | None = None
+    message: str
+
+    @classmethod
+    def of(cls, error: DomainError) -> Refusal:
+        """The refusal an error says."""
+        return cls(kind=error.kind, rule=error.rule, field=error.field, message=error.message)
+
+    def error(self) -> DomainError:
+        """The error again, of its own class."""
+        return ERRORS[self.kind](self.rule, self.message, self.field)
+
+
+class CommandInput(Contract):
+    """A person's command on a route, decoded from its update (`decode`): the command typed by
+    its name (one of `PERSON_COMMANDS`), who sends it, under which id, for which head."""
+
+    name: str
+    actor: Actor
+    command_id: str = Field(min_length=1, max_length=ID_LENGTH)
+    command: SerializeAsAny[Command]
+    acting_for: Acting | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _command_of_its_name(cls, data: Any) -> Any:
+        """The command's model is the one its name is registered under (the discriminator)."""
+        if isinstance(data, dict) and isinstance(data.get("command"), dict):
+            command = PERSON_COMMANDS.get(str(data.get("name")))
+            if command is not None:
+                data = data | {"command": command.model_validate(data["command"])}
+        return data
+
+    @classmethod
+    def decode(cls, name: str, request: CommandRequest) -> CommandInput:
+        """The request sent as the update `name`, typed; a refusal (`InvalidCommandError`)
+        naming the field at fault: the command's name, the actor, a field of the command."""
+        command = PERSON_COMMANDS.get(name)
+        if command is None:
+            names = ", ".join(sorted(PERSON_COMMANDS))
+            raise InvalidCommandError("command", f"нет команды «{name}»; есть: {names}", "name")
+        actor = signed_actor(request.actor_id, request.role)
+        try:
+            typed = command.model_validate(request.payload)
+        except ValidationError as error:
+            raise invalid_content(error) from None
+        acting = None
+        if request.acting_for is not None:
+            try:
+                acting = Acting.model_validate(request.acting_for)
+            except ValidationError as error:
+                raise invalid_content(error, "acting_for") from None
+        return cls(
+            name=name,
+            actor=actor,
+            command_id=request.command_id,
+            command=typed,
+            acting_for=acting,
+        )
+
+    @classmethod
+    def decoded(cls, name: str, request: CommandRequest) -> CommandInput | Refusal:
+        """`decode`, its refusal as data (the workflow's validator answers with it)."""
+        try:
+            return cls.decode(name, request)
+        except DomainError as error:
+            return Refusal.of(error)
+
+    @classmethod
+    def of_update(
+        cls, name: str, args: Sequence[RawValue], converter: PayloadConverter
+    ) -> CommandInput | Refusal:
+        """The argument of the update `name` as the command it sends, or the refusal naming
+        the field (`converter`: the workflow's)."""
+        if len(args) != 1:
+            message = "ожидается один аргумент: запрос команды"
+            return Refusal(kind="invalid", rule="content", field="request", message=message)
+        try:
+            sent = converter.from_payload(args[0].payload, CommandRequest)
+        except Exception as error:
+            message = f"запрос команды не разобран: {error}"
+            return Refusal(kind="invalid", rule="content", field="request", message=message)
+        return cls.decoded(name, sent)
+
+
+def signed_actor(actor_id: str, role: str, field: str = "actor_id") -> Actor:
+    """The actor a request names, or a refusal naming the field at fault: the role or the id
+    (`field`)."""
+    try:
+        known = Role(role)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
+        raise InvalidCommandError(
+            "content", f"неизвестная роль «{role}»; роли: {roles}", "role"
+        ) from None
+    if not actor_id:
+        raise InvalidCommandError("content", f"поле «{field}»: обязательное поле", field)
+    try:
+        return Actor(id=actor_id, role=known)
+    except ValidationError:
+        raise InvalidCommandError(
+            "content",
+            f"поле «{field}»: идентификатор «{actor_id}» недопустим (латиница, цифры и . _ : -,"
+            " до 128 знаков, начинается с буквы или цифры)",
+            field,
+        ) from None
+
+
 class Execution(Contract):
     """The activity input of one command on a route; `at`: the moment to decide it at, the
     workflow task's time (a local activity's own scheduled time is the worker's clock; None:
     the activity task's scheduled time, the cluster's clock)."""
 
     route_id: UUID
-    name: str
-    request: CommandRequest
+    request: CommandInput
     causation_id: str
     at: datetime | None = None
 
-    @model_serializer(mode="wrap")
-    def _at_only_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Without `at`, the payload is the one workers older than it accept (their contract
-        refuses unknown fields): an activity task of a run from before the patch may reach one
-        while the workers are replaced."""
-        data: dict[str, Any] = handler(self)
-        if data.get("at") is None:
-            data.pop("at", None)
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_request(cls, data: Any) -> Any:
+        """An activity task scheduled by an older run carries the request as it was sent (its
+        name beside it): decoded here as the workflow now decodes it."""
+        if isinstance(data, dict) and "name" in data:
+            data = dict(data)
+            name = data.pop("name")
+            sent = CommandRequest.model_validate(data["request"])
+            data["request"] = CommandInput.decode(name, sent)
         return data
 
 

@@ -25,19 +25,26 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
+        DELIVER_NOTICE,
+        EXECUTE_COMMAND,
+        FIRE_TIMER,
+        LOAD_ROUTE,
         METHODIST,
         NEXT_DEADLINE,
+        OPERATE,
         REGION,
+        REJECTED,
         ROUTE_WORKFLOW,
         STATUS,
         WAITING_ON,
         WAITING_SINCE,
-        CommandRequest,
+        CommandInput,
         Delivery,
         Execution,
         Firing,
         Operation,
         Outcome,
+        Refusal,
         RouteInput,
         RouteView,
         TimerView,
@@ -85,12 +92,13 @@ class RouteWorkflow:
         self.deliveries: list[workflow.ActivityHandle[None]] = []
         self.refused_timers: set[str] = set()
         self.published: dict[str, Any] = {}
+        self.validated: dict[str, CommandInput] = {}  # by update id: what the validator decoded
 
     @workflow.run
     async def run(self, start: RouteInput) -> str:
         """Follow the route until it is completed or cancelled; returns its last stage."""
         loaded: RouteView = await workflow.execute_activity(
-            "load_route",
+            LOAD_ROUTE,
             start,
             result_type=RouteView,
             start_to_close_timeout=STORE_CALL,
@@ -101,7 +109,14 @@ class RouteWorkflow:
         quiet = workflow.patched(QUIET_LOOP)  # then the loop itself notices a long history
         while not self.current.closed:
             if self.signals:
-                await self.operate(*self.signals.pop(0))
+                name, payload, step = self.signals.pop(0)
+                operation = Operation(
+                    route_id=self.route_id,
+                    name=name,
+                    payload=payload,
+                    causation_id=self.causation(f"signal:{name}:{step}"),
+                )
+                await self.step(OPERATE, operation, f"signal {name}")
                 continue
             if self.should_continue_as_new():
                 await self.finish_handlers()
@@ -112,7 +127,13 @@ class RouteWorkflow:
                 continue
             due = self.next_timer(self.current)
             if due is not None and due.at <= workflow.now():
-                await self.fire(due.key)
+                firing = Firing(
+                    route_id=self.route_id,
+                    key=due.key,
+                    causation_id=self.causation(f"timer:{due.key}"),
+                )
+                if not await self.step(FIRE_TIMER, firing, f"timer {due.key}"):
+                    self.refused_timers.add(due.key)
                 continue
             self.changed = False
             with contextlib.suppress(TimeoutError):
@@ -140,21 +161,29 @@ class RouteWorkflow:
         task's time, the cluster's clock, as an activity task's scheduled time was. A worker
         lost mid-command loses its workflow task with it; the task is retried after its
         timeout (and the update delivered again), the command executed again under its id."""
-        request = self.decode(args)
+        decoded: CommandInput | Refusal | None = self.validated.pop(update_id(), None)
+        if decoded is None:  # a replay: the validator ran when the update came
+            decoded = CommandInput.of_update(name, args, workflow.payload_converter())
         causation_id = self.causation(f"update:{name}")
         locally = workflow.patched(COMMAND_LOCALLY)
-        execution = Execution(
-            route_id=self.route_id,
-            name=name,
-            request=request,
-            causation_id=causation_id,
-            at=workflow.now() if locally else None,
-        )
+        at = workflow.now() if locally else None
+        execution: Execution | dict[str, Any]
+        if isinstance(decoded, CommandInput):
+            execution = Execution(
+                route_id=self.route_id, request=decoded, causation_id=causation_id, at=at
+            )
+        else:  # an update older workers accepted as it was sent; their activity refused it
+            execution = {
+                "route_id": str(self.route_id),
+                "name": name,
+                "request": workflow.payload_converter().from_payload(args[0].payload),
+                "causation_id": causation_id,
+            }
         async with self.writer:
             try:
                 if locally:
                     outcome: Outcome = await workflow.execute_local_activity(
-                        "execute_command",
+                        EXECUTE_COMMAND,
                         execution,
                         result_type=Outcome,
                         start_to_close_timeout=COMMAND_CALL,
@@ -162,7 +191,7 @@ class RouteWorkflow:
                     )
                 else:  # a run that took a command before the patch
                     outcome = await workflow.execute_activity(
-                        "execute_command",
+                        EXECUTE_COMMAND,
                         execution,
                         result_type=Outcome,
                         start_to_close_timeout=COMMAND_CALL,
@@ -175,21 +204,22 @@ class RouteWorkflow:
 
     @command.validator
     def validate(self, name: str, args: Sequence[RawValue]) -> None:
-        """Refuse at once what cannot be a command on this route (the activity decides the rest)."""
-        self.decode(args)
+        """Refuse at once what cannot be a command on this route: not a command, a malformed
+        one, a closed or paused route (the activity decides the rest). The command decoded here
+        is the one the update runs."""
+        decoded = CommandInput.of_update(name, args, workflow.payload_converter())
+        if isinstance(decoded, Refusal):
+            raise rejected(decoded)
+        self.validated[update_id()] = decoded
         view = self.view
         if view is None:
             return
-        if name not in view.commands:
-            raise rejected(
-                "command", "name", f"нет команды «{name}»; есть: {', '.join(view.commands)}"
-            )
         if view.closed:
-            raise rejected(
-                "stage", None, "ИОМ завершён или отменён: команды по нему не принимаются"
-            )
+            message = "ИОМ завершён или отменён: команды по нему не принимаются"
+            raise rejected(Refusal(kind="stage", rule="stage", message=message))
         if view.paused:
-            raise rejected("paused", None, "ИОМ приостановлен оператором до его возобновления")
+            message = "ИОМ приостановлен оператором до его возобновления"
+            raise rejected(Refusal(kind="stage", rule="paused", message=message))
 
     # Operators' signals.
 
@@ -205,51 +235,28 @@ class RouteWorkflow:
         given = payload if isinstance(payload, dict) else None
         self.signals.append((name, given, str(workflow.uuid4())))
 
-    async def operate(self, name: str, payload: dict[str, Any] | None, step: str) -> None:
-        # Signals and timers keep activity tasks: nobody waits on their answer, and they are
-        # retried until the store answers (a local activity retried that long would hold the
-        # workflow task through its first minute of retries, then back off on workflow timers,
-        # a marker and a timer in the history for each attempt).
-        operation = Operation(
-            route_id=self.route_id,
-            name=name,
-            payload=payload,
-            causation_id=self.causation(f"signal:{name}:{step}"),
-        )
+    # Signals and timers.
+
+    async def step(self, activity: str, given: Operation | Firing, what: str) -> bool:
+        """Run a signal's or a timer's activity as the route's one writer and take what it left;
+        False when the route refused it (logged). They keep activity tasks: nobody waits on their
+        answer, and they are retried until the store answers (a local activity retried that long
+        would hold the workflow task through its first minute of retries, then back off on
+        workflow timers, a marker and a timer in the history for each attempt)."""
         async with self.writer:
             try:
                 outcome: Outcome = await workflow.execute_activity(
-                    "operate",
-                    operation,
+                    activity,
+                    given,
                     result_type=Outcome,
                     start_to_close_timeout=STORE_CALL,
                     retry_policy=DURABLE_RETRY,
                 )
             except ActivityError as error:
-                workflow.logger.warning("signal %s refused: %s", name, error.cause)
-                return
+                workflow.logger.warning("%s refused: %s", what, error.cause)
+                return False
             self.apply(outcome)
-
-    # Timers and notices.
-
-    async def fire(self, key: str) -> None:
-        firing = Firing(
-            route_id=self.route_id, key=key, causation_id=self.causation(f"timer:{key}")
-        )
-        async with self.writer:
-            try:
-                outcome: Outcome = await workflow.execute_activity(
-                    "fire_timer",
-                    firing,
-                    result_type=Outcome,
-                    start_to_close_timeout=STORE_CALL,
-                    retry_policy=DURABLE_RETRY,
-                )
-            except ActivityError as error:
-                workflow.logger.warning("timer %s refused: %s", key, error.cause)
-                self.refused_timers.add(key)
-                return
-            self.apply(outcome)
+        return True
 
     def apply(self, outcome: Outcome) -> None:
         """Take the route's new view; send the notice the step produced, if any."""
@@ -258,7 +265,7 @@ class RouteWorkflow:
             for channel in outcome.channels:
                 self.deliveries.append(
                     workflow.start_activity(
-                        "deliver_notice",
+                        DELIVER_NOTICE,
                         Delivery(channel=channel, notice=notice),
                         start_to_close_timeout=STORE_CALL,
                         retry_policy=DELIVERY_RETRY,
@@ -342,21 +349,18 @@ class RouteWorkflow:
         info = workflow.info()
         return f"{info.workflow_id}/{info.run_id}/{step}"
 
-    @staticmethod
-    def decode(args: Sequence[RawValue]) -> CommandRequest:
-        """The update's argument as a command request, or a rejection naming the field."""
-        if len(args) != 1:
-            raise rejected("content", "request", "ожидается один аргумент: запрос команды")
-        try:
-            return workflow.payload_converter().from_payload(args[0].payload, CommandRequest)
-        except Exception as error:
-            raise rejected("content", "request", f"запрос команды не разобран: {error}") from None
+
+def update_id() -> str:
+    """The id of the update being validated or handled."""
+    info = workflow.current_update_info()
+    assert info is not None  # called from the update's validator and handler only
+    return info.id
 
 
-def rejected(rule: str, field: str | None, message: str) -> ApplicationError:
-    """A refusal as the caller receives it: the rule, the field and the Russian message."""
-    details = {"rule": rule, "field": field, "message": message}
-    return ApplicationError(message, details, type="Rejected", non_retryable=True)
+def rejected(refusal: Refusal) -> ApplicationError:
+    """The validator's refusal as the caller receives it (and records it: Temporal does not)."""
+    details = refusal.model_dump(mode="json")
+    return ApplicationError(refusal.message, details, type=REJECTED, non_retryable=True)
 
 
 def refusal(error: ActivityError) -> ApplicationError:
@@ -364,8 +368,6 @@ def refusal(error: ActivityError) -> ApplicationError:
     cause = error.cause
     if isinstance(cause, ApplicationError):
         return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
-    return ApplicationError(
-        "ИОМ временно недоступен; повторите запрос",
-        {"rule": "unavailable", "field": None, "message": str(cause)},
-        type="Unavailable",
-    )
+    message = "ИОМ временно недоступен; повторите запрос"
+    unavailable = Refusal(rule="unavailable", message=message)
+    return ApplicationError(message, unavailable.model_dump(mode="json"), type="Unavailable")

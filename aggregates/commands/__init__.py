@@ -57,6 +57,12 @@ COMMANDS: dict[str, type[Command]] = {
 }
 """Every command on an existing route, by the name the API, the CLI and the workflows use."""
 
+PERSON_COMMANDS: dict[str, type[Command]] = {
+    name: command for name, command in COMMANDS.items() if command.by_person
+}
+"""The commands a person sends on a route: an endpoint each, and the updates the route's
+workflow takes."""
+
 OPERATIONS: dict[str, type[Command]] = {
     "extend_deadline": ExtendDeadline,
     "reassign_methodist": ReassignMethodist,
@@ -71,6 +77,7 @@ OPERATIONS: dict[str, type[Command]] = {
 __all__ = [
     "COMMANDS",
     "OPERATIONS",
+    "PERSON_COMMANDS",
     "AcknowledgeConclusions",
     "AcknowledgeCorrection",
     "AgreeCorrection",

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
 from aggregates.commands.duties import require_separate
@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from aggregates.programmes.values import Programme
     from aggregates.route import Route
 
-Change = tuple["type[RouteEvent]", dict[str, Any]]
-"""An event to append, as its class and its own fields (metadata and chain are added on save)."""
+Change = Callable[..., "RouteEvent"]
+"""An event to append, given its own fields: `partial(RouteSubmitted, revision=…, plan_hash=…)`,
+whose fields mypy checks against the event's (the pydantic plugin types its `__init__`). Saving
+calls it with the metadata (who, when, which command, the version); the chain is added then."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@ their signatures and acknowledgement, the certificate."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import Field
 
 from aggregates.commands.base import Change, Command, Context, invalid, term_bounds
 from aggregates.commands.opening import against_input, check_diagnostic
@@ -43,7 +46,7 @@ class FinalCommand(Command):
 
 
 class RecordSelfReflection(FinalCommand):
-    """Саморефлексия педагога: профессиональный путь и эффективность ИОМ."""
+    """Внести саморефлексию педагога: профессиональный путь и эффективность ИОМ."""
 
     title: ClassVar[str] = "Саморефлексия"
 
@@ -51,11 +54,11 @@ class RecordSelfReflection(FinalCommand):
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_final(route, context, (Role.TEACHER,))
-        return [(SelfReflectionRecorded, self.model_dump())]
+        return [partial(SelfReflectionRecorded, text=self.text)]
 
 
 class HoldFinalPublicEvent(FinalCommand):
-    """Отметка о проведении заключительного публичного мероприятия."""
+    """Отметить проведение заключительного публичного мероприятия."""
 
     title: ClassVar[str] = "Заключительное публичное мероприятие"
 
@@ -69,7 +72,7 @@ class HoldFinalPublicEvent(FinalCommand):
         if route.final_event is not None:
             raise invalid("held_on", "проведение мероприятия уже отмечено")
         context.require_past(route, self.held_on, "held_on", "дата проведения")
-        return [(FinalPublicEventHeld, self.model_dump())]
+        return [partial(FinalPublicEventHeld, held_on=self.held_on, result=self.result)]
 
 
 class RecordFinalDiagnostic(FinalCommand):
@@ -77,7 +80,7 @@ class RecordFinalDiagnostic(FinalCommand):
 
     title: ClassVar[str] = "Результаты итоговой диагностики"
 
-    diagnostic: Diagnostic
+    diagnostic: Diagnostic = Field(description="Результаты диагностической работы.")
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_final(route, context, (Role.METHODIST, Role.SYSTEM))
@@ -94,19 +97,23 @@ class RecordFinalDiagnostic(FinalCommand):
             )
         levels = self.diagnostic.competence_levels()
         dynamics = against_input(route, levels)
-        fields = {"diagnostic": self.diagnostic, "levels": levels, "dynamics": dynamics}
-        return [(FinalDiagnosticRecorded, fields)]
+        recorded = partial(
+            FinalDiagnosticRecorded, diagnostic=self.diagnostic, levels=levels, dynamics=dynamics
+        )
+        return [recorded]
 
 
 class RecordConclusions(FinalCommand):
-    """Выводы: успешное завершение ИОМ или пролонгация до новой даты."""
+    """Внести выводы по ИОМ: успешное завершение или пролонгация до новой даты."""
 
     title: ClassVar[str] = "Выводы"
 
-    outcome: Outcome
+    outcome: Outcome = Field(description="Итог: completed — ИОМ завершён, prolonged — продлён.")
     text: Text
     recommendations: OptionalText = ""  # рекомендации куратора
-    prolonged_until: Day | None = None
+    prolonged_until: Day | None = Field(
+        default=None, description="До какой даты продлён ИОМ (при продлении)."
+    )
 
     @classmethod
     def required_by(cls, profile: Profile) -> dict[str, str]:
@@ -135,7 +142,15 @@ class RecordConclusions(FinalCommand):
         self.require_fields(profile)
         self.check_prolongation(route)
         awaiting = [role for role in profile.conclusions_signers if role is not context.actor.role]
-        return [(ConclusionsRecorded, self.model_dump() | {"awaiting": awaiting})]
+        recorded = partial(
+            ConclusionsRecorded,
+            outcome=self.outcome,
+            text=self.text,
+            recommendations=self.recommendations,
+            prolonged_until=self.prolonged_until,
+            awaiting=awaiting,
+        )
+        return [recorded]
 
     def check_prolongation(self, route: Route) -> None:
         """A prolongation names a new end after the current one, within the longest term."""
@@ -166,7 +181,7 @@ def recorded_conclusions(route: Route, command: Command) -> Conclusions:
 
 
 class SignConclusions(Command):
-    """Подписать выводы (стороны, которые называет регламент)."""
+    """Подписать выводы (стороны, которые называет регламент). Тело — пустой объект `{}`."""
 
     title: ClassVar[str] = "Подпись выводов"
 
@@ -177,11 +192,11 @@ class SignConclusions(Command):
             waiting = ", ".join(ROLE_TITLES[r] for r in conclusions.awaiting) or "никого"
             raise RoleError("turn", f"выводы ждут подписи: {waiting}")
         self.require_role(route, context.actor, conclusions.awaiting)
-        return [(ConclusionsSigned, {"role": context.actor.role})]
+        return [partial(ConclusionsSigned, role=context.actor.role)]
 
 
 class AcknowledgeConclusions(Command):
-    """Отметка педагога об ознакомлении с выводами."""
+    """Ознакомиться с выводами (педагог). Тело — пустой объект `{}`."""
 
     title: ClassVar[str] = "Ознакомление с выводами"
 
@@ -190,7 +205,7 @@ class AcknowledgeConclusions(Command):
         self.require_role(route, context.actor, (Role.TEACHER,))
         if recorded_conclusions(route, self).acknowledged:
             raise invalid("conclusions", "отметка об ознакомлении уже сделана")
-        return [(ConclusionsAcknowledged, {})]
+        return [partial(ConclusionsAcknowledged)]
 
 
 class IssueCertificate(Command):
@@ -214,4 +229,4 @@ class IssueCertificate(Command):
                 " с отметкой педагога об ознакомлении",
             )
         context.require_past(route, self.issued_on, "issued_on", "дата выдачи")
-        return [(CertificateIssued, self.model_dump())]
+        return [partial(CertificateIssued, number=self.number, issued_on=self.issued_on)]

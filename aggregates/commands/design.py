@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import Field
 
 from aggregates.commands.base import (
     Change,
@@ -187,11 +190,12 @@ def check_deficits(plan: Plan, route: Route, field: str) -> None:
 
 
 class DesignRoute(Command):
-    """Спроектировать ИОМ: тема, цель, задачи, срок, мероприятия, заключительное мероприятие."""
+    """Спроектировать ИОМ (Карта ИОМ): тема, цель, задачи, срок, мероприятия, заключительное
+    публичное мероприятие."""
 
     title: ClassVar[str] = "Проектирование ИОМ"
 
-    plan: Plan
+    plan: Plan = Field(description="План ИОМ.")
 
     @classmethod
     def required_by(cls, profile: Profile) -> dict[str, str]:
@@ -207,12 +211,13 @@ class DesignRoute(Command):
         plan_hash = self.plan.content_hash()
         if plan_hash == route.plan_hash:
             raise invalid("plan", "эта редакция ИОМ уже сохранена")
-        fields = {"revision": route.revision + 1, "plan": self.plan, "plan_hash": plan_hash}
-        return [(RouteDesigned, fields)]
+        revision = route.revision + 1
+        return [partial(RouteDesigned, revision=revision, plan=self.plan, plan_hash=plan_hash)]
 
 
 class SubmitRoute(Command):
-    """Передать ИОМ на согласование: начинается новый круг согласования."""
+    """Передать спроектированный ИОМ на согласование: начинается новый круг согласования. Тело —
+    пустой объект `{}`."""
 
     title: ClassVar[str] = "Передача ИОМ на согласование"
 
@@ -225,34 +230,38 @@ class SubmitRoute(Command):
             raise invalid(
                 "plan", "ИОМ возвращён с замечаниями: внесите изменения перед повторной передачей"
             )
-        return [(RouteSubmitted, {"revision": route.revision, "plan_hash": route.plan_hash})]
+        return [partial(RouteSubmitted, revision=route.revision, plan_hash=route.plan_hash)]
 
 
 class AgreeRoute(Command):
-    """Подписать, рассмотреть, согласовать или утвердить ИОМ — ту редакцию, чей хеш указан."""
+    """Подписать, рассмотреть, согласовать или утвердить ИОМ — ту редакцию, чей хеш указан
+    (`plan_hash`)."""
 
     title: ClassVar[str] = "Согласование ИОМ"
 
-    plan_hash: Digest
+    plan_hash: Digest = Field(
+        description="Хэш редакции плана, которую подтверждает сторона (из `GET /routes/{id}`)."
+    )
     comment: OptionalText = ""
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         step = self.party_step(route, context)
         if self.plan_hash != route.plan_hash:
             raise invalid("plan_hash", "согласуется не та редакция ИОМ: обновите и проверьте текст")
-        agreed = {
-            "role": step.role,
-            "action": step.action,
-            "revision": route.revision,
-            "plan_hash": route.plan_hash,
-            "comment": self.comment,
-        }
-        changes: list[Change] = [(AgreementGiven, agreed)]
+        agreed = partial(
+            AgreementGiven,
+            role=step.role,
+            action=step.action,
+            revision=route.revision,
+            plan_hash=self.plan_hash,  # the route's, checked above
+            comment=self.comment,
+        )
+        changes: list[Change] = [agreed]
         if route.pending_parties() == [step.role] and step.round == max(
             s.round for s in route.profile.agreement
         ):
             changes.append(
-                (RouteApproved, {"revision": route.revision, "plan_hash": route.plan_hash})
+                partial(RouteApproved, revision=route.revision, plan_hash=self.plan_hash)
             )
         return changes
 
@@ -272,10 +281,14 @@ class ReturnRoute(AgreeRoute):
 
     title: ClassVar[str] = "Возврат ИОМ на доработку"
 
-    plan_hash: Digest = ""
+    plan_hash: Digest = Field(
+        default="", description="Хэш редакции плана, которая возвращается (необязательно)."
+    )
     comments: Text
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         step = self.party_step(route, context)
-        fields = {"role": step.role, "revision": route.revision, "comments": self.comments}
-        return [(RouteReturned, fields)]
+        returned = partial(
+            RouteReturned, role=step.role, revision=route.revision, comments=self.comments
+        )
+        return [returned]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import Field
 
 from aggregates.commands.base import Change, Command, Context, invalid
 from aggregates.commands.changes import PlanChange
@@ -44,7 +47,7 @@ MARKERS = (Role.TEACHER, Role.METHODIST, Role.DEPUTY_HEAD)
 class ActivityCommand(Command):
     """A mark on one planned activity that has none yet."""
 
-    activity_id: Code
+    activity_id: Code = Field(description="Идентификатор мероприятия в плане (`a1`, …).")
 
     def planned(
         self, route: Route, context: Context, roles: tuple[Role, ...]
@@ -64,7 +67,8 @@ class ActivityCommand(Command):
 
 
 class CompleteActivity(ActivityCommand):
-    """Отметить мероприятие выполненным: результат, продукт, самооценка и оценка работодателя."""
+    """Отметить мероприятие выполненным: дата, результат, продукт, самооценка и оценка
+    работодателя."""
 
     title: ClassVar[str] = "Отметка о выполнении мероприятия"
 
@@ -83,7 +87,16 @@ class CompleteActivity(ActivityCommand):
         if self.employer_assessment:
             place = [Place.EMPLOYER_ASSESSMENT]
             require_separate(route, context.actor.id, place, field="employer_assessment")
-        return [(ActivityCompleted, self.model_dump())]
+        completed = partial(
+            ActivityCompleted,
+            activity_id=self.activity_id,
+            completed_on=self.completed_on,
+            result=self.result,
+            product=self.product,
+            self_assessment=self.self_assessment,
+            employer_assessment=self.employer_assessment,
+        )
+        return [completed]
 
     @classmethod
     def required_by(cls, profile: Profile) -> dict[str, str]:
@@ -105,7 +118,7 @@ class MarkActivityNotDone(ActivityCommand):
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.planned(route, context, MARKERS)
-        return [(ActivityNotCompleted, self.model_dump())]
+        return [partial(ActivityNotCompleted, activity_id=self.activity_id, reason=self.reason)]
 
 
 class MarkActivityOverdue(ActivityCommand):
@@ -121,11 +134,11 @@ class MarkActivityOverdue(ActivityCommand):
         due_on = route.due_on(activity)
         if context.today(route) <= due_on:
             raise invalid("activity_id", f"срок мероприятия истекает {due_on:%d.%m.%Y}")
-        return [(ActivityOverdue, {"activity_id": activity.id, "due_on": due_on})]
+        return [partial(ActivityOverdue, activity_id=activity.id, due_on=due_on)]
 
 
 class RecordInterimResult(Command):
-    """Зафиксировать промежуточный результат прохождения ИОМ."""
+    """Внести промежуточный результат реализации ИОМ."""
 
     title: ClassVar[str] = "Промежуточный результат"
 
@@ -136,7 +149,7 @@ class RecordInterimResult(Command):
         self.require_stage(route, Stage.IMPLEMENTATION)
         self.require_role(route, context.actor, (Role.METHODIST, Role.DEPUTY_HEAD))
         context.require_past(route, self.recorded_on, "recorded_on")
-        return [(InterimResultRecorded, self.model_dump())]
+        return [partial(InterimResultRecorded, recorded_on=self.recorded_on, text=self.text)]
 
 
 class RecordIntermediateDiagnostic(Command):
@@ -145,7 +158,7 @@ class RecordIntermediateDiagnostic(Command):
 
     title: ClassVar[str] = "Результаты промежуточной диагностики"
 
-    diagnostic: Diagnostic
+    diagnostic: Diagnostic = Field(description="Результаты диагностической работы.")
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, Stage.IMPLEMENTATION)
@@ -160,18 +173,23 @@ class RecordIntermediateDiagnostic(Command):
             )
         levels = self.diagnostic.competence_levels()
         dynamics = against_input(route, levels)
-        fields = {"diagnostic": self.diagnostic, "levels": levels, "dynamics": dynamics}
-        return [(IntermediateDiagnosticRecorded, fields)]
+        recorded = partial(
+            IntermediateDiagnosticRecorded,
+            diagnostic=self.diagnostic,
+            levels=levels,
+            dynamics=dynamics,
+        )
+        return [recorded]
 
 
 class CorrectRoute(Command):
-    """Внести корректировку в ИОМ: дата, причина и ИОМ в новой редакции."""
+    """Скорректировать ИОМ: дата, причина и план в новой редакции."""
 
     title: ClassVar[str] = "Корректировка ИОМ"
 
     corrected_on: Day
     reason: Text
-    plan: Plan
+    plan: Plan = Field(description="План ИОМ после корректировки.")
 
     @classmethod
     def required_by(cls, profile: Profile) -> dict[str, str]:
@@ -199,25 +217,26 @@ class CorrectRoute(Command):
             for party in route.profile.correction_reagreement
             if party.role is not context.actor.role and set(party.covers) & set(change.parts)
         ]
-        fields = {
-            "number": len(route.corrections) + 1,
-            "corrected_on": self.corrected_on,
-            "reason": self.reason,
-            "plan": self.plan,
-            "plan_hash": plan_hash,
-            "added": change.added,
-            "removed": change.removed,
-            "changed": change.changed,
-            "parts": change.parts,
-            "awaiting": awaiting,
-        }
-        return [(RouteCorrected, fields)]
+        corrected = partial(
+            RouteCorrected,
+            number=len(route.corrections) + 1,
+            corrected_on=self.corrected_on,
+            reason=self.reason,
+            plan=self.plan,
+            plan_hash=plan_hash,
+            added=change.added,
+            removed=change.removed,
+            changed=change.changed,
+            parts=change.parts,
+            awaiting=awaiting,
+        )
+        return [corrected]
 
 
 class CorrectionCommand(Command):
     """An answer to one correction, by its number."""
 
-    number: int
+    number: int = Field(description="Номер корректировки.")
 
     def correction_awaiting(self, route: Route) -> list[Role]:
         """The parties that have still to agree the correction; refuses an unknown number."""
@@ -227,12 +246,15 @@ class CorrectionCommand(Command):
 
 
 class AgreeCorrection(CorrectionCommand):
-    """Согласовать корректировку — ИОМ в той редакции, чей хеш указан (стороны, чью часть
-    ИОМ корректировка изменила)."""
+    """Согласовать корректировку с номером `number` — ИОМ в редакции `plan_hash` после неё
+    (`corrections[].plan_hash` в `GET /routes/{id}`); согласуют стороны, чью часть ИОМ
+    корректировка изменила."""
 
     title: ClassVar[str] = "Согласование корректировки"
 
-    plan_hash: Digest
+    plan_hash: Digest = Field(
+        description="Хэш редакции плана после корректировки, которую согласует сторона."
+    )
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, Stage.IMPLEMENTATION, Stage.FINAL)
@@ -253,12 +275,14 @@ class AgreeCorrection(CorrectionCommand):
                 "plan_hash",
                 "согласуется не та редакция ИОМ: обновите и проверьте текст корректировки",
             )
-        agreed = {"number": self.number, "role": context.actor.role, "plan_hash": self.plan_hash}
-        return [(CorrectionAgreed, agreed)]
+        agreed = partial(
+            CorrectionAgreed, number=self.number, role=context.actor.role, plan_hash=self.plan_hash
+        )
+        return [agreed]
 
 
 class AcknowledgeCorrection(CorrectionCommand):
-    """Отметка педагога об ознакомлении с корректировкой."""
+    """Ознакомиться с корректировкой (педагог)."""
 
     title: ClassVar[str] = "Ознакомление с корректировкой"
 
@@ -268,4 +292,4 @@ class AcknowledgeCorrection(CorrectionCommand):
         self.correction_awaiting(route)
         if route.corrections[self.number - 1].acknowledged:
             raise invalid("number", "отметка об ознакомлении уже сделана")
-        return [(CorrectionAcknowledged, {"number": self.number})]
+        return [partial(CorrectionAcknowledged, number=self.number)]

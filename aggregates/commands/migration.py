@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
@@ -31,9 +32,15 @@ class MigrateRoute(OperatorCommand):
     title: ClassVar[str] = "Перевод ИОМ на новую редакцию"
 
     edition: EditionKey
-    mapping: EditionMapping = Field(default_factory=EditionMapping)
+    mapping: EditionMapping = Field(
+        default_factory=EditionMapping,
+        description="Соответствие редакций: какой элемент прежней редакции становится каким"
+        " в новой.",
+    )
     order: Name  # приказ, которым утверждена новая редакция
-    operation_id: Ident | None = None  # the bulk operation this move is part of
+    operation_id: Ident | None = Field(  # the bulk operation this move is part of
+        default=None, description="Массовая операция, в которой переводится ИОМ (если есть)."
+    )
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_operator(route, context)
@@ -43,14 +50,17 @@ class MigrateRoute(OperatorCommand):
             raise InvalidCommandError(
                 found[0].rule, "; ".join(p.message for p in found), found[0].field
             )
-        fields = self.signed(
+        changed = partial(
+            RegulationChanged,
             previous=route.profile.key,
             profile=target,
             mapping=self.mapping,
             order=self.order,
             operation_id=self.operation_id,
+            reason=self.reason,
+            ticket=self.ticket,
         )
-        return [(RegulationChanged, fields)]
+        return [changed]
 
 
 def edition_of(profiles: ProfileCatalogue | None, key: str) -> Profile:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import Field
 
 from aggregates.commands.base import Change, Command, Context, invalid
 from aggregates.commands.duties import require_separate
@@ -53,8 +56,17 @@ class OpenRoute(Command):
             raise RoleError("role", "открыть ИОМ может педагог, методист или руководитель")
         if actor.role is Role.TEACHER and actor.id != self.teacher_id:
             raise RoleError("own_route", "педагог открывает только свой ИОМ")
-        fields = self.model_dump(exclude={"region"}) | {"profile": profile}
-        return [(RouteOpened, fields)]
+        return [
+            partial(
+                RouteOpened,
+                route_key=self.route_key,
+                profile=profile,
+                teacher_id=self.teacher_id,
+                school_id=self.school_id,
+                municipality_id=self.municipality_id,
+                subject=self.subject,
+            )
+        ]
 
 
 class AssignMethodist(Command):
@@ -62,7 +74,7 @@ class AssignMethodist(Command):
 
     title: ClassVar[str] = "Закрепление методиста"
 
-    methodist_id: Ident
+    methodist_id: Ident = Field(description="Идентификатор закрепляемого методиста.")
     order: Name  # распорядительный акт: номер и дата
     reason: OptionalText = ""
 
@@ -76,7 +88,10 @@ class AssignMethodist(Command):
         if route.methodist_id is not None and not self.reason.strip():
             raise invalid("reason", "при замене методиста укажите причину")
         require_separate(route, self.methodist_id, [Place.METHODIST], field="methodist_id")
-        return [(MethodistAssigned, self.model_dump())]
+        assigned = partial(
+            MethodistAssigned, methodist_id=self.methodist_id, order=self.order, reason=self.reason
+        )
+        return [assigned]
 
 
 class RecordDiagnostic(Command):
@@ -84,7 +99,7 @@ class RecordDiagnostic(Command):
 
     title: ClassVar[str] = "Результаты входной диагностики"
 
-    diagnostic: Diagnostic
+    diagnostic: Diagnostic = Field(description="Результаты диагностической работы.")
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_stage(route, Stage.DIAGNOSTIC, Stage.DESIGN)
@@ -93,7 +108,7 @@ class RecordDiagnostic(Command):
             raise invalid("diagnostic", "ИОМ уже спроектирован по прежней диагностике")
         check_diagnostic(self.diagnostic, route, context, "diagnostic")
         levels = self.diagnostic.competence_levels()
-        return [(DiagnosticRecorded, {"diagnostic": self.diagnostic, "levels": levels})]
+        return [partial(DiagnosticRecorded, diagnostic=self.diagnostic, levels=levels)]
 
 
 def check_diagnostic(diagnostic: Diagnostic, route: Route, context: Context, field: str) -> None:
@@ -133,4 +148,4 @@ class CancelRoute(Command):
         self.require_role(route, context.actor, [Role.CENTRE_HEAD, Role.OPERATOR, Role.METHODIST])
         if context.actor.role is Role.OPERATOR and not self.ticket.strip():
             raise invalid("ticket", "оператор отменяет ИОМ по заявке: укажите её номер")
-        return [(RouteCancelled, self.model_dump())]
+        return [partial(RouteCancelled, reason=self.reason, ticket=self.ticket)]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import Field
 
 from aggregates.commands.base import Change, Command, Context, add_months, invalid
 from aggregates.commands.duties import require_separate
@@ -38,17 +41,16 @@ class OperatorCommand(Command):
         self.require_stage(route, *LIVE)
         self.require_role(route, context.actor, (Role.OPERATOR,))
 
-    def signed(self, **fields: object) -> dict[str, object]:
-        """The event's fields with the reason and the ticket."""
-        return {"reason": self.reason, "ticket": self.ticket, **fields}
-
 
 class ExtendDeadline(OperatorCommand):
     """Продлить срок: мероприятия, ответа стороны согласования или выводов."""
 
     title: ClassVar[str] = "Продление срока"
 
-    deadline: Key  # a key of `aggregates.deadlines.deadlines(route)`, e.g. `activity:A1`
+    deadline: Key = Field(  # a key of `aggregates.deadlines.deadlines(route)`
+        description="Открытый срок ИОМ: `activity:<id>`, `agreement:<роль>`,"
+        " `correction:<номер>:<роль>`, `conclusions`."
+    )
     until: Day
 
     def decide(self, route: Route, context: Context) -> list[Change]:
@@ -69,7 +71,14 @@ class ExtendDeadline(OperatorCommand):
                 f" наибольший срок ИОМ ({months} мес.) от сегодняшнего дня",
                 "until",
             )
-        return [(DeadlineExtended, self.signed(deadline=self.deadline, until=self.until))]
+        extended = partial(
+            DeadlineExtended,
+            deadline=self.deadline,
+            until=self.until,
+            reason=self.reason,
+            ticket=self.ticket,
+        )
+        return [extended]
 
 
 class ReassignMethodist(OperatorCommand):
@@ -77,7 +86,7 @@ class ReassignMethodist(OperatorCommand):
 
     title: ClassVar[str] = "Замена методиста"
 
-    methodist_id: Ident
+    methodist_id: Ident = Field(description="Идентификатор нового методиста.")
     order: Name  # распорядительный акт
 
     def decide(self, route: Route, context: Context) -> list[Change]:
@@ -85,8 +94,14 @@ class ReassignMethodist(OperatorCommand):
         if self.methodist_id == route.methodist_id:
             raise invalid("methodist_id", "этот методист уже закреплён за ИОМ")
         require_separate(route, self.methodist_id, [Place.METHODIST], field="methodist_id")
-        fields = self.signed(methodist_id=self.methodist_id, order=self.order)
-        return [(MethodistAssigned, fields)]
+        assigned = partial(
+            MethodistAssigned,
+            methodist_id=self.methodist_id,
+            order=self.order,
+            reason=self.reason,
+            ticket=self.ticket,
+        )
+        return [assigned]
 
 
 class PauseRoute(OperatorCommand):
@@ -98,7 +113,7 @@ class PauseRoute(OperatorCommand):
         self.require_operator(route, context)
         if route.paused:
             raise invalid("route", "ИОМ уже приостановлен")
-        return [(RoutePaused, self.signed())]
+        return [partial(RoutePaused, reason=self.reason, ticket=self.ticket)]
 
 
 class ResumeRoute(OperatorCommand):
@@ -110,7 +125,7 @@ class ResumeRoute(OperatorCommand):
         self.require_operator(route, context)
         if not route.paused:
             raise invalid("route", "ИОМ не приостановлен")
-        return [(RouteResumed, self.signed())]
+        return [partial(RouteResumed, reason=self.reason, ticket=self.ticket)]
 
 
 class ResendNotice(OperatorCommand):
@@ -118,7 +133,10 @@ class ResendNotice(OperatorCommand):
 
     title: ClassVar[str] = "Повторное уведомление"
 
-    key: Key
+    key: Key = Field(
+        description="Ключ уведомления, уже направленного по ИОМ (например,"
+        " `a1:methodist:reminder`)."
+    )
 
     def decide(self, route: Route, context: Context) -> list[Change]:
         self.require_operator(route, context)
@@ -126,8 +144,17 @@ class ResendNotice(OperatorCommand):
         if sent is None:
             known = ", ".join(route.notices) or "уведомлений ещё не было"
             raise invalid("key", f"уведомление «{self.key}» не направлялось; направлены: {known}")
-        fields = self.signed(key=self.key, kind=sent.kind, recipients=sent.recipients)
-        return [(NoticeSent, fields | {"due_on": sent.due_on, "resent": True})]
+        resent = partial(
+            NoticeSent,
+            key=self.key,
+            kind=sent.kind,
+            recipients=sent.recipients,
+            due_on=sent.due_on,
+            resent=True,
+            reason=self.reason,
+            ticket=self.ticket,
+        )
+        return [resent]
 
 
 class SendNotice(Command):
@@ -148,5 +175,11 @@ class SendNotice(Command):
         changes: list[Change] = []
         if timer.activity_id and not route.activities[timer.activity_id].overdue:
             changes += MarkActivityOverdue(activity_id=timer.activity_id).decide(route, context)
-        fields = {"key": timer.key, "kind": timer.kind, "recipients": timer.recipients}
-        return [*changes, (NoticeSent, fields | {"due_on": timer.due_on})]
+        sent = partial(
+            NoticeSent,
+            key=timer.key,
+            kind=timer.kind,
+            recipients=timer.recipients,
+            due_on=timer.due_on,
+        )
+        return [*changes, sent]

@@ -69,7 +69,7 @@ from api.models import (
 )
 from api.problems import ProblemError, domain_problem, note_refusal
 from api.services import PrincipalDep, Services, ServicesDep
-from projections.refusals import record_refusal
+from projections.refusals import record_refused
 from runtime.settings import Settings
 
 IdempotencyKey = Annotated[
@@ -235,6 +235,7 @@ def decide_diagnostics(
             item.result = refused(index, RouteNotFoundError(gone.rule, gone.message, "route_id"))
             continue
         command = RecordDiagnostic(diagnostic=asked.diagnostic)
+        timed = bool(timers(route))
         try:
             decision = routes.decide(
                 asked.route_id,
@@ -242,25 +243,24 @@ def decide_diagnostics(
                 principal.actor,
                 item.command_id,
                 f"api:diagnostics/batch:{command_id}",
+                loaded=route,
             )
-            if timers(route) or timers(decision.route):
+            if timed or timers(decision.route):
                 raise StageError(
                     "batch_timers",
                     "у ИОМ идут сроки: его диагностику отправьте отдельной командой",
                 )
         except DomainError as error:
             item.result = refused(index, error, asked.route_id)
-            record_refusal(
+            record_refused(
                 routes,
                 route_id=asked.route_id,
-                refused_at=datetime.now(UTC),
+                command="record_diagnostic",
                 actor_id=principal.actor.id,
                 role=principal.role.value,
-                command="record_diagnostic",
-                rule=error.rule,
-                message=error.message,
-                field=item.result.problem.field if item.result.problem else None,
                 command_id=item.command_id,
+                error=error,
+                refused_at=datetime.now(UTC),
             )
             continue
         if decision.events:

@@ -18,7 +18,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
-from aggregates.commands import COMMANDS, Command, OpenRoute
+from aggregates.commands import PERSON_COMMANDS, Command, OpenRoute
 from aggregates.errors import RouteExistsError
 from aggregates.route import Route
 from api.access import named_route, reachable_route, require_may_open, require_writer
@@ -29,11 +29,6 @@ from api.models import CommandAccepted, OpenRouteRequest
 from api.problems import ProblemError
 from api.services import PrincipalDep, ServicesDep
 from workflows.contracts import CommandRequest
-
-PERSON_COMMANDS: dict[str, type[Command]] = {
-    name: command for name, command in COMMANDS.items() if command.by_person
-}
-"""The commands a person sends on a route, by the name of the workflow's update."""
 
 RouteId = Annotated[UUID, Path(description="Идентификатор ИОМ.")]
 COMMAND_TIMEOUT = 30.0

@@ -12,10 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Response
 from pydantic import BaseModel
 
-from aggregates.commands import OpenRoute
+from aggregates.commands import PERSON_COMMANDS, OpenRoute
 from aggregates.forms import command_schema
 from aggregates.values import Code
-from api.endpoints.commands import PERSON_COMMANDS
 from api.endpoints.regulations import edition_of, unchanging
 from api.endpoints.responses import problems
 from api.models import OpenRouteRequest

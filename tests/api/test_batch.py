@@ -25,6 +25,9 @@ from api.app import create_app
 from api.auth import TokenVerifier
 from api.idempotency import IdempotencyStore
 from api.services import Services
+from projections.refusals import query_refusals
+from projections.tables import Filters
+from projections.view import transaction_on
 from runtime.settings import store_env
 from tests.api.conftest import serving
 from tests.api.support import DirectGateway, Portal
@@ -221,6 +224,20 @@ async def test_each_item_is_refused_on_its_own_naming_its_index(batches: Batches
         assert batches.routes.route(route_id).version == versions[route_id]
     for route_id in (ids[0], ids[3]):
         assert batches.routes.route(route_id).version == versions[route_id] + 1
+    # Each item a route refused is recorded once, as its single command's refusal would be,
+    # naming the command's own field (the routes out of reach are not the sender's to record).
+    datastore = getattr(batches.routes.recorder, "datastore")  # noqa: B009
+    with transaction_on(datastore, commit=False) as db:
+        rows = query_refusals(db, Filters(), None)
+    recorded = [
+        (r["route_id"], r["command"], r["field"], r["command_id"].rsplit(".", 1)[1]) for r in rows
+    ]
+    assert sorted(recorded) == sorted(
+        [
+            (str(ids[1]), "record_diagnostic", "diagnostic.tasks[0].competences", "1"),
+            (str(ids[2]), "record_diagnostic", "diagnostic.taken_on", "3"),
+        ]
+    )
     # Each item refused by a rule is a refusal of the batch's command (the duplicate is not).
     assert refusals(await batches.client.get("/metrics")) == {
         'command="record_diagnostics",kind="invalid-command",rule="content"': 2.0,

@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from adapters.personal import PersonalDataStore
 from aggregates.application import Routes
@@ -80,7 +81,7 @@ def served(pg_url: str, portal: Portal, catalogue: ProfileCatalogue) -> Iterator
 
 def get_operations() -> list[tuple[str, str, str]]:
     """(path template, location, name) of every parameter of every GET operation."""
-    settings = Settings(portal_jwt_secret="s" * 32)
+    settings = Settings(portal_jwt_secret=SecretStr("s" * 32))
     document = create_app(settings, api_services(settings)).openapi()
     return [
         (path, parameter["in"], parameter["name"])

@@ -38,6 +38,7 @@ from uuid import UUID
 import httpx
 import pytest
 import pytest_asyncio
+from pydantic import SecretStr
 
 from adapters.document_code import DocumentCode
 from adapters.operation_store import operation_env
@@ -214,7 +215,7 @@ TABLE: dict[str, Rule] = {
 }
 """Every operation that takes a token, classified (see the module's docstring)."""
 
-SETTINGS = Settings(portal_jwt_secret=SECRET, portal_jwt_audience=AUDIENCE)
+SETTINGS = Settings(portal_jwt_secret=SecretStr(SECRET), portal_jwt_audience=AUDIENCE)
 APP = create_app(SETTINGS, api_services(SETTINGS))
 """The app under test (the portal's HS256 tokens): its lifespan never runs (ASGITransport), its
 services are set by `Api.fresh`."""

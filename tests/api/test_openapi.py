@@ -34,8 +34,7 @@ import api.problems
 import api.webhook_models
 import projections.charts
 import projections.methodist_report
-from aggregates.commands import COMMANDS
-from api.endpoints.commands import PERSON_COMMANDS
+from aggregates.commands import COMMANDS, PERSON_COMMANDS
 from api.listings import MODELS as LIST_MODELS
 from tests.api.conftest import Direct
 

@@ -187,6 +187,7 @@ async def test_a_command_retried_across_the_change_is_applied_once(
     demo, route_id = direct.route_in_agreement()
     route = direct.routes.route(route_id)
     teacher = demo.actor(Role.TEACHER)  # a teacher acts under their teacher id
+    assert route.plan_hash is not None
     sent = AgreeRoute(plan_hash=route.plan_hash)
     before = direct.routes.execute(route_id, sent, teacher, legacy_command_id_for(teacher.id, "k8"))
     token = portal.token(Role.TEACHER, "portal-user-1", school=demo.school, teacher_id=teacher.id)

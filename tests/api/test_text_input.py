@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from aggregates.application import Routes
+from aggregates.commands import PERSON_COMMANDS
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Role
-from api.endpoints.commands import PERSON_COMMANDS
 from projections.catalog import PROJECTIONS, catch_up
 from runtime.settings import store_env
 from tests.api.conftest import Direct, Region, direct_app, serving

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from aggregates.application import Routes
-from aggregates.campaign import Group, Instrument, InstrumentTask
+from aggregates.campaign import Group, Instrument, InstrumentTask, Kind
 from aggregates.campaign_commands import (
     AnnounceCampaign,
     Candidate,
@@ -80,7 +80,7 @@ def instrument(competences: list[str]) -> Instrument:
 
 
 def campaign(
-    campaigns: Campaigns, routes: list[UUID], kind: str, clock: Clock, competences: list[str]
+    campaigns: Campaigns, routes: list[UUID], kind: Kind, clock: Clock, competences: list[str]
 ) -> UUID:
     """A campaign of `kind` planned now, its one group five days ahead, announced to the
     teachers of `routes`."""

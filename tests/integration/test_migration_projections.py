@@ -11,6 +11,7 @@ import pytest
 
 from aggregates.application import Routes
 from aggregates.commands import MigrateRoute
+from aggregates.migration import EditionMapping
 from aggregates.profiles import Stage
 from aggregates.values import Actor, Role
 from projections import audit, routes
@@ -22,12 +23,12 @@ from workers.demo import write_demo
 
 MOVE = MigrateRoute(
     edition="sakha@2",
-    mapping={
-        "competences": {
+    mapping=EditionMapping(
+        competences={
             "communicative": "psych_communicative",
             "psych_pedagogical": "psych_communicative",
         }
-    },
+    ),
     order="Приказ № 01-03/0000",
     reason="Новая редакция положения",
     ticket="OPS-19",

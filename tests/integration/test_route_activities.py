@@ -22,13 +22,20 @@ from aggregates.commands.base import add_months
 from aggregates.events import NoticeSent
 from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Role
-from projections.refusals import query_refusals, record_refusal
+from projections.refusals import query_refusals, record_refused
 from projections.tables import Filters
 from projections.view import transaction_on
 from tests.integration.test_notify import MAIL_TO, notice
 from tests.support.servers import Receiver, Smtp
 from workers.demo import DemoRoute
-from workflows.contracts import CommandRequest, Delivery, Execution, Firing, RouteInput
+from workflows.contracts import (
+    CommandInput,
+    CommandRequest,
+    Delivery,
+    Execution,
+    Firing,
+    RouteInput,
+)
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
@@ -55,19 +62,19 @@ def test_retried_activities_append_once(routes: Routes, receiver: Receiver) -> N
     handlers = RouteActivities(
         routes,
         {"webhook": WebhookChannel(receiver.url, b"secret")},
-        partial(record_refusal, routes),
+        partial(record_refused, routes),
     )
     env = activity_env(NOW)
 
+    sent = CommandRequest(
+        actor_id=demo.actor(Role.TEACHER).id,
+        role="teacher",
+        command_id="design-1",
+        payload={"plan": plan.model_dump(mode="json")},
+    )
     execution = Execution(
         route_id=route_id,
-        name="design_route",
-        request=CommandRequest(
-            actor_id=demo.actor(Role.TEACHER).id,
-            role="teacher",
-            command_id="design-1",
-            payload={"plan": plan.model_dump(mode="json")},
-        ),
+        request=CommandInput.decode("design_route", sent),
         causation_id="route-x/run/update:design_route",
     )
     first = env.run(handlers.execute_command, execution)
@@ -105,7 +112,7 @@ def test_a_delivery_under_way_ends_its_session_when_cancelled(routes: Routes, sm
     handlers = RouteActivities(
         routes,
         {"email": EmailChannel(smtp.url, "iom@cnppm.example", MAIL_TO)},
-        partial(record_refusal, routes),
+        partial(record_refused, routes),
     )
     env = activity_env(NOW)
     outcome: list[object] = []
@@ -133,29 +140,38 @@ def test_refusals_are_recorded_and_not_retried(routes: Routes) -> None:
     profile = routes.profiles.latest("sakha")
     demo = DemoRoute(routes, profile, 2, random.Random(2), NOW.date())
     route_id = demo.drive(until=Stage.DESIGN)
-    handlers = RouteActivities(routes, {}, partial(record_refusal, routes))
+    handlers = RouteActivities(routes, {}, partial(record_refused, routes))
     env = activity_env(NOW)
+    sent = CommandRequest(actor_id="teacher-x", role="teacher", command_id="submit-x")
     bad = Execution(
-        route_id=route_id,
-        name="submit_route",
-        request=CommandRequest(actor_id="teacher-x", role="teacher", command_id="submit-x"),
-        causation_id="c",
+        route_id=route_id, request=CommandInput.decode("submit_route", sent), causation_id="c"
     )
     with pytest.raises(ApplicationError) as refused:
         env.run(handlers.execute_command, bad)
-    assert refused.value.non_retryable and refused.value.type == "RoleError"
-    assert refused.value.details[0]["rule"] == "own_route"
-    request = bad.request.model_copy(update={"command_id": "overdue-x"})
-    unknown = bad.model_copy(update={"name": "mark_activity_overdue", "request": request})
-    with pytest.raises(ApplicationError) as not_a_person:
-        env.run(handlers.execute_command, unknown)
-    assert not_a_person.value.details[0]["field"] == "name"
+    assert refused.value.non_retryable and refused.value.type == "role"
+    assert refused.value.details[0] == {
+        "kind": "role",
+        "rule": "own_route",
+        "field": None,
+        "message": "педагог действует только по своему ИОМ",
+    }
+    # An activity task an older run scheduled carries the request as it was sent, its name
+    # beside it: decoded as the workflow now decodes it, and refused on record the same way.
+    older = {
+        "route_id": str(route_id),
+        "name": "submit_route",
+        "request": sent.model_copy(update={"command_id": "submit-y"}).model_dump(mode="json"),
+        "causation_id": "c",
+    }
+    with pytest.raises(ApplicationError) as again:
+        env.run(handlers.execute_command, Execution.model_validate(older))
+    assert again.value.details[0]["rule"] == "own_route"
     datastore = getattr(routes.recorder, "datastore")  # noqa: B009
     with transaction_on(datastore, commit=False) as db:
         rows = query_refusals(db, Filters(route_id=demo.route_id), None)
     assert {(row["command_id"], row["rule"], row["field"]) for row in rows} == {
         ("submit-x", "own_route", None),
-        ("overdue-x", "command", "name"),
+        ("submit-y", "own_route", None),
     }
 
 
@@ -167,22 +183,20 @@ def test_a_breach_of_separation_of_duties_is_refused_and_recorded(routes: Routes
     plan_hash = routes.route(route_id).plan_hash
     for role in (Role.METHODIST, Role.TEACHER):
         demo.run(AgreeRoute(plan_hash=plan_hash or ""), role, f"agree-{role}")
-    handlers = RouteActivities(routes, {}, partial(record_refusal, routes))
+    handlers = RouteActivities(routes, {}, partial(record_refused, routes))
+    sent = CommandRequest(
+        actor_id=demo.actor(Role.METHODIST).id,
+        role="centre_head",
+        command_id="agree-as-centre-head",
+        payload={"plan_hash": plan_hash},
+    )
     breach = Execution(
-        route_id=route_id,
-        name="agree_route",
-        request=CommandRequest(
-            actor_id=demo.actor(Role.METHODIST).id,
-            role="centre_head",
-            command_id="agree-as-centre-head",
-            payload={"plan_hash": plan_hash},
-        ),
-        causation_id="c",
+        route_id=route_id, request=CommandInput.decode("agree_route", sent), causation_id="c"
     )
     version = routes.route(route_id).version
     with pytest.raises(ApplicationError) as refused:
         activity_env(NOW).run(handlers.execute_command, breach)
-    assert refused.value.non_retryable and refused.value.type == "SeparationOfDutiesError"
+    assert refused.value.non_retryable and refused.value.type == "separation_of_duties"
     details = refused.value.details[0]
     assert details["rule"] == "separation_of_duties"
     assert "«методист» и «руководитель ЦНППМ»" in str(refused.value)

@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest_asyncio
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
@@ -88,7 +89,7 @@ async def start_stack(
         database_url=database_url,
         task_queue=f"iom-test-{uuid.uuid4().hex[:8]}",
         webhook_url=receiver.url,
-        webhook_secret=SECRET,
+        webhook_secret=SecretStr(SECRET),
         smtp_url=smtp.url,
         mail_to="{role}.{region}@cnppm.example",
     )

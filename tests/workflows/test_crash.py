@@ -4,12 +4,13 @@ one event per command, versions without gaps, no notice twice; the route's workf
 
 The kill falls inside the activities by holding locks in PostgreSQL from the test (no hooks in
 the engine), in two windows at once: one command's event is committed but its activity has not
-answered (it waits to read the route after its save), another's activity has started and saved
-nothing (it waits to read the route first). `pg_stat_activity` shows both waiting. A command
-runs as a local activity, inside the workflow task that took its update: nothing tells Temporal
-that a killed worker's task is gone, so it times out (the workflow task timeout, 10 s), then the
-new worker takes the task again, the update with it, and runs the command again — a first
-attempt of its own; that wait is most of the first test's time.
+answered (it waits to write the route's snapshot after its save: the worker snapshots every
+`interval` events, set so that this command's event is due one), another's activity has
+started and saved nothing (it waits to read the route first). `pg_stat_activity` shows both
+waiting. A command runs as a local activity, inside the workflow task that took its update:
+nothing tells Temporal that a killed worker's task is gone, so it times out (the workflow task
+timeout, 10 s), then the new worker takes the task again, the update with it, and runs the
+command again — a first attempt of its own; that wait is most of the first test's time.
 """
 
 from __future__ import annotations
@@ -79,9 +80,16 @@ class IomWorker:
         self.reading = asyncio.create_task(self._read(process.stderr))
 
     @classmethod
-    async def start(cls, server: WorkflowEnvironment, database_url: str, queue: str) -> IomWorker:
-        """Start it; return once it logged that it is ready."""
-        env = os.environ | {"IOM_DATABASE_URL": database_url, "IOM_LOG_FORMAT": "json"}
+    async def start(
+        cls, server: WorkflowEnvironment, database_url: str, queue: str, snapshots: int = 50
+    ) -> IomWorker:
+        """Start it (a snapshot of a route every `snapshots` events); return once it logged
+        that it is ready."""
+        env = os.environ | {
+            "IOM_DATABASE_URL": database_url,
+            "IOM_LOG_FORMAT": "json",
+            "IOM_SNAPSHOT_INTERVAL": str(snapshots),
+        }
         arguments = ["worker", "--address", address(server), "--task-queue", queue]
         process = await asyncio.create_subprocess_exec(
             str(IOM), *arguments, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -140,7 +148,7 @@ def waiting(watcher: psycopg.Connection[Any], mine: list[int], statement: str) -
     """The other backends of this database waiting for a lock in a `statement…`."""
     rows = watcher.execute(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        " AND wait_event_type = 'Lock' AND query LIKE %s AND NOT pid = ANY(%s)",
+        " AND wait_event_type = 'Lock' AND ltrim(query) LIKE %s AND NOT pid = ANY(%s)",
         (f"{statement}%", mine),
     ).fetchall()
     return [row[0] for row in rows]
@@ -164,13 +172,6 @@ async def idle(server: WorkflowEnvironment, route_id: UUID) -> bool:
     return not (await handle.describe()).raw_description.pending_activities
 
 
-def blocked(watcher: psycopg.Connection[Any], pid: int) -> list[int]:
-    """The backends that `pid` waits for."""
-    row = watcher.execute("SELECT pg_blocking_pids(%s)", (pid,)).fetchone()
-    assert row is not None
-    return list(row[0])
-
-
 async def test_worker_killed_mid_command_then_restarted(
     dev_server: WorkflowEnvironment, pg_url: str
 ) -> None:
@@ -179,14 +180,19 @@ async def test_worker_killed_mid_command_then_restarted(
     gateway = RouteGateway(dev_server.client, routes, queue)
     assert isinstance(routes.recorder, PostgresApplicationRecorder)
     table = routes.recorder.events_table_name
+    assert routes.snapshots is not None
+    snapshots = routes.snapshots.recorder.events_table_name  # type: ignore[attr-defined]
     try:
         async with workers(dev_server, pg_url) as started:
-            started.append(await IomWorker.start(dev_server, pg_url, queue))
             saved, unsaved = [await agreeing_route(routes, gateway, i) for i in (71, 72)]
+            # Its first two notices, then the command's event: the one a snapshot is due at.
+            due = routes.route(saved.route_id).version + 3
+            started.append(await IomWorker.start(dev_server, pg_url, queue, snapshots=due))
             for demo in (saved, unsaved):  # the workflows are idle: their first notices are out
                 await eventually(lambda: len(notices_of(routes, demo.route_id)) == 2)  # noqa: B023
                 await until(lambda: idle(dev_server, demo.route_id))  # noqa: B023
             before = {d.route_id: routes.route(d.route_id).version for d in (saved, unsaved)}
+            assert before[saved.route_id] + 1 == due
             saved_request, unsaved_request = [
                 request(d, Role.METHODIST, "agree", plan_hash=routes.route(d.route_id).plan_hash)
                 for d in (saved, unsaved)
@@ -202,21 +208,13 @@ async def test_worker_killed_mid_command_then_restarted(
                 psycopg.connect(pg_url) as everyone,
             ):
                 mine = [c.info.backend_pid for c in (watcher, writers, everyone)]
-                # Writers wait: the first command's save queues for the table's write lock.
-                writers.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+                # Snapshots are read, not written: the first command's save commits, and the
+                # activity's snapshot after it waits. The event is in, the activity has not
+                # answered.
+                writers.execute(f"LOCK TABLE {snapshots} IN EXCLUSIVE MODE")
                 saved_update = agree(saved, saved_request)
-                await waits(watcher, mine, "LOCK TABLE", 1)
-                # Queued behind it, a lock that stops readers too; then the writers go: the save
-                # commits, the lock queued next is granted, and the activity's read of the route
-                # after its save waits. The event is in, the activity has not answered.
-                locking = asyncio.to_thread(
-                    everyone.execute, f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
-                )
-                everyone_locked = asyncio.ensure_future(locking)
-                await eventually(lambda: bool(blocked(watcher, mine[2])))
-                writers.rollback()
-                await everyone_locked
-                await waits(watcher, mine, "SELECT", 1)
+                await waits(watcher, mine, "INSERT", 1)
+                everyone.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
                 stored = everyone.execute(
                     f"SELECT max(originator_version) FROM {table} WHERE originator_id = %s",
                     (saved.route_id,),
@@ -224,10 +222,11 @@ async def test_worker_killed_mid_command_then_restarted(
                 assert stored == (before[saved.route_id] + 1,)
                 # The second command's activity waits to read its route: nothing saved.
                 unsaved_update = agree(unsaved, unsaved_request)
-                await waits(watcher, mine, "SELECT", 2)
+                await waits(watcher, mine, "SELECT", 1)
 
                 await started[0].kill()
                 everyone.rollback()
+                writers.rollback()
 
             started.append(await IomWorker.start(dev_server, pg_url, queue))
             # The portal, its request timed out, sends the saved command again, same id.

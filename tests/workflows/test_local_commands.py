@@ -38,7 +38,8 @@ from workflows.contracts import (
 from workflows.route import RouteWorkflow
 
 MESSAGE = "сейчас ИОМ ждёт ответа: методист"
-REFUSAL = {"rule": "turn", "field": None, "message": MESSAGE}
+REFUSAL = {"kind": "role", "rule": "turn", "field": None, "message": MESSAGE}
+INTERIM = {"recorded_on": "2026-03-01", "text": "Промежуточный результат"}
 
 
 def view(
@@ -83,7 +84,7 @@ class Fakes:
     async def execute_command(self, execution: Execution) -> Outcome:
         self.executions.append(execution)
         if execution.request.command_id == "refused":
-            raise ApplicationError(MESSAGE, REFUSAL, type="RoleError", non_retryable=True)
+            raise ApplicationError(MESSAGE, REFUSAL, type="role", non_retryable=True)
         version = 1 + len(self.executions)
         answer = view(execution.route_id, version, "implementation", self.timers)
         return Outcome(
@@ -99,7 +100,9 @@ class Route:
     fakes: Fakes
 
     async def command(self, command_id: str) -> int:
-        request = CommandRequest(actor_id="methodist-1", role="methodist", command_id=command_id)
+        request = CommandRequest(
+            actor_id="methodist-1", role="methodist", command_id=command_id, payload=INTERIM
+        )
         version: int = await self.handle.execute_update(
             "record_interim_result", request, result_type=int
         )
@@ -149,7 +152,7 @@ async def test_a_refusal_reaches_the_caller_as_it_is(route: Route) -> None:
     cause = failed.value.cause
     assert isinstance(cause, ApplicationError)
     assert (cause.type, cause.message, cause.details) == (
-        "RoleError",
+        "role",
         REFUSAL["message"],
         (REFUSAL,),
     )

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
+from temporalio.common import RawValue
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
@@ -34,6 +35,7 @@ from tests.support.waiting import eventually
 from tests.workflows.conftest import Stack
 from tests.workflows.test_agreement import designed_route, notices, request
 from workers.demo import DemoRoute
+from workflows.contracts import CommandInput, Refusal
 from workflows.route import QUIET_LOOP, RouteWorkflow
 
 RECORDED = Path(__file__).parents[1] / "replay"
@@ -41,9 +43,10 @@ REGIONS = ["sakha", "balakhta", "sovetsky", "chelyabinsk", "algorithm"]
 NAMES = ["sakha-agreement", *(f"{region}-finished" for region in REGIONS)]
 GENERATIONS = ("", "-local", "-quiet")
 """The suffixes of the recorded histories, oldest first; this code records the last."""
-LATER = ["sakha-migrated"]
+LATER = ["sakha-migrated", "sakha-undecoded"]
 """Histories recorded in the newest generation only: a route moved to a new edition of its
-regulation (`tests/workflows/test_migration.py`)."""
+regulation (`tests/workflows/test_migration.py`); a command its workflow accepted as it was sent
+and its activity refused (a missing field), recorded before the workflow decoded commands."""
 
 
 def replayer() -> Replayer:
@@ -120,6 +123,31 @@ async def test_each_generation_takes_commands_its_own_way() -> None:
         assert ("execute_command" in activities) is not local, stem
         assert any(m.marker_name == "core_local_activity" for m in markers) is local, stem
         assert (QUIET_LOOP in patches) is quiet, stem
+
+
+async def test_an_update_accepted_undecoded_replays_through_its_activity() -> None:
+    """Workers before the typed command accepted an update whose fields the activity refused:
+    this code's validator would refuse it (its decode names the field), so the update's handler,
+    replaying it, schedules the activity as it was (whose answer, the refusal, is in the
+    history); the replay above shows it deterministic."""
+    stem = "sakha-undecoded-quiet"
+    events = WorkflowHistory.from_json(stem, (RECORDED / f"{stem}.json").read_text()).events
+    updates = [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request
+        for e in events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    converter = pydantic_data_converter.payload_converter
+    decoded = [
+        CommandInput.of_update(
+            u.input.name,
+            [RawValue(p) for p in u.input.args.payloads],
+            converter,
+        )
+        for u in updates
+    ]
+    refused = [d for d in decoded if isinstance(d, Refusal)]
+    assert [(r.kind, r.field) for r in refused] == [("invalid", "plan_hash")]
 
 
 def record(history: WorkflowHistory, name: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
@@ -270,7 +271,7 @@ def test_iom_token_makes_tokens_the_api_accepts(
     done = CliRunner().invoke(app, ["token", *arguments], env=env)
     assert done.exit_code == 0, done.output
     settings = Settings(
-        data_dir=tmp_path, portal_jwt_secret=(tmp_path / "portal-jwt-secret").read_text()
+        data_dir=tmp_path, portal_jwt_secret=SecretStr((tmp_path / "portal-jwt-secret").read_text())
     )
     principal = TokenVerifier.from_settings(settings).verify(done.output.strip())
     shown = principal.model_dump(by_alias=True, exclude_none=True)
@@ -288,7 +289,7 @@ def test_iom_token_names_the_head_a_deputy_acts_for(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, ["token", *CENTRE_DEPUTY], env={"IOM_DATA_DIR": str(tmp_path)})
     assert done.exit_code == 0, done.output
     settings = Settings(
-        data_dir=tmp_path, portal_jwt_secret=(tmp_path / "portal-jwt-secret").read_text()
+        data_dir=tmp_path, portal_jwt_secret=SecretStr((tmp_path / "portal-jwt-secret").read_text())
     )
     principal = TokenVerifier.from_settings(settings).verify(done.output.strip())
     assert principal.acting_for is not None
@@ -313,7 +314,7 @@ def test_the_token_hint_iom_up_prints_signs_with_that_stacks_secret(
     assert done.exit_code == 0, done.output
     secret = (data_dir / "portal-jwt-secret").read_text()
     principal = TokenVerifier.from_settings(
-        Settings(data_dir=data_dir, portal_jwt_secret=secret)
+        Settings(data_dir=data_dir, portal_jwt_secret=SecretStr(secret))
     ).verify(done.output.strip())
     assert (principal.role, principal.region) == (Role.CENTRE_HEAD, "sakha")
     claims = jwt.decode(done.output.strip(), options={"verify_signature": False})

@@ -22,8 +22,7 @@ import typer
 from pydantic import ValidationError
 
 from activities.bulk import ACTIONS
-from activities.routes import invalid_payload
-from aggregates.errors import DomainError
+from aggregates.errors import DomainError, invalid_content
 from aggregates.operation import STATUS_TITLES, Operation
 from aggregates.profiles import Stage
 from projections.selection import RouteQuery
@@ -343,7 +342,7 @@ def route_query(
     try:
         return RouteQuery.model_validate(given)
     except ValidationError as error:
-        raise fail(invalid_payload(error).message, EXIT_BAD_INPUT) from None
+        raise fail(invalid_content(error).message, EXIT_BAD_INPUT) from None
 
 
 def bulk_request(
@@ -372,7 +371,7 @@ def bulk_request(
             ticket=ticket,
         )
     except ValidationError as error:
-        raise fail(invalid_payload(error).message, EXIT_BAD_INPUT) from None
+        raise fail(invalid_content(error).message, EXIT_BAD_INPUT) from None
     return request
 
 

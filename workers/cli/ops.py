@@ -20,10 +20,9 @@ from uuid import UUID
 import typer
 from pydantic import ValidationError
 
-from activities.routes import invalid_payload
 from aggregates.application import Routes
 from aggregates.commands import OPERATIONS
-from aggregates.errors import DomainError, RouteNotFoundError
+from aggregates.errors import DomainError, RouteNotFoundError, invalid_content
 from aggregates.values import Actor, Role
 from projections.catalog import open_projection
 from projections.refusals import create_table
@@ -400,7 +399,7 @@ def checked(ask: Ask) -> dict[str, Any]:
     try:
         command = OPERATIONS[ask.signal].model_validate(ask.fields)
     except ValidationError as error:
-        refusal = invalid_payload(error)
+        refusal = invalid_content(error)
         option = OPTIONS.get(refusal.field or "", "--" + (refusal.field or "").replace("_", "-"))
         raise fail(f"{refusal.message} ({option})", EXIT_BAD_INPUT) from None
     return command.model_dump(mode="json")
