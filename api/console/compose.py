@@ -20,8 +20,7 @@ from fastapi import Depends, Query
 from pydantic import ValidationError
 
 from activities.bulk import ACTIONS, BulkAction
-from activities.routes import invalid_payload
-from aggregates.errors import InvalidCommandError
+from aggregates.errors import InvalidCommandError, invalid_content
 from aggregates.profiles import STAGE_TITLES, Stage
 from aggregates.values import ROLE_TITLES, Role
 from api.console.pages import role_title
@@ -172,7 +171,7 @@ def body_of(fields: dict[str, str]) -> OperationBody:
     try:
         return OperationBody.model_validate(asked)
     except ValidationError as error:
-        raise invalid_payload(error) from None
+        raise invalid_content(error) from None
 
 
 def query_words(query: dict[str, Any]) -> list[tuple[str, str]]:
