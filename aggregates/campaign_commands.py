@@ -322,3 +322,17 @@ def taken_on(campaign: Campaign, group_id: str) -> date:
     """The day a group took the diagnostic: its start, in the region."""
     group = cast(Group, campaign.group(group_id))
     return group.starts_at.astimezone(ZoneInfo(campaign.profile.time_zone)).date()
+
+
+def recorded_levels(campaign: Campaign, participant: Participant, route: Route) -> dict[str, int]:
+    """The levels the campaign's diagnostic found on the participant's route (none before its
+    result is recorded): the input's, the final's, or the intermediate one taken that day."""
+    if not participant.recorded:
+        return {}
+    if campaign.kind == "input":
+        return route.input_levels
+    if campaign.kind == "final":
+        return route.final_levels
+    day = taken_on(campaign, participant.group_id)
+    taken = [r for r in route.intermediate_diagnostics if r.diagnostic.taken_on == day]
+    return taken[-1].levels if taken else {}

@@ -26,7 +26,12 @@ from aggregates.campaign import (
     campaign_id_for,
     project_campaign,
 )
-from aggregates.campaign_commands import CampaignChange, CampaignCommand, PlanCampaign
+from aggregates.campaign_commands import (
+    CampaignChange,
+    CampaignCommand,
+    PlanCampaign,
+    recorded_levels,
+)
 from aggregates.commands import Context
 from aggregates.errors import (
     CampaignNotFoundError,
@@ -36,6 +41,7 @@ from aggregates.errors import (
 )
 from aggregates.events import RouteEvent
 from aggregates.profiles import UnknownProfileError
+from aggregates.programmes.orders import MASS_SHARE, OrderProposal, count_levels, propose_orders
 from aggregates.values import Actor
 
 
@@ -165,6 +171,19 @@ class Campaigns:
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, Campaign) else None
+
+    def orders(self, campaign_id: UUID, mass_share: float = MASS_SHARE) -> OrderProposal:
+        """The ДПП the region should order for the campaign's mass deficits (Sakha диагностика
+        7.2), counted over the levels its diagnostic found on its participants' routes."""
+        campaign = self.campaign(campaign_id)
+        found = (
+            recorded_levels(campaign, p, self.routes.route(p.route_id))
+            for p in campaign.participants.values()
+            if p.recorded
+        )
+        counted, counts = count_levels(found)
+        catalogue = self.routes.catalogues.catalogue(campaign.profile.id)
+        return propose_orders(campaign.profile, catalogue, counts, counted, mass_share)
 
     def campaign_ids(self, region: str) -> list[UUID]:
         """The region's campaigns, in the order they were planned."""

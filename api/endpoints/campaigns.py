@@ -33,6 +33,7 @@ from aggregates.campaign_commands import (
 )
 from aggregates.campaigns import Campaigns
 from aggregates.errors import CampaignNotFoundError, InvalidCommandError, RoleError
+from aggregates.programmes.orders import MASS_SHARE, OrderProposal
 from aggregates.values import Role
 from api.campaign_models import (
     AnnounceRequest,
@@ -143,6 +144,35 @@ async def list_participants(
     """Участники диагностики: группа, оповещение, участие, внесён ли результат."""
     campaign = await asyncio.to_thread(_own, _campaigns(services), principal, campaign_id)
     return campaign_view(campaign).participants
+
+
+MassShare = Annotated[
+    float,
+    Query(
+        gt=0,
+        le=1,
+        description="Доля педагогов на низшем уровне, с которой дефицит считается массовым.",
+    ),
+]
+
+
+async def campaign_orders(
+    campaign_id: CampaignId,
+    *,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    mass_share: MassShare = MASS_SHARE,
+) -> OrderProposal:
+    """Массовые дефициты, выявленные диагностикой у её участников, и программы ДПП каталога
+    для каждого, либо предложение разработать программу (диагностика 7.2). Ничего не
+    сохраняется."""
+    campaigns = _campaigns(services)
+
+    def proposed() -> OrderProposal:
+        _own(campaigns, principal, campaign_id)
+        return campaigns.orders(campaign_id, mass_share)
+
+    return await asyncio.to_thread(proposed)
 
 
 async def announce_campaign(
@@ -306,6 +336,15 @@ def build_router() -> APIRouter:
         operation_id="list_campaign_participants",
         summary="Участники диагностики",
         responses=problems(401, 403, 404),
+    )
+    router.add_api_route(
+        "/{campaign_id}/orders",
+        campaign_orders,
+        methods=["GET"],
+        response_model=OrderProposal,
+        operation_id="campaign_orders",
+        summary="ДПП для массовых дефицитов диагностики",
+        responses=problems(401, 403, 404, 422),
     )
     for path, endpoint, operation, summary in (
         ("/announce", announce_campaign, "announce_campaign", "Оповещение участников"),

@@ -1,7 +1,8 @@
 """A diagnostic campaign over the API for 500 teachers of two schools: planned, announced (a
 group announced too late refused naming the rule), results imported from CSV and from XLSX, a
 file with bad rows refused whole with each row named, the same file sent again recording
-nothing new; another region's campaign is not found."""
+nothing new; another region's campaign is not found. The ДПП to order for the mass deficits the
+campaign found among its participants (Sakha диагностика 7.2)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,16 @@ from openpyxl import Workbook
 
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue
-from aggregates.values import Role
+from aggregates.values import Actor, Role
 from bench.campaign_import import SCHOOLS, TASKS, Clock, levels, open_cohort, teacher
 from projections.catalog import catch_up
 from runtime.settings import store_env
 from tests.api.conftest import direct_app, serving
 from tests.api.support import Portal
+from tests.support.programmes import programme
 
 TEACHERS = 500
+CENTRE = Actor(id="centre-head-sakha", role=Role.CENTRE_HEAD)
 
 
 @dataclass
@@ -196,3 +199,45 @@ async def test_another_regions_campaign_is_not_found(stand: Stand, portal: Porta
     assert found.status_code == 404
     listed = await stand.client.get("/campaigns", headers={"Authorization": f"Bearer {other}"})
     assert listed.json() == []
+
+
+async def test_a_campaigns_mass_deficits_propose_the_programmes_to_order(stand: Stand) -> None:
+    """The first school's 250 teachers share a methodical deficit (the lowest level on every
+    methodical task): the campaign proposes the catalogue's programme for it; the subject
+    competence, at the lowest level for a quarter of them, is not mass at a half."""
+    profile = stand.routes.profiles.latest("sakha")
+    catalogue = [programme("ДПП-М1", {"methodical": [1]}), programme("ДПП-П1", {"subject": [1]})]
+    stand.routes.catalogues.put(profile, catalogue, CENTRE, "catalogue-1")
+    planned = await stand.client.post("/campaigns", json=campaign_body(), headers=stand.keyed("p"))
+    campaign_id = planned.json()["campaign_id"]
+    announced = await stand.client.post(
+        f"/campaigns/{campaign_id}/announce",
+        json={"group_id": "g1", "school_ids": [SCHOOLS[0]]},
+        headers=stand.keyed("a"),
+    )
+    assert announced.status_code == 200, announced.text
+    orders = f"/campaigns/{campaign_id}/orders"
+    before = await stand.client.get(orders, headers=stand.headers)
+    assert before.status_code == 200, before.text
+    assert before.json()["routes"] == 0 and before.json()["orders"] == []  # no results yet
+
+    stand.clock.now = datetime(2026, 6, 26, 3, 0, tzinfo=UTC)
+    subject = {n: 1 if n % 8 == 0 else 3 for n in range(0, TEACHERS, 2)}  # a quarter at 1
+    rows = [[teacher(n), *[1] * 4, *[level] * (TASKS - 4)] for n, level in subject.items()]
+    assert (await upload(stand, campaign_id, csv_of(rows), "school-1.csv")).status_code == 200
+    found = await stand.client.get(orders, params={"mass_share": 0.5}, headers=stand.headers)
+    assert found.status_code == 200, found.text
+    proposal = found.json()
+    assert proposal["routes"] == TEACHERS // 2 and proposal["mass_share"] == 0.5
+    assert [(o["competence"], o["lowest"], o["share"]) for o in proposal["orders"]] == [
+        ("methodical", TEACHERS // 2, 1.0)
+    ]
+    (order,) = proposal["orders"]
+    assert [p["registry_number"] for p in order["programmes"]] == ["ДПП-М1"]
+    assert not order["to_develop"]
+    # at a quarter the subject competence is mass too
+    lower = await stand.client.get(orders, params={"mass_share": 0.25}, headers=stand.headers)
+    assert [o["competence"] for o in lower.json()["orders"]] == ["methodical", "subject"]
+    refused = await stand.client.get(orders, params={"mass_share": 0}, headers=stand.headers)
+    assert refused.status_code == 422
+    assert "mass_share" in refused.text

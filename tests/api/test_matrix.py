@@ -162,6 +162,7 @@ TABLE: dict[str, Rule] = {
     "list_campaigns": Rule("campaigns", frozenset({Role.TEACHER}), reads=True),
     "get_campaign": Rule("campaign", frozenset({Role.TEACHER}), reads=True),
     "list_campaign_participants": Rule("campaign", frozenset({Role.TEACHER}), reads=True),
+    "campaign_orders": Rule("campaign", frozenset({Role.TEACHER}), reads=True),
     **{
         name: Rule("campaign", EVERYONE - set(ORGANISERS))
         for name in (

@@ -1,4 +1,4 @@
-"""`iom campaigns plan|list|show|announce|hold|close|import`: diagnostic campaigns from the
+"""`iom campaigns plan|list|show|announce|hold|close|import|orders`: diagnostic campaigns from the
 command line, as an operator (or the `--by` person in `--role`) of the campaign's region.
 
 `import FILE --campaign ID` loads the platform's export (CSV or XLSX) with a progress bar: the
@@ -17,6 +17,7 @@ from uuid import UUID
 
 import typer
 
+from aggregates.programmes.orders import MASS_SHARE
 from workers.cli.output import database_errors, emit_json, emit_table, fail, progress
 
 if TYPE_CHECKING:
@@ -177,6 +178,37 @@ def show(campaign: CampaignArg, *, as_json: AsJson = False) -> None:
     except DomainError as error:
         raise _refused(error) from None
     _show(found, as_json=as_json)
+
+
+@campaigns.command("orders")
+@database_errors
+def orders(
+    campaign: CampaignArg,
+    *,
+    mass_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Доля педагогов на низшем уровне для массового дефицита."
+        ),
+    ] = MASS_SHARE,
+    as_json: AsJson = False,
+) -> None:
+    """ДПП для массовых дефицитов, выявленных диагностикой у её участников (диагностика 7.2):
+    программы каталога для каждого дефицита или предложение разработать программу.
+
+    Коды выхода: 0 — выведены; 1 — отказ (нет такой диагностики); 2 — неверный вызов;
+    3 — база данных недоступна.
+
+    Пример: iom campaigns orders 0b6c1f3e-8f0a-4d9b-a3c2-5e7d1a9c4b21 --mass-share 0.3
+    """
+    from aggregates.errors import DomainError  # noqa: PLC0415
+    from workers.cli.catalogue import print_orders  # noqa: PLC0415
+
+    try:
+        found = _open().orders(campaign, mass_share)
+    except DomainError as error:
+        raise _refused(error) from None
+    print_orders(found, as_json=as_json)
 
 
 @campaigns.command("import")
