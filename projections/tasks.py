@@ -25,9 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
+from aggregates.campaign import CampaignEvent
 from aggregates.events import RouteEvent, RouteOpened
 from aggregates.tasks import STATE_TITLES, TITLES, Task, bears_on_tasks, completed_by, tasks
 from projections.batch import BatchProjection
@@ -47,6 +48,9 @@ from projections.webhooks import (
     Listener,
     listeners,
 )
+
+if TYPE_CHECKING:
+    from projections.campaign_tasks import CampaignTasks
 
 TASKS = Table(
     "iom_tasks",
@@ -69,6 +73,8 @@ TASKS = Table(
         Column("opened_at", "time", "создана"),
         Column("closed_at", "time", "закрыта"),
         Column("version", "int", "версия"),
+        Column("place", "text", "место"),
+        Column("starts_at", "time", "начало"),
     ),
     key=("task_id",),
     indexes=(
@@ -96,10 +102,10 @@ _FILTERS = slice(2, 2 + len(FILTER_COLUMNS))
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """A task's change on one event of its route."""
+    """A task's change on one event of its route (or of its diagnostic campaign)."""
 
     notification_id: int
-    event: RouteEvent
+    event: RouteEvent | CampaignEvent
     row: Row
     change: str
     task_id: str
@@ -128,16 +134,16 @@ class _Entry:
             if before == task:
                 continue
             opened = event.timestamp if before is None else self.rows[task_id][_OPENED_AT]
-            row = _row(task, columns, state=task.state, opened_at=opened, version=route.version)
+            row = task_row(task, columns, state=task.state, opened_at=opened, version=route.version)
             self.rows[task_id] = row
-            for change in _changes(before, task):
+            for change in task_changes(before, task):
                 changes.append(Change(notification_id, event, row, change, task_id))
         for task_id, task in self.open.items():
             if task_id in now:
                 continue
             state = "done" if completed_by(task, event) else "cancelled"
             old = self.rows[task_id]
-            row = _row(
+            row = task_row(
                 task,
                 old[_FILTERS],  # as the route was when the task was last open
                 state=state,
@@ -156,7 +162,7 @@ def _uuid(text: str) -> UUID:
     return UUID(text)
 
 
-def _changes(before: Task | None, task: Task) -> list[str]:
+def task_changes(before: Task | None, task: Task) -> list[str]:
     found = ["created"] if before is None else []
     if task.reminded and (before is None or not before.reminded) and task.state == "open":
         found.append("due_soon")
@@ -165,7 +171,7 @@ def _changes(before: Task | None, task: Task) -> list[str]:
     return found
 
 
-def _row(
+def task_row(
     task: Task,
     columns: Sequence[Any],
     *,
@@ -194,6 +200,8 @@ def _row(
         opened_at,
         closed_at,
         version,
+        task.place,
+        task.starts_at,
     )
 
 
@@ -202,6 +210,7 @@ class TasksProjection(BatchProjection):
 
     name = "tasks"
     tables: ClassVar[tuple[Table, ...]] = (TASKS,)
+    follows_campaigns = True
 
     @classmethod
     def spec(cls, application_name: str) -> ViewSpec:
@@ -209,9 +218,16 @@ class TasksProjection(BatchProjection):
         shared = (PROFILES, *PARKING, SUBSCRIPTIONS, DELIVERIES)
         return ViewSpec(cls.name, cls.tables, shared, application_name)
 
-    def __init__(self, view: ProjectionView, replay: Replay, cache_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        view: ProjectionView,
+        replay: Replay,
+        campaigns: CampaignTasks,
+        cache_size: int = 10_000,
+    ) -> None:
         super().__init__(view)
         self._replay = replay
+        self._campaigns = campaigns
         self._cache: LruCache[int, _Entry] = LruCache(cache_size)
         self._staged: dict[int, _Entry] = {}
         self._profiles = ProfileBook()
@@ -256,7 +272,7 @@ class TasksProjection(BatchProjection):
             db.write(TASKS, inserts, "insert")
             db.write(TASKS, upserts, "upsert")
             if changes:
-                _deliver(db, changes)
+                deliver_changes(db, changes)
 
         return write
 
@@ -267,24 +283,30 @@ class TasksProjection(BatchProjection):
         route = entry.state.route
         columns = filters(entry.state)
         for task in tasks(route):
-            row = _row(
+            row = task_row(
                 task, columns, state=task.state, opened_at=event.timestamp, version=route.version
             )
             entry.rows[task.id] = row
             entry.open[task.id] = task
             changes.append(Change(notification_id, event, row, "created", task.id))
 
+    def prepared_campaigns(self, events: Sequence[tuple[int, CampaignEvent]]) -> Write:
+        """The participants' tasks of the batch's diagnostic campaigns (`CampaignTasks`)."""
+        return self._campaigns.prepared(events)
+
     def committed(self) -> None:
-        """Cache the routes the batch left."""
+        """Cache the routes and campaigns the batch left."""
         for key, entry in self._staged.items():
             self._cache.put(key, entry)
         self._staged.clear()
+        self._campaigns.committed()
 
     def forget(self) -> None:
-        """Forget every cached route."""
+        """Forget every cached route and campaign."""
         self._cache.clear()
         self._staged.clear()
         self._profiles.forget()
+        self._campaigns.forget()
 
     def _load(self, key: int, first: RouteEvent) -> _Entry | None:
         """The route before the batch: cached, or replayed from the event store up to the
@@ -304,7 +326,7 @@ class TasksProjection(BatchProjection):
         return entry
 
 
-def _deliver(db: Db, changes: list[Change]) -> None:
+def deliver_changes(db: Db, changes: list[Change]) -> None:
     """A delivery row per (wanting subscription, task change)."""
     wanted = listeners(db, changes[0].notification_id - 1)
     if not wanted:
@@ -332,7 +354,7 @@ def _delivery(change: Change, kind: str, listener: Listener, now: datetime) -> R
         "delivery_id": str(delivery),
         "subscription_id": str(subscription),
         "event_type": kind,
-        "route_id": str(route_id),
+        "route_id": str(row[1]),  # the task's route (a campaign's task: its participant's)
         "version": version,
         "region": row[2],
         "occurred_at": event.timestamp.astimezone(UTC).isoformat(),

@@ -3,7 +3,9 @@
 A task is the token's own when it is assigned to the person (a teacher's by the teacher id, a
 methodist's by the portal user id) or to their role within their school (deputy head, МО head,
 school head) or region (centre head), always within the token's region (`api.access.task_scope`).
-Each names the command that completes it as an endpoint (method and path). Read from the `tasks`
+Each names the command that completes it as an endpoint (method and path): a route's command, or
+for a diagnostic's participant (`attend_diagnostic`) the organisers' attendance mark of the
+campaign, with the group's place and start. Read from the `tasks`
 projection in one read-only transaction; pages by the signed cursors of `api.paging`.
 """
 
@@ -18,6 +20,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from aggregates.campaign_tasks import KIND as CAMPAIGN_TASK
 from aggregates.tasks import STATE_TITLES, TITLES, State
 from aggregates.values import Role
 from api.access import task_scope
@@ -55,6 +58,8 @@ EXAMPLE_TASK: dict[str, Any] = {
     "methodist_id": "methodist-sakha-03",
     "opened_at": "2026-06-15T09:00:00+00:00",
     "closed_at": None,
+    "place": None,
+    "starts_at": None,
 }
 
 EXAMPLE_COUNT: dict[str, Any] = {
@@ -72,7 +77,9 @@ class Endpoint(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_TASK["endpoint"]]})
 
     method: Literal["POST"] = Field(description="Метод HTTP.")
-    path: str = Field(description="Путь команды ИОМ (тело — по схеме этой команды).")
+    path: str = Field(
+        description="Путь команды ИОМ или диагностики (тело — по схеме этой команды)."
+    )
 
 
 class TaskAssignee(BaseModel):
@@ -99,7 +106,9 @@ class TaskItem(BaseModel):
     title: str = Field(description="Что сделать, по-русски.")
     operation: str = Field(description="Команда, которой выполняется задача (operationId).")
     endpoint: Endpoint  # described in `api.glossary.FIELDS` (a reference takes none here)
-    about: str = Field(description="Чего касается: роль стороны, мероприятие или пусто.")
+    about: str = Field(
+        description="Чего касается: роль стороны, мероприятие, диагностика (её id) или пусто."
+    )
     round: int = Field(description="Круг согласования, номер корректировки, срок ИОМ.")
     assignee: TaskAssignee  # described in `api.glossary.FIELDS`
     due_on: date | None = Field(
@@ -116,6 +125,12 @@ class TaskItem(BaseModel):
     opened_at: datetime = Field(description="Когда задача появилась (UTC).")
     closed_at: datetime | None = Field(
         default=None, description="Когда выполнена или отменена (UTC)."
+    )
+    place: str | None = Field(
+        default=None, description="Место проведения (группы диагностики) или null."
+    )
+    starts_at: datetime | None = Field(
+        default=None, description="Дата и время начала (группы диагностики) или null."
     )
 
 
@@ -181,9 +196,7 @@ def item(row: dict[str, Any]) -> TaskItem:
         kind=row["kind"],
         title=TITLES[row["kind"]],
         operation=row["operation"],
-        endpoint=Endpoint(
-            method="POST", path=f"/routes/{row['route_id']}/commands/{row['operation']}"
-        ),
+        endpoint=Endpoint(method="POST", path=endpoint_path(row)),
         about=row["about"],
         round=row["round"],
         assignee=TaskAssignee(role=row["assignee_role"], scope=row["scope"], id=row["assignee"]),
@@ -198,7 +211,17 @@ def item(row: dict[str, Any]) -> TaskItem:
         methodist_id=row["methodist_id"],
         opened_at=row["opened_at"],
         closed_at=row["closed_at"],
+        place=row["place"],
+        starts_at=row["starts_at"],
     )
+
+
+def endpoint_path(row: dict[str, Any]) -> str:
+    """The path of the command that completes the task: a route's, or the attendance mark of
+    the campaign a participant's task is about."""
+    if row["kind"] == CAMPAIGN_TASK:
+        return f"/campaigns/{row['about']}/attendance"
+    return f"/routes/{row['route_id']}/commands/{row['operation']}"
 
 
 def read(services: Services, filters: TaskFilters, ask: PageAsk) -> TaskPage:
