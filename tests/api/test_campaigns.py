@@ -241,3 +241,37 @@ async def test_a_campaigns_mass_deficits_propose_the_programmes_to_order(stand: 
     refused = await stand.client.get(orders, params={"mass_share": 0}, headers=stand.headers)
     assert refused.status_code == 422
     assert "mass_share" in refused.text
+
+
+async def test_a_participant_finds_the_diagnostic_in_their_inbox(
+    stand: Stand, portal: Portal
+) -> None:
+    """Announced, a participant's inbox holds the task with the group's place and start, due
+    on its day; a teacher of the school not announced has none."""
+    planned = await stand.client.post("/campaigns", json=campaign_body(), headers=stand.keyed("p"))
+    campaign_id = planned.json()["campaign_id"]
+    announced = await stand.client.post(
+        f"/campaigns/{campaign_id}/announce",
+        json={"group_id": "g1", "school_ids": [SCHOOLS[0]]},
+        headers=stand.keyed("a"),
+    )
+    assert announced.status_code == 200, announced.text
+    catch_up(stand.routes, "tasks")
+
+    def inbox(n: int) -> dict[str, str]:
+        claims = {"teacher_id": teacher(n), "school": SCHOOLS[n % 2]}
+        return portal.headers(portal.token(Role.TEACHER, f"user-{n}", "sakha", **claims))
+
+    found = await stand.client.get("/tasks", params={"kind": "attend_diagnostic"}, headers=inbox(2))
+    assert found.status_code == 200, found.text
+    (task,) = found.json()["items"]
+    route = stand.routes.keyed_route("sakha", "t-00002")
+    assert route is not None and task["route_id"] == str(route.id)
+    assert task["title"] == "Пройти диагностику профессиональных дефицитов"
+    assert task["about"] == campaign_id and task["state"] == "open"
+    assert task["assignee"] == {"role": "teacher", "scope": "person", "id": teacher(2)}
+    assert task["place"] == "ИРО и ПК, ауд. 204" and task["due_on"] == "2026-06-25"
+    assert datetime.fromisoformat(task["starts_at"]) == datetime(2026, 6, 25, 1, tzinfo=UTC)
+    assert task["endpoint"] == {"method": "POST", "path": f"/campaigns/{campaign_id}/attendance"}
+    other = await stand.client.get("/tasks", params={"kind": "attend_diagnostic"}, headers=inbox(3))
+    assert other.json()["items"] == []  # the second school was not announced
