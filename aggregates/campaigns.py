@@ -23,6 +23,7 @@ from aggregates.campaign import (
     Campaign,
     CampaignEvent,
     CampaignPlanned,
+    Participant,
     campaign_id_for,
     project_campaign,
 )
@@ -171,6 +172,26 @@ class Campaigns:
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, Campaign) else None
+
+    def announced(self, campaign_id: UUID, version: int) -> tuple[Campaign, list[Participant]]:
+        """The campaign as its announcement at `version` left it, and the participants that
+        announcement named (none when the event at `version` announced nobody)."""
+        get = self.routes.repository.get
+        try:
+            after = get(campaign_id, version=version, projector_func=project_campaign)
+        except AggregateNotFoundError:
+            raise CampaignNotFoundError(
+                "not_found", f"диагностика {campaign_id} не найдена"
+            ) from None
+        if not isinstance(after, Campaign):
+            raise CampaignNotFoundError("not_found", f"диагностика {campaign_id} не найдена")
+        if version <= 1:  # the plan: nobody announced yet
+            return after, []
+        before = get(campaign_id, version=version - 1, projector_func=project_campaign)
+        if not isinstance(before, Campaign):
+            raise CampaignNotFoundError("not_found", f"диагностика {campaign_id} не найдена")
+        fresh = [p for t, p in after.participants.items() if t not in before.participants]
+        return after, fresh
 
     def orders(self, campaign_id: UUID, mass_share: float = MASS_SHARE) -> OrderProposal:
         """The ДПП the region should order for the campaign's mass deficits (Sakha диагностика

@@ -185,7 +185,9 @@ async def announce_campaign(
 ) -> dict[str, Any]:
     """Оповестить участников о месте и времени диагностики: педагоги ОО, муниципалитетов,
     предметов или списка, с открытыми ИОМ региона. Оповещение позже срока регламента
-    (Якутия: не позднее чем за 3 дня) отклоняется с указанием пункта."""
+    (Якутия: не позднее чем за 3 дня) отклоняется с указанием пункта. Каждому участнику —
+    задача во входящих и уведомление (вебхук, электронная почта) с местом и временем его
+    группы."""
     _organiser(principal)  # the role and the campaign first: nothing of the region's teachers
     await asyncio.to_thread(_own, _campaigns(services), principal, campaign_id)  # before them
     chosen = Chosen(body.school_ids, body.municipality_ids, body.subjects, body.teacher_ids)
@@ -208,7 +210,15 @@ async def announce_campaign(
     command = AnnounceCampaign(
         participants=[Candidate(group_id=body.group_id, **row) for row in rows]
     )
-    return await _run(services, principal, campaign_id, command, idempotency_key)
+    campaigns = _campaigns(services)
+    command_id = command_id_for(principal.region, principal.actor.id, require_key(idempotency_key))
+    receipt = await asyncio.to_thread(
+        campaigns.execute, campaign_id, command, principal.actor, command_id
+    )
+    if receipt.events or receipt.replayed:  # its notices: started again by a retried request
+        await services.gateway.announce(campaign_id, receipt.version)
+    campaign = await asyncio.to_thread(campaigns.campaign, campaign_id)
+    return campaign_view(campaign).model_dump(mode="json")
 
 
 async def mark_attendance(

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest_asyncio
@@ -23,7 +24,7 @@ from bench.campaign_import import SCHOOLS, TASKS, Clock, levels, open_cohort, te
 from projections.catalog import catch_up
 from runtime.settings import store_env
 from tests.api.conftest import direct_app, serving
-from tests.api.support import Portal
+from tests.api.support import DirectGateway, Portal
 from tests.support.programmes import programme
 
 TEACHERS = 500
@@ -36,6 +37,7 @@ class Stand:
     routes: Routes
     clock: Clock
     headers: dict[str, str]
+    gateway: DirectGateway
 
     def keyed(self, key: str) -> dict[str, str]:
         return self.headers | {"Idempotency-Key": key}
@@ -49,11 +51,11 @@ async def stand(
     routes = Routes(store_env(sqlite_url), profiles=catalogue, clock=clock)
     open_cohort(routes, 0, TEACHERS)
     catch_up(routes, "monitoring")
-    app, _ = direct_app(routes, portal)
+    app, gateway = direct_app(routes, portal)
     token = portal.token(Role.CENTRE_HEAD, "centre-head-sakha", "sakha")
     try:
         async with serving(app) as client:
-            yield Stand(client, routes, clock, {"Authorization": f"Bearer {token}"})
+            yield Stand(client, routes, clock, {"Authorization": f"Bearer {token}"}, gateway)
     finally:
         routes.close()
 
@@ -256,11 +258,21 @@ async def test_a_participant_finds_the_diagnostic_in_their_inbox(
         headers=stand.keyed("a"),
     )
     assert announced.status_code == 200, announced.text
+    assert stand.gateway.announced == [(UUID(campaign_id), 2)]  # its notices' workflow
+    again = await stand.client.post(
+        f"/campaigns/{campaign_id}/announce",
+        json={"group_id": "g1", "school_ids": [SCHOOLS[0]]},
+        headers=stand.keyed("a"),
+    )
+    assert again.json()["version"] == 2  # a retry: nothing appended, the notices started again
+    assert stand.gateway.announced == [(UUID(campaign_id), 2)] * 2  # (the same workflow id)
     catch_up(stand.routes, "tasks")
 
     def inbox(n: int) -> dict[str, str]:
-        claims = {"teacher_id": teacher(n), "school": SCHOOLS[n % 2]}
-        return portal.headers(portal.token(Role.TEACHER, f"user-{n}", "sakha", **claims))
+        given = portal.token(
+            Role.TEACHER, f"user-{n}", "sakha", teacher_id=teacher(n), school=SCHOOLS[n % 2]
+        )
+        return portal.headers(given)
 
     found = await stand.client.get("/tasks", params={"kind": "attend_diagnostic"}, headers=inbox(2))
     assert found.status_code == 200, found.text
