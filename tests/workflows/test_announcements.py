@@ -1,0 +1,89 @@
+"""A diagnostic campaign's announcement on the Temporal dev server: each participant gets one
+notice, by the portal's webhook (a real local receiver) and by e-mail (a real local SMTP
+server), addressed to them in person, saying the place, date and time of their group; pages of
+participants go on in new runs; the workflow started again (a retried request) doubles nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from activities import announcements
+from aggregates.campaign import Group
+from aggregates.campaign_commands import AnnounceCampaign, Candidate
+from aggregates.campaigns import Campaigns
+from aggregates.profiles import Stage
+from tests.support.servers import Receiver, Smtp
+from tests.support.waiting import eventually
+from tests.unit.test_campaigns import CENTRE, plan
+from tests.workflows.conftest import Stack
+from workers.demo import write_demo
+from workflows.contracts import Notice, announcement_workflow_id
+
+PARTICIPANTS = 3
+
+
+async def test_an_announcement_reaches_each_participant_once(
+    dev_stack: Stack, receiver: Receiver, smtp: Smtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(announcements, "PAGE", 2)  # three participants: two runs
+    routes = dev_stack.routes
+    route_ids = write_demo(routes, "sakha", PARTICIPANTS, until=Stage.DIAGNOSTIC)
+    starts_at = (datetime.now(UTC) + timedelta(days=10)).replace(microsecond=0)
+    group = Group(id="g1", place="ИРО и ПК, ауд. 204", starts_at=starts_at)
+    today = datetime.now(UTC).date()
+    planned = plan(
+        groups=[group], starts_on=today + timedelta(days=5), ends_on=today + timedelta(days=20)
+    )
+    campaigns = Campaigns(routes)
+    campaign_id = campaigns.plan("sakha", planned, CENTRE, "plan").campaign_id
+    participants = []
+    for route_id in route_ids:
+        route = routes.route(route_id)
+        participants.append(
+            Candidate(
+                teacher_id=route.teacher_id,
+                route_id=route_id,
+                school_id=route.school_id,
+                municipality_id=route.municipality_id,
+                subject=route.subject,
+                group_id="g1",
+            )
+        )
+    receipt = campaigns.execute(
+        campaign_id, AnnounceCampaign(participants=participants), CENTRE, "announce"
+    )
+    await dev_stack.gateway.announce(campaign_id, receipt.version)
+    await dev_stack.gateway.announce(campaign_id, receipt.version)  # a retried request
+    workflow_id = announcement_workflow_id(campaign_id, receipt.version)
+    handle = dev_stack.env.client.get_workflow_handle(workflow_id)
+    assert await handle.result() == PARTICIPANTS  # the last run's count, two runs in all
+    await eventually(lambda: len(smtp.collector.envelopes) == PARTICIPANTS)
+
+    notices = [Notice.model_validate_json(request.body) for request in receiver.requests]
+    assert len(notices) == PARTICIPANTS  # none twice
+    by_teacher = {notice.teacher_id: notice for notice in notices}
+    assert set(by_teacher) == {p.teacher_id for p in participants}
+    local = starts_at.astimezone(ZoneInfo("Asia/Yakutsk"))
+    for participant in participants:
+        notice = by_teacher[participant.teacher_id]
+        assert notice.kind == "diagnostic_announced"
+        assert notice.route_id == participant.route_id
+        assert notice.recipients == ["teacher"]
+        assert notice.assignees == {"teacher": participant.teacher_id}
+        assert notice.school_id == participant.school_id and notice.due_on == local.date()
+        assert f"{local:%d.%m.%Y} в {local:%H:%M}" in notice.subject
+        assert "место проведения: ИРО и ПК, ауд. 204" in notice.text
+        assert participant.teacher_id in notice.text  # ids, never a name
+    assert len({notice.id for notice in notices}) == PARTICIPANTS
+    mails = {smtp.collector.message(i)["X-IOM-Delivery"]: i for i in range(PARTICIPANTS)}
+    assert set(mails) == {notice.id for notice in notices}
+    for notice in notices:
+        mail = smtp.collector.message(mails[notice.id])
+        assert mail["Subject"] == notice.subject
+        assert smtp.collector.envelopes[mails[notice.id]].rcpt_tos == [
+            "teacher.sakha@cnppm.example"
+        ]
