@@ -1,25 +1,30 @@
 """A diagnostic campaign's announcement on the Temporal dev server: each participant gets one
 notice, by the portal's webhook (a real local receiver) and by e-mail (a real local SMTP
 server), addressed to them in person, saying the place, date and time of their group; pages of
-participants go on in new runs; the workflow started again (a retried request) doubles nothing.
+participants go on in new runs; the workflow started again (a retried request) doubles nothing;
+`iom campaigns announce` starts it as the API does.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from typer.testing import CliRunner
 
 from activities import announcements
 from aggregates.campaign import Group
 from aggregates.campaign_commands import AnnounceCampaign, Candidate
 from aggregates.campaigns import Campaigns
 from aggregates.profiles import Stage
+from projections.catalog import catch_up
 from tests.support.servers import Receiver, Smtp
 from tests.support.waiting import eventually
 from tests.unit.test_campaigns import CENTRE, plan
 from tests.workflows.conftest import Stack
+from workers.cli import app as cli
 from workers.demo import write_demo
 from workflows.contracts import Notice, announcement_workflow_id
 
@@ -87,3 +92,40 @@ async def test_an_announcement_reaches_each_participant_once(
         assert smtp.collector.envelopes[mails[notice.id]].rcpt_tos == [
             "teacher.sakha@cnppm.example"
         ]
+
+
+async def test_iom_campaigns_announce_starts_the_notices(
+    dev_stack: Stack, receiver: Receiver, smtp: Smtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`iom campaigns announce` saves the announcement and has its notices sent; called again
+    with the same key it records nothing and sends nothing twice."""
+    routes = dev_stack.routes
+    (route_id,) = write_demo(routes, "sakha", 1, until=Stage.DIAGNOSTIC, first=7)
+    route = routes.route(route_id)
+    starts_at = datetime.now(UTC) + timedelta(days=10)
+    group = Group(id="g1", place="Школа № 5, каб. 12", starts_at=starts_at)
+    today = datetime.now(UTC).date()
+    planned = plan(
+        groups=[group], starts_on=today + timedelta(days=5), ends_on=today + timedelta(days=20)
+    )
+    campaign_id = Campaigns(routes).plan("sakha", planned, CENTRE, "plan").campaign_id
+    catch_up(routes, "monitoring")  # the participants are chosen from its tables
+    client = dev_stack.env.client
+    for name, value in {
+        "IOM_DATABASE_URL": dev_stack.settings.database_url,
+        "IOM_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "IOM_TASK_QUEUE": dev_stack.settings.task_queue,
+    }.items():
+        monkeypatch.setenv(name, value)
+    command = ["campaigns", "announce", str(campaign_id), "--group", "g1"]
+    command += ["--school", route.school_id, "--key", "k1", "--json"]
+    for _ in range(2):
+        done = await asyncio.to_thread(CliRunner().invoke, cli, command)
+        assert done.exit_code == 0, done.output
+    handle = client.get_workflow_handle(announcement_workflow_id(campaign_id, 2))
+    assert await handle.result() >= 1
+    await eventually(lambda: len(smtp.collector.envelopes) >= 1)
+    notices = [Notice.model_validate_json(request.body) for request in receiver.requests]
+    assert route.teacher_id in {notice.teacher_id for notice in notices}
+    assert len({notice.id for notice in notices}) == len(notices)  # none twice
+    assert all("место проведения: Школа № 5, каб. 12" in notice.text for notice in notices)

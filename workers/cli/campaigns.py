@@ -11,6 +11,7 @@ unreachable (IOM_DATABASE_URL).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
@@ -295,8 +296,11 @@ def announce(
     """Оповестить о месте и времени диагностики педагогов с открытыми ИОМ: из ОО,
     муниципалитетов, предметов или списка (по таблицам мониторинга: iom projector).
 
+    Каждому участнику — задача во входящих и уведомление (вебхук, почта) через Temporal
+    (IOM_TEMPORAL_ADDRESS): повторный вызов с тем же ключом ничего не удвоит.
+
     Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
-    3 — база данных недоступна.
+    3 — база данных или Temporal недоступны.
 
     Пример: iom campaigns announce ID --group g1 --school school-sakha-01
     """
@@ -315,10 +319,23 @@ def announce(
         if not rows:
             raise fail("по условиям выбора нет педагогов с открытыми ИОМ")
         command = AnnounceCampaign(participants=[Candidate(group_id=group, **r) for r in rows])
-        found.execute(campaign, command, _actor(by, role), key or f"cli:announce:{group}")
+        receipt = found.execute(campaign, command, _actor(by, role), key or f"cli:announce:{group}")
     except DomainError as error:
         raise _refused(error) from None
+    if receipt.events or receipt.replayed:  # again on a repeated call: none doubled
+        asyncio.run(_notify(found, campaign, receipt.version))
     _show(found.campaign(campaign), as_json=as_json)
+
+
+async def _notify(found: Campaigns, campaign: UUID, version: int) -> None:
+    """Start the announcement's notices to the participants (by the worker's channels)."""
+    from runtime.gateway import RouteGateway  # noqa: PLC0415
+    from runtime.settings import Settings  # noqa: PLC0415
+    from workers.cli.worker import reach  # noqa: PLC0415
+
+    settings = Settings()
+    client = await reach(settings)
+    await RouteGateway(client, found.routes, settings.task_queue).announce(campaign, version)
 
 
 @campaigns.command("close")
