@@ -20,8 +20,7 @@ import pytest_asyncio
 
 from activities.notify import verify
 from aggregates.application import Routes
-from aggregates.campaign import Group
-from aggregates.campaign_commands import AnnounceCampaign, Candidate, MarkAttendance
+from aggregates.campaign_commands import AnnounceCampaign, MarkAttendance
 from aggregates.campaigns import Campaigns
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Role
@@ -35,8 +34,9 @@ from projections.view import transaction_on
 from runtime.settings import Settings, store_env
 from tests.api.conftest import Direct, direct_on
 from tests.api.support import Portal
+from tests.support.campaigns import participants, planned_soon
 from tests.support.servers import Receiver
-from tests.unit.test_campaigns import CENTRE, plan
+from tests.unit.test_campaigns import CENTRE
 from workers.demo import write_demo
 from workers.projector import Projector
 from workers.webhooks import DeliveryLoop, DeliveryPolicy
@@ -496,27 +496,13 @@ async def test_a_diagnostic_participants_task_arrives_signed(
     await register(direct, portal, receiver.url, event_types=["TaskCreated", "TaskDone"])
     route_ids = write_demo(routes, "sakha", 2, until=Stage.DIAGNOSTIC, first=3)
     now = datetime.now(UTC)
-    group = Group(id="g1", place="ИРО и ПК, ауд. 204", starts_at=now + timedelta(days=10))
-    today = now.date()
-    planned = plan(
-        groups=[group], starts_on=today + timedelta(days=5), ends_on=today + timedelta(days=20)
-    )
     campaigns = Campaigns(routes)
-    campaign_id = campaigns.plan("sakha", planned, CENTRE, "plan").campaign_id
+    campaign_id = campaigns.plan("sakha", planned_soon(now), CENTRE, "plan").campaign_id
     teachers = []
-    for route_id in route_ids:
-        route = routes.route(route_id)
-        teachers.append(route.teacher_id)
-        participant = Candidate(
-            teacher_id=route.teacher_id,
-            route_id=route_id,
-            school_id=route.school_id,
-            municipality_id=route.municipality_id,
-            subject=route.subject,
-            group_id="g1",
-        )
+    for participant in participants(routes, route_ids, ["g1"]):  # one announcement each
+        teachers.append(participant.teacher_id)
         announce = AnnounceCampaign(participants=[participant])
-        campaigns.execute(campaign_id, announce, CENTRE, f"announce-{route_id}")
+        campaigns.execute(campaign_id, announce, CENTRE, f"announce-{participant.route_id}")
     catch_up(routes, "tasks")
     wait_for(lambda: drain(routes) == 0)
     ours = [b for b in signed(receiver) if b["data"]["kind"] == "attend_diagnostic"]

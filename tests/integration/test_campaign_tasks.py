@@ -30,6 +30,7 @@ from projections.runner import RunnerOptions
 from projections.subscriptions import Subscriptions
 from runtime.settings import store_env
 from tests.integration.test_tasks_projection import head, rows
+from tests.support.campaigns import participants as participants_of
 from tests.unit.test_campaigns import CENTRE, plan
 from workers.demo import write_demo
 
@@ -65,19 +66,7 @@ def announced(routes: Routes, count: int) -> tuple[UUID, list[Candidate]]:
     route_ids = write_demo(routes, "sakha", count, until=Stage.DIAGNOSTIC)
     campaigns = Campaigns(routes)
     campaign_id = campaigns.plan("sakha", plan(groups=GROUPS), CENTRE, "plan").campaign_id
-    participants = []
-    for index, route_id in enumerate(route_ids):
-        route = routes.route(route_id)
-        participants.append(
-            Candidate(
-                teacher_id=route.teacher_id,
-                route_id=route_id,
-                school_id=route.school_id,
-                municipality_id=route.municipality_id,
-                subject=route.subject,
-                group_id=GROUPS[index % 2].id,
-            )
-        )
+    participants = participants_of(routes, route_ids, [group.id for group in GROUPS])
     announce = AnnounceCampaign(participants=participants)
     campaigns.execute(campaign_id, announce, CENTRE, "announce")
     return campaign_id, participants

@@ -8,21 +8,22 @@ participants go on in new runs; the workflow started again (a retried request) d
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
 
 from activities import announcements
-from aggregates.campaign import Group
-from aggregates.campaign_commands import AnnounceCampaign, Candidate
+from aggregates.campaign_commands import AnnounceCampaign
 from aggregates.campaigns import Campaigns
 from aggregates.profiles import Stage
 from projections.catalog import catch_up
+from tests.support.campaigns import participants as participants_of
+from tests.support.campaigns import planned_soon
 from tests.support.servers import Receiver, Smtp
 from tests.support.waiting import eventually
-from tests.unit.test_campaigns import CENTRE, plan
+from tests.unit.test_campaigns import CENTRE
 from tests.workflows.conftest import Stack
 from workers.cli import app as cli
 from workers.demo import write_demo
@@ -37,27 +38,12 @@ async def test_an_announcement_reaches_each_participant_once(
     monkeypatch.setattr(announcements, "PAGE", 2)  # three participants: two runs
     routes = dev_stack.routes
     route_ids = write_demo(routes, "sakha", PARTICIPANTS, until=Stage.DIAGNOSTIC)
-    starts_at = (datetime.now(UTC) + timedelta(days=10)).replace(microsecond=0)
-    group = Group(id="g1", place="ИРО и ПК, ауд. 204", starts_at=starts_at)
-    today = datetime.now(UTC).date()
-    planned = plan(
-        groups=[group], starts_on=today + timedelta(days=5), ends_on=today + timedelta(days=20)
-    )
+    now = datetime.now(UTC).replace(microsecond=0)
+    planned = planned_soon(now)
+    starts_at = planned.groups[0].starts_at
     campaigns = Campaigns(routes)
     campaign_id = campaigns.plan("sakha", planned, CENTRE, "plan").campaign_id
-    participants = []
-    for route_id in route_ids:
-        route = routes.route(route_id)
-        participants.append(
-            Candidate(
-                teacher_id=route.teacher_id,
-                route_id=route_id,
-                school_id=route.school_id,
-                municipality_id=route.municipality_id,
-                subject=route.subject,
-                group_id="g1",
-            )
-        )
+    participants = participants_of(routes, route_ids, ["g1"])
     receipt = campaigns.execute(
         campaign_id, AnnounceCampaign(participants=participants), CENTRE, "announce"
     )
@@ -102,12 +88,7 @@ async def test_iom_campaigns_announce_starts_the_notices(
     routes = dev_stack.routes
     (route_id,) = write_demo(routes, "sakha", 1, until=Stage.DIAGNOSTIC, first=7)
     route = routes.route(route_id)
-    starts_at = datetime.now(UTC) + timedelta(days=10)
-    group = Group(id="g1", place="Школа № 5, каб. 12", starts_at=starts_at)
-    today = datetime.now(UTC).date()
-    planned = plan(
-        groups=[group], starts_on=today + timedelta(days=5), ends_on=today + timedelta(days=20)
-    )
+    planned = planned_soon(datetime.now(UTC), "Школа № 5, каб. 12")
     campaign_id = Campaigns(routes).plan("sakha", planned, CENTRE, "plan").campaign_id
     catch_up(routes, "monitoring")  # the participants are chosen from its tables
     client = dev_stack.env.client
