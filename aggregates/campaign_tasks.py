@@ -21,7 +21,7 @@ KIND = "attend_diagnostic"
 
 def campaign_tasks(campaign: Campaign) -> list[Task]:
     """Every open task of the campaign: an announced participant's until their attendance or
-    result is recorded, soonest group first."""
+    result is recorded, soonest group first, then by teacher."""
     if campaign.status == "closed":
         return []
     zone = ZoneInfo(campaign.profile.time_zone)
@@ -46,7 +46,7 @@ def campaign_tasks(campaign: Campaign) -> list[Task]:
                 starts_at=group.starts_at,
             )
         )
-    return sorted(found, key=lambda task: (task.starts_at, task.id))
+    return sorted(found, key=lambda task: (task.starts_at, task.assignee.scope_id))
 
 
 def closed_as(campaign: Campaign, task: Task) -> State:
