@@ -4,7 +4,8 @@ from the campaign's state alone, as the route's tasks are (`aggregates.tasks`, o
 A participant's task opens when they are announced (Sakha диагностика 5.3: told the place and
 time), is assigned to the teacher in person, due on their group's day, with the group's place
 and start. It is done when their attendance or their result is recorded, and cancelled when it
-leaves the open set otherwise (marked absent, the campaign closed without them). Its id follows
+leaves the open set otherwise (marked absent, removed from the campaign, the campaign cancelled
+or closed without them). Its id follows
 from the campaign and the teacher, so every derivation names the same task.
 """
 
@@ -22,7 +23,7 @@ KIND = "attend_diagnostic"
 def campaign_tasks(campaign: Campaign) -> list[Task]:
     """Every open task of the campaign: an announced participant's until their attendance or
     result is recorded, soonest group first, then by teacher."""
-    if campaign.status == "closed":
+    if campaign.status in ("closed", "cancelled"):
         return []
     zone = ZoneInfo(campaign.profile.time_zone)
     found = []

@@ -1,5 +1,6 @@
 """Diagnostic campaigns: plan, read, announce to participants, mark attendance, hold, import the
-platform's results, close.
+platform's results, close; remove participants or cancel the campaign (their tasks cancelled);
+the ДПП to order for its mass deficits.
 
 A campaign belongs to the token's region; another region's campaign is not found. Its commands
 are the centre's (руководитель ЦНППМ), a methodist's or an operator's (`ORGANISERS`); anyone of
@@ -24,11 +25,13 @@ from aggregates.campaign import Campaign
 from aggregates.campaign_commands import (
     AnnounceCampaign,
     CampaignCommand,
+    CancelCampaign,
     Candidate,
     CloseCampaign,
     HoldCampaign,
     MarkAttendance,
     PlanCampaign,
+    RemoveParticipants,
     require_organiser,
 )
 from aggregates.campaigns import Campaigns
@@ -221,6 +224,31 @@ async def announce_campaign(
     return campaign_view(campaign).model_dump(mode="json")
 
 
+async def remove_participants(
+    campaign_id: CampaignId,
+    body: RemoveParticipants,
+    *,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Исключить участников из диагностики, с причиной: их задачи во входящих отменяются.
+    Участник с внесённым результатом не исключается."""
+    return await _run(services, principal, campaign_id, body, idempotency_key)
+
+
+async def cancel_campaign(
+    campaign_id: CampaignId,
+    body: CancelCampaign,
+    *,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Отменить диагностику, с причиной, пока она не проведена: задачи участников отменяются."""
+    return await _run(services, principal, campaign_id, body, idempotency_key)
+
+
 async def mark_attendance(
     campaign_id: CampaignId,
     body: MarkAttendance,
@@ -361,6 +389,8 @@ def build_router() -> APIRouter:
         ("/attendance", mark_attendance, "mark_campaign_attendance", "Отметка об участии"),
         ("/hold", hold_campaign, "hold_campaign", "Проведение диагностики"),
         ("/close", close_campaign, "close_campaign", "Закрытие диагностики"),
+        ("/remove", remove_participants, "remove_campaign_participants", "Исключение участников"),
+        ("/cancel", cancel_campaign, "cancel_campaign", "Отмена диагностики"),
     ):
         router.add_api_route(
             "/{campaign_id}" + path,

@@ -170,6 +170,8 @@ TABLE: dict[str, Rule] = {
             "mark_campaign_attendance",
             "hold_campaign",
             "close_campaign",
+            "remove_campaign_participants",
+            "cancel_campaign",
             "import_campaign_results",
         )
     },

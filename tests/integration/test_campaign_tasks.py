@@ -2,16 +2,20 @@
 participant has an open task, in person, due on their group's day with its place and start;
 it is done when their attendance or result is recorded and cancelled when they are marked absent
 or the campaign closes without them; each change reaches the region's webhook subscriptions
-once; a rebuild, in other batches, gives the same rows and doubles no delivery."""
+once; a rebuild, in other batches, gives the same rows and doubles no delivery. Removed from
+the campaign, or the campaign cancelled (by `iom campaigns remove|cancel`), the tasks are
+cancelled."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
+from typer.testing import CliRunner
 
 from aggregates.application import Routes
 from aggregates.campaign import Group
@@ -32,6 +36,7 @@ from runtime.settings import store_env
 from tests.integration.test_tasks_projection import head, rows
 from tests.support.campaigns import participants as participants_of
 from tests.unit.test_campaigns import CENTRE, plan
+from workers.cli import app as cli
 from workers.demo import write_demo
 
 START = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
@@ -154,3 +159,36 @@ def test_a_rebuild_gives_the_same_rows_and_deliveries(stand: tuple[Routes, Clock
     assert rows(routes) == live
     again = subscriptions.deliveries(UUID(every["subscription_id"]), None, 10_000)
     assert len(again) == len(deliveries)
+
+
+def test_removed_and_cancelled_by_the_command_line_the_tasks_are_cancelled(
+    stand: tuple[Routes, Clock], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`iom campaigns remove` and `iom campaigns cancel`: the removed teacher's task, then every
+    other, is cancelled; a reason left empty is refused naming the field."""
+    routes, _ = stand
+    campaign_id, participants = announced(routes, 3)
+    catch_up(routes, "tasks")
+    monkeypatch.setenv("IOM_DATABASE_URL", database_url)
+    first = participants[0].teacher_id
+    remove = ["campaigns", "remove", str(campaign_id), "--teacher", first]
+    empty = CliRunner().invoke(cli, [*remove, "--reason", " "])
+    assert empty.exit_code == 2 and "reason" in empty.stderr
+    removed = CliRunner().invoke(cli, [*remove, "--reason", "Педагог в отпуске", "--json"])
+    assert removed.exit_code == 0, removed.output
+    assert json.loads(removed.stdout)["participants_count"] == 2
+    catch_up(routes, "tasks")
+    tasks = of_campaign(rows(routes), campaign_id)
+    assert tasks[first]["state"] == "cancelled" and not tasks[first]["active"]
+    assert sum(r["active"] for r in tasks.values()) == 2
+    cancelled = CliRunner().invoke(
+        cli, ["campaigns", "cancel", str(campaign_id), "--reason", "Перенос"]
+    )
+    assert cancelled.exit_code == 0, cancelled.output
+    again = CliRunner().invoke(
+        cli, ["campaigns", "cancel", str(campaign_id), "--reason", "Перенос"]
+    )
+    assert again.exit_code == 0  # the same command again: nothing new
+    catch_up(routes, "tasks")
+    assert {r["state"] for r in of_campaign(rows(routes), campaign_id).values()} == {"cancelled"}
+    assert Campaigns(routes).campaign(campaign_id).status == "cancelled"

@@ -16,11 +16,13 @@ from aggregates.application import Routes
 from aggregates.campaign import CampaignPlanned, Group, Instrument, InstrumentTask
 from aggregates.campaign_commands import (
     AnnounceCampaign,
+    CancelCampaign,
     Candidate,
     CloseCampaign,
     HoldCampaign,
     MarkAttendance,
     PlanCampaign,
+    RemoveParticipants,
 )
 from aggregates.campaign_tasks import campaign_tasks, closed_as
 from aggregates.campaigns import Campaigns
@@ -261,3 +263,38 @@ def test_each_announced_participant_has_a_task_until_their_attendance_is_marked(
     campaigns.execute(campaign_id, HoldCampaign(held_on=date(2026, 6, 25)), CENTRE, "h1")
     campaigns.execute(campaign_id, CloseCampaign(), CENTRE, "close")
     assert campaign_tasks(campaigns.campaign(campaign_id)) == []  # closed: none open
+
+
+def test_a_removed_participants_and_a_cancelled_campaigns_tasks_are_cancelled(
+    campaigns: Campaigns, clock: Clock
+) -> None:
+    campaign_id = campaigns.plan("sakha", plan(), CENTRE, "c1").campaign_id
+    three = [candidate(n) for n in (1, 2, 3)]
+    campaigns.execute(campaign_id, AnnounceCampaign(participants=three), CENTRE, "a1")
+    found = campaign_tasks(campaigns.campaign(campaign_id))
+    stranger = RemoveParticipants(teachers=["teacher-09999"], reason="Нет в списке")
+    refused(lambda: campaigns.execute(campaign_id, stranger, CENTRE, "r0"), "content")
+    twice = RemoveParticipants(teachers=["teacher-00001"] * 2, reason="Отпуск")
+    refused(lambda: campaigns.execute(campaign_id, twice, CENTRE, "r0"), "content")
+    removed = RemoveParticipants(teachers=["teacher-00002"], reason="Педагог в отпуске")
+    campaigns.execute(campaign_id, removed, CENTRE, "r1")
+    after = campaigns.campaign(campaign_id)
+    assert "teacher-00002" not in after.participants
+    assert [t.assignee.scope_id for t in campaign_tasks(after)] == [
+        "teacher-00001",
+        "teacher-00003",
+    ]
+    assert closed_as(after, found[1]) == "cancelled"
+
+    teacher = Actor(id="teacher-00001", role=Role.TEACHER)
+    refused(
+        lambda: campaigns.execute(campaign_id, CancelCampaign(reason="Перенос"), teacher, "x"),
+        "role",
+    )
+    campaigns.execute(campaign_id, CancelCampaign(reason="Перенос сроков"), CENTRE, "cancel")
+    cancelled = campaigns.campaign(campaign_id)
+    assert cancelled.status == "cancelled" and campaign_tasks(cancelled) == []
+    assert {closed_as(cancelled, t) for t in found} == {"cancelled"}
+    clock.set(datetime(2026, 6, 26, 3, tzinfo=UTC))
+    late = HoldCampaign(held_on=date(2026, 6, 25))
+    refused(lambda: campaigns.execute(campaign_id, late, CENTRE, "h"), "campaign_status")

@@ -1,5 +1,6 @@
-"""`iom campaigns plan|list|show|announce|hold|close|import|orders`: diagnostic campaigns from the
-command line, as an operator (or the `--by` person in `--role`) of the campaign's region.
+"""`iom campaigns plan|list|show|announce|hold|close|remove|cancel|import|orders`: diagnostic
+campaigns from the command line, as an operator (or the `--by` person in `--role`) of the
+campaign's region.
 
 `import FILE --campaign ID` loads the platform's export (CSV or XLSX) with a progress bar: the
 file is checked whole first; a bad file prints every bad row (line, column, why) and writes
@@ -22,6 +23,7 @@ from aggregates.programmes.orders import MASS_SHARE
 from workers.cli.output import database_errors, emit_json, emit_table, fail, progress
 
 if TYPE_CHECKING:
+    from aggregates.campaign_commands import CampaignCommand
     from aggregates.campaigns import Campaigns
     from aggregates.values import Actor
 
@@ -355,11 +357,90 @@ def close(
     Пример: iom campaigns close ID
     """
     from aggregates.campaign_commands import CloseCampaign  # noqa: PLC0415
+
+    actor, command_id = _actor(by, role), f"cli:close:{campaign}"
+    _decide(campaign, CloseCampaign, {}, actor=actor, command_id=command_id, as_json=as_json)
+
+
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Причина.")]
+
+
+@campaigns.command("remove")
+@database_errors
+def remove(
+    campaign: CampaignArg,
+    *,
+    teacher: Annotated[list[str], typer.Option("--teacher", help="Педагог (id); можно несколько.")],
+    reason: ReasonOpt,
+    by: ByOpt = "operator-cli",
+    role: RoleOpt = "operator",
+    key: KeyOpt = "",
+    as_json: AsJson = False,
+) -> None:
+    """Исключить участников из диагностики, с причиной: их задачи во входящих отменяются.
+
+    Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
+    3 — база данных недоступна.
+
+    Пример: iom campaigns remove ID --teacher teacher-00007 --reason "Педагог в отпуске"
+    """
+    from aggregates.campaign_commands import RemoveParticipants  # noqa: PLC0415
+
+    given = {"teachers": teacher, "reason": reason}
+    command_id = key or f"cli:remove:{campaign}:{','.join(sorted(teacher))}"
+    actor = _actor(by, role)
+    _decide(
+        campaign, RemoveParticipants, given, actor=actor, command_id=command_id, as_json=as_json
+    )
+
+
+@campaigns.command("cancel")
+@database_errors
+def cancel(
+    campaign: CampaignArg,
+    *,
+    reason: ReasonOpt,
+    by: ByOpt = "operator-cli",
+    role: RoleOpt = "operator",
+    as_json: AsJson = False,
+) -> None:
+    """Отменить диагностику, с причиной, пока она не проведена: задачи участников отменяются.
+
+    Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
+    3 — база данных недоступна.
+
+    Пример: iom campaigns cancel ID --reason "Перенос сроков"
+    """
+    from aggregates.campaign_commands import CancelCampaign  # noqa: PLC0415
+
+    given = {"reason": reason}
+    actor, command_id = _actor(by, role), f"cli:cancel:{campaign}"
+    _decide(campaign, CancelCampaign, given, actor=actor, command_id=command_id, as_json=as_json)
+
+
+def _decide(
+    campaign: UUID,
+    kind: type[CampaignCommand],
+    given: dict[str, Any],
+    *,
+    actor: Actor,
+    command_id: str,
+    as_json: bool,
+) -> None:
+    """Decide the campaign's command of `kind` from its fields and show the campaign; a bad
+    field exits 2 naming it, a refusal 1."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from activities.routes import invalid_payload  # noqa: PLC0415
     from aggregates.errors import DomainError  # noqa: PLC0415
 
+    try:
+        command = kind.model_validate(given)
+    except ValidationError as error:
+        raise fail(invalid_payload(error).message) from None
     found = _open()
     try:
-        found.execute(campaign, CloseCampaign(), _actor(by, role), f"cli:close:{campaign}")
+        found.execute(campaign, command, actor, command_id)
     except DomainError as error:
         raise _refused(error) from None
     _show(found.campaign(campaign), as_json=as_json)
