@@ -163,6 +163,7 @@ def _uuid(text: str) -> UUID:
 
 
 def task_changes(before: Task | None, task: Task) -> list[str]:
+    """How a task changed since it was `before` (None: it is new), as `TASK_EVENTS` keys."""
     found = ["created"] if before is None else []
     if task.reminded and (before is None or not before.reminded) and task.state == "open":
         found.append("due_soon")
@@ -180,6 +181,7 @@ def task_row(
     closed_at: datetime | None = None,
     version: int,
 ) -> Row:
+    """A task's row of `iom_tasks`, with its filter columns and how it stands."""
     who = task.assignee
     return (
         _uuid(task.id),
@@ -327,7 +329,7 @@ class TasksProjection(BatchProjection):
 
 
 def deliver_changes(db: Db, changes: list[Change]) -> None:
-    """A delivery row per (wanting subscription, task change)."""
+    """A delivery row per (wanting subscription, task change), a route's or a campaign's."""
     wanted = listeners(db, changes[0].notification_id - 1)
     if not wanted:
         return
