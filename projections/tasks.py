@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from aggregates.campaign import CampaignEvent
+from aggregates.campaign_tasks import KIND as CAMPAIGN_TASK
 from aggregates.events import RouteEvent, RouteOpened
 from aggregates.tasks import STATE_TITLES, TITLES, Task, bears_on_tasks, completed_by, tasks
 from projections.batch import BatchProjection
@@ -391,6 +392,14 @@ def task_json(row: Row) -> dict[str, Any]:
         "state": data["state"],
         "escalated_to": data["escalated_to"],
     }
+
+
+def endpoint_path(row: dict[str, Any]) -> str:
+    """The API path of the command that completes a task's row: its route's command, or the
+    attendance mark of the campaign a participant's task is about."""
+    if row["kind"] == CAMPAIGN_TASK:
+        return f"/campaigns/{row['about']}/attendance"
+    return f"/routes/{row['route_id']}/commands/{row['operation']}"
 
 
 ACTIVE_STATES = ("open", "overdue", "escalated")

@@ -20,7 +20,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from aggregates.campaign_tasks import KIND as CAMPAIGN_TASK
 from aggregates.tasks import STATE_TITLES, TITLES, State
 from aggregates.values import Role
 from api.access import task_scope
@@ -30,7 +29,7 @@ from api.iso import IsoDate
 from api.limits import page_limit
 from api.paging import PageAsk, read_page
 from api.services import PrincipalDep, Services, ServicesDep
-from projections.tasks import TASK_LIST, TaskFilters, summary
+from projections.tasks import TASK_LIST, TaskFilters, endpoint_path, summary
 
 KIND_PATTERN = "^(" + "|".join(TITLES) + ")$"
 
@@ -214,14 +213,6 @@ def item(row: dict[str, Any]) -> TaskItem:
         place=row["place"],
         starts_at=row["starts_at"],
     )
-
-
-def endpoint_path(row: dict[str, Any]) -> str:
-    """The path of the command that completes the task: a route's, or the attendance mark of
-    the campaign a participant's task is about."""
-    if row["kind"] == CAMPAIGN_TASK:
-        return f"/campaigns/{row['about']}/attendance"
-    return f"/routes/{row['route_id']}/commands/{row['operation']}"
 
 
 def read(services: Services, filters: TaskFilters, ask: PageAsk) -> TaskPage:
