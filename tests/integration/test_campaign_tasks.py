@@ -164,12 +164,20 @@ def test_a_rebuild_gives_the_same_rows_and_deliveries(stand: tuple[Routes, Clock
 def test_removed_and_cancelled_by_the_command_line_the_tasks_are_cancelled(
     stand: tuple[Routes, Clock], database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`iom campaigns remove` and `iom campaigns cancel`: the removed teacher's task, then every
-    other, is cancelled; a reason left empty is refused naming the field."""
+    """`iom tasks list` shows the participants' tasks with the attendance mark as their
+    endpoint; `iom campaigns remove` and `iom campaigns cancel`: the removed teacher's task,
+    then every other, is cancelled; a reason left empty is refused naming the field."""
     routes, _ = stand
     campaign_id, participants = announced(routes, 3)
     catch_up(routes, "tasks")
     monkeypatch.setenv("IOM_DATABASE_URL", database_url)
+    listed = CliRunner().invoke(
+        cli, ["tasks", "list", "--region", "sakha", "--kind", "attend_diagnostic", "--json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    shown = json.loads(listed.stdout)
+    assert {row["teacher_id"] for row in shown} == {p.teacher_id for p in participants}
+    assert {row["endpoint"] for row in shown} == {f"POST /campaigns/{campaign_id}/attendance"}
     first = participants[0].teacher_id
     remove = ["campaigns", "remove", str(campaign_id), "--teacher", first]
     empty = CliRunner().invoke(cli, [*remove, "--reason", " "])
