@@ -3,8 +3,9 @@ event store (`Campaigns.announced`), each to one teacher in person.
 
 A notice carries ids only (the route, the school, the teacher; `assignees` names the teacher so
 the channels reach their mailbox on the portal) and says the group's place, date and time. Its
-id is derived from the campaign and the teacher, its moment is the announcement's: the same on
-every retry and every run.
+id is derived from the campaign, the announcement (its version) and the teacher, its moment is
+the announcement's: the same on every retry and every run; a teacher removed and announced again
+gets a notice of a new id.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class AnnouncementActivities:
         notices = []
         for participant in page:
             subject, text = announcement(campaign, participant)
-            name = f"{campaign.id}:{participant.teacher_id}"
+            name = f"{campaign.id}:{request.version}:{participant.teacher_id}"
             notices.append(
                 Notice(
                     id=str(uuid.uuid5(ANNOUNCEMENT_NAMESPACE, name)),

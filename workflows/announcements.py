@@ -4,9 +4,9 @@ announcement is saved (again, harmlessly, by a retried request), it has the part
 notices built from the event store and delivers them on every channel as a calendar date's are.
 
 A run takes a page of participants and continues as new with the next, so a campaign of
-thousands keeps each run's history short. Each notice's id is derived from the campaign and the
-teacher: a retried delivery, or the whole workflow started again, carries the same id and the
-portal drops the repeat.
+thousands keeps each run's history short. Each notice's id is derived from the campaign, the
+announcement and the teacher: a retried delivery, or the whole workflow started again, carries
+the same id and the portal drops the repeat.
 """
 
 from __future__ import annotations
