@@ -20,7 +20,7 @@ from typing_extensions import override
 
 from aggregates.profiles import Profile
 from aggregates.route import CommandRecord
-from aggregates.values import Actor, Code, Day, Ident, Name, Title, Value
+from aggregates.values import Actor, Code, Day, Ident, Name, Text, Title, Value
 
 CAMPAIGN_NAMESPACE = UUID("0b6c1f3e-8f0a-4d9b-a3c2-5e7d1a9c4b21")
 
@@ -33,13 +33,14 @@ KIND_TITLES: dict[str, str] = {
 Focus = Literal["subject", "methodical", "both"]
 """What a task assesses (диагностика 4.5: предметные, методические компетенции, или те и другие)."""
 Attendance = Literal["expected", "attended", "absent"]
-Status = Literal["planned", "announced", "held", "results_recorded", "closed"]
+Status = Literal["planned", "announced", "held", "results_recorded", "closed", "cancelled"]
 STATUS_TITLES: dict[str, str] = {
     "planned": "запланирована",
     "announced": "объявлена",
     "held": "проведена",
     "results_recorded": "результаты внесены",
     "closed": "закрыта",
+    "cancelled": "отменена",
 }
 
 
@@ -268,6 +269,34 @@ class CampaignClosed(CampaignEvent):
     @override
     def summary(self) -> str:
         return f"Диагностика закрыта; отсутствовали без отметки: {len(self.absent)}"
+
+
+class ParticipantsRemoved(CampaignEvent):
+    """Участники исключены из диагностики, с причиной: их задачи отменены."""
+
+    teachers: list[Ident]
+    reason: Text
+
+    def apply(self, campaign: Campaign) -> None:
+        for teacher_id in self.teachers:
+            del campaign.participants[teacher_id]
+
+    @override
+    def summary(self) -> str:
+        return f"Исключены участники диагностики: {len(self.teachers)}; причина: {self.reason}"
+
+
+class CampaignCancelled(CampaignEvent):
+    """Диагностика отменена, с причиной: задачи её участников отменены."""
+
+    reason: Text
+
+    def apply(self, campaign: Campaign) -> None:
+        campaign.status = "cancelled"
+
+    @override
+    def summary(self) -> str:
+        return f"Диагностика отменена; причина: {self.reason}"
 
 
 def _mark(campaign: Campaign, teachers: list[str], attendance: Attendance) -> None:

@@ -18,6 +18,7 @@ from aggregates.campaign import (
     STATUS_TITLES,
     AttendanceMarked,
     Campaign,
+    CampaignCancelled,
     CampaignClosed,
     CampaignEvent,
     CampaignHeld,
@@ -27,13 +28,14 @@ from aggregates.campaign import (
     Kind,
     Participant,
     ParticipantsAnnounced,
+    ParticipantsRemoved,
     ResultsRecorded,
     Status,
 )
 from aggregates.commands.base import Command, Context, invalid
 from aggregates.errors import InvalidCommandError, RoleError, StageError
 from aggregates.profiles import Profile
-from aggregates.values import ROLE_TITLES, Day, Digest, Ident, Name, Role, Title
+from aggregates.values import ROLE_TITLES, Day, Digest, Ident, Name, Role, Text, Title
 
 if TYPE_CHECKING:
     from datetime import date
@@ -318,7 +320,59 @@ class CloseCampaign(CampaignCommand):
         return [(CampaignClosed, {"absent": absent})]
 
 
+class RemoveParticipants(CampaignCommand):
+    """Исключить участников из диагностики, с причиной (их задачи отменяются); участник с
+    внесённым результатом не исключается."""
+
+    title: ClassVar[str] = "Исключение участников диагностики"
+
+    teachers: Annotated[list[Ident], Field(min_length=1, max_length=100_000)]
+    reason: Text
+
+    def decide_campaign(self, campaign: Campaign, context: Context) -> list[CampaignChange]:
+        self.require_organiser(context)
+        self.require_status(campaign, "announced", "held")
+        seen: set[str] = set()
+        for index, teacher_id in enumerate(self.teachers):
+            participant = campaign.participants.get(teacher_id)
+            if teacher_id in seen:
+                raise invalid(f"teachers[{index}]", f"педагог {teacher_id} назван дважды")
+            seen.add(teacher_id)
+            if participant is None:
+                raise invalid(f"teachers[{index}]", f"педагог {teacher_id} не участник")
+            if participant.recorded:
+                raise invalid(f"teachers[{index}]", f"у педагога {teacher_id} уже внесён результат")
+        return [(ParticipantsRemoved, {"teachers": self.teachers, "reason": self.reason})]
+
+
+class CancelCampaign(CampaignCommand):
+    """Отменить диагностику, с причиной (задачи участников отменяются): пока она не проведена."""
+
+    title: ClassVar[str] = "Отмена диагностики"
+
+    reason: Text
+
+    def decide_campaign(self, campaign: Campaign, context: Context) -> list[CampaignChange]:
+        self.require_organiser(context)
+        self.require_status(campaign, "planned", "announced")
+        return [(CampaignCancelled, {"reason": self.reason})]
+
+
 def taken_on(campaign: Campaign, group_id: str) -> date:
     """The day a group took the diagnostic: its start, in the region."""
     group = cast(Group, campaign.group(group_id))
     return group.starts_at.astimezone(ZoneInfo(campaign.profile.time_zone)).date()
+
+
+def recorded_levels(campaign: Campaign, participant: Participant, route: Route) -> dict[str, int]:
+    """The levels the campaign's diagnostic found on the participant's route (none before its
+    result is recorded): the input's, the final's, or the intermediate one taken that day."""
+    if not participant.recorded:
+        return {}
+    if campaign.kind == "input":
+        return route.input_levels
+    if campaign.kind == "final":
+        return route.final_levels
+    day = taken_on(campaign, participant.group_id)
+    taken = [r for r in route.intermediate_diagnostics if r.diagnostic.taken_on == day]
+    return taken[-1].levels if taken else {}

@@ -23,10 +23,16 @@ from aggregates.campaign import (
     Campaign,
     CampaignEvent,
     CampaignPlanned,
+    Participant,
     campaign_id_for,
     project_campaign,
 )
-from aggregates.campaign_commands import CampaignChange, CampaignCommand, PlanCampaign
+from aggregates.campaign_commands import (
+    CampaignChange,
+    CampaignCommand,
+    PlanCampaign,
+    recorded_levels,
+)
 from aggregates.commands import Context
 from aggregates.errors import (
     CampaignNotFoundError,
@@ -36,6 +42,7 @@ from aggregates.errors import (
 )
 from aggregates.events import RouteEvent
 from aggregates.profiles import UnknownProfileError
+from aggregates.programmes.orders import MASS_SHARE, OrderProposal, count_levels, propose_orders
 from aggregates.values import Actor
 
 
@@ -165,6 +172,39 @@ class Campaigns:
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, Campaign) else None
+
+    def announced(self, campaign_id: UUID, version: int) -> tuple[Campaign, list[Participant]]:
+        """The campaign as its announcement at `version` left it, and the participants that
+        announcement named (none when the event at `version` announced nobody)."""
+        get = self.routes.repository.get
+        try:
+            after = get(campaign_id, version=version, projector_func=project_campaign)
+        except AggregateNotFoundError:
+            raise CampaignNotFoundError(
+                "not_found", f"диагностика {campaign_id} не найдена"
+            ) from None
+        if not isinstance(after, Campaign):
+            raise CampaignNotFoundError("not_found", f"диагностика {campaign_id} не найдена")
+        if version <= 1:  # the plan: nobody announced yet
+            return after, []
+        before = get(campaign_id, version=version - 1, projector_func=project_campaign)
+        if not isinstance(before, Campaign):
+            raise CampaignNotFoundError("not_found", f"диагностика {campaign_id} не найдена")
+        fresh = [p for t, p in after.participants.items() if t not in before.participants]
+        return after, fresh
+
+    def orders(self, campaign_id: UUID, mass_share: float = MASS_SHARE) -> OrderProposal:
+        """The ДПП the region should order for the campaign's mass deficits (Sakha диагностика
+        7.2), counted over the levels its diagnostic found on its participants' routes."""
+        campaign = self.campaign(campaign_id)
+        found = (
+            recorded_levels(campaign, p, self.routes.route(p.route_id))
+            for p in campaign.participants.values()
+            if p.recorded
+        )
+        counted, counts = count_levels(found)
+        catalogue = self.routes.catalogues.catalogue(campaign.profile.id)
+        return propose_orders(campaign.profile, catalogue, counts, counted, mass_share)
 
     def campaign_ids(self, region: str) -> list[UUID]:
         """The region's campaigns, in the order they were planned."""

@@ -1,9 +1,12 @@
-"""The text of the route's notices, in Russian, in the regulations' terms: ids, never names."""
+"""The text of the route's notices, and of a diagnostic campaign's announcement to each
+participant, in Russian, in the regulations' terms: ids, never names."""
 
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
+from aggregates.campaign import KIND_TITLES, Campaign, Participant
 from aggregates.profiles import Stage
 from aggregates.route import Route
 
@@ -69,5 +72,29 @@ def compose(route: Route, key: str, kind: str, due_on: date | None) -> tuple[str
     text = (
         f"{body}\n\nПедагог {route.teacher_id}, ОО {route.school_id}; "
         f"регламент: {route.profile.region}; этап: {stage}."
+    )
+    return subject, text
+
+
+ANNOUNCED = "diagnostic_announced"
+"""The kind of a participant's notice of a diagnostic's place and time."""
+
+
+def announcement(campaign: Campaign, participant: Participant) -> tuple[str, str]:
+    """The subject and text telling a participant the place and time of their group (Sakha
+    диагностика 5.3)."""
+    group = campaign.group(participant.group_id)
+    assert group is not None  # the announcement checked it
+    zone = ZoneInfo(campaign.profile.time_zone)
+    starts = group.starts_at.astimezone(zone)
+    when = f"{starts:%d.%m.%Y} в {starts:%H:%M}"
+    subject = f"Диагностика профессиональных дефицитов {when}"
+    text = (
+        f"Вы участник диагностики профессиональных дефицитов «{campaign.title}»"
+        f" ({KIND_TITLES[campaign.kind]}, платформа: {campaign.platform})."
+        f" Группа {group.id}: {when} (время региона, {campaign.profile.time_zone}),"
+        f" место проведения: {group.place}; продолжительность работы —"
+        f" {campaign.instrument.minutes} мин.\n\nПедагог {participant.teacher_id},"
+        f" ОО {participant.school_id}; регламент: {campaign.profile.region}."
     )
     return subject, text

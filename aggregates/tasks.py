@@ -63,6 +63,7 @@ OPERATIONS: dict[str, str] = {
     "sign_conclusions": "sign_conclusions",
     "acknowledge_conclusions": "acknowledge_conclusions",
     "issue_certificate": "issue_certificate",
+    "attend_diagnostic": "mark_campaign_attendance",
 }
 """Each kind of task and the command that completes it (an agreement party's answer is
 `agree_route` whatever its action: sign, review, agree, approve)."""
@@ -83,6 +84,7 @@ COMPLETED_BY: dict[str, tuple[str, ...]] = {
     "sign_conclusions": ("ConclusionsSigned",),
     "acknowledge_conclusions": ("ConclusionsAcknowledged",),
     "issue_certificate": ("CertificateIssued",),
+    "mark_campaign_attendance": ("AttendanceMarked", "ResultsRecorded"),
 }
 """By operation: the events that complete its task. A task that leaves the open set on another
 event (the route cancelled or returned, an activity removed by a correction) is cancelled."""
@@ -107,6 +109,7 @@ TITLES: dict[str, str] = {
     "sign_conclusions": "Подписать выводы",
     "acknowledge_conclusions": "Ознакомиться с выводами",
     "issue_certificate": "Выдать сертификат о прохождении ИОМ",
+    "attend_diagnostic": "Пройти диагностику профессиональных дефицитов",
 }
 """Each kind of task as the person it waits on reads it."""
 
@@ -189,6 +192,8 @@ class Task(NamedTuple):
     state: State = "open"
     escalated_to: Role | None = None
     reminded: bool = False  # the reminder before its due date went out
+    place: str | None = None  # where it is done: a diagnostic group's place
+    starts_at: datetime | None = None  # when it begins: a diagnostic group's start
 
     @property
     def operation(self) -> str:

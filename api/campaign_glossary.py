@@ -27,6 +27,9 @@ CAMPAIGN_MODELS: dict[str, str] = {
     "Group": "Группа участников диагностики: место и время.",
     "MarkAttendance": "Отметка об участии: присутствовали и отсутствовали (id педагогов).",
     "HoldCampaign": "Отметка о проведении диагностики.",
+    "RemoveParticipants": "Исключение участников из диагностики, с причиной (их задачи"
+    " отменяются).",
+    "CancelCampaign": "Отмена диагностики, с причиной (задачи участников отменяются).",
     "InstrumentRule": "Правило инструментария диагностики по регламенту, с пунктом, который"
     " называет отказ.",
 }
@@ -51,6 +54,9 @@ CAMPAIGN_FIELDS: dict[str, str] = {
     "MarkAttendance.attended": "Присутствовали (id педагогов).",
     "MarkAttendance.absent": "Отсутствовали (id педагогов).",
     "HoldCampaign.held_on": "Дата проведения.",
+    "RemoveParticipants.teachers": "Исключаемые педагоги (id).",
+    "RemoveParticipants.reason": "Причина исключения.",
+    "CancelCampaign.reason": "Причина отмены диагностики.",
     "InstrumentRule.rule": "Правило: min_tasks — заданий не менее; min_methodical_share — доля"
     " методических заданий не менее; min_minutes, max_minutes — время выполнения;"
     " revision_days — дней на доработку после экспертизы.",
@@ -76,6 +82,8 @@ CAMPAIGN_EXAMPLES: dict[str, Any] = {
     "Group": GROUP,
     "MarkAttendance": {"attended": ["teacher-00001"], "absent": ["teacher-00002"]},
     "HoldCampaign": {"held_on": "2026-06-25"},
+    "RemoveParticipants": {"teachers": ["teacher-00003"], "reason": "Педагог в отпуске"},
+    "CancelCampaign": {"reason": "Перенос сроков диагностики"},
     "InstrumentRule": {
         "rule": "min_tasks",
         "value": 16,

@@ -10,6 +10,9 @@ An event the projection cannot apply parks its route (`projections.incidents`): 
 failed for its events is applied again by `isolate`, route by route under savepoints (only
 then: the normal path has none), and each later batch holds the parked routes' events back (the
 projection sees them as None) and records them as held, in the batch's transaction.
+
+A projection that follows diagnostic campaigns (`follows_campaigns`: the tasks projection) gets
+their events apart from the routes' (`prepared_campaigns`), parked and held like a route's.
 """
 
 from __future__ import annotations
@@ -17,14 +20,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
+from aggregates.campaign import CampaignEvent
+from aggregates.events import RouteEvent
 from projections import incidents
-from projections.feed import Item
+from projections.feed import FedItem, Item
 from projections.incidents import PARKING
 from projections.profiles import PROFILES
 from projections.tables import Db, Table
@@ -38,6 +43,8 @@ class BatchProjection(Projection[ProjectionView], ABC):
     """A projection whose rows follow from batches of events (see the module's docstring)."""
 
     tables: ClassVar[tuple[Table, ...]] = ()
+    follows_campaigns: ClassVar[bool] = False
+    """Whether the projection applies diagnostic campaigns' events (`prepared_campaigns`)."""
     _parked: set[UUID] | None = None
     """The parked routes, as this projection's batches left them (only `isolate` parks a route;
     a retry elsewhere makes the next batch fail, and the runner starts again)."""
@@ -55,7 +62,7 @@ class BatchProjection(Projection[ProjectionView], ABC):
         """Apply one event (the library's interface); batches go through `process`."""
         self.process([(tracking.notification_id, domain_event)], expected=None)
 
-    def process(self, batch: Sequence[Item], expected: int | None) -> None:
+    def process(self, batch: Sequence[FedItem], expected: int | None) -> None:
         """Apply a batch continuing from position `expected`, rows and position together."""
         try:
             self.prepare(batch)(expected)
@@ -64,7 +71,7 @@ class BatchProjection(Projection[ProjectionView], ABC):
             raise
         self.committed()
 
-    def prepare(self, batch: Sequence[Item]) -> Commit:
+    def prepare(self, batch: Sequence[FedItem]) -> Commit:
         """The batch worked out as far as it can be before its transaction, and the
         transaction: `commit(expected)` writes the rows, the events held back for their parked
         routes, and the position; then `committed()` or, if anything failed, `forget()`. Python
@@ -73,7 +80,7 @@ class BatchProjection(Projection[ProjectionView], ABC):
         parked = self.parked()
         held = [item for item in batch if item[1] is not None and item[1].originator_id in parked]
         shown = [(n, None if e is not None and e.originator_id in parked else e) for n, e in batch]
-        write = self.prepared(shown)
+        write = self._prepared(shown)
         tracking = Tracking(self.view.spec.application_name, batch[-1][0])
 
         def writes(db: Db) -> None:
@@ -89,7 +96,7 @@ class BatchProjection(Projection[ProjectionView], ABC):
                 self._parked = incidents.parked_routes(db, self.name)
         return self._parked
 
-    def settle(self, batch: Sequence[Item], expected: int) -> None:
+    def settle(self, batch: Sequence[FedItem], expected: int) -> None:
         """Apply a batch here and now; if it fails for its events, park the routes whose
         events fail (`isolate`). A transient failure is raised."""
         try:
@@ -99,7 +106,7 @@ class BatchProjection(Projection[ProjectionView], ABC):
                 raise
             self.isolate(batch, expected)
 
-    def isolate(self, batch: Sequence[Item], expected: int) -> None:
+    def isolate(self, batch: Sequence[FedItem], expected: int) -> None:
         """Apply a batch that failed, route by route, each under a savepoint: a route whose
         events fail is parked at its first failing event (found event by event), the others'
         are applied, and the position moves past the batch, in one transaction (see
@@ -107,18 +114,18 @@ class BatchProjection(Projection[ProjectionView], ABC):
         left a route's state half applied)."""
         self.forget()
         parked = self.parked()
-        held: list[Item] = []
+        held: list[FedItem] = []
 
         def write(db: Db) -> None:
             for route_id, items in incidents.by_route(batch).items():
                 if route_id in parked:
                     held.extend(items)
                     continue
-                if incidents.attempt(db, partial(self.prepared, items)) is None:
+                if incidents.attempt(db, partial(self._prepared, items)) is None:
                     continue
                 self.forget()
                 for index, item in enumerate(items):
-                    error = incidents.attempt(db, partial(self.prepared, [item]))
+                    error = incidents.attempt(db, partial(self._prepared, [item]))
                     if error is not None:
                         self.forget()
                         incidents.park(db, self.name, item, items[index:], error)
@@ -131,6 +138,29 @@ class BatchProjection(Projection[ProjectionView], ABC):
         finally:
             self.forget()
             self._parked = None
+
+    def _prepared(self, batch: Sequence[FedItem]) -> Write:
+        """The routes' events as `prepared` takes them (a campaign's as None, keeping the
+        positions) and, where the projection follows them, the campaigns' apart."""
+        campaigns = [(n, e) for n, e in batch if isinstance(e, CampaignEvent)]
+        if not campaigns:
+            return self.prepared(cast(Sequence[Item], batch))
+        routes: list[Item] = [(n, e if isinstance(e, RouteEvent) else None) for n, e in batch]
+        write = self.prepared(routes)
+        if not self.follows_campaigns:  # fed with another projection's (`Together`)
+            return write
+        also = self.prepared_campaigns(campaigns)
+
+        def both(db: Db) -> None:
+            write(db)
+            also(db)
+
+        return both
+
+    def prepared_campaigns(self, events: Sequence[tuple[int, CampaignEvent]]) -> Write:
+        """What writes the rows of the batch's campaigns' events (a projection that follows
+        campaigns says how)."""
+        raise NotImplementedError(f"projection {self.name} does not follow campaigns")
 
     def prepared(self, batch: Sequence[Item]) -> Write:
         """What writes the batch's rows inside its transaction. By default all the work is
@@ -166,7 +196,13 @@ class Together:
         """Where the projection furthest behind stands."""
         return min(projection.position() for projection in self.projections)
 
-    def prepare(self, batch: Sequence[Item]) -> Commit:
+    @property
+    def follows_campaigns(self) -> bool:
+        """Whether one of the projections follows diagnostic campaigns (their events are
+        decoded then, and the others see them as None)."""
+        return any(projection.follows_campaigns for projection in self.projections)
+
+    def prepare(self, batch: Sequence[FedItem]) -> Commit:
         """Each projection's batch prepared (see `BatchProjection.prepare`); the commit applies
         them one after the other, each in its own transaction."""
         commits = [(projection, projection.prepare(batch)) for projection in self.projections]
@@ -182,7 +218,7 @@ class Together:
 
         return commit
 
-    def settle(self, batch: Sequence[Item], expected: int) -> None:
+    def settle(self, batch: Sequence[FedItem], expected: int) -> None:
         """Apply a batch here and now to each projection not yet past it, parking the routes
         whose events fail (`BatchProjection.settle`); one found applied elsewhere is left to
         that projector."""

@@ -26,10 +26,12 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg.conninfo import make_conninfo
 
 from aggregates.application import Routes
+from aggregates.campaign import CampaignEvent
 from aggregates.events import RouteEvent
 from projections.audit import AuditProjection
 from projections.batch import BatchProjection, Together
-from projections.feed import read_event
+from projections.campaign_tasks import CampaignReplay, CampaignTasks
+from projections.feed import read_campaign_event, read_event
 from projections.incidents import (
     Incident,
     Retried,
@@ -76,7 +78,8 @@ def open_projection(routes: Routes, name: str, *, datastore: Any = None) -> Batc
     if cls is MonitoringProjection:
         return MonitoringProjection(view, replay=history_of(routes))
     if cls is TasksProjection:
-        return TasksProjection(view, replay=history_of(routes))
+        campaigns = CampaignTasks(campaign_history_of(routes))
+        return TasksProjection(view, replay=history_of(routes), campaigns=campaigns)
     return cls(view)
 
 
@@ -86,6 +89,17 @@ def history_of(routes: Routes) -> Callable[[UUID, int], list[RouteEvent]]:
     def replay(route_id: UUID, version: int) -> list[RouteEvent]:
         stored = routes.recorder.select_events(route_id, lte=version)
         return [e for e in (read_event(routes.mapper, s) for s in stored) if e is not None]
+
+    return replay
+
+
+def campaign_history_of(routes: Routes) -> CampaignReplay:
+    """How the tasks projection replays a diagnostic campaign: its events up to a version."""
+
+    def replay(campaign_id: UUID, version: int) -> list[CampaignEvent]:
+        stored = routes.recorder.select_events(campaign_id, lte=version)
+        found = (read_campaign_event(routes.mapper, s) for s in stored)
+        return [e for e in found if e is not None]
 
     return replay
 

@@ -12,7 +12,9 @@ the time the projection waits for the database.
 Events are read here rather than by the library's `ApplicationSubscription` so that an event
 type the projections do not know (a topic that no longer resolves, or a class of another
 aggregate) is skipped with a warning instead of stopping the projection; the events of
-diagnostic campaigns and ДПП catalogues, which share the store, are skipped without one.
+diagnostic campaigns and ДПП catalogues, which share the store, are skipped without one, but a
+campaign's events are decoded for the projections that follow campaigns (`Decoder.campaigns`:
+the tasks projection keeps each participant's task).
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ from aggregates.programmes.catalogue import CatalogueEvent
 
 Item = tuple[int, RouteEvent | None]
 """A notification id and its event (None when the event's type is unknown)."""
+
+FedItem = tuple[int, RouteEvent | CampaignEvent | None]
+"""What a feed hands over: a notification id and its route's event, or its diagnostic campaign's
+where the projections fed follow campaigns, or None (an event they do not apply)."""
 
 
 @cache
@@ -86,15 +92,37 @@ def read_event(mapper: Mapper[Any], stored: StoredEvent) -> RouteEvent | None:
     cls = event_class(stored.topic)
     if cls is None:
         return None
+    state = _plain(mapper, stored)
+    if cls is RouteOpened:
+        return _opened(state)
+    event: RouteEvent = cls.model_validate_json(state)
+    return event
+
+
+@cache
+def campaign_event_class(topic: str) -> type[CampaignEvent] | None:
+    """The diagnostic campaign's event type a topic names; None when it names none."""
+    try:
+        cls = resolve_topic(topic)
+    except TopicError:
+        return None
+    return cls if isinstance(cls, type) and issubclass(cls, CampaignEvent) else None
+
+
+def read_campaign_event(mapper: Mapper[Any], stored: StoredEvent) -> CampaignEvent | None:
+    """A stored event as a diagnostic campaign's event, or None when it is not one."""
+    cls = campaign_event_class(stored.topic)
+    return None if cls is None else cls.model_validate_json(_plain(mapper, stored))
+
+
+def _plain(mapper: Mapper[Any], stored: StoredEvent) -> bytes:
+    """The stored event's state, decrypted and decompressed as the mapper stored it."""
     state = stored.state
     if mapper.cipher:
         state = mapper.cipher.decrypt(state)
     if mapper.compressor:
         state = mapper.compressor.decompress(state)
-    if cls is RouteOpened:
-        return _opened(state)
-    event: RouteEvent = cls.model_validate_json(state)
-    return event
+    return state
 
 
 _EDITIONS: dict[tuple[str, int], Profile] = {}
@@ -117,16 +145,22 @@ def _opened(state: bytes) -> RouteOpened:
 
 @dataclass(frozen=True)
 class Decoder:
-    """Notifications as items of a projection (named in the warnings about unknown types)."""
+    """Notifications as items of a projection (named in the warnings about unknown types); a
+    diagnostic campaign's events decoded too where `campaigns` (else passed over as None)."""
 
     mapper: Mapper[Any]
     projection: str
+    campaigns: bool = False
 
-    def __call__(self, notification: Notification) -> Item:
-        """The notification's id and event (None when it is not a route's: with a warning when
-        its type is unknown)."""
+    def __call__(self, notification: Notification) -> FedItem:
+        """The notification's id and event (None when it is not one the projection applies:
+        with a warning when its type is unknown)."""
         event = read_event(self.mapper, notification)
-        if event is None and not other_aggregates_event(notification.topic):
+        if event is not None:
+            return notification.id, event
+        if self.campaigns and (found := read_campaign_event(self.mapper, notification)):
+            return notification.id, found
+        if not other_aggregates_event(notification.topic):
             structlog.get_logger().warning(
                 "projection.event_skipped",
                 projection=self.projection,
@@ -134,13 +168,13 @@ class Decoder:
                 topic=notification.topic,
                 reason="unknown event type",
             )
-        return notification.id, event
+        return notification.id, None
 
 
 class Feed(Protocol):
     """Batches of decoded notifications after a position."""
 
-    def next_batch(self, size: int, timeout: float) -> Sequence[Item]:
+    def next_batch(self, size: int, timeout: float) -> Sequence[FedItem]:
         """Up to `size` items, waiting at most `timeout` seconds for the first."""
 
     def close(self) -> None:
@@ -159,7 +193,7 @@ class PollingFeed:
         self.interval = interval
         self._closed = Event()
 
-    def next_batch(self, size: int, timeout: float) -> Sequence[Item]:
+    def next_batch(self, size: int, timeout: float) -> Sequence[FedItem]:
         """Up to `size` items after the position; none when nothing came in `timeout`."""
         waited = 0.0
         while True:
@@ -190,7 +224,7 @@ class SubscriptionFeed:
         self._subscription: Subscription[ApplicationRecorder] = recorder.subscribe(gt=position)
         self._subscription.__enter__()
         self._decoder = decoder
-        self._queue: Queue[Item | BaseException] = Queue(maxsize=5000)
+        self._queue: Queue[FedItem | BaseException] = Queue(maxsize=5000)
         self._closed = Event()
         self._error: BaseException | None = None
         self._pump = Thread(target=self._run, name="projection-subscription", daemon=True)
@@ -205,7 +239,7 @@ class SubscriptionFeed:
         except Exception as error:  # handed to the runner, which decides
             self._put(error)
 
-    def _put(self, item: Item | BaseException) -> None:
+    def _put(self, item: FedItem | BaseException) -> None:
         while not self._closed.is_set():
             try:
                 self._queue.put(item, timeout=0.2)
@@ -213,7 +247,7 @@ class SubscriptionFeed:
                 continue
             return
 
-    def next_batch(self, size: int, timeout: float) -> Sequence[Item]:
+    def next_batch(self, size: int, timeout: float) -> Sequence[FedItem]:
         """Up to `size` items, waiting at most `timeout` seconds for the first."""
         if self._error is not None:
             raise self._error
@@ -226,7 +260,7 @@ class SubscriptionFeed:
                 items.append(self._queue.get_nowait())
             except Empty:
                 break
-        batch: list[Item] = []
+        batch: list[FedItem] = []
         for item in items:
             if isinstance(item, BaseException):
                 self._error = item
@@ -254,7 +288,7 @@ class ReadAheadFeed:
     def __init__(
         self, recorder: ApplicationRecorder, decoder: Decoder, position: int, until: int, size: int
     ) -> None:
-        self._queue: Queue[Sequence[Item] | BaseException] = Queue(maxsize=1)
+        self._queue: Queue[Sequence[FedItem] | BaseException] = Queue(maxsize=1)
         self._closed = Event()
         self._ended = False
         self._reader = Thread(
@@ -282,7 +316,7 @@ class ReadAheadFeed:
         except Exception as error:  # handed to the runner, which decides
             self._put(error)
 
-    def _put(self, item: Sequence[Item] | BaseException) -> None:
+    def _put(self, item: Sequence[FedItem] | BaseException) -> None:
         while not self._closed.is_set():
             try:
                 self._queue.put(item, timeout=0.2)
@@ -290,7 +324,7 @@ class ReadAheadFeed:
                 continue
             return
 
-    def next_batch(self, size: int, timeout: float) -> Sequence[Item]:  # noqa: ARG002
+    def next_batch(self, size: int, timeout: float) -> Sequence[FedItem]:  # noqa: ARG002
         """The next batch read ahead (of the feed's own size), once it is decoded."""
         while not self._ended:
             try:

@@ -36,7 +36,7 @@ import psycopg
 import structlog
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from projections.feed import Item
+from projections.feed import FedItem
 from projections.lease import LeaseLostError
 from projections.tables import Column, Db, Table, normalise_row
 from projections.view import StaleProjectionError, Write
@@ -158,7 +158,7 @@ def clear(db: Db, projection: str) -> None:
         db.execute(f"DELETE FROM {table.name} WHERE projection = %s", (projection,))
 
 
-def hold(db: Db, projection: str, held: Sequence[Item]) -> None:
+def hold(db: Db, projection: str, held: Sequence[FedItem]) -> None:
     """Record events held back because their route is parked; fails (`ParkingChangedError`)
     when a route is no longer parked (retried meanwhile)."""
     events = [(n, e) for n, e in held if e is not None]
@@ -172,7 +172,7 @@ def hold(db: Db, projection: str, held: Sequence[Item]) -> None:
 
 
 def park(
-    db: Db, projection: str, culprit: Item, rest: Sequence[Item], error: BaseException
+    db: Db, projection: str, culprit: FedItem, rest: Sequence[FedItem], error: BaseException
 ) -> None:
     """Record an incident on the culprit's route (or count it again), and hold the culprit and
     the route's later events of the batch."""
@@ -223,9 +223,9 @@ def attempt(db: Db, apply: Callable[[], Write]) -> BaseException | None:
     return None
 
 
-def by_route(batch: Sequence[Item]) -> dict[UUID, list[Item]]:
+def by_route(batch: Sequence[FedItem]) -> dict[UUID, list[FedItem]]:
     """The batch's events route by route, in order (unknown events left out)."""
-    routes: dict[UUID, list[Item]] = {}
+    routes: dict[UUID, list[FedItem]] = {}
     for item in batch:
         if item[1] is not None:
             routes.setdefault(item[1].originator_id, []).append(item)

@@ -29,7 +29,14 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 
 from aggregates.application import Routes
 from projections.batch import Commit
-from projections.feed import Decoder, Feed, Item, PollingFeed, ReadAheadFeed, SubscriptionFeed
+from projections.feed import (
+    Decoder,
+    FedItem,
+    Feed,
+    PollingFeed,
+    ReadAheadFeed,
+    SubscriptionFeed,
+)
 from projections.incidents import transient
 from projections.lease import AnyLease, Leases, NoLease
 from projections.view import StaleProjectionError
@@ -57,10 +64,14 @@ class Fed(Protocol):
 
     name: str
 
+    @property
+    def follows_campaigns(self) -> bool:
+        """Whether diagnostic campaigns' events are to be decoded and fed."""
+
     def position(self) -> int:
         """The last notification id applied."""
 
-    def prepare(self, batch: Sequence[Item]) -> Commit:
+    def prepare(self, batch: Sequence[FedItem]) -> Commit:
         """The batch worked out before its transaction, and the transaction."""
 
     def committed(self) -> None:
@@ -69,7 +80,7 @@ class Fed(Protocol):
     def forget(self) -> None:
         """Drop every cache (after a failure)."""
 
-    def settle(self, batch: Sequence[Item], expected: int) -> None:
+    def settle(self, batch: Sequence[FedItem], expected: int) -> None:
         """Apply a batch here and now, parking the routes whose events fail."""
 
 
@@ -134,7 +145,7 @@ class Runner:
             feed.close()
         return position
 
-    def _recover(self, pipeline: Pipeline, batch: Sequence[Item], error: Exception) -> int:
+    def _recover(self, pipeline: Pipeline, batch: Sequence[FedItem], error: Exception) -> int:
         """A batch failed: a transient `error` is raised; one of the events has the batch in
         flight (if it did not commit) and `batch` applied here one after the other, the routes
         whose events fail parked (`Fed.settle`); the position reached."""
@@ -149,7 +160,7 @@ class Runner:
                 position = each[-1][0]
         return position
 
-    def _done(self, batch: Sequence[Item]) -> None:
+    def _done(self, batch: Sequence[FedItem]) -> None:
         """A batch committed."""
         self.processed += len(batch)
         if self.on_batch is not None:
@@ -168,7 +179,9 @@ class Runner:
 
     def _feed(self, position: int, until: int | None) -> Feed:
         recorder = self.routes.recorder
-        decoder = Decoder(self.routes.mapper, self.projection.name)
+        decoder = Decoder(
+            self.routes.mapper, self.projection.name, self.projection.follows_campaigns
+        )
         if until is not None:
             return ReadAheadFeed(recorder, decoder, position, until, self.options.batch_size)
         if self._on_postgres():
@@ -187,19 +200,19 @@ class Pipeline:
     def __init__(self, projection: Fed, *, threaded: bool) -> None:
         self.projection = projection
         self._writer = ThreadPoolExecutor(1, "projection-writer") if threaded else None
-        self._flight: tuple[Future[None], Sequence[Item]] | None = None
+        self._flight: tuple[Future[None], Sequence[FedItem]] | None = None
 
     @property
     def busy(self) -> bool:
         """A batch's transaction is in flight."""
         return self._flight is not None
 
-    def prepare(self, batch: Sequence[Item]) -> Commit:
+    def prepare(self, batch: Sequence[FedItem]) -> Commit:
         """The batch prepared (see `BatchProjection.prepare`); on a failure the caller drains
         or closes the pipeline."""
         return self.projection.prepare(batch)
 
-    def start(self, commit: Commit, expected: int, batch: Sequence[Item]) -> None:
+    def start(self, commit: Commit, expected: int, batch: Sequence[FedItem]) -> None:
         """The batch's transaction, continuing from position `expected`."""
         if self._writer is None:
             future: Future[None] = Future()
@@ -213,7 +226,7 @@ class Pipeline:
             future = self._writer.submit(commit, expected)
         self._flight = (future, batch)
 
-    def finish(self) -> Sequence[Item]:
+    def finish(self) -> Sequence[FedItem]:
         """Wait for the batch in flight to commit; the batch."""
         assert self._flight is not None
         future, batch = self._flight
@@ -222,7 +235,7 @@ class Pipeline:
         self.projection.committed()
         return batch
 
-    def drain(self) -> Sequence[Item] | None:
+    def drain(self) -> Sequence[FedItem] | None:
         """After a failure: wait for the batch in flight, whatever it does, forget the caches,
         and give the batch back (it may or may not have committed: the position says which)."""
         batch = self._flight[1] if self._flight is not None else None

@@ -25,9 +25,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from uuid import UUID
 
+from aggregates.campaign import CampaignEvent
+from aggregates.campaign_tasks import KIND as CAMPAIGN_TASK
 from aggregates.events import RouteEvent, RouteOpened
 from aggregates.tasks import (
     STATE_TITLES,
@@ -58,6 +60,9 @@ from projections.webhooks import (
     listeners,
 )
 
+if TYPE_CHECKING:
+    from projections.campaign_tasks import CampaignTasks
+
 TASKS = Table(
     "iom_tasks",
     (
@@ -79,6 +84,8 @@ TASKS = Table(
         Column("opened_at", "time", "создана"),
         Column("closed_at", "time", "закрыта"),
         Column("version", "int", "версия"),
+        Column("place", "text", "место"),
+        Column("starts_at", "time", "начало"),
     ),
     key=("task_id",),
     indexes=(
@@ -105,10 +112,11 @@ _FILTERS = slice(2, 2 + len(FILTER_COLUMNS))
 
 
 class Change(NamedTuple):
-    """A task's change on one event of its route (a named tuple: made for every row)."""
+    """A task's change on one event of its route (or of its diagnostic campaign; a named
+    tuple: made for every row)."""
 
     notification_id: int
-    event: RouteEvent
+    event: RouteEvent | CampaignEvent
     row: Row
     change: str
     task_id: str
@@ -141,18 +149,18 @@ class _Entry:
             known = self.rows.get(task_id)
             key = UUID(task_id) if known is None else known[0]  # parsed once a task
             opened = event.timestamp if before is None else self.rows[task_id][_OPENED_AT]
-            row = _row(
+            row = task_row(
                 task, key, columns, state=task.state, opened_at=opened, version=route.version
             )
             self.rows[task_id] = row
-            for change in _changes(before, task):
+            for change in task_changes(before, task):
                 changes.append(Change(notification_id, event, row, change, task_id))
         for task_id, task in previous.items():
             if task_id in now:
                 continue
             state = "done" if completed_by(task, event) else "cancelled"
             old = self.rows[task_id]
-            row = _row(
+            row = task_row(
                 task,
                 old[0],
                 old[_FILTERS],  # as the route was when the task was last open
@@ -166,7 +174,8 @@ class _Entry:
         self.open = now
 
 
-def _changes(before: Task | None, task: Task) -> list[str]:
+def task_changes(before: Task | None, task: Task) -> list[str]:
+    """How a task changed since it was `before` (None: it is new), as `TASK_EVENTS` keys."""
     found = ["created"] if before is None else []
     if task.reminded and (before is None or not before.reminded) and task.state == "open":
         found.append("due_soon")
@@ -179,7 +188,7 @@ _VALUES = {role: role.value for role in Role}
 """Each role as the table writes it (read off a dict: an enum's `value` is a property)."""
 
 
-def _row(
+def task_row(
     task: Task,
     key: UUID,
     columns: Sequence[Any],
@@ -189,6 +198,7 @@ def _row(
     closed_at: datetime | None = None,
     version: int,
 ) -> Row:
+    """A task's row of `iom_tasks`, with its filter columns and how it stands."""
     who = task.assignee
     return (
         key,
@@ -209,6 +219,8 @@ def _row(
         opened_at,
         closed_at,
         version,
+        task.place,
+        task.starts_at,
     )
 
 
@@ -217,6 +229,7 @@ class TasksProjection(BatchProjection):
 
     name = "tasks"
     tables: ClassVar[tuple[Table, ...]] = (TASKS,)
+    follows_campaigns = True
 
     @classmethod
     def spec(cls, application_name: str) -> ViewSpec:
@@ -224,9 +237,16 @@ class TasksProjection(BatchProjection):
         shared = (PROFILES, *PARKING, SUBSCRIPTIONS, DELIVERIES)
         return ViewSpec(cls.name, cls.tables, shared, application_name)
 
-    def __init__(self, view: ProjectionView, replay: Replay, cache_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        view: ProjectionView,
+        replay: Replay,
+        campaigns: CampaignTasks,
+        cache_size: int = 10_000,
+    ) -> None:
         super().__init__(view)
         self._replay = replay
+        self._campaigns = campaigns
         self._cache: LruCache[int, _Entry] = LruCache(cache_size)
         self._staged: dict[int, _Entry] = {}
         self._profiles = ProfileBook()
@@ -271,7 +291,7 @@ class TasksProjection(BatchProjection):
             db.write(TASKS, inserts, "insert")
             db.write(TASKS, upserts, "upsert")
             if changes:
-                _deliver(db, changes)
+                deliver_changes(db, changes)
 
         return write
 
@@ -282,7 +302,7 @@ class TasksProjection(BatchProjection):
         route = entry.state.route
         columns = filters(entry.state)
         for task in tasks(route):
-            row = _row(
+            row = task_row(
                 task,
                 UUID(task.id),
                 columns,
@@ -294,17 +314,23 @@ class TasksProjection(BatchProjection):
             entry.open[task.id] = task
             changes.append(Change(notification_id, event, row, "created", task.id))
 
+    def prepared_campaigns(self, events: Sequence[tuple[int, CampaignEvent]]) -> Write:
+        """The participants' tasks of the batch's diagnostic campaigns (`CampaignTasks`)."""
+        return self._campaigns.prepared(events)
+
     def committed(self) -> None:
-        """Cache the routes the batch left."""
+        """Cache the routes and campaigns the batch left."""
         for key, entry in self._staged.items():
             self._cache.put(key, entry)
         self._staged.clear()
+        self._campaigns.committed()
 
     def forget(self) -> None:
-        """Forget every cached route."""
+        """Forget every cached route and campaign."""
         self._cache.clear()
         self._staged.clear()
         self._profiles.forget()
+        self._campaigns.forget()
 
     def _load(self, key: int, first: RouteEvent) -> _Entry | None:
         """The route before the batch: cached, or replayed from the event store up to the
@@ -324,8 +350,8 @@ class TasksProjection(BatchProjection):
         return entry
 
 
-def _deliver(db: Db, changes: list[Change]) -> None:
-    """A delivery row per (wanting subscription, task change)."""
+def deliver_changes(db: Db, changes: list[Change]) -> None:
+    """A delivery row per (wanting subscription, task change), a route's or a campaign's."""
     wanted = listeners(db, changes[0].notification_id - 1)
     if not wanted:
         return
@@ -352,7 +378,7 @@ def _delivery(change: Change, kind: str, listener: Listener, now: datetime) -> R
         "delivery_id": str(delivery),
         "subscription_id": str(subscription),
         "event_type": kind,
-        "route_id": str(route_id),
+        "route_id": str(row[1]),  # the task's route (a campaign's task: its participant's)
         "version": version,
         "region": row[2],
         "occurred_at": event.timestamp.astimezone(UTC).isoformat(),
@@ -387,6 +413,14 @@ def task_json(row: Row) -> dict[str, Any]:
         "state": data["state"],
         "escalated_to": data["escalated_to"],
     }
+
+
+def endpoint_path(row: dict[str, Any]) -> str:
+    """The API path of the command that completes a task's row: its route's command, or the
+    attendance mark of the campaign a participant's task is about."""
+    if row["kind"] == CAMPAIGN_TASK:
+        return f"/campaigns/{row['about']}/attendance"
+    return f"/routes/{row['route_id']}/commands/{row['operation']}"
 
 
 ACTIVE_STATES = ("open", "overdue", "escalated")

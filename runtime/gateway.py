@@ -25,6 +25,7 @@ from aggregates.commands import OpenRoute
 from aggregates.values import Actor
 from projections.refusals import record_refused
 from workflows.contracts import (
+    ANNOUNCEMENT_WORKFLOW,
     BULK_WORKFLOW,
     METHODIST,
     REGION,
@@ -33,11 +34,13 @@ from workflows.contracts import (
     STATUS,
     WAITING_ON,
     WAITING_SINCE,
+    AnnouncementInput,
     BulkInput,
     CommandRequest,
     Refusal,
     RouteInput,
     WorkflowState,
+    announcement_workflow_id,
     operation_workflow_id,
     workflow_id,
 )
@@ -134,6 +137,18 @@ class RouteGateway:
                 BULK_WORKFLOW,
                 BulkInput(operation_id=operation_id),
                 id=operation_workflow_id(operation_id),
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            )
+
+    async def announce(self, campaign_id: UUID, version: int) -> None:
+        """Start the notices of a campaign's announcement (the event at `version`) unless they
+        are going or were delivered: a retried request starts none twice, a failed run again."""
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self.client.start_workflow(
+                ANNOUNCEMENT_WORKFLOW,
+                AnnouncementInput(campaign_id=campaign_id, version=version),
+                id=announcement_workflow_id(campaign_id, version),
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             )

@@ -19,23 +19,31 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from activities.announcements import AnnouncementActivities
 from activities.bulk import BulkActivities
 from activities.calendars import CalendarActivities
 from activities.notify import build_channels
 from activities.routes import RouteActivities
 from aggregates.application import Routes
+from aggregates.campaigns import Campaigns
 from aggregates.operation import Operations
 from projections.refusals import record_refused
 from runtime.gateway import RouteGateway
 from runtime.settings import Settings
 from workers.context import build_operations
 from workers.reports import methodist_reports
+from workflows.announcements import CampaignAnnouncementWorkflow
 from workflows.bulk import BulkOperationWorkflow
 from workflows.calendars import RegionCalendarWorkflow
 from workflows.contracts import SEARCH_ATTRIBUTES
 from workflows.route import RouteWorkflow
 
-WORKFLOWS = (RouteWorkflow, RegionCalendarWorkflow, BulkOperationWorkflow)
+WORKFLOWS = (
+    RouteWorkflow,
+    RegionCalendarWorkflow,
+    CampaignAnnouncementWorkflow,
+    BulkOperationWorkflow,
+)
 """The workflows the worker runs (and `iom shadow` replays)."""
 ACTIVITY_THREADS = 8  # sync activities (store, SMTP, HTTP) run on this many threads
 LOCAL_THREADS = 4
@@ -102,6 +110,7 @@ def route_worker(
     handlers = RouteActivities(routes, channels, partial(record_refused, routes))
     reports = methodist_reports(routes, settings.data_dir)
     calendars = CalendarActivities(routes.profiles, sorted(channels), reports)
+    announcements = AnnouncementActivities(Campaigns(routes), sorted(channels))
     gateway = RouteGateway(client, routes, settings.task_queue)
     bulk = BulkActivities(operations or build_operations(settings), gateway)
     return Worker(
@@ -110,6 +119,7 @@ def route_worker(
         workflows=list(WORKFLOWS),
         activities=[
             calendars.calendar_notice,
+            announcements.announcement_notices,
             handlers.load_route,
             handlers.execute_command,
             handlers.operate,

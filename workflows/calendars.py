@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         CalendarInput,
         CalendarNotice,
         Delivery,
+        Notice,
     )
     from workflows.route import DELIVERY_RETRY, DURABLE_RETRY, STORE_CALL
 
@@ -51,31 +52,35 @@ class RegionCalendarWorkflow:
             start_to_close_timeout=STORE_CALL,
             retry_policy=DURABLE_RETRY,
         )
-        await self.deliver(built)
+        await deliver([built.notice], built.channels)
         return built.notice.key
 
-    async def deliver(self, built: CalendarNotice) -> None:
-        """Deliver on every channel at once; fail the run, after all have ended, if any failed."""
-        results = await asyncio.gather(
-            *(
-                workflow.execute_activity(
-                    DELIVER_NOTICE,
-                    Delivery(channel=channel, notice=built.notice),
-                    start_to_close_timeout=STORE_CALL,
-                    retry_policy=DELIVERY_RETRY,
-                )
-                for channel in built.channels
-            ),
-            return_exceptions=True,
-        )
-        failed = [
-            channel
-            for channel, result in zip(built.channels, results, strict=True)
-            if isinstance(result, BaseException)
-        ]
-        if failed:
-            raise ApplicationError(
-                f"notice {built.notice.key} not delivered on {', '.join(failed)}",
-                type="Undelivered",
-                non_retryable=True,
+
+async def deliver(notices: list[Notice], channels: list[str]) -> None:
+    """Deliver each notice on every channel at once, with the route workflow's retry policy for
+    notices; fail the run, after all have ended, if any failed (a calendar date's notice, a
+    campaign's announcement to its participants)."""
+    sent = [(notice, channel) for notice in notices for channel in channels]
+    results = await asyncio.gather(
+        *(
+            workflow.execute_activity(
+                DELIVER_NOTICE,
+                Delivery(channel=channel, notice=notice),
+                start_to_close_timeout=STORE_CALL,
+                retry_policy=DELIVERY_RETRY,
             )
+            for notice, channel in sent
+        ),
+        return_exceptions=True,
+    )
+    failed = sorted(
+        {
+            f"{notice.key} ({channel})"
+            for (notice, channel), result in zip(sent, results, strict=True)
+            if isinstance(result, BaseException)
+        }
+    )
+    if failed:
+        raise ApplicationError(
+            f"notices not delivered: {', '.join(failed)}", type="Undelivered", non_retryable=True
+        )

@@ -367,6 +367,34 @@ def calendar_schedule_id(profile_id: str, kind: str) -> str:
     return f"calendar-{profile_id}-{kind}"
 
 
+ANNOUNCEMENT_WORKFLOW = "CampaignAnnouncementWorkflow"
+
+
+class AnnouncementInput(Contract):
+    """A diagnostic campaign's announcement to notify its participants of: the campaign, the
+    version its `ParticipantsAnnounced` event made, and the first participant of this run (a
+    long list goes on in runs of its own, `continue_as_new`)."""
+
+    campaign_id: UUID
+    version: int = Field(ge=1)
+    offset: int = Field(default=0, ge=0)
+
+
+class AnnouncementNotices(Contract):
+    """One run's notices of an announcement (one per participant), the channels they go out
+    on, and where the next run starts (None: this is the last)."""
+
+    notices: list[Notice]
+    channels: list[str]
+    next_offset: int | None
+
+
+def announcement_workflow_id(campaign_id: UUID, version: int) -> str:
+    """The id of an announcement's notices workflow: one per announcement, so a retried request
+    starts none twice."""
+    return f"campaign-{campaign_id}-announced-{version}"
+
+
 BULK_WORKFLOW = "BulkOperationWorkflow"
 
 

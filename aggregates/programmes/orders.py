@@ -67,14 +67,20 @@ class OrderProposal(Value):
 
 def count_deficits(routes: Iterable[Route]) -> tuple[int, list[DeficitCount]]:
     """How many of `routes` have an input diagnostic, and the counts per competence."""
+    return count_levels(route.input_levels for route in routes)
+
+
+def count_levels(diagnosed_levels: Iterable[dict[str, int]]) -> tuple[int, list[DeficitCount]]:
+    """How many of the diagnostics' levels (one teacher's each) are not empty, and the counts
+    per competence."""
     diagnosed: Counter[str] = Counter()
     lowest: Counter[str] = Counter()
     counted = 0
-    for route in routes:
-        if not route.input_levels:
+    for levels in diagnosed_levels:
+        if not levels:
             continue
         counted += 1
-        for competence, level in route.input_levels.items():
+        for competence, level in levels.items():
             diagnosed[competence] += 1
             lowest[competence] += level == 1
     counts = [

@@ -1,5 +1,6 @@
 """Diagnostic campaigns: plan, read, announce to participants, mark attendance, hold, import the
-platform's results, close.
+platform's results, close; remove participants or cancel the campaign (their tasks cancelled);
+the ДПП to order for its mass deficits.
 
 A campaign belongs to the token's region; another region's campaign is not found. Its commands
 are the centre's (руководитель ЦНППМ), a methodist's or an operator's (`ORGANISERS`); anyone of
@@ -24,15 +25,18 @@ from aggregates.campaign import Campaign
 from aggregates.campaign_commands import (
     AnnounceCampaign,
     CampaignCommand,
+    CancelCampaign,
     Candidate,
     CloseCampaign,
     HoldCampaign,
     MarkAttendance,
     PlanCampaign,
+    RemoveParticipants,
     require_organiser,
 )
 from aggregates.campaigns import Campaigns
 from aggregates.errors import CampaignNotFoundError, InvalidCommandError, RoleError
+from aggregates.programmes.orders import MASS_SHARE, OrderProposal
 from aggregates.values import Role
 from api.campaign_models import (
     AnnounceRequest,
@@ -145,6 +149,35 @@ async def list_participants(
     return campaign_view(campaign).participants
 
 
+MassShare = Annotated[
+    float,
+    Query(
+        gt=0,
+        le=1,
+        description="Доля педагогов на низшем уровне, с которой дефицит считается массовым.",
+    ),
+]
+
+
+async def campaign_orders(
+    campaign_id: CampaignId,
+    *,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    mass_share: MassShare = MASS_SHARE,
+) -> OrderProposal:
+    """Массовые дефициты, выявленные диагностикой у её участников, и программы ДПП каталога
+    для каждого, либо предложение разработать программу (диагностика 7.2). Ничего не
+    сохраняется."""
+    campaigns = _campaigns(services)
+
+    def proposed() -> OrderProposal:
+        _own(campaigns, principal, campaign_id)
+        return campaigns.orders(campaign_id, mass_share)
+
+    return await asyncio.to_thread(proposed)
+
+
 async def announce_campaign(
     campaign_id: CampaignId,
     body: AnnounceRequest,
@@ -155,7 +188,9 @@ async def announce_campaign(
 ) -> dict[str, Any]:
     """Оповестить участников о месте и времени диагностики: педагоги ОО, муниципалитетов,
     предметов или списка, с открытыми ИОМ региона. Оповещение позже срока регламента
-    (Якутия: не позднее чем за 3 дня) отклоняется с указанием пункта."""
+    (Якутия: не позднее чем за 3 дня) отклоняется с указанием пункта. Каждому участнику —
+    задача во входящих и уведомление (вебхук, электронная почта) с местом и временем его
+    группы."""
     _organiser(principal)  # the role and the campaign first: nothing of the region's teachers
     await asyncio.to_thread(_own, _campaigns(services), principal, campaign_id)  # before them
     chosen = Chosen(body.school_ids, body.municipality_ids, body.subjects, body.teacher_ids)
@@ -178,7 +213,40 @@ async def announce_campaign(
     command = AnnounceCampaign(
         participants=[Candidate(group_id=body.group_id, **row) for row in rows]
     )
-    return await _run(services, principal, campaign_id, command, idempotency_key)
+    campaigns = _campaigns(services)
+    command_id = command_id_for(principal.region, principal.actor.id, require_key(idempotency_key))
+    receipt = await asyncio.to_thread(
+        campaigns.execute, campaign_id, command, principal.actor, command_id
+    )
+    if receipt.events or receipt.replayed:  # its notices: started again by a retried request
+        await services.gateway.announce(campaign_id, receipt.version)
+    campaign = await asyncio.to_thread(campaigns.campaign, campaign_id)
+    return campaign_view(campaign).model_dump(mode="json")
+
+
+async def remove_participants(
+    campaign_id: CampaignId,
+    body: RemoveParticipants,
+    *,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Исключить участников из диагностики, с причиной: их задачи во входящих отменяются.
+    Участник с внесённым результатом не исключается."""
+    return await _run(services, principal, campaign_id, body, idempotency_key)
+
+
+async def cancel_campaign(
+    campaign_id: CampaignId,
+    body: CancelCampaign,
+    *,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Отменить диагностику, с причиной, пока она не проведена: задачи участников отменяются."""
+    return await _run(services, principal, campaign_id, body, idempotency_key)
 
 
 async def mark_attendance(
@@ -307,11 +375,22 @@ def build_router() -> APIRouter:
         summary="Участники диагностики",
         responses=problems(401, 403, 404),
     )
+    router.add_api_route(
+        "/{campaign_id}/orders",
+        campaign_orders,
+        methods=["GET"],
+        response_model=OrderProposal,
+        operation_id="campaign_orders",
+        summary="ДПП для массовых дефицитов диагностики",
+        responses=problems(401, 403, 404, 422),
+    )
     for path, endpoint, operation, summary in (
         ("/announce", announce_campaign, "announce_campaign", "Оповещение участников"),
         ("/attendance", mark_attendance, "mark_campaign_attendance", "Отметка об участии"),
         ("/hold", hold_campaign, "hold_campaign", "Проведение диагностики"),
         ("/close", close_campaign, "close_campaign", "Закрытие диагностики"),
+        ("/remove", remove_participants, "remove_campaign_participants", "Исключение участников"),
+        ("/cancel", cancel_campaign, "cancel_campaign", "Отмена диагностики"),
     ):
         router.add_api_route(
             "/{campaign_id}" + path,

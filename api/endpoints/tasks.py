@@ -3,7 +3,9 @@
 A task is the token's own when it is assigned to the person (a teacher's by the teacher id, a
 methodist's by the portal user id) or to their role within their school (deputy head, МО head,
 school head) or region (centre head), always within the token's region (`api.access.task_scope`).
-Each names the command that completes it as an endpoint (method and path). Read from the `tasks`
+Each names the command that completes it as an endpoint (method and path): a route's command, or
+for a diagnostic's participant (`attend_diagnostic`) the organisers' attendance mark of the
+campaign, with the group's place and start. Read from the `tasks`
 projection in one read-only transaction; pages by the signed cursors of `api.paging`.
 """
 
@@ -27,7 +29,7 @@ from api.iso import IsoDate
 from api.limits import page_limit
 from api.paging import PageAsk, read_page
 from api.services import PrincipalDep, Services, ServicesDep
-from projections.tasks import TASK_LIST, TaskFilters, summary
+from projections.tasks import TASK_LIST, TaskFilters, endpoint_path, summary
 
 KIND_PATTERN = "^(" + "|".join(TITLES) + ")$"
 
@@ -55,6 +57,8 @@ EXAMPLE_TASK: dict[str, Any] = {
     "methodist_id": "methodist-sakha-03",
     "opened_at": "2026-06-15T09:00:00+00:00",
     "closed_at": None,
+    "place": None,
+    "starts_at": None,
 }
 
 EXAMPLE_COUNT: dict[str, Any] = {
@@ -72,7 +76,9 @@ class Endpoint(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_TASK["endpoint"]]})
 
     method: Literal["POST"] = Field(description="Метод HTTP.")
-    path: str = Field(description="Путь команды ИОМ (тело — по схеме этой команды).")
+    path: str = Field(
+        description="Путь команды ИОМ или диагностики (тело — по схеме этой команды)."
+    )
 
 
 class TaskAssignee(BaseModel):
@@ -99,7 +105,9 @@ class TaskItem(BaseModel):
     title: str = Field(description="Что сделать, по-русски.")
     operation: str = Field(description="Команда, которой выполняется задача (operationId).")
     endpoint: Endpoint  # described in `api.glossary.FIELDS` (a reference takes none here)
-    about: str = Field(description="Чего касается: роль стороны, мероприятие или пусто.")
+    about: str = Field(
+        description="Чего касается: роль стороны, мероприятие, диагностика (её id) или пусто."
+    )
     round: int = Field(description="Круг согласования, номер корректировки, срок ИОМ.")
     assignee: TaskAssignee  # described in `api.glossary.FIELDS`
     due_on: date | None = Field(
@@ -116,6 +124,12 @@ class TaskItem(BaseModel):
     opened_at: datetime = Field(description="Когда задача появилась (UTC).")
     closed_at: datetime | None = Field(
         default=None, description="Когда выполнена или отменена (UTC)."
+    )
+    place: str | None = Field(
+        default=None, description="Место проведения (группы диагностики) или null."
+    )
+    starts_at: datetime | None = Field(
+        default=None, description="Дата и время начала (группы диагностики) или null."
     )
 
 
@@ -181,9 +195,7 @@ def item(row: dict[str, Any]) -> TaskItem:
         kind=row["kind"],
         title=TITLES[row["kind"]],
         operation=row["operation"],
-        endpoint=Endpoint(
-            method="POST", path=f"/routes/{row['route_id']}/commands/{row['operation']}"
-        ),
+        endpoint=Endpoint(method="POST", path=endpoint_path(row)),
         about=row["about"],
         round=row["round"],
         assignee=TaskAssignee(role=row["assignee_role"], scope=row["scope"], id=row["assignee"]),
@@ -198,6 +210,8 @@ def item(row: dict[str, Any]) -> TaskItem:
         methodist_id=row["methodist_id"],
         opened_at=row["opened_at"],
         closed_at=row["closed_at"],
+        place=row["place"],
+        starts_at=row["starts_at"],
     )
 
 

@@ -122,6 +122,7 @@ class DirectGateway(RouteGateway):
         self.executed: list[tuple[UUID, str, str]] = []
         self.started: list[UUID] = []
         self.bulk_started: list[UUID] = []
+        self.announced: list[tuple[UUID, int]] = []
 
     async def start(self, route_id: UUID, continue_after: int | None = None) -> bool:
         """Count the workflow a real gateway would start (a batch of openings starts them)."""
@@ -134,6 +135,10 @@ class DirectGateway(RouteGateway):
     async def start_bulk(self, operation_id: UUID) -> None:
         """Count the bulk operation's workflow a real gateway would start."""
         self.bulk_started.append(operation_id)
+
+    async def announce(self, campaign_id: UUID, version: int) -> None:
+        """Count the announcement's notices workflow a real gateway would start."""
+        self.announced.append((campaign_id, version))
 
     async def workflow_states(self) -> dict[str, WorkflowState]:
         """No workflow runs here: every open route's workflow is missing."""

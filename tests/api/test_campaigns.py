@@ -1,7 +1,8 @@
 """A diagnostic campaign over the API for 500 teachers of two schools: planned, announced (a
 group announced too late refused naming the rule), results imported from CSV and from XLSX, a
 file with bad rows refused whole with each row named, the same file sent again recording
-nothing new; another region's campaign is not found."""
+nothing new; another region's campaign is not found. The ДПП to order for the mass deficits the
+campaign found among its participants (Sakha диагностика 7.2)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest_asyncio
@@ -17,14 +19,16 @@ from openpyxl import Workbook
 
 from aggregates.application import Routes
 from aggregates.profiles import ProfileCatalogue
-from aggregates.values import Role
+from aggregates.values import Actor, Role
 from bench.campaign_import import SCHOOLS, TASKS, Clock, levels, open_cohort, teacher
 from projections.catalog import catch_up
 from runtime.settings import store_env
 from tests.api.conftest import direct_app, serving
-from tests.api.support import Portal
+from tests.api.support import DirectGateway, Portal
+from tests.support.programmes import programme
 
 TEACHERS = 500
+CENTRE = Actor(id="centre-head-sakha", role=Role.CENTRE_HEAD)
 
 
 @dataclass
@@ -33,6 +37,7 @@ class Stand:
     routes: Routes
     clock: Clock
     headers: dict[str, str]
+    gateway: DirectGateway
 
     def keyed(self, key: str) -> dict[str, str]:
         return self.headers | {"Idempotency-Key": key}
@@ -46,11 +51,11 @@ async def stand(
     routes = Routes(store_env(sqlite_url), profiles=catalogue, clock=clock)
     open_cohort(routes, 0, TEACHERS)
     catch_up(routes, "monitoring")
-    app, _ = direct_app(routes, portal)
+    app, gateway = direct_app(routes, portal)
     token = portal.token(Role.CENTRE_HEAD, "centre-head-sakha", "sakha")
     try:
         async with serving(app) as client:
-            yield Stand(client, routes, clock, {"Authorization": f"Bearer {token}"})
+            yield Stand(client, routes, clock, {"Authorization": f"Bearer {token}"}, gateway)
     finally:
         routes.close()
 
@@ -196,3 +201,87 @@ async def test_another_regions_campaign_is_not_found(stand: Stand, portal: Porta
     assert found.status_code == 404
     listed = await stand.client.get("/campaigns", headers={"Authorization": f"Bearer {other}"})
     assert listed.json() == []
+
+
+async def first_school_announced(stand: Stand) -> str:
+    """The campaign planned (key `p`) and announced to the first school's teachers (key `a`):
+    its id."""
+    planned = await stand.client.post("/campaigns", json=campaign_body(), headers=stand.keyed("p"))
+    campaign_id: str = planned.json()["campaign_id"]
+    announced = await stand.client.post(
+        f"/campaigns/{campaign_id}/announce",
+        json={"group_id": "g1", "school_ids": [SCHOOLS[0]]},
+        headers=stand.keyed("a"),
+    )
+    assert announced.status_code == 200, announced.text
+    return campaign_id
+
+
+async def test_a_campaigns_mass_deficits_propose_the_programmes_to_order(stand: Stand) -> None:
+    """The first school's 250 teachers share a methodical deficit (the lowest level on every
+    methodical task): the campaign proposes the catalogue's programme for it; the subject
+    competence, at the lowest level for a quarter of them, is not mass at a half."""
+    profile = stand.routes.profiles.latest("sakha")
+    catalogue = [programme("ДПП-М1", {"methodical": [1]}), programme("ДПП-П1", {"subject": [1]})]
+    stand.routes.catalogues.put(profile, catalogue, CENTRE, "catalogue-1")
+    campaign_id = await first_school_announced(stand)
+    orders = f"/campaigns/{campaign_id}/orders"
+    before = await stand.client.get(orders, headers=stand.headers)
+    assert before.status_code == 200, before.text
+    assert before.json()["routes"] == 0 and before.json()["orders"] == []  # no results yet
+
+    stand.clock.now = datetime(2026, 6, 26, 3, 0, tzinfo=UTC)
+    subject = {n: 1 if n % 8 == 0 else 3 for n in range(0, TEACHERS, 2)}  # a quarter at 1
+    rows = [[teacher(n), *[1] * 4, *[level] * (TASKS - 4)] for n, level in subject.items()]
+    assert (await upload(stand, campaign_id, csv_of(rows), "school-1.csv")).status_code == 200
+    found = await stand.client.get(orders, params={"mass_share": 0.5}, headers=stand.headers)
+    assert found.status_code == 200, found.text
+    proposal = found.json()
+    assert proposal["routes"] == TEACHERS // 2 and proposal["mass_share"] == 0.5
+    assert [(o["competence"], o["lowest"], o["share"]) for o in proposal["orders"]] == [
+        ("methodical", TEACHERS // 2, 1.0)
+    ]
+    (order,) = proposal["orders"]
+    assert [p["registry_number"] for p in order["programmes"]] == ["ДПП-М1"]
+    assert not order["to_develop"]
+    # at a quarter the subject competence is mass too
+    lower = await stand.client.get(orders, params={"mass_share": 0.25}, headers=stand.headers)
+    assert [o["competence"] for o in lower.json()["orders"]] == ["methodical", "subject"]
+    refused = await stand.client.get(orders, params={"mass_share": 0}, headers=stand.headers)
+    assert refused.status_code == 422
+    assert "mass_share" in refused.text
+
+
+async def test_a_participant_finds_the_diagnostic_in_their_inbox(
+    stand: Stand, portal: Portal
+) -> None:
+    """Announced, a participant's inbox holds the task with the group's place and start, due
+    on its day; a teacher of the school not announced has none."""
+    campaign_id = await first_school_announced(stand)
+    assert stand.gateway.announced == [(UUID(campaign_id), 2)]  # its notices' workflow
+    again = await first_school_announced(stand)  # a retry: nothing appended, notices again
+    assert (await stand.client.get(f"/campaigns/{again}", headers=stand.headers)).json()[
+        "version"
+    ] == 2
+    assert stand.gateway.announced == [(UUID(campaign_id), 2)] * 2  # (the same workflow id)
+    catch_up(stand.routes, "tasks")
+
+    def inbox(n: int) -> dict[str, str]:
+        given = portal.token(
+            Role.TEACHER, f"user-{n}", "sakha", teacher_id=teacher(n), school=SCHOOLS[n % 2]
+        )
+        return portal.headers(given)
+
+    found = await stand.client.get("/tasks", params={"kind": "attend_diagnostic"}, headers=inbox(2))
+    assert found.status_code == 200, found.text
+    (task,) = found.json()["items"]
+    route = stand.routes.keyed_route("sakha", "t-00002")
+    assert route is not None and task["route_id"] == str(route.id)
+    assert task["title"] == "Пройти диагностику профессиональных дефицитов"
+    assert task["about"] == campaign_id and task["state"] == "open"
+    assert task["assignee"] == {"role": "teacher", "scope": "person", "id": teacher(2)}
+    assert task["place"] == "ИРО и ПК, ауд. 204" and task["due_on"] == "2026-06-25"
+    assert datetime.fromisoformat(task["starts_at"]) == datetime(2026, 6, 25, 1, tzinfo=UTC)
+    assert task["endpoint"] == {"method": "POST", "path": f"/campaigns/{campaign_id}/attendance"}
+    other = await stand.client.get("/tasks", params={"kind": "attend_diagnostic"}, headers=inbox(3))
+    assert other.json()["items"] == []  # the second school was not announced

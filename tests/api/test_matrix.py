@@ -163,6 +163,7 @@ TABLE: dict[str, Rule] = {
     "list_campaigns": Rule("campaigns", frozenset({Role.TEACHER}), reads=True),
     "get_campaign": Rule("campaign", frozenset({Role.TEACHER}), reads=True),
     "list_campaign_participants": Rule("campaign", frozenset({Role.TEACHER}), reads=True),
+    "campaign_orders": Rule("campaign", frozenset({Role.TEACHER}), reads=True),
     **{
         name: Rule("campaign", EVERYONE - set(ORGANISERS))
         for name in (
@@ -170,6 +171,8 @@ TABLE: dict[str, Rule] = {
             "mark_campaign_attendance",
             "hold_campaign",
             "close_campaign",
+            "remove_campaign_participants",
+            "cancel_campaign",
             "import_campaign_results",
         )
     },

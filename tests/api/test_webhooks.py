@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from threading import Event
 from typing import Any
@@ -20,6 +20,8 @@ import pytest_asyncio
 
 from activities.notify import verify
 from aggregates.application import Routes
+from aggregates.campaign_commands import AnnounceCampaign, MarkAttendance
+from aggregates.campaigns import Campaigns
 from aggregates.profiles import ProfileCatalogue, Stage
 from aggregates.values import Role
 from api.idempotency import TABLE
@@ -32,7 +34,9 @@ from projections.view import transaction_on
 from runtime.settings import Settings, store_env
 from tests.api.conftest import Direct, direct_on
 from tests.api.support import Portal
+from tests.support.campaigns import participants, planned_soon
 from tests.support.servers import Receiver
+from tests.unit.test_campaigns import CENTRE
 from workers.demo import write_demo
 from workers.projector import Projector
 from workers.webhooks import DeliveryLoop, DeliveryPolicy
@@ -481,3 +485,39 @@ async def test_a_tasks_changes_arrive_signed_beside_the_route_events(
     path = f"/webhooks/{made['id']}/deliveries"
     rows = (await direct.client.get(path, headers=operator(portal))).json()
     assert len(rows) == len(bodies) == len({r["id"] for r in rows})
+
+
+async def test_a_diagnostic_participants_task_arrives_signed(
+    direct: Direct, portal: Portal, receiver: Receiver
+) -> None:
+    """Announced, each participant's task reaches the region's subscription as TaskCreated,
+    on the participant's route; marked present, as TaskDone."""
+    routes = direct.routes
+    await register(direct, portal, receiver.url, event_types=["TaskCreated", "TaskDone"])
+    route_ids = write_demo(routes, "sakha", 2, until=Stage.DIAGNOSTIC, first=3)
+    now = datetime.now(UTC)
+    campaigns = Campaigns(routes)
+    campaign_id = campaigns.plan("sakha", planned_soon(now), CENTRE, "plan").campaign_id
+    teachers = []
+    for participant in participants(routes, route_ids, ["g1"]):  # one announcement each
+        teachers.append(participant.teacher_id)
+        announce = AnnounceCampaign(participants=[participant])
+        campaigns.execute(campaign_id, announce, CENTRE, f"announce-{participant.route_id}")
+    catch_up(routes, "tasks")
+    wait_for(lambda: drain(routes) == 0)
+    ours = [b for b in signed(receiver) if b["data"]["kind"] == "attend_diagnostic"]
+    assert sorted((b["event_type"], b["route_id"]) for b in ours) == sorted(
+        ("TaskCreated", str(route_id)) for route_id in route_ids
+    )
+    assert {b["data"]["assignee"]["id"] for b in ours} == set(teachers)
+    assert {b["data"]["about"] for b in ours} == {str(campaign_id)}
+    assert ours[0]["summary"] == "Пройти диагностику профессиональных дефицитов: ожидает"
+    receiver.requests.clear()
+    marks = MarkAttendance(attended=[teachers[0]])
+    campaigns.execute(campaign_id, marks, CENTRE, "marks", now=now + timedelta(days=11))
+    catch_up(routes, "tasks")
+    wait_for(lambda: drain(routes) == 0)
+    done = [b for b in signed(receiver) if b["data"]["kind"] == "attend_diagnostic"]
+    assert [(b["event_type"], b["data"]["assignee"]["id"]) for b in done] == [
+        ("TaskDone", teachers[0])
+    ]

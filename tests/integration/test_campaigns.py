@@ -2,11 +2,13 @@
 diagnostic; an intermediate campaign's results imported by `iom campaigns import` (CSV, with
 the file sent twice recording nothing new); the routes' activities marked; a final campaign's
 results imported from XLSX; then every diagnostic's levels per teacher and competence, and
-their means per school and region, from the monitoring projection."""
+their means per school and region, from the monitoring projection; the ДПП to order for the
+final campaign's mass deficits by `iom campaigns orders`."""
 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -197,6 +199,14 @@ def test_dynamics_over_three_diagnostics(
     report = import_results(campaigns, final, exported_final, "итоговая.xlsx", CENTRE)
     assert report.recorded == COUNT - 1
     campaigns.execute(final, CloseCampaign(), CENTRE, "close-final")
+    ordered = CliRunner().invoke(cli, ["campaigns", "orders", str(final), "--json"])
+    assert ordered.exit_code == 0, ordered.output
+    proposal = json.loads(ordered.stdout)  # over the final levels of those who came
+    assert proposal["routes"] == COUNT - 1 and proposal["region"] == "sakha"
+    expected = campaigns.orders(final).model_dump(mode="json")
+    assert proposal == expected
+    unknown = CliRunner().invoke(cli, ["campaigns", "orders", str(ids[0])])
+    assert unknown.exit_code == 1 and "не найдена" in unknown.stderr
     assert [p.teacher_id for p in campaigns.campaign(final).absentees] == [absent]
 
     catch_up(routes, "monitoring")

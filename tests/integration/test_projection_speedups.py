@@ -22,7 +22,7 @@ from bench.projections import catch_up as timed_catch_up
 from bench.projections import where_time_goes
 from projections.batch import BatchProjection, Commit
 from projections.catalog import PROJECTIONS, catch_up, open_projection, rebuild, rebuild_all
-from projections.feed import Decoder, Item, ReadAheadFeed, read_event
+from projections.feed import Decoder, FedItem, ReadAheadFeed, read_event
 from projections.runner import Runner, RunnerOptions
 from tests.integration.test_projections import (
     FAST,
@@ -96,13 +96,14 @@ class _FailingThird:
     def __init__(self, projection: BatchProjection) -> None:
         self.projection = projection
         self.name = projection.name
+        self.follows_campaigns = projection.follows_campaigns
         self.commits = 0
         self.forgotten = 0
 
     def position(self) -> int:
         return self.projection.position()
 
-    def prepare(self, batch: Sequence[Item]) -> Commit:
+    def prepare(self, batch: Sequence[FedItem]) -> Commit:
         commit = self.projection.prepare(batch)
 
         def failing(expected: int | None) -> None:
@@ -120,7 +121,7 @@ class _FailingThird:
         self.forgotten += 1
         self.projection.forget()
 
-    def settle(self, batch: Sequence[Item], expected: int) -> None:
+    def settle(self, batch: Sequence[FedItem], expected: int) -> None:
         self.projection.settle(batch, expected)
 
 

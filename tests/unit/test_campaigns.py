@@ -16,18 +16,22 @@ from aggregates.application import Routes
 from aggregates.campaign import CampaignPlanned, Group, Instrument, InstrumentTask
 from aggregates.campaign_commands import (
     AnnounceCampaign,
+    CancelCampaign,
     Candidate,
     CloseCampaign,
     HoldCampaign,
     MarkAttendance,
     PlanCampaign,
+    RemoveParticipants,
 )
+from aggregates.campaign_tasks import campaign_tasks, closed_as
 from aggregates.campaigns import Campaigns
 from aggregates.commands import RecordIntermediateDiagnostic
 from aggregates.errors import DomainError
 from aggregates.events import IntermediateDiagnosticRecorded, RouteOpened
 from aggregates.profiles import Profile, Stage
 from aggregates.programmes.catalogue import ProgrammesPut
+from aggregates.tasks import Assignee
 from aggregates.values import Actor, Diagnostic, Role
 from projections.feed import other_aggregates_event
 from tests.unit.conftest import Clock
@@ -224,3 +228,73 @@ def test_other_aggregates_events_are_passed_over_by_the_routes_projections_quiet
     assert other_aggregates_event(get_topic(ProgrammesPut))
     assert not other_aggregates_event(get_topic(RouteOpened))  # a route's: applied
     assert not other_aggregates_event("aggregates.gone:EventOfOld")  # unknown: a warning
+
+
+def test_each_announced_participant_has_a_task_until_their_attendance_is_marked(
+    campaigns: Campaigns, clock: Clock
+) -> None:
+    campaign_id = campaigns.plan("sakha", plan(), CENTRE, "c1").campaign_id
+    assert campaign_tasks(campaigns.campaign(campaign_id)) == []  # nobody announced yet
+    three = [candidate(n) for n in (1, 2, 3)]
+    campaigns.execute(campaign_id, AnnounceCampaign(participants=three), CENTRE, "a1")
+    campaign = campaigns.campaign(campaign_id)
+    found = campaign_tasks(campaign)
+    assert [t.assignee for t in found] == [
+        Assignee(Role.TEACHER, "person", f"teacher-{n:05d}") for n in (1, 2, 3)
+    ]
+    first = found[0]
+    assert (first.kind, first.operation, first.subject) == (
+        "attend_diagnostic",
+        "mark_campaign_attendance",
+        str(campaign_id),
+    )
+    assert first.route_id == three[0].route_id
+    assert first.due_on == date(2026, 6, 25)  # 10:00 in Yakutsk
+    assert (first.place, first.starts_at) == ("ИРО и ПК, ауд. 204", GROUP_AT)
+    assert campaign_tasks(campaigns.campaign(campaign_id)) == found  # the same ids every time
+
+    clock.set(datetime(2026, 6, 26, 3, tzinfo=UTC))
+    marks = MarkAttendance(attended=["teacher-00001"], absent=["teacher-00002"])
+    campaigns.execute(campaign_id, marks, CENTRE, "m1")
+    after = campaigns.campaign(campaign_id)
+    assert [t.assignee.scope_id for t in campaign_tasks(after)] == ["teacher-00003"]
+    # how each would close now: the third, still expected, as cancelled (had it left the set)
+    assert [closed_as(after, t) for t in found] == ["done", "cancelled", "cancelled"]
+    campaigns.execute(campaign_id, HoldCampaign(held_on=date(2026, 6, 25)), CENTRE, "h1")
+    campaigns.execute(campaign_id, CloseCampaign(), CENTRE, "close")
+    assert campaign_tasks(campaigns.campaign(campaign_id)) == []  # closed: none open
+
+
+def test_a_removed_participants_and_a_cancelled_campaigns_tasks_are_cancelled(
+    campaigns: Campaigns, clock: Clock
+) -> None:
+    campaign_id = campaigns.plan("sakha", plan(), CENTRE, "c1").campaign_id
+    three = [candidate(n) for n in (1, 2, 3)]
+    campaigns.execute(campaign_id, AnnounceCampaign(participants=three), CENTRE, "a1")
+    found = campaign_tasks(campaigns.campaign(campaign_id))
+    stranger = RemoveParticipants(teachers=["teacher-09999"], reason="Нет в списке")
+    refused(lambda: campaigns.execute(campaign_id, stranger, CENTRE, "r0"), "content")
+    twice = RemoveParticipants(teachers=["teacher-00001"] * 2, reason="Отпуск")
+    refused(lambda: campaigns.execute(campaign_id, twice, CENTRE, "r0"), "content")
+    removed = RemoveParticipants(teachers=["teacher-00002"], reason="Педагог в отпуске")
+    campaigns.execute(campaign_id, removed, CENTRE, "r1")
+    after = campaigns.campaign(campaign_id)
+    assert "teacher-00002" not in after.participants
+    assert [t.assignee.scope_id for t in campaign_tasks(after)] == [
+        "teacher-00001",
+        "teacher-00003",
+    ]
+    assert closed_as(after, found[1]) == "cancelled"
+
+    teacher = Actor(id="teacher-00001", role=Role.TEACHER)
+    refused(
+        lambda: campaigns.execute(campaign_id, CancelCampaign(reason="Перенос"), teacher, "x"),
+        "role",
+    )
+    campaigns.execute(campaign_id, CancelCampaign(reason="Перенос сроков"), CENTRE, "cancel")
+    cancelled = campaigns.campaign(campaign_id)
+    assert cancelled.status == "cancelled" and campaign_tasks(cancelled) == []
+    assert {closed_as(cancelled, t) for t in found} == {"cancelled"}
+    clock.set(datetime(2026, 6, 26, 3, tzinfo=UTC))
+    late = HoldCampaign(held_on=date(2026, 6, 25))
+    refused(lambda: campaigns.execute(campaign_id, late, CENTRE, "h"), "campaign_status")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from aggregates.application import Routes
 from aggregates.commands import DesignRoute
 from aggregates.programmes.orders import count_deficits, propose_orders
@@ -107,14 +109,82 @@ def test_sakha_in_the_regulations_order_with_its_final_event(app: Routes) -> Non
 
 
 def test_a_deficit_nothing_answers_is_named(app: Routes) -> None:
-    """Balakhta's regulation names no kinds of activity: only the catalogue answers."""
+    """Balakhta's kinds of activity build no managerial competence: only the catalogue could."""
     profile = app.profiles.latest("balakhta")
     app.catalogues.put(profile, [programme("Б-1", {"subject": [1, 2]})], CENTRE, "c")
-    route_id, _ = designed_scene(app, "balakhta", {"subject": 1, "methodical": 2})
+    route_id, _ = designed_scene(app, "balakhta", {"subject": 1, "managerial": 2})
     found = suggest(app.route(route_id), app.catalogues.catalogue("balakhta"), TODAY)
-    assert [d.competence for d in found.unanswered] == ["methodical"]
-    assert found.plan is not None and len(found.plan.activities) == 1
+    assert [d.competence for d in found.unanswered] == ["managerial"]
+    assert found.plan is not None
+    assert {code for a in found.plan.activities for code in a.competences} == {"subject"}
     assert app.route(route_id).plan is None  # nothing saved
+
+
+REGULATION_KINDS = {
+    # Балахта, Положение 3.4, 4.2.3–4.2.4, 5.2: one kind per deficit, under its direction
+    "balakhta": (
+        {"methodical": 1, "psych_pedagogical": 2},
+        {
+            (
+                "Профессиональное самообразование: изучение методической литературы",
+                "self_education",
+            ),
+        },
+    ),
+    # Советский, Порядок II.3: the direction the kind is named in
+    "sovetsky": (
+        {"subject": 2, "psych_pedagogical": 1, "ict": 1},
+        {
+            ("Разработка рабочей программы", "professional"),
+            (
+                "Освоение приёмов и методов мотивации, создание безопасной образовательной среды",
+                "psych_pedagogical",
+            ),
+            (
+                "Внедрение в образовательный процесс современных информационных технологий",
+                "informational",
+            ),
+        },
+    ),
+    # Алгоритм II.1–3 and the implementation's groups and trainings
+    "algorithm": (
+        {"ict": 1, "communicative": 2, "personal": 1},
+        {
+            ("Освоение цифровых ресурсов профессиональных сообществ", "self_development"),
+            ("Работа в проблемной, творческой или проектной группе", "methodical_support"),
+            ("Тренинги, коуч-сессии и фасилитационные сессии", "methodical_support"),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("region", sorted(REGULATION_KINDS))
+def test_the_regulations_kinds_of_activity_are_offered(app: Routes, region: str) -> None:
+    """Balakhta, Sovetsky and the Algorithm name kinds of activity: with an empty catalogue each
+    deficit is answered by one of them, under its roadmap direction. `design_route` accepts the
+    plan unchanged, but the Algorithm's: it also asks for the teacher's own programme, resource
+    map and groups (II.1, II.3), which no suggestion writes."""
+    levels, expected = REGULATION_KINDS[region]
+    if region == "algorithm":
+        route_id, _ = designed_scene(app, region, levels)
+        found = suggest(app.route(route_id), app.catalogues.catalogue(region), TODAY)
+    else:
+        found = accepted_unchanged(app, region, levels)
+    assert found.plan is not None and found.unanswered == []
+    offered = {(a.title.rsplit(" (", 1)[0], a.direction) for a in found.plan.activities}
+    assert offered == expected
+    reasons = {reason.activity_id: reason.why for reason in found.reasons}
+    assert all("вид мероприятия по регламенту" in reasons[a.id] for a in found.plan.activities)
+
+
+def test_a_programme_goes_under_the_regions_programme_direction(app: Routes) -> None:
+    """Balakhta's roadmap puts ДПП under «Курсы повышения квалификации, стажировки»."""
+    profile = app.profiles.latest("balakhta")
+    app.catalogues.put(profile, [programme("Б-2", {"managerial": [1]})], CENTRE, "c")
+    found = accepted_unchanged(app, "balakhta", {"managerial": 1})
+    assert found.plan is not None and found.unanswered == []
+    (activity,) = found.plan.activities
+    assert activity.programme is not None and activity.direction == "courses"
 
 
 def test_mass_deficits_propose_programmes_or_ask_for_new_ones(app: Routes) -> None:

@@ -1,5 +1,6 @@
-"""`iom campaigns plan|list|show|announce|hold|close|import`: diagnostic campaigns from the
-command line, as an operator (or the `--by` person in `--role`) of the campaign's region.
+"""`iom campaigns plan|list|show|announce|hold|close|remove|cancel|import|orders`: diagnostic
+campaigns from the command line, as an operator (or the `--by` person in `--role`) of the
+campaign's region.
 
 `import FILE --campaign ID` loads the platform's export (CSV or XLSX) with a progress bar: the
 file is checked whole first; a bad file prints every bad row (line, column, why) and writes
@@ -11,15 +12,18 @@ unreachable (IOM_DATABASE_URL).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import typer
 
+from aggregates.programmes.orders import MASS_SHARE
 from workers.cli.output import database_errors, emit_json, emit_table, fail, progress
 
 if TYPE_CHECKING:
+    from aggregates.campaign_commands import CampaignCommand
     from aggregates.campaigns import Campaigns
     from aggregates.values import Actor
 
@@ -179,6 +183,37 @@ def show(campaign: CampaignArg, *, as_json: AsJson = False) -> None:
     _show(found, as_json=as_json)
 
 
+@campaigns.command("orders")
+@database_errors
+def orders(
+    campaign: CampaignArg,
+    *,
+    mass_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Доля педагогов на низшем уровне для массового дефицита."
+        ),
+    ] = MASS_SHARE,
+    as_json: AsJson = False,
+) -> None:
+    """ДПП для массовых дефицитов, выявленных диагностикой у её участников (диагностика 7.2):
+    программы каталога для каждого дефицита или предложение разработать программу.
+
+    Коды выхода: 0 — выведены; 1 — отказ (нет такой диагностики); 2 — неверный вызов;
+    3 — база данных недоступна.
+
+    Пример: iom campaigns orders 0b6c1f3e-8f0a-4d9b-a3c2-5e7d1a9c4b21 --mass-share 0.3
+    """
+    from aggregates.errors import DomainError  # noqa: PLC0415
+    from workers.cli.catalogue import print_orders  # noqa: PLC0415
+
+    try:
+        found = _open().orders(campaign, mass_share)
+    except DomainError as error:
+        raise _refused(error) from None
+    print_orders(found, as_json=as_json)
+
+
 @campaigns.command("import")
 @database_errors
 def import_file(
@@ -263,8 +298,11 @@ def announce(
     """Оповестить о месте и времени диагностики педагогов с открытыми ИОМ: из ОО,
     муниципалитетов, предметов или списка (по таблицам мониторинга: iom projector).
 
+    Каждому участнику — задача во входящих и уведомление (вебхук, почта) через Temporal
+    (IOM_TEMPORAL_ADDRESS): повторный вызов с тем же ключом ничего не удвоит.
+
     Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
-    3 — база данных недоступна.
+    3 — база данных или Temporal недоступны.
 
     Пример: iom campaigns announce ID --group g1 --school school-sakha-01
     """
@@ -283,10 +321,23 @@ def announce(
         if not rows:
             raise fail("по условиям выбора нет педагогов с открытыми ИОМ")
         command = AnnounceCampaign(participants=[Candidate(group_id=group, **r) for r in rows])
-        found.execute(campaign, command, _actor(by, role), key or f"cli:announce:{group}")
+        receipt = found.execute(campaign, command, _actor(by, role), key or f"cli:announce:{group}")
     except DomainError as error:
         raise _refused(error) from None
+    if receipt.events or receipt.replayed:  # again on a repeated call: none doubled
+        asyncio.run(_notify(found, campaign, receipt.version))
     _show(found.campaign(campaign), as_json=as_json)
+
+
+async def _notify(found: Campaigns, campaign: UUID, version: int) -> None:
+    """Start the announcement's notices to the participants (by the worker's channels)."""
+    from runtime.gateway import RouteGateway  # noqa: PLC0415
+    from runtime.settings import Settings  # noqa: PLC0415
+    from workers.cli.worker import reach  # noqa: PLC0415
+
+    settings = Settings()
+    client = await reach(settings)
+    await RouteGateway(client, found.routes, settings.task_queue).announce(campaign, version)
 
 
 @campaigns.command("close")
@@ -306,11 +357,89 @@ def close(
     Пример: iom campaigns close ID
     """
     from aggregates.campaign_commands import CloseCampaign  # noqa: PLC0415
-    from aggregates.errors import DomainError  # noqa: PLC0415
 
+    actor, command_id = _actor(by, role), f"cli:close:{campaign}"
+    _decide(campaign, CloseCampaign, {}, actor=actor, command_id=command_id, as_json=as_json)
+
+
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Причина.")]
+
+
+@campaigns.command("remove")
+@database_errors
+def remove(
+    campaign: CampaignArg,
+    *,
+    teacher: Annotated[list[str], typer.Option("--teacher", help="Педагог (id); можно несколько.")],
+    reason: ReasonOpt,
+    by: ByOpt = "operator-cli",
+    role: RoleOpt = "operator",
+    key: KeyOpt = "",
+    as_json: AsJson = False,
+) -> None:
+    """Исключить участников из диагностики, с причиной: их задачи во входящих отменяются.
+
+    Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
+    3 — база данных недоступна.
+
+    Пример: iom campaigns remove ID --teacher teacher-00007 --reason "Педагог в отпуске"
+    """
+    from aggregates.campaign_commands import RemoveParticipants  # noqa: PLC0415
+
+    given = {"teachers": teacher, "reason": reason}
+    command_id = key or f"cli:remove:{campaign}:{','.join(sorted(teacher))}"
+    actor = _actor(by, role)
+    _decide(
+        campaign, RemoveParticipants, given, actor=actor, command_id=command_id, as_json=as_json
+    )
+
+
+@campaigns.command("cancel")
+@database_errors
+def cancel(
+    campaign: CampaignArg,
+    *,
+    reason: ReasonOpt,
+    by: ByOpt = "operator-cli",
+    role: RoleOpt = "operator",
+    as_json: AsJson = False,
+) -> None:
+    """Отменить диагностику, с причиной, пока она не проведена: задачи участников отменяются.
+
+    Коды выхода: 0 — выполнено; 1 — отказ по правилу (причина выведена); 2 — неверный вызов;
+    3 — база данных недоступна.
+
+    Пример: iom campaigns cancel ID --reason "Перенос сроков"
+    """
+    from aggregates.campaign_commands import CancelCampaign  # noqa: PLC0415
+
+    given = {"reason": reason}
+    actor, command_id = _actor(by, role), f"cli:cancel:{campaign}"
+    _decide(campaign, CancelCampaign, given, actor=actor, command_id=command_id, as_json=as_json)
+
+
+def _decide(
+    campaign: UUID,
+    kind: type[CampaignCommand],
+    given: dict[str, Any],
+    *,
+    actor: Actor,
+    command_id: str,
+    as_json: bool,
+) -> None:
+    """Decide the campaign's command of `kind` from its fields and show the campaign; a bad
+    field exits 2 naming it, a refusal 1."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from aggregates.errors import DomainError, invalid_content  # noqa: PLC0415
+
+    try:
+        command = kind.model_validate(given)
+    except ValidationError as error:
+        raise fail(invalid_content(error).message) from None
     found = _open()
     try:
-        found.execute(campaign, CloseCampaign(), _actor(by, role), f"cli:close:{campaign}")
+        found.execute(campaign, command, actor, command_id)
     except DomainError as error:
         raise _refused(error) from None
     _show(found.campaign(campaign), as_json=as_json)

@@ -16,7 +16,12 @@ import typer
 from adapters.programmes import ProgrammeFileError, read_programmes
 from aggregates.errors import DomainError
 from aggregates.profiles import UnknownProfileError
-from aggregates.programmes.orders import MASS_SHARE, count_deficits, propose_orders
+from aggregates.programmes.orders import (
+    MASS_SHARE,
+    OrderProposal,
+    count_deficits,
+    propose_orders,
+)
 from aggregates.programmes.suggestion import suggest
 from aggregates.programmes.values import FORMAT_TITLES
 from aggregates.values import ACTIVITY_LEVEL_TITLES, CATALOGUE_VERSIONS, Actor, Role
@@ -182,6 +187,11 @@ def orders(
         raise fail(str(error)) from None
     finally:
         routes.close()
+    print_orders(found, as_json=as_json)
+
+
+def print_orders(found: OrderProposal, *, as_json: bool) -> None:
+    """The mass deficits and their programmes: JSON, or a table of what each proposes."""
     if as_json:
         emit_json(found.model_dump(mode="json"))
         return

@@ -125,7 +125,7 @@ def list_tasks(
     """
     from aggregates.tasks import STATE_TITLES, TITLES  # noqa: PLC0415 - imported when it runs
     from projections.catalog import open_projection  # noqa: PLC0415
-    from projections.tasks import TASK_LIST  # noqa: PLC0415
+    from projections.tasks import TASK_LIST, endpoint_path  # noqa: PLC0415
     from runtime.settings import Settings  # noqa: PLC0415
     from workers.context import build_routes  # noqa: PLC0415
 
@@ -143,7 +143,7 @@ def list_tasks(
     for row in rows:
         row["title"] = TITLES[row["kind"]]
         row["state_title"] = STATE_TITLES[row["state"]]
-        row["endpoint"] = f"POST /routes/{row['route_id']}/commands/{row['operation']}"
+        row["endpoint"] = f"POST {endpoint_path(row)}"
     if as_json:
         emit_json(rows)
     elif as_csv:
