@@ -263,11 +263,10 @@ async def list_incidents(*, principal: PrincipalDep, services: ServicesDep) -> l
     действие раз за разом не удаётся, или расходится с хранилищем; с последней ошибкой и
     исправлением (массовая операция repair)."""
     operator(principal)
-    found = await desk(services).incidents()
-    theirs = [i for i in found if services.routes.route(i.route_id).profile.id == principal.region]
+    found = await desk(services).incidents(principal.region)
     return [
         IncidentAnswer(route_id=i.route_id, kind=i.kind, error=i.error, repair=i.repair)
-        for i in theirs
+        for i in found
     ]
 
 
