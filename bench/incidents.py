@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,15 +35,11 @@ from uuid import UUID
 
 from temporalio.client import Client
 
-from bench.bulk import opened
+from bench.bulk import opened_on_dev_server
 from bench.sections import load_line, publish
-from bench.servers import dev_server
 from bench.store import machine
-from projections.catalog import catch_up
 from runtime.gateway import RouteGateway
 from runtime.operations import OperationDesk
-from runtime.settings import Settings
-from workers.context import build_operations, build_routes
 from workflows.contracts import ROUTE_WORKFLOW, workflow_id
 
 SECTION = "Workflow incidents"
@@ -91,28 +86,17 @@ async def describe_all(gateway: RouteGateway, route_ids: list[UUID]) -> None:
 
 async def measure(database_url: str, count: int, broken: int, repeat: int) -> Result:
     """Open the routes, start their workflows, break a few, then time both sides."""
-    async with dev_server() as env:
-        queue = f"bench-incidents-{uuid.uuid4().hex[:8]}"
-        target = env.client.service_client.config.target_host
-        settings = Settings(database_url=database_url, task_queue=queue, temporal_address=target)
-        routes = build_routes(settings)
-        operations = build_operations(settings)
-        try:
-            route_ids = await asyncio.to_thread(opened, routes, count)
-            catch_up(routes, "monitoring")
-            gateway = RouteGateway(env.client, routes, queue)
-            for route_id in route_ids:
-                await gateway.start(route_id)
-            for route_id in route_ids[:broken]:
-                handle = env.client.get_workflow_handle(workflow_id(route_id))
-                await handle.terminate(reason="сбой узла (бенчмарк)")
-            desk = OperationDesk(gateway, operations)
-            listed_in, listed = await best(repeat, lambda: listing(env.client))
-            found_in, found = await best(repeat, desk.incidents)
-            described_in, _ = await best(1, lambda: describe_all(gateway, route_ids))
-        finally:
-            operations.close()
-            routes.close()
+    async with opened_on_dev_server(database_url, count, "incidents") as bench:
+        route_ids, client = bench.route_ids, bench.client
+        for route_id in route_ids:
+            await bench.gateway.start(route_id)
+        for route_id in route_ids[:broken]:
+            handle = client.get_workflow_handle(workflow_id(route_id))
+            await handle.terminate(reason="сбой узла (бенчмарк)")
+        desk = OperationDesk(bench.gateway, bench.operations)
+        listed_in, listed = await best(repeat, lambda: listing(client))
+        found_in, found = await best(repeat, desk.incidents)
+        described_in, _ = await best(1, lambda: describe_all(bench.gateway, route_ids))
     assert len(listed) == count, (len(listed), count)
     assert {i.route_id for i in found} == set(route_ids[:broken]), found
     return Result(count, broken, listed_in, found_in, described_in)

@@ -8,7 +8,8 @@ rebuild of every projection on the same store, in one run.
   (`projections.catalog.rebuild_all` over every projection, one pass over the log). Its
   tables are then the live tables the shadow replay compares with.
 * **The shadow replay**, `iom shadow`'s store side in process (`workers.shadow.run.check_store`),
-  in its three parts: the live tables and positions read in one transaction; every route's
+  in its three parts: the positions, each route's monitoring row and audit head read in one
+  read-only snapshot of the live tables (held open to the end); every route's
   events through the new aggregate (chain recomputed and held against the audit trail's head,
   the state against the monitoring row); every projection rebuilt into a scratch database and
   compared row by row. The third part of `iom shadow`, replaying the workflow histories
@@ -17,11 +18,14 @@ rebuild of every projection on the same store, in one run.
 * **Ratio**: the shadow replay's time over the rebuild's, each with its time per event and
   the CPU it took here and in the store's PostgreSQL backends.
 
-Feasible at 1,000,000 events: on this machine (2 cores, loaded, PostgreSQL) the writer took
-~0.3 ms per event, the rebuild ~0.1 ms and the shadow replay ~0.25 ms (see BENCHMARKS.md for
-the last run), so about 5 + 2 + 4 minutes at 1M. Memory: the shadow replay keeps the live and
-the rebuilt tables in dicts (one row ≈ 1 KB; ≈ 20 rows per route, ≈ 40,000 routes at 1M
-events: ≈ 2 GB together) and one route's events at a time.
+Feasible at 1,000,000 events. Time: measured here (2 cores, load 8–10, PostgreSQL) at 20,000
+and 60,000 events, the CPU per event was ~0.3 ms for the rebuild (this process and PostgreSQL
+together) and ~0.6 ms for the shadow replay, wall time 2–4 times that under the load: at 1M
+some 5 and 10 minutes of CPU, plus writing the log (~0.3–1 ms per event). Memory: `iom
+shadow` keeps per route only its monitoring row and audit head, and compares each table as
+two streams; the process peaked at 416 MB (20,000 events) and 620 MB (60,000), the growth
+being the projections' route caches (an LRU of 10,000 routes each, full at some 130,000
+events): about 1–1.5 GB at 1M.
 
 Run `python -m bench.shadow [--events N] [--backend postgres|sqlite] [--write BENCHMARKS.md]`.
 """
@@ -55,7 +59,7 @@ class Parts:
     """When each part of the shadow replay ended (`time.perf_counter`)."""
 
     began: float = 0.0
-    read: float = 0.0  # the live tables read: the routes are counted
+    read: float = 0.0  # the positions, routes' rows and audit heads read: routes are counted
     routes: float = 0.0  # the last route checked
     ended: float = 0.0
     findings: int = 0
@@ -147,7 +151,7 @@ def render(result: Result, args: str) -> str:
     rows = [
         ("full rebuild (`iom projections rebuild`)", r.rebuild.seconds, _cpu(r.rebuild)),
         ("shadow replay (`iom shadow`, the store)", r.shadow.seconds, _cpu(r.shadow)),
-        ("  · live tables read", r.read_seconds, ""),
+        ("  · positions, routes' rows and audit heads read", r.read_seconds, ""),
         ("  · every route through the new aggregate", r.routes_seconds, ""),
         ("  · projections rebuilt in scratch, compared", r.tables_seconds, ""),
     ]

@@ -39,11 +39,23 @@ def _create(db: Db) -> list[str]:
 
 
 def record_failing(
-    routes: Routes, route_id: UUID, activity: str, *, attempts: int, error: str, at: datetime
+    routes: Routes,
+    route_id: UUID,
+    activity: str,
+    *,
+    attempts: int,
+    error: str | None,
+    at: datetime,
 ) -> None:
-    """Note that the route's `activity` has failed `attempts` times in a row."""
+    """Note that the route's `activity` has failed `attempts` times in a row (`error`: the
+    last one's message; `None` keeps the one noted, if any)."""
     with _transaction(routes, commit=True) as db:
-        db.execute(FAILING_ACTIVITIES.upsert(), (route_id, activity, attempts, error, at))
+        db.execute(
+            FAILING_ACTIVITIES.insert() + " ON CONFLICT (route_id, activity) DO UPDATE SET"
+            " attempts = excluded.attempts, failed_at = excluded.failed_at,"
+            f" error = COALESCE(excluded.error, {FAILING_ACTIVITIES.name}.error)",
+            (route_id, activity, attempts, error, at),
+        )
 
 
 def clear_failing(routes: Routes, route_id: UUID, activity: str | None = None) -> None:

@@ -30,6 +30,14 @@ runner = CliRunner()
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+@pytest.fixture
+def on_the_store(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`iom`, run in process, on the test's store (the one `direct` writes to)."""
+    monkeypatch.setenv("IOM_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("IOM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "250")
+
+
 def centre_head(portal: Portal) -> dict[str, str]:
     return portal.headers(portal.token(Role.CENTRE_HEAD, "centre-head-sakha", "sakha"))
 
@@ -118,13 +126,9 @@ async def test_a_date_before_the_opening_is_not_found(direct: Direct, portal: Po
     assert answer.status_code == 404, answer.text
 
 
-async def test_audit_show_answers_both_and_names_the_late_fact(
-    direct: Direct, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("on_the_store")
+async def test_audit_show_answers_both_and_names_the_late_fact(direct: Direct) -> None:
     route_id, activity, day, end_of_day = completed_late(direct)
-    monkeypatch.setenv("IOM_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("IOM_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "250")
 
     def show(*args: str) -> str:
         result = runner.invoke(iom, ["audit", "show", str(route_id), *args])
@@ -169,12 +173,9 @@ async def test_a_document_shows_the_route_as_of_the_date(direct: Direct, portal:
     assert "Внесены после" not in texts[last - 1][1]
 
 
-async def test_the_documents_command_lists_the_late_fact(
-    direct: Direct, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("on_the_store")
+async def test_the_documents_command_lists_the_late_fact(direct: Direct, tmp_path: Path) -> None:
     route_id, _, day, end_of_day = completed_late(direct)
-    monkeypatch.setenv("IOM_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("IOM_DATA_DIR", str(tmp_path))
 
     def rendered(*args: str) -> str:
         output = tmp_path / f"monitoring-{len(args)}.docx"
@@ -189,13 +190,12 @@ async def test_the_documents_command_lists_the_late_fact(
     assert f"Фактов, внесённых после {day:%d.%m.%Y}, нет" in known_then
 
 
+@pytest.mark.usefixtures("on_the_store")
 async def test_the_audit_bundle_holds_the_route_as_of_the_date(
-    direct: Direct, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    direct: Direct, tmp_path: Path
 ) -> None:
     route_id, activity, day, _ = completed_late(direct)
     last = direct.routes.route(route_id).version
-    monkeypatch.setenv("IOM_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("IOM_DATA_DIR", str(tmp_path))
 
     def exported(*args: str) -> dict[str, Any]:
         bundle = tmp_path / f"route-{len(args)}.zip"
