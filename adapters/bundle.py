@@ -15,7 +15,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,12 @@ from aggregates.application import Routes
 from aggregates.chain import GENESIS, canonical, link
 from aggregates.errors import RouteNotFoundError
 from aggregates.events import RouteEvent
+from aggregates.timeline import fact_line, route_on
 
 FORMAT = "iom-audit-bundle/1"
 MANIFEST = "manifest.json"
 CHAIN = "chain.json"
+AS_OF_DATE = "as_of_date.json"
 
 
 class BundleError(Exception):
@@ -84,9 +86,13 @@ def export_route(
     version: int | None,
     engine_version: str,
     exported_at: datetime,
+    as_of_date: date | None = None,
 ) -> Exported:
-    """The route's bundle up to `version` (its last event by default). RouteNotFoundError when
-    there is no such route or version; BundleError when a stored event cannot be read."""
+    """The route's bundle up to `version` (its last event by default); with `as_of_date`, it
+    also holds the route as of that business date made of its events (`AS_OF_DATE`: the
+    state, the facts recorded after the date, those left out). RouteNotFoundError when there
+    is no such route or version, or the route was not open on the date; BundleError when a
+    stored event cannot be read."""
     stored = app.recorder.select_events(route_id, lte=version)
     latest = app.recorder.select_events(route_id, desc=True, limit=1)
     if not stored:
@@ -97,6 +103,7 @@ def export_route(
             "not_found", f"у ИОМ {route_id} нет версии {version}: последняя {store_version}"
         )
     files: dict[str, bytes] = {}
+    events: list[RouteEvent] = []
     chain: list[dict[str, Any]] = []
     head, broken_at = GENESIS, None
     for record in stored:
@@ -108,6 +115,7 @@ def export_route(
                 f"событие {at} ИОМ {route_id} не читается ({error}): iom audit verify {route_id}"
             ) from None
         assert isinstance(event, RouteEvent)
+        events.append(event)
         name = event_file(at)
         files[name] = canonical(event.content())
         kind = type(event).__name__
@@ -118,7 +126,11 @@ def export_route(
     last = stored[-1].originator_version
     last_hash = str(chain[-1]["chain_hash"])
     files[CHAIN] = _json(chain)
-    files["README.txt"] = readme(route_id, last, last_hash, len(chain)).encode()
+    note = ""
+    if as_of_date is not None:
+        files[AS_OF_DATE] = _json(dated_state(route_id, events, as_of_date))
+        note = README_AS_OF_DATE.format(day=f"{as_of_date:%d.%m.%Y}")
+    files["README.txt"] = (readme(route_id, last, last_hash, len(chain)) + note).encode()
     files["verify.py"] = resources.files("adapters").joinpath("bundle_verify.py").read_bytes()
     manifest = {
         "format": FORMAT,
@@ -235,6 +247,34 @@ def stored_head(app: Routes, route_id: UUID, version: int) -> str | None:
     return event.chain_hash
 
 
+def dated_state(route_id: UUID, events: list[RouteEvent], day: date) -> dict[str, Any]:
+    """The route as of `day` made of `events`, and the facts recorded after the day ended (and
+    those left out), as JSON-ready data."""
+    dated = route_on(events, day)
+    if dated is None:
+        raise RouteNotFoundError(
+            "not_found", f"ИОМ {route_id} на {day.isoformat()} ещё не был открыт"
+        )
+
+    def facts(chosen: list[RouteEvent]) -> list[dict[str, Any]]:
+        return [
+            fact
+            | {
+                "occurred_on": fact["occurred_on"].isoformat(),
+                "recorded_at": fact["recorded_at"].isoformat(),
+                "line": fact_line(fact),
+            }
+            for fact in dated.facts(chosen)
+        ]
+
+    return {
+        "as_of_date": day.isoformat(),
+        "route": dated.route.summary(),
+        "recorded_later": facts(dated.late),
+        "not_applied": facts(dated.unfit),
+    }
+
+
 def readme(route_id: UUID, version: int, head: str, count: int) -> str:
     """The auditor's note, in Russian."""
     return README.format(route_id=route_id, version=version, head=head, count=count)
@@ -270,6 +310,7 @@ README = """\
   events/NNNNNN.json — событие версии NNNNNN ровно в тех байтах, по которым берётся хеш
   verify.py          — программа проверки (только стандартная библиотека Python 3.8+)
   README.txt         — этот файл
+  as_of_date.json    — только в пакете на дату (iom audit export --as-of-date): см. ниже
 
 Как проверить
 -------------
@@ -299,4 +340,16 @@ README = """\
                    кириллица как есть, в UTF-8 — это в точности байты файла events/NNNNNN.json
   хеш(1) = sha256( "0"×64 + "\\n" + канон(событие 1) )   — в шестнадцатеричной записи
   хеш(N) = sha256( хеш(N−1) + "\\n" + канон(событие N) )
+"""
+
+README_AS_OF_DATE = """
+ИОМ на дату {day}
+----------------------
+as_of_date.json — каким ИОМ был {day}, собранный из событий этого пакета: учтены факты,
+относящиеся к этой дате и ранее (мероприятие выполнено {day}, отмечено позже — учтено).
+  route          — состояние ИОМ на эту дату
+  recorded_later — факты этой даты и ранее, внесённые после её окончания: в них ответ «каким
+                   ИОМ был» расходится с тем, что было известно на конец дня
+  not_applied    — факты этой даты и ранее, которые к ИОМ на эту дату не применимы (не учтены)
+Файл входит в манифест и проверяется verify.py, как и события.
 """

@@ -12,7 +12,7 @@ disagree. Both questions combine: as of a date, as known at a moment (`known_at`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -72,6 +72,15 @@ class Dated:
             }
             for e in events
         ]
+
+
+def fact_line(fact: Mapping[str, Any]) -> str:
+    """A dated fact (`Dated.facts`) in one Russian line: version, what, its date, when recorded."""
+    recorded = fact["recorded_at"].isoformat(timespec="minutes")
+    return (
+        f"версия {fact['version']}: {fact['summary']} — относится к"
+        f" {fact['occurred_on']:%d.%m.%Y}, внесено {recorded}"
+    )
 
 
 def route_on(

@@ -26,12 +26,17 @@ import random
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from uuid import UUID
 
+from temporalio.client import Client
+
 from aggregates.application import Routes
+from aggregates.operation import Operations
 from aggregates.profiles import Stage
 from bench.sections import load_line, publish
 from bench.servers import dev_server
@@ -128,10 +133,24 @@ async def by_operation(desk: OperationDesk, route_ids: list[UUID]) -> float:
     return spent
 
 
-async def measure(database_url: str, count: int, baseline: int) -> Result:
-    """Open the routes, then time the baseline and the operation on the same worker."""
+@dataclass(frozen=True)
+class Opened:
+    """Routes standing in agreement on a Temporal dev server, their workflows not started."""
+
+    client: Client
+    settings: Settings
+    routes: Routes
+    operations: Operations
+    gateway: RouteGateway
+    route_ids: list[UUID]
+
+
+@asynccontextmanager
+async def opened_on_dev_server(database_url: str, count: int, name: str) -> AsyncIterator[Opened]:
+    """`count` Sakha routes (`opened`) on the store at `database_url`, the monitoring caught up,
+    and a Temporal dev server with a task queue of their own (`bench-<name>-…`)."""
     async with dev_server() as env:
-        queue = f"bench-bulk-{uuid.uuid4().hex[:8]}"
+        queue = f"bench-{name}-{uuid.uuid4().hex[:8]}"
         target = env.client.service_client.config.target_host
         settings = Settings(database_url=database_url, task_queue=queue, temporal_address=target)
         routes = build_routes(settings)
@@ -139,17 +158,24 @@ async def measure(database_url: str, count: int, baseline: int) -> Result:
         try:
             route_ids = await asyncio.to_thread(opened, routes, count)
             catch_up(routes, "monitoring")
-            create_table(routes)  # the refusals `iom ops` looks at
             gateway = RouteGateway(env.client, routes, queue)
-            async with route_worker(env.client, routes, settings, operations):
-                for route_id in route_ids:
-                    await gateway.start(route_id)
-                first, rest = route_ids[:baseline], route_ids[baseline:]
-                single = await one_at_a_time(settings, routes, first)
-                bulk = await by_operation(OperationDesk(gateway, operations), rest)
+            yield Opened(env.client, settings, routes, operations, gateway, route_ids)
         finally:
             operations.close()
             routes.close()
+
+
+async def measure(database_url: str, count: int, baseline: int) -> Result:
+    """Open the routes, then time the baseline and the operation on the same worker."""
+    async with opened_on_dev_server(database_url, count, "bulk") as bench:
+        create_table(bench.routes)  # the refusals `iom ops` looks at
+        worker = route_worker(bench.client, bench.routes, bench.settings, bench.operations)
+        async with worker:
+            for route_id in bench.route_ids:
+                await bench.gateway.start(route_id)
+            first, rest = bench.route_ids[:baseline], bench.route_ids[baseline:]
+            single = await one_at_a_time(bench.settings, bench.routes, first)
+            bulk = await by_operation(OperationDesk(bench.gateway, bench.operations), rest)
     return Result(count, len(first), single, len(rest), bulk)
 
 

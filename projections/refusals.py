@@ -12,12 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-from weakref import WeakSet
 
 from aggregates.application import Routes
 from aggregates.errors import DomainError
 from projections.tables import Db, Filters, Kind, limit_clause, normalise_row
-from projections.view import transaction_on
+from projections.view import side_table
 
 TABLE = "refused_commands"
 
@@ -54,16 +53,11 @@ def create_statements(db: Db) -> list[str]:
     ]
 
 
-_CREATED: WeakSet[object] = WeakSet()
-"""The stores whose table this process has created (a refusal then goes straight to it)."""
-
-
 def create_table(routes: Routes) -> None:
     """Create the table if missing."""
     datastore = getattr(routes.recorder, "datastore")  # noqa: B009
-    with transaction_on(datastore, commit=True) as db:
-        db.change_schema(create_statements(db))
-    _CREATED.add(datastore)
+    with side_table(datastore, TABLE, create_statements, commit=False):
+        pass
 
 
 def record_refusal(
@@ -82,9 +76,7 @@ def record_refusal(
     """Record one refused command (a `DomainError`'s rule, field and message, in Russian).
     False when a refusal with the same command id was recorded already."""
     datastore = getattr(routes.recorder, "datastore")  # noqa: B009
-    if datastore not in _CREATED:
-        create_table(routes)
-    with transaction_on(datastore, commit=True) as db:
+    with side_table(datastore, TABLE, create_statements, commit=True) as db:
         params = (route_id, refused_at, actor_id, role, command, rule, field, message, command_id)
         found = db.fetchall(
             f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES ({', '.join(['%s'] * 9)}) "

@@ -83,3 +83,11 @@ def matching_routes(db: Db, query: RouteQuery) -> list[UUID]:
         f"SELECT r.route_id FROM {ROUTES.name} r WHERE {where} ORDER BY r.route_id", params
     )
     return [UUID(str(row["route_id"])) for row in rows]
+
+
+def closed_by_route(db: Db, region: str | None = None) -> dict[UUID, bool]:
+    """Each route of the monitoring (of `region` if given): whether it is closed (completed or
+    cancelled)."""
+    where, params = ("WHERE profile_id = %s", [region]) if region is not None else ("", [])
+    rows = db.fetchall(f"SELECT route_id, stage FROM {ROUTES.name} {where}", params)
+    return {UUID(str(row["route_id"])): row["stage"] in CLOSED for row in rows}

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from adapters.postgres import SCHEMA_CHANGE
 
@@ -309,6 +309,24 @@ class Db:
         """Run a query; its rows as dicts."""
         self.execute(text, params)
         return [as_dict(row) for row in self.cursor.fetchall()]
+
+    def stream(
+        self, text: str, params: Sequence[Any] = (), size: int = 5000
+    ) -> Iterator[dict[str, Any]]:
+        """Run a query; its rows as dicts, fetched `size` at a time: the result is never all in
+        memory (on PostgreSQL through a cursor declared in the transaction). Read one stream at
+        a time per `Db`."""
+        if self.dialect == "postgres":
+            name = f"iom_stream_{uuid4().hex[:12]}"
+            self.execute(f"DECLARE {name} NO SCROLL CURSOR FOR {text}", params)
+            while rows := self.fetchall(f"FETCH FORWARD {int(size)} FROM {name}"):
+                yield from rows
+            self.execute(f"CLOSE {name}")
+            return
+        self.execute(text, params)
+        cursor = getattr(self.cursor, "sqlite_cursor", self.cursor)
+        while rows := cursor.fetchmany(size):
+            yield from (as_dict(row) for row in rows)
 
     def among(self, column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
         """A condition `column` is one of `values`, and its parameters."""

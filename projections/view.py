@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import structlog
 from eventsourcing.persistence import OperationalError, Tracking
@@ -345,3 +346,22 @@ def transaction_on(datastore: Any, *, commit: bool) -> Iterator[Db]:
             yield Db(c, "sqlite")
     else:
         raise TypeError(f"no transaction on {type(datastore).__name__}")
+
+
+_SIDE_TABLES: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
+"""The side tables (not derived from events) this process has created, per datastore."""
+
+
+@contextmanager
+def side_table(
+    datastore: Any, name: str, statements: Callable[[Db], list[str]], *, commit: bool
+) -> Iterator[Db]:
+    """A transaction on the store's datastore in which the side table `name` exists: its
+    `statements` (idempotent) run the first time this process meets the datastore."""
+    created = _SIDE_TABLES.setdefault(datastore, set())
+    if name not in created:
+        with transaction_on(datastore, commit=True) as db:
+            db.change_schema(statements(db))
+        created.add(name)
+    with transaction_on(datastore, commit=commit) as db:
+        yield db

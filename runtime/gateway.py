@@ -23,6 +23,7 @@ from aggregates import errors
 from aggregates.application import Receipt, Routes
 from aggregates.commands import OpenRoute
 from aggregates.values import Actor
+from projections.attempts import clear_failing
 from projections.refusals import record_refused
 from workflows.contracts import (
     ANNOUNCEMENT_WORKFLOW,
@@ -42,6 +43,7 @@ from workflows.contracts import (
     WorkflowState,
     announcement_workflow_id,
     operation_workflow_id,
+    route_id_of,
     workflow_id,
 )
 
@@ -153,17 +155,17 @@ class RouteGateway:
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             )
 
-    async def workflow_states(self) -> dict[str, WorkflowState]:
-        """Every route workflow's latest run, by workflow id, from Temporal's visibility: going,
-        or how it ended (a going run outweighs any ended one)."""
-        latest: dict[str, WorkflowState] = {}
-        async for execution in self.client.list_workflows(f"WorkflowType = '{ROUTE_WORKFLOW}'"):
-            known = latest.get(execution.id)
-            running = execution.status is WorkflowExecutionStatus.RUNNING
-            if known is None or (running and not known.running):
-                name = execution.status.name if execution.status else None
-                latest[execution.id] = WorkflowState(running=running, status=name)
-        return latest
+    async def running(self) -> set[UUID]:
+        """The routes whose workflow runs, by Temporal's visibility (one listing of ids). Not
+        narrowed by region: a workflow publishes its region only once it has loaded its route,
+        and one that never could is the kind an operator looks for."""
+        query = f"WorkflowType = '{ROUTE_WORKFLOW}' AND ExecutionStatus = 'Running'"
+        found: set[UUID] = set()
+        async for execution in self.client.list_workflows(query):
+            route_id = route_id_of(execution.id)
+            if route_id is not None:
+                found.add(route_id)
+        return found
 
     async def state(self, route_id: UUID) -> WorkflowState:
         """The route's workflow as the server describes its latest run: going or how it ended,
@@ -216,13 +218,15 @@ class RouteGateway:
         await self.start(route_id)
 
     async def stop(self, route_id: UUID, reason: str) -> None:
-        """End the route's running workflow, if any, with `reason` on record."""
+        """End the route's running workflow, if any, with `reason` on record (and forget its
+        failing activities: a new run starts afresh)."""
         handle = self.client.get_workflow_handle(workflow_id(route_id))
         try:
             await handle.terminate(reason=reason)
         except RPCError as failure:
             if failure.status is not RPCStatusCode.NOT_FOUND:
                 raise
+        await asyncio.to_thread(clear_failing, self.routes, route_id)
 
     async def gone(self, route_id: UUID) -> errors.DomainError:
         """Why a route has no running workflow: the route is closed (final), or its workflow

@@ -16,17 +16,18 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from activities.bulk import ACTIONS, BulkAction, Stamp
-from activities.workflow_incidents import Incident, diagnose
+from activities.bulk import ACTIONS, BulkAction, Stamp, incident_of
+from activities.workflow_incidents import Incident
 from aggregates.errors import InvalidCommandError, invalid_content
 from aggregates.operation import Operation, Operations, RouteOutcome
 from aggregates.values import Actor, Name, Role, Text
+from projections.attempts import failing_routes
 from projections.catalog import open_projection
-from projections.selection import RouteQuery, matching_routes
+from projections.selection import RouteQuery, closed_by_route, matching_routes
 from runtime.gateway import RouteGateway
-from workflows.contracts import WorkflowState, workflow_id
 
 SAMPLE = 20  # routes a preview checks and shows
+CHECKS = 8  # leads of incidents checked at once (each a store read and a describe)
 
 
 class BulkRequest(BaseModel):
@@ -101,19 +102,34 @@ class OperationDesk:
         with view.transaction(commit=False) as db:
             return matching_routes(db, query)
 
-    async def incidents(self) -> list[Incident]:
-        """Every route whose workflow is broken, from Temporal's visibility and the store."""
-        latest = await self.gateway.workflow_states()
-        found: list[Incident] = []
-        for route_id in await asyncio.to_thread(lambda: list(self.gateway.routes.route_ids())):
-            state = latest.get(workflow_id(route_id), WorkflowState(running=False))
-            closed = (await asyncio.to_thread(self.gateway.routes.route, route_id)).closed
-            if state.running or (state.status is not None and not closed):
-                state = await self.gateway.state(route_id)  # pending activities, the last error
-            incident = diagnose(route_id, closed, state)
-            if incident is not None:
-                found.append(incident)
-        return found
+    async def incidents(self, region: str | None = None) -> list[Incident]:
+        """Every route (of `region` if given) whose workflow is broken, in route id order.
+
+        The leads cost one query and one listing whatever the number of routes: an open route
+        of the monitoring without a running workflow in Temporal's visibility (ended, or never
+        started), a closed one with a running workflow, a route a worker noted an activity of
+        as failing. Each lead is then checked where the truth is (the route in the store, its
+        workflow described): a projection or visibility that lags makes no incident, and the
+        error comes from the server."""
+        closed = await asyncio.to_thread(self.closed_by_route, region)
+        running = await self.gateway.running()
+        failing = await asyncio.to_thread(failing_routes, self.gateway.routes)
+        leads = {r for r, shut in closed.items() if shut == (r in running)}
+        leads |= failing if region is None else failing & closed.keys()
+        gate = asyncio.Semaphore(CHECKS)
+
+        async def check(route_id: UUID) -> Incident | None:
+            async with gate:
+                return await incident_of(self.gateway, route_id)
+
+        found = await asyncio.gather(*(check(r) for r in sorted(leads, key=str)))
+        return [incident for incident in found if incident is not None]
+
+    def closed_by_route(self, region: str | None) -> dict[UUID, bool]:
+        """Each route of the monitoring (of `region`): whether it is closed."""
+        view = open_projection(self.gateway.routes, "monitoring").view
+        with view.transaction(commit=False) as db:
+            return closed_by_route(db, region)
 
 
 def checked(request: BulkRequest) -> tuple[BulkAction, BaseModel]:

@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.announcements import AnnouncementActivities
+from activities.attempts import FailingAttempts
 from activities.bulk import BulkActivities
 from activities.calendars import CalendarActivities
 from activities.notify import build_channels
@@ -27,6 +28,7 @@ from activities.routes import RouteActivities
 from aggregates.application import Routes
 from aggregates.campaigns import Campaigns
 from aggregates.operation import Operations
+from projections.attempts import clear_failing, record_failing
 from projections.refusals import record_refused
 from runtime.gateway import RouteGateway
 from runtime.settings import Settings
@@ -126,6 +128,9 @@ def route_worker(
             handlers.fire_timer,
             handlers.deliver_notice,
             bulk.run_bulk_step,
+        ],
+        interceptors=[
+            FailingAttempts(partial(record_failing, routes), partial(clear_failing, routes))
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS + LOCAL_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,

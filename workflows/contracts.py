@@ -68,6 +68,16 @@ def workflow_id(route_id: UUID | str) -> str:
     return f"route-{route_id}"
 
 
+def route_id_of(workflow_id: str) -> UUID | None:
+    """The route a route workflow's id names (`None` for another id)."""
+    if not workflow_id.startswith("route-"):
+        return None
+    try:
+        return UUID(workflow_id.removeprefix("route-"))
+    except ValueError:
+        return None
+
+
 class Contract(BaseModel):
     """A payload: immutable, unknown fields refused."""
 

@@ -28,7 +28,7 @@ from aggregates.route import Route
 from api.access import may_read_route_sheet, require_region_role, visible_route
 from api.auth import Principal
 from api.endpoints.commands import RouteId
-from api.endpoints.queries import AsOf, AsOfDate, Version, past
+from api.endpoints.queries import AsOf, AsOfDate, Version, on_date, past
 from api.endpoints.responses import BINARY, problems
 from api.iso import IsoDate
 from api.paging import invalid
@@ -149,7 +149,8 @@ def make(
 ) -> tuple[bytes, int]:
     """The file and the version it shows (blocking, CPU-bound: run it in a thread)."""
     routes = services.routes
-    route = past(routes, now, version, as_of, as_of_date)
+    dated = None if as_of_date is None else on_date(routes, now, version, as_of, as_of_date)
+    route = past(routes, now, version, as_of) if dated is None else dated.route
     personal = personal_of(services, principal, now)
     officials = services.officials.get if services.officials is not None else None
     try:
@@ -160,6 +161,7 @@ def make(
             personal=personal,
             generated_at=routes.clock(),
             officials=officials,
+            dated=dated,
         )
     except FormNotOfferedError as error:
         raise ProblemError(

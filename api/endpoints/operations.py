@@ -183,8 +183,7 @@ def regional_operations(services: Services, principal: Principal) -> list[Operat
 
 async def regional_incidents(services: Services, principal: Principal) -> list[Incident]:
     """The broken route workflows of the principal's region."""
-    found = await desk(services).incidents()
-    return [i for i in found if services.routes.route(i.route_id).profile.id == principal.region]
+    return await desk(services).incidents(principal.region)
 
 
 def request_of(body: OperationBody, principal: Principal, services: Services) -> BulkRequest:

@@ -65,17 +65,8 @@ AsOfDate = Annotated[
 ]
 
 
-def past(
-    routes: Routes,
-    now: Route,
-    version: int | None,
-    as_of: datetime | None,
-    as_of_date: date | None = None,
-) -> Route:
-    """The route at `version`, as of `as_of`, or on `as_of_date` as known at `as_of` (it is
-    `now` when none is given)."""
-    if as_of_date is not None:
-        return on_date(routes, now, version, as_of, as_of_date).route
+def past(routes: Routes, now: Route, version: int | None, as_of: datetime | None) -> Route:
+    """The route at `version` or as of `as_of` (it is `now` when neither is given)."""
     if version is not None and as_of is not None:
         raise invalid("as_of", "one_of", "укажите version или as_of, не оба")
     if version is not None:

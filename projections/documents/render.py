@@ -17,6 +17,7 @@ from aggregates.personal import OfficialRecord, PersonalRecord
 from aggregates.profiles import Profile
 from aggregates.profiles.documents import FORM_KINDS, FormKind
 from aggregates.route import Route
+from aggregates.timeline import Dated
 from projections.campaign import PROJECTION, campaign_figures
 from projections.catalog import open_projection
 from projections.documents.algorithm import build_programme, build_resource_map
@@ -24,6 +25,7 @@ from projections.documents.appendix2 import build_corrections, build_monitoring
 from projections.documents.campaign import CampaignOptions, build_campaign
 from projections.documents.chelyabinsk import build_chelyabinsk
 from projections.documents.closing import build_certificate, build_itogi
+from projections.documents.dated import as_of_date
 from projections.documents.docx_writer import write_docx
 from projections.documents.model import Document
 from projections.documents.municipal import build_balakhta, build_sovetsky_table
@@ -119,6 +121,7 @@ def document_of(
     generated_at: datetime | None = None,
     centre: str | None = None,
     officials: Officials | None = None,
+    dated: Dated | None = None,
 ) -> Document:
     """The document of `route` as it stands (a state the caller has read: now, at a version or
     as of a moment), the marks from its events up to that version, stamped with its check code
@@ -128,7 +131,9 @@ def document_of(
     no personal data (an erased record shows the 152-ФЗ notice). `officials` looks up the
     officials who signed or are to sign (their names and positions on the signature lines);
     without it the lines say «ФИО не указано». Raises `FormNotOfferedError` for a form the
-    route's regulation does not print it on.
+    route's regulation does not print it on. With `dated` (the route as of a business date,
+    `route` being `dated.route`) it is marked as of the date and lists the facts recorded
+    later (`projections.documents.dated`).
     """
     offered = forms_of(route.profile)
     if kind not in offered:
@@ -144,7 +149,8 @@ def document_of(
         centre=centre,
         officials=_signers(route, marks, officials) if officials is not None else {},
     )
-    return stamped(ROUTE_DOCUMENTS[kind](route, route.profile, personal, options), route)
+    document = ROUTE_DOCUMENTS[kind](route, route.profile, personal, options)
+    return stamped(document if dated is None else as_of_date(document, dated), route)
 
 
 def stamped(document: Document, route: Route) -> Document:

@@ -140,9 +140,13 @@ class DirectGateway(RouteGateway):
         """Count the announcement's notices workflow a real gateway would start."""
         self.announced.append((campaign_id, version))
 
-    async def workflow_states(self) -> dict[str, WorkflowState]:
+    async def running(self) -> set[UUID]:
+        """No workflow runs here."""
+        return set()
+
+    async def state(self, route_id: UUID) -> WorkflowState:
         """No workflow runs here: every open route's workflow is missing."""
-        return {}
+        return WorkflowState(running=False)
 
     async def execute(self, route_id: UUID, name: str, request: CommandRequest) -> int:
         self.executed.append((route_id, name, request.command_id))

@@ -1,16 +1,20 @@
 """`/operations` over HTTP on the real stack (PostgreSQL, the Temporal dev server, a worker in
 process): an operator previews a pause of the region's routes in agreement, runs it, follows it
 to its report; a retried run under the same key finds the same operation and changes nothing
-twice; bad parameters are named; only an operator may act; no workflow incident is listed."""
+twice; bad parameters are named; only an operator may act; no workflow incident is listed, and
+a route of another region without a workflow is listed to that region's operator alone."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from aggregates.operation import command_id
+from aggregates.profiles import Stage
 from aggregates.values import Role
 from api.app import create_app
 from api.auth import TokenVerifier
@@ -22,6 +26,7 @@ from tests.api.support import Portal
 from tests.workflows.conftest import Stack
 from tests.workflows.test_operators import events_named
 from tests.workflows.test_ops import submitted_route
+from workers.demo import DemoRoute
 
 BODY: dict[str, Any] = {
     "action": "pause",
@@ -83,6 +88,16 @@ async def test_an_operator_previews_runs_and_follows_an_operation(
         assert [o["operation_id"] for o in listed.json()] == [operation_id]
         incidents = await client.get("/operations/incidents", headers=portal.headers(operator))
         assert incidents.status_code == 200 and incidents.json() == []
+        # A Balakhta route whose workflow never started: an incident of Balakhta's operator only.
+        profile = stack.routes.profiles.latest("balakhta")
+        demo = DemoRoute(stack.routes, profile, 103, random.Random(103), date.today())
+        theirs = demo.drive(Stage.AGREEMENT)
+        catch_up(stack.routes, "monitoring")
+        mine = await client.get("/operations/incidents", headers=portal.headers(operator))
+        assert mine.json() == []
+        elsewhere = portal.token(Role.OPERATOR, "operator-balakhta", "balakhta")
+        listed = await client.get("/operations/incidents", headers=portal.headers(elsewhere))
+        assert [(i["route_id"], i["kind"]) for i in listed.json()] == [(str(theirs), "not_running")]
 
         bad = BODY | {"action": "extend_deadline", "params": {"deadline": "x", "until": "завтра"}}
         refused = await client.post(

@@ -13,7 +13,9 @@ from aggregates.deadlines import timers
 from aggregates.profiles import ProfileCatalogue, load_profiles
 from bench import api, campaign_import, console, suggestion, workflows
 from bench import charts as charts_bench
+from bench import incidents as incidents_bench
 from bench import projections as bench
+from bench import shadow as shadow_bench
 from bench import tasks as tasks_bench
 from bench.sections import write_section
 from bench.store import (
@@ -204,3 +206,24 @@ def test_the_suggestion_benchmark_at_a_tiny_size(tmp_path: Path) -> None:
     section = suggestion.render(result, "--programmes 50 --samples 4")
     assert "50 programmes in the catalogue" in section
     assert section.endswith(f"{suggestion.END}\n")
+
+
+def test_the_shadow_bench_at_a_tiny_size() -> None:
+    result = shadow_bench.run("sqlite", 400)
+    assert result.events == 400 and result.routes > 0
+    assert result.findings == 0  # the generated routes verify: their chains are recomputed
+    parts = result.read_seconds + result.routes_seconds + result.tables_seconds
+    assert 0 < parts <= result.shadow.seconds and result.rebuild.seconds > 0
+    assert result.rows > 0 and result.peak_mb > 0
+    section = shadow_bench.render(result, "--events 400 --backend sqlite")
+    assert section.startswith(f"## {shadow_bench.SECTION}") and shadow_bench.END in section
+    assert f"{result.ratio:.2f}×" in section
+
+
+def test_the_incidents_bench_at_a_tiny_size(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+    result = asyncio.run(incidents_bench.measure(url, 6, 2, 1))  # it checks what it lists
+    assert (result.routes, result.incidents) == (6, 2)
+    assert min(result.listing_seconds, result.list_seconds, result.describe_seconds) > 0
+    section = incidents_bench.render(result, "--routes 6 --incidents 2")
+    assert section.startswith(f"## {incidents_bench.SECTION}") and incidents_bench.END in section

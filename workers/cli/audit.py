@@ -22,7 +22,7 @@ from aggregates.application import Routes
 from aggregates.audit import ChainReport, Head, digest, verify_route
 from aggregates.errors import RouteNotFoundError
 from aggregates.summaries import described
-from aggregates.timeline import Dated
+from aggregates.timeline import Dated, fact_line
 from projections.catalog import open_projection
 from projections.checkpoints import (
     Checkpoint,
@@ -170,17 +170,9 @@ def show(
     ]
     if dated is not None:
         rows.insert(0, ("на дату", f"{dated.day:%d.%m.%Y}"))
-        rows += [("внесено позже", _fact_line(f)) for f in dated.facts(dated.late)]
-        rows += [("не учтено", _fact_line(f)) for f in dated.facts(dated.unfit)]
+        rows += [("внесено позже", fact_line(f)) for f in dated.facts(dated.late)]
+        rows += [("не учтено", fact_line(f)) for f in dated.facts(dated.unfit)]
     emit_table(f"ИОМ {route_id}", ["поле", "значение"], rows)
-
-
-def _fact_line(fact: dict[str, Any]) -> str:
-    recorded = fact["recorded_at"].isoformat(timespec="minutes")
-    return (
-        f"версия {fact['version']}: {fact['summary']} — относится к"
-        f" {fact['occurred_on']:%d.%m.%Y}, внесено {recorded}"
-    )
 
 
 @audit.command()
@@ -357,19 +349,33 @@ def export(
     version: Annotated[
         int | None, typer.Option(help="Последняя версия в пакете (по умолчанию — все).", min=1)
     ] = None,
+    as_of_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of-date",
+            formats=["%Y-%m-%d"],
+            help=(
+                "Добавить в пакет ИОМ, каким он был в этот день (ГГГГ-ММ-ДД), из событий пакета:"
+                " с фактами этого дня, внесёнными позже, и их перечнем (as_of_date.json)."
+            ),
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Вывести записанное как JSON.")] = False,
 ) -> None:
     """Записать самодостаточный проверяемый пакет (.zip) событий ИОМ и его цепочки хешей для
     аудитора вне движка: каждое событие в тех самых байтах, которые покрывает его хеш, с хешем
     цепочки; манифест (ИОМ, последняя версия и хеш, sha256 каждого файла); README по-русски и
     verify.py, который пересчитывает цепочку средствами одного Python (python3 verify.py). В
-    событиях только идентификаторы: персональные данные в пакет не попадают.
+    событиях только идентификаторы: персональные данные в пакет не попадают. С --as-of-date —
+    ещё и ИОМ на эту дату (as_of_date.json) с фактами, внесёнными после неё: в них ответ «каким
+    ИОМ был» расходится с тем, что было известно на конец дня.
 
-    Коды выхода: 0 — записан; 1 — нет такого ИОМ или версии, или хранимая цепочка нарушена
-    (пакет записывается как есть, как свидетельство); 2 — неверный вызов; 3 — база данных
-    недоступна.
+    Коды выхода: 0 — записан; 1 — нет такого ИОМ или версии, ИОМ ещё не был открыт на эту дату,
+    или хранимая цепочка нарушена (пакет записывается как есть, как свидетельство); 2 — неверный
+    вызов; 3 — база данных недоступна.
 
     Пример: iom audit export 94945806-cc6b-57a5-ba14-12c4c914e5f9 -o route.zip --version 12
+      --as-of-date 2026-12-30
     """
     routes = build_routes(Settings())
     try:
@@ -379,6 +385,7 @@ def export(
             version=version,
             engine_version=engine_version(),
             exported_at=datetime.now(UTC),
+            as_of_date=None if as_of_date is None else as_of_date.date(),
         )
     except RouteNotFoundError as error:
         raise fail(error.message, 1) from None

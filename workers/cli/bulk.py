@@ -249,6 +249,7 @@ def listed(as_json: JsonOpt = False) -> None:
 
 def incidents(
     *,
+    region: Region = None,
     repair: Annotated[
         bool, typer.Option("--repair", help="Исправить все массовой операцией repair.")
     ] = False,
@@ -267,11 +268,12 @@ def incidents(
     Коды выхода: 0 — выведено (исправлено); 1 — исправлено не всё; 2 — неверный ввод; 3 —
     Temporal недоступен.
 
-    Пример: iom ops incidents --repair --operator op-1 --reason «Сбой узла» --ticket OPS-12
+    Пример: iom ops incidents --region sakha --repair --operator op-1 --reason «Сбой узла»
+      --ticket OPS-12
     """
     if repair and not (operator and reason and ticket):
         raise fail("--repair: укажите --operator, --reason и --ticket", EXIT_BAD_INPUT)
-    found = asyncio.run(with_desk(lambda desk: desk.incidents()))
+    found = asyncio.run(with_desk(lambda desk: desk.incidents(region)))
     rows = [
         {"route_id": str(i.route_id), "kind": i.kind, "error": i.error, "repair": i.repair}
         for i in found

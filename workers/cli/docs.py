@@ -140,15 +140,16 @@ def render_route(  # typer passes every parameter by name
             personal = build_personal_data(routes, settings).get(teacher_id)
             officials = build_officials(routes, settings).get
         if as_of_date is not None:
-            dated = routes.route_on(route_id, as_of_date.date(), as_of).route
+            dated = routes.route_on(route_id, as_of_date.date(), as_of)
             document = document_of(
                 routes,
-                dated,
+                dated.route,
                 doc.value,
                 personal=personal,
                 generated_at=routes.clock(),
                 centre=centre,
                 officials=officials,
+                dated=dated,
             )
         else:
             document = route_document(

@@ -7,7 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
-from uuid import UUID
+
+from workflows.contracts import route_id_of
 
 Part = Literal["edition", "route", "table", "workflow"]
 
@@ -29,10 +30,8 @@ class Finding:
 
 def route_of_workflow(workflow_id: str) -> str | None:
     """The route a route workflow's id (`route-<route id>`) names, if it names one."""
-    try:
-        return str(UUID(workflow_id.removeprefix("route-")))
-    except ValueError:
-        return None
+    found = route_id_of(workflow_id)
+    return None if found is None else str(found)
 
 
 @dataclass

@@ -4,7 +4,7 @@ histories replay, and what they found together."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -13,16 +13,24 @@ from temporalio.client import WorkflowHistory
 
 from aggregates.application import Routes
 from aggregates.audit import Head
-from projections.audit import AUDIT
+from projections.audit import AUDIT, AuditProjection
 from projections.catalog import datastore_of
 from projections.monitoring import MonitoringProjection
 from projections.routes import ROUTES
 from projections.tables import Key
+from projections.view import transaction_on
 from workers.shadow.editions import check_editions
 from workers.shadow.findings import Counts, Finding
 from workers.shadow.histories import replay
 from workers.shadow.routes import check_route
-from workers.shadow.tables import compare_tables, read_tables, rebuild_into, scratch_store
+from workers.shadow.tables import (
+    compare_tables,
+    read_positions,
+    rebuild_into,
+    scratch_store,
+    snapshot,
+    table_rows,
+)
 
 
 @dataclass
@@ -57,41 +65,47 @@ async def shadow(
 
 def check_store(live: Routes, started: Started | None = None) -> Report:
     """The editions met against the new code's, every route through the new aggregate, then
-    every projection rebuilt and compared."""
+    every projection rebuilt and compared, all against one read-only snapshot of the live
+    tables (see `workers.shadow.tables`)."""
     report = Report()
     report.findings, report.notes = check_editions(live)
-    tables = read_tables(datastore_of(live), live.name)
-    report.notes += tables.notes
-    trail = _trail(tables.rows.get(AUDIT.name, {}))
-    rows = {UUID(str(key[0])): row for key, row in tables.rows.get(ROUTES.name, {}).items()}
-    monitored = tables.positions.get(MonitoringProjection.name, 0)
-    expected = set(live.route_ids(until=monitored)) if monitored else set()
-    ids = list(live.route_ids())
-    advance = started(len(ids)) if started else None
-    for route_id in ids:
-        events, found = check_route(
-            live,
-            route_id,
-            trail.get(route_id),
-            rows.get(route_id),
-            row_expected=route_id in expected,
-        )
-        report.counts.routes += 1
-        report.counts.events += events
-        report.findings += found
-        if advance is not None:
-            advance()
-    with scratch_store(live) as scratch:
-        rebuilt = rebuild_into(live, scratch, tables.positions)
-    report.findings += compare_tables(tables, rebuilt)
-    report.counts.rows = {name: len(found) for name, found in rebuilt.rows.items()}
+    with snapshot(datastore_of(live)) as db:
+        positions = read_positions(db, live.name, report.notes)
+        trail = _trail(table_rows(db, AUDIT)) if AuditProjection.name in positions else {}
+        rows = {}
+        if MonitoringProjection.name in positions:
+            rows = {UUID(str(key[0])): row for key, row in table_rows(db, ROUTES)}
+        monitored = positions.get(MonitoringProjection.name, 0)
+        expected = set(live.route_ids(until=monitored)) if monitored else set()
+        ids = list(live.route_ids())
+        advance = started(len(ids)) if started else None
+        for route_id in ids:
+            events, found = check_route(
+                live,
+                route_id,
+                trail.get(route_id),
+                rows.get(route_id),
+                row_expected=route_id in expected,
+            )
+            report.counts.routes += 1
+            report.counts.events += events
+            report.findings += found
+            if advance is not None:
+                advance()
+        del trail, rows, expected, ids  # O(routes): not kept through the comparison
+        with scratch_store(live) as scratch:
+            rebuild_into(live, scratch, positions)
+            with transaction_on(datastore_of(scratch), commit=False) as rebuilt:
+                report.findings += compare_tables(
+                    db, rebuilt, positions, report.notes, report.counts.rows
+                )
     return report
 
 
-def _trail(audit: Mapping[Key, dict[str, Any]]) -> dict[UUID, Head]:
+def _trail(audit: Iterable[tuple[Key, dict[str, Any]]]) -> dict[UUID, Head]:
     """Each route's last event in the live audit trail, with its chain hash."""
     heads: dict[UUID, Head] = {}
-    for row in audit.values():
+    for _, row in audit:
         route_id = UUID(str(row["route_id"]))
         known = heads.get(route_id)
         if known is None or row["version"] > known.version:

@@ -1,12 +1,16 @@
 """Shadow replay, part two: every projection rebuilt by the new code into a scratch database and
 compared with the live tables, row by row.
 
-The live tables and each projection's position are read in one read-only transaction (on
+The live side is read in one read-only transaction held open for the whole replay (on
 PostgreSQL a repeatable-read snapshot, so a projector running meanwhile changes nothing that is
-read). Each projection is rebuilt from the live log up to the position its live tables stand at
-(projections at the same position in one pass), into a database created for the purpose and
-dropped after: a PostgreSQL database beside the live one, or a SQLite file in a temporary
-folder. Nothing is written to the live database.
+read): first each projection's position, last its tables. Each projection is rebuilt from the
+live log up to the position its live tables stand at (projections at the same position in one
+pass), into a database created for the purpose and dropped after: a PostgreSQL database beside
+the live one, or a SQLite file in a temporary folder. Nothing is written to the live database.
+
+Each table is compared as two streams ordered by its key (text in code-point order on both
+stores, as Python orders it), merged a row at a time: the memory the comparison takes does not
+grow with the tables (a million events' tables are millions of rows).
 """
 
 # ruff: noqa: S608 - SQL built from declared table and column names
@@ -14,8 +18,7 @@ folder. Nothing is written to the live database.
 from __future__ import annotations
 
 import tempfile
-from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,13 +39,14 @@ from workers.shadow.findings import Finding
 SHOWN_PER_TABLE = 200
 """Rows named per table; past that, one finding counts the rest."""
 
-Rows = dict[Key, dict[str, Any]]
+Row = dict[str, Any]
+Rows = dict[Key, Row]
 
 
 @dataclass
 class Tables:
-    """Each projection's position and the rows of its own tables, as read in one transaction
-    (only the columns the new code declares and the database has)."""
+    """Each projection's position and the rows of its own tables (only the columns the new code
+    declares and the database has), all in memory: for small stores and tests."""
 
     positions: dict[str, int] = field(default_factory=dict)
     rows: dict[str, Rows] = field(default_factory=dict)
@@ -50,59 +54,85 @@ class Tables:
     """What the deploy will change besides (a table or columns to add: it is rebuilt)."""
 
 
-def read_tables(datastore: Any, application_name: str) -> Tables:
-    """The projections' positions and tables in `datastore`, in one read-only transaction; a
-    projection that never ran there is left out, with a note."""
-    read = Tables()
+@contextmanager
+def snapshot(datastore: Any) -> Iterator[Db]:
+    """A read-only transaction on `datastore`; on PostgreSQL a repeatable-read snapshot that
+    may stay open while the replay works elsewhere (the store's idle-in-transaction timeout,
+    meant for transactions left open by mistake, is lifted for it alone)."""
     with transaction_on(datastore, commit=False) as db:
         if db.dialect == "postgres":
             db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        for name, cls in PROJECTIONS.items():
-            tracking = f"iom_{name}_tracking"
-            if not columns_of(db, tracking):
-                read.notes.append(f"проекция «{name}» здесь не ведётся: сравнивать не с чем")
-                continue
-            found = db.fetchall(
-                f"SELECT notification_id FROM {tracking} WHERE application_name = %s",
-                (application_name,),
-            )
-            read.positions[name] = int(found[0]["notification_id"]) if found else 0
-            for table in cls.tables:
-                read.rows[table.name] = _rows(db, table, read.notes)
+            db.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+        yield db
+
+
+def read_positions(db: Db, application_name: str, notes: list[str]) -> dict[str, int]:
+    """Each projection's position in `db`; a projection that never ran there is left out, with
+    a note."""
+    positions: dict[str, int] = {}
+    for name in PROJECTIONS:
+        tracking = f"iom_{name}_tracking"
+        if not columns_of(db, tracking):
+            notes.append(f"проекция «{name}» здесь не ведётся: сравнивать не с чем")
+            continue
+        found = db.fetchall(
+            f"SELECT notification_id FROM {tracking} WHERE application_name = %s",
+            (application_name,),
+        )
+        positions[name] = int(found[0]["notification_id"]) if found else 0
+    return positions
+
+
+def read_tables(datastore: Any, application_name: str) -> Tables:
+    """The projections' positions and tables in `datastore`, in one read-only transaction."""
+    read = Tables()
+    with snapshot(datastore) as db:
+        read.positions = read_positions(db, application_name, read.notes)
+        for name in read.positions:
+            for table in PROJECTIONS[name].tables:
+                read.rows[table.name] = dict(table_rows(db, table, read.notes))
     return read
 
 
-def _rows(db: Db, table: Table, notes: list[str]) -> Rows:
-    """The table's rows by key, in the columns both the declaration and the table have."""
+def table_rows(db: Db, table: Table, notes: list[str] | None = None) -> Iterator[tuple[Key, Row]]:
+    """The table's rows by key, in key order (`order`), streamed, in the columns both the
+    declaration and the table have (what is missing noted in `notes`)."""
     present = columns_of(db, table.name)
     if not present:
-        notes.append(f"таблицы {table.name} нет: при развёртывании она будет построена из журнала")
-        return {}
+        if notes is not None:
+            notes.append(
+                f"таблицы {table.name} нет: при развёртывании она будет построена из журнала"
+            )
+        return
     missing = [name for name in table.names if name not in present]
-    if missing:
+    if missing and notes is not None:
         notes.append(
             f"в таблице {table.name} нет столбцов {', '.join(missing)}: при развёртывании она"
             " будет пересобрана из журнала (сравнены остальные столбцы)"
         )
     names = [name for name in table.names if name in present]
-    rows = db.fetchall(f"SELECT {', '.join(names)} FROM {table.name}")
-    found: Rows = {}
-    for row in rows:
+    text = "C" if db.dialect == "postgres" else "BINARY"
+    keys = ", ".join(f'{k} COLLATE "{text}"' if table.kinds[k] == "text" else k for k in table.key)
+    for row in db.stream(f"SELECT {', '.join(names)} FROM {table.name} ORDER BY {keys}"):
         normal = normalise_row(table.kinds, row)
-        found[tuple(normal[k] for k in table.key)] = normal
-    return found
+        yield tuple(normal[k] for k in table.key), normal
 
 
-def rebuild_into(live: Routes, scratch: Routes, positions: Mapping[str, int]) -> Tables:
+def order(key: Key) -> tuple[tuple[bool, Any], ...]:
+    """A key as both stores order it (`table_rows`): values in their natural, code-point
+    order, a NULL (SQLite allows it in a key) first."""
+    return tuple((value is not None, value) for value in key)
+
+
+def rebuild_into(live: Routes, scratch: Routes, positions: Mapping[str, int]) -> None:
     """Each projection rebuilt by this code from the live log, up to its live position, in the
-    scratch store; its tables as read there."""
+    scratch store."""
     store = datastore_of(scratch)
-    groups: defaultdict[int, list[BatchProjection]] = defaultdict(list)
+    groups: dict[int, list[BatchProjection]] = {}
     for name, position in positions.items():
-        groups[position].append(open_projection(live, name, datastore=store))
+        groups.setdefault(position, []).append(open_projection(live, name, datastore=store))
     for position, projections in groups.items():
         Runner(live, Together(projections), options=CATCH_UP).run(until=position)
-    return read_tables(store, live.name)
 
 
 @contextmanager
@@ -144,22 +174,57 @@ def scratch_store(live: Routes) -> Iterator[Routes]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def compare_tables(live: Tables, rebuilt: Tables) -> list[Finding]:
-    """Every row that differs between the live and the rebuilt tables, by table and route."""
+def compare_tables(
+    live: Db, rebuilt: Db, names: Iterable[str], notes: list[str], counts: dict[str, int]
+) -> list[Finding]:
+    """Every row that differs between the live and the rebuilt tables of the projections
+    `names`, by table and route; each rebuilt table's rows counted into `counts`."""
     found: list[Finding] = []
-    for name in live.positions:
+    for name in names:
         for table in PROJECTIONS[name].tables:
-            found += _compare(table, live.rows.get(table.name, {}), rebuilt.rows[table.name])
+            counts[table.name] = 0
+
+            old = table_rows(live, table, notes)
+            new = _counted(table_rows(rebuilt, table), counts, table.name)
+            found += _compare(table, old, new)
     return found
 
 
-def _compare(table: Table, live: Rows, rebuilt: Rows) -> list[Finding]:
+def _counted(
+    rows: Iterator[tuple[Key, Row]], counts: dict[str, int], name: str
+) -> Iterator[tuple[Key, Row]]:
+    for pair in rows:
+        counts[name] += 1
+        yield pair
+
+
+def _merged(
+    live: Iterator[tuple[Key, Row]], rebuilt: Iterator[tuple[Key, Row]]
+) -> Iterator[tuple[Key, Row | None, Row | None]]:
+    """The rows of both streams (each in key order) by key: the live row and the rebuilt one,
+    `None` where a side has none."""
+    old, new = next(live, None), next(rebuilt, None)
+    while old is not None or new is not None:
+        if new is None or (old is not None and order(old[0]) < order(new[0])):
+            assert old is not None
+            yield old[0], old[1], None
+            old = next(live, None)
+        elif old is None or order(new[0]) < order(old[0]):
+            yield new[0], None, new[1]
+            new = next(rebuilt, None)
+        else:
+            yield old[0], old[1], new[1]
+            old, new = next(live, None), next(rebuilt, None)
+
+
+def _compare(
+    table: Table, live: Iterator[tuple[Key, Row]], rebuilt: Iterator[tuple[Key, Row]]
+) -> list[Finding]:
     found: list[Finding] = []
     differing = 0
-    for key in sorted(set(live) | set(rebuilt), key=str):
-        old, new = live.get(key), rebuilt.get(key)
+    for key, old, new in _merged(live, rebuilt):
         columns = [c for c in new if c in old and old[c] != new[c]] if old and new else []
-        if old and new and not columns:  # a column only one side has: see `Tables.notes`
+        if old and new and not columns:  # a column only one side has: see the notes
             continue
         differing += 1
         if len(found) == SHOWN_PER_TABLE:
