@@ -19,62 +19,35 @@ from aggregates.campaign import Campaign, CampaignEvent
 from aggregates.campaign_tasks import campaign_tasks, closed_as
 from aggregates.tasks import Task
 from projections.state import LruCache
-from projections.tables import FILTER_COLUMNS, Db, Row
-from projections.tasks import TASKS, Change, deliver_changes, task_changes, task_row
+from projections.tables import Db, Row
+from projections.tasks import TASKS, Change, TaskRows, deliver_changes
 from projections.view import Write
 
 CampaignReplay = Callable[[UUID, int], list[CampaignEvent]]
 """A campaign's events up to a version, oldest first, read from the event store."""
 
-_OPENED_AT = TASKS.names.index("opened_at")
-_FILTERS = slice(2, 2 + len(FILTER_COLUMNS))
 
-
-class _Entry:
+class _Entry(TaskRows):
     """A campaign's state, its open tasks and the rows of every task it had."""
 
-    __slots__ = ("campaign", "open", "rows")
+    __slots__ = ("campaign",)
 
     def __init__(self, campaign: Campaign) -> None:
+        super().__init__()
         self.campaign = campaign
-        self.open: dict[str, Task] = {}
-        self.rows: dict[str, Row] = {}
 
     def apply(self, event: CampaignEvent, notification_id: int, changes: list[Change]) -> None:
         """The campaign after `event`, its tasks' rows, and how each task changed."""
         campaign = self.campaign = event.mutate(self.campaign)
-        now = {task.id: task for task in campaign_tasks(campaign)}
-        for task_id, task in now.items():
-            before = self.open.get(task_id)
-            if before == task:
-                continue
-            opened = event.timestamp if before is None else self.rows[task_id][_OPENED_AT]
-            columns = _filters(campaign, task)
-            known = self.rows.get(task_id)
-            key = UUID(task_id) if known is None else known[0]
-            row = task_row(
-                task, key, columns, state=task.state, opened_at=opened, version=campaign.version
-            )
-            self.rows[task_id] = row
-            for change in task_changes(before, task):
-                changes.append(Change(notification_id, event, row, change, task_id))
-        for task_id, task in self.open.items():
-            if task_id in now:
-                continue
-            state = closed_as(campaign, task)
-            old = self.rows[task_id]
-            row = task_row(
-                task,
-                old[0],
-                old[_FILTERS],
-                state=state,
-                opened_at=old[_OPENED_AT],
-                closed_at=event.timestamp,
-                version=campaign.version,
-            )
-            self.rows[task_id] = row
-            changes.append(Change(notification_id, event, row, state, task_id))
-        self.open = now
+        self.follow(
+            {task.id: task for task in campaign_tasks(campaign)},
+            event,
+            notification_id,
+            changes,
+            version=campaign.version,
+            columns=lambda task: _filters(campaign, task),
+            closed=lambda task: closed_as(campaign, task),
+        )
 
 
 def _filters(campaign: Campaign, task: Task) -> tuple[str, str, str, str, None, str]:

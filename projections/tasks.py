@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -122,35 +122,43 @@ class Change(NamedTuple):
     task_id: str
 
 
-class _Entry:
-    """A route's state, its open tasks and the rows of every task it had."""
+class TaskRows:
+    """The open tasks of one route (or diagnostic campaign) and the rows of every task it had;
+    `follow` takes its tasks after an event and says which rows changed, and how."""
 
-    __slots__ = ("open", "rows", "state")
+    __slots__ = ("open", "rows")
 
-    def __init__(self, state: RouteState) -> None:
-        self.state = state
+    def __init__(self) -> None:
         self.open: dict[str, Task] = {}
         self.rows: dict[str, Row] = {}
 
-    def apply(self, event: RouteEvent, notification_id: int, changes: list[Change]) -> None:
-        """The route after `event`, its tasks' rows, and how each task changed."""
-        route = self.state.advance(event)
-        if not bears_on_tasks(event):
-            return
-        now = {task.id: task for task in in_stage_order(route)}
+    def follow(
+        self,
+        now: dict[str, Task],
+        event: RouteEvent | CampaignEvent,
+        notification_id: int,
+        changes: list[Change],
+        *,
+        version: int,
+        columns: Callable[[Task], Sequence[Any]],
+        closed: Callable[[Task], str],
+    ) -> None:
+        """Take `now`, the open tasks after `event` (their owner at `version`): a row for each
+        task new or changed (with `columns`, its filter columns), and for each that left the
+        open set, closed as `closed` says (done or cancelled), its filter columns as when it
+        was last open; each change in `changes`."""
         previous = self.open
         changed = [task for task_id, task in now.items() if previous.get(task_id) != task]
         if len(changed) > 1:  # in the inbox's order, as `tasks` lists them
             changed.sort(key=soonest)
-        columns = filters(self.state) if changed else ()
         for task in changed:
             task_id = task.id
             before = previous.get(task_id)
             known = self.rows.get(task_id)
             key = UUID(task_id) if known is None else known[0]  # parsed once a task
-            opened = event.timestamp if before is None else self.rows[task_id][_OPENED_AT]
+            opened = event.timestamp if before is None or known is None else known[_OPENED_AT]
             row = task_row(
-                task, key, columns, state=task.state, opened_at=opened, version=route.version
+                task, key, columns(task), state=task.state, opened_at=opened, version=version
             )
             self.rows[task_id] = row
             for change in task_changes(before, task):
@@ -158,20 +166,49 @@ class _Entry:
         for task_id, task in previous.items():
             if task_id in now:
                 continue
-            state = "done" if completed_by(task, event) else "cancelled"
+            state = closed(task)
             old = self.rows[task_id]
             row = task_row(
                 task,
                 old[0],
-                old[_FILTERS],  # as the route was when the task was last open
+                old[_FILTERS],
                 state=state,
                 opened_at=old[_OPENED_AT],
                 closed_at=event.timestamp,
-                version=route.version,
+                version=version,
             )
             self.rows[task_id] = row
             changes.append(Change(notification_id, event, row, state, task_id))
         self.open = now
+
+
+class _Entry(TaskRows):
+    """A route's state, its open tasks and the rows of every task it had."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: RouteState) -> None:
+        super().__init__()
+        self.state = state
+
+    def apply(self, event: RouteEvent, notification_id: int, changes: list[Change]) -> None:
+        """The route after `event`, its tasks' rows, and how each task changed."""
+        route = self.state.advance(event)
+        if not bears_on_tasks(event):
+            return
+        self.follow(
+            {task.id: task for task in in_stage_order(route)},
+            event,
+            notification_id,
+            changes,
+            version=route.version,
+            columns=self._columns,
+            closed=lambda task: "done" if completed_by(task, event) else "cancelled",
+        )
+
+    def _columns(self, _task: Task) -> Sequence[Any]:
+        """A route task's filter columns: the route's, as it stands."""
+        return filters(self.state)
 
 
 def task_changes(before: Task | None, task: Task) -> list[str]:

@@ -212,6 +212,7 @@ async def test_incidents_listed_and_repaired_from_the_page(
     await stack.env.client.get_workflow_handle(f"route-{terminated}").terminate(reason="сбой узла")
     (idle,) = write_demo(stack.routes, "sakha", 1, until=Stage.AGREEMENT, first=211)
     (theirs,) = write_demo(stack.routes, "balakhta", 1, until=Stage.AGREEMENT, first=212)
+    catch_up(stack.routes, "monitoring")  # the list reads the routes open and closed there
     desk = OperationDesk(stack.gateway, stack.operations)
 
     async def listed() -> bool:
