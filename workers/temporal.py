@@ -18,6 +18,7 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.bulk import BulkActivities
 from activities.calendars import CalendarActivities
@@ -37,6 +38,22 @@ from workflows.route import RouteWorkflow
 
 WORKFLOWS = (RouteWorkflow, RegionCalendarWorkflow, BulkOperationWorkflow)
 """The workflows the worker runs (and `iom shadow` replays)."""
+PASSED_THROUGH = ("workflows",)
+"""Modules the sandbox takes from outside instead of executing them again for each workflow
+instance (every start, every replay of a workflow the cache evicted): the workflows' own
+modules, which hold no state — constants, frozen retry policies, pydantic contracts and the
+workflow classes, whose every instance keeps its state on itself — and import nothing but
+`temporalio`, pydantic and the standard library, which pass through already. Calls a workflow
+may not make (the wall clock, random, I/O) stay refused in them."""
+
+
+def sandbox() -> SandboxedWorkflowRunner:
+    """The workflow runner of the worker, and of every replay of its histories (`iom shadow`,
+    the recorded histories' tests): the default sandbox, `PASSED_THROUGH` passed through."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH)
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
 ACTIVITY_THREADS = 8  # sync activities (store, SMTP, HTTP) run on this many threads
 LOCAL_THREADS = 4
 """Threads of their own for people's commands, which run as local activities: a burst of slow
@@ -108,6 +125,8 @@ def route_worker(
         client,
         task_queue=settings.task_queue,
         workflows=list(WORKFLOWS),
+        workflow_runner=sandbox(),
+        max_cached_workflows=settings.workflow_cache,
         activities=[
             calendars.calendar_notice,
             handlers.load_route,

@@ -34,6 +34,7 @@ from tests.support.waiting import eventually
 from tests.workflows.conftest import Stack
 from tests.workflows.test_agreement import designed_route, notices, request
 from workers.demo import DemoRoute
+from workers.temporal import sandbox
 from workflows.route import QUIET_LOOP, RouteWorkflow
 
 RECORDED = Path(__file__).parents[1] / "replay"
@@ -47,7 +48,10 @@ regulation (`tests/workflows/test_migration.py`)."""
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=[RouteWorkflow], data_converter=pydantic_data_converter)
+    """A replayer of the route's workflow in the worker's own sandbox (`workers.temporal`)."""
+    return Replayer(
+        workflows=[RouteWorkflow], workflow_runner=sandbox(), data_converter=pydantic_data_converter
+    )
 
 
 async def test_a_live_history_replays(stack: Stack) -> None:
