@@ -41,10 +41,13 @@ WORKFLOWS = (RouteWorkflow, RegionCalendarWorkflow, BulkOperationWorkflow)
 PASSED_THROUGH = ("workflows",)
 """Modules the sandbox takes from outside instead of executing them again for each workflow
 instance (every start, every replay of a workflow the cache evicted): the workflows' own
-modules, which hold no state — constants, frozen retry policies, pydantic contracts and the
-workflow classes, whose every instance keeps its state on itself — and import nothing but
-`temporalio`, pydantic and the standard library, which pass through already. Calls a workflow
-may not make (the wall clock, random, I/O) stay refused in them."""
+modules. They hold no state a workflow mutates — constants, frozen retry policies, pydantic
+contracts, the workflow classes, whose every instance keeps its state on itself — and import
+only `temporalio`, pydantic and the standard library, which pass through already. The sandbox
+does not check the calls made in a module it passes through, so the calls a workflow may not
+make (the wall clock, random, I/O) are refused in `workflows/` by its lint rules
+(`workflows/ruff.toml`) and its imports by import-linter; the recorded histories replay in this
+sandbox (`tests/workflows/test_replay.py`)."""
 
 
 def sandbox() -> SandboxedWorkflowRunner:
