@@ -19,7 +19,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 
 from aggregates.application import Routes
-from aggregates.profiles import Profile, Stage
+from aggregates.profiles import Profile, ProfileCatalogue, Stage
 from workers.demo import DemoRoute
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -27,7 +27,8 @@ POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 @dataclass(frozen=True)
 class _Drive:
-    profile: Profile  # the very profile object: a test's own catalogue is another drive
+    catalogue: ProfileCatalogue  # the very objects the drive ran on: a test's own
+    profile: Profile  # catalogue, or its own edition, is another drive
     events: list[StoredEvent]
     rng: random.Random  # as the drive left it
 
@@ -47,7 +48,7 @@ def driven(app: Routes, profile: Profile, index: int, until: Stage) -> DemoRoute
         return demo
     key = (profile.id, index, until, now)
     drive = _DRIVES.get(key)
-    if drive is None or drive.profile is not profile:
+    if drive is None or drive.catalogue is not app.profiles or drive.profile is not profile:
         alone = Routes(POPO, profiles=app.profiles, clock=lambda: now)
         template = DemoRoute(alone, profile, index, random.Random(index), now.date())
         template.drive(until)
@@ -56,7 +57,7 @@ def driven(app: Routes, profile: Profile, index: int, until: Stage) -> DemoRoute
             StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
             for n in notifications
         ]
-        drive = _DRIVES[key] = _Drive(profile, events, template.rng)
+        drive = _DRIVES[key] = _Drive(app.profiles, profile, events, template.rng)
     recorder.insert_events(drive.events)
     demo.rng = copy.deepcopy(drive.rng)
     return demo
