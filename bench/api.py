@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import dataclasses
 import json
 import logging
@@ -67,7 +68,7 @@ from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
 from aggregates.values import Role
 from bench.machine import busy_cpu, cpu_by_process, cpu_of, postgres_cpu
 from bench.sections import write_section
-from bench.servers import dev_server, dev_server_pid, started
+from bench.servers import HERE, dev_server, dev_server_pid, started
 from bench.store import machine, postgres_store
 from runtime.gateway import RouteGateway
 from runtime.settings import store_env
@@ -253,6 +254,21 @@ async def concurrently(
     return Latencies.of(measured, time.perf_counter() - started_at[0], spent)
 
 
+async def send_command(http: httpx.AsyncClient, client: Client, n: int) -> int:
+    """The client's `n`th command through the API, as the portal sends it; its round trip, ns."""
+    headers = {
+        "Authorization": f"Bearer {client.token()}",
+        "Idempotency-Key": str(uuid.uuid4()),
+    }
+    path, body = f"/routes/{client.route_id}/commands/{COMMAND}", client.body(n)
+    start = time.perf_counter_ns()
+    answer = await http.post(path, headers=headers, json=body)
+    took = time.perf_counter_ns() - start
+    if answer.status_code != 200:
+        raise RuntimeError(f"{answer.status_code}: {answer.text}")
+    return took
+
+
 async def measure_level(
     clients: list[Client],
     http: list[httpx.AsyncClient],
@@ -266,17 +282,7 @@ async def measure_level(
     per_client = max(1, math.ceil(samples / len(clients)))
 
     async def command(client: Client, n: int) -> int:
-        headers = {
-            "Authorization": f"Bearer {client.token()}",
-            "Idempotency-Key": str(uuid.uuid4()),
-        }
-        path, body = f"/routes/{client.route_id}/commands/{COMMAND}", client.body(n)
-        start = time.perf_counter_ns()
-        answer = await http[client.number].post(path, headers=headers, json=body)
-        took = time.perf_counter_ns() - start
-        if answer.status_code != 200:
-            raise RuntimeError(f"{answer.status_code}: {answer.text}")
-        return took
+        return await send_command(http[client.number], client, n)
 
     async def health(client: Client, _: int) -> int:
         start = time.perf_counter_ns()
@@ -329,17 +335,32 @@ def free_port() -> int:
         return port
 
 
+def api_settings(task_queue: str) -> dict[str, str]:
+    """The settings `iom api` and `iom worker` run on besides the store and Temporal: the run's
+    task queue, the portal's token secret, no rate limit, and a personal-data master key of the
+    run's own (required on PostgreSQL)."""
+    return {
+        "IOM_TASK_QUEUE": task_queue,
+        "IOM_PORTAL_JWT_SECRET": SECRET,
+        "IOM_PORTAL_JWT_AUDIENCE": AUDIENCE,
+        "IOM_API_RATE_PER_MINUTE": "0",
+        "IOM_PD_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+    }
+
+
 @asynccontextmanager
-async def engine(folder: Path, env: dict[str, str]) -> AsyncIterator[tuple[str, int, int]]:
-    """`iom worker` and `iom api` as processes of their own on `env`; the API's URL and both
-    pids, once the worker is ready and the API answers."""
+async def engine(
+    folder: Path, env: dict[str, str], code: Path = HERE
+) -> AsyncIterator[tuple[str, int, int]]:
+    """`iom worker` and `iom api` of `code` (by default this tree) as processes of their own on
+    `env`; the API's URL and both pids, once the worker is ready and the API answers."""
     worker_args = ["-m", "workers.cli", "worker"]
     port = free_port()
     api_args = ["-m", "workers.cli", "api", "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     async with (
-        started(folder, "worker", worker_args, env, ready="worker ready") as worker,
-        started(folder, "api", api_args, env, ready="api starting") as api,
+        started(folder, "worker", worker_args, env, "worker ready", code=code) as worker,
+        started(folder, "api", api_args, env, "api starting", code=code) as api,
     ):
         async with httpx.AsyncClient(base_url=url) as probe:
             deadline = time.monotonic() + 60
@@ -649,11 +670,8 @@ async def run(levels: list[int], samples: int, warmup: int, logs: Path | None) -
             settings = {
                 "IOM_DATABASE_URL": store.url,
                 "IOM_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-                "IOM_TASK_QUEUE": task_queue,
-                "IOM_PORTAL_JWT_SECRET": SECRET,
-                "IOM_PORTAL_JWT_AUDIENCE": AUDIENCE,
-                "IOM_API_RATE_PER_MINUTE": "0",
                 "IOM_LOG_FORMAT": "json",
+                **api_settings(task_queue),
             }
             app = Routes(store_env(store.url), profiles=ProfileCatalogue(load_profiles()))
             try:

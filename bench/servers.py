@@ -23,6 +23,8 @@ from bench.machine import cpu_of
 from workers.temporal import register_search_attributes
 
 DEV_SERVER = Path(sys.executable).parent / "temporal"
+HERE = Path(__file__).resolve().parent.parent
+"""The project's folder: the code the benchmarks' processes run unless told another."""
 STARTUP = timedelta(seconds=60)
 """How long a Temporal server of the SDK's starting may take to answer (the SDK's default, 5 s,
 is too short on 2 busy cores: a test's server under a parallel run missed it)."""
@@ -78,18 +80,19 @@ class Started:
 
 @asynccontextmanager
 async def started(
-    folder: Path, name: str, args: list[str], env: dict[str, str], ready: str
+    folder: Path, name: str, args: list[str], env: dict[str, str], ready: str, *, code: Path = HERE
 ) -> AsyncIterator[Started]:
-    """`python args…` with `env` over this environment, from the project's folder, its log in
-    `folder/name.log`; yields once the log shows `ready`, SIGTERMs it at the end."""
+    """`python args…` with `env` over this environment, on the modules of `code` (the project's
+    folder, or another revision's copy: `bench.revision`), its log in `folder/name.log`; yields
+    once the log shows `ready`, SIGTERMs it at the end."""
     log = folder / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - this interpreter, the project's modules
             [sys.executable, *args],
-            env=os.environ | env,
+            env=os.environ | env | {"PYTHONPATH": str(code)},
             stdout=out,
             stderr=subprocess.STDOUT,
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=code,
         )
     running = Started(process, log)
     try:

@@ -20,8 +20,10 @@ webhook channel to a receiver in this process that answers 200.
   that one party — a timer of each route — falls due at T for all of them at once. Routes are
   written as clones of a route per region driven by the demo (`DemoRoute`; new ids and keys,
   the template's chain hashes), their workflows started through `RouteGateway.start`: the
-  deadline routes early, then the rest, so that at T the worker's cache (1,000 workflows) holds
-  none of them and each is replayed, as on a morning when reminders fall due across a region.
+  deadline routes early, then the rest (as many as the worker's workflow cache holds,
+  `IOM_WORKFLOW_CACHE`, at most nine tenths of them), so that at T the deadline routes are the
+  ones a cache smaller than the routes open would have evicted, each then replayed, as on a
+  morning when reminders fall due across a region.
   Measured: the worker's peak RSS (`VmHWM`; target < 1 GiB) and the time from T until every
   deadline route has recorded its notice (`NoticeSent` in the store) and the portal has
   received it (target < 60 s). Baseline: as many trivial workflows on the same worker process,
@@ -30,7 +32,14 @@ webhook channel to a receiver in this process that answers 200.
   T is set from the start rate measured on the first routes of the same run; a run whose setup
   outlasted T says so.
 
-Run `python -m bench.workflows [--routes N] [--deadlines N] [--quick] [--write BENCHMARKS.md]`.
+* **The API's and the worker's CPU per command, before and after** (`--before REV`): the
+  command sent through `iom api` to `iom worker` (processes of their own, as `bench.api` runs
+  them), one at a time to a route of its own, first with both processes on the code of revision
+  REV (`git archive` into a temporary folder; each process started there, on its modules), then
+  on this tree; each process's CPU per command, and the ratios after / before.
+
+Run `python -m bench.workflows [--routes N] [--deadlines N] [--quick] [--before REV]
+[--write BENCHMARKS.md]`.
 """
 
 from __future__ import annotations
@@ -67,6 +76,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 # The sandbox re-imports this module for the baselines' workflows: the engine passes through.
 with workflow.unsafe.imports_passed_through():
+    import httpx
     from eventsourcing.utils import get_topic
 
     from activities.routes import TIMER_ACTOR
@@ -77,10 +87,21 @@ with workflow.unsafe.imports_passed_through():
     from aggregates.events import NoticeSent, RouteEvent, RouteOpened
     from aggregates.profiles import ProfileCatalogue, Stage, load_profiles
     from aggregates.values import Role
+    from bench.api import Client as Portalgoer
+    from bench.api import (
+        Latencies,
+        Processes,
+        api_settings,
+        concurrently,
+        engine,
+        send_command,
+        settle,
+    )
     from bench.machine import busy_cpu, cpu_by_process, cpu_of
     from bench.projections import profiling
+    from bench.revision import revision, short_hash
     from bench.sections import write_section
-    from bench.servers import Started, dev_server, dev_server_pid, started
+    from bench.servers import HERE, Started, dev_server, dev_server_pid, started
     from bench.store import Stats, machine, postgres_store
     from runtime.gateway import RouteGateway
     from runtime.settings import Settings, store_env
@@ -103,7 +124,8 @@ SINGLE_PARTY = ("balakhta", "sovetsky", "chelyabinsk", "algorithm")  # one party
 SECRET = "bench-webhook-secret"  # noqa: S105 - the receiver here does not check it
 EVENTS_PER_TRANSACTION = 250
 STARTS_IN_FLIGHT = 32
-CACHED = 1000  # the worker's workflow cache: the SDK's default `max_cached_workflows`
+CACHED: int = Settings.model_fields["workflow_cache"].default
+"""The worker's workflow cache (`max_cached_workflows`): `IOM_WORKFLOW_CACHE`'s default."""
 TARGET_P95_MS, TARGET_PEAK_MIB, TARGET_DEADLINES_S = 50.0, 1024.0, 60.0
 MiB = 1024.0
 
@@ -179,6 +201,7 @@ def serve(bare_queue: str) -> None:
                 ),
                 activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
                 max_concurrent_activities=ACTIVITY_THREADS,
+                max_cached_workflows=settings.workflow_cache,  # as the route workflows'
             )
             async with bare:
                 await run_until_stopped(route_worker(client, routes, settings), settings)
@@ -496,6 +519,81 @@ async def measure_commands(
     )
 
 
+@dataclass(frozen=True)
+class CommandCpu:
+    """A command through `iom api` and `iom worker` of one revision: the processes' CPU per
+    command and the round trip."""
+
+    code: str  # which code: `<revision> (<commit>)`, or this tree
+    latencies: Latencies
+
+
+async def command_cpu(
+    env: WorkflowEnvironment,
+    app: Routes,
+    folder: Path,
+    worker_env: dict[str, str],
+    code: tuple[str, Path],
+    *,
+    index: int,
+    commands: int,
+    warmup: int,
+) -> CommandCpu:
+    """`commands` commands, one at a time, through the API to a route's workflow, `iom api` and
+    `iom worker` running the code in `code[1]` (named `code[0]`); the CPU each process spent."""
+    name, tree = code
+    queue = f"bench-cpu-{uuid.uuid4().hex[:6]}"
+    settings = worker_env | api_settings(queue)
+    demo, route_id = await asyncio.to_thread(
+        prepare, app, "sakha", index, until=Stage.IMPLEMENTATION
+    )
+    person = Portalgoer(0, route_id, demo.actor(Role.METHODIST).id)
+    logs = folder / f"cpu-{index}"
+    logs.mkdir()
+    async with engine(logs, settings, code=tree) as (url, api_pid, worker_pid):
+        await RouteGateway(env.client, app, queue).start(route_id)
+        await settle(app)
+        database = str(worker_env["IOM_DATABASE_URL"]).rsplit("/", 1)[1]
+        processes = Processes(api_pid, worker_pid, dev_server_pid(), database)
+        async with httpx.AsyncClient(base_url=url) as http:
+            send = functools.partial(send_command, http)
+            latencies = await concurrently([person], commands, warmup, send, processes)
+        SPENT.extend([cpu_of(api_pid), cpu_of(worker_pid)])
+    return CommandCpu(name, latencies)
+
+
+async def before_and_after(
+    env: WorkflowEnvironment,
+    app: Routes,
+    folder: Path,
+    worker_env: dict[str, str],
+    before: str,
+    *,
+    commands: int,
+    warmup: int,
+) -> list[CommandCpu]:
+    """The API's and the worker's CPU per command with the code of revision `before` (copied
+    into a folder of its own), then with this tree's, on the same server and database."""
+    found = []
+    with revision(before) as old:
+        now = f"this tree (`HEAD` {short_hash('HEAD')} and what is not committed)"
+        trees = [(f"`{before}` ({short_hash(before)})", old), (now, HERE)]
+        for n, code in enumerate(trees):
+            one = await command_cpu(
+                env,
+                app,
+                folder,
+                worker_env,
+                code,
+                index=95_000 + n,
+                commands=commands,
+                warmup=warmup,
+            )
+            print(f"cpu per command: {one}", flush=True)
+            found.append(one)
+    return found
+
+
 def activity_spans(history: WorkflowHistory, activity_type: str) -> list[float]:
     """Milliseconds each activity of a type ran, started → completed (the server's clock)."""
     kinds: dict[int, str] = {}
@@ -770,6 +868,7 @@ class Report:
     ours: float  # of which this benchmark's processes: itself, its workers, the dev server
     machine: str = ""  # where: nproc, memory, Python, PostgreSQL
     date: str = ""  # when it ended, UTC
+    cpu: list[CommandCpu] = field(default_factory=list)  # `--before`: before, then this tree
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=1)
@@ -782,7 +881,8 @@ class Report:
         commands = Commands(domain=domain, bare=bare, **c)
         low, high = data.pop("load")
         deadlines = Deadlines(**d) if d is not None else None
-        return cls(commands=commands, deadlines=deadlines, load=(low, high), **data)
+        cpu = [CommandCpu(c["code"], Latencies(**c["latencies"])) for c in data.pop("cpu", [])]
+        return cls(commands=commands, deadlines=deadlines, load=(low, high), cpu=cpu, **data)
 
 
 def _met(ok: bool) -> str:
@@ -912,8 +1012,39 @@ def commands_part(report: Report, *, alone: bool) -> list[str]:
             f"completed {c.update_ms:.1f} ms, of which the `execute_command` activity from "
             f"started to completed {c.activity_ms:.1f} ms."
         )
-    lines += ["", *command_reading(c), "", COMMANDS_END]
+    lines += ["", *command_reading(c), *cpu_part(report.cpu), "", COMMANDS_END]
     return lines
+
+
+def cpu_part(cpu: list[CommandCpu]) -> list[str]:
+    """The API's and the worker's CPU per command, before and after (`--before`)."""
+    if not cpu:
+        return []
+    before, after = cpu
+    b, a = before.latencies, after.latencies
+    rows = [
+        f"| {one.code} | {one.latencies.samples} | {one.latencies.p50_ms:.1f} "
+        f"| {one.latencies.api_ms:.2f} | {one.latencies.worker_ms:.2f} "
+        f"| {one.latencies.api_ms + one.latencies.worker_ms:.2f} |"
+        for one in cpu
+    ]
+    return [
+        "",
+        "#### The API's and the worker's CPU per command, before and after",
+        "",
+        f"The same command sent through `iom api` to `iom worker`, both run on the code of "
+        f"{before.code} (written into a folder of its own by `git archive`, its processes on "
+        f"its modules) and then on {after.code}, one command at a time to a sakha route in "
+        "implementation, on the same dev server and database, in the same run; each process's "
+        "CPU (utime + stime from /proc) over the measured commands, per command.",
+        "",
+        "| code | commands | p50 ms | API CPU ms | worker CPU ms | both ms |",
+        "|---|---:|---:|---:|---:|---:|",
+        *rows,
+        f"| after / before |  | {a.p50_ms / b.p50_ms:.2f}× | {a.api_ms / b.api_ms:.2f}× "
+        f"| {a.worker_ms / b.worker_ms:.2f}× "
+        f"| {(a.api_ms + a.worker_ms) / (b.api_ms + b.worker_ms):.2f}× |",
+    ]
 
 
 def command_reading(c: Commands) -> list[str]:
@@ -967,15 +1098,16 @@ def reading(report: Report) -> list[str]:
     return [
         "### Reading the figures",
         "",
-        f"- **Memory** is bounded by the worker's workflow cache, not by the routes open: "
-        f"{d.rss_ready_mib:,.0f} MiB ready, {d.rss_calibrated_mib:,.0f} MiB with "
-        f"{d.calibrated:,} open, {d.rss_open_mib:,.0f} MiB with {d.routes:,} open; the SDK keeps "
-        f"at most {CACHED:,} workflows cached (`max_cached_workflows`, not set by "
-        "`route_worker`) and evicts the rest, which are replayed from their short histories when "
-        "their timer fires or a command comes. The baseline's trivial workflows, in a cache of "
-        f"their own, added {d.peak_end_mib - d.peak_mib:,.0f} MiB for {min(d.deadlines, CACHED):,}"
-        " cached: each cached workflow keeps its sandbox. 100,000 open routes would cost the "
-        "worker no more memory, the server more; what would cost memory is a larger cache.",
+        f"- **Memory** grows with the workflows the worker keeps cached, at most {CACHED:,} "
+        "(`IOM_WORKFLOW_CACHE`, the SDK's `max_cached_workflows`), not with the routes open "
+        f"beyond them: {d.rss_ready_mib:,.0f} MiB ready, {d.rss_calibrated_mib:,.0f} MiB with "
+        f"{d.calibrated:,} open, {d.rss_open_mib:,.0f} MiB with {d.routes:,} open; the cache "
+        "evicts the rest, which are replayed from their short histories when their timer fires "
+        "or a command comes. The baseline's trivial workflows, in a cache of their own, added "
+        f"{d.peak_end_mib - d.peak_mib:,.0f} MiB for {min(d.deadlines, CACHED):,} cached. A "
+        "cache as large as the routes open spares the replays and costs the memory of each "
+        "cached workflow (about 120 KiB a route workflow on this machine); more routes open "
+        "than it holds cost the worker no more memory, the server more.",
         f"- **The deadlines** were handled at {d.deadlines / d.delivered_s:.1f} routes/s against "
         f"{d.deadlines / d.bare_s:.1f}/s for the bare timer workflows. Each deadline of a route "
         "is three workflow tasks (the timer's, with a replay when the workflow was evicted; the "
@@ -1003,7 +1135,9 @@ PROFILE_NOTES = [
     "payloads' conversion through the sandbox. The store is a small share.",
     "- **What 1,000 deadlines in 60 s would take** (the TLS fix above took the ratio from 2.3× "
     "to 1.8× of the baseline): cheaper replays — fewer evictions "
-    "(a larger cache, ~0.25 MiB a workflow) or a lighter route workflow module in the sandbox; "
+    "(a larger cache, ~0.25 MiB a workflow) or a lighter route workflow module in the sandbox "
+    "(since done: the workflows' modules pass through the sandbox, `workers.temporal."
+    "PASSED_THROUGH`, and the cache holds `IOM_WORKFLOW_CACHE` workflows, 10,000 by default); "
     "more than one worker process on the task queue (one process is at most one core under the "
     "GIL: see the worker's share above); and a server that is not the dev server, whose one "
     "SQLite store also bounds the baseline.",
@@ -1044,6 +1178,17 @@ async def run(args: argparse.Namespace) -> Report:
                         warmup=args.warmup,
                     )
                     print(f"commands: {commands}", flush=True)
+                    cpu = []
+                    if args.before:
+                        cpu = await before_and_after(
+                            env,
+                            app,
+                            folder,
+                            worker_env,
+                            args.before,
+                            commands=args.commands,
+                            warmup=args.warmup,
+                        )
                     deadlines = None
                     if args.only != "commands":
                         deadlines = await measure_deadlines(
@@ -1075,6 +1220,8 @@ async def run(args: argparse.Namespace) -> Report:
         config = (
             f"--only commands --commands {args.commands} --command-routes {args.command_routes}"
         )
+    if args.before:
+        config += f" --before {args.before}"
     load_end = os.getloadavg()[0]
     return Report(
         commands,
@@ -1087,6 +1234,7 @@ async def run(args: argparse.Namespace) -> Report:
         ours / seconds,
         machine(),
         time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        cpu,
     )
 
 
@@ -1110,6 +1258,12 @@ def main(argv: list[str] | None = None) -> None:
         choices=["commands"],
         help="only the process command against the bare update; --write then rewrites only "
         "the command's part of the section",
+    )
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also the API's and the worker's CPU per command on the code of revision REV "
+        "(a commit, branch or tag: the code before a change) and on this tree, in this run",
     )
     parser.add_argument("--serve", metavar="BARE_QUEUE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

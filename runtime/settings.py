@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     task_queue: str = Field(
         default="iom-routes", description="The task queue of the route workflows and activities."
     )
+    workflow_cache: int = Field(
+        default=10_000,
+        ge=0,
+        description="Workflows a worker keeps in memory (`max_cached_workflows`): sized for the"
+        " routes open on it, so that a timer falling due or a command finds its workflow there"
+        " instead of replaying its history; 0: none kept.",
+    )
     webhook_url: str | None = Field(
         default=None, description="The portal's endpoint for notices (JSON, HMAC-SHA256 signed)."
     )

@@ -24,7 +24,7 @@ settings.register_profile(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
 )
-settings.register_profile("dev", settings.get_profile("ci"), max_examples=6, stateful_step_count=12)
+settings.register_profile("dev", settings.get_profile("ci"), max_examples=4, stateful_step_count=12)
 settings.load_profile(os.environ.get("IOM_HYPOTHESIS_PROFILE", "dev"))
 """Property tests draw few examples by default (`dev`: the unit tier in seconds) and the full
 count in CI (`.ci/run` sets IOM_HYPOTHESIS_PROFILE=ci); a test that sets its own count keeps it."""

@@ -18,6 +18,7 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.announcements import AnnouncementActivities
 from activities.attempts import FailingAttempts
@@ -47,6 +48,25 @@ WORKFLOWS = (
     BulkOperationWorkflow,
 )
 """The workflows the worker runs (and `iom shadow` replays)."""
+PASSED_THROUGH = ("workflows",)
+"""Modules the sandbox takes from outside instead of executing them again for each workflow
+instance (every start, every replay of a workflow the cache evicted): the workflows' own
+modules. They hold no state a workflow mutates — constants, frozen retry policies, pydantic
+contracts, the workflow classes, whose every instance keeps its state on itself — and import
+only `temporalio`, pydantic and the standard library, which pass through already. The sandbox
+does not check the calls made in a module it passes through, so the calls a workflow may not
+make (the wall clock, random, I/O) are refused in `workflows/` by its lint rules
+(`workflows/ruff.toml`) and its imports by import-linter; the recorded histories replay in this
+sandbox (`tests/workflows/test_replay.py`)."""
+
+
+def sandbox() -> SandboxedWorkflowRunner:
+    """The workflow runner of the worker, and of every replay of its histories (`iom shadow`,
+    the recorded histories' tests): the default sandbox, `PASSED_THROUGH` passed through."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH)
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
 ACTIVITY_THREADS = 8  # sync activities (store, SMTP, HTTP) run on this many threads
 LOCAL_THREADS = 4
 """Threads of their own for people's commands, which run as local activities: a burst of slow
@@ -119,6 +139,8 @@ def route_worker(
         client,
         task_queue=settings.task_queue,
         workflows=list(WORKFLOWS),
+        workflow_runner=sandbox(),
+        max_cached_workflows=settings.workflow_cache,
         activities=[
             calendars.calendar_notice,
             announcements.announcement_notices,

@@ -12,6 +12,15 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from aggregates.commands import PERSON_COMMANDS, Command
+from aggregates.errors import (
+    ERRORS,
+    DomainError,
+    ErrorKind,
+    InvalidCommandError,
+    invalid_content,
+)
+from aggregates.values import Acting, Actor, Role
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -24,16 +33,6 @@ from pydantic import (
 )
 from temporalio.common import RawValue, SearchAttributeKey
 from temporalio.converter import PayloadConverter
-
-from aggregates.commands import PERSON_COMMANDS, Command
-from aggregates.errors import (
-    ERRORS,
-    DomainError,
-    ErrorKind,
-    InvalidCommandError,
-    invalid_content,
-)
-from aggregates.values import Acting, Actor, Role
 
 ROUTE_WORKFLOW = "RouteWorkflow"
 DEFAULT_TASK_QUEUE = "iom-routes"

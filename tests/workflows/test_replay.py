@@ -35,6 +35,7 @@ from tests.support.waiting import eventually
 from tests.workflows.conftest import Stack
 from tests.workflows.test_agreement import designed_route, notices, request
 from workers.demo import DemoRoute
+from workers.temporal import sandbox
 from workflows.contracts import CommandInput, Refusal
 from workflows.route import QUIET_LOOP, RouteWorkflow
 
@@ -50,7 +51,10 @@ and its activity refused (a missing field), recorded before the workflow decoded
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=[RouteWorkflow], data_converter=pydantic_data_converter)
+    """A replayer of the route's workflow in the worker's own sandbox (`workers.temporal`)."""
+    return Replayer(
+        workflows=[RouteWorkflow], workflow_runner=sandbox(), data_converter=pydantic_data_converter
+    )
 
 
 async def test_a_live_history_replays(stack: Stack) -> None:

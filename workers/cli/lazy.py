@@ -47,6 +47,9 @@ class LazyGroup(TyperGroup):
     (the whole tree, as a reader of the tree walks it) imports them all."""
 
     lazy: ClassVar[dict[str, Lazy]] = {}
+    loaded: ClassVar[dict[str, click.Command]] = {}
+    """The `lazy` commands built so far in this process: typer makes a new group for every
+    invocation (`CliRunner.invoke`, a test's each call), and a command is built once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._commands: dict[str, click.Command] = {}
@@ -98,10 +101,12 @@ class LazyGroup(TyperGroup):
 
     def _load(self, name: str) -> click.Command:
         if name not in self._commands:
-            self._commands[name] = self.lazy[name].load(name)
+            if name not in self.loaded:
+                self.loaded[name] = self.lazy[name].load(name)
+            self._commands[name] = self.loaded[name]
         return self._commands[name]
 
 
 def lazy_group(commands: dict[str, Lazy]) -> type[LazyGroup]:
     """A `LazyGroup` class of `commands` (typer makes the group from its class)."""
-    return type("IomGroup", (LazyGroup,), {"lazy": commands})
+    return type("IomGroup", (LazyGroup,), {"lazy": commands, "loaded": {}})

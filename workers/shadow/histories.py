@@ -18,6 +18,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workers.shadow.findings import Finding, route_of_workflow
+from workers.temporal import sandbox
 
 
 async def server_histories(
@@ -57,7 +58,11 @@ async def replay(
 ) -> tuple[int, list[Finding]]:
     """Replay each history on `workflows`; how many were replayed, and each that fails, named
     by its workflow id (and its route, for a route's workflow)."""
-    replayer = Replayer(workflows=list(workflows), data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=list(workflows),
+        workflow_runner=sandbox(),  # as the worker runs them
+        data_converter=pydantic_data_converter,
+    )
     replayed = 0
     found: list[Finding] = []
     async with replayer.workflow_replay_iterator(histories) as results:
