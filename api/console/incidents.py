@@ -1,22 +1,33 @@
-"""The console's workflow incidents (сломанные процессы ИОМ), for whoever the API lets run bulk
-operations (the operator): the region's routes whose workflow is broken, as `GET /operations/
-incidents` lists them (the kind, the last error in Russian, the repair), with a button that
-repairs one route and one that repairs them all. Either is a bulk operation of the action
-`repair` with the operator's reason and ticket (a form with the session's CSRF token), and the
-operation's page follows with its progress. The operation's id is derived from a key the page
-drew and what the button repairs: a double submit finds the operation the first one started.
+"""The console's workflow incidents (сломанные процессы ИОМ) and stuck routes (ИОМ, ждущие
+дольше срока), for whoever the API lets run bulk operations (the operator), on their region.
+
+Incidents: the routes whose workflow is broken, as `GET /operations/incidents` lists them (the
+kind, the last error in Russian, the repair), with a button that repairs one route and one that
+repairs them all. Either is a bulk operation of the action `repair` with the operator's reason
+and ticket (a form with the session's CSRF token), and the operation's page follows with its
+progress. The operation's id is derived from a key the page drew and what the button repairs: a
+double submit finds the operation the first one started.
+
+Stuck routes: the running routes that have waited on someone longer than the days asked (14 by
+default), as `iom ops stuck` lists them from Temporal's visibility: the stage, whom the route
+waits on and since when. Their repair is the operator's choice among the bulk actions (extend
+the deadline, send the notice again, replace the methodist): each route, or all of them, opens
+the composing form with the routes filled in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from aggregates.errors import DomainError
+from aggregates.values import ROLE_TITLES
 from api.console import compose
 from api.console.bulk import key_of, page_of
 from api.console.pages import PageError, Text, draw, page_errors, route_id_of
@@ -40,20 +51,46 @@ KINDS = {
 }
 """Each kind of incident (`activities.workflow_incidents.Incident.kind`) in Russian."""
 DONE = {"none": "Сломанных процессов ИОМ нет: исправлять нечего."}
+STUCK_DAYS = 14
+"""How many days of waiting make a route stuck, unless the page is asked for another."""
+LONGEST_WAIT = 365
+
+
+def waiting_days(text: str | None) -> int:
+    """The days of waiting asked for (`STUCK_DAYS` when none), or the page's refusal."""
+    if text is None or not text.strip():
+        return STUCK_DAYS
+    if not text.strip().isdigit() or int(text) > LONGEST_WAIT:
+        raise PageError(
+            422, f"поле «days»: ожидается целое число дней от 0 до {LONGEST_WAIT}, а не «{text}»"
+        )
+    return int(text)
 
 
 @page_errors
 async def incidents(
-    request: Request, signed_in: SessionDep, services: ServicesDep, done: Text = None
+    request: Request,
+    signed_in: SessionDep,
+    services: ServicesDep,
+    done: Text = None,
+    days: Text = None,
 ) -> Response:
-    """The region's broken route workflows with the repair of each."""
+    """The region's broken route workflows with the repair of each, and its routes waiting on
+    someone longer than `days` with the way to the action that moves each."""
     operator(signed_in.principal)
+    waited = waiting_days(days)
     found = await regional_incidents(services, signed_in.principal)
+    waiting = await services.gateway.stuck(timedelta(days=waited))
+    stuck = [route for route in waiting if route.region == signed_in.principal.region]
     values = {
         "incidents": found,
         "kinds": KINDS,
         "key": str(uuid.uuid4()),
         "done": DONE.get(done or ""),
+        "days": waited,
+        "stuck": stuck,
+        "every_stuck": urlencode({"route_ids": " ".join(route.route_id for route in stuck)}),
+        "roles": ROLE_TITLES,
     }
     return draw(request, "incidents.html", signed_in, **values)
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import re
+from datetime import date, timedelta
 from uuid import UUID
 
 import httpx
 from fastapi import FastAPI
 
 from aggregates.operation import command_id
-from aggregates.profiles import Stage
-from aggregates.values import Role
+from aggregates.profiles import STAGE_TITLES, Stage
+from aggregates.values import ROLE_TITLES, Role
 from api.app import create_app
 from api.auth import TokenVerifier
 from api.console import POLICY
@@ -35,7 +37,7 @@ from tests.support.waiting import until
 from tests.workflows.conftest import Stack
 from tests.workflows.test_operators import events_named
 from tests.workflows.test_ops import submitted_route
-from workers.demo import write_demo
+from workers.demo import DemoRoute, write_demo
 
 PAUSE = {
     "action": "pause",
@@ -291,3 +293,44 @@ async def test_a_teacher_or_a_methodist_is_refused(dev_stack: Stack, portal: Por
             ran = await client.post("/console/bulk", data={"csrf": csrf, **PAUSE, "key": "k"})
             assert ran.status_code == 403
         assert dev_stack.operations.all() == []
+
+
+async def test_stuck_routes_listed_with_the_way_to_an_action(
+    dev_stack: Stack, portal: Portal
+) -> None:
+    stack = dev_stack
+    _, waiting = await submitted_route(stack, 131)
+    balakhta = stack.routes.profiles.latest("balakhta")
+    demo = DemoRoute(stack.routes, balakhta, 231, random.Random(231), date.today())
+    theirs = demo.drive(Stage.AGREEMENT)
+    assert await stack.gateway.start(theirs)
+
+    async def published() -> bool:  # each workflow publishes whom it waits on, and since when
+        return {str(waiting), str(theirs)} <= {
+            route.route_id for route in await stack.gateway.stuck(timedelta(0))
+        }
+
+    await until(published, 60)
+    (mine,) = [r for r in await stack.gateway.stuck(timedelta(0)) if r.route_id == str(waiting)]
+
+    async with serving(stack_app(stack, portal)) as client:
+        await signed_in(client, portal.token(Role.OPERATOR, "operator-sakha"))
+        page = await client.get("/console/incidents", params={"days": "0"})
+        assert page.status_code == 200, page.text
+        strict(page)
+        assert "Ждут дольше 0 дн.: 1" in page.text
+        assert f'href="/console/bulk/new?route_ids={waiting}"' in page.text
+        assert str(theirs) not in page.text  # another region's
+        assert STAGE_TITLES[Stage.AGREEMENT] in page.text
+        assert mine.waiting_on and all(ROLE_TITLES[Role(r)] in page.text for r in mine.waiting_on)
+
+        usual = await client.get("/console/incidents")  # 14 days: nobody has waited that long
+        assert str(waiting) not in usual.text and "ждущих дольше 14 дн." in usual.text
+        wrong = await client.get("/console/incidents", params={"days": "много"})
+        assert wrong.status_code == 422 and "поле «days»" in wrong.text
+        form = await client.get("/console/bulk/new", params={"route_ids": str(waiting)})
+        assert form.status_code == 200 and "ИОМ по перечню: 1." in form.text
+        chosen = await client.get(  # the action chosen, the routes still there
+            "/console/bulk/new", params={"route_ids": str(waiting), "action": "extend_deadline"}
+        )
+        assert chosen.status_code == 200 and f'value="{waiting}"' in chosen.text
