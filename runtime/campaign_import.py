@@ -262,14 +262,16 @@ def _command_id(campaign_id: UUID, teacher_id: str) -> str:
 def _decide(campaigns: Campaigns, campaign: Campaign, row: _Row, route_id: UUID) -> Decision:
     routes = campaigns.routes
     route = routes.route(route_id)
-    decision = routes.decide(
+    before = timers(route)
+    decision = routes.decide(  # on the route as loaded: one load a teacher
         route_id,
         row.command,
         SYSTEM,
         _command_id(campaign.id, row.teacher_id),
         f"campaign:{campaign.id}",
+        loaded=route,
     )
-    if decision.events and timers(route) != timers(decision.route):
+    if decision.events and before != timers(decision.route):
         raise DomainError(
             "batch_timers",
             "результат меняет сроки ИОМ: внесите его отдельной командой по ИОМ",
