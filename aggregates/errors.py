@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import ClassVar, Literal
 
 from pydantic import ValidationError
@@ -107,22 +109,24 @@ class CampaignNotFoundError(DomainError):
     kind: ClassVar[ErrorKind] = "campaign_not_found"
 
 
-ERRORS: dict[ErrorKind, type[DomainError]] = {
-    error.kind: error
-    for error in (
-        DomainError,
-        InvalidCommandError,
-        StageError,
-        RoleError,
-        SeparationOfDutiesError,
-        RouteNotFoundError,
-        OperationNotFoundError,
-        RouteExistsError,
-        ConflictError,
-        CommandReuseError,
-        CampaignNotFoundError,
-    )
-}
+ERRORS: Mapping[ErrorKind, type[DomainError]] = MappingProxyType(
+    {
+        error.kind: error
+        for error in (
+            DomainError,
+            InvalidCommandError,
+            StageError,
+            RoleError,
+            SeparationOfDutiesError,
+            RouteNotFoundError,
+            OperationNotFoundError,
+            RouteExistsError,
+            ConflictError,
+            CommandReuseError,
+            CampaignNotFoundError,
+        )
+    }
+)
 """Every error by its kind (a unit test holds each kind to its own class)."""
 
 PYDANTIC_MESSAGES = {

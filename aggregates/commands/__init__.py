@@ -1,5 +1,8 @@
 """The commands of a route, each deciding which events it appends or why it is refused."""
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from aggregates.commands.base import Change, Command, Context
 from aggregates.commands.closing import (
     AcknowledgeConclusions,
@@ -57,9 +60,9 @@ COMMANDS: dict[str, type[Command]] = {
 }
 """Every command on an existing route, by the name the API, the CLI and the workflows use."""
 
-PERSON_COMMANDS: dict[str, type[Command]] = {
-    name: command for name, command in COMMANDS.items() if command.by_person
-}
+PERSON_COMMANDS: Mapping[str, type[Command]] = MappingProxyType(
+    {name: command for name, command in COMMANDS.items() if command.by_person}
+)
 """The commands a person sends on a route: an endpoint each, and the updates the route's
 workflow takes."""
 

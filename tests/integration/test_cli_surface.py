@@ -28,6 +28,7 @@ READS = {
     "audit verify",
     "audit verify-bundle",
     "campaigns list",
+    "campaigns orders",
     "campaigns show",
     "audit verify-document",
     "catalogue list",
@@ -63,6 +64,8 @@ WRITES = {
     "pd protect",  # wraps raw keys under the master key
     "audit export",  # writes a bundle
     "campaigns announce",
+    "campaigns cancel",
+    "campaigns remove",
     "campaigns close",
     "campaigns import",
     "campaigns plan",
