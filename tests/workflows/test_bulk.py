@@ -208,7 +208,8 @@ async def test_incidents_listed_and_repaired_in_bulk(dev_stack: Stack) -> None:
         cancelled: "closed_running",
         never_started: "not_running",
     }
-    async with route_worker(client, wrong_key_routes(elsewhere), elsewhere, stack.operations):
+    unreadable = wrong_key_routes(elsewhere)
+    async with route_worker(client, unreadable, elsewhere, stack.operations):
 
         async def listed() -> bool:
             return {i.route_id: i.kind for i in await desk.incidents()} == expected
@@ -216,6 +217,7 @@ async def test_incidents_listed_and_repaired_in_bulk(dev_stack: Stack) -> None:
         await until(listed, 60)
         # The failing activity was found from the worker's note, not by describing workflows.
         assert failing_routes(stack.routes) == {failing}
+    unreadable.close()  # its connections back to the server
     found = {i.route_id: i for i in await desk.incidents()}
     assert "прерван" in found[terminated].error and "lost by the test" in found[terminated].error
     assert "load_route" in found[failing].error
